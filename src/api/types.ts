@@ -1,0 +1,51 @@
+// The control API's view of a running daemon: exactly the JSON shapes `kite show ... --json`
+// prints. The daemon implements StatusProvider; the gRPC server (server.ts) exposes it.
+
+export type PeerState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
+
+export interface PeerStatus {
+  address: string;
+  asNumber: number;
+  state: PeerState;
+  prefixesReceived: number;
+  prefixesAccepted: number;
+  prefixesAdvertised: number;
+  /** Last reason the session went down or failed to come up, "" when none. */
+  lastError: string;
+}
+
+export interface Summary {
+  node: string;
+  routerId: string;
+  asNumber: number;
+  peers: PeerStatus[];
+  ribIPv4: number;
+  ribIPv6: number;
+}
+
+export interface PathStatus {
+  nextHop: string;
+  asPath: number[];
+  origin: 'igp' | 'egp' | 'incomplete';
+  localPref: number | null;
+  med: number | null;
+  communities: string[];
+  largeCommunities: string[];
+  originatorId: string | null;
+  clusterList: string[];
+  /** Peer address the path was learned from; null for local routes. */
+  peer: string | null;
+  best: boolean;
+}
+
+export interface RouteStatus {
+  prefix: string;
+  paths: PathStatus[];
+}
+
+export interface StatusProvider {
+  summary(): Summary;
+  peers(): PeerStatus[];
+  /** All Loc-RIB routes, or only the one whose prefix equals (or, for an address, covers) `prefix`. */
+  routes(filter: { prefix?: string }): RouteStatus[];
+}
