@@ -1,0 +1,246 @@
+// The routing table: every peer's Adj-RIB-In and the Loc-RIB, in one compact store.
+// Paths live in parallel typed arrays linked per prefix (no object per route); attribute
+// sets are interned ids. Best path here: local first, shortest AS_PATH, lowest router ID
+// (the full RFC 4271 §9.1 decision process is a later step).
+import { IPV4_UNICAST, SegType, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
+import { PrefixTable, growI32, growU16, growU32 } from './prefix-table.js';
+
+/** Peer index 0 is the node itself: locally originated routes. */
+export const LOCAL_PEER = 0;
+
+/** Where interned attribute sets are looked up and reference-counted. */
+export interface AttrTable {
+  get(id: number): PathAttrs;
+  ref(id: number): void;
+  unref(id: number): void;
+}
+
+export interface RibPeer {
+  address: string;
+  /** Peer BGP identifier (uint32), the router-ID tie-break. */
+  bgpId: number;
+  ibgp: boolean;
+}
+
+/** Told whenever a prefix's best path changes (-1 = none). */
+export type BestChangeListener = (slot: number, oldBest: number, newBest: number) => void;
+
+export class Rib {
+  readonly prefixes = new PrefixTable();
+  /** Per prefix slot: head of its path list, and its best path (-1 = none). */
+  private head: Int32Array = new Int32Array(1024).fill(-1);
+  private bestPath: Int32Array = new Int32Array(1024).fill(-1);
+
+  // Path store, one entry per (prefix, peer, path id).
+  private pPrefix: Uint32Array = new Uint32Array(1024);
+  private pPeer: Uint16Array = new Uint16Array(1024);
+  private pAttr: Uint32Array = new Uint32Array(1024);
+  private pId: Uint32Array = new Uint32Array(1024);
+  /** Next path of the same prefix, or next free entry while on the free list. */
+  private pNext: Int32Array = new Int32Array(1024).fill(-1);
+  private pathTop = 0;
+  private pathFree = -1;
+
+  private readonly peers: (RibPeer | undefined)[] = [{ address: '', bgpId: 0, ibgp: false }];
+  /** Paths held per peer (its Adj-RIB-In size). */
+  private received: Uint32Array = new Uint32Array(64);
+  private readonly listeners: BestChangeListener[] = [];
+  private asPathLenCache = new Map<number, number>();
+
+  constructor(private readonly attrs: AttrTable) {
+    this.prefixes.onGrow = (n) => {
+      this.head = growI32(this.head, n, -1);
+      this.bestPath = growI32(this.bestPath, n, -1);
+    };
+  }
+
+  onBestChange(l: BestChangeListener): void { this.listeners.push(l); }
+
+  addPeer(p: RibPeer): number {
+    let i = this.peers.indexOf(undefined, 1);
+    if (i < 0) i = this.peers.length;
+    if (i > 0xffff) throw new Error('too many peers');
+    this.peers[i] = p;
+    if (i >= this.received.length) this.received = growU32(this.received, this.received.length * 2);
+    this.received[i] = 0;
+    return i;
+  }
+
+  /** Updates the identity learned from OPEN (router ID changes re-run no decision here). */
+  setPeer(i: number, p: RibPeer): void { this.peers[i] = p; }
+
+  /** Drops every path of the peer (session down) and frees its index. */
+  removePeer(i: number): void {
+    this.flushPeer(i);
+    this.peers[i] = undefined;
+  }
+
+  /** Removes all paths learned from peer i (its Adj-RIB-In), keeping the peer. */
+  flushPeer(i: number): void {
+    if (this.received[i] === 0) return;
+    const top = this.pathTop;
+    for (let p = 0; p < top; p++) {
+      if (this.pPeer[p] === i && this.isLive(p)) this.removePath(this.pPrefix[p]!, p);
+    }
+  }
+
+  peerPrefixCount(i: number): number { return this.received[i] ?? 0; }
+  peer(i: number): RibPeer | undefined { return this.peers[i]; }
+
+  // ---- updates -------------------------------------------------------------
+
+  announce4(peer: number, addr: number, len: number, pathId: number, attrId: number): void {
+    this.announceSlot(this.prefixes.get4(addr, len), peer, pathId, attrId);
+  }
+
+  withdraw4(peer: number, addr: number, len: number, pathId: number): void {
+    const slot = this.prefixes.find4(addr, len);
+    if (slot >= 0) this.withdrawSlot(slot, peer, pathId);
+  }
+
+  announce(peer: number, family: FamilyKey, bytes: Uint8Array, len: number, pathId: number, attrId: number): void {
+    this.announceSlot(this.prefixes.get(family, bytes, len), peer, pathId, attrId);
+  }
+
+  withdraw(peer: number, family: FamilyKey, bytes: Uint8Array, len: number, pathId: number): void {
+    const slot = this.prefixes.find(family, bytes, len);
+    if (slot >= 0) this.withdrawSlot(slot, peer, pathId);
+  }
+
+  private announceSlot(slot: number, peer: number, pathId: number, attrId: number): void {
+    // Implicit withdraw (RFC 4271 §3.1): a path from the same peer and path id is replaced.
+    for (let p = this.head[slot]!; p >= 0; p = this.pNext[p]!) {
+      if (this.pPeer[p] === peer && this.pId[p] === pathId) {
+        if (this.pAttr[p] === attrId) return;
+        this.attrs.ref(attrId);
+        this.attrs.unref(this.pAttr[p]!);
+        this.pAttr[p] = attrId;
+        this.decide(slot, true);
+        return;
+      }
+    }
+    const p = this.allocPath();
+    this.pPrefix[p] = slot;
+    this.pPeer[p] = peer;
+    this.pId[p] = pathId;
+    this.pAttr[p] = attrId;
+    this.attrs.ref(attrId);
+    this.pNext[p] = this.head[slot]!;
+    this.head[slot] = p;
+    this.received[peer]!++;
+    this.decide(slot, false);
+  }
+
+  private withdrawSlot(slot: number, peer: number, pathId: number): void {
+    for (let p = this.head[slot]!; p >= 0; p = this.pNext[p]!) {
+      if (this.pPeer[p] === peer && this.pId[p] === pathId) {
+        this.removePath(slot, p);
+        return;
+      }
+    }
+  }
+
+  private removePath(slot: number, p: number): void {
+    let prev = -1;
+    for (let q = this.head[slot]!; q !== p; q = this.pNext[q]!) prev = q;
+    if (prev < 0) this.head[slot] = this.pNext[p]!;
+    else this.pNext[prev] = this.pNext[p]!;
+    this.received[this.pPeer[p]!]!--;
+    this.attrs.unref(this.pAttr[p]!);
+    this.freePath(p);
+    if (this.head[slot] === -1) {
+      const old = this.bestPath[slot]!;
+      this.bestPath[slot] = -1;
+      if (old >= 0) this.emit(slot, old, -1);
+      this.prefixes.release(slot);
+    } else {
+      this.decide(slot, this.bestPath[slot] === p);
+    }
+  }
+
+  /** Re-runs the decision for a prefix; `force` reports a change even if the same entry wins. */
+  private decide(slot: number, force: boolean): void {
+    let best = this.head[slot]!;
+    for (let p = this.pNext[best]!; p >= 0; p = this.pNext[p]!) if (this.better(p, best)) best = p;
+    const old = this.bestPath[slot]!;
+    if (best !== old || force) {
+      this.bestPath[slot] = best;
+      this.emit(slot, old === best ? -1 : old, best);
+    }
+  }
+
+  /** True when path a is preferred over path b. */
+  private better(a: number, b: number): boolean {
+    const pa = this.pPeer[a]!, pb = this.pPeer[b]!;
+    // Locally originated routes win (as BIRD's and FRR's local routes do).
+    if ((pa === LOCAL_PEER) !== (pb === LOCAL_PEER)) return pa === LOCAL_PEER;
+    const la = this.asPathLength(this.pAttr[a]!), lb = this.asPathLength(this.pAttr[b]!);
+    if (la !== lb) return la < lb; // RFC 4271 §9.1.2.2 a (AS_SET counts as one)
+    const ia = this.peers[pa]!.bgpId, ib = this.peers[pb]!.bgpId;
+    if (ia !== ib) return ia < ib; // RFC 4271 §9.1.2.2 f
+    return pa < pb;
+  }
+
+  private asPathLength(attrId: number): number {
+    let n = this.asPathLenCache.get(attrId);
+    if (n === undefined) {
+      n = 0;
+      for (const seg of this.attrs.get(attrId).asPath) {
+        if (seg.type === SegType.AS_SEQUENCE) n += seg.asns.length;
+        else if (seg.type === SegType.AS_SET) n += 1;
+      }
+      if (this.asPathLenCache.size > 100_000) this.asPathLenCache.clear();
+      this.asPathLenCache.set(attrId, n);
+    }
+    return n;
+  }
+
+  private emit(slot: number, oldBest: number, newBest: number): void {
+    for (const l of this.listeners) l(slot, oldBest, newBest);
+  }
+
+  private allocPath(): number {
+    if (this.pathFree >= 0) {
+      const p = this.pathFree;
+      this.pathFree = this.pNext[p]!;
+      return p;
+    }
+    const p = this.pathTop++;
+    if (p >= this.pNext.length) {
+      const n = this.pNext.length * 2;
+      this.pPrefix = growU32(this.pPrefix, n);
+      this.pPeer = growU16(this.pPeer, n);
+      this.pAttr = growU32(this.pAttr, n);
+      this.pId = growU32(this.pId, n);
+      this.pNext = growI32(this.pNext, n, -1);
+    }
+    return p;
+  }
+
+  private freePath(p: number): void {
+    this.pPeer[p] = 0xffff; // marks the entry dead for flushPeer's scan
+    this.pNext[p] = this.pathFree;
+    this.pathFree = p;
+  }
+
+  private isLive(p: number): boolean { return this.pPeer[p] !== 0xffff; }
+
+  // ---- queries ---------------------------------------------------------------
+
+  get countIPv4(): number { return this.prefixes.count4; }
+  get countIPv6(): number { return this.prefixes.count6; }
+
+  best(slot: number): number { return this.bestPath[slot]!; }
+  pathsOf(slot: number): number[] {
+    const out: number[] = [];
+    for (let p = this.head[slot]!; p >= 0; p = this.pNext[p]!) out.push(p);
+    return out;
+  }
+  pathPeer(p: number): number { return this.pPeer[p]!; }
+  pathAttrs(p: number): PathAttrs { return this.attrs.get(this.pAttr[p]!); }
+  pathAttrId(p: number): number { return this.pAttr[p]!; }
+  pathId(p: number): number { return this.pId[p]!; }
+  pathPrefix(p: number): number { return this.pPrefix[p]!; }
+
+  isIPv4(slot: number): boolean { return this.prefixes.family[slot] === IPV4_UNICAST; }
+}
