@@ -1,0 +1,72 @@
+// Self-test of the interop harness without Kite: the reference daemons peer with each other
+// (BIRD <-> FRR, BIRD <-> GoBGP, FRR <-> GoBGP) so a failing Kite test points at Kite, not at the lab.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lab } from './netns.js';
+import { makePeer, waitPeerState, waitPeerRoute, waitPeerNoRoute, type PeerDaemon, type PeerKind } from './peers.js';
+import { requireInteropPrereqs } from './prereqs.js';
+
+const pairs: Array<[PeerKind, PeerKind, number]> = [
+  ['bird', 'frr', 0],
+  ['bird', 'gobgp', 1],
+  ['frr', 'gobgp', 2],
+];
+
+describe.each(pairs)('harness: %s <-> %s', (a, b, i) => {
+  const lab = new Lab(`h${i}`, 250 + i);
+  let pa: PeerDaemon;
+  let pb: PeerDaemon;
+
+  beforeAll(async () => {
+    await requireInteropPrereqs();
+    await lab.create();
+    const na = await lab.addNode('a', 1);
+    const nb = await lab.addNode('b', 2);
+    pa = makePeer(a, {
+      lab, node: na, asNumber: 4200000001,
+      neighbors: [{ address: nb.ipv4, asNumber: 65002 }, { address: nb.ipv6, asNumber: 65002 }],
+      announce: ['10.1.0.0/24', 'fd00:1::/64'],
+    });
+    pb = makePeer(b, {
+      lab, node: nb, asNumber: 65002,
+      neighbors: [{ address: na.ipv4, asNumber: 4200000001 }, { address: na.ipv6, asNumber: 4200000001 }],
+      announce: ['10.2.0.0/24', 'fd00:2::/64'],
+    });
+    await Promise.all([pa.start(), pb.start()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab.destroy();
+  }, 30_000);
+
+  it('establishes IPv4 and IPv6 sessions and exchanges routes', async () => {
+    const na = lab.node('a');
+    const nb = lab.node('b');
+    await waitPeerState(pa, nb.ipv4);
+    await waitPeerState(pb, na.ipv4);
+    await waitPeerState(pa, nb.ipv6);
+    await waitPeerState(pb, na.ipv6);
+    const r = await waitPeerRoute(pb, '10.1.0.0/24');
+    expect(r).toEqual({ prefix: '10.1.0.0/24', nextHop: na.ipv4, asPath: [4200000001], origin: 'igp' });
+    const r2 = await waitPeerRoute(pa, '10.2.0.0/24');
+    expect(r2).toEqual({ prefix: '10.2.0.0/24', nextHop: nb.ipv4, asPath: [65002], origin: 'igp' });
+    const r6 = await waitPeerRoute(pb, 'fd00:1::/64');
+    expect(r6).toMatchObject({ nextHop: na.ipv6, asPath: [4200000001], origin: 'igp' });
+    const r62 = await waitPeerRoute(pa, 'fd00:2::/64');
+    expect(r62).toMatchObject({ nextHop: nb.ipv6, asPath: [65002], origin: 'igp' });
+  }, 90_000);
+
+  it('propagates runtime withdraw and announce', async () => {
+    await pa.withdraw('10.1.0.0/24');
+    await waitPeerNoRoute(pb, '10.1.0.0/24');
+    await pa.announce('10.1.1.0/24');
+    await waitPeerRoute(pb, '10.1.1.0/24');
+  }, 60_000);
+
+  it('sees the neighbour restart and re-establish', async () => {
+    const na = lab.node('a');
+    await pb.restart();
+    await waitPeerState(pb, na.ipv4);
+    await waitPeerRoute(pb, '10.1.1.0/24');
+  }, 60_000);
+});
