@@ -1,0 +1,65 @@
+// MP_REACH_NLRI (14) and MP_UNREACH_NLRI (15), RFC 4760 §3-4, IPv6 next hops per RFC 2545 §3.
+// Errors here disable the AFI/SAFI when it can be read, else reset the session (RFC 7606 §7.11, §5.3).
+import { ErrorAction, IPV4_UNICAST, IPV6_UNICAST, familyKey, type CodecContext, type FamilyKey, type NlriView } from '../types.js';
+import { ErrCode, UpdateSub, WireError } from '../errors.js';
+import { checkNlri, maxBitsForFamily } from '../nlri.js';
+import { formatIpv6 } from '../prefix.js';
+import { ipv4At } from './common.js';
+
+export const MP_FLAGS = 0x80; // optional, non-transitive
+
+export interface MpReach {
+  view: NlriView;
+  nextHop: string;
+  nextHopLinkLocal?: string;
+  /** The AFI, SAFI, next hop length and next hop bytes (part of the interning key). */
+  nhStart: number;
+  nhEnd: number;
+}
+
+const SUPPORTED = new Set<FamilyKey>([IPV4_UNICAST, IPV6_UNICAST]);
+
+function mpError(family: FamilyKey | null, attr: Buffer, reason: string): WireError {
+  return new WireError(ErrCode.UpdateMessage, UpdateSub.OptionalAttributeError, Buffer.from(attr),
+    family === null ? ErrorAction.SessionReset : ErrorAction.AfiSafiDisable, reason);
+}
+
+/**
+ * Parse an MP_REACH_NLRI value buf[s..e). `attr` is the whole attribute (for NOTIFICATION data).
+ * Returns null for a family we do not speak (RFC 4760 §7 leaves those to be ignored).
+ */
+export function parseMpReach(buf: Buffer, s: number, e: number, attr: Buffer, ctx: CodecContext): MpReach | WireError | null {
+  if (e - s < 5) return mpError(e - s >= 3 ? familyKey(buf.readUInt16BE(s), buf[s + 2]!) : null, attr, 'MP_REACH_NLRI too short');
+  const family = familyKey(buf.readUInt16BE(s), buf[s + 2]!);
+  if (!SUPPORTED.has(family)) return null;
+  const nhLen = buf[s + 3]!;
+  const nh = s + 4;
+  if (nh + nhLen + 1 > e) return mpError(family, attr, `MP_REACH_NLRI next hop length ${nhLen} runs past the attribute`);
+  let nextHop: string, ll: string | undefined;
+  if (family === IPV4_UNICAST) {
+    if (nhLen !== 4) return mpError(family, attr, `IPv4 next hop length ${nhLen}`);
+    nextHop = ipv4At(buf, nh);
+  } else {
+    // RFC 2545 §3: 16 octets global, or 32 octets global + link-local.
+    if (nhLen !== 16 && nhLen !== 32) return mpError(family, attr, `IPv6 next hop length ${nhLen}`);
+    nextHop = formatIpv6(buf, nh);
+    if (nhLen === 32) ll = formatIpv6(buf, nh + 16);
+  }
+  const ns = nh + nhLen + 1; // skip the reserved octet (RFC 4760 §3)
+  const addPath = ctx.addPathRx.has(family);
+  const why = checkNlri(buf, ns, e, maxBitsForFamily(family), addPath);
+  if (why) return mpError(family, attr, `MP_REACH_NLRI: ${why}`);
+  const out: MpReach = { view: { buf, start: ns, end: e, family, addPath }, nextHop, nhStart: s, nhEnd: nh + nhLen };
+  if (ll !== undefined) out.nextHopLinkLocal = ll;
+  return out;
+}
+
+export function parseMpUnreach(buf: Buffer, s: number, e: number, attr: Buffer, ctx: CodecContext): NlriView | WireError | null {
+  if (e - s < 3) return mpError(null, attr, 'MP_UNREACH_NLRI too short');
+  const family = familyKey(buf.readUInt16BE(s), buf[s + 2]!);
+  if (!SUPPORTED.has(family)) return null;
+  const addPath = ctx.addPathRx.has(family);
+  const why = checkNlri(buf, s + 3, e, maxBitsForFamily(family), addPath);
+  if (why) return mpError(family, attr, `MP_UNREACH_NLRI: ${why}`);
+  return { buf, start: s + 3, end: e, family, addPath };
+}

@@ -1,0 +1,23 @@
+// Public API of the BGP wire codec: pure bytes ⇄ messages, no I/O. Everything outside src/bgp/wire
+// should import from here (types.ts and errors.ts may be imported directly too).
+export * from './types.js';
+export * from './errors.js';
+export { Framer, checkHeader } from './framer.js';
+export { decodeOpen, encodeOpen } from './open.js';
+export { CAPABILITIES, CapCode, decodeCapabilities, emptyCapabilities, encodeCapabilities } from './capabilities.js';
+export { validateOpen, negotiate, openAs, AS_TRANS, BGP_VERSION, type Negotiated } from './validate.js';
+export { decodeUpdate } from './update.js';
+export { UpdateWriter, type OutPrefix } from './update-writer.js';
+export { Interner, type PathAttrsInput, type RawEntry } from './intern.js';
+export { forEachPrefix, forEachIPv4, countPrefixes, checkNlri } from './nlri.js';
+export {
+  parsePrefix, formatPrefix, parseIp, formatIp, ipv4ToUint, uintToIpv4, parseIpv6, formatIpv6, formatIpv4, type Prefix,
+} from './prefix.js';
+export {
+  KEEPALIVE, encodeNotification, encodeShutdownNotification, shutdownData, decodeNotification, encodeRouteRefresh, decodeRouteRefresh,
+} from './notification.js';
+export { decodeMessage } from './message.js';
+export { ATTRIBUTES, encodeAttrs, formatAttrs } from './attributes/table.js';
+export { AttrCode, AttrFlag } from './attributes/common.js';
+export { formatAsPath, mergeAs4Path, pathLength } from './attributes/as-path.js';
+export { BufWriter, HEADER_LEN } from './writer.js';
