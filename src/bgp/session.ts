@@ -1,0 +1,620 @@
+// One BGP session: binds a peer's configuration to a byte stream (a TCP socket or any Duplex),
+// frames and decodes messages, feeds the pure FSM (fsm/fsm.ts) and executes its actions (dial,
+// send, timers). Routes leave through a typed listener; writes respect socket backpressure.
+import type { Duplex } from 'node:stream';
+import {
+  Framer, decodeOpen, encodeOpen, validateOpen, negotiate, decodeUpdate, decodeNotification,
+  decodeRouteRefresh, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE, Interner,
+  type Negotiated,
+} from './wire/index.js';
+import { ErrCode, HeaderSub, OpenSub, WireError } from './wire/errors.js';
+import {
+  ErrorAction, IPV4_UNICAST, IPV6_UNICAST, MsgType,
+  type Capabilities, type FamilyKey, type OpenMessage, type RouteRefreshMessage, type UpdateMessage,
+} from './wire/types.js';
+import {
+  DEFAULT_FSM_CONFIG, IDLE, step, negotiateHoldTime,
+  type Action, type FsmConfig, type FsmEvent, type NotifyData, type State, type StateName, type TimerName,
+} from './fsm/fsm.js';
+import { describeNotification } from './fsm/notification-text.js';
+import { Timer, jitter, realClock, type Clock } from './timers.js';
+
+const AS_TRANS = 23456;
+
+/** What we announce in our OPEN (RFC 5492). Defaults suit BIRD/FRR/GoBGP and Calico. */
+export interface CapabilityOptions {
+  /** Multiprotocol families (RFC 4760). Default IPv4 and IPv6 unicast. */
+  families?: FamilyKey[];
+  /** RFC 7911 ADD-PATH per family; none unless configured. */
+  addPath?: { family: FamilyKey; mode: 1 | 2 | 3 }[];
+  /** RFC 4724 restart time in seconds (default 120); false: do not announce graceful restart. */
+  gracefulRestartTime?: number | false;
+  /** RFC 8654 (default true). */
+  extendedMessage?: boolean;
+}
+
+export interface SessionConfig {
+  localAs: number;
+  peerAs: number;
+  /** Our BGP Identifier, unsigned 32-bit. */
+  localBgpId: number;
+  /** Proposed hold time, seconds: 0 or ≥ 3 (default 240, as BIRD and Calico). */
+  holdTime?: number;
+  /** Seconds between connection attempts (default 5). */
+  connectRetryTime?: number;
+  /** Only accept connections, never dial. */
+  passive?: boolean;
+  capabilities?: CapabilityOptions;
+  /** For logs and status. */
+  remoteAddress: string;
+  remotePort?: number;
+}
+
+/** A dial in progress; the session cancels it when the FSM drops the connection. */
+export interface PendingDial { cancel(): void }
+/** Opens the outgoing TCP connection (the Speaker supplies net.connect with localAddress). */
+export type Dialer = (done: (err: Error | null, socket?: Duplex) => void) => PendingDial;
+
+/** What the session learned at OPEN time, handed to the consumer when the session comes up. */
+export interface EstablishedInfo {
+  negotiated: Negotiated;
+  holdTime: number;
+  remoteOpen: OpenMessage;
+  localOpen: OpenMessage;
+  /** Local/remote socket addresses when the stream is a net.Socket. */
+  localAddress?: string;
+  remoteAddress?: string;
+  /** True when we dialled this connection. */
+  outgoing: boolean;
+}
+
+/** Typed events out of a session. All are optional; the Speaker implements them. */
+export interface SessionListener {
+  onStateChange?(from: StateName, to: StateName, reason: string): void;
+  onEstablished?(info: EstablishedInfo): void;
+  /** Called synchronously; the message's buffers are only valid during the call. */
+  onUpdate?(msg: UpdateMessage): void;
+  onRouteRefresh?(msg: RouteRefreshMessage): void;
+  /** The session left Established: the consumer must withdraw what it learned. */
+  onDown?(reason: string): void;
+}
+
+/** Pull-style producer of bulk messages (the table transfer); null means "nothing now". */
+export interface MessageProducer { pull(): Buffer | null }
+
+export interface SessionCounters {
+  messagesIn: number;
+  messagesOut: number;
+  updatesIn: number;
+  updatesOut: number;
+  notificationsIn: number;
+  notificationsOut: number;
+  connectRetryCounter: number;
+  establishedTransitions: number;
+}
+
+export interface SessionOptions {
+  clock?: Clock;
+  dialer?: Dialer;
+  /** Shared attribute interner (one per speaker keeps equal attribute sets shared across peers). */
+  interner?: Interner;
+  /** Restart after a failure (AutomaticStart) after the idle hold time; default true. */
+  autoRestart?: boolean;
+  /** First idle hold time, seconds (default connectRetryTime); doubles per failure up to 120 s. */
+  idleHoldTime?: number;
+  /** RFC 4271 §6.8 hook: a valid OPEN arrived on this session; return true to dump this connection. */
+  collisionCheck?: (session: Session, open: OpenMessage) => boolean;
+  /** Random source for jitter (tests pin it). */
+  random?: () => number;
+}
+
+const MAX_IDLE_HOLD = 120;
+
+export function buildCapabilities(localAs: number, opts: CapabilityOptions = {}): Capabilities {
+  const families = opts.families ?? [IPV4_UNICAST, IPV6_UNICAST];
+  const caps: Capabilities = {
+    multiprotocol: [...families],
+    fourOctetAs: localAs,
+    routeRefresh: true,
+    enhancedRouteRefresh: true,
+    extendedMessage: opts.extendedMessage ?? true,
+    addPath: (opts.addPath ?? []).map((a) => ({ ...a })),
+    unknown: [],
+  };
+  const gr = opts.gracefulRestartTime ?? 120;
+  if (gr !== false) {
+    // RFC 4724 §3: restart state and forwarding bits clear on a fresh start.
+    caps.gracefulRestart = {
+      restartState: false, notification: false, restartTime: gr,
+      families: families.map((family) => ({ family, forwardingPreserved: false })),
+    };
+  }
+  return caps;
+}
+
+const notifyFromError = (e: WireError): NotifyData => ({ code: e.code, subcode: e.subcode, data: e.data, text: e.message });
+
+export class Session {
+  readonly config: Readonly<SessionConfig>;
+  readonly counters: SessionCounters = {
+    messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, notificationsIn: 0, notificationsOut: 0,
+    connectRetryCounter: 0, establishedTransitions: 0,
+  };
+
+  private st: State = IDLE;
+  private readonly fsmCfg: FsmConfig;
+  private readonly holdTime: number;
+  private readonly localCaps: Capabilities;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly interner: Interner;
+  private readonly timers: Record<TimerName, Timer>;
+  private readonly idleHoldTimer: Timer;
+  private idleHold: number;
+  private autoRestart: boolean;
+  /** Set by stop()/dispose(): no automatic restart and no incoming connections. */
+  private halted = false;
+  private currentReason = '';
+
+  private socket: Duplex | null = null;
+  private outgoing = false;
+  private framer: Framer | null = null;
+  private dialing: PendingDial | null = null;
+  private detachSocket: (() => void) | null = null;
+
+  private queue: FsmEvent[] = [];
+  private running = false;
+  private pendingUpdate: UpdateMessage | null = null;
+  private pendingRefresh: RouteRefreshMessage | null = null;
+
+  private bulk: Buffer[] = [];
+  private producer: MessageProducer | null = null;
+
+  private localOpenMsg: OpenMessage | null = null;
+  private remoteOpenMsg: OpenMessage | null = null;
+  private negotiatedCtx: Negotiated | null = null;
+  private lastErr = '';
+  private establishedAt = 0;
+
+  constructor(config: SessionConfig, private readonly listener: SessionListener = {}, private readonly opts: SessionOptions = {}) {
+    const hold = config.holdTime ?? 240;
+    if (hold !== 0 && hold < 3) throw new RangeError(`hold time ${hold}: must be 0 or at least 3 seconds (RFC 4271 §4.2)`);
+    this.config = { ...config };
+    this.holdTime = hold;
+    this.fsmCfg = {
+      ...DEFAULT_FSM_CONFIG,
+      connectRetryTime: config.connectRetryTime ?? DEFAULT_FSM_CONFIG.connectRetryTime,
+      passive: config.passive ?? false,
+    };
+    this.localCaps = buildCapabilities(config.localAs, config.capabilities);
+    this.clock = opts.clock ?? realClock;
+    this.random = opts.random ?? Math.random;
+    this.interner = opts.interner ?? new Interner();
+    this.autoRestart = opts.autoRestart ?? true;
+    this.idleHold = opts.idleHoldTime ?? this.fsmCfg.connectRetryTime;
+    this.timers = {
+      connectRetry: new Timer(this.clock, () => this.dispatch({ type: 'ConnectRetryTimer_Expires' })),
+      hold: new Timer(this.clock, () => this.dispatch({ type: 'HoldTimer_Expires' })),
+      keepalive: new Timer(this.clock, () => this.dispatch({ type: 'KeepaliveTimer_Expires' })),
+    };
+    this.idleHoldTimer = new Timer(this.clock, () => {
+      if (!this.halted && this.st.name === 'Idle') this.dispatch({ type: 'AutomaticStart' });
+    });
+  }
+
+  // ----- public surface ------------------------------------------------------------------
+
+  get state(): StateName { return this.st.name; }
+  get lastError(): string { return this.lastErr; }
+  /** Negotiated context while OpenConfirm/Established, else null. */
+  get negotiated(): Negotiated | null { return this.negotiatedCtx; }
+  get remoteOpen(): OpenMessage | null { return this.remoteOpenMsg; }
+  /** True when the current connection was dialled by us (RFC 4271 §6.8 needs to know). */
+  get initiatedLocally(): boolean { return this.outgoing; }
+  /** ms since Established, 0 when not established. */
+  get uptimeMs(): number { return this.st.name === 'Established' ? this.clock.now() - this.establishedAt : 0; }
+  get capabilities(): Readonly<Capabilities> { return this.localCaps; }
+
+  /** ManualStart (or passive start for passive peers). */
+  start(): void {
+    this.halted = false;
+    this.dispatch({ type: 'ManualStart' });
+  }
+
+  /**
+   * ManualStop: Cease/Administrative Shutdown (6/2) with an RFC 8203 message when a
+   * connection is up, then no automatic restart until start() is called again.
+   */
+  stop(reason = 'administratively stopped'): void {
+    this.halted = true;
+    this.idleHoldTimer.stop();
+    this.dispatch({ type: 'ManualStop', data: shutdownData(reason), text: `administratively stopped: ${reason}` });
+  }
+
+  /**
+   * Stop for good without Administrative Shutdown semantics: Cease with `subcode` when OPEN has
+   * been sent (e.g. 6/3 peer de-configured), or silently drop (`subcode` null, RFC 4724 §4.2).
+   */
+  dispose(reason: string, subcode: number | null): void {
+    this.halted = true;
+    this.autoRestart = false;
+    this.idleHoldTimer.stop();
+    if (subcode === null) {
+      if (this.st.name !== 'Idle') this.dispatch({ type: 'TcpConnectionFails', text: reason });
+      if (this.st.name !== 'Idle') this.dispatch({ type: 'ManualStop', text: reason });
+    } else {
+      this.dispatch({ type: 'AutomaticStop', subcode, text: reason });
+    }
+  }
+
+  setAutoRestart(on: boolean): void { this.autoRestart = on; }
+
+  /**
+   * An incoming TCP connection for this peer. Taken when the session has no connection of its
+   * own in progress (Idle waiting to restart, or Active); otherwise false and the caller runs
+   * collision detection with a second session (RFC 4271 §6.8).
+   */
+  accept(socket: Duplex): boolean {
+    if (this.halted) return false;
+    if (this.st.name === 'Idle') {
+      this.idleHoldTimer.stop();
+      this.dispatch({ type: 'AutomaticStart_with_PassiveTcpEstablishment' });
+    }
+    if (this.st.name !== 'Active') return false;
+    this.attach(socket, false);
+    this.dispatch({ type: 'TcpConnectionConfirmed' });
+    return true;
+  }
+
+  /** RFC 4271 §6.8: the Speaker decided this connection loses a collision. */
+  collisionDump(): void { this.dispatch({ type: 'OpenCollisionDump' }); }
+
+  /**
+   * Queue one bulk message (UPDATE). Returns false when the session cannot send (not
+   * Established). Bulk data waits behind socket backpressure; KEEPALIVE/NOTIFICATION do not.
+   */
+  send(buf: Buffer): boolean {
+    if (this.st.name !== 'Established' || !this.socket) return false;
+    this.bulk.push(buf);
+    this.pump();
+    return true;
+  }
+
+  /** Install the table-transfer producer; it is pulled only while the socket accepts data. */
+  setProducer(p: MessageProducer | null): void {
+    this.producer = p;
+    this.pump();
+  }
+
+  /** Tell the session the producer has new messages. */
+  wake(): void { this.pump(); }
+
+  /** Send ROUTE-REFRESH (RFC 2918 §3) for a family when the peer supports it. */
+  requestRouteRefresh(family: FamilyKey, subtype = 0): boolean {
+    if (this.st.name !== 'Established' || !this.negotiatedCtx?.routeRefresh || !this.socket) return false;
+    this.writeUrgent(encodeRouteRefresh(family >> 8, family & 255, subtype));
+    return true;
+  }
+
+  // ----- FSM plumbing --------------------------------------------------------------------
+
+  /** Events raised while actions execute are queued and run in order (no re-entrancy). */
+  private dispatch(ev: FsmEvent): void {
+    this.queue.push(ev);
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) this.apply(e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private apply(ev: FsmEvent): void {
+    const from = this.st;
+    const t = step(from, ev, this.fsmCfg);
+    this.st = t.next;
+    const reason = t.reason ?? ev.type;
+    this.currentReason = reason;
+    if (from.name !== t.next.name) {
+      // A way down (to Idle, or back to Active after a failure) records why; coming up clears it.
+      if (t.next.name === 'Idle' || (t.next.name === 'Active' && from.name !== 'Idle')) this.lastErr = reason;
+      if (t.next.name === 'Established') this.lastErr = '';
+    }
+    for (const a of t.actions) this.execute(a);
+    if (from.name !== t.next.name) {
+      this.listener.onStateChange?.(from.name, t.next.name, reason);
+      if (t.next.name === 'Idle') this.afterIdle(from.name);
+    }
+  }
+
+  private afterIdle(from: StateName): void {
+    this.negotiatedCtx = null;
+    this.remoteOpenMsg = null;
+    if (this.halted || !this.autoRestart) return;
+    // Idle hold with exponential backoff (RFC 4271 §8.1.1 IdleHoldTimer, DampPeerOscillations in spirit).
+    this.idleHoldTimer.start(jitter(this.idleHold * 1000, this.random));
+    if (from !== 'Established') this.idleHold = Math.min(this.idleHold * 2, MAX_IDLE_HOLD);
+  }
+
+  private execute(a: Action): void {
+    switch (a.type) {
+      case 'connect': return this.dial();
+      case 'dropConnection': return this.drop();
+      case 'sendOpen': return this.sendOpen();
+      case 'sendKeepalive': return this.writeUrgent(KEEPALIVE);
+      case 'sendNotification': {
+        this.counters.notificationsOut++;
+        return this.writeUrgent(encodeNotification(a.code, a.subcode, a.data));
+      }
+      case 'startTimer': {
+        const ms = a.seconds * 1000;
+        // RFC 4271 §10: jitter ConnectRetry and Keepalive, never the hold timer.
+        this.timers[a.timer].start(a.timer === 'hold' ? ms : jitter(ms, this.random));
+        return;
+      }
+      case 'stopTimer': return this.timers[a.timer].stop();
+      case 'releaseResources':
+        this.bulk = [];
+        this.pendingUpdate = null;
+        return;
+      case 'incrementConnectRetryCounter': this.counters.connectRetryCounter++; return;
+      case 'processUpdate': {
+        const m = this.pendingUpdate;
+        this.pendingUpdate = null;
+        if (m) this.deliverUpdate(m);
+        return;
+      }
+      case 'processRouteRefresh': {
+        const m = this.pendingRefresh;
+        this.pendingRefresh = null;
+        if (m) this.listener.onRouteRefresh?.(m);
+        return;
+      }
+      case 'sessionUp': return this.sessionUp();
+      case 'sessionDown': {
+        this.producer = null;
+        this.listener.onDown?.(this.currentReason);
+        return;
+      }
+    }
+  }
+
+  private sessionUp(): void {
+    const remoteOpen = this.remoteOpenMsg, negotiated = this.negotiatedCtx, localOpen = this.localOpenMsg;
+    if (!remoteOpen || !negotiated || !localOpen || this.st.name !== 'Established') return;
+    this.counters.establishedTransitions++;
+    this.establishedAt = this.clock.now();
+    this.idleHold = this.opts.idleHoldTime ?? this.fsmCfg.connectRetryTime;
+    const sock = this.socket as (Duplex & { localAddress?: string; remoteAddress?: string }) | null;
+    const info: EstablishedInfo = { negotiated, holdTime: this.st.holdTime, remoteOpen, localOpen, outgoing: this.outgoing };
+    if (sock?.localAddress) info.localAddress = sock.localAddress;
+    if (sock?.remoteAddress) info.remoteAddress = sock.remoteAddress;
+    this.listener.onEstablished?.(info);
+  }
+
+  // ----- connection handling -------------------------------------------------------------
+
+  private dial(): void {
+    const dialer = this.opts.dialer;
+    this.dialing?.cancel();
+    if (!dialer) {
+      // No way to dial (tests, or a pure-listener setup): behave like a refused connection.
+      queueMicrotask(() => { if (this.st.name === 'Connect' && !this.socket) this.dispatch({ type: 'TcpConnectionFails', text: 'no dialer' }); });
+      return;
+    }
+    const pending: { d: PendingDial | null } = { d: null };
+    pending.d = dialer((err, socket) => {
+      if (this.dialing !== pending.d) { socket?.destroy(); return; } // cancelled or superseded
+      this.dialing = null;
+      if (err || !socket) {
+        this.dispatch({ type: 'TcpConnectionFails', text: `connect failed: ${err?.message ?? 'no socket'}` });
+        return;
+      }
+      if (this.st.name !== 'Connect' && this.st.name !== 'Active') { socket.destroy(); return; }
+      this.attach(socket, true);
+      this.dispatch({ type: 'Tcp_CR_Acked' });
+    });
+    this.dialing = pending.d;
+  }
+
+  private attach(socket: Duplex, outgoing: boolean): void {
+    this.drop();
+    this.socket = socket;
+    this.outgoing = outgoing;
+    this.framer = new Framer(4096);
+    const framer = this.framer;
+    const onData = (chunk: Buffer) => {
+      if (this.socket !== socket) return;
+      try {
+        framer.push(chunk, (type, body) => { if (this.socket === socket) this.onMessage(type, body); });
+      } catch (e) {
+        if (this.socket !== socket) return;
+        if (e instanceof WireError) this.dispatch({ type: 'BGPHeaderErr', error: notifyFromError(e) });
+        else throw e;
+      }
+    };
+    const onClose = (text: string) => () => { if (this.socket === socket) this.dispatch({ type: 'TcpConnectionFails', text }); };
+    const onEnd = onClose('connection closed by peer');
+    const onError = (e: Error) => { if (this.socket === socket) this.dispatch({ type: 'TcpConnectionFails', text: `connection error: ${e.message}` }); };
+    const onDrain = () => { if (this.socket === socket) this.pump(); };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', onError);
+    socket.on('drain', onDrain);
+    this.detachSocket = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.off('error', onError);
+      socket.off('drain', onDrain);
+      socket.on('error', () => {}); // late errors (EPIPE after our FIN) must not crash the process
+    };
+  }
+
+  /** dropConnection: flush what we queued urgently (the NOTIFICATION), FIN, then destroy. */
+  private drop(): void {
+    if (this.dialing) { this.dialing.cancel(); this.dialing = null; }
+    const s = this.socket;
+    if (!s) return;
+    this.detachSocket?.();
+    this.detachSocket = null;
+    this.socket = null;
+    this.framer = null;
+    this.bulk = [];
+    this.producer = null;
+    s.end();
+    // A peer that stops reading would keep the socket half-open forever.
+    const t = this.clock.setTimeout(() => s.destroy(), 2000);
+    s.once('close', () => this.clock.clearTimeout(t));
+  }
+
+  private sendOpen(): void {
+    const bgpIdOk = this.config.localBgpId >>> 0;
+    const open: OpenMessage = {
+      type: MsgType.OPEN, version: 4,
+      myAs: this.config.localAs > 0xffff ? AS_TRANS : this.config.localAs,
+      holdTime: this.holdTime, bgpId: bgpIdOk, capabilities: this.localCaps,
+    };
+    this.localOpenMsg = open;
+    this.writeUrgent(encodeOpen(open));
+  }
+
+  /** Control messages go straight to the socket: at most one high-water mark of bulk is ahead. */
+  private writeUrgent(buf: Buffer): void {
+    if (!this.socket) return;
+    this.counters.messagesOut++;
+    this.socket.write(buf);
+  }
+
+  /** Move bulk data to the socket while it is not asking us to wait (write() → false → 'drain'). */
+  private pump(): void {
+    const s = this.socket;
+    if (!s || this.st.name !== 'Established') return;
+    while (!s.writableNeedDrain) {
+      let b = this.bulk.shift();
+      if (!b && this.producer) b = this.producer.pull() ?? undefined;
+      if (!b) return;
+      this.counters.messagesOut++;
+      this.counters.updatesOut++;
+      if (!s.write(b)) return;
+    }
+  }
+
+  // ----- received messages ---------------------------------------------------------------
+
+  private onMessage(type: number, body: Buffer): void {
+    this.counters.messagesIn++;
+    switch (type) {
+      case MsgType.OPEN: return this.onOpen(body);
+      case MsgType.KEEPALIVE: return this.dispatch({ type: 'KeepAliveMsg' });
+      case MsgType.UPDATE: return this.onUpdateMsg(body);
+      case MsgType.NOTIFICATION: return this.onNotification(body);
+      case MsgType.ROUTE_REFRESH: return this.onRouteRefreshMsg(body);
+      default:
+        // The framer rejects unknown types; keep the FSM total anyway (§6.1 Bad Message Type).
+        return this.dispatch({ type: 'BGPHeaderErr', error: { code: ErrCode.MessageHeader, subcode: HeaderSub.BadMessageType, data: Buffer.of(type), text: `bad message type ${type}` } });
+    }
+  }
+
+  private onOpen(body: Buffer): void {
+    if (this.st.name !== 'OpenSent') {
+      this.dispatch({ type: 'BGPOpen', holdTime: 0 }); // FSM error in any other state
+      return;
+    }
+    let open: OpenMessage;
+    try {
+      open = decodeOpen(body);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.dispatch({ type: e.code === ErrCode.MessageHeader ? 'BGPHeaderErr' : 'BGPOpenMsgErr', error: notifyFromError(e) });
+      return;
+    }
+    const ibgp = this.config.localAs === this.config.peerAs;
+    const err = validateOpen(open, { peerAs: this.config.peerAs, localBgpId: this.config.localBgpId, ibgp });
+    if (err) { this.dispatch({ type: 'BGPOpenMsgErr', error: notifyFromError(err) }); return; }
+    const hold = negotiateHoldTime(this.holdTime, open.holdTime);
+    if (hold === null) {
+      this.dispatch({ type: 'BGPOpenMsgErr', error: { code: ErrCode.OpenMessage, subcode: OpenSub.UnacceptableHoldTime, text: `unacceptable hold time ${open.holdTime}` } });
+      return;
+    }
+    const negotiated = negotiate(this.localCaps, open.capabilities, ibgp);
+    this.remoteOpenMsg = open;
+    this.negotiatedCtx = negotiated;
+    if (this.opts.collisionCheck?.(this, open)) {
+      this.dispatch({ type: 'OpenCollisionDump' });
+      return;
+    }
+    // RFC 8654 §4: larger messages only once both sides announced the capability.
+    if (negotiated.extendedMessage) this.framer?.setMaxLength(65535);
+    this.dispatch({ type: 'BGPOpen', holdTime: hold });
+  }
+
+  private onUpdateMsg(body: Buffer): void {
+    const ctx = this.negotiatedCtx;
+    if (this.st.name !== 'Established' || !ctx) { this.dispatch({ type: 'UpdateMsg' }); return; }
+    this.counters.updatesIn++;
+    let msg: UpdateMessage;
+    try {
+      msg = decodeUpdate(body, ctx, this.interner);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.dispatch({ type: 'UpdateMsgErr', error: notifyFromError(e) });
+      return;
+    }
+    if (msg.action >= ErrorAction.AfiSafiDisable) {
+      // RFC 7606 §2: session reset. AFI/SAFI disable (RFC 4760 §7) is also handled as a reset:
+      // simpler, and it is what a peer that sends malformed MP attributes needs to see.
+      const e = msg.errors.find((x) => x.action >= ErrorAction.AfiSafiDisable) ?? msg.errors[0];
+      const error: NotifyData = e ? notifyFromError(e) : { code: ErrCode.UpdateMessage, subcode: 1, text: 'malformed UPDATE' };
+      this.dispatch({ type: 'UpdateMsgErr', error });
+      return;
+    }
+    this.pendingUpdate = msg;
+    this.dispatch({ type: 'UpdateMsg' });
+    this.pendingUpdate = null;
+  }
+
+  private deliverUpdate(msg: UpdateMessage): void {
+    const l = this.listener.onUpdate;
+    if (!l) return;
+    if (msg.action !== ErrorAction.TreatAsWithdraw) { l.call(this.listener, msg); return; }
+    // RFC 7606 §2 treat-as-withdraw: the UPDATE's withdrawals stay withdrawals, and its
+    // announcements are handed on as withdrawals too, without attributes.
+    if (msg.withdrawn || msg.mpUnreach) {
+      l.call(this.listener, { ...msg, nlri: null, mpReach: null, attrs: null });
+    }
+    if (msg.nlri || msg.mpReach) {
+      l.call(this.listener, { ...msg, withdrawn: msg.nlri, mpUnreach: msg.mpReach, nlri: null, mpReach: null, attrs: null });
+    }
+  }
+
+  private onNotification(body: Buffer): void {
+    this.counters.notificationsIn++;
+    let text: string;
+    let verErr = false;
+    try {
+      const n = decodeNotification(body);
+      text = describeNotification('received', n.code, n.subcode, n.data, n.shutdownMessage);
+      verErr = n.code === ErrCode.OpenMessage && n.subcode === OpenSub.UnsupportedVersion;
+    } catch {
+      text = 'received malformed NOTIFICATION';
+    }
+    this.dispatch(verErr ? { type: 'NotifMsgVerErr', text } : { type: 'NotifMsg', text });
+  }
+
+  private onRouteRefreshMsg(body: Buffer): void {
+    try {
+      const m = decodeRouteRefresh(body);
+      this.pendingRefresh = m;
+      this.dispatch({ type: 'RouteRefresh' });
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      // RFC 7313 §5: a malformed ROUTE-REFRESH gets NOTIFICATION 7/1 — an UPDATE-class reset here.
+      this.dispatch({ type: 'UpdateMsgErr', error: notifyFromError(e) });
+    } finally {
+      this.pendingRefresh = null;
+    }
+  }
+}

@@ -1,0 +1,401 @@
+// The BGP speaker: owns the TCP listener and the set of configured peers, dials active peers,
+// hands incoming connections to the right peer (refusing unknown addresses), resolves
+// connection collisions (RFC 4271 §6.8) and reports route events to one typed consumer (the RIB).
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { Interner } from './wire/index.js';
+import { CeaseSub } from './wire/errors.js';
+import { formatIpv6, ipv4ToUint, parseIpv6 } from './wire/prefix.js';
+import type { FamilyKey, OpenMessage, RouteRefreshMessage, UpdateMessage } from './wire/types.js';
+import type { StateName } from './fsm/fsm.js';
+import {
+  Session, type CapabilityOptions, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
+} from './session.js';
+import { realClock, type Clock } from './timers.js';
+
+export interface PeerConfig {
+  /** Peer IP address (IPv4 or IPv6). Identifies the peer: incoming connections are matched on it. */
+  address: string;
+  /** Remote TCP port to dial (default 179). */
+  port?: number;
+  peerAs: number;
+  /** Our AS toward this peer when it differs from the speaker's (Calico BGPPeer localASNumber). */
+  localAs?: number;
+  /** Only accept connections from this peer (Calico mesh: the node with the lower IP dials). */
+  passive?: boolean;
+  /** Source address for the outgoing connection (net.connect localAddress). */
+  localAddress?: string;
+  holdTime?: number;
+  connectRetryTime?: number;
+  capabilities?: CapabilityOptions;
+}
+
+export interface SpeakerOptions {
+  localAs: number;
+  /** BGP Identifier, dotted quad. */
+  routerId: string;
+  logger: Logger;
+  /** Listen address (default "::", which also accepts IPv4 on a dual-stack host; falls back to 0.0.0.0). */
+  listenAddress?: string;
+  /** Listen port (default 179; 0 picks a free port, for tests). null: do not listen at all. */
+  listenPort?: number | null;
+  /** Defaults for peers that do not set their own. */
+  holdTime?: number;
+  connectRetryTime?: number;
+  capabilities?: CapabilityOptions;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/** Per-peer status for the control API (prefix counts come from the RIB). */
+export interface PeerSessionStatus {
+  address: string;
+  port: number;
+  asNumber: number;
+  passive: boolean;
+  state: StateName;
+  lastError: string;
+  uptimeMs: number;
+  counters: SessionCounters;
+}
+
+/** What the RIB composition root uses to talk to one peer. */
+export interface PeerHandle {
+  readonly address: string;
+  readonly config: Readonly<PeerConfig>;
+  /** The established session's negotiated info, null when not established. */
+  readonly established: EstablishedInfo | null;
+  /** Queue one bulk message (UPDATE) on the established session; false when not established. */
+  send(buf: Buffer): boolean;
+  /** Install the table-transfer producer on the established session (pulled under backpressure). */
+  setProducer(p: MessageProducer | null): void;
+  wake(): void;
+  requestRouteRefresh(family: FamilyKey): boolean;
+  status(): PeerSessionStatus;
+}
+
+/** Route events, per peer, for the RIB. onUpdate is synchronous; message buffers die after it. */
+export interface RouteConsumer {
+  onEstablished(peer: PeerHandle, info: EstablishedInfo): void;
+  onUpdate(peer: PeerHandle, msg: UpdateMessage): void;
+  onRouteRefresh?(peer: PeerHandle, msg: RouteRefreshMessage): void;
+  onDown(peer: PeerHandle, reason: string): void;
+}
+
+/** Canonical text of an address: IPv4-mapped IPv6 becomes IPv4, IPv6 is RFC 5952 text. */
+export function canonicalAddress(addr: string): string {
+  const a = addr.startsWith('::ffff:') && net.isIPv4(addr.slice(7)) ? addr.slice(7) : addr;
+  if (net.isIPv6(a)) return formatIpv6(parseIpv6(a.replace(/%.*$/, '')));
+  return a;
+}
+
+interface SpeakerCore {
+  readonly opts: SpeakerOptions;
+  readonly bgpId: number;
+  readonly log: Logger;
+  readonly interner: Interner;
+  readonly clock: Clock;
+  consumer: RouteConsumer | null;
+}
+
+/** One configured peer: a primary session, plus a second one while a collision is resolved. */
+class Peer implements PeerHandle {
+  readonly address: string;
+  primary: Session;
+  secondary: Session | null = null;
+  private info: EstablishedInfo | null = null;
+  private lastErr = '';
+  private removed = false;
+
+  constructor(private readonly core: SpeakerCore, readonly config: Readonly<PeerConfig>) {
+    this.address = canonicalAddress(config.address);
+    this.primary = this.makeSession(true);
+  }
+
+  get established(): EstablishedInfo | null { return this.info; }
+  private get live(): Session | null {
+    if (this.primary.state === 'Established') return this.primary;
+    return this.secondary?.state === 'Established' ? this.secondary : null;
+  }
+
+  send(buf: Buffer): boolean { return this.live?.send(buf) ?? false; }
+  setProducer(p: MessageProducer | null): void { this.live?.setProducer(p); }
+  wake(): void { this.live?.wake(); }
+  requestRouteRefresh(family: FamilyKey): boolean { return this.live?.requestRouteRefresh(family) ?? false; }
+
+  status(): PeerSessionStatus {
+    const s = this.live ?? this.primary;
+    return {
+      address: this.address,
+      port: this.config.port ?? 179,
+      asNumber: this.config.peerAs,
+      passive: this.config.passive ?? false,
+      state: s.state,
+      lastError: this.lastErr,
+      uptimeMs: s.uptimeMs,
+      counters: { ...s.counters },
+    };
+  }
+
+  start(): void { this.primary.start(); }
+
+  stop(reason: string): void {
+    this.removed = true;
+    this.secondary?.stop(reason);
+    this.primary.stop(reason);
+  }
+
+  remove(reason: string, subcode: number): void {
+    this.removed = true;
+    this.secondary?.dispose(reason, subcode);
+    this.primary.dispose(reason, subcode);
+  }
+
+  /** An incoming connection from this peer's address. */
+  incoming(socket: Duplex): void {
+    if (this.removed) { socket.destroy(); return; }
+    const p = this.primary.state;
+    if ((p === 'Idle' || p === 'Active') && this.primary.accept(socket)) return;
+    if (this.secondary) {
+      // A third connection while two are being resolved: refuse it; the peer retries.
+      this.core.log.info({ peer: this.address }, 'refused extra connection during collision resolution');
+      socket.destroy();
+      return;
+    }
+    const s = this.makeSession(false);
+    this.secondary = s;
+    if (!s.accept(socket)) { this.secondary = null; socket.destroy(); }
+  }
+
+  private makeSession(primary: boolean): Session {
+    const o = this.core.opts;
+    const c = this.config;
+    const port = c.port ?? 179;
+    const dialer: Dialer = (done) => {
+      const opts: net.NetConnectOpts = { host: c.address, port };
+      if (c.localAddress) opts.localAddress = c.localAddress;
+      const sock = net.connect(opts);
+      let settled = false;
+      const onErr = (e: Error) => { if (settled) return; settled = true; sock.destroy(); done(e); };
+      sock.once('error', onErr);
+      sock.once('connect', () => {
+        if (settled) return;
+        settled = true;
+        sock.off('error', onErr);
+        sock.setNoDelay(true); // KEEPALIVEs must not wait behind Nagle
+        done(null, sock);
+      });
+      return { cancel: () => { if (!settled) { settled = true; sock.destroy(); } } };
+    };
+    const sessionConfig = {
+      localAs: c.localAs ?? o.localAs,
+      peerAs: c.peerAs,
+      localBgpId: this.core.bgpId,
+      holdTime: c.holdTime ?? o.holdTime ?? 240,
+      connectRetryTime: c.connectRetryTime ?? o.connectRetryTime ?? 5,
+      passive: c.passive ?? false,
+      remoteAddress: this.address,
+      remotePort: port,
+      ...(c.capabilities ?? o.capabilities ? { capabilities: c.capabilities ?? o.capabilities } : {}),
+    };
+    const session: Session = new Session(sessionConfig, {
+      onStateChange: (from, to, reason) => this.onStateChange(session, from, to, reason),
+      onEstablished: (info) => this.onEstablished(session, info),
+      onUpdate: (msg) => { if (session === this.live) this.core.consumer?.onUpdate(this, msg); },
+      onRouteRefresh: (msg) => { if (session === this.live) this.core.consumer?.onRouteRefresh?.(this, msg); },
+      onDown: (reason) => {
+        if (this.info === null) return;
+        this.info = null;
+        this.core.consumer?.onDown(this, reason);
+      },
+    }, {
+      clock: this.core.clock,
+      dialer,
+      interner: this.core.interner,
+      autoRestart: primary,
+      collisionCheck: (s, open) => this.collision(s, open),
+      ...(o.random ? { random: o.random } : {}),
+    });
+    return session;
+  }
+
+  private onStateChange(s: Session, from: StateName, to: StateName, reason: string): void {
+    this.core.log.info({
+      peer: this.address, port: this.config.port ?? 179, from, to, reason,
+      connection: s.initiatedLocally ? 'outgoing' : 'incoming', role: s === this.primary ? 'primary' : 'secondary',
+    }, 'bgp session state change');
+    if (to === 'Established') this.lastErr = '';
+    else if (to === 'Idle' || (to === 'Active' && from !== 'Idle')) this.lastErr = reason;
+    if (to === 'Idle' && s === this.secondary) this.secondary = null;
+  }
+
+  private onEstablished(s: Session, info: EstablishedInfo): void {
+    if (s === this.secondary) this.promote(s, 'superseded by the incoming connection');
+    this.info = info;
+    this.core.consumer?.onEstablished(this, info);
+  }
+
+  /** The secondary session becomes the peer's session; the old primary is dropped without NOTIFICATION. */
+  private promote(s: Session, reason: string): void {
+    const old = this.primary;
+    this.primary = s;
+    this.secondary = null;
+    s.setAutoRestart(!this.removed);
+    old.dispose(reason, null);
+  }
+
+  /**
+   * RFC 4271 §6.8, run when a valid OPEN arrives on `s`. Returns true when `s` must be dumped
+   * (Cease/Connection Collision Resolution, 6/7), after possibly dumping the other connection.
+   */
+  private collision(s: Session, open: OpenMessage): boolean {
+    const other = s === this.primary ? this.secondary : this.primary;
+    if (!other) return false;
+    const os = other.state;
+    if (os === 'Idle' || os === 'Connect' || os === 'Active') return false;
+    if (os === 'Established') {
+      // RFC 4724 §4.2: with graceful restart, an OPEN on a new connection means the peer
+      // restarted: close the old session (its routes go stale in the RIB) and continue the new one.
+      if (other.negotiated?.gracefulRestart) {
+        if (other === this.primary) this.promote(s, 'peer restarted (new connection while established, RFC 4724 §4.2)');
+        else other.dispose('peer restarted', null);
+        return false;
+      }
+      return true; // §6.8: a collision with an Established session closes the new connection
+    }
+    // OpenSent/OpenConfirm: keep the connection initiated by the speaker with the higher BGP
+    // Identifier; equal identifiers (possible for eBGP, RFC 6286 §2.3) are ordered by AS number.
+    const local = this.core.bgpId >>> 0, remote = open.bgpId >>> 0;
+    const localAs = this.config.localAs ?? this.core.opts.localAs;
+    const localWins = local > remote || (local === remote && localAs > this.config.peerAs);
+    const keepS = s.initiatedLocally === localWins;
+    this.core.log.info({ peer: this.address, localId: local, remoteId: remote, kept: keepS === s.initiatedLocally ? 'outgoing' : 'incoming' },
+      'connection collision resolved (RFC 4271 §6.8)');
+    if (!keepS) return true;
+    other.collisionDump();
+    if (other === this.primary) this.promote(s, 'connection collision resolution');
+    return false;
+  }
+}
+
+export class Speaker {
+  private readonly core: SpeakerCore;
+  private readonly peers = new Map<string, Peer>();
+  private server: net.Server | null = null;
+  private stopped = false;
+
+  constructor(opts: SpeakerOptions) {
+    this.core = {
+      opts,
+      bgpId: ipv4ToUint(opts.routerId),
+      log: opts.logger,
+      interner: new Interner(),
+      clock: opts.clock ?? realClock,
+      consumer: null,
+    };
+  }
+
+  /** The RIB plugs in here (one consumer). */
+  setConsumer(c: RouteConsumer | null): void { this.core.consumer = c; }
+
+  /** Start listening (unless listenPort is null) and start every configured peer. */
+  async start(): Promise<void> {
+    const port = this.core.opts.listenPort === undefined ? 179 : this.core.opts.listenPort;
+    if (port !== null) this.server = await this.listen(this.core.opts.listenAddress, port);
+    for (const p of this.peers.values()) p.start();
+  }
+
+  /** The bound listen port (useful with port 0). */
+  get port(): number | null {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : null;
+  }
+
+  private listen(address: string | undefined, port: number): Promise<net.Server> {
+    const attempt = (host: string) => new Promise<net.Server>((resolve, reject) => {
+      const srv = net.createServer({ noDelay: true }, (sock) => this.onConnection(sock));
+      srv.once('error', reject);
+      srv.listen({ host, port, ipv6Only: false }, () => {
+        srv.off('error', reject);
+        srv.on('error', (e) => this.core.log.error({ err: e }, 'bgp listener error'));
+        this.core.log.info({ address: host, port: (srv.address() as net.AddressInfo).port }, 'bgp listening');
+        resolve(srv);
+      });
+    });
+    if (address !== undefined) return attempt(address);
+    // Dual stack by default; a host without IPv6 gets an IPv4-only listener.
+    return attempt('::').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EAFNOSUPPORT' || e.code === 'EADDRNOTAVAIL') return attempt('0.0.0.0');
+      throw e;
+    });
+  }
+
+  private onConnection(sock: net.Socket): void {
+    const remote = sock.remoteAddress ? canonicalAddress(sock.remoteAddress) : '';
+    const peer = this.peers.get(remote);
+    if (!peer || this.stopped) {
+      this.core.log.warn({ remote, remotePort: sock.remotePort }, 'refused BGP connection from an address that is not a configured peer');
+      sock.destroy();
+      return;
+    }
+    sock.on('error', () => {}); // errors before the session attaches its own handler
+    peer.incoming(sock);
+  }
+
+  /** Add a peer (starts it when the speaker is running). Throws when the address is already configured. */
+  addPeer(config: PeerConfig): PeerHandle {
+    const key = canonicalAddress(config.address);
+    if (this.peers.has(key)) throw new Error(`peer ${key} is already configured`);
+    const p = new Peer(this.core, { ...config });
+    this.peers.set(key, p);
+    if (this.server !== null || this.core.opts.listenPort === null) {
+      if (!this.stopped) p.start();
+    }
+    return p;
+  }
+
+  /** Remove a peer: Cease/Peer De-configured (6/3) when a connection is up. */
+  removePeer(address: string): boolean {
+    const key = canonicalAddress(address);
+    const p = this.peers.get(key);
+    if (!p) return false;
+    this.peers.delete(key);
+    p.remove('peer de-configured', CeaseSub.PeerDeconfigured);
+    return true;
+  }
+
+  /** Replace a peer's configuration; an unchanged config is a no-op, a changed one resets the session (6/6). */
+  updatePeer(config: PeerConfig): PeerHandle {
+    const key = canonicalAddress(config.address);
+    const p = this.peers.get(key);
+    if (p && JSON.stringify(p.config) === JSON.stringify(config)) return p;
+    if (p) {
+      this.peers.delete(key);
+      p.remove('peer configuration changed', CeaseSub.OtherConfigurationChange);
+    }
+    return this.addPeer(config);
+  }
+
+  peer(address: string): PeerHandle | undefined { return this.peers.get(canonicalAddress(address)); }
+  peerList(): PeerHandle[] { return [...this.peers.values()]; }
+  status(): PeerSessionStatus[] { return this.peerList().map((p) => p.status()); }
+
+  /**
+   * Shut down: Cease/Administrative Shutdown (6/2) with the RFC 8203 `reason` to every peer
+   * with a connection up, then close the listener. Resolves when the listener is closed
+   * (or after a few seconds if a peer does not close its side).
+   */
+  async stop(reason = 'shutdown'): Promise<void> {
+    this.stopped = true;
+    for (const p of this.peers.values()) p.stop(reason);
+    const srv = this.server;
+    this.server = null;
+    if (!srv) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 3000);
+      t.unref();
+      srv.close(() => { clearTimeout(t); resolve(); });
+    });
+  }
+}

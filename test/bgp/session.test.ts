@@ -1,0 +1,375 @@
+// Session tests over an in-memory duplex pair with a manual clock: OPEN exchange, hold time
+// negotiation, OPEN errors on the wire (bytes checked by a hand-written parser), hold timer,
+// keepalive cadence, administrative shutdown, and keepalives not starved by a bulk transfer.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Session, type SessionConfig, type SessionListener, type EstablishedInfo } from '../../src/bgp/session.js';
+import type { StateName } from '../../src/bgp/fsm/fsm.js';
+import type { UpdateMessage } from '../../src/bgp/wire/types.js';
+import { FakeClock, RawPeer, duplexPair, ip, msg, openMsg, settle, KEEPALIVE_HEX } from './helpers/net-fakes.js';
+
+const A_ID = ip('10.0.0.1');
+const B_ID = ip('10.0.0.2');
+
+interface Recorder extends SessionListener {
+  states: [StateName, StateName, string][];
+  established: EstablishedInfo[];
+  updates: UpdateMessage[];
+  downs: string[];
+}
+const recorder = (): Recorder => {
+  const r: Recorder = {
+    states: [], established: [], updates: [], downs: [],
+    onStateChange: (f, t, why) => { r.states.push([f, t, why]); },
+    onEstablished: (i) => { r.established.push(i); },
+    onUpdate: (m) => { r.updates.push(m); },
+    onDown: (why) => { r.downs.push(why); },
+  };
+  return r;
+};
+
+const sessions: Session[] = [];
+afterEach(() => { for (const s of sessions.splice(0)) s.dispose('test over', null); });
+
+function mk(cfg: Partial<SessionConfig> & Pick<SessionConfig, 'localAs' | 'peerAs' | 'localBgpId'>, clock: FakeClock, rec = recorder()) {
+  const s = new Session({ remoteAddress: '192.0.2.1', ...cfg }, rec, { clock, random: () => 1, autoRestart: false });
+  sessions.push(s);
+  return { s, rec };
+}
+
+/** Session A (AS 65001) connected to a raw peer (AS 65002, id 10.0.0.2). */
+async function withRawPeer(cfg: Partial<SessionConfig> = {}) {
+  const clock = new FakeClock();
+  const [sa, sb] = duplexPair();
+  const { s, rec } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, ...cfg }, clock);
+  const raw = new RawPeer(sb);
+  expect(s.accept(sa)).toBe(true);
+  await settle();
+  return { clock, s, rec, raw };
+}
+
+async function establishRaw(hold = 90, cfg: Partial<SessionConfig> = {}) {
+  const t = await withRawPeer(cfg);
+  t.raw.send(openMsg({ as: 65002, hold, id: B_ID }));
+  t.raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+  await settle();
+  expect(t.s.state).toBe('Established');
+  return t;
+}
+
+describe('Session: OPEN exchange between two sessions', () => {
+  it('reaches Established on both sides and negotiates capabilities', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    const a = mk({ localAs: 65001, peerAs: 4200000001, localBgpId: A_ID }, clock);
+    const b = mk({ localAs: 4200000001, peerAs: 65001, localBgpId: B_ID, holdTime: 90 }, clock);
+    expect(a.s.accept(sa)).toBe(true);
+    expect(b.s.accept(sb)).toBe(true);
+    await settle();
+    expect(a.s.state).toBe('Established');
+    expect(b.s.state).toBe('Established');
+    expect(a.rec.states.map(([f, t]) => `${f}>${t}`)).toEqual(['Idle>Active', 'Active>OpenSent', 'OpenSent>OpenConfirm', 'OpenConfirm>Established']);
+    const info = a.rec.established[0]!;
+    expect(info.holdTime).toBe(90);
+    expect(info.remoteOpen.bgpId).toBe(B_ID);
+    expect(info.remoteOpen.myAs).toBe(23456); // AS_TRANS in the 2-octet field (RFC 6793)
+    expect(info.negotiated.fourOctetAs).toBe(true);
+    expect(info.negotiated.families).toEqual([0x101, 0x201]);
+    expect(info.negotiated.routeRefresh).toBe(true);
+    expect(info.negotiated.enhancedRouteRefresh).toBe(true);
+    expect(info.negotiated.extendedMessage).toBe(true);
+    expect(info.negotiated.gracefulRestart).toBe(true);
+    expect(info.negotiated.remoteGracefulRestart?.restartTime).toBe(120);
+    expect(info.negotiated.ibgp).toBe(false);
+  });
+
+  it('sends an OPEN with our capabilities (checked field by field)', async () => {
+    const { raw } = await withRawPeer();
+    const open = raw.ofType(1)[0]!.body;
+    expect(open[0]).toBe(4);                          // version
+    expect(open.readUInt16BE(1)).toBe(65001);         // My AS
+    expect(open.readUInt16BE(3)).toBe(240);           // hold time default 240 (BIRD/Calico)
+    expect(open.readUInt32BE(5)).toBe(A_ID);          // BGP id
+    const caps = open.subarray(10).toString('hex');
+    expect(caps).toContain('0104000100010104000200010'.slice(0, 24)); // MP IPv4 unicast then IPv6 unicast
+    expect(caps).toContain('010400020001');           // MP IPv6 unicast
+    expect(caps).toContain('0200');                   // route refresh
+    expect(caps).toContain('4600');                   // enhanced route refresh (70)
+    expect(caps).toContain('0600');                   // extended message
+    expect(caps).toContain('4104' + '0000fde9');      // 4-octet AS 65001
+    expect(caps).toContain('400a' + '0078' + '00010100' + '00020100'); // GR: time 120, v4 + v6, F=0
+    expect(caps).not.toContain('45');                 // no ADD-PATH unless configured... (code 69 = 0x45)
+  });
+});
+
+describe('Session: hold time negotiation', () => {
+  it('peer proposes 0: no keepalives, no hold timer', async () => {
+    const { s, raw, clock } = await establishRaw(0);
+    const before = raw.ofType(4).length;
+    clock.advance(3600_000);
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(raw.ofType(4).length).toBe(before);
+  });
+
+  it('peer proposes 3: hold 3, keepalive every second', async () => {
+    const { s, rec, raw, clock } = await establishRaw(3);
+    expect(rec.established[0]!.holdTime).toBe(3);
+    const before = raw.ofType(4).length;
+    clock.advance(1000);
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    clock.advance(1000);
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(raw.ofType(4).length).toBe(before + 2);
+    expect(s.state).toBe('Established');
+  });
+
+  it.each([1, 2])('peer proposes %i: NOTIFICATION 2/6 Unacceptable Hold Time', async (hold) => {
+    const { s, raw } = await withRawPeer();
+    raw.send(openMsg({ as: 65002, hold, id: B_ID }));
+    await settle();
+    expect(raw.notifications()).toEqual([{ code: 2, subcode: 6, data: Buffer.alloc(0) }]);
+    expect(s.state).toBe('Idle');
+    expect(s.lastError).toMatch(/hold time/);
+  });
+
+  it('rejects a configured hold time of 1 or 2', () => {
+    expect(() => new Session({ localAs: 1, peerAs: 2, localBgpId: 1, holdTime: 2, remoteAddress: 'x' })).toThrow(RangeError);
+  });
+});
+
+describe('Session: OPEN validation errors on the wire', () => {
+  it('bad peer AS → 2/2', async () => {
+    const { s, raw, rec } = await withRawPeer();
+    raw.send(openMsg({ as: 65099, hold: 90, id: B_ID }));
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[2, 2]]);
+    expect(s.state).toBe('Idle');
+    expect(rec.established).toHaveLength(0);
+  });
+
+  it('bad peer AS in the 4-octet capability → 2/2', async () => {
+    const { raw } = await withRawPeer({ peerAs: 4200000001 });
+    raw.send(openMsg({ as: 4200000002, hold: 90, id: B_ID }));
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[2, 2]]);
+  });
+
+  it('4-octet peer AS accepted via the capability (My AS = AS_TRANS)', async () => {
+    const { s, raw } = await withRawPeer({ peerAs: 4200000001 });
+    raw.send(openMsg({ as: 4200000001, hold: 90, id: B_ID }));
+    await settle();
+    expect(s.state).toBe('OpenConfirm');
+  });
+
+  it('BGP identifier 0 → 2/3', async () => {
+    const { raw } = await withRawPeer();
+    raw.send(openMsg({ as: 65002, hold: 90, id: 0 }));
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[2, 3]]);
+  });
+
+  it('iBGP peer with our own BGP identifier → 2/3', async () => {
+    const { raw } = await withRawPeer({ peerAs: 65001 });
+    raw.send(openMsg({ as: 65001, hold: 90, id: A_ID }));
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[2, 3]]);
+  });
+
+  it('version 3 → 2/1 with data = highest supported version (0x0004)', async () => {
+    const { raw } = await withRawPeer();
+    raw.send(openMsg({ version: 3, as: 65002, hold: 90, id: B_ID }));
+    await settle();
+    expect(raw.notifications()).toEqual([{ code: 2, subcode: 1, data: Buffer.from('0004', 'hex') }]);
+  });
+
+  it('bad marker → 1/1 Connection Not Synchronized', async () => {
+    const { raw, s } = await withRawPeer();
+    const bad = openMsg({ as: 65002, hold: 90, id: B_ID });
+    bad[3] = 0;
+    raw.send(bad);
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[1, 1]]);
+    expect(s.state).toBe('Idle');
+  });
+
+  it('KEEPALIVE before OPEN → FSM error 5/1 (RFC 6608)', async () => {
+    const { raw } = await withRawPeer();
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[5, 1]]);
+  });
+});
+
+describe('Session: timers', () => {
+  it('hold timer expiry sends NOTIFICATION 4/0 and reports "hold timer expired"', async () => {
+    const { s, raw, rec, clock } = await establishRaw(9);
+    clock.advance(8999);
+    await settle();
+    expect(s.state).toBe('Established');
+    clock.advance(1);
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[4, 0]]);
+    expect(s.state).toBe('Idle');
+    expect(s.lastError).toBe('hold timer expired');
+    expect(rec.downs).toEqual(['hold timer expired']);
+  });
+
+  it('the hold timer restarts on each KEEPALIVE received', async () => {
+    const { s, raw, clock } = await establishRaw(9);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(8000);
+      raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+      await settle();
+    }
+    expect(s.state).toBe('Established');
+  });
+
+  it('sends a KEEPALIVE every hold/3 seconds', async () => {
+    const { raw, clock } = await establishRaw(90);
+    const base = raw.ofType(4).length; // the one answering the OPEN
+    expect(base).toBe(1);
+    clock.advance(29_999);
+    await settle();
+    expect(raw.ofType(4).length).toBe(1);
+    clock.advance(1);
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(raw.ofType(4).length).toBe(2);
+    clock.advance(30_000);
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(raw.ofType(4).length).toBe(3);
+  });
+
+  it('OpenSent waits 240 s for the OPEN, then 4/0', async () => {
+    const { s, raw, clock } = await withRawPeer();
+    clock.advance(239_000);
+    await settle();
+    expect(s.state).toBe('OpenSent');
+    clock.advance(1000);
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[4, 0]]);
+  });
+});
+
+describe('Session: shutdown and NOTIFICATIONs', () => {
+  it('stop() sends Cease/Administrative Shutdown with the RFC 8203 message; the peer records it', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    const a = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
+    const b = mk({ localAs: 65002, peerAs: 65001, localBgpId: B_ID }, clock);
+    const tap: Buffer[] = [];
+    sb.on('data', (c: Buffer) => tap.push(c));
+    a.s.accept(sa);
+    b.s.accept(sb);
+    await settle();
+    expect(b.s.state).toBe('Established');
+    a.s.stop('maintenance');
+    await settle();
+    const notif = Buffer.concat(tap).subarray(-33);
+    // marker, length 33, type 3, code 6, subcode 2, len 11, "maintenance"
+    expect(notif.toString('hex')).toBe('ff'.repeat(16) + '0021' + '03' + '06' + '02' + '0b' + Buffer.from('maintenance').toString('hex'));
+    expect(b.s.state).toBe('Idle');
+    expect(b.s.lastError).toBe('received NOTIFICATION Cease/Administrative Shutdown: "maintenance"');
+    expect(b.rec.downs).toEqual(['received NOTIFICATION Cease/Administrative Shutdown: "maintenance"']);
+    expect(a.s.state).toBe('Idle');
+  });
+
+  it('a received NOTIFICATION is recorded as readable text', async () => {
+    const { s, raw } = await establishRaw(90);
+    raw.send(msg(3, '06' + '04'));
+    await settle();
+    expect(s.state).toBe('Idle');
+    expect(s.lastError).toBe('received NOTIFICATION Cease/Administrative Reset');
+  });
+});
+
+describe('Session: UPDATE handling', () => {
+  // ORIGIN IGP, AS_PATH [65002], NEXT_HOP 192.0.2.2, NLRI 10.1.0.0/16 — written field by field.
+  const updateHex =
+    '0000' +                                   // withdrawn routes length
+    '0014' +                                   // total path attribute length (20)
+    '40' + '01' + '01' + '00' +                // ORIGIN: flags T, type 1, len 1, IGP
+    '40' + '02' + '06' + '02' + '01' + '0000fdea' + // AS_PATH: AS_SEQUENCE, 1 AS, 65002 (4-octet)
+    '40' + '03' + '04' + 'c0000202' +          // NEXT_HOP 192.0.2.2
+    '10' + '0a01';                             // NLRI 10.1.0.0/16
+
+  it('delivers an UPDATE to the consumer synchronously', async () => {
+    const { s, raw, rec } = await establishRaw(90);
+    raw.send(msg(2, updateHex));
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(rec.updates).toHaveLength(1);
+    const u = rec.updates[0]!;
+    expect(u.attrs?.nextHop).toBe('192.0.2.2');
+    expect(u.nlri?.end! - u.nlri?.start!).toBe(3);
+  });
+
+  it('an UPDATE whose attributes overrun the message resets the session with 3/x', async () => {
+    const { s, raw, rec } = await establishRaw(90);
+    raw.send(msg(2, '0000' + '00ff' + '40010100'));
+    await settle();
+    const n = raw.notifications();
+    expect(n).toHaveLength(1);
+    expect(n[0]!.code).toBe(3);
+    expect(s.state).toBe('Idle');
+    expect(rec.downs).toHaveLength(1);
+  });
+
+  it('an UPDATE before Established → FSM error 5/2 in OpenConfirm', async () => {
+    const { raw } = await withRawPeer();
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(msg(2, updateHex));
+    await settle();
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[5, 2]]);
+  });
+});
+
+describe('Session: backpressure', () => {
+  it('a large bulk transfer does not delay KEEPALIVE', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair(16384);
+    const { s } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
+    const raw = new RawPeer(sb, false);
+    s.accept(sa);
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    // Read the handshake, then stop reading: the peer is slow.
+    const head: Buffer[] = [];
+    const onData = (c: Buffer) => head.push(c);
+    sb.on('data', onData);
+    await settle();
+    expect(s.state).toBe('Established');
+    sb.off('data', onData);
+    sb.pause();
+
+    const body = Buffer.alloc(4096 - 19, 0xab);
+    const update = msg(2, body.toString('hex'));
+    const total = 2000; // 8 MB
+    let pulled = 0;
+    s.setProducer({ pull: () => (pulled < total ? (pulled++, update) : null) });
+    await settle();
+    const pulledBeforeKeepalive = pulled;
+    expect(pulledBeforeKeepalive).toBeLessThan(20); // the producer is not drained into memory
+
+    clock.advance(30_000); // keepalive timer (hold 90 / 3)
+    await settle();
+    sb.resume();
+    const rest: Buffer[] = [];
+    sb.on('data', (c: Buffer) => rest.push(c));
+    for (let i = 0; i < 400 && pulled < total; i++) await settle(2);
+    await settle();
+    const stream = Buffer.concat(rest);
+    const msgs = (await import('./helpers/net-fakes.js')).parseStream(stream);
+    const firstKeepalive = msgs.findIndex((m) => m.type === 4);
+    expect(firstKeepalive).toBeGreaterThanOrEqual(0);
+    // At most the bulk already handed to the socket before the timer fired precedes it.
+    expect(firstKeepalive).toBeLessThanOrEqual(pulledBeforeKeepalive);
+    expect(msgs[firstKeepalive]!.offset).toBeLessThan(64 * 1024);
+    // And the transfer then completes.
+    expect(pulled).toBe(total);
+    expect(msgs.filter((m) => m.type === 2).length).toBe(total);
+  });
+});
