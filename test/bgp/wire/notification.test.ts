@@ -1,0 +1,53 @@
+// NOTIFICATION, shutdown communication (RFC 8203/9003), KEEPALIVE and ROUTE-REFRESH: parse / encode / mirror.
+import { describe, expect, it } from 'vitest';
+import {
+  KEEPALIVE, decodeNotification, decodeRouteRefresh, encodeNotification, encodeRouteRefresh, encodeShutdownNotification,
+} from '../../../src/bgp/wire/notification.js';
+import { decodeMessage } from '../../../src/bgp/wire/message.js';
+import { Interner } from '../../../src/bgp/wire/intern.js';
+import { WireError } from '../../../src/bgp/wire/errors.js';
+import { MARKER, hex, msg, u16, u8 } from '../../fixtures/bytes.js';
+
+const ctx = { fourOctetAs: true, addPathRx: new Set<number>(), addPathTx: new Set<number>(), extendedMessage: false, ibgp: false };
+
+describe('KEEPALIVE', () => {
+  it('is the 19-byte header', () => { expect(KEEPALIVE.toString('hex')).toBe(hex(MARKER, u16(19), '04').toString('hex')); });
+  it('decodes', () => { expect(decodeMessage(4, Buffer.alloc(0), ctx, new Interner())).toEqual({ type: 4 }); });
+});
+
+describe('NOTIFICATION', () => {
+  const bytes = msg(3, u8(3), u8(11), 'aabb'); // UPDATE error / Malformed AS_PATH, data aabb
+  it('parses', () => { expect(decodeNotification(bytes.subarray(19))).toEqual({ type: 3, code: 3, subcode: 11, data: hex('aabb') }); });
+  it('encodes', () => { expect(encodeNotification(3, 11, hex('aabb'))).toEqual(bytes); });
+  it('mirrors without data', () => {
+    expect(decodeNotification(encodeNotification(6, 7).subarray(19))).toEqual({ type: 3, code: 6, subcode: 7, data: Buffer.alloc(0) });
+  });
+  it('carries a shutdown communication (Cease/2) as length + UTF-8', () => {
+    const text = 'maintenance ✓';
+    const utf8 = Buffer.from(text, 'utf8');
+    const b = msg(3, u8(6), u8(2), u8(utf8.length), utf8.toString('hex'));
+    expect(encodeShutdownNotification(2, text)).toEqual(b);
+    expect(decodeNotification(b.subarray(19)).shutdownMessage).toBe(text);
+  });
+  it('cuts a long shutdown communication at 255 bytes on a character boundary', () => {
+    const m = decodeNotification(encodeShutdownNotification(4, 'é'.repeat(200)).subarray(19));
+    expect(m.data[0]).toBe(254);
+    expect(m.shutdownMessage).toBe('é'.repeat(127));
+  });
+  it('ignores a shutdown length past the data', () => {
+    expect(decodeNotification(hex('0602', '09', '41')).shutdownMessage).toBeUndefined();
+  });
+});
+
+describe('ROUTE-REFRESH', () => {
+  const bytes = msg(5, u16(2), u8(1), u8(1)); // AFI 2, subtype 1 (BoRR), SAFI 1
+  it('parses', () => { expect(decodeRouteRefresh(bytes.subarray(19))).toEqual({ type: 5, afi: 2, safi: 1, subtype: 1 }); });
+  it('encodes', () => { expect(encodeRouteRefresh(2, 1, 1)).toEqual(bytes); });
+  it('mirrors', () => { expect(decodeRouteRefresh(encodeRouteRefresh(1, 1).subarray(19))).toEqual({ type: 5, afi: 1, safi: 1, subtype: 0 }); });
+  it('rejects a wrong length with ROUTE-REFRESH Message Error / Invalid Message Length', () => {
+    try { decodeRouteRefresh(hex('000101')); expect.unreachable(); } catch (e) {
+      expect(e).toBeInstanceOf(WireError);
+      expect([(e as WireError).code, (e as WireError).subcode]).toEqual([7, 1]);
+    }
+  });
+});
