@@ -1,0 +1,141 @@
+// Speaker tests over loopback TCP (127.0.0.x, port 0): two speakers establish, an unconfigured
+// source address is refused and logged, a simultaneous dial resolves to exactly one session,
+// and stop() tells the peer why with an RFC 8203 message.
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { Speaker, canonicalAddress, type RouteConsumer, type PeerHandle } from '../../src/bgp/speaker.js';
+import type { EstablishedInfo } from '../../src/bgp/session.js';
+
+interface LogLine { msg: string; [k: string]: unknown }
+
+function logger() {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as LogLine);
+      cb();
+    },
+  });
+  return { log: pino({ level: 'debug' }, sink), lines };
+}
+
+interface Events { up: { peer: string; info: EstablishedInfo }[]; down: { peer: string; reason: string }[] }
+function consumer(): RouteConsumer & Events {
+  const ev: Events = { up: [], down: [] };
+  return {
+    ...ev,
+    onEstablished: (p: PeerHandle, info: EstablishedInfo) => { ev.up.push({ peer: p.address, info }); },
+    onUpdate: () => {},
+    onDown: (p: PeerHandle, reason: string) => { ev.down.push({ peer: p.address, reason }); },
+    get up() { return ev.up; },
+    get down() { return ev.down; },
+  };
+}
+
+const speakers: Speaker[] = [];
+afterEach(async () => { await Promise.all(speakers.splice(0).map((s) => s.stop('test over'))); });
+
+async function pair(opts: { passiveB?: boolean } = {}) {
+  const la = logger(), lb = logger();
+  const a = new Speaker({ localAs: 64512, routerId: '10.0.0.1', logger: la.log, listenAddress: '127.0.0.1', listenPort: 0, connectRetryTime: 1 });
+  const b = new Speaker({ localAs: 64512, routerId: '10.0.0.2', logger: lb.log, listenAddress: '127.0.0.2', listenPort: 0, connectRetryTime: 1 });
+  speakers.push(a, b);
+  const ca = consumer(), cb = consumer();
+  a.setConsumer(ca);
+  b.setConsumer(cb);
+  await a.start();
+  await b.start();
+  return { a, b, la, lb, ca, cb, passiveB: opts.passiveB ?? false };
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for condition');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('Speaker over loopback', () => {
+  it('two speakers establish an iBGP session (one active, one passive)', async () => {
+    const { a, b, ca, cb, la } = await pair();
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true, localAddress: '127.0.0.2' });
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
+    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    expect(a.status()[0]).toMatchObject({ address: '127.0.0.2', state: 'Established', lastError: '' });
+    expect(b.status()[0]).toMatchObject({ address: '127.0.0.1', state: 'Established' });
+    expect(ca.up[0]!.info.negotiated.ibgp).toBe(true);
+    expect(ca.up[0]!.info.outgoing).toBe(true);
+    expect(cb.up[0]!.info.outgoing).toBe(false);
+    expect(ca.up[0]!.info.localAddress).toBe('127.0.0.1');
+    // One JSON log line per state change, with peer address, old/new state and reason.
+    const changes = la.lines.filter((l) => l.msg === 'bgp session state change');
+    expect(changes.map((l) => `${String(l.from)}>${String(l.to)}`)).toEqual(['Idle>Connect', 'Connect>OpenSent', 'OpenSent>OpenConfirm', 'OpenConfirm>Established']);
+    expect(changes[0]).toMatchObject({ peer: '127.0.0.2', reason: 'started' });
+  });
+
+  it('refuses and logs a connection from an address that is not a configured peer', async () => {
+    const { a, la } = await pair();
+    a.addPeer({ address: '127.0.0.2', port: 1, peerAs: 64512, passive: true });
+    const sock = net.connect({ host: '127.0.0.1', port: a.port!, localAddress: '127.0.0.3' });
+    sock.on('error', () => {});
+    const closed = new Promise<void>((r) => sock.on('close', () => r()));
+    await closed;
+    expect(la.lines.some((l) => l.remote === '127.0.0.3' && /not a configured peer/.test(l.msg))).toBe(true);
+    expect(a.status()[0]!.state).toBe('Active');
+  });
+
+  it('a simultaneous dial (collision) ends with exactly one Established session on each side', async () => {
+    const { a, b, ca, cb, la, lb } = await pair();
+    // Both active, added in the same tick: each dials the other at once.
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, localAddress: '127.0.0.2' });
+    await until(() => ca.up.length >= 1 && cb.up.length >= 1);
+    await new Promise((r) => setTimeout(r, 1500)); // long enough for a reconnect churn to show
+    expect(ca.up).toHaveLength(1);
+    expect(cb.up).toHaveLength(1);
+    expect(ca.down).toHaveLength(0);
+    expect(cb.down).toHaveLength(0);
+    expect(a.status()[0]!.state).toBe('Established');
+    expect(b.status()[0]!.state).toBe('Established');
+    // RFC 4271 §6.8: B has the higher BGP ID, so the connection B initiated is the one kept.
+    expect(ca.up[0]!.info.outgoing).toBe(false);
+    expect(cb.up[0]!.info.outgoing).toBe(true);
+    const resolved = [...la.lines, ...lb.lines].filter((l) => /collision resolved/.test(l.msg));
+    expect(resolved.length).toBeGreaterThan(0);
+  });
+
+  it('stop() sends Cease/Administrative Shutdown with the message; the peer records it', async () => {
+    const { a, b, ca, cb } = await pair();
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
+    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await a.stop('node draining');
+    await until(() => cb.down.length === 1);
+    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Administrative Shutdown: "node draining"');
+    expect(b.status()[0]!.lastError).toBe('received NOTIFICATION Cease/Administrative Shutdown: "node draining"');
+    expect(b.status()[0]!.state).not.toBe('Established');
+  });
+
+  it('removing a peer sends Cease/Peer De-configured', async () => {
+    const { a, b, ca, cb } = await pair();
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
+    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    expect(a.removePeer('127.0.0.2')).toBe(true);
+    await until(() => cb.down.length === 1);
+    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Peer De-configured');
+    expect(ca.down).toHaveLength(1);
+    expect(a.status()).toEqual([]);
+  });
+});
+
+describe('canonicalAddress', () => {
+  it.each([
+    ['::ffff:127.0.0.1', '127.0.0.1'],
+    ['10.0.0.1', '10.0.0.1'],
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+  ])('%s → %s', (a, b) => expect(canonicalAddress(a)).toBe(b));
+});
