@@ -1,0 +1,149 @@
+// The file datastore: a multi-document YAML file of Calico resources (what `calicoctl get -o
+// yaml` prints, or hand-written), parsed and validated as a whole. loadFile() reads it once;
+// watchFile() re-reads it on change and only ever hands out a complete, valid snapshot, so an
+// editor's half-saved file or a typo never tears down working peerings.
+import { readFile } from 'node:fs/promises';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { Checker, type Path } from './check.js';
+import { ConfigError, formatProblem, type ConfigProblem } from './errors.js';
+import { addResource, allResources, emptyResources, type Resource, type Resources } from './resources.js';
+import { validateDocument } from './validate.js';
+
+/** Parses and validates YAML text. `file` is only used in messages. Throws ConfigError. */
+export function parseResources(text: string, file: string): Resources {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true });
+  const problems: ConfigProblem[] = [];
+  const out = emptyResources();
+  const seen = new Map<string, Resource>();
+  // parseAllDocuments returns an empty-array-like EmptyStream for an empty file.
+  const list: Document.Parsed[] = Array.isArray(docs) ? docs : [];
+
+  list.forEach((doc, idx) => {
+    const document = idx + 1;
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = e.linePos?.[0];
+        const where = pos === undefined ? '' : `line ${pos.line}, column ${pos.col}`;
+        problems.push(formatProblem({
+          file, document: 0, object: '', path: where, line: pos?.line ?? 0,
+          reason: `YAML syntax error: ${e.message.split('\n')[0] ?? e.message}`,
+        }));
+      }
+      return;
+    }
+    for (const w of doc.warnings) out.warnings.push(`${file}: line ${w.linePos?.[0].line ?? '?'}: ${w.message.split('\n')[0] ?? ''}`);
+    const lineOf = (path: Path): number => {
+      // Walk to the deepest existing node of the path and report its line.
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true);
+        if (node !== undefined && node !== null && typeof node === 'object' && 'range' in node) {
+          const range = (node as { range?: [number, number, number] | null }).range;
+          if (range !== undefined && range !== null) return lines.linePos(range[0]).line;
+        }
+        // A missing key: fall back to its parent mapping.
+      }
+      return 0;
+    };
+    const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (raw === null || raw === undefined) return; // an empty document (e.g. a trailing ---)
+    const kind: unknown = isMap(doc.contents) ? doc.contents.get('kind') : undefined;
+    const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+    // calicoctl exports several objects as one `kind: <Kind>List` document with `items`.
+    const isList = typeof kind === 'string' && kind.endsWith('List') && isSeq(items);
+    const objects: { value: unknown; prefix: Path }[] = isList
+      ? ((raw as { items: unknown[] }).items ?? []).map((value, i) => ({ value, prefix: ['items', i] }))
+      : [{ value: raw, prefix: [] }];
+    for (const { value, prefix } of objects) {
+      const c = new Checker({ file, document, prefix, lineOf: (p) => lineOf([...prefix, ...p]) });
+      const r = validateDocument(value, c);
+      problems.push(...c.problems);
+      out.warnings.push(...c.warnings);
+      if (r === undefined) continue;
+      const key = `${r.kind}/${r.metadata.namespace ?? ''}/${r.metadata.name}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        c.error(['metadata', 'name'], `duplicate ${r.kind} "${r.metadata.name}" (already defined in document ${first.origin.document})`);
+        problems.push(...c.problems);
+        continue;
+      }
+      seen.set(key, r);
+      addResource(out, r);
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out;
+}
+
+/** Reads, parses and validates a resource file. Throws ConfigError (also for a missing file). */
+export async function loadFile(path: string): Promise<Resources> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw new ConfigError(code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot read: ${(e as Error).message}`);
+  }
+  return parseResources(text, path);
+}
+
+export interface FileWatchHandlers {
+  /** A new valid snapshot (also called once with the initial load). */
+  onUpdate(resources: Resources): void;
+  /** The file changed but is invalid; the previous snapshot stays in force. */
+  onError(error: ConfigError): void;
+}
+
+export interface FileWatch {
+  /** The last valid snapshot. */
+  current(): Resources;
+  close(): void;
+}
+
+/**
+ * Loads `path`, then watches it. Watches the directory, not the file, because editors and
+ * ConfigMap mounts replace the file by rename, which ends a watch on the old inode. Changes are
+ * debounced, and a reload whose content is byte-identical to the last good one is ignored.
+ */
+export async function watchFile(path: string, h: FileWatchHandlers, debounceMs = 200): Promise<FileWatch> {
+  let good = await loadFile(path);
+  let lastText = await readFile(path, 'utf8');
+  h.onUpdate(good);
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const reload = async (): Promise<void> => {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      return; // mid-rename: the next event reloads
+    }
+    if (closed || text === lastText) return;
+    lastText = text;
+    try {
+      good = parseResources(text, path);
+      h.onUpdate(good);
+    } catch (e) {
+      if (e instanceof ConfigError) h.onError(e);
+      else throw e;
+    }
+  };
+  const name = basename(path);
+  const w: FSWatcher = watch(dirname(path), (_event, changed) => {
+    if (changed !== null && changed !== name) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => void reload(), debounceMs);
+  });
+  return {
+    current: () => good,
+    close: () => {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      w.close();
+    },
+  };
+}
+
+export { allResources };
