@@ -46,6 +46,8 @@ export interface SpeakerOptions {
   capabilities?: CapabilityOptions;
   clock?: Clock;
   random?: () => number;
+  /** Attribute interner shared with the RIB (one per daemon); a private one when absent. */
+  interner?: Interner;
 }
 
 /** Per-peer status for the control API (prefix counts come from the RIB). */
@@ -290,7 +292,7 @@ export class Speaker {
       opts,
       bgpId: ipv4ToUint(opts.routerId),
       log: opts.logger,
-      interner: new Interner(),
+      interner: opts.interner ?? new Interner(),
       clock: opts.clock ?? realClock,
       consumer: null,
     };
