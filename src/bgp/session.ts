@@ -158,6 +158,7 @@ export class Session {
 
   private socket: Duplex | null = null;
   private outgoing = false;
+  private direction: 'none' | 'outgoing' | 'incoming' = 'none';
   private framer: Framer | null = null;
   private dialing: PendingDial | null = null;
   private detachSocket: (() => void) | null = null;
@@ -211,6 +212,8 @@ export class Session {
   get remoteOpen(): OpenMessage | null { return this.remoteOpenMsg; }
   /** True when the current connection was dialled by us (RFC 4271 §6.8 needs to know). */
   get initiatedLocally(): boolean { return this.outgoing; }
+  /** Direction of the current (or last) connection, for logs. */
+  get connection(): 'none' | 'outgoing' | 'incoming' { return this.direction; }
   /** ms since Established, 0 when not established. */
   get uptimeMs(): number { return this.st.name === 'Established' ? this.clock.now() - this.establishedAt : 0; }
   get capabilities(): Readonly<Capabilities> { return this.localCaps; }
@@ -422,6 +425,7 @@ export class Session {
     this.drop();
     this.socket = socket;
     this.outgoing = outgoing;
+    this.direction = outgoing ? 'outgoing' : 'incoming';
     this.framer = new Framer(4096);
     const framer = this.framer;
     const onData = (chunk: Buffer) => {

@@ -225,7 +225,7 @@ class Peer implements PeerHandle {
   private onStateChange(s: Session, from: StateName, to: StateName, reason: string): void {
     this.core.log.info({
       peer: this.address, port: this.config.port ?? 179, from, to, reason,
-      connection: s.initiatedLocally ? 'outgoing' : 'incoming', role: s === this.primary ? 'primary' : 'secondary',
+      connection: s.connection, role: s === this.primary ? 'primary' : 'secondary',
     }, 'bgp session state change');
     if (to === 'Established') this.lastErr = '';
     else if (to === 'Idle' || (to === 'Active' && from !== 'Idle')) this.lastErr = reason;

@@ -307,6 +307,34 @@ describe('Session: UPDATE handling', () => {
     expect(u.nlri?.end! - u.nlri?.start!).toBe(3);
   });
 
+  it('RFC 7606 treat-as-withdraw: a bad ORIGIN turns the announcement into a withdrawal', async () => {
+    const { s, raw, rec } = await establishRaw(90);
+    raw.send(msg(2, updateHex.replace('40010100', '40010105'))); // ORIGIN value 5 (invalid)
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(raw.notifications()).toHaveLength(0);
+    expect(rec.updates).toHaveLength(1);
+    const u = rec.updates[0]!;
+    expect(u.attrs).toBeNull();
+    expect(u.nlri).toBeNull();
+    expect(u.withdrawn?.family).toBe(0x101);
+    expect(u.withdrawn!.buf.subarray(u.withdrawn!.start, u.withdrawn!.end).toString('hex')).toBe('100a01');
+  });
+
+  it('RFC 7606 attribute discard: a malformed ATOMIC_AGGREGATE is dropped, the route delivered', async () => {
+    const { s, raw, rec } = await establishRaw(90);
+    // ... plus ATOMIC_AGGREGATE with length 1 (must be 0): flags T, type 6, len 1, value 00
+    const hex = '0000' + '0018' + updateHex.slice(8, 8 + 40) + '40060100' + updateHex.slice(48);
+    raw.send(msg(2, hex));
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(raw.notifications()).toHaveLength(0);
+    expect(rec.updates).toHaveLength(1);
+    expect(rec.updates[0]!.attrs?.nextHop).toBe('192.0.2.2');
+    expect(rec.updates[0]!.attrs?.atomicAggregate).toBe(false);
+    expect(rec.updates[0]!.nlri).not.toBeNull();
+  });
+
   it('an UPDATE whose attributes overrun the message resets the session with 3/x', async () => {
     const { s, raw, rec } = await establishRaw(90);
     raw.send(msg(2, '0000' + '00ff' + '40010100'));
