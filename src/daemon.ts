@@ -1,0 +1,218 @@
+// The composition root: wires the file datastore, the BGP speaker, the RIB (through one
+// channel per peer) and the control API together, and owns the process lifecycle
+// (SIGTERM/SIGINT: Cease to every peer; config edits: applied live, bad edits rejected).
+import { pino, type Logger } from 'pino';
+import { startControlServer } from './api/server.js';
+import type { PeerStatus, StatusProvider, Summary } from './api/types.js';
+import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
+import { Interner } from './bgp/wire/intern.js';
+import { parsePrefix, type Prefix } from './bgp/wire/prefix.js';
+import { IPV4_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
+import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
+import { watchFile, type FileWatch } from './datastore/file.js';
+import { Channel } from './rib/channel.js';
+import { LOCAL_PEER, Rib } from './rib/rib.js';
+import { allRoutes, lookupRoute } from './rib/view.js';
+
+export interface DaemonOptions {
+  config: string;
+  node: string;
+  socket: string;
+  dataplane: 'none' | 'linux';
+  listenAddress?: string;
+  listenPort?: number;
+  logLevel?: string;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves once every peer has been told and the socket is closed. */
+export async function runDaemon(opts: DaemonOptions): Promise<void> {
+  const log = pino({ level: opts.logLevel ?? 'info', base: { node: opts.node } });
+  const daemon = new Daemon(opts, log);
+  await daemon.start();
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      log.info({ signal: sig }, 'shutting down: sending Cease/Administrative Shutdown to every peer');
+      void daemon.stop(`kite on ${opts.node} shutting down (${sig})`).finally(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+interface PeerEntry {
+  calico: CalicoPeer;
+  channel: Channel;
+}
+
+export class Daemon implements StatusProvider {
+  private readonly interner = new Interner();
+  readonly rib = new Rib(this.interner);
+  private speaker!: Speaker;
+  private cfg!: NodeConfig;
+  private readonly sessions = new Map<string, PeerEntry>();
+  /** Originated prefixes, by their text form. */
+  private readonly local = new Map<string, Prefix>();
+  private watch: FileWatch | null = null;
+  private control: { close(): Promise<void> } | null = null;
+
+  constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    let first = true;
+    this.watch = await watchFile(this.opts.config, {
+      onUpdate: (resources) => {
+        try {
+          const cfg = deriveNodeConfig(resources, this.opts.node);
+          if (first) { this.cfg = cfg; first = false; return; }
+          this.apply(cfg);
+        } catch (e) {
+          if (first) throw e;
+          this.log.error({ file: this.opts.config, err: (e as Error).message }, 'configuration rejected; the last good configuration stays in force');
+        }
+      },
+      onError: (e) => this.log.error({ file: this.opts.config, err: e.message }, 'configuration rejected; the last good configuration stays in force'),
+    });
+    const cfg = this.cfg;
+    for (const note of cfg.notes) this.log.info({ note }, 'configuration note');
+    this.speaker = new Speaker({
+      localAs: cfg.asNumber,
+      routerId: cfg.routerId,
+      logger: this.log,
+      listenAddress: this.opts.listenAddress,
+      listenPort: this.opts.listenPort ?? cfg.listenPort,
+      interner: this.interner,
+    });
+    this.speaker.setConsumer({
+      onEstablished: (peer, info) => {
+        const e = this.sessions.get(canonicalAddress(peer.address));
+        if (!e) return;
+        e.channel.up(info.negotiated, info.negotiated.families, peer.address, info.remoteOpen.bgpId, peer, [...this.local.values()]);
+      },
+      onUpdate: (peer, msg) => this.sessions.get(canonicalAddress(peer.address))?.channel.update(msg),
+      onDown: (peer) => this.sessions.get(canonicalAddress(peer.address))?.channel.down(),
+    });
+    this.applyPeers(cfg);
+    this.applyOrigination(cfg);
+    await this.speaker.start();
+    this.control = await startControlServer(this, this.opts.socket, this.log);
+    this.log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: this.local.size,
+      socket: this.opts.socket }, 'kite started');
+  }
+
+  async stop(reason: string): Promise<void> {
+    this.watch?.close();
+    await this.speaker.stop(reason);
+    await this.control?.close();
+  }
+
+  /** A new valid configuration: change only what differs; unaffected sessions stay up. */
+  private apply(cfg: NodeConfig): void {
+    const old = this.cfg;
+    if (old.asNumber !== cfg.asNumber || old.routerId !== cfg.routerId || old.listenPort !== cfg.listenPort) {
+      this.log.warn({ old: { asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort },
+        new: { asNumber: cfg.asNumber, routerId: cfg.routerId, listenPort: cfg.listenPort } },
+      'asNumber, router ID and listen port changes take effect after a restart; other changes are applied now');
+    }
+    this.cfg = { ...cfg, asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort };
+    this.applyPeers(this.cfg);
+    this.applyOrigination(this.cfg);
+    this.log.info({ peers: this.sessions.size, originated: this.local.size }, 'configuration applied');
+  }
+
+  private speakerPeer(p: CalicoPeer): PeerConfig {
+    return {
+      address: p.address,
+      port: p.port,
+      peerAs: p.asNumber,
+      localAs: p.localAsNumber,
+      passive: p.passive,
+      localAddress: p.sourceAddress,
+      // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
+      holdTime: p.keepaliveTime !== undefined ? p.keepaliveTime * 3 : undefined,
+    };
+  }
+
+  private applyPeers(cfg: NodeConfig): void {
+    const want = new Map(cfg.peers.map((p) => [canonicalAddress(p.address), p]));
+    for (const [addr, e] of this.sessions) {
+      if (want.has(addr)) continue;
+      this.speaker.removePeer(addr);
+      e.channel.down();
+      this.sessions.delete(addr);
+      this.log.info({ peer: addr }, 'peer removed from configuration');
+    }
+    for (const [addr, p] of want) {
+      const e = this.sessions.get(addr);
+      const sp = this.speakerPeer(p);
+      if (e && JSON.stringify(e.calico) === JSON.stringify(p)) continue;
+      if (e) { e.channel.down(); }
+      const localAs = p.localAsNumber ?? cfg.asNumber;
+      const channel = new Channel(this.rib, this.interner, {
+        localAs, peerAs: p.asNumber, nextHop4: cfg.ipv4Address?.address ?? cfg.routerId,
+        nextHop6: cfg.ipv6Address?.address, log: this.log,
+      });
+      this.sessions.set(addr, { calico: p, channel });
+      if (e) this.speaker.updatePeer(sp); else this.speaker.addPeer(sp);
+      this.log.info({ peer: addr, asNumber: p.asNumber, passive: p.passive, name: p.name }, e ? 'peer reconfigured' : 'peer added');
+    }
+  }
+
+  /** Originated blocks: into the Loc-RIB as local routes, and to every established peer. */
+  private applyOrigination(cfg: NodeConfig): void {
+    const want = new Map<string, Prefix>();
+    for (const o of cfg.originate) want.set(o.prefix, parsePrefix(o.prefix));
+    const removed: Prefix[] = [];
+    const added: Prefix[] = [];
+    for (const [k, p] of this.local) if (!want.has(k)) { removed.push(p); this.local.delete(k); }
+    for (const [k, p] of want) if (!this.local.has(k)) { added.push(p); this.local.set(k, p); }
+    for (const p of removed) this.rib.withdraw(LOCAL_PEER, p.family, p.bytes, p.len, 0);
+    for (const p of added) this.rib.announce(LOCAL_PEER, p.family, p.bytes, p.len, 0, this.localAttrs(p.family).id);
+    for (const e of this.sessions.values()) {
+      if (removed.length) e.channel.withdraw(removed);
+      if (added.length) e.channel.announce(added);
+    }
+  }
+
+  /** The Loc-RIB view of a local route: ORIGIN IGP, empty AS path, unspecified next hop. */
+  private localAttrs(family: FamilyKey) {
+    return this.interner.internAttrs({
+      origin: Origin.IGP, asPath: [], nextHop: family === IPV4_UNICAST ? '0.0.0.0' : '::',
+      atomicAggregate: false, unknown: [],
+    });
+  }
+
+  // ---- StatusProvider -------------------------------------------------------------
+
+  summary(): Summary {
+    return {
+      node: this.opts.node,
+      routerId: this.cfg.routerId,
+      asNumber: this.cfg.asNumber,
+      peers: this.peerStatus(),
+      ribIPv4: this.rib.countIPv4,
+      ribIPv6: this.rib.countIPv6,
+    };
+  }
+
+
+  peers(): PeerStatus[] { return this.peerStatus(); }
+
+  private peerStatus(): PeerStatus[] {
+    return this.speaker.status().map((s) => {
+      const ch = this.sessions.get(canonicalAddress(s.address))?.channel.status();
+      return {
+        address: s.address,
+        asNumber: s.asNumber,
+        state: s.state,
+        prefixesReceived: ch?.prefixesReceived ?? 0,
+        prefixesAccepted: ch?.prefixesAccepted ?? 0,
+        prefixesAdvertised: ch?.prefixesAdvertised ?? 0,
+        lastError: s.lastError,
+      };
+    });
+  }
+
+  routes(filter: { prefix?: string }): ReturnType<StatusProvider['routes']> {
+    return filter.prefix ? lookupRoute(this.rib, filter.prefix) : allRoutes(this.rib);
+  }
+}
