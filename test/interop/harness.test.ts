@@ -1,15 +1,21 @@
 // Self-test of the interop harness without Kite: the reference daemons peer with each other
-// (BIRD <-> FRR, BIRD <-> GoBGP, FRR <-> GoBGP) so a failing Kite test points at Kite, not at the lab.
+// (FRR, GoBGP and BIRD with BIRD; FRR with GoBGP) so a failing Kite test points at Kite, not at the lab.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab } from './netns.js';
+import { Lab, waitFor } from './netns.js';
+import { CEASE_RECEIVED } from './suite.js';
+
+// BIRD sends Cease/Administrative Shutdown on SIGTERM, GoBGP Cease/Peer De-configured; the
+// receiving side's log line is what the Kite suites look for (CEASE_RECEIVED).
+const CEASE_ANY = /received.*(admin\w* shut ?down|de-?configured)/i;
 import { makePeer, waitPeerState, waitPeerRoute, waitPeerNoRoute, type PeerDaemon, type PeerKind } from './peers.js';
 import { requireInteropPrereqs } from './prereqs.js';
 
 const pairs: Array<[PeerKind, PeerKind, number]> = [
-  ['bird', 'frr', 0],
-  ['bird', 'gobgp', 1],
-  ['frr', 'gobgp', 2],
+  ['frr', 'bird', 0],
+  ['gobgp', 'bird', 1],
+  ['bird', 'bird', 2],
+  ['frr', 'gobgp', 3],
 ];
 
 describe.each(pairs)('harness: %s <-> %s', (a, b, i) => {
@@ -69,4 +75,15 @@ describe.each(pairs)('harness: %s <-> %s', (a, b, i) => {
     await waitPeerState(pb, na.ipv4);
     await waitPeerRoute(pb, '10.1.1.0/24');
   }, 60_000);
+
+  it('logs the Cease the neighbour sends when it stops', async () => {
+    const nb = lab.node('b');
+    await waitPeerState(pa, nb.ipv4);
+    const before = new Set(pa.log().split('\n'));
+    await pb.stop();
+    await waitFor(`${a} to log the Cease`, async () => pa.log().split('\n').some((l) => !before.has(l) && (b === 'bird' ? CEASE_RECEIVED : CEASE_ANY).test(l)) || undefined, {
+      timeoutMs: 15_000,
+      describe: async () => pa.log().split('\n').filter((l) => !before.has(l)).join('\n'),
+    });
+  }, 30_000);
 });

@@ -1,0 +1,9 @@
+// Kite interoperability with FRR bgpd (run alone, without zebra): the shared scenario in suite.ts against real
+// daemons in network namespaces (lab subnet 198.18.20.0/24, fd00:198:18:20::/64).
+
+import { vi } from 'vitest';
+import { defineInteropSuite } from './suite.js';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
+defineInteropSuite('frr', 20);

@@ -1,0 +1,226 @@
+// Runs the real Kite daemon (`node bin/kite run`) in a lab namespace from a generated Calico
+// YAML, and reads its state through `node bin/kite show ... --json` exactly as an operator would.
+// Wait helpers poll with timeouts and fail with the last observed state in the message.
+
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
+import { type Lab, type LabNode, type NsProcess, run, waitFor } from './netns.js';
+import { REPO_ROOT } from './prereqs.js';
+
+export interface KitePeerSpec {
+  name: string;
+  address: string;
+  asNumber: number;
+}
+
+export interface KiteSpec {
+  lab: Lab;
+  node: LabNode;
+  /** Calico node name (metadata.name of the Node resource). */
+  nodeName?: string;
+  asNumber: number;
+  peers: KitePeerSpec[];
+  /** Confirmed affine blocks of this node (IPv4 in 10.244.0.0/16 /26, IPv6 in fd00:10:244::/48 /122). */
+  blocks: string[];
+  listenPort?: number;
+}
+
+export const IPV4_POOL = '10.244.0.0/16';
+export const IPV6_POOL = 'fd00:10:244::/48';
+
+const KITE_BIN = join(REPO_ROOT, 'bin', 'kite');
+const KITE_DIST = join(REPO_ROOT, 'dist', 'daemon.js');
+
+/** Fails loudly when Kite has not been built: the interop tests exercise the compiled daemon. */
+export function requireKiteBuilt(): void {
+  const missing = [KITE_BIN, KITE_DIST].filter((p) => !existsSync(p));
+  if (missing.length) throw new Error(`Kite is not built (missing ${missing.join(', ')}): run \`npm run build\` first`);
+}
+
+function blockName(cidr: string): string {
+  return cidr.replace(/[^0-9a-f]+/gi, '-').replace(/-+$/, '').toLowerCase();
+}
+
+/** The multi-document Calico YAML Kite reads: BGPConfiguration, Node, BGPPeers, IPPools, BlockAffinities. */
+export function kiteConfigYaml(spec: KiteSpec): string {
+  const nodeName = spec.nodeName ?? 'kite';
+  const docs: string[] = [
+    `apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  asNumber: ${spec.asNumber}
+  nodeToNodeMeshEnabled: false
+  logSeverityScreen: Info${spec.listenPort ? `\n  listenPort: ${spec.listenPort}` : ''}`,
+    `apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: ${nodeName}
+spec:
+  bgp:
+    ipv4Address: ${spec.node.ipv4}/24
+    ipv6Address: ${spec.node.ipv6}/64
+    asNumber: ${spec.asNumber}`,
+    `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: default-ipv4-ippool
+spec:
+  cidr: ${IPV4_POOL}
+  blockSize: 26
+  ipipMode: Never
+  vxlanMode: Never
+  natOutgoing: true`,
+    `apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: default-ipv6-ippool
+spec:
+  cidr: ${IPV6_POOL}
+  blockSize: 122
+  ipipMode: Never
+  vxlanMode: Never`,
+  ];
+  for (const p of spec.peers) {
+    docs.push(`apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: ${p.name}
+spec:
+  peerIP: ${p.address.includes(':') ? `"${p.address}"` : p.address}
+  asNumber: ${p.asNumber}`);
+  }
+  for (const b of spec.blocks) {
+    docs.push(`apiVersion: projectcalico.org/v3
+kind: BlockAffinity
+metadata:
+  name: ${nodeName}-${blockName(b)}
+spec:
+  node: ${nodeName}
+  cidr: "${b}"
+  state: confirmed
+  deleted: "false"`);
+  }
+  return docs.join('\n---\n') + '\n';
+}
+
+export class Kite {
+  readonly spec: KiteSpec;
+  readonly configFile: string;
+  readonly socket: string;
+  private proc: NsProcess | undefined;
+  private starts = 0;
+
+  constructor(spec: KiteSpec) {
+    this.spec = { ...spec, blocks: [...spec.blocks] };
+    this.configFile = join(spec.lab.dir, `kite-${spec.node.name}.yaml`);
+    this.socket = join(spec.lab.dir, `kite-${spec.node.name}.sock`);
+  }
+
+  get nodeName(): string {
+    return this.spec.nodeName ?? 'kite';
+  }
+
+  get process(): NsProcess | undefined {
+    return this.proc;
+  }
+
+  writeConfig(): void {
+    writeFileSync(this.configFile, kiteConfigYaml(this.spec));
+  }
+
+  async start(): Promise<void> {
+    requireKiteBuilt();
+    this.writeConfig();
+    const args = [KITE_BIN, 'run', '--config', this.configFile, '--node', this.nodeName, '--socket', this.socket];
+    if (this.spec.listenPort) args.push('--listen-port', String(this.spec.listenPort));
+    this.proc = this.spec.lab.spawn(this.spec.node, process.execPath, args, { logName: `kite-${this.spec.node.name}-${this.starts++}`, cwd: REPO_ROOT });
+    await waitFor('Kite control socket', async () => {
+      if (this.proc && !this.proc.running) throw new Error(`kite exited (${String(this.proc.exitCode)}):\n${this.proc.log()}`);
+      return (await this.summary()).node ? true : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 300, describe: async () => this.log() });
+  }
+
+  /** SIGTERM (Kite should send Cease/Administrative Shutdown to every peer) and wait for exit. */
+  async stop(): Promise<void> {
+    await this.proc?.stop(10_000);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.proc?.signal(sig);
+  }
+
+  /** Change the node's blocks: rewrite the YAML and restart (Kite has no reload hook yet). */
+  async setBlocks(blocks: string[]): Promise<void> {
+    this.spec.blocks = [...blocks];
+    await this.restart();
+  }
+
+  log(): string {
+    return this.proc?.log() ?? '';
+  }
+
+  private async show<T>(what: string): Promise<T> {
+    const r = await run(process.execPath, [KITE_BIN, 'show', what, '--json', '--socket', this.socket], { timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`kite show ${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  summary(): Promise<Summary> {
+    return this.show<Summary>('summary');
+  }
+
+  peers(): Promise<PeerStatus[]> {
+    return this.show<PeerStatus[]>('peers');
+  }
+
+  routes(): Promise<RouteStatus[]> {
+    return this.show<RouteStatus[]>('routes');
+  }
+
+  async peer(address: string): Promise<PeerStatus | undefined> {
+    return (await this.peers()).find((p) => p.address === address);
+  }
+
+  private tail(): string {
+    return '--- kite log tail ---\n' + this.log().split('\n').slice(-30).join('\n');
+  }
+
+  async waitPeerState(address: string, state = 'Established', timeoutMs = 60_000): Promise<PeerStatus> {
+    return waitFor(`Kite's session to ${address} in ${state}`, async () => {
+      const p = await this.peer(address);
+      return p && p.state === state ? p : undefined;
+    }, { timeoutMs, intervalMs: 400, describe: async () => JSON.stringify(await this.peers(), null, 1) + '\n' + this.tail() });
+  }
+
+  /** Wait until Kite's peer status satisfies `pred` (e.g. lastError mentions the hold timer). */
+  async waitPeer(address: string, what: string, pred: (p: PeerStatus) => boolean, timeoutMs = 60_000): Promise<PeerStatus> {
+    return waitFor(`Kite peer ${address}: ${what}`, async () => {
+      const p = await this.peer(address);
+      return p && pred(p) ? p : undefined;
+    }, { timeoutMs, intervalMs: 400, describe: async () => JSON.stringify(await this.peers(), null, 1) + '\n' + this.tail() });
+  }
+
+  async waitRoute(prefix: string, pred: (r: RouteStatus) => boolean = () => true, timeoutMs = 30_000): Promise<RouteStatus> {
+    return waitFor(`Kite to hold ${prefix}`, async () => (await this.routes()).find((r) => r.prefix === prefix && pred(r)), {
+      timeoutMs,
+      intervalMs: 400,
+      describe: async () => JSON.stringify(await this.routes(), null, 1),
+    });
+  }
+
+  async waitNoRoute(prefix: string, timeoutMs = 30_000): Promise<void> {
+    await waitFor(`Kite to drop ${prefix}`, async () => ((await this.routes()).some((r) => r.prefix === prefix) ? undefined : true), {
+      timeoutMs,
+      intervalMs: 400,
+      describe: async () => JSON.stringify(await this.routes(), null, 1),
+    });
+  }
+}
