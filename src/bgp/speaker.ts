@@ -229,7 +229,11 @@ class Peer implements PeerHandle {
     }, 'bgp session state change');
     if (to === 'Established') this.lastErr = '';
     else if (to === 'Idle' || (to === 'Active' && from !== 'Idle')) this.lastErr = reason;
-    if (to === 'Idle' && s === this.secondary) this.secondary = null;
+    if (s === this.secondary && (to === 'Idle' || (to === 'Active' && from !== 'Idle'))) {
+      // A second connection is one-shot: once it is lost it must not linger in Active and dial.
+      this.secondary = null;
+      s.dispose('second connection lost', null);
+    }
   }
 
   private onEstablished(s: Session, info: EstablishedInfo): void {

@@ -401,3 +401,78 @@ describe('Session: backpressure', () => {
     expect(msgs.filter((m) => m.type === 2).length).toBe(total);
   });
 });
+
+describe('Session: dialling and automatic restart', () => {
+  it('retries a refused connection every ConnectRetry seconds and restarts after a failure', async () => {
+    const clock = new FakeClock();
+    let dials = 0;
+    let refuse = true;
+    let raw: RawPeer | null = null;
+    const rec = recorder();
+    const s = new Session({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, remoteAddress: '192.0.2.1', connectRetryTime: 5 }, rec, {
+      clock, random: () => 1,
+      dialer: (done) => {
+        dials++;
+        queueMicrotask(() => {
+          if (refuse) { done(new Error('connect ECONNREFUSED')); return; }
+          const [sa, sb] = duplexPair();
+          raw = new RawPeer(sb);
+          done(null, sa);
+        });
+        return { cancel: () => {} };
+      },
+    });
+    sessions.push(s);
+    s.start();
+    await settle();
+    expect(dials).toBe(1);
+    expect(s.state).toBe('Active');
+    expect(s.lastError).toBe('connect failed: connect ECONNREFUSED');
+    clock.advance(4999);
+    await settle();
+    expect(dials).toBe(1);
+    refuse = false;
+    clock.advance(1);
+    await settle();
+    expect(dials).toBe(2);
+    expect(s.state).toBe('OpenSent');
+    expect(s.initiatedLocally).toBe(true);
+    raw!.send(openMsg({ as: 65002, hold: 3, id: B_ID }));
+    raw!.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(s.state).toBe('Established');
+    clock.advance(3000); // hold expires
+    await settle();
+    expect(s.state).toBe('Idle');
+    expect(rec.downs).toEqual(['hold timer expired']);
+    clock.advance(5000); // idle hold (= ConnectRetry) then AutomaticStart
+    await settle();
+    expect(dials).toBe(3);
+    expect(s.state).toBe('OpenSent');
+  });
+
+  it('a passive session never dials', async () => {
+    const clock = new FakeClock();
+    let dials = 0;
+    const s = new Session({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, remoteAddress: '192.0.2.1', passive: true }, {}, {
+      clock, dialer: () => { dials++; return { cancel: () => {} }; },
+    });
+    sessions.push(s);
+    s.start();
+    clock.advance(600_000);
+    await settle();
+    expect(s.state).toBe('Active');
+    expect(dials).toBe(0);
+  });
+
+  it('refuses incoming connections after stop()', async () => {
+    const clock = new FakeClock();
+    const s = new Session({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, remoteAddress: '192.0.2.1', passive: true }, {}, { clock });
+    sessions.push(s);
+    s.start();
+    s.stop('bye');
+    const [sa] = duplexPair();
+    expect(s.accept(sa)).toBe(false);
+    expect(s.state).toBe('Idle');
+  });
+});

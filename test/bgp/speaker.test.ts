@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Speaker, canonicalAddress, type RouteConsumer, type PeerHandle } from '../../src/bgp/speaker.js';
 import type { EstablishedInfo } from '../../src/bgp/session.js';
+import { KEEPALIVE_HEX, ip, openMsg, parseStream } from './helpers/net-fakes.js';
 
 interface LogLine { msg: string; [k: string]: unknown }
 
@@ -37,10 +38,10 @@ function consumer(): RouteConsumer & Events {
 const speakers: Speaker[] = [];
 afterEach(async () => { await Promise.all(speakers.splice(0).map((s) => s.stop('test over'))); });
 
-async function pair(opts: { passiveB?: boolean } = {}) {
+async function pair(opts: { passiveB?: boolean; gr?: false } = {}) {
   const la = logger(), lb = logger();
-  const a = new Speaker({ localAs: 64512, routerId: '10.0.0.1', logger: la.log, listenAddress: '127.0.0.1', listenPort: 0, connectRetryTime: 1 });
-  const b = new Speaker({ localAs: 64512, routerId: '10.0.0.2', logger: lb.log, listenAddress: '127.0.0.2', listenPort: 0, connectRetryTime: 1 });
+  const a = new Speaker({ localAs: 64512, routerId: '10.0.0.1', logger: la.log, listenAddress: '127.0.0.1', listenPort: 0, connectRetryTime: 1, ...(opts.gr === false ? { capabilities: { gracefulRestartTime: false } } : {}) });
+  const b = new Speaker({ localAs: 64512, routerId: '10.0.0.2', logger: lb.log, listenAddress: '127.0.0.2', listenPort: 0, connectRetryTime: 1, ...(opts.gr === false ? { capabilities: { gracefulRestartTime: false } } : {}) });
   speakers.push(a, b);
   const ca = consumer(), cb = consumer();
   a.setConsumer(ca);
@@ -129,6 +130,84 @@ describe('Speaker over loopback', () => {
     expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Peer De-configured');
     expect(ca.down).toHaveLength(1);
     expect(a.status()).toEqual([]);
+  });
+});
+
+/** A hand-driven BGP client from 127.0.0.2 (as if speaker B restarted and reconnected). */
+async function rawClient(port: number, caps: string[]) {
+  const sock = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' });
+  sock.on('error', () => {});
+  let received = Buffer.alloc(0);
+  sock.on('data', (c: Buffer) => { received = Buffer.concat([received, c]); });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.write(openMsg({ as: 64512, hold: 90, id: ip('10.0.0.2'), caps }));
+  sock.write(Buffer.from(KEEPALIVE_HEX, 'hex'));
+  return { sock, msgs: () => parseStream(received) };
+}
+
+describe('Speaker: a new connection while Established', () => {
+  it('with graceful restart (RFC 4724 §4.2) the old session is closed and the new one kept', async () => {
+    const { a, b, ca, cb } = await pair();
+    // A dials, B is passive: once A drops the old connection, B only waits, so the raw
+    // client below is the only one that reconnects.
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
+    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    const gr = '4006' + '0078' + '00010100'; // GR capability: time 120, IPv4 unicast, F=0
+    const c = await rawClient(a.port!, [gr]);
+    await until(() => ca.up.length === 2);
+    expect(ca.down).toHaveLength(1);
+    expect(ca.down[0]!.reason).toMatch(/restarted/);
+    expect(a.status()[0]!.state).toBe('Established');
+    await until(() => c.msgs().some((m) => m.type === 4));
+    expect(c.msgs().filter((m) => m.type === 3)).toHaveLength(0);
+    await until(() => cb.down.length === 1); // B saw its old connection closed
+    expect(ca.up).toHaveLength(2);
+    c.sock.destroy();
+  });
+
+  it('without graceful restart the new connection is closed with Cease/Connection Collision Resolution', async () => {
+    const { a, b, ca, cb } = await pair({ gr: false });
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, localAddress: '127.0.0.2' });
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, passive: true });
+    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    const c = await rawClient(a.port!, []);
+    await until(() => c.msgs().some((m) => m.type === 3));
+    const n = c.msgs().find((m) => m.type === 3)!;
+    expect([n.body[0], n.body[1]]).toEqual([6, 7]);
+    expect(ca.down).toHaveLength(0);
+    expect(a.status()[0]!.state).toBe('Established');
+    c.sock.destroy();
+  });
+});
+
+describe('Speaker: configuration', () => {
+  it('updatePeer with an unchanged config keeps the session', async () => {
+    const { a, b, ca, cb } = await pair();
+    const cfg = { address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' };
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
+    const h = a.addPeer(cfg);
+    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    expect(a.updatePeer({ ...cfg })).toBe(h);
+    expect(() => a.addPeer(cfg)).toThrow(/already configured/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ca.down).toHaveLength(0);
+  });
+
+  it('peers over IPv6 loopback', async () => {
+    const l1 = logger(), l2 = logger();
+    const a = new Speaker({ localAs: 65001, routerId: '10.0.0.1', logger: l1.log, listenAddress: '::1', listenPort: 0 });
+    const b = new Speaker({ localAs: 65002, routerId: '10.0.0.2', logger: l2.log, listenAddress: '::1', listenPort: 0 });
+    speakers.push(a, b);
+    const ca = consumer();
+    a.setConsumer(ca);
+    await a.start();
+    await b.start();
+    a.addPeer({ address: '0:0:0:0:0:0:0:1', port: b.port!, peerAs: 65002 });
+    b.addPeer({ address: '::1', port: a.port!, peerAs: 65001, passive: true });
+    await until(() => ca.up.length === 1);
+    expect(a.status()[0]).toMatchObject({ address: '::1', state: 'Established' });
+    expect(ca.up[0]!.info.negotiated.ibgp).toBe(false);
   });
 });
 
