@@ -27,7 +27,7 @@ export class Interner {
   private readonly byKey = new Map<string, Entry>();
   private readonly byId = new Map<number, Entry>();
   private readonly raw = new Map<string, RawEntry>();
-  private readonly w = new BufWriter(1 << 20);
+  private w: BufWriter | null = null; // allocated on first use: many Interners are short-lived in tests
   private nextId = 1;
 
   /** Number of distinct attribute sets held. */
@@ -95,10 +95,12 @@ export class Interner {
   }
 
   private canonicalKey(a: PathAttrs): string {
-    this.w.reset();
-    encodeAttrs(a, this.w, CANONICAL);
+    // Attributes fit one extended message (RFC 8654), so 64 KiB holds any set a peer can send.
+    const w = (this.w ??= new BufWriter(65536));
+    w.reset();
+    encodeAttrs(a, w, CANONICAL);
     const flags = a.unknown.map((u) => String.fromCharCode(u.flags)).join('');
-    return `${this.w.buf.toString('latin1', 0, this.w.pos)}\n${flags}\n${a.nextHop}\n${a.nextHopLinkLocal ?? ''}`;
+    return `${w.buf.toString('latin1', 0, w.pos)}\n${flags}\n${a.nextHop}\n${a.nextHopLinkLocal ?? ''}`;
   }
 }
 

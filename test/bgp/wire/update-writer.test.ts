@@ -182,5 +182,5 @@ describe('round trip: random PathAttrs + prefixes → UpdateWriter → decodeUpd
       const wd = decodeAll(collect((o) => w.withdraw(family, prefixes, o)), c, inter);
       expect(prefixesOf(wd, 'unreach')).toEqual(want);
     }), { numRuns: 400 });
-  });
+  }, 30_000);
 });
