@@ -7,7 +7,7 @@ import {
   decodeRouteRefresh, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE, Interner,
   type Negotiated,
 } from './wire/index.js';
-import { ErrCode, HeaderSub, OpenSub, WireError } from './wire/errors.js';
+import { CeaseSub, ErrCode, HeaderSub, OpenSub, WireError } from './wire/errors.js';
 import {
   ErrorAction, IPV4_UNICAST, IPV6_UNICAST, MsgType,
   type Capabilities, type FamilyKey, type OpenMessage, type RouteRefreshMessage, type UpdateMessage,
@@ -308,6 +308,9 @@ export class Session {
     this.running = true;
     try {
       for (let e = this.queue.shift(); e; e = this.queue.shift()) this.apply(e);
+    } catch (err) {
+      this.queue = []; // a throwing consumer must not leave half a batch behind
+      throw err;
     } finally {
       this.running = false;
     }
@@ -435,7 +438,9 @@ export class Session {
       } catch (e) {
         if (this.socket !== socket) return;
         if (e instanceof WireError) this.dispatch({ type: 'BGPHeaderErr', error: notifyFromError(e) });
-        else throw e;
+        // A bug in a consumer (or here) must not take the daemon down from a socket callback:
+        // reset this one session, say why in lastError, and let it restart.
+        else this.dispatch({ type: 'AutomaticStop', subcode: CeaseSub.OutOfResources, text: `internal error: ${e instanceof Error ? e.message : String(e)}` });
       }
     };
     const onClose = (text: string) => () => { if (this.socket === socket) this.dispatch({ type: 'TcpConnectionFails', text }); };

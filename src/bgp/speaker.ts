@@ -227,8 +227,11 @@ class Peer implements PeerHandle {
       peer: this.address, port: this.config.port ?? 179, from, to, reason,
       connection: s.connection, role: s === this.primary ? 'primary' : 'secondary',
     }, 'bgp session state change');
+    // lastError describes the peer: a second connection failing while another one is
+    // Established (e.g. a refused collision) is logged but does not overwrite it.
+    const otherUp = this.live !== null && this.live !== s;
     if (to === 'Established') this.lastErr = '';
-    else if (to === 'Idle' || (to === 'Active' && from !== 'Idle')) this.lastErr = reason;
+    else if (!otherUp && (to === 'Idle' || (to === 'Active' && from !== 'Idle'))) this.lastErr = reason;
     if (s === this.secondary && (to === 'Idle' || (to === 'Active' && from !== 'Idle'))) {
       // A second connection is one-shot: once it is lost it must not linger in Active and dial.
       this.secondary = null;

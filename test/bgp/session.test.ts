@@ -476,3 +476,23 @@ describe('Session: dialling and automatic restart', () => {
     expect(s.state).toBe('Idle');
   });
 });
+
+describe('Session: consumer failures', () => {
+  it('a throwing onUpdate resets only this session (Cease/Out of Resources) and records why', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    const rec = recorder();
+    rec.onUpdate = () => { throw new Error('rib exploded'); };
+    const { s } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock, rec);
+    const raw = new RawPeer(sb);
+    s.accept(sa);
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    raw.send(msg(2, '0000' + '0000' + '180a0101')); // withdraw-free, no attrs, NLRI 10.1.1.0/24 → treat-as-withdraw
+    await settle();
+    expect(s.state).toBe('Idle');
+    expect(s.lastError).toBe('internal error: rib exploded');
+    expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[6, 8]]);
+  });
+});
