@@ -1,0 +1,110 @@
+// The composition root end to end on loopback: three in-process Kite daemons in a full mesh
+// exchange their blocks, follow live config edits, survive an invalid edit, and tell their
+// peers why when they stop.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Daemon } from '../src/daemon.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kite-daemon-'));
+const file = join(dir, 'cluster.yaml');
+const port = 17900 + (process.pid % 500);
+
+function config(blocks: Record<string, string[]>, extra = ''): string {
+  const nodes = ['a', 'b', 'c'].map((n, i) => `---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: ${n} }
+spec: { bgp: { ipv4Address: 127.0.0.${21 + i}/8 } }
+`).join('');
+  const aff = Object.entries(blocks).flatMap(([n, cidrs]) => cidrs.map((c) => `---
+apiVersion: projectcalico.org/v3
+kind: BlockAffinity
+metadata: { name: ${n}-${c.replace(/[./]/g, '-')} }
+spec: { node: ${n}, cidr: ${c}, state: confirmed }
+`)).join('');
+  return `apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: { name: default }
+spec: { asNumber: 64512, listenPort: ${port} }
+${nodes}---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: { name: pods }
+spec: { cidr: 10.244.0.0/16, blockSize: 26 }
+${aff}${extra}`;
+}
+
+const daemons = new Map<string, Daemon>();
+
+async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const prefixesOf = (d: Daemon) => d.routes({}).map((r) => r.prefix).sort();
+
+describe('daemon on loopback (three-node mesh)', () => {
+  beforeAll(async () => {
+    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.0/26'], c: ['10.244.3.0/26'] }));
+    for (const [n, i] of [['a', 0], ['b', 1], ['c', 2]] as const) {
+      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none',
+        listenAddress: `127.0.0.${21 + i}` }, pino({ level: 'silent' }));
+      await d.start();
+      daemons.set(n, d);
+    }
+  });
+
+  afterAll(async () => {
+    for (const d of daemons.values()) await d.stop('test over').catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('establishes every mesh session and learns every block with the peer as next hop', async () => {
+    await until('all sessions Established', () => [...daemons.values()].every((d) => d.peers().every((p) => p.state === 'Established') && d.peers().length === 2));
+    await until('all routes', () => [...daemons.values()].every((d) => d.summary().ribIPv4 === 3));
+    const a = daemons.get('a')!;
+    expect(prefixesOf(a)).toEqual(['10.244.1.0/26', '10.244.2.0/26', '10.244.3.0/26']);
+    const [r] = a.routes({ prefix: '10.244.2.7' });
+    expect(r!.prefix).toBe('10.244.2.0/26');
+    expect(r!.paths).toEqual([{ nextHop: '127.0.0.22', asPath: [], origin: 'igp', localPref: 100, med: null, communities: [],
+      largeCommunities: [], originatorId: null, clusterList: [], peer: '127.0.0.22', best: true }]);
+    expect(a.routes({ prefix: '10.244.1.0/26' })[0]!.paths[0]!.peer).toBeNull();
+    const s = a.summary();
+    expect(s).toMatchObject({ node: 'a', routerId: '127.0.0.21', asNumber: 64512, ribIPv4: 3, ribIPv6: 0 });
+    expect(s.peers.map((p) => [p.address, p.prefixesReceived, p.prefixesAdvertised]).sort())
+      .toEqual([['127.0.0.22', 1, 1], ['127.0.0.23', 1, 1]]);
+  });
+
+  it('applies a live edit: a moved block is withdrawn and the new one announced', async () => {
+    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] }));
+    await until('peers follow the edit', () => ['a', 'c'].every((n) => prefixesOf(daemons.get(n)!).join() === '10.244.1.0/26,10.244.2.64/26,10.244.3.0/26'));
+  });
+
+  it('rejects an invalid edit and keeps the last good configuration running', async () => {
+    // The bad edit also drops c's block: had it been applied, every RIB would shrink to two.
+    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: [] },
+      '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: { name: bad }\nspec: { peerIP: 10.0.0.300, asNumber: 65000 }\n'));
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const d of daemons.values()) {
+      expect(d.peers().every((p) => p.state === 'Established')).toBe(true);
+      expect(d.summary().ribIPv4).toBe(3);
+    }
+  });
+
+  it('a stopping node sends Cease with its reason and its routes disappear from the others', async () => {
+    await daemons.get('c')!.stop('maintenance');
+    daemons.delete('c');
+    const a = daemons.get('a')!;
+    await until('c withdrawn at a', () => a.summary().ribIPv4 === 2);
+    const pc = a.peers().find((p) => p.address === '127.0.0.23')!;
+    expect(pc.state).not.toBe('Established');
+    expect(pc.lastError).toContain('Administrative Shutdown');
+    expect(pc.lastError).toContain('maintenance');
+  });
+});
