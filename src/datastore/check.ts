@@ -200,13 +200,13 @@ export class Checker {
 
   /** Checks CIDR text found at `p` (see cidr()). */
   cidrOf(v: string, p: Path, opts: { family?: Family; aligned?: boolean } = {}): CIDR | undefined {
-    const fam = opts.family === undefined ? '' : `IPv${opts.family} `;
+    const what = opts.family === undefined ? 'a CIDR' : `an IPv${opts.family} CIDR`;
     const c = parseCIDR(v);
     if (c === null) {
       const hint = parseIP(v) !== null ? ` (write it with a prefix length, like ${v}/${parseIP(v)?.family === 4 ? 24 : 64})` : '';
-      return this.error(p, `${show(v)} is not an ${fam}CIDR${hint}`);
+      return this.error(p, `${show(v)} is not ${what}${hint}`);
     }
-    if (opts.family !== undefined && c.family !== opts.family) return this.error(p, `${show(v)} is not an ${fam}CIDR`);
+    if (opts.family !== undefined && c.family !== opts.family) return this.error(p, `${show(v)} is not ${what}`);
     if (opts.aligned === true && c.ip.value !== c.network) {
       return this.error(p, `${show(v)} has host bits set (did you mean ${c.text}?)`);
     }

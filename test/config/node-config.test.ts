@@ -313,3 +313,17 @@ describe('defaults and node settings', () => {
     expect(c.prefixAdvertisements).toEqual([{ cidr: '203.0.113.0/24', communities: ['65000:100', '1:2:3'] }]);
   });
 });
+
+describe('IPAM blocks', () => {
+  it('a block affine to this node in IPAMBlock only is originated once', () => {
+    const block = (name: string, cidr: string, aff: string, deleted = false): string =>
+      `${V3}\nkind: IPAMBlock\nmetadata: {name: ${name}}\nspec: {cidr: ${cidr}, affinity: "${aff}", deleted: ${deleted}}\n`;
+    const c = derive([
+      node('a', '198.18.0.1/24'), pool('main', '{cidr: 10.244.0.0/16}'),
+      affinity('b1', '{node: a, cidr: 10.244.1.0/26, state: confirmed}'),
+      block('x1', '10.244.1.0/26', 'host:a'), block('x2', '10.244.2.0/26', 'host:a'),
+      block('x3', '10.244.3.0/26', 'host:b'), block('x4', '10.244.4.0/26', 'host:a', true),
+    ], 'a');
+    expect(c.originate.map((o) => o.prefix)).toEqual(['10.244.1.0/26', '10.244.2.0/26']);
+  });
+});

@@ -243,3 +243,58 @@ describe('watchFile', () => {
     }
   });
 });
+
+describe('IPAMBlock and WorkloadEndpoint', () => {
+  it('parse with the fields later features need', () => {
+    const rs = parseResources(`apiVersion: crd.projectcalico.org/v1
+kind: IPAMBlock
+metadata: {name: 10-244-1-0-26}
+spec:
+  cidr: 10.244.1.0/26
+  affinity: host:node-1
+  strictAffinity: false
+  allocations: [0, null, 1]
+  unallocated: [1, 3]
+  attributes:
+    - {handle_id: k8s-pod-network.abc, secondary: {namespace: default, node: node-1, pod: web}}
+    - {handle_id: ipip-tunnel-addr-node-1, secondary: {node: node-1, type: ipipTunnelAddress}}
+  deleted: false
+---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: node--1-k8s-web-eth0, namespace: default, labels: {app: web}}
+spec:
+  node: node-1
+  orchestrator: k8s
+  pod: web
+  endpoint: eth0
+  interfaceName: cali1234567890a
+  mac: "EE:EE:EE:EE:EE:EE"
+  ipNetworks: [10.244.1.0/32]
+  profiles: [kns.default]
+`, 'w.yaml');
+    expect(rs.ipamBlocks[0]?.spec).toMatchObject({ cidr: '10.244.1.0/26', affinity: 'host:node-1', allocations: [0, null, 1] });
+    expect(rs.ipamBlocks[0]?.spec.attributes[0]?.secondary['pod']).toBe('web');
+    expect(rs.workloadEndpoints[0]?.metadata.namespace).toBe('default');
+    expect(rs.workloadEndpoints[0]?.spec).toMatchObject({ node: 'node-1', interfaceName: 'cali1234567890a', mac: 'ee:ee:ee:ee:ee:ee', ipNetworks: ['10.244.1.0/32'] });
+  });
+  it('report their mistakes like every other kind', () => {
+    const e = errorOf(`apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: {name: w}
+spec: {node: n, mac: nope, ipNetworks: [10.244.1.300/32]}
+---
+apiVersion: projectcalico.org/v3
+kind: IPAMBlock
+metadata: {name: b}
+spec: {cidr: 10.244.1.0/26, affinity: node-1, allocations: [x]}
+`);
+    expect(e.problems.map((p) => `${p.document} ${p.path}: ${p.reason}`)).toEqual([
+      '2 metadata.namespace: is required for a WorkloadEndpoint',
+      '2 spec.ipNetworks[0]: "10.244.1.300/32" is not a CIDR',
+      '2 spec.mac: "nope" is not a MAC address',
+      '3 spec.affinity: "node-1" is not an affinity ("host:<node name>")',
+      '3 spec.allocations[0]: must be an attribute index or null, got "x"',
+    ]);
+  });
+});
