@@ -13,6 +13,9 @@ const ctx = { fourOctetAs: true, addPathRx: new Set<number>(), addPathTx: new Se
 describe('KEEPALIVE', () => {
   it('is the 19-byte header', () => { expect(KEEPALIVE.toString('hex')).toBe(hex(MARKER, u16(19), '04').toString('hex')); });
   it('decodes', () => { expect(decodeMessage(4, Buffer.alloc(0), ctx, new Interner())).toEqual({ type: 4 }); });
+  it('decodeMessage rejects an unknown type with Bad Message Type', () => {
+    expect(() => decodeMessage(9, Buffer.alloc(0), ctx, new Interner())).toThrow(expect.objectContaining({ code: 1, subcode: 3 }));
+  });
 });
 
 describe('NOTIFICATION', () => {

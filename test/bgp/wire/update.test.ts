@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUpdate } from '../../../src/bgp/wire/update.js';
 import { Interner } from '../../../src/bgp/wire/intern.js';
-import { ATTRIBUTES } from '../../../src/bgp/wire/attributes/table.js';
+import { ATTRIBUTES, encodeAttrs, formatAttrs } from '../../../src/bgp/wire/attributes/table.js';
 import { forEachIPv4, forEachPrefix, countPrefixes } from '../../../src/bgp/wire/nlri.js';
 import { formatPrefix } from '../../../src/bgp/wire/prefix.js';
 import { BufWriter } from '../../../src/bgp/wire/writer.js';
@@ -127,6 +127,15 @@ describe('attributes: parse / encode / mirror', () => {
   it('keeps unknown optional transitive attributes and re-encodes them with the Partial bit', () => {
     const m = dec(BASE + attr(0xc0, 200, 'cafe'));
     expect(m.attrs!.unknown).toEqual([{ flags: 0xc0, code: 200, value: hex('cafe') }]);
+    const w = new BufWriter(4096);
+    encodeAttrs(m.attrs!, w, { fourOctetAs: true, ibgp: true, nextHop: true });
+    expect(w.buf.subarray(0, w.pos).toString('hex')).toBe(BASE + attr(0xe0, 200, 'cafe')); // RFC 4271 §5: Partial set
+  });
+  it('formats attributes for logs', () => {
+    const m = dec(BASE + attr(0xc0, 8, u32(0xfde80064)) + attr(0x40, 5, u32(100)) + attr(0xc0, 32, u32(1), u32(2), u32(3)));
+    expect(formatAttrs(m.attrs!)).toEqual({
+      ORIGIN: 'IGP', AS_PATH: '65001', NEXT_HOP: '192.0.2.1', LOCAL_PREF: '100', COMMUNITIES: '65000:100', LARGE_COMMUNITY: '1:2:3',
+    });
   });
   it('drops unknown optional non-transitive attributes', () => {
     const m = dec(BASE + attr(0x80, 201, 'cafe'));
