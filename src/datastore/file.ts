@@ -90,7 +90,7 @@ export async function loadFile(path: string): Promise<Resources> {
 }
 
 export interface FileWatchHandlers {
-  /** A new valid snapshot (also called once with the initial load). */
+  /** A new valid snapshot (also called once with the initial load). Throw to reject it. */
   onUpdate(resources: Resources): void;
   /** The file changed but is invalid; the previous snapshot stays in force. */
   onError(error: ConfigError): void;
@@ -123,11 +123,14 @@ export async function watchFile(path: string, h: FileWatchHandlers, debounceMs =
     if (closed || text === lastText) return;
     lastText = text;
     try {
-      good = parseResources(text, path);
-      h.onUpdate(good);
+      const next = parseResources(text, path);
+      // The consumer may reject a valid file too (e.g. our node was removed): a throw from
+      // onUpdate keeps the previous snapshot as the last good one.
+      h.onUpdate(next);
+      good = next;
     } catch (e) {
-      if (e instanceof ConfigError) h.onError(e);
-      else throw e;
+      // Runs from a timer: nothing above us could catch, so every failure goes to onError.
+      h.onError(e instanceof ConfigError ? e : new ConfigError(`${path}: ${e instanceof Error ? e.message : String(e)}`));
     }
   };
   const name = basename(path);

@@ -298,3 +298,25 @@ spec: {cidr: 10.244.1.0/26, affinity: node-1, allocations: [x]}
     ]);
   });
 });
+
+describe('watchFile rejection by the consumer', () => {
+  it('a snapshot rejected by onUpdate does not become the last good one', async () => {
+    const path = join(dir, 'rejected.yaml');
+    await writeFile(path, HEAD);
+    const errors: string[] = [];
+    const w = await watchFile(path, {
+      onUpdate: (rs) => {
+        if (rs.bgpConfigurations[0]?.spec.asNumber === 65099) throw new ConfigError('node "x" not found');
+      },
+      onError: (e) => errors.push(e.message),
+    }, 20);
+    try {
+      await writeFile(path, HEAD.replace('64512', '65099'));
+      for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(errors).toEqual(['node "x" not found']);
+      expect(w.current().bgpConfigurations[0]?.spec.asNumber).toBe(64512);
+    } finally {
+      w.close();
+    }
+  });
+});
