@@ -24,7 +24,12 @@ export interface PeerConfig {
   localAs?: number;
   /** Only accept connections from this peer (Calico mesh: the node with the lower IP dials). */
   passive?: boolean;
-  /** Source address for the outgoing connection (net.connect localAddress). */
+  /**
+   * Source address for the outgoing connection (net.connect localAddress). There is no TTL
+   * option: Node's net module cannot set IP_TTL on a TCP socket, so every session uses the
+   * kernel default (64), which serves multihop mesh peers; single-hop TTL 1 and GTSM
+   * (RFC 5082) are not enforced.
+   */
   localAddress?: string;
   holdTime?: number;
   connectRetryTime?: number;
