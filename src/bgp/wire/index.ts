@@ -1,5 +1,8 @@
 // Public API of the BGP wire codec: pure bytes ⇄ messages, no I/O. Everything outside src/bgp/wire
 // should import from here (types.ts and errors.ts may be imported directly too).
+// Who throws: Framer.push, decodeOpen, decodeNotification, decodeRouteRefresh and decodeMessage for
+// non-UPDATE types throw WireError (always SessionReset). decodeUpdate never throws: it returns errors
+// and the strongest RFC 7606 action in the message, SessionReset included.
 export * from './types.js';
 export * from './errors.js';
 export { Framer, checkHeader } from './framer.js';

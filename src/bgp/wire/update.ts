@@ -46,7 +46,7 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: Interner
     const m: UpdateMessage = { type: MsgType.UPDATE, withdrawn, nlri, mpReach: null, mpUnreach: null, attrs: null, action: ErrorAction.None, errors: NO_ERRORS };
     if (nlri) {
       m.action = ErrorAction.TreatAsWithdraw; // §3(d): NLRI without ORIGIN/AS_PATH/NEXT_HOP
-      m.errors = [missing(AttrCode.ORIGIN)];
+      m.errors = [missing(AttrCode.ORIGIN), missing(AttrCode.AS_PATH), missing(AttrCode.NEXT_HOP)];
     } else if (!withdrawn) m.endOfRib = IPV4_UNICAST;
     return m;
   }
