@@ -1,8 +1,8 @@
 // The routing table: every peer's Adj-RIB-In and the Loc-RIB, in one compact store.
 // Paths live in parallel typed arrays linked per prefix (no object per route); attribute
-// sets are interned ids. Best path here: local first, shortest AS_PATH, lowest router ID
-// (the full RFC 4271 §9.1 decision process is a later step).
-import { IPV4_UNICAST, SegType, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
+// sets are interned ids. Best path: the RFC 4271 §9.1 decision process in decision.ts.
+import { IPV4_UNICAST, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
+import { MULTIPATH_STEPS, STEPS, decide, type Candidate, type DecisionOptions } from './decision.js';
 import { PrefixTable, growI32, growU16, growU32 } from './prefix-table.js';
 
 /** Peer index 0 is the node itself: locally originated routes. */
@@ -45,9 +45,10 @@ export class Rib {
   /** Paths held per peer (its Adj-RIB-In size). */
   private received: Uint32Array = new Uint32Array(64);
   private readonly listeners: BestChangeListener[] = [];
-  private asPathLenCache = new Map<number, number>();
+  private readonly decision: DecisionOptions;
 
-  constructor(private readonly attrs: AttrTable) {
+  constructor(private readonly attrs: AttrTable, decision: Partial<DecisionOptions> = {}) {
+    this.decision = { alwaysCompareMed: false, ...decision };
     this.prefixes.onGrow = (n) => {
       this.head = growI32(this.head, n, -1);
       this.bestPath = growI32(this.bestPath, n, -1);
@@ -169,30 +170,46 @@ export class Rib {
     }
   }
 
-  /** True when path a is preferred over path b. */
-  private better(a: number, b: number): boolean {
-    const pa = this.pPeer[a]!, pb = this.pPeer[b]!;
-    // Locally originated routes win (as BIRD's and FRR's local routes do).
-    if ((pa === LOCAL_PEER) !== (pb === LOCAL_PEER)) return pa === LOCAL_PEER;
-    const la = this.asPathLength(this.pAttr[a]!), lb = this.asPathLength(this.pAttr[b]!);
-    if (la !== lb) return la < lb; // RFC 4271 §9.1.2.2 a (AS_SET counts as one)
-    const ia = this.peers[pa]!.bgpId, ib = this.peers[pb]!.bgpId;
-    if (ia !== ib) return ia < ib; // RFC 4271 §9.1.2.2 f
-    return pa < pb;
+  private candidate(p: number): Candidate {
+    const peer = this.pPeer[p]!;
+    const info = this.peers[peer]!;
+    return { attrs: this.attrs.get(this.pAttr[p]!), local: peer === LOCAL_PEER, ibgp: info.ibgp,
+      peerBgpId: info.bgpId, peerAddress: info.address };
   }
 
-  private asPathLength(attrId: number): number {
-    let n = this.asPathLenCache.get(attrId);
-    if (n === undefined) {
-      n = 0;
-      for (const seg of this.attrs.get(attrId).asPath) {
-        if (seg.type === SegType.AS_SEQUENCE) n += seg.asns.length;
-        else if (seg.type === SegType.AS_SET) n += 1;
-      }
-      if (this.asPathLenCache.size > 100_000) this.asPathLenCache.clear();
-      this.asPathLenCache.set(attrId, n);
+  /** True when path a is preferred over path b. */
+  private better(a: number, b: number): boolean {
+    return decide(this.candidate(a), this.candidate(b), this.decision)[0] < 0;
+  }
+
+  /**
+   * Why the best path won: the decision step that separated it from the runner-up
+   * ("only-path" when there is no other path).
+   */
+  bestReason(slot: number): { step: string; rule: string } {
+    const best = this.bestPath[slot]!;
+    let runnerUp = -1;
+    for (let p = this.head[slot]!; p >= 0; p = this.pNext[p]!) {
+      if (p !== best && (runnerUp < 0 || this.better(p, runnerUp))) runnerUp = p;
     }
-    return n;
+    if (best < 0 || runnerUp < 0) return { step: 'only-path', rule: 'the only path to this prefix' };
+    const [, i] = decide(this.candidate(best), this.candidate(runnerUp), this.decision);
+    const step = STEPS[i];
+    return step ? { step: step.name, rule: step.rule } : { step: 'equal', rule: 'paths are identical; the first received stays best' };
+  }
+
+  /** The best path and every path equal to it up to (not including) the router-ID step: the ECMP set. */
+  equalCost(slot: number): number[] {
+    const best = this.bestPath[slot]!;
+    if (best < 0) return [];
+    const b = this.candidate(best);
+    const out = [best];
+    for (let p = this.head[slot]!; p >= 0; p = this.pNext[p]!) {
+      if (p === best) continue;
+      const [c, i] = decide(b, this.candidate(p), this.decision);
+      if (c === 0 || i >= MULTIPATH_STEPS) out.push(p);
+    }
+    return out;
   }
 
   private emit(slot: number, oldBest: number, newBest: number): void {
