@@ -1,0 +1,277 @@
+// Loads proto/kite.proto at runtime and converts between the proto messages and the JSON
+// shapes of types.ts. Both directions live here so the server and the client cannot drift:
+// the client validates what it decodes instead of trusting the wire.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { PathStatus, PeerState, PeerStatus, RouteStatus, Summary } from './types.js';
+
+export const DEFAULT_SOCKET = '/run/kite/kite.sock';
+
+/** The decoded-message shapes proto-loader produces with LOADER_OPTIONS (camelCase, enum names). */
+export interface ProtoPeerStatus {
+  address: string;
+  asNumber: number;
+  state: string;
+  prefixesReceived: number;
+  prefixesAccepted: number;
+  prefixesAdvertised: number;
+  lastError: string;
+}
+export interface ProtoSummary {
+  node: string;
+  routerId: string;
+  asNumber: number;
+  peers: ProtoPeerStatus[];
+  ribIpv4: number;
+  ribIpv6: number;
+}
+export interface ProtoPathStatus {
+  nextHop: string;
+  asPath: number[];
+  origin: string;
+  localPref?: number;
+  med?: number;
+  communities: string[];
+  largeCommunities: string[];
+  originatorId?: string;
+  clusterList: string[];
+  peer?: string;
+  best: boolean;
+}
+export interface ProtoRouteStatus {
+  prefix: string;
+  paths: ProtoPathStatus[];
+}
+export interface ProtoPeersReply { peers: ProtoPeerStatus[] }
+export interface ProtoRoutesReply { routes: ProtoRouteStatus[] }
+export interface ProtoRoutesRequest { prefix?: string }
+
+// longs: Number because every integer here is a uint32; defaults: true so empty repeated
+// fields and zero scalars decode as [] and 0, while proto3 `optional` fields stay absent
+// when unset (proto-loader does not default fields with explicit presence).
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  arrays: true,
+  oneofs: false,
+};
+
+/** Finds proto/kite.proto by walking up from this module: works from src/api and dist/api. */
+export function protoPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'proto', 'kite.proto');
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`proto/kite.proto not found above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
+  }
+}
+
+let cached: ServiceDefinition | undefined;
+
+/** The Kite service definition (method paths, serializers), loaded once per process. */
+export function kiteService(): ServiceDefinition {
+  if (cached) return cached;
+  const pkg = protoLoader.loadSync(protoPath(), LOADER_OPTIONS);
+  const def = pkg['kite.v1.Kite'];
+  if (!def || !isServiceDefinition(def)) throw new Error('kite.v1.Kite missing from proto/kite.proto');
+  cached = def;
+  return def;
+}
+
+function isServiceDefinition(v: protoLoader.AnyDefinition): v is protoLoader.ServiceDefinition {
+  // Message and enum definitions carry a `format` field; service definitions are method maps.
+  return !('format' in v);
+}
+
+// ---- enums: PeerState and origin -------------------------------------------------------
+
+const PEER_STATES = {
+  Idle: 'PEER_STATE_IDLE',
+  Connect: 'PEER_STATE_CONNECT',
+  Active: 'PEER_STATE_ACTIVE',
+  OpenSent: 'PEER_STATE_OPEN_SENT',
+  OpenConfirm: 'PEER_STATE_OPEN_CONFIRM',
+  Established: 'PEER_STATE_ESTABLISHED',
+} as const satisfies Record<PeerState, string>;
+
+const ORIGINS = {
+  igp: 'ORIGIN_IGP',
+  egp: 'ORIGIN_EGP',
+  incomplete: 'ORIGIN_INCOMPLETE',
+} as const satisfies Record<PathStatus['origin'], string>;
+
+function reverse<K extends string>(m: Record<K, string>): Map<string, K> {
+  return new Map(Object.entries<string>(m).map(([k, v]) => [v, k as K]));
+}
+const PEER_STATE_BY_NAME = reverse<PeerState>(PEER_STATES);
+const ORIGIN_BY_NAME = reverse<PathStatus['origin']>(ORIGINS);
+
+// ---- types.ts -> proto (server side) ---------------------------------------------------
+
+export function peerToProto(p: PeerStatus): ProtoPeerStatus {
+  return {
+    address: p.address,
+    asNumber: p.asNumber,
+    state: PEER_STATES[p.state],
+    prefixesReceived: p.prefixesReceived,
+    prefixesAccepted: p.prefixesAccepted,
+    prefixesAdvertised: p.prefixesAdvertised,
+    lastError: p.lastError,
+  };
+}
+
+export function summaryToProto(s: Summary): ProtoSummary {
+  return {
+    node: s.node,
+    routerId: s.routerId,
+    asNumber: s.asNumber,
+    peers: s.peers.map(peerToProto),
+    ribIpv4: s.ribIPv4,
+    ribIpv6: s.ribIPv6,
+  };
+}
+
+function pathToProto(p: PathStatus): ProtoPathStatus {
+  const out: ProtoPathStatus = {
+    nextHop: p.nextHop,
+    asPath: p.asPath,
+    origin: ORIGINS[p.origin],
+    communities: p.communities,
+    largeCommunities: p.largeCommunities,
+    clusterList: p.clusterList,
+    best: p.best,
+  };
+  // null means "attribute absent": leave the optional field unset so presence survives.
+  if (p.localPref !== null) out.localPref = p.localPref;
+  if (p.med !== null) out.med = p.med;
+  if (p.originatorId !== null) out.originatorId = p.originatorId;
+  if (p.peer !== null) out.peer = p.peer;
+  return out;
+}
+
+export function routeToProto(r: RouteStatus): ProtoRouteStatus {
+  return { prefix: r.prefix, paths: r.paths.map(pathToProto) };
+}
+
+// ---- proto -> types.ts (client side) ---------------------------------------------------
+// The decoded value is `object` as far as grpc-js knows; check every field so a daemon of a
+// different version produces a clear error rather than undefined in a table.
+
+export class ProtoShapeError extends Error {
+  constructor(what: string) {
+    super(`unexpected reply from kite: ${what}`);
+    this.name = 'ProtoShapeError';
+  }
+}
+
+type Rec = Record<string, unknown>;
+
+function rec(v: unknown, what: string): Rec {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ProtoShapeError(`${what} is not a message`);
+  return v as Rec;
+}
+function str(o: Rec, k: string, what: string): string {
+  const v = o[k];
+  if (typeof v !== 'string') throw new ProtoShapeError(`${what}.${k} is not a string`);
+  return v;
+}
+function num(o: Rec, k: string, what: string): number {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ProtoShapeError(`${what}.${k} is not an integer`);
+  return v;
+}
+function optNum(o: Rec, k: string, what: string): number | null {
+  return o[k] === undefined || o[k] === null ? null : num(o, k, what);
+}
+function optStr(o: Rec, k: string, what: string): string | null {
+  return o[k] === undefined || o[k] === null ? null : str(o, k, what);
+}
+function list(o: Rec, k: string, what: string): unknown[] {
+  const v = o[k] ?? [];
+  if (!Array.isArray(v)) throw new ProtoShapeError(`${what}.${k} is not a list`);
+  return v;
+}
+function strList(o: Rec, k: string, what: string): string[] {
+  return list(o, k, what).map((v, i) => {
+    if (typeof v !== 'string') throw new ProtoShapeError(`${what}.${k}[${i}] is not a string`);
+    return v;
+  });
+}
+function numList(o: Rec, k: string, what: string): number[] {
+  return list(o, k, what).map((v, i) => {
+    if (typeof v !== 'number') throw new ProtoShapeError(`${what}.${k}[${i}] is not a number`);
+    return v;
+  });
+}
+
+export function peerFromProto(v: unknown, what = 'peer'): PeerStatus {
+  const o = rec(v, what);
+  const stateName = str(o, 'state', what);
+  const state = PEER_STATE_BY_NAME.get(stateName);
+  if (!state) throw new ProtoShapeError(`${what}.state ${stateName} is not a BGP FSM state`);
+  return {
+    address: str(o, 'address', what),
+    asNumber: num(o, 'asNumber', what),
+    state,
+    prefixesReceived: num(o, 'prefixesReceived', what),
+    prefixesAccepted: num(o, 'prefixesAccepted', what),
+    prefixesAdvertised: num(o, 'prefixesAdvertised', what),
+    lastError: str(o, 'lastError', what),
+  };
+}
+
+export function summaryFromProto(v: unknown): Summary {
+  const o = rec(v, 'summary');
+  return {
+    node: str(o, 'node', 'summary'),
+    routerId: str(o, 'routerId', 'summary'),
+    asNumber: num(o, 'asNumber', 'summary'),
+    peers: list(o, 'peers', 'summary').map((p, i) => peerFromProto(p, `summary.peers[${i}]`)),
+    ribIPv4: num(o, 'ribIpv4', 'summary'),
+    ribIPv6: num(o, 'ribIpv6', 'summary'),
+  };
+}
+
+export function peersFromProto(v: unknown): PeerStatus[] {
+  const o = rec(v, 'peers reply');
+  return list(o, 'peers', 'reply').map((p, i) => peerFromProto(p, `peers[${i}]`));
+}
+
+function pathFromProto(v: unknown, what: string): PathStatus {
+  const o = rec(v, what);
+  const originName = str(o, 'origin', what);
+  const origin = ORIGIN_BY_NAME.get(originName);
+  if (!origin) throw new ProtoShapeError(`${what}.origin ${originName} is not an ORIGIN value`);
+  return {
+    nextHop: str(o, 'nextHop', what),
+    asPath: numList(o, 'asPath', what),
+    origin,
+    localPref: optNum(o, 'localPref', what),
+    med: optNum(o, 'med', what),
+    communities: strList(o, 'communities', what),
+    largeCommunities: strList(o, 'largeCommunities', what),
+    originatorId: optStr(o, 'originatorId', what),
+    clusterList: strList(o, 'clusterList', what),
+    peer: optStr(o, 'peer', what),
+    best: o['best'] === true,
+  };
+}
+
+export function routesFromProto(v: unknown): RouteStatus[] {
+  const o = rec(v, 'routes reply');
+  return list(o, 'routes', 'reply').map((r, i) => {
+    const what = `routes[${i}]`;
+    const ro = rec(r, what);
+    return {
+      prefix: str(ro, 'prefix', what),
+      paths: list(ro, 'paths', what).map((p, j) => pathFromProto(p, `${what}.paths[${j}]`)),
+    };
+  });
+}

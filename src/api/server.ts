@@ -1,0 +1,140 @@
+// The control API server: exposes a StatusProvider as the kite.v1.Kite gRPC service on a
+// Unix socket. It only reads daemon state, so it needs no authentication beyond the socket's
+// file permissions; it refuses to steal the socket from another live daemon.
+import { lstat, mkdir, unlink } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  kiteService, peerToProto, routeToProto, summaryToProto,
+  type ProtoPeersReply, type ProtoRoutesReply, type ProtoRoutesRequest, type ProtoSummary,
+} from './proto.js';
+import type { StatusProvider } from './types.js';
+
+export { DEFAULT_SOCKET } from './proto.js';
+
+/** The subset of a pino logger the server uses. */
+export interface ControlServerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ControlServer {
+  /** Stops serving (in-flight calls get a second to finish) and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the socket path is held by something we must not remove. */
+export class SocketInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SocketInUseError';
+  }
+}
+
+export async function startControlServer(
+  provider: StatusProvider,
+  socketPath: string,
+  log: ControlServerLog,
+): Promise<ControlServer> {
+  const path = resolve(socketPath);
+  await mkdir(dirname(path), { recursive: true });
+  await clearStaleSocket(path, log);
+
+  const server = new grpc.Server();
+  server.addService(kiteService(), {
+    Summary: (_call: grpc.ServerUnaryCall<object, ProtoSummary>, cb: grpc.sendUnaryData<ProtoSummary>) =>
+      answer(cb, () => summaryToProto(provider.summary())),
+    Peers: (_call: grpc.ServerUnaryCall<object, ProtoPeersReply>, cb: grpc.sendUnaryData<ProtoPeersReply>) =>
+      answer(cb, () => ({ peers: provider.peers().map(peerToProto) })),
+    Routes: (call: grpc.ServerUnaryCall<ProtoRoutesRequest, ProtoRoutesReply>, cb: grpc.sendUnaryData<ProtoRoutesReply>) =>
+      answer(cb, () => {
+        const prefix = call.request.prefix;
+        // An empty prefix means "no filter": the CLI never sends one, but grpcurl users might.
+        const filter = prefix === undefined || prefix === '' ? {} : { prefix };
+        return { routes: provider.routes(filter).map(routeToProto) };
+      }),
+  });
+
+  await new Promise<void>((ok, fail) => {
+    server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => {
+      if (err) fail(new Error(`cannot listen on ${path}: ${err.message}`));
+      else ok();
+    });
+  });
+  log.info({ socket: path }, 'control API listening');
+
+  let closed: Promise<void> | undefined;
+  return {
+    close: () => {
+      closed ??= shutdown(server).then(() => removeSocket(path));
+      return closed;
+    },
+  };
+}
+
+/** Runs a provider call; a throw becomes a gRPC error carrying its message, not a crash. */
+function answer<T>(cb: grpc.sendUnaryData<T>, fn: () => T): void {
+  let reply: T;
+  try {
+    reply = fn();
+  } catch (err) {
+    const details = err instanceof Error ? err.message : String(err);
+    cb({ code: grpc.status.UNKNOWN, details, name: 'Error', message: details, metadata: new grpc.Metadata() });
+    return;
+  }
+  cb(null, reply);
+}
+
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise((ok) => {
+    // A CLI call is one short unary request; do not let a stuck client hold up daemon exit.
+    const timer = setTimeout(() => { server.forceShutdown(); ok(); }, 1000);
+    server.tryShutdown(() => { clearTimeout(timer); ok(); });
+  });
+}
+
+async function removeSocket(path: string): Promise<void> {
+  try {
+    if ((await lstat(path)).isSocket()) await unlink(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * A daemon killed with SIGKILL leaves its socket file behind, and bind() then fails with
+ * EADDRINUSE. Remove the file only if it is a socket nobody answers on: a regular file may
+ * be a user's mistake in --socket, and a live socket belongs to another kite.
+ */
+async function clearStaleSocket(path: string, log: ControlServerLog): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = (await lstat(path)).isSocket();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw err;
+  }
+  if (!isSocket) throw new SocketInUseError(`${path} exists and is not a socket; refusing to remove it`);
+  if (await answers(path)) throw new SocketInUseError(`another kite is running on ${path}`);
+  log.warn({ socket: path }, 'removing stale control socket left by a previous run');
+  await unlink(path);
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((ok, fail) => {
+    const sock = connect(path);
+    sock.once('connect', () => { sock.destroy(); ok(true); });
+    sock.once('error', (err) => {
+      const code = errnoCode(err);
+      // ECONNREFUSED: the file is there but no process listens on it.
+      if (code === 'ECONNREFUSED' || code === 'ENOENT') ok(false);
+      else fail(new Error(`cannot check ${path}: ${err.message}`));
+    });
+  });
+}
+
+function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
