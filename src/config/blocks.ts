@@ -1,0 +1,71 @@
+// What a node originates and which pools it knows: its affine blocks (BlockAffinity, or an
+// IPAMBlock with affinity host:<node>) that lie in an IPPool exporting to BGP, and every pool
+// with Calico's defaults applied.
+import { cidrContains, parseCIDR } from '../datastore/ip.js';
+import type { Ctx } from './context.js';
+import { selector } from './context.js';
+import type { OriginatedBlock, PoolConfig } from './node-config.js';
+
+export function originate(ctx: Ctx): OriginatedBlock[] {
+  const { me, notes, rs } = ctx;
+  const poolCidrs = rs.ipPools.map((p) => ({ pool: p, cidr: parseCIDR(p.spec.cidr) }));
+  const out: OriginatedBlock[] = [];
+  const seen = new Set<string>();
+  const consider = (prefix: string, from: string): void => {
+    if (seen.has(prefix)) return;
+    seen.add(prefix);
+    const c = parseCIDR(prefix);
+    if (c === null) return;
+    // The most specific pool wins when pools nest.
+    const pool = poolCidrs
+      .filter((p) => p.cidr !== null && cidrContains(p.cidr, c))
+      .sort((a, b) => (b.cidr?.prefixLength ?? 0) - (a.cidr?.prefixLength ?? 0))[0]?.pool;
+    if (pool === undefined) {
+      notes.push(`block ${prefix} (${from}) is outside every IPPool; not advertised`);
+      return;
+    }
+    if (pool.spec.disableBGPExport) {
+      notes.push(`block ${prefix} is in IPPool "${pool.metadata.name}", which has disableBGPExport; not advertised`);
+      return;
+    }
+    // A disabled pool only stops new allocations: its existing blocks are still advertised.
+    out.push({ prefix: c.text, pool: pool.metadata.name });
+  };
+  for (const ba of rs.blockAffinities) {
+    if (ba.spec.node !== me.name) continue;
+    const name = `BlockAffinity "${ba.metadata.name}"`;
+    if (ba.spec.deleted) { notes.push(`block ${ba.spec.cidr} (${name}) is marked deleted; not advertised`); continue; }
+    if (ba.spec.state !== undefined && ba.spec.state !== 'confirmed') {
+      notes.push(`block ${ba.spec.cidr} (${name}) is ${ba.spec.state}, not confirmed; not advertised`);
+      continue;
+    }
+    consider(ba.spec.cidr, name);
+  }
+  // IPAM blocks carry the same affinity ("host:<node>"); include any without a BlockAffinity.
+  for (const b of rs.ipamBlocks) {
+    if (b.spec.affinity !== `host:${me.name}` || b.spec.deleted) continue;
+    consider(b.spec.cidr, `IPAMBlock "${b.metadata.name}"`);
+  }
+  return out;
+}
+
+export function pools(ctx: Ctx): PoolConfig[] {
+  return ctx.rs.ipPools.map((p) => {
+    const s = p.spec;
+    const sel = s.nodeSelector ?? 'all()';
+    return {
+      name: p.metadata.name,
+      cidr: s.cidr,
+      family: s.cidr.includes(':') ? 6 : 4,
+      blockSize: s.blockSize,
+      ipipMode: s.ipipMode,
+      vxlanMode: s.vxlanMode,
+      natOutgoing: s.natOutgoing,
+      disabled: s.disabled,
+      disableBGPExport: s.disableBGPExport,
+      nodeSelector: sel,
+      selectsThisNode: selector(ctx, sel).matches(ctx.me.labels),
+      allowedUses: s.allowedUses ?? ['Workload', 'Tunnel'],
+    };
+  });
+}

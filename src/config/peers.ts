@@ -1,0 +1,224 @@
+// BGP sessions for one node, following confd (client.go updatePeersV1, bgp_processor.go): the
+// node-to-node mesh, the BGPPeers that apply to the node, Calico's automatic reverse peerings,
+// and de-duplication by neighbour address with a note for every session dropped.
+import { DEFAULTS, NextHopMode, ReversePeering, SourceAddress, type BGPPeer, type BGPPeerSpec } from '../datastore/resources.js';
+import { parseIP, type Family, type IP } from '../datastore/ip.js';
+import { addrOf, describeNode, nodesMatching, selector, type Ctx, type NodeInfo } from './context.js';
+import { PeerKind, type PeerConfig } from './node-config.js';
+
+/** Peers are ranked for de-duplication: an explicit global BGPPeer beats a node-specific one,
+ * which beats an automatic reverse peering, which beats the mesh (as in confd's emit order). */
+const Rank = { Global: 0, NodeSpecific: 1, Reverse: 2, Mesh: 3 } as const;
+type Rank = (typeof Rank)[keyof typeof Rank];
+const RANK_TEXT: Record<Rank, string> = { 0: 'global BGPPeer', 1: 'node-specific BGPPeer', 2: 'reverse peering', 3: 'node-to-node mesh' };
+
+export interface Candidate { rank: Rank; peer: PeerConfig }
+
+const protocolName = (prefix: string, ip: IP): string => `${prefix}_${ip.text.replace(/[.:]/g, '_')}`;
+
+function basePeer(ctx: Ctx, f: Family, ip: IP, asNumber: number, localAsNumber: number, rrOfPeer: string | undefined): PeerConfig {
+  const me = ctx.me;
+  const p: PeerConfig = {
+    name: '', kind: PeerKind.Mesh, reverse: false, address: ip.text, family: f, port: DEFAULTS.listenPort,
+    asNumber, localAsNumber, passive: false, multihop: true, restartTime: DEFAULTS.restartTimeSeconds,
+    nextHopMode: NextHopMode.Auto, keepOriginalNextHop: false, numAllowedLocalASNumbers: 0, filters: [],
+    routeReflectorClient: false,
+  };
+  // RFC 4456: a route reflector's iBGP peers outside its own cluster are its clients.
+  if (me.rrClusterID !== undefined && asNumber === localAsNumber && rrOfPeer !== me.rrClusterID) {
+    p.routeReflectorClient = true;
+    p.routeReflectorClusterID = me.rrClusterID;
+  }
+  return p;
+}
+
+export function meshPeers(ctx: Ctx): Candidate[] {
+  const { me, notes, global } = ctx;
+  const enabled = global?.spec.nodeToNodeMeshEnabled ?? DEFAULTS.nodeToNodeMeshEnabled;
+  if (!enabled) return [];
+  if (me.rrClusterID !== undefined) {
+    notes.push(`this node is a route reflector (cluster ID ${me.rrClusterID}), so it does not join the node-to-node mesh`);
+    return [];
+  }
+  const out: Candidate[] = [];
+  for (const other of ctx.infos.values()) {
+    if (other.name === me.name) continue;
+    if (other.rrClusterID !== undefined) {
+      notes.push(`${describeNode(other)} is a route reflector, so it is not in the node-to-node mesh`);
+      continue;
+    }
+    let shared = false;
+    for (const f of [4, 6] as const) {
+      const mine = addrOf(me, f);
+      const theirs = addrOf(other, f);
+      if (mine === undefined || theirs === undefined) continue;
+      shared = true;
+      if (theirs.text === mine.text) {
+        notes.push(`${describeNode(other)} has this node's own address ${mine.text}; no mesh session to it`);
+        continue;
+      }
+      const p = basePeer(ctx, f, theirs, other.asNumber, me.asNumber, other.rrClusterID);
+      p.name = protocolName('Mesh', theirs);
+      p.peerNode = other.name;
+      p.port = other.listenPort;
+      // confd: "Make mesh unidirectional": the node whose address sorts lower AS A STRING dials;
+      // "198.18.0.10" < "198.18.0.9", so .10 dials .9. Both sides must use the same rule.
+      p.passive = theirs.text > mine.text;
+      p.sourceAddress = mine.text;
+      const rt = global?.spec.nodeMeshMaxRestartTime;
+      if (rt !== undefined) { p.maxRestartTime = rt; p.restartTime = rt; }
+      if (global?.spec.nodeMeshPassword !== undefined) p.password = global.spec.nodeMeshPassword;
+      out.push({ rank: Rank.Mesh, peer: p });
+    }
+    if (!shared) notes.push(`${describeNode(other)} shares no address family with this node; no mesh session to it`);
+  }
+  return out;
+}
+
+/** Copies the session settings of a BGPPeer onto a peer. */
+function applySpec(ctx: Ctx, p: PeerConfig, bp: BGPPeer): void {
+  const s = bp.spec;
+  p.kind = PeerKind.BGPPeer;
+  p.resource = bp.metadata.name;
+  p.spec = s;
+  const mine = addrOf(ctx.me, p.family);
+  if ((s.sourceAddress ?? SourceAddress.UseNodeIP) === SourceAddress.UseNodeIP && mine !== undefined) p.sourceAddress = mine.text;
+  if (s.keepaliveTime !== undefined) p.keepaliveTime = s.keepaliveTime;
+  if (s.maxRestartTime !== undefined) { p.maxRestartTime = s.maxRestartTime; p.restartTime = s.maxRestartTime; }
+  if (s.password !== undefined) p.password = s.password;
+  if (s.ttlSecurity !== undefined && s.ttlSecurity > 0) p.ttlSecurity = s.ttlSecurity;
+  if (s.reachableBy !== undefined) p.reachableBy = s.reachableBy;
+  p.keepOriginalNextHop = s.keepOriginalNextHop ?? false;
+  p.numAllowedLocalASNumbers = s.numAllowedLocalASNumbers ?? 0;
+  p.filters = s.filters ?? [];
+  if (s.nextHopMode === NextHopMode.Self || s.nextHopMode === NextHopMode.Keep) p.nextHopMode = s.nextHopMode;
+  // Legacy keepOriginalNextHop: only meaningful on eBGP, where BIRD would otherwise set itself.
+  else if (p.keepOriginalNextHop && p.asNumber !== p.localAsNumber) p.nextHopMode = NextHopMode.Keep;
+}
+
+const isGlobal = (s: BGPPeerSpec): boolean => (s.node ?? '') === '' && (s.nodeSelector ?? '') === '';
+
+function nodeAtAddress(ctx: Ctx, ip: IP): NodeInfo | undefined {
+  return [...ctx.infos.values()].find((n) => addrOf(n, ip.family)?.text === ip.text);
+}
+
+export function bgpPeerPeers(ctx: Ctx): Candidate[] {
+  const { me, notes } = ctx;
+  const out: Candidate[] = [];
+  for (const bp of ctx.rs.bgpPeers) {
+    const s = bp.spec;
+    const global = isGlobal(s);
+    const applies = global
+      || (s.node !== undefined && s.node === me.name)
+      || ((s.nodeSelector ?? '') !== '' && selector(ctx, s.nodeSelector ?? '').matches(me.labels));
+    if (!applies) continue;
+    const rank = global ? Rank.Global : Rank.NodeSpecific;
+    const localAs = s.localASNumber ?? me.asNumber;
+
+    if ((s.peerSelector ?? '') !== '') {
+      const selected = nodesMatching(ctx, s.peerSelector ?? '').filter((n) => n.name !== me.name);
+      if (selected.length === 0) notes.push(`BGPPeer "${bp.metadata.name}": peerSelector "${s.peerSelector ?? ''}" selects no other node`);
+      for (const other of selected) {
+        for (const f of [4, 6] as const) {
+          const theirs = addrOf(other, f);
+          if (theirs === undefined || addrOf(me, f) === undefined) continue;
+          const p = basePeer(ctx, f, theirs, other.asNumber, localAs, other.rrClusterID);
+          p.name = `${bp.metadata.name}-${other.name}${f === 6 ? '-v6' : ''}`;
+          p.peerNode = other.name;
+          p.port = other.listenPort;
+          applySpec(ctx, p, bp);
+          // confd makes global peerings between Calico nodes one-directional like the mesh.
+          if (global) p.passive = theirs.text > (addrOf(me, f)?.text ?? '');
+          out.push({ rank, peer: p });
+        }
+      }
+      continue;
+    }
+    if (s.peerAddress === undefined) continue; // a localWorkloadSelector peer: not supported yet
+    const ip = parseIP(s.peerAddress);
+    if (ip === null) continue;
+    if (addrOf(me, ip.family)?.text === ip.text) {
+      notes.push(`BGPPeer "${bp.metadata.name}": peerIP ${ip.text} is this node's own address; skipped`);
+      continue;
+    }
+    const calicoNode = nodeAtAddress(ctx, ip);
+    const asNumber = s.asNumber ?? ctx.globalAS;
+    const p = basePeer(ctx, ip.family, ip, asNumber, localAs, calicoNode?.rrClusterID);
+    p.name = bp.metadata.name;
+    // confd: without an explicit port, a peer that is a Calico node with the same AS listens on
+    // that node's listenPort; anyone else on 179.
+    p.port = s.peerPort ?? (calicoNode !== undefined && calicoNode.asNumber === asNumber ? calicoNode.listenPort : DEFAULTS.listenPort);
+    if (calicoNode !== undefined) p.peerNode = calicoNode.name;
+    applySpec(ctx, p, bp);
+    if (global && calicoNode !== undefined) p.passive = ip.text > (addrOf(me, ip.family)?.text ?? '');
+    if (addrOf(me, ip.family) === undefined) {
+      notes.push(`BGPPeer "${bp.metadata.name}": this node has no IPv${ip.family} address, so the session to ${ip.text} has no source address`);
+    }
+    out.push({ rank, peer: p });
+  }
+  return out;
+}
+
+/**
+ * Calico's automatic reverse peering: when a BGPPeer's remote side (peerSelector, or a peerIP
+ * that is a Calico node with the right AS and port) is this node, this node peers back with the
+ * nodes on its local side (node / nodeSelector / every node), unless reversePeering is Manual.
+ */
+export function reversePeers(ctx: Ctx): Candidate[] {
+  const { me } = ctx;
+  const out: Candidate[] = [];
+  for (const bp of ctx.rs.bgpPeers) {
+    const s = bp.spec;
+    if (s.reversePeering === ReversePeering.Manual) continue;
+    let families: readonly Family[];
+    if ((s.peerSelector ?? '') !== '') {
+      if (!selector(ctx, s.peerSelector ?? '').matches(me.labels)) continue;
+      families = [4, 6];
+    } else if (s.peerAddress !== undefined) {
+      const ip = parseIP(s.peerAddress);
+      if (ip === null || addrOf(me, ip.family)?.text !== ip.text) continue;
+      if ((s.asNumber ?? ctx.globalAS) !== me.asNumber) continue;
+      if (s.peerPort !== undefined && s.peerPort !== me.listenPort) continue;
+      families = [ip.family];
+    } else continue;
+
+    let locals: NodeInfo[];
+    if ((s.nodeSelector ?? '') !== '') locals = nodesMatching(ctx, s.nodeSelector ?? '');
+    else if ((s.node ?? '') !== '') locals = [...ctx.infos.values()].filter((n) => n.name === s.node);
+    else locals = [...ctx.infos.values()];
+    for (const other of locals) {
+      if (other.name === me.name) continue;
+      for (const f of families) {
+        const theirs = addrOf(other, f);
+        if (theirs === undefined || addrOf(me, f) === undefined) continue;
+        // The forward side presents localASNumber when it sets one.
+        const p = basePeer(ctx, f, theirs, s.localASNumber ?? other.asNumber, me.asNumber, other.rrClusterID);
+        p.name = `${bp.metadata.name}-${other.name}${f === 6 ? '-v6' : ''}-reverse`;
+        p.peerNode = other.name;
+        p.port = other.listenPort;
+        p.reverse = true;
+        applySpec(ctx, p, bp);
+        out.push({ rank: Rank.Reverse, peer: p });
+      }
+    }
+  }
+  return out;
+}
+
+export function dedupe(candidates: Candidate[], notes: string[]): PeerConfig[] {
+  const sorted = [...candidates].sort((a, b) => a.rank - b.rank
+    || (a.peer.resource ?? '').localeCompare(b.peer.resource ?? '')
+    || a.peer.name.localeCompare(b.peer.name));
+  const byAddress = new Map<string, Candidate>();
+  for (const c of sorted) {
+    const kept = byAddress.get(c.peer.address);
+    if (kept === undefined) {
+      byAddress.set(c.peer.address, c);
+      continue;
+    }
+    const what = (x: Candidate): string => (x.peer.resource === undefined ? RANK_TEXT[x.rank] : `${RANK_TEXT[x.rank]} "${x.peer.resource}"`);
+    notes.push(`${c.peer.address}: ${what(kept)} is used; the ${what(c)} session to the same address is dropped`);
+  }
+  // confd sorts peers by name for stable output.
+  return [...byAddress.values()].map((c) => c.peer).sort((a, b) => a.name.localeCompare(b.name));
+}
