@@ -1,0 +1,199 @@
+// Control API round trip: a fake StatusProvider served on a temporary Unix socket, read back
+// through the typed client. The expected JSON is written out by hand, so nulls, zeros and
+// empty lists that the proto encoding could lose are checked field by field.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlServer, type ControlServer } from '../../src/api/server.js';
+import { createControlClient, ControlApiError } from '../../src/api/client.js';
+import type { PeerStatus, RouteStatus, StatusProvider, Summary } from '../../src/api/types.js';
+
+const PEERS: PeerStatus[] = [
+  { address: '198.18.0.2', asNumber: 64512, state: 'Established', prefixesReceived: 3, prefixesAccepted: 2, prefixesAdvertised: 1, lastError: '' },
+  { address: 'fd00::3', asNumber: 4200000000, state: 'OpenSent', prefixesReceived: 0, prefixesAccepted: 0, prefixesAdvertised: 0, lastError: 'hold timer expired' },
+];
+
+const SUMMARY: Summary = { node: 'node-1', routerId: '198.18.0.1', asNumber: 64512, peers: PEERS, ribIPv4: 2, ribIPv6: 0 };
+
+const ROUTES: RouteStatus[] = [
+  {
+    prefix: '10.244.1.0/26',
+    paths: [
+      {
+        nextHop: '198.18.0.2', asPath: [], origin: 'igp', localPref: 100, med: 0,
+        communities: ['64512:100'], largeCommunities: ['64512:1:2'], originatorId: '198.18.0.9',
+        clusterList: ['198.18.0.9', '1.2.3.4'], peer: '198.18.0.2', best: true,
+      },
+      {
+        nextHop: '198.18.0.3', asPath: [64513, 4200000000], origin: 'incomplete', localPref: null, med: null,
+        communities: [], largeCommunities: [], originatorId: null, clusterList: [], peer: '198.18.0.3', best: false,
+      },
+    ],
+  },
+  {
+    prefix: '10.244.2.0/26',
+    paths: [{
+      nextHop: '0.0.0.0', asPath: [], origin: 'egp', localPref: 0, med: 4294967295,
+      communities: [], largeCommunities: [], originatorId: null, clusterList: [], peer: null, best: true,
+    }],
+  },
+];
+
+class FakeProvider implements StatusProvider {
+  filters: Array<{ prefix?: string }> = [];
+  summary(): Summary { return SUMMARY; }
+  peers(): PeerStatus[] { return PEERS; }
+  routes(filter: { prefix?: string }): RouteStatus[] {
+    this.filters.push(filter);
+    if (filter.prefix === 'bad') throw new Error('bad is not a prefix');
+    return filter.prefix === undefined ? ROUTES : ROUTES.filter((r) => r.prefix === filter.prefix);
+  }
+}
+
+const silent = { info: () => {}, warn: () => {} };
+let dir: string;
+const servers: ControlServer[] = [];
+const children: ChildProcess[] = [];
+
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'kite-api-')); });
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function serve(name: string, provider: StatusProvider = new FakeProvider()): Promise<string> {
+  const path = join(dir, name);
+  servers.push(await startControlServer(provider, path, silent));
+  return path;
+}
+
+describe('control API', () => {
+  it('returns the exact JSON shapes, including nulls, zeros and empty lists', async () => {
+    const provider = new FakeProvider();
+    const path = await serve('exact.sock', provider);
+    const client = createControlClient(path);
+    try {
+      // Compare the serialized JSON so key order and null-vs-missing both count.
+      expect(JSON.stringify(await client.summary())).toBe(JSON.stringify(SUMMARY));
+      expect(JSON.stringify(await client.peers())).toBe(JSON.stringify(PEERS));
+      expect(JSON.stringify(await client.routes())).toBe(JSON.stringify(ROUTES));
+      const second = (await client.routes())[0]!.paths[1]!;
+      expect(second.localPref).toBeNull();
+      expect(second.med).toBeNull();
+      expect(second.originatorId).toBeNull();
+      expect((await client.routes())[1]!.paths[0]!.peer).toBeNull();
+      expect((await client.routes())[1]!.paths[0]!.localPref).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('returns empty lists as [] and a summary without peers', async () => {
+    const empty: StatusProvider = {
+      summary: () => ({ ...SUMMARY, peers: [], ribIPv4: 0 }),
+      peers: () => [],
+      routes: () => [{ prefix: '10.0.0.0/8', paths: [] }],
+    };
+    const client = createControlClient(await serve('empty.sock', empty));
+    try {
+      expect(await client.summary()).toEqual({ node: 'node-1', routerId: '198.18.0.1', asNumber: 64512, peers: [], ribIPv4: 0, ribIPv6: 0 });
+      expect(await client.peers()).toEqual([]);
+      expect(await client.routes()).toEqual([{ prefix: '10.0.0.0/8', paths: [] }]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('passes the prefix filter through, and no filter when none is given', async () => {
+    const provider = new FakeProvider();
+    const client = createControlClient(await serve('filter.sock', provider));
+    try {
+      expect(await client.routes({ prefix: '10.244.2.0/26' })).toEqual([ROUTES[1]]);
+      expect(await client.routes()).toHaveLength(2);
+      expect(await client.routes({ prefix: '10.0.0.0/8' })).toEqual([]);
+      expect(provider.filters).toEqual([{ prefix: '10.244.2.0/26' }, {}, { prefix: '10.0.0.0/8' }]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('reports a provider error as a ControlApiError with its message', async () => {
+    const client = createControlClient(await serve('err.sock'));
+    try {
+      await expect(client.routes({ prefix: 'bad' })).rejects.toThrow(/bad is not a prefix/);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('says the daemon is not running when the socket is missing', async () => {
+    const path = join(dir, 'missing.sock');
+    const client = createControlClient(path);
+    try {
+      const err = await client.summary().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ControlApiError);
+      expect((err as ControlApiError).message).toBe(`cannot reach kite at ${path}: is \`kite run\` running? (ENOENT)`);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('creates the parent directory and removes its socket on close', async () => {
+    const path = join(dir, 'nested', 'deeper', 'kite.sock');
+    const server = await startControlServer(new FakeProvider(), path, silent);
+    expect(existsSync(path)).toBe(true);
+    await server.close();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('removes a stale socket nobody listens on, then serves', async () => {
+    const path = join(dir, 'stale.sock');
+    await leaveStaleSocket(path);
+    expect(existsSync(path)).toBe(true);
+    const warned: string[] = [];
+    const server = await startControlServer(new FakeProvider(), path, { info: () => {}, warn: (_o, m) => warned.push(m) });
+    servers.push(server);
+    expect(warned).toHaveLength(1);
+    const client = createControlClient(path);
+    try {
+      expect((await client.summary()).node).toBe('node-1');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses to start on a socket a live daemon answers on, and leaves it working', async () => {
+    const path = await serve('live.sock');
+    await expect(startControlServer(new FakeProvider(), path, silent)).rejects.toThrow(`another kite is running on ${path}`);
+    const client = createControlClient(path);
+    try {
+      expect((await client.peers())).toHaveLength(2);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses to remove a path that is not a socket', async () => {
+    const path = join(dir, 'regular-file');
+    writeFileSync(path, 'not a socket');
+    await expect(startControlServer(new FakeProvider(), path, silent)).rejects.toThrow(/is not a socket/);
+    expect(existsSync(path)).toBe(true);
+  });
+
+  /** A socket file whose owner died without unlinking it, as after SIGKILL of the daemon. */
+  async function leaveStaleSocket(path: string): Promise<void> {
+    const script = `const s=require('net').createServer();s.listen(${JSON.stringify(path)},()=>process.stdout.write('up'));`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise<void>((ok, fail) => {
+      child.stdout!.once('data', () => ok());
+      child.once('exit', (code) => fail(new Error(`socket holder exited with ${code}`)));
+    });
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGKILL');
+    await exited;
+  }
+});
