@@ -27,9 +27,10 @@ export function parseResources(text: string, file: string): Resources {
       for (const e of doc.errors) {
         const pos = e.linePos?.[0];
         const where = pos === undefined ? '' : `line ${pos.line}, column ${pos.col}`;
+        // yaml repeats the position at the end of its first message line; we print it up front.
+        const reason = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
         problems.push(formatProblem({
-          file, document: 0, object: '', path: where, line: pos?.line ?? 0,
-          reason: `YAML syntax error: ${e.message.split('\n')[0] ?? e.message}`,
+          file, document, object: '', path: where, line: pos?.line ?? 0, reason: `YAML syntax error: ${reason}`,
         }));
       }
       return;

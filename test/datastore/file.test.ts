@@ -125,6 +125,15 @@ kind: BGPPeer
 metadata: {name: p}
 spec: {peerSelector: all(), asNumber: 65000}
 `).message).toContain('spec.asNumber: must be empty with spec.peerSelector');
+    expect(errorOf(`apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: p}
+spec: {node: a, nodeSelector: all(), peerIP: 10.0.0.1, peerSelector: all(), asNumber: 65000}
+`).problems.map((p) => `${p.path}: ${p.reason}`)).toEqual([
+      'spec.nodeSelector: cannot be set together with spec.node (use one or the other)',
+      'spec.peerSelector: cannot be set together with spec.peerIP (use one or the other)',
+      "spec.asNumber: must be empty with spec.peerSelector (the selected nodes' own AS numbers are used)",
+    ]);
   });
   it('bad AS numbers, durations and communities', () => {
     const e = errorOf(`apiVersion: projectcalico.org/v3
@@ -165,7 +174,7 @@ metadata: {labels: {a: b}}
     ]);
   });
   it('YAML syntax errors name file and line', () => {
-    expect(() => parseResources(`${HEAD}---\nkind: Node\nmetadata:\n  name: [oops\n`, 'bad.yaml')).toThrow(/^bad\.yaml: line 1[01], column \d+: YAML syntax error: /);
+    expect(() => parseResources(`${HEAD}---\nkind: Node\nmetadata:\n  name: [oops\n`, 'bad.yaml')).toThrow(/^bad\.yaml: document 2: line 1[01], column \d+: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a \]$/);
   });
   it('a missing file', async () => {
     await expect(loadFile(join(dir, 'nope.yaml'))).rejects.toThrow(/nope\.yaml: no such file/);
