@@ -1,0 +1,122 @@
+// `kite run`: validates the daemon's command line and hands it to runDaemon in src/daemon.ts.
+// The daemon is imported lazily so `kite show` never loads the BGP speaker or the datastores.
+import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { DEFAULT_SOCKET } from '../api/client.js';
+import { parseOrUsage, UsageError } from './usage.js';
+
+export const Dataplane = { None: 'none', Linux: 'linux' } as const;
+export type Dataplane = (typeof Dataplane)[keyof typeof Dataplane];
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** What `kite run` passes to runDaemon (src/daemon.ts). */
+export interface RunDaemonOptions {
+  config: string;
+  node: string;
+  socket: string;
+  dataplane: Dataplane;
+  listenAddress?: string;
+  listenPort?: number;
+  logLevel?: string;
+}
+
+interface DaemonModule {
+  runDaemon(opts: RunDaemonOptions): Promise<void>;
+}
+
+/** A failure that is not a usage error: exit 1 with this message. */
+export class RunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+/** Parses `kite run ...` arguments (after "run"); returns null when help was asked for. */
+export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.env): RunDaemonOptions | null {
+  const { values } = parseOrUsage({
+    args,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      node: { type: 'string' },
+      socket: { type: 'string' },
+      dataplane: { type: 'string' },
+      'listen-address': { type: 'string' },
+      'listen-port': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, 'run');
+  if (values.help) return null;
+
+  if (!values.config) throw new UsageError('--config FILE is required', 'run');
+  // NODENAME is what calico-node's DaemonSet sets from spec.nodeName; honour it so the
+  // manifests need no change.
+  const node = values.node || env['NODENAME'];
+  if (!node) throw new UsageError('the node name is required: pass --node NAME or set NODENAME', 'run');
+
+  const dataplane = values.dataplane ?? Dataplane.None;
+  if (dataplane !== Dataplane.None && dataplane !== Dataplane.Linux) {
+    throw new UsageError(`--dataplane must be none or linux, not '${dataplane}'`, 'run');
+  }
+  if (dataplane === Dataplane.Linux) {
+    throw new RunError('the linux dataplane is not available yet; use --dataplane none');
+  }
+
+  const opts: RunDaemonOptions = { config: values.config, node, socket: values.socket ?? DEFAULT_SOCKET, dataplane };
+
+  const addr = values['listen-address'];
+  if (addr !== undefined) {
+    if (isIP(addr) === 0) throw new UsageError(`--listen-address '${addr}' is not an IP address`, 'run');
+    opts.listenAddress = addr;
+  }
+  const port = values['listen-port'];
+  if (port !== undefined) {
+    const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
+    if (!(n >= 0 && n <= 65535)) throw new UsageError(`--listen-port '${port}' is not a port number (0-65535)`, 'run');
+    opts.listenPort = n;
+  }
+  const level = values['log-level'];
+  if (level !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${level}'`, 'run');
+    }
+    opts.logLevel = level;
+  }
+  return opts;
+}
+
+/** Starts the daemon and resolves once it has stopped. */
+export async function run(opts: RunDaemonOptions): Promise<void> {
+  if (!existsSync(opts.config)) throw new RunError(`config file ${opts.config} does not exist`);
+  const daemon = await loadDaemon();
+  await daemon.runDaemon(opts);
+}
+
+async function loadDaemon(): Promise<DaemonModule> {
+  // A computed specifier keeps the CLI compiling while src/daemon.ts is written separately;
+  // the shape is checked below instead of by the compiler.
+  const url = new URL('../daemon.js', import.meta.url).href;
+  let mod: unknown;
+  try {
+    mod = await import(url);
+  } catch (err) {
+    if (isModuleNotFound(err, url)) throw new RunError(`the daemon is not built (${url} is missing): run npm run build`);
+    throw err;
+  }
+  if (!isDaemonModule(mod)) throw new RunError(`${url} does not export runDaemon(opts)`);
+  return mod;
+}
+
+function isDaemonModule(m: unknown): m is DaemonModule {
+  return typeof m === 'object' && m !== null && 'runDaemon' in m && typeof m.runDaemon === 'function';
+}
+
+function isModuleNotFound(err: unknown, url: string): boolean {
+  // Only the daemon module itself being absent; a missing import *inside* it is a real bug
+  // and keeps its own message.
+  return err instanceof Error && 'code' in err && err.code === 'ERR_MODULE_NOT_FOUND' &&
+    err.message.includes(new URL(url).pathname);
+}

@@ -1,0 +1,103 @@
+// Help texts and the usage error of the kite command line. A UsageError means "the command
+// line is wrong" and exits 2; every other failure exits 1.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export const EXIT_OK = 0;
+export const EXIT_ERROR = 1;
+export const EXIT_USAGE = 2;
+
+export class UsageError extends Error {
+  /** The command whose help the user should read ("run", "show"), or "" for the top level. */
+  readonly command: string;
+  constructor(message: string, command: string) {
+    super(message);
+    this.name = 'UsageError';
+    this.command = command;
+  }
+}
+
+export const HELP = {
+  '': `Usage: kite <command> [options]
+
+Kite distributes pod and service routes over BGP for Kubernetes: a drop-in replacement for
+the routing half of calico-node.
+
+Commands:
+  run       run the daemon on this node
+  show      show the state of the running daemon (summary, peers, routes)
+  version   print the version
+  help      show help for a command: kite help <command>
+
+Run 'kite <command> --help' for the options of a command.
+`,
+  run: `Usage: kite run --config FILE [options]
+
+Runs the daemon: reads Calico resources, peers over BGP and serves the control API.
+
+Options:
+  --config FILE          configuration file (required)
+  --node NAME            this node's name (default: $NODENAME)
+  --socket PATH          control API socket (default: /run/kite/kite.sock)
+  --dataplane none|linux where routes go: none keeps them in the RIB only (default: none)
+  --listen-address ADDR  address to accept BGP connections on (default: all)
+  --listen-port N        BGP port (default: from BGPConfiguration, else 179)
+  --log-level LEVEL      trace, debug, info, warn, error, fatal or silent (default: info)
+  -h, --help             show this help
+`,
+  show: `Usage: kite show summary|peers|routes [options]
+
+Shows the state of the daemon that serves the control socket.
+
+  summary   node, router id, AS, RIB sizes and a table of peers
+  peers     the table of peers
+  routes    the Loc-RIB: every path per prefix, '*>' marks the best
+
+Options:
+  --json           print JSON (the shapes of the control API) instead of a table
+  --prefix P       routes only: the route for prefix P, or the routes covering address P
+  --socket PATH    control API socket (default: /run/kite/kite.sock)
+  -h, --help       show this help
+`,
+  version: `Usage: kite version
+
+Prints the version of kite.
+`,
+  help: `Usage: kite help [command]
+
+Shows help for kite or for one command.
+`,
+} as const;
+
+export type HelpTopic = keyof typeof HELP;
+
+export function isHelpTopic(s: string): s is HelpTopic {
+  return Object.hasOwn(HELP, s);
+}
+
+/** The one-line message for a usage error: where it happened and which help page to read. */
+export function usageLine(err: UsageError): string {
+  return err.command === ''
+    ? `kite: ${err.message} (see 'kite help')`
+    : `kite ${err.command}: ${err.message} (see 'kite help ${err.command}')`;
+}
+
+/**
+ * node:util parseArgs in strict mode, with its TypeErrors (unknown option, missing value)
+ * turned into a UsageError that names the command.
+ */
+export function parseOrUsage<T extends ParseArgsConfig>(config: T, command: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs<T>({ ...config, strict: true });
+  } catch (err) {
+    if (err instanceof TypeError && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(firstSentence(err.message), command);
+    }
+    throw err;
+  }
+}
+
+/** parseArgs messages go on to explain `--`; keep the first sentence, lower-cased. */
+function firstSentence(message: string): string {
+  const first = /^[^\n]*?(?=\. |\.?$)/m.exec(message)?.[0] ?? message;
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
