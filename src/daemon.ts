@@ -6,11 +6,12 @@ import { startControlServer } from './api/server.js';
 import type { PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
 import { Interner } from './bgp/wire/intern.js';
-import { parsePrefix, type Prefix } from './bgp/wire/prefix.js';
+import { ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
 import { watchFile, type FileWatch } from './datastore/file.js';
 import { Channel } from './rib/channel.js';
+import { Exporter } from './rib/export.js';
 import { LOCAL_PEER, Rib } from './rib/rib.js';
 import { allRoutes, lookupRoute } from './rib/view.js';
 
@@ -48,6 +49,7 @@ export class Daemon implements StatusProvider {
   private readonly interner = new Interner();
   readonly rib = new Rib(this.interner);
   private speaker!: Speaker;
+  private exporter!: Exporter;
   private cfg!: NodeConfig;
   private readonly sessions = new Map<string, PeerEntry>();
   /** Originated prefixes, by their text form. */
@@ -74,6 +76,11 @@ export class Daemon implements StatusProvider {
     });
     const cfg = this.cfg;
     for (const note of cfg.notes) this.log.info({ note }, 'configuration note');
+    this.exporter = new Exporter(this.rib, this.interner, {
+      routerId: ipv4ToUint(cfg.routerId),
+      clusterId: clusterIdOf(cfg),
+      log: this.log,
+    });
     this.speaker = new Speaker({
       localAs: cfg.asNumber,
       routerId: cfg.routerId,
@@ -84,12 +91,26 @@ export class Daemon implements StatusProvider {
     });
     this.speaker.setConsumer({
       onEstablished: (peer, info) => {
-        const e = this.sessions.get(canonicalAddress(peer.address));
+        const id = canonicalAddress(peer.address);
+        const e = this.sessions.get(id);
         if (!e) return;
-        e.channel.up(info.negotiated, info.negotiated.families, peer.address, info.remoteOpen.bgpId, peer, [...this.local.values()]);
+        e.channel.up(peer.address, info.remoteOpen.bgpId);
+        const p = e.calico;
+        this.exporter.join({
+          id, sink: peer, ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient,
+          localAs: p.localAsNumber, nextHopMode: p.nextHopMode,
+          nextHop4: p.sourceAddress && !p.sourceAddress.includes(':') ? p.sourceAddress : this.cfg.ipv4Address?.address ?? this.cfg.routerId,
+          nextHop6: this.cfg.ipv6Address?.address,
+          ctx: info.negotiated, families: info.negotiated.families,
+        });
       },
       onUpdate: (peer, msg) => this.sessions.get(canonicalAddress(peer.address))?.channel.update(msg),
-      onDown: (peer) => this.sessions.get(canonicalAddress(peer.address))?.channel.down(),
+      onRouteRefresh: (peer) => this.exporter.refresh(canonicalAddress(peer.address)),
+      onDown: (peer) => {
+        const id = canonicalAddress(peer.address);
+        this.exporter.leave(id);
+        this.sessions.get(id)?.channel.down();
+      },
     });
     this.applyPeers(cfg);
     this.applyOrigination(cfg);
@@ -137,6 +158,7 @@ export class Daemon implements StatusProvider {
     for (const [addr, e] of this.sessions) {
       if (want.has(addr)) continue;
       this.speaker.removePeer(addr);
+      this.exporter.leave(addr);
       e.channel.down();
       this.sessions.delete(addr);
       this.log.info({ peer: addr }, 'peer removed from configuration');
@@ -145,11 +167,11 @@ export class Daemon implements StatusProvider {
       const e = this.sessions.get(addr);
       const sp = this.speakerPeer(p);
       if (e && JSON.stringify(e.calico) === JSON.stringify(p)) continue;
-      if (e) { e.channel.down(); }
-      const localAs = p.localAsNumber ?? cfg.asNumber;
-      const channel = new Channel(this.rib, this.interner, {
-        localAs, peerAs: p.asNumber, nextHop4: cfg.ipv4Address?.address ?? cfg.routerId,
-        nextHop6: cfg.ipv6Address?.address, log: this.log,
+      if (e) { this.exporter.leave(addr); e.channel.down(); }
+      const channel = new Channel(this.rib, {
+        localAs: [...new Set([cfg.asNumber, p.localAsNumber])], allowLocalAs: p.numAllowedLocalASNumbers,
+        routerId: ipv4ToUint(cfg.routerId), clusterId: clusterIdOf(cfg),
+        ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.log,
       });
       this.sessions.set(addr, { calico: p, channel });
       if (e) this.speaker.updatePeer(sp); else this.speaker.addPeer(sp);
@@ -167,10 +189,6 @@ export class Daemon implements StatusProvider {
     for (const [k, p] of want) if (!this.local.has(k)) { added.push(p); this.local.set(k, p); }
     for (const p of removed) this.rib.withdraw(LOCAL_PEER, p.family, p.bytes, p.len, 0);
     for (const p of added) this.rib.announce(LOCAL_PEER, p.family, p.bytes, p.len, 0, this.localAttrs(p.family).id);
-    for (const e of this.sessions.values()) {
-      if (removed.length) e.channel.withdraw(removed);
-      if (added.length) e.channel.announce(added);
-    }
   }
 
   /** The Loc-RIB view of a local route: ORIGIN IGP, empty AS path, unspecified next hop. */
@@ -199,14 +217,15 @@ export class Daemon implements StatusProvider {
 
   private peerStatus(): PeerStatus[] {
     return this.speaker.status().map((s) => {
-      const ch = this.sessions.get(canonicalAddress(s.address))?.channel.status();
+      const id = canonicalAddress(s.address);
+      const ch = this.sessions.get(id)?.channel.status();
       return {
         address: s.address,
         asNumber: s.asNumber,
         state: s.state,
         prefixesReceived: ch?.prefixesReceived ?? 0,
         prefixesAccepted: ch?.prefixesAccepted ?? 0,
-        prefixesAdvertised: ch?.prefixesAdvertised ?? 0,
+        prefixesAdvertised: this.exporter.advertised(id),
         lastError: s.lastError,
       };
     });
@@ -215,4 +234,9 @@ export class Daemon implements StatusProvider {
   routes(filter: { prefix?: string }): ReturnType<StatusProvider['routes']> {
     return filter.prefix ? lookupRoute(this.rib, filter.prefix) : allRoutes(this.rib);
   }
+}
+
+/** The route-reflector cluster ID as a uint32 (Calico writes it as a dotted quad). */
+function clusterIdOf(cfg: NodeConfig): number | undefined {
+  return cfg.routeReflectorClusterID === undefined ? undefined : ipv4ToUint(cfg.routeReflectorClusterID);
 }

@@ -1,127 +1,61 @@
 // A channel binds one BGP session to the RIB (BIRD's term): it imports the peer's UPDATEs
-// into its Adj-RIB-In, and exports the node's own routes to the peer (eBGP: own AS
-// prepended, next hop self; iBGP: empty AS path, LOCAL_PREF 100, next hop self).
+// into its Adj-RIB-In after the loop checks every BGP speaker must make, and counts what it
+// received and accepted. Export is the update groups' job (export.ts).
 import type { Logger } from 'pino';
 import { forEachIPv4, forEachPrefix } from '../bgp/wire/nlri.js';
-import type { Interner } from '../bgp/wire/intern.js';
-import { UpdateWriter } from '../bgp/wire/index.js';
-import type { Prefix } from '../bgp/wire/prefix.js';
-import {
-  ErrorAction, IPV4_UNICAST, IPV6_UNICAST, Origin, SegType,
-  type CodecContext, type FamilyKey, type NlriView, type PathAttrs, type UpdateMessage,
-} from '../bgp/wire/types.js';
+import { formatPrefix } from '../bgp/wire/prefix.js';
+import { ErrorAction, IPV4_UNICAST, SegType, type FamilyKey, type NlriView, type PathAttrs, type UpdateMessage } from '../bgp/wire/types.js';
 import type { Rib } from './rib.js';
 
-/** What the channel needs from the session: a place to queue bulk UPDATEs. */
-export interface ChannelSink {
-  send(buf: Buffer): boolean;
-}
-
 export interface ChannelOptions {
-  localAs: number;
-  peerAs: number;
-  /** Our address toward this peer for IPv4 next hop self (the node IP). */
-  nextHop4: string;
-  /** Our IPv6 address for IPv6 next hop self; without one, IPv6 routes are not exported. */
-  nextHop6?: string;
+  /** Our AS numbers that mark a loop when found in a received AS_PATH (RFC 4271 §9.1.2). */
+  localAs: readonly number[];
+  /** How many times our AS may appear before the route is a loop (Calico numAllowedLocalASNumbers). */
+  allowLocalAs: number;
+  /** Our BGP identifier (uint32): a route carrying it as ORIGINATOR_ID came back (RFC 4456 §8). */
+  routerId: number;
+  /** Our cluster ID (uint32) when we reflect: found in CLUSTER_LIST means a reflection loop. */
+  clusterId?: number;
+  ibgp: boolean;
+  rrClient: boolean;
   log: Logger;
 }
 
 export interface ChannelStatus {
   prefixesReceived: number;
   prefixesAccepted: number;
-  prefixesAdvertised: number;
 }
 
 export class Channel {
   private peerIndex = -1;
-  private writer: UpdateWriter | null = null;
-  private sink: ChannelSink | null = null;
-  private families = new Set<FamilyKey>();
-  /** Prefixes currently advertised to the peer, per family, by prefix text. */
-  private readonly advertised = new Map<string, Prefix>();
-  private readonly ibgp: boolean;
-  private treatAsWithdrawn = 0;
+  /** Prefixes received but rejected by the loop checks, keyed by text, so withdrawals keep counts right. */
+  private readonly rejected = new Set<string>();
+  private readonly loopCache = new Map<number, string | null>();
+  private address = '';
 
-  constructor(
-    private readonly rib: Rib,
-    private readonly interner: Interner,
-    private readonly opts: ChannelOptions,
-  ) {
-    this.ibgp = opts.localAs === opts.peerAs;
-  }
+  constructor(private readonly rib: Rib, private readonly opts: ChannelOptions) {}
 
   get isUp(): boolean { return this.peerIndex >= 0; }
 
   status(): ChannelStatus {
-    const n = this.peerIndex >= 0 ? this.rib.peerPrefixCount(this.peerIndex) : 0;
-    return { prefixesReceived: n, prefixesAccepted: n, prefixesAdvertised: this.advertised.size };
+    const accepted = this.peerIndex >= 0 ? this.rib.peerPrefixCount(this.peerIndex) : 0;
+    return { prefixesReceived: accepted + this.rejected.size, prefixesAccepted: accepted };
   }
 
-  /** The session reached Established: register the peer and send our table and End-of-RIB. */
-  up(ctx: CodecContext, families: readonly FamilyKey[], remoteAddress: string, remoteBgpId: number,
-    sink: ChannelSink, local: readonly Prefix[]): void {
+  /** The session reached Established: register the peer with the RIB. */
+  up(remoteAddress: string, remoteBgpId: number): void {
     if (this.peerIndex >= 0) this.down();
-    this.peerIndex = this.rib.addPeer({ address: remoteAddress, bgpId: remoteBgpId, ibgp: this.ibgp });
-    this.writer = new UpdateWriter(ctx);
-    this.sink = sink;
-    this.families = new Set(families);
-    this.advertised.clear();
-    this.announce(local);
-    for (const f of this.families) sink.send(this.writer.endOfRib(f));
+    this.address = remoteAddress;
+    this.peerIndex = this.rib.addPeer({ address: remoteAddress, bgpId: remoteBgpId, ibgp: this.opts.ibgp, rrClient: this.opts.rrClient });
   }
 
-  /** The session left Established: forget what the peer sent (RFC 4271 §9.1.3 via §8). */
+  /** The session left Established: forget what the peer sent (RFC 4271 §8, §9). */
   down(): void {
     if (this.peerIndex < 0) return;
     this.rib.removePeer(this.peerIndex);
     this.peerIndex = -1;
-    this.writer = null;
-    this.sink = null;
-    this.advertised.clear();
-  }
-
-  /** Local routes changed while up: send the difference. */
-  announce(prefixes: readonly Prefix[]): void {
-    if (!this.writer || !this.sink) return;
-    for (const family of [IPV4_UNICAST, IPV6_UNICAST]) {
-      if (!this.families.has(family)) continue;
-      const batch = prefixes.filter((p) => p.family === family);
-      if (batch.length === 0) continue;
-      const attrs = this.exportAttrs(family);
-      if (!attrs) {
-        this.opts.log.warn({ peer: this.rib.peer(this.peerIndex)?.address, family },
-          'not exporting IPv6 routes: this node has no ipv6Address for next hop self');
-        continue;
-      }
-      const sink = this.sink;
-      this.writer.announce(family, attrs, batch, (m) => { sink.send(m); });
-      for (const p of batch) this.advertised.set(key(p), p);
-    }
-  }
-
-  withdraw(prefixes: readonly Prefix[]): void {
-    if (!this.writer || !this.sink) return;
-    for (const family of [IPV4_UNICAST, IPV6_UNICAST]) {
-      const batch = prefixes.filter((p) => p.family === family && this.advertised.has(key(p)));
-      if (batch.length === 0) continue;
-      const sink = this.sink;
-      this.writer.withdraw(family, batch, (m) => { sink.send(m); });
-      for (const p of batch) this.advertised.delete(key(p));
-    }
-  }
-
-  private exportAttrs(family: FamilyKey): PathAttrs | null {
-    const nextHop = family === IPV4_UNICAST ? this.opts.nextHop4 : this.opts.nextHop6;
-    if (!nextHop) return null;
-    return this.interner.internAttrs({
-      origin: Origin.IGP,
-      asPath: this.ibgp ? [] : [{ type: SegType.AS_SEQUENCE, asns: [this.opts.localAs] }],
-      nextHop,
-      localPref: this.ibgp ? 100 : undefined,
-      atomicAggregate: false,
-      unknown: [],
-    });
+    this.rejected.clear();
+    this.loopCache.clear();
   }
 
   /** Imports one UPDATE into the peer's Adj-RIB-In, honouring the RFC 7606 action. */
@@ -129,31 +63,66 @@ export class Channel {
     const peer = this.peerIndex;
     if (peer < 0) return;
     const rib = this.rib;
-    if (msg.withdrawn) forEachIPv4(msg.withdrawn, (a, l, id) => rib.withdraw4(peer, a, l, id));
+    if (msg.withdrawn) this.withdrawView(msg.withdrawn);
     if (msg.mpUnreach) this.withdrawView(msg.mpUnreach);
     if (msg.action >= ErrorAction.TreatAsWithdraw) {
       // RFC 7606 §2: the NLRI of a malformed UPDATE are handled as withdrawn.
       if (msg.nlri) this.withdrawView(msg.nlri);
       if (msg.mpReach) this.withdrawView(msg.mpReach);
-      this.treatAsWithdrawn++;
-      this.opts.log.warn({ peer: rib.peer(peer)?.address, errors: msg.errors.map((e) => e.message) },
+      this.opts.log.warn({ peer: this.address, errors: msg.errors.map((e) => e.message) },
         'malformed UPDATE treated as withdraw (RFC 7606)');
       return;
     }
     const attrs = msg.attrs;
     if (!attrs) return;
-    if (msg.nlri) forEachIPv4(msg.nlri, (a, l, id) => rib.announce4(peer, a, l, id, attrs.id));
+    const loop = this.loop(attrs);
+    if (loop !== null) {
+      // Rejected: remember the prefixes (for counts) and drop any earlier path of theirs.
+      const reject = (fam: FamilyKey) => (b: Uint8Array, l: number, id: number) => {
+        this.rejected.add(formatPrefix(fam, b, l));
+        rib.withdraw(peer, fam, b, l, id);
+      };
+      if (msg.nlri) forEachPrefix(msg.nlri, reject(IPV4_UNICAST));
+      if (msg.mpReach) forEachPrefix(msg.mpReach, reject(msg.mpReach.family));
+      this.opts.log.debug({ peer: this.address, reason: loop }, 'routes rejected');
+      return;
+    }
+    const id = attrs.id;
+    if (msg.nlri) forEachIPv4(msg.nlri, (a, l, p) => rib.announce4(peer, a, l, p, id));
     if (msg.mpReach) {
       const fam = msg.mpReach.family;
-      forEachPrefix(msg.mpReach, (b, l, id) => rib.announce(peer, fam, b, l, id, attrs.id));
+      forEachPrefix(msg.mpReach, (b, l, p) => rib.announce(peer, fam, b, l, p, id));
     }
+    if (this.rejected.size) {
+      // An accepted re-announcement of a previously rejected prefix.
+      const un = (fam: FamilyKey) => (b: Uint8Array, l: number) => { this.rejected.delete(formatPrefix(fam, b, l)); };
+      if (msg.nlri) forEachPrefix(msg.nlri, un(IPV4_UNICAST));
+      if (msg.mpReach) forEachPrefix(msg.mpReach, un(msg.mpReach.family));
+    }
+  }
+
+  /** Why a path must not be used (a loop), or null. Cached per interned attribute set. */
+  private loop(a: PathAttrs): string | null {
+    const hit = this.loopCache.get(a.id);
+    if (hit !== undefined) return hit;
+    let why: string | null = null;
+    let own = 0;
+    for (const seg of a.asPath) {
+      if (seg.type === SegType.AS_CONFED_SEQUENCE || seg.type === SegType.AS_CONFED_SET) continue;
+      for (const asn of seg.asns) if (this.opts.localAs.includes(asn)) own++;
+    }
+    if (own > this.opts.allowLocalAs) why = `AS_PATH contains our AS ${own} time(s) (RFC 4271 §9.1.2; allowed: ${this.opts.allowLocalAs})`;
+    else if (this.opts.ibgp && a.originatorId === this.opts.routerId) why = 'ORIGINATOR_ID is our router ID (RFC 4456 §8)';
+    else if (this.opts.ibgp && this.opts.clusterId !== undefined && a.clusterList?.includes(this.opts.clusterId)) why = 'CLUSTER_LIST contains our cluster ID (RFC 4456 §8)';
+    if (this.loopCache.size > 10_000) this.loopCache.clear();
+    this.loopCache.set(a.id, why);
+    return why;
   }
 
   private withdrawView(v: NlriView): void {
     const peer = this.peerIndex;
+    if (this.rejected.size) forEachPrefix(v, (b, l) => { this.rejected.delete(formatPrefix(v.family, b, l)); });
     if (v.family === IPV4_UNICAST) forEachIPv4(v, (a, l, id) => this.rib.withdraw4(peer, a, l, id));
     else forEachPrefix(v, (b, l, id) => this.rib.withdraw(peer, v.family, b, l, id));
   }
 }
-
-const key = (p: Prefix): string => `${p.family}/${Buffer.from(p.bytes).toString('hex')}/${p.len}`;

@@ -20,6 +20,8 @@ export interface RibPeer {
   /** Peer BGP identifier (uint32), the router-ID tie-break. */
   bgpId: number;
   ibgp: boolean;
+  /** The peer is one of our route-reflector clients (RFC 4456). */
+  rrClient?: boolean;
 }
 
 /** Told whenever a prefix's best path changes (-1 = none). */

@@ -1,0 +1,292 @@
+// Export from the Loc-RIB to peers, in update groups: peers whose export result is identical
+// (same session type, reflection role, local AS, next-hop rule and encoding context) share one
+// Adj-RIB-Out and one encoding, so a route reflector encodes each change once for all clients.
+// Rules: RFC 4271 §9.1.3 and §5.1 (eBGP: own AS prepended, LOCAL_PREF and foreign MED
+// stripped, next hop self), iBGP split horizon, RFC 4456 §8 reflection (ORIGINATOR_ID,
+// CLUSTER_LIST), Calico's nextHopMode/keepOriginalNextHop.
+import type { Logger } from 'pino';
+import type { Interner, PathAttrsInput } from '../bgp/wire/intern.js';
+import { UpdateWriter, type OutPrefix } from '../bgp/wire/update-writer.js';
+import { IPV4_UNICAST, IPV6_UNICAST, Origin, SegType, type CodecContext, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
+import { growI32 } from './prefix-table.js';
+import { LOCAL_PEER, type Rib } from './rib.js';
+
+/** Where a group's messages go: the session's bulk queue. */
+export interface ExportSink { send(buf: Buffer): boolean }
+
+export type NextHopMode = 'Auto' | 'Self' | 'Keep';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export interface ExportPeer {
+  /** Unique per peer (its address). */
+  readonly id: string;
+  readonly sink: ExportSink;
+  readonly ibgp: boolean;
+  /** We reflect to this peer as one of our route-reflector clients (RFC 4456). */
+  readonly rrClient: boolean;
+  /** Our AS on this session. */
+  readonly localAs: number;
+  readonly nextHopMode: NextHopMode;
+  readonly nextHop4: string;
+  readonly nextHop6?: string;
+  readonly ctx: CodecContext;
+  /** Families negotiated on the session. */
+  readonly families: readonly FamilyKey[];
+}
+
+/** Decides whether a best path may go to a group, and may add communities (Calico policy hook). */
+export type ExportPolicy = (slot: number, best: number, peer: ExportPeer) => { accept: boolean; reason?: string; communities?: readonly number[]; largeCommunities?: readonly (readonly [number, number, number])[] };
+
+export interface ExporterOptions {
+  /** Our BGP identifier (uint32), for ORIGINATOR_ID when reflecting. */
+  routerId: number;
+  /** Route-reflector cluster ID (uint32) when this node reflects; undefined: iBGP split horizon. */
+  clusterId?: number;
+  log: Logger;
+  policy?: ExportPolicy;
+}
+
+class Group {
+  readonly members = new Set<ExportPeer>();
+  readonly writer: UpdateWriter;
+  /** Per prefix slot: exported attribute id + 1 (0 = not advertised). */
+  adjOut: Int32Array = new Int32Array(0);
+  count = 0;
+  readonly withdrawals = new Map<FamilyKey, OutPrefix[]>();
+  /** (source attrs id, source peer) → exported attrs, so a repeated attribute set is built once. */
+  readonly cache = new Map<string, PathAttrs>();
+  readonly families: Set<FamilyKey>;
+
+  constructor(readonly key: string, readonly proto: ExportPeer) {
+    this.writer = new UpdateWriter(proto.ctx);
+    this.families = new Set(proto.families);
+  }
+}
+
+export class Exporter {
+  private readonly groups = new Map<string, Group>();
+  private readonly memberOf = new Map<string, Group>();
+  private dirty = new Set<number>();
+  private scheduled = false;
+
+  constructor(private readonly rib: Rib, private readonly interner: Interner, private readonly opts: ExporterOptions) {
+    rib.onBestChange((slot, _old, best) => this.onBestChange(slot, best));
+  }
+
+  /** The group key: everything that changes what a peer is sent. */
+  private static keyOf(p: ExportPeer): string {
+    const c = p.ctx;
+    return [p.ibgp ? 'i' : 'e', p.rrClient ? 'c' : '-', p.localAs, p.nextHopMode, p.nextHop4, p.nextHop6 ?? '',
+      c.fourOctetAs ? 4 : 2, c.extendedMessage ? 'x' : '-', [...c.addPathTx].sort().join('+'), [...p.families].sort().join('+')].join('|');
+  }
+
+  /** A session came up: join (or found) its group and send it the group's table and End-of-RIB. */
+  join(peer: ExportPeer): void {
+    this.leave(peer.id);
+    this.flush(); // everyone already in the group is up to date before the newcomer's snapshot
+    const key = Exporter.keyOf(peer);
+    let g = this.groups.get(key);
+    if (!g) {
+      g = new Group(key, peer);
+      this.groups.set(key, g);
+      this.fill(g);
+    }
+    g.members.add(peer);
+    this.memberOf.set(peer.id, g);
+    this.sendTable(g, peer);
+  }
+
+  leave(id: string): void {
+    const g = this.memberOf.get(id);
+    if (!g) return;
+    this.memberOf.delete(id);
+    for (const m of g.members) if (m.id === id) g.members.delete(m);
+    if (g.members.size === 0) {
+      this.groups.delete(g.key);
+      for (let s = 0; s < g.adjOut.length; s++) if (g.adjOut[s]! > 0) this.interner.unref(g.adjOut[s]! - 1);
+      for (const a of g.cache.values()) this.interner.unref(a);
+    }
+  }
+
+  /** ROUTE-REFRESH (RFC 2918): resend the Adj-RIB-Out to one peer. */
+  refresh(id: string): void {
+    const g = this.memberOf.get(id);
+    if (!g) return;
+    this.flush();
+    for (const m of g.members) if (m.id === id) this.sendTable(g, m);
+  }
+
+  advertised(id: string): number { return this.memberOf.get(id)?.count ?? 0; }
+
+  /** Number of update groups (for status and tests). */
+  get groupCount(): number { return this.groups.size; }
+
+  private onBestChange(slot: number, best: number): void {
+    if (best >= 0) {
+      this.dirty.add(slot);
+      this.schedule();
+      return;
+    }
+    // The prefix is gone and its slot is about to be reused: withdraw it now, while its bytes are known.
+    this.dirty.delete(slot);
+    for (const g of this.groups.values()) {
+      if ((g.adjOut[slot] ?? 0) > 0) this.clearAdj(g, slot, true);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Sends every pending change to every group: one encoding per group, shared by its members. */
+  flush(): void {
+    this.scheduled = false;
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    for (const g of this.groups.values()) {
+      const ann = new Map<PathAttrs, OutPrefix[]>();
+      for (const slot of dirty) {
+        const out = this.exportOf(g, slot);
+        const cur = (g.adjOut[slot] ?? 0) - 1;
+        if (out === null) {
+          if (cur >= 0) this.clearAdj(g, slot, true);
+          continue;
+        }
+        if (cur === out.id) continue;
+        this.setAdj(g, slot, out);
+        let list = ann.get(out);
+        if (!list) ann.set(out, (list = []));
+        list.push(this.outPrefix(g, slot));
+      }
+      const msgs: Buffer[] = [];
+      for (const [family, list] of g.withdrawals) if (list.length) g.writer.withdraw(family, list, (m) => msgs.push(m));
+      g.withdrawals.clear();
+      for (const [attrs, list] of ann) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, attrs, list, (m) => msgs.push(m));
+      if (msgs.length) for (const m of g.members) for (const b of msgs) m.sink.send(b);
+    }
+  }
+
+  // Remembers each OutPrefix's slot for family lookup without an extra field on the wire type.
+  private readonly slotByPrefix = new WeakMap<OutPrefix, number>();
+  private slotOf(list: OutPrefix[]): number { return this.slotByPrefix.get(list[0]!)!; }
+
+  private outPrefix(g: Group, slot: number): OutPrefix {
+    const p: OutPrefix = { bytes: this.rib.prefixes.bytes(slot), len: this.rib.prefixes.plen[slot]!, pathId: 1 };
+    this.slotByPrefix.set(p, slot);
+    void g;
+    return p;
+  }
+
+  private setAdj(g: Group, slot: number, a: PathAttrs): void {
+    if (slot >= g.adjOut.length) g.adjOut = growI32(g.adjOut, Math.max(1024, this.rib.prefixes.capacity));
+    const cur = g.adjOut[slot]!;
+    if (cur > 0) this.interner.unref(cur - 1); else g.count++;
+    this.interner.ref(a.id);
+    g.adjOut[slot] = a.id + 1;
+  }
+
+  private clearAdj(g: Group, slot: number, withdraw: boolean): void {
+    this.interner.unref(g.adjOut[slot]! - 1);
+    g.adjOut[slot] = 0;
+    g.count--;
+    if (!withdraw) return;
+    const fam = this.rib.prefixes.family[slot]!;
+    let list = g.withdrawals.get(fam);
+    if (!list) g.withdrawals.set(fam, (list = []));
+    list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: 1 });
+  }
+
+  /** A new group starts from the whole Loc-RIB. */
+  private fill(g: Group): void {
+    this.rib.prefixes.forEach((slot) => {
+      const out = this.exportOf(g, slot);
+      if (out) this.setAdj(g, slot, out);
+    });
+  }
+
+  /** Sends a group's whole Adj-RIB-Out to one member, then End-of-RIB per family (RFC 4724 §2). */
+  private sendTable(g: Group, peer: ExportPeer): void {
+    const byAttr = new Map<number, OutPrefix[]>();
+    for (let s = 0; s < g.adjOut.length; s++) {
+      const v = g.adjOut[s]!;
+      if (v === 0) continue;
+      let list = byAttr.get(v - 1);
+      if (!list) byAttr.set(v - 1, (list = []));
+      list.push(this.outPrefix(g, s));
+    }
+    const send = (m: Buffer) => { peer.sink.send(m); };
+    for (const [id, list] of byAttr) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, this.interner.get(id), list, send);
+    for (const f of g.families) send(g.writer.endOfRib(f));
+  }
+
+  /** What the group is sent for a prefix (its interned attributes), or null for nothing. */
+  private exportOf(g: Group, slot: number): PathAttrs | null {
+    const best = this.rib.best(slot);
+    if (best < 0) return null;
+    const fam = this.rib.prefixes.family[slot]!;
+    if (!g.families.has(fam)) return null;
+    const peer = g.proto;
+    const srcIdx = this.rib.pathPeer(best);
+    const src = this.rib.peer(srcIdx);
+    if (!src) return null;
+    const local = srcIdx === LOCAL_PEER;
+    if (!local && src.ibgp && peer.ibgp) {
+      // iBGP split horizon (RFC 4271 §9.2), relaxed only by route reflection (RFC 4456 §8).
+      if (this.opts.clusterId === undefined) return null;
+      if (!src.rrClient && !peer.rrClient) return null;
+    }
+    if (this.opts.policy) {
+      const verdict = this.opts.policy(slot, best, peer);
+      if (!verdict.accept) return null;
+    }
+    const key = `${this.rib.pathAttrId(best)}:${srcIdx}`;
+    const hit = g.cache.get(key);
+    if (hit) return hit;
+    const built = this.interner.internAttrs(this.build(peer, fam, this.rib.pathAttrs(best), local, src.ibgp, src.bgpId));
+    if (g.cache.size > 50_000) { for (const a of g.cache.values()) this.interner.unref(a); g.cache.clear(); }
+    this.interner.ref(built);
+    g.cache.set(key, built);
+    return built;
+  }
+
+  private build(peer: ExportPeer, fam: FamilyKey, a: PathAttrs, local: boolean, srcIbgp: boolean, srcBgpId: number): PathAttrsInput {
+    const self = fam === IPV4_UNICAST ? peer.nextHop4 : fam === IPV6_UNICAST ? peer.nextHop6 ?? '' : '';
+    if (local) {
+      return {
+        origin: Origin.IGP, asPath: peer.ibgp ? [] : [{ type: SegType.AS_SEQUENCE, asns: [peer.localAs] }],
+        nextHop: self, localPref: peer.ibgp ? 100 : undefined, atomicAggregate: false, unknown: [],
+      };
+    }
+    const { id: _id, ...rest } = a;
+    const out: Mutable<PathAttrsInput> = { ...rest };
+    if (peer.ibgp) {
+      out.localPref = a.localPref ?? 100;
+      if (srcIbgp) {
+        // Reflection (RFC 4456 §8): keep the originator, prepend our cluster ID.
+        out.originatorId = a.originatorId ?? srcBgpId;
+        out.clusterList = [this.opts.clusterId!, ...(a.clusterList ?? [])];
+      }
+      out.nextHop = peer.nextHopMode === 'Self' ? self : a.nextHop;
+      if (peer.nextHopMode === 'Self') delete out.nextHopLinkLocal;
+    } else {
+      // To eBGP (RFC 4271 §5.1.2, §5.1.4, §5.1.5): prepend our AS, drop iBGP-only attributes
+      // and a MED learned from another AS.
+      const first = a.asPath[0];
+      out.asPath = first && first.type === SegType.AS_SEQUENCE && first.asns.length < 255
+        ? [{ type: SegType.AS_SEQUENCE, asns: [peer.localAs, ...first.asns] }, ...a.asPath.slice(1)]
+        : [{ type: SegType.AS_SEQUENCE, asns: [peer.localAs] }, ...a.asPath];
+      delete out.localPref;
+      delete out.originatorId;
+      delete out.clusterList;
+      delete out.med;
+      out.nextHop = peer.nextHopMode === 'Keep' ? a.nextHop : self;
+      if (peer.nextHopMode !== 'Keep') delete out.nextHopLinkLocal;
+    }
+    if (!out.nextHop) return { ...out, nextHop: self };
+    return out;
+  }
+}

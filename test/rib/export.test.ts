@@ -1,0 +1,151 @@
+// Export rules and update groups, observed on the wire: what each kind of peer is sent for
+// local routes, iBGP- and eBGP-learned routes, with and without route reflection.
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Framer, Interner, decodeUpdate, forEachPrefix, formatPrefix, parsePrefix } from '../../src/bgp/wire/index.js';
+import { IPV4_UNICAST, SegType, type CodecContext, type PathAttrs } from '../../src/bgp/wire/types.js';
+import { Exporter, type ExportPeer } from '../../src/rib/export.js';
+import { LOCAL_PEER, Rib } from '../../src/rib/rib.js';
+
+const ctx = (ibgp: boolean): CodecContext => ({ fourOctetAs: true, addPathRx: new Set(), addPathTx: new Set(), extendedMessage: false, ibgp });
+
+/** A sink that decodes what it is sent into prefix → attributes (undefined after a withdrawal). */
+function sink(ibgp: boolean) {
+  const table = new Map<string, PathAttrs | undefined>();
+  const interner = new Interner();
+  let messages = 0;
+  let eor = 0;
+  const framer = new Framer(4096);
+  return {
+    table, get messages() { return messages; }, get eor() { return eor; },
+    send(buf: Buffer): boolean {
+      framer.push(buf, (type, body) => {
+        expect(type).toBe(2);
+        messages++;
+        const m = decodeUpdate(body, ctx(ibgp), interner);
+        expect(m.errors).toEqual([]);
+        if (m.endOfRib !== undefined) { eor++; return; }
+        if (m.withdrawn) forEachPrefix(m.withdrawn, (b, l) => { table.set(formatPrefix(IPV4_UNICAST, b, l), undefined); });
+        if (m.nlri) forEachPrefix(m.nlri, (b, l) => { table.set(formatPrefix(IPV4_UNICAST, b, l), m.attrs!); });
+      });
+      return true;
+    },
+  };
+}
+
+function setup(clusterId?: number) {
+  const interner = new Interner();
+  const rib = new Rib(interner);
+  const exporter = new Exporter(rib, interner, { routerId: 0xc6120001, clusterId, log: pino({ level: 'silent' }) });
+  const peer = (id: string, o: Partial<ExportPeer> & { ibgp: boolean }): ExportPeer & { sink: ReturnType<typeof sink> } => ({
+    id, sink: sink(o.ibgp), rrClient: false, localAs: 64512, nextHopMode: 'Auto', nextHop4: '198.18.0.1',
+    ctx: ctx(o.ibgp), families: [IPV4_UNICAST], ...o,
+  } as ExportPeer & { sink: ReturnType<typeof sink> });
+  const attrs = (o: Partial<PathAttrs>) => interner.internAttrs({ origin: 0, asPath: [], nextHop: '198.18.0.9', atomicAggregate: false, unknown: [], ...o });
+  const announce = (from: number, prefix: string, a: PathAttrs) => {
+    const p = parsePrefix(prefix);
+    rib.announce(from, p.family, p.bytes, p.len, 0, a.id);
+  };
+  return { interner, rib, exporter, peer, attrs, announce };
+}
+
+describe('export', () => {
+  it('local routes: eBGP gets our AS prepended and next hop self; iBGP an empty path and LOCAL_PREF 100', () => {
+    const t = setup();
+    t.announce(LOCAL_PEER, '10.244.1.0/26', t.attrs({ nextHop: '0.0.0.0' }));
+    const e = t.peer('198.18.0.254', { ibgp: false });
+    const i = t.peer('198.18.0.2', { ibgp: true });
+    t.exporter.join(e); t.exporter.join(i);
+    const ea = e.sink.table.get('10.244.1.0/26')!;
+    expect(ea.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [64512] }]);
+    expect(ea.nextHop).toBe('198.18.0.1');
+    expect(ea.localPref).toBeUndefined();
+    const ia = i.sink.table.get('10.244.1.0/26')!;
+    expect(ia.asPath).toEqual([]);
+    expect(ia.localPref).toBe(100);
+    expect(ia.nextHop).toBe('198.18.0.1');
+    expect(e.sink.eor).toBe(1);
+  });
+
+  it('iBGP split horizon without reflection; eBGP-learned routes go to iBGP with next hop kept', async () => {
+    const t = setup();
+    const ibgpSrc = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true });
+    const ebgpSrc = t.rib.addPeer({ address: '198.18.0.254', bgpId: 254, ibgp: false });
+    const i = t.peer('198.18.0.2', { ibgp: true });
+    const e = t.peer('198.18.0.253', { ibgp: false });
+    t.exporter.join(i); t.exporter.join(e);
+    t.announce(ibgpSrc, '10.244.3.0/26', t.attrs({ localPref: 100 }));
+    t.announce(ebgpSrc, '192.0.2.0/24', t.attrs({ asPath: [{ type: SegType.AS_SEQUENCE, asns: [65000] }], med: 5, nextHop: '198.18.0.254' }));
+    t.exporter.flush();
+    expect(i.sink.table.has('10.244.3.0/26')).toBe(false);
+    expect(i.sink.table.get('192.0.2.0/24')!.nextHop).toBe('198.18.0.254');
+    expect(i.sink.table.get('192.0.2.0/24')!.localPref).toBe(100);
+    // To eBGP: both, our AS prepended, MED and LOCAL_PREF gone, next hop self.
+    const x = e.sink.table.get('192.0.2.0/24')!;
+    expect(x.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [64512, 65000] }]);
+    expect(x.med).toBeUndefined();
+    expect(x.nextHop).toBe('198.18.0.1');
+    expect(e.sink.table.get('10.244.3.0/26')!.localPref).toBeUndefined();
+    // Withdrawal propagates.
+    const p = parsePrefix('192.0.2.0/24');
+    t.rib.withdraw(ebgpSrc, p.family, p.bytes, p.len, 0);
+    t.exporter.flush();
+    expect(i.sink.table.get('192.0.2.0/24')).toBeUndefined();
+    expect(i.sink.table.has('192.0.2.0/24')).toBe(true);
+  });
+
+  it('route reflection: client routes to everyone, non-client routes to clients only, ORIGINATOR_ID and CLUSTER_LIST set', () => {
+    const cluster = 0xf8000001;
+    const t = setup(cluster);
+    const client = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true, rrClient: true });
+    const nonClient = t.rib.addPeer({ address: '198.18.0.4', bgpId: 4, ibgp: true, rrClient: false });
+    const c2 = t.peer('198.18.0.5', { ibgp: true, rrClient: true });
+    const n2 = t.peer('198.18.0.6', { ibgp: true, rrClient: false });
+    t.exporter.join(c2); t.exporter.join(n2);
+    t.announce(client, '10.244.3.0/26', t.attrs({ localPref: 100, nextHop: '198.18.0.3' }));
+    t.announce(nonClient, '10.244.4.0/26', t.attrs({ localPref: 100, nextHop: '198.18.0.4', originatorId: 44, clusterList: [7] }));
+    t.exporter.flush();
+    const a = c2.sink.table.get('10.244.3.0/26')!;
+    expect(a.originatorId).toBe(3);
+    expect(a.clusterList).toEqual([cluster]);
+    expect(a.nextHop).toBe('198.18.0.3');
+    expect(n2.sink.table.get('10.244.3.0/26')!.originatorId).toBe(3);
+    const b = c2.sink.table.get('10.244.4.0/26')!;
+    expect(b.originatorId).toBe(44);
+    expect(b.clusterList).toEqual([cluster, 7]);
+    expect(n2.sink.table.has('10.244.4.0/26')).toBe(false);
+  });
+
+  it('peers with the same export result share one group and one encoding', () => {
+    const t = setup(0x01010101);
+    const src = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true, rrClient: true });
+    const clients = Array.from({ length: 10 }, (_, k) => t.peer(`198.18.1.${k}`, { ibgp: true, rrClient: true }));
+    for (const c of clients) t.exporter.join(c);
+    expect(t.exporter.groupCount).toBe(1);
+    const sent = new Set<Buffer>();
+    for (const c of clients) { const s = c.sink.send.bind(c.sink); c.sink.send = (b) => { sent.add(b); return s(b); }; }
+    for (let k = 0; k < 100; k++) t.announce(src, `10.${k}.0.0/16`, t.attrs({ localPref: 100, nextHop: '198.18.0.3' }));
+    t.exporter.flush();
+    expect(sent.size).toBe(1); // one UPDATE buffer, written to all ten
+    for (const c of clients) expect([...c.sink.table.keys()].length).toBe(100);
+    expect(t.exporter.advertised('198.18.1.0')).toBe(100);
+  });
+
+  it('a peer joining later gets the current table; leaving releases every attribute reference', () => {
+    const t = setup();
+    const src = t.rib.addPeer({ address: '198.18.0.254', bgpId: 254, ibgp: false });
+    const first = t.peer('198.18.0.2', { ibgp: true });
+    t.exporter.join(first);
+    t.announce(src, '192.0.2.0/24', t.attrs({ asPath: [{ type: SegType.AS_SEQUENCE, asns: [65000] }] }));
+    t.exporter.flush();
+    const late = t.peer('198.18.0.3', { ibgp: true });
+    t.exporter.join(late);
+    expect(late.sink.table.get('192.0.2.0/24')!.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [65000] }]);
+    expect(late.sink.eor).toBe(1);
+    t.exporter.leave(first.id); t.exporter.leave(late.id);
+    t.rib.removePeer(src);
+    t.interner.sweep();
+    expect(t.interner.size).toBe(0); // a leaked reference would keep an attribute set alive
+    expect(t.exporter.groupCount).toBe(0);
+  });
+});
