@@ -7,7 +7,8 @@ set -u
 missing() {
   out=""
   for t in ip:/usr/sbin/ip bird:/usr/sbin/bird birdc:/usr/sbin/birdc bgpd:/usr/lib/frr/bgpd vtysh:/usr/bin/vtysh \
-           gobgpd:/usr/bin/gobgpd gobgp:/usr/bin/gobgp tshark:/usr/bin/tshark; do
+           gobgpd:/usr/bin/gobgpd gobgp:/usr/bin/gobgp tshark:/usr/bin/tshark dumpcap:/usr/bin/dumpcap \
+           text2pcap:/usr/bin/text2pcap; do
     name=${t%%:*}; path=${t#*:}
     if [ ! -x "$path" ] && ! command -v "$name" >/dev/null 2>&1; then out="$out $name"; fi
   done

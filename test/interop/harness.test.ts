@@ -2,8 +2,12 @@
 // (FRR, GoBGP and BIRD with BIRD; FRR with GoBGP) so a failing Kite test points at Kite, not at the lab.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lab, waitFor } from './netns.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab, must, waitFor } from './netns.js';
 import { CEASE_RECEIVED } from './suite.js';
+import { analyzePcap, Capture } from './pcap.js';
 
 // BIRD sends Cease/Administrative Shutdown on SIGTERM, GoBGP Cease/Peer De-configured; the
 // receiving side's log line is what the Kite suites look for (CEASE_RECEIVED).
@@ -86,4 +90,60 @@ describe.each(pairs)('harness: %s <-> %s', (a, b, i) => {
       describe: async () => pa.log().split('\n').filter((l) => !before.has(l)).join('\n'),
     });
   }, 30_000);
+});
+
+describe('harness: tshark capture and BGP dissector checks (BIRD <-> FRR)', () => {
+  const lab = new Lab('hcap', 249);
+
+  afterAll(async () => {
+    await lab.destroy();
+  }, 30_000);
+
+  it('decodes a clean BIRD <-> FRR exchange with every message type and no expert problems', async () => {
+    await requireInteropPrereqs();
+    await lab.create();
+    const na = await lab.addNode('a', 1);
+    const nb = await lab.addNode('b', 2);
+    const cap = new Capture(lab, na);
+    await cap.start();
+    const pa = makePeer('bird', { lab, node: na, asNumber: 65001, neighbors: [{ address: nb.ipv4, asNumber: 65002, holdTime: 3 }, { address: nb.ipv6, asNumber: 65002, holdTime: 3 }], announce: ['10.1.0.0/24', 'fd00:1::/64'] });
+    const pb = makePeer('frr', { lab, node: nb, asNumber: 65002, neighbors: [{ address: na.ipv4, asNumber: 65001, holdTime: 3 }, { address: na.ipv6, asNumber: 65001, holdTime: 3 }], announce: ['10.2.0.0/24'] });
+    await Promise.all([pa.start(), pb.start()]);
+    await waitPeerRoute(pb, '10.1.0.0/24');
+    await waitPeerRoute(pb, 'fd00:1::/64');
+    await pa.withdraw('10.1.0.0/24');
+    await waitPeerNoRoute(pb, '10.1.0.0/24');
+    await new Promise((r) => setTimeout(r, 2500));
+    await pa.stop();
+    await cap.stop();
+    const rep = await analyzePcap(cap.file);
+    expect(rep.malformed).toEqual([]);
+    expect(rep.expertProblems).toEqual([]);
+    expect([...(rep.typesBySource.get(na.ipv4) ?? [])].sort()).toEqual([1, 2, 3, 4]);
+    expect(rep.verbose).toMatch(/MP_REACH_NLRI/);
+  }, 60_000);
+});
+
+describe('harness: the pcap analyzer can fail', () => {
+  it('flags a hand-built UPDATE whose attribute length overruns the message', async () => {
+    await requireInteropPrereqs();
+    const dir = mkdtempSync(join(tmpdir(), 'kt-pcap-'));
+    try {
+      const hex = [
+        'ff'.repeat(16), // marker
+        '00 19', // length 25
+        '02', // type UPDATE
+        '00 00', // withdrawn routes length 0
+        'ff ff', // total path attribute length 65535: overruns the 4 bytes that follow
+        '40 01', // ORIGIN flags/type, truncated
+      ].join(' ').replace(/(\w\w)(?=\w)/g, '$1 ');
+      writeFileSync(join(dir, 'bad.txt'), `0000 ${hex}\n`);
+      await must('text2pcap', ['-q', '-T', '1000,179', join(dir, 'bad.txt'), join(dir, 'bad.pcap')]);
+      const rep = await analyzePcap(join(dir, 'bad.pcap'));
+      expect(rep.malformed.length).toBeGreaterThan(0);
+      expect(rep.expertProblems.join('\n')).toMatch(/Malformed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

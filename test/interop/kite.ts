@@ -5,7 +5,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
-import { type Lab, type LabNode, type NsProcess, run, waitFor } from './netns.js';
+import { type Lab, type LabNode, type NsProcess, FatalWaitError, run, waitFor } from './netns.js';
 import { REPO_ROOT } from './prereqs.js';
 
 export interface KitePeerSpec {
@@ -138,7 +138,7 @@ export class Kite {
     if (this.spec.listenPort) args.push('--listen-port', String(this.spec.listenPort));
     this.proc = this.spec.lab.spawn(this.spec.node, process.execPath, args, { logName: `kite-${this.spec.node.name}-${this.starts++}`, cwd: REPO_ROOT });
     await waitFor('Kite control socket', async () => {
-      if (this.proc && !this.proc.running) throw new Error(`kite exited (${String(this.proc.exitCode)}):\n${this.proc.log()}`);
+      if (this.proc && !this.proc.running) throw new FatalWaitError(`kite exited (${String(this.proc.exitCode)}):\n${this.proc.log()}`);
       return (await this.summary()).node ? true : undefined;
     }, { timeoutMs: 20_000, intervalMs: 300, describe: async () => this.log() });
   }

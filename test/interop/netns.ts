@@ -36,6 +36,9 @@ export async function must(cmd: string, args: string[], opts: { timeoutMs?: numb
   return r.stdout;
 }
 
+/** Thrown by a waitFor probe when waiting longer cannot help (the daemon exited). */
+export class FatalWaitError extends Error {}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -55,6 +58,7 @@ export async function waitFor<T>(
       if (v !== undefined) return v;
       lastErr = '';
     } catch (e) {
+      if (e instanceof FatalWaitError) throw e;
       lastErr = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() > deadline) {
@@ -112,6 +116,16 @@ export class NsProcess {
     if (!this.running) return;
     try {
       process.kill(-this.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Signal only the leader (tshark must stop its own dumpcap child to flush the capture). */
+  signalLeader(sig: NodeJS.Signals): void {
+    if (!this.running) return;
+    try {
+      process.kill(this.pid, sig);
     } catch {
       /* already gone */
     }
@@ -204,6 +218,9 @@ export class Lab {
     await must('ip', ['-n', this.bridgeNs, 'link', 'set', port, 'master', 'br0']);
     await must('ip', ['-n', this.bridgeNs, 'link', 'set', port, 'up']);
     await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // No DAD on the lab segment: a tentative link-local address is missing for the first second
+    // or so, and BIRD then sends IPv6 routes without one ("Missing link-local address").
+    await must('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
     await must('ip', ['-n', ns, 'addr', 'add', `${node.ipv4}/24`, 'dev', 'eth0']);
     // nodad: duplicate address detection would keep the address tentative (unbindable) ~1 s.
     await must('ip', ['-n', ns, 'addr', 'add', `${node.ipv6}/64`, 'dev', 'eth0', 'nodad']);

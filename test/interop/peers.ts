@@ -4,7 +4,7 @@
 
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Lab, type LabNode, type NsProcess, waitFor, sleep } from './netns.js';
+import { type Lab, type LabNode, type NsProcess, FatalWaitError, waitFor, sleep } from './netns.js';
 
 export type Origin = 'igp' | 'egp' | 'incomplete';
 export type Family = 'ipv4' | 'ipv6';
@@ -154,7 +154,7 @@ abstract class BasePeer implements PeerDaemon {
   }
 
   protected async exitedEarly(what: string): Promise<void> {
-    if (this.proc && !this.proc.running) throw new Error(`${what} exited (${String(this.proc.exitCode)}):\n${this.log()}`);
+    if (this.proc && !this.proc.running) throw new FatalWaitError(`${what} exited (${String(this.proc.exitCode)}):\n${this.log()}`);
   }
 }
 
@@ -196,6 +196,7 @@ export class BirdPeer extends BasePeer {
       `log "${this.logFile()}" all;`,
       `router id ${this.node.ipv4};`,
       'protocol device { scan time 5; }',
+      'protocol direct { ipv4; ipv6; }',
       `protocol static s4 { ipv4; ${v4.map((p) => `route ${p} blackhole;`).join(' ')} }`,
       `protocol static s6 { ipv6; ${v6.map((p) => `route ${p} blackhole;`).join(' ')} }`,
     ];
@@ -207,8 +208,11 @@ export class BirdPeer extends BasePeer {
         `  local ${this.localFor(n.address)} as ${this.spec.asNumber};`,
         `  neighbor ${n.address} as ${n.asNumber};`,
         // iBGP defaults to multihop with recursive next hops, which needs an IGP; the lab is one
-        // segment, so treat every session as directly connected.
-        '  direct;',
+        // segment, so every session is direct. Except IPv6: a direct session adds our link-local
+        // address as a second next hop, which bgpd without zebra rejects ("sent a v6 LL next-hop
+        // and there's no peer interface information"), so IPv6 sessions are multihop, with next
+        // hops resolved recursively through the `direct` protocol's connected /64.
+        fam === 'ipv6' ? '  multihop 2;' : '  direct;',
         `  hold time ${hold}; keepalive time ${n.keepalive ?? Math.max(1, Math.floor(hold / 3))};`,
         '  connect retry time 1; connect delay time 1; error wait time 1, 2;',
         `  ${fam} { import all; export where source = RTS_STATIC; next hop self; };`,
