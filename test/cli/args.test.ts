@@ -1,0 +1,83 @@
+// Argument parsing of `kite run` and `kite show`, in process: the exact options object
+// handed to runDaemon, the NODENAME fallback, and which mistakes are usage errors.
+import { describe, expect, it } from 'vitest';
+import { parseRunArgs, RunError } from '../../src/cli/run.js';
+import { parseShowArgs } from '../../src/cli/show.js';
+import { UsageError } from '../../src/cli/usage.js';
+import { table, Align } from '../../src/cli/format.js';
+
+describe('parseRunArgs', () => {
+  it('builds the runDaemon options with defaults', () => {
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n1'], {})).toEqual({
+      config: 'k.yaml', node: 'n1', socket: '/run/kite/kite.sock', dataplane: 'none',
+    });
+  });
+
+  it('takes every option', () => {
+    expect(parseRunArgs([
+      '--config', 'k.yaml', '--node', 'n1', '--socket', '/tmp/k.sock', '--dataplane', 'none',
+      '--listen-address', 'fd00::1', '--listen-port', '1179', '--log-level', 'debug',
+    ], {})).toEqual({
+      config: 'k.yaml', node: 'n1', socket: '/tmp/k.sock', dataplane: 'none',
+      listenAddress: 'fd00::1', listenPort: 1179, logLevel: 'debug',
+    });
+  });
+
+  it('falls back to NODENAME, and --node wins over it', () => {
+    expect(parseRunArgs(['--config', 'k.yaml'], { NODENAME: 'from-env' })?.node).toBe('from-env');
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'flag'], { NODENAME: 'from-env' })?.node).toBe('flag');
+  });
+
+  it('returns null for --help', () => {
+    expect(parseRunArgs(['--help'], {})).toBeNull();
+    expect(parseRunArgs(['-h'], {})).toBeNull();
+  });
+
+  it.each([
+    [[], /--config FILE is required/],
+    [['--config', 'k.yaml'], /pass --node NAME or set NODENAME/],
+    [['--config', 'k.yaml', '--node', 'n', '--listen-port', '65536'], /not a port number/],
+    [['--config', 'k.yaml', '--node', 'n', '--listen-port', '-1'], /argument is ambiguous/],
+    [['--config', 'k.yaml', '--node', 'n', '--listen-port=-1'], /not a port number/],
+    [['--config', 'k.yaml', '--node', 'n', '--listen-address', 'node-1'], /not an IP address/],
+    [['--config', 'k.yaml', '--node', 'n', '--log-level', 'loud'], /--log-level must be one of/],
+    [['--config', 'k.yaml', '--node', 'n', '--dataplane', 'ebpf'], /--dataplane must be none or linux/],
+    [['--config', 'k.yaml', '--node', 'n', '--verbose'], /unknown option '--verbose'/],
+  ])('%j is a usage error', (args, message) => {
+    expect(() => parseRunArgs(args, {})).toThrow(UsageError);
+    expect(() => parseRunArgs(args, {})).toThrow(message);
+  });
+
+  it('refuses the linux dataplane as an error, not a usage error', () => {
+    const run = () => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'linux'], {});
+    expect(run).toThrow(RunError);
+    expect(run).toThrow('the linux dataplane is not available yet; use --dataplane none');
+  });
+});
+
+describe('parseShowArgs', () => {
+  it('parses topic, flags and the default socket', () => {
+    expect(parseShowArgs(['routes', '--prefix', '10.0.0.1', '--json'])).toEqual({
+      topic: 'routes', json: true, prefix: '10.0.0.1', socket: '/run/kite/kite.sock',
+    });
+    expect(parseShowArgs(['--socket', '/tmp/s', 'peers'])).toEqual({ topic: 'peers', json: false, socket: '/tmp/s' });
+  });
+
+  it.each([[[]], [['routez']], [['routes', 'extra']], [['summary', '--prefix', '10.0.0.0/8']], [['routes', '--prefix', '']]])(
+    '%j is a usage error', (args) => {
+      expect(() => parseShowArgs(args)).toThrow(UsageError);
+    });
+});
+
+describe('table', () => {
+  it('pads columns, right-aligns numbers and trims trailing spaces', () => {
+    expect(table([{ header: 'Peer' }, { header: 'AS', align: Align.Right }, { header: 'Note' }], [
+      ['10.0.0.1', '64512', ''],
+      ['fd00::1', '1', 'down'],
+    ])).toEqual([
+      'Peer         AS  Note',
+      '10.0.0.1  64512',
+      'fd00::1       1  down',
+    ]);
+  });
+});
