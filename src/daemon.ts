@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { startControlServer } from './api/server.js';
 import type { PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
+import { CeaseSub } from './bgp/wire/errors.js';
 import { Interner } from './bgp/wire/intern.js';
 import { ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
@@ -172,6 +173,14 @@ export class Daemon implements StatusProvider {
         localAs: [...new Set([cfg.asNumber, p.localAsNumber])], allowLocalAs: p.numAllowedLocalASNumbers,
         routerId: ipv4ToUint(cfg.routerId), clusterId: clusterIdOf(cfg),
         ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.log,
+        maxPrefixes: p.maxPrefixes,
+        onLimit: (count, max) => {
+          const restart = p.maxPrefixesRestart ?? 60;
+          const reason = `maximum prefixes exceeded: received ${count}, limit ${max} (annotation kite.dev/max-prefixes); restarting in ${restart} s`;
+          this.log.warn({ peer: addr, count, max, restartSeconds: restart }, 'peer exceeded its prefix limit: sending Cease/Maximum Number of Prefixes Reached');
+          // Deferred: the session is still inside its UPDATE callback.
+          setImmediate(() => this.speaker.peer(addr)?.cease(CeaseSub.MaxPrefixes, reason, restart * 1000));
+        },
       });
       this.sessions.set(addr, { calico: p, channel });
       if (e) this.speaker.updatePeer(sp); else this.speaker.addPeer(sp);

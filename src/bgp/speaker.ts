@@ -80,6 +80,11 @@ export interface PeerHandle {
   wake(): void;
   requestRouteRefresh(family: FamilyKey): boolean;
   status(): PeerSessionStatus;
+  /**
+   * Ends the session with Cease/`subcode` (e.g. 1, maximum number of prefixes reached, RFC 4486)
+   * and keeps the peer down for `holdDownMs` before it starts again; `reason` becomes lastError.
+   */
+  cease(subcode: number, reason: string, holdDownMs: number): void;
 }
 
 /** Route events, per peer, for the RIB. onUpdate is synchronous; message buffers die after it. */
@@ -114,6 +119,8 @@ class Peer implements PeerHandle {
   private info: EstablishedInfo | null = null;
   private lastErr = '';
   private removed = false;
+  /** Wall-clock ms until which the peer is held down after cease(); its connections are refused. */
+  private holdDownUntil = 0;
 
   constructor(private readonly core: SpeakerCore, readonly config: Readonly<PeerConfig>) {
     this.address = canonicalAddress(config.address);
@@ -147,6 +154,16 @@ class Peer implements PeerHandle {
 
   start(): void { this.primary.start(); }
 
+  cease(subcode: number, reason: string, holdDownMs: number): void {
+    this.secondary?.dispose(reason, subcode);
+    this.primary.dispose(reason, subcode);
+    this.primary.setAutoRestart(true);
+    this.lastErr = reason;
+    this.holdDownUntil = Date.now() + holdDownMs;
+    const t = setTimeout(() => { if (!this.removed) this.primary.start(); }, holdDownMs);
+    t.unref();
+  }
+
   stop(reason: string): void {
     this.removed = true;
     this.secondary?.stop(reason);
@@ -162,6 +179,11 @@ class Peer implements PeerHandle {
   /** An incoming connection from this peer's address. */
   incoming(socket: Duplex): void {
     if (this.removed) { socket.destroy(); return; }
+    if (Date.now() < this.holdDownUntil) {
+      this.core.log.info({ peer: this.address, seconds: Math.ceil((this.holdDownUntil - Date.now()) / 1000) }, 'refused connection: peer is held down after exceeding its prefix limit');
+      socket.destroy();
+      return;
+    }
     const p = this.primary.state;
     if ((p === 'Idle' || p === 'Active') && this.primary.accept(socket)) return;
     if (this.secondary) {

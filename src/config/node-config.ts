@@ -61,6 +61,10 @@ export interface PeerConfig {
   nextHopMode: NextHopMode;
   keepOriginalNextHop: boolean;
   numAllowedLocalASNumbers: number;
+  /** Kite extension (annotation kite.dev/max-prefixes): most prefixes accepted from the peer. */
+  maxPrefixes?: number;
+  /** Seconds the session stays down after the limit was hit (kite.dev/max-prefixes-restart, default 60). */
+  maxPrefixesRestart?: number;
   filters: string[];
   reachableBy?: string;
   /** This node is a route reflector and the peer is one of its clients (RFC 4456). */

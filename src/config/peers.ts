@@ -81,6 +81,7 @@ function applySpec(ctx: Ctx, p: PeerConfig, bp: BGPPeer): void {
   p.kind = PeerKind.BGPPeer;
   p.resource = bp.metadata.name;
   p.spec = s;
+  applyKiteAnnotations(ctx, p, bp);
   const mine = addrOf(ctx.me, p.family);
   if ((s.sourceAddress ?? SourceAddress.UseNodeIP) === SourceAddress.UseNodeIP && mine !== undefined) p.sourceAddress = mine.text;
   if (s.keepaliveTime !== undefined) p.keepaliveTime = s.keepaliveTime;
@@ -221,4 +222,30 @@ export function dedupe(candidates: Candidate[], notes: string[]): PeerConfig[] {
   }
   // confd sorts peers by name for stable output.
   return [...byAddress.values()].map((c) => c.peer).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Kite extensions ride on annotations, so the BGPPeer stays a valid Calico object (a CRD's
+ * structural schema would silently prune an unknown spec field):
+ *   kite.dev/max-prefixes: "N"            Cease/Maximum Number of Prefixes (RFC 4486 subcode 1)
+ *                                         when the peer sends more than N prefixes
+ *   kite.dev/max-prefixes-restart: "S"    seconds before the session is started again (default 60)
+ */
+export const ANNOTATION_MAX_PREFIXES = 'kite.dev/max-prefixes';
+export const ANNOTATION_MAX_PREFIXES_RESTART = 'kite.dev/max-prefixes-restart';
+
+function applyKiteAnnotations(ctx: Ctx, p: PeerConfig, bp: BGPPeer): void {
+  const a = bp.metadata.annotations ?? {};
+  const num = (key: string): number | undefined => {
+    const v = a[key];
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v.trim()) || Number(v) < 1) {
+      ctx.notes.push(`BGPPeer "${bp.metadata.name}": annotation ${key}: "${v}" is not a positive integer; ignored`);
+      return undefined;
+    }
+    return Number(v);
+  };
+  const max = num(ANNOTATION_MAX_PREFIXES);
+  if (max !== undefined) p.maxPrefixes = max;
+  p.maxPrefixesRestart = num(ANNOTATION_MAX_PREFIXES_RESTART) ?? 60;
 }

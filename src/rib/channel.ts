@@ -18,6 +18,9 @@ export interface ChannelOptions {
   clusterId?: number;
   ibgp: boolean;
   rrClient: boolean;
+  /** Most prefixes accepted from the peer (Kite extension); onLimit runs once when exceeded. */
+  maxPrefixes?: number;
+  onLimit?: (count: number, max: number) => void;
   log: Logger;
 }
 
@@ -32,6 +35,7 @@ export class Channel {
   private readonly rejected = new Set<string>();
   private readonly loopCache = new Map<number, string | null>();
   private address = '';
+  private limitHit = false;
 
   constructor(private readonly rib: Rib, private readonly opts: ChannelOptions) {}
 
@@ -56,6 +60,7 @@ export class Channel {
     this.peerIndex = -1;
     this.rejected.clear();
     this.loopCache.clear();
+    this.limitHit = false;
   }
 
   /** Imports one UPDATE into the peer's Adj-RIB-In, honouring the RFC 7606 action. */
@@ -92,6 +97,11 @@ export class Channel {
     if (msg.mpReach) {
       const fam = msg.mpReach.family;
       forEachPrefix(msg.mpReach, (b, l, p) => rib.announce(peer, fam, b, l, p, id));
+    }
+    const max = this.opts.maxPrefixes;
+    if (max !== undefined && !this.limitHit && rib.peerPrefixCount(peer) > max) {
+      this.limitHit = true;
+      this.opts.onLimit?.(rib.peerPrefixCount(peer), max);
     }
     if (this.rejected.size) {
       // An accepted re-announcement of a previously rejected prefix.

@@ -1,0 +1,80 @@
+// The per-peer prefix limit (Kite extension, BGPPeer annotation kite.dev/max-prefixes): a peer
+// sending more is told Cease/Maximum Number of Prefixes Reached, its routes are dropped, and
+// both sides' `show peers` say why.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Daemon } from '../src/daemon.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kite-limits-'));
+const file = join(dir, 'cluster.yaml');
+const port = 18500 + (process.pid % 400);
+const daemons: Daemon[] = [];
+
+afterAll(async () => {
+  for (const d of daemons) await d.stop('test over').catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('maximum prefixes', () => {
+  it('ceases a peer over its limit and says so on both sides', async () => {
+    const blocks = ['10.244.2.0/26', '10.244.2.64/26', '10.244.2.128/26'].map((c, i) => `---
+apiVersion: projectcalico.org/v3
+kind: BlockAffinity
+metadata: { name: y-${i} }
+spec: { node: y, cidr: ${c}, state: confirmed }
+`).join('');
+    writeFileSync(file, `apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: { name: default }
+spec: { asNumber: 64512, listenPort: ${port} }
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: x }
+spec: { bgp: { ipv4Address: 127.0.0.31/8 } }
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: y }
+spec: { bgp: { ipv4Address: 127.0.0.32/8 } }
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: { name: pods }
+spec: { cidr: 10.244.0.0/16 }
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: x-to-y
+  annotations: { kite.dev/max-prefixes: "2", kite.dev/max-prefixes-restart: "300" }
+spec: { node: x, peerIP: 127.0.0.32, asNumber: 64512 }
+${blocks}`);
+    for (const [n, a] of [['x', '127.0.0.31'], ['y', '127.0.0.32']] as const) {
+      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
+      await d.start();
+      daemons.push(d);
+    }
+    const [x, y] = daemons as [Daemon, Daemon];
+    await until('x to cease the session', () => x.peers()[0]!.lastError.includes('maximum prefixes'));
+    const px = x.peers()[0]!;
+    expect(px.state).not.toBe('Established');
+    expect(px.lastError).toContain('limit 2');
+    expect(x.summary().ribIPv4).toBe(0);
+    await until('y to see the NOTIFICATION', () => y.peers()[0]!.lastError.includes('Maximum Number of Prefixes'));
+    // The hold-down keeps it down (300 s here) even when y dials again after its 5 s idle hold.
+    await new Promise((r) => setTimeout(r, 7000));
+    expect(x.peers()[0]!.state).not.toBe('Established');
+  });
+});
