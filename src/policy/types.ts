@@ -1,0 +1,121 @@
+// Types shared by the export and import policies: what a route and a peer look like to policy,
+// what a decision says, and Calico's BGPFilter resource (projectcalico.org/v3 BGPFilter,
+// api/pkg/apis/projectcalico/v3/bgpfilter.go) modelled here because the datastore does not parse it yet.
+import type { AsPathSegment, FamilyKey } from '../bgp/wire/types.js';
+
+/** Where a route came from, in BIRD's terms (`source`): static, kernel (`RTS_INHERIT`) or BGP. */
+export const RouteSource = {
+  /** An affine block of this node, originated from a blackhole route (BIRD protocol static). */
+  LocalBlock: 'local-block',
+  /** Another locally originated route: service CIDRs, service /32s, static routes. */
+  LocalStatic: 'local-static',
+  /** Learned from the kernel (workload /32s on cali*, tunnel routes); carries `interface`. */
+  Kernel: 'kernel',
+  /** Learned from a BGP peer (BIRD `source = RTS_BGP`). */
+  Peer: 'peer',
+} as const;
+export type RouteSource = (typeof RouteSource)[keyof typeof RouteSource];
+
+export const PeerType = { EBGP: 'eBGP', IBGP: 'iBGP' } as const;
+export type PeerType = (typeof PeerType)[keyof typeof PeerType];
+
+/**
+ * The attributes policy reads. A decoded PathAttrs satisfies this; local routes may leave it out
+ * (an empty AS path, no communities).
+ */
+export interface PolicyAttrs {
+  readonly asPath: readonly AsPathSegment[];
+  readonly communities?: readonly number[];
+  readonly largeCommunities?: readonly (readonly [number, number, number])[];
+  readonly localPref?: number;
+}
+
+export interface RouteInfo {
+  /** IPV4_UNICAST (0x101) or IPV6_UNICAST (0x201). */
+  family: FamilyKey;
+  /** Prefix bytes, host bits zero; may be shorter than the address (bytes past the end read as 0). */
+  bytes: Uint8Array;
+  /** Prefix length. */
+  len: number;
+  attrs?: PolicyAttrs;
+  source: RouteSource;
+  /** For peer routes: the kind of session it was learned on. */
+  fromPeerType?: PeerType;
+  /** For kernel routes: the outgoing interface (cali1234, tunl0, vxlan.calico). */
+  interface?: string;
+  /**
+   * Kernel route priority (BIRD krt_metric) when known. BGPFilter `priority` matches against it;
+   * routes without one count as Calico's normal route priority, 1024.
+   */
+  priority?: number;
+}
+
+export interface PeerInfo {
+  /** Same AS on both ends (Calico's `is_same_as`): BGPFilter peerType iBGP, and the iBGP-only rules. */
+  ibgp: boolean;
+  /** Peer address, for reasons and logs. */
+  address: string;
+  /** BGPFilter names in the order the BGPPeer lists them. */
+  filters: readonly string[];
+}
+
+/** Decisions may be shared between calls (precomputed per rule): treat them as read-only. */
+export interface Rejected { readonly accept: false; readonly reason: string }
+export interface Accepted {
+  readonly accept: true;
+  /** Why, in words ("own block 10.0.0.0/26", "BGPFilter \"f\" exportV4 rule 1 (Accept)"). */
+  readonly reason: string;
+  /** Standard communities to add (RFC 1997 values, high 16 bits ASN), in order, no duplicates. */
+  communities?: readonly number[];
+  /** Large communities to add (RFC 8092), in order, no duplicates. */
+  largeCommunities?: readonly (readonly [number, number, number])[];
+  /** ASNs to put in front of the AS path, leftmost first (as written in prependASPath.prefix). */
+  prependAs?: readonly number[];
+  /** Priority set by a setPriority operation (BIRD krt_metric). */
+  priority?: number;
+}
+export type Decision = Rejected | Accepted;
+
+// ---- BGPFilter (projectcalico.org/v3), Calico's field names ----
+
+export const MatchOperator = { Equal: 'Equal', NotEqual: 'NotEqual', In: 'In', NotIn: 'NotIn' } as const;
+export type MatchOperator = (typeof MatchOperator)[keyof typeof MatchOperator];
+export const FilterAction = { Accept: 'Accept', Reject: 'Reject' } as const;
+export type FilterAction = (typeof FilterAction)[keyof typeof FilterAction];
+export const FilterSource = { RemotePeers: 'RemotePeers' } as const;
+export type FilterSource = (typeof FilterSource)[keyof typeof FilterSource];
+
+export interface BGPFilterOperation {
+  addCommunity?: { value: string };
+  /** ASNs as numbers or Calico's numorstring text ("65001", "1.10" asdot). */
+  prependASPath?: { prefix: readonly (number | string)[] };
+  setPriority?: { value: number };
+}
+
+export interface BGPFilterRule {
+  cidr?: string;
+  matchOperator?: MatchOperator;
+  prefixLength?: { min?: number; max?: number };
+  source?: FilterSource;
+  /** BIRD shell pattern on the interface name (`*` and `?`). */
+  interface?: string;
+  peerType?: PeerType;
+  communities?: { values: readonly string[] };
+  asPathPrefix?: readonly (number | string)[];
+  priority?: number;
+  action: FilterAction;
+  operations?: readonly BGPFilterOperation[];
+}
+
+export interface BGPFilterSpec {
+  exportV4?: readonly BGPFilterRule[];
+  importV4?: readonly BGPFilterRule[];
+  exportV6?: readonly BGPFilterRule[];
+  importV6?: readonly BGPFilterRule[];
+}
+
+/** Structural: a datastore resource `{ metadata: { name }, spec }` fits. */
+export interface BGPFilter {
+  metadata: { name: string };
+  spec: BGPFilterSpec;
+}
