@@ -1,6 +1,7 @@
 // The per-peer prefix limit (Kite extension, BGPPeer annotation kite.dev/max-prefixes): a peer
 // sending more is told Cease/Maximum Number of Prefixes Reached, its routes are dropped, and
 // both sides' `show peers` say why.
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,8 +74,17 @@ ${blocks}`);
     expect(px.lastError).toContain('limit 2');
     expect(x.summary().ribIPv4).toBe(0);
     await until('y to see the NOTIFICATION', () => y.peers()[0]!.lastError.includes('Maximum Number of Prefixes'));
-    // The hold-down keeps it down (300 s here) even when y dials again after its 5 s idle hold.
-    await new Promise((r) => setTimeout(r, 7000));
+    // The hold-down (300 s here) refuses y's connections: a dial from y's address is closed
+    // before x sends an OPEN.
+    const got = await new Promise<number>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.31', port, localAddress: '127.0.0.32' });
+      let n = 0;
+      s.on('data', (d) => { n += d.length; });
+      s.on('error', reject);
+      s.on('close', () => resolve(n));
+      setTimeout(() => { s.destroy(); resolve(n); }, 2000);
+    });
+    expect(got).toBe(0);
     expect(x.peers()[0]!.state).not.toBe('Established');
   });
 });
