@@ -77,11 +77,13 @@ function normState(s: string): string {
   return STATE_NAMES[s.toLowerCase().replace(/[^a-z]/g, '')] ?? s;
 }
 
+/** BIRD "IGP"/"EGP"/"Incomplete", FRR "IGP"/"incomplete", GoBGP 0/1/2 (RFC 4271 §5.1.1 codes). */
 function normOrigin(s: string): Origin {
-  const v = s.toLowerCase();
-  if (v.startsWith('i') || v === '0') return 'igp';
-  if (v.startsWith('e') || v === '1') return 'egp';
-  return 'incomplete';
+  const v = s.trim().toLowerCase();
+  if (v === 'igp' || v === 'i' || v === '0') return 'igp';
+  if (v === 'egp' || v === 'e' || v === '1') return 'egp';
+  if (v === 'incomplete' || v === '?' || v === '2') return 'incomplete';
+  throw new Error(`unknown ORIGIN ${JSON.stringify(s)}`);
 }
 
 function parseAsPath(s: string): number[] {
@@ -494,7 +496,8 @@ export class GobgpPeer extends BasePeer {
   }
 
   private async ribCmd(op: 'add' | 'del', prefix: string): Promise<void> {
-    await this.gobgp('global', 'rib', op, prefix, '-a', familyOf(prefix));
+    // The CLI's default ORIGIN is INCOMPLETE; BIRD and FRR originate with IGP, so say so.
+    await this.gobgp('global', 'rib', op, prefix, ...(op === 'add' ? ['origin', 'igp'] : []), '-a', familyOf(prefix));
   }
 
   async rib(family: Family): Promise<RibEntry[]> {

@@ -105,6 +105,17 @@ export function defineInteropSuite(kind: PeerKind, subnet: number): void {
       expect(s.ribIPv4).toBeGreaterThanOrEqual(2);
     });
 
+    it('Kite exports nothing outside its pools (CALICO.md: only pool, service and static routes leave a node)', async () => {
+      await kite.waitRoute(EBGP_V4);
+      await kite.waitRoute(IBGP_V4);
+      await sleep(1500); // an export would have gone out by now
+      const atE = (await ebgp.rib('ipv4')).map((r) => r.prefix);
+      const atI = (await ibgp.rib('ipv4')).map((r) => r.prefix);
+      expect(atE).not.toContain(IBGP_V4);
+      expect(atE).not.toContain(EBGP_V4);
+      expect(atI).not.toContain(EBGP_V4);
+    });
+
     it('IPv6 unicast over MP-BGP: Kite block to the peer with an IPv6 next hop, peer route into Kite', async () => {
       const r = await waitPeerRoute(ebgp, BLOCK_V6);
       expect(r).toEqual({ prefix: BLOCK_V6, nextHop: K.v6, asPath: [KITE_AS], origin: 'igp' });

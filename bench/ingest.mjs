@@ -1,0 +1,365 @@
+// Ingest benchmark: how fast, and at what memory cost, does each receiver (Kite, BIRD, FRR bgpd,
+// GoBGP) take in one eBGP feed of N IPv4 /24s from bench/sender.mjs (a sender that shares no code
+// with Kite). Each receiver runs fresh in its own network namespace pair; prints a table.
+//
+//   npm run bench:ingest -- [--only kite,bird,frr,gobgp] [--count 1000000] [--timeout 300] [--json]
+
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ALL = ['kite', 'bird', 'frr', 'gobgp'];
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const ONLY = opt('only', ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const COUNT = Number(opt('count', '1000000'));
+const TIMEOUT_S = Number(opt('timeout', '300'));
+const JSON_OUT = argv.includes('--json');
+for (const r of ONLY) if (!ALL.includes(r)) die(`unknown receiver ${r} (choose from ${ALL.join(', ')})`);
+
+const RECV_IP = '198.18.200.1';
+const SEND_IP = '198.18.200.2';
+const RECV_AS = 65000;
+const SEND_AS = 65001;
+const PREFIX = `kt${process.pid}-`;
+
+function die(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(1);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sh(cmd, args, timeoutMs = 30_000) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function must(cmd, args) {
+  const r = await sh(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+// --- namespaces --------------------------------------------------------------------------------
+
+const liveNs = new Set();
+const liveProcs = new Set();
+
+function cleanupSync() {
+  for (const p of liveProcs) {
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {}
+  }
+  for (const ns of liveNs) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {}
+  }
+}
+process.once('exit', cleanupSync);
+for (const s of ['SIGINT', 'SIGTERM']) process.once(s, () => process.exit(130));
+
+/** Remove `kt<pid>-*` namespaces of earlier runs whose process is gone (never anyone else's). */
+async function cleanupStale() {
+  const out = await sh('ip', ['netns', 'list']);
+  for (const line of out.stdout.split('\n')) {
+    const name = line.split(' ')[0];
+    const m = /^kt(\d+)-[A-Za-z0-9-]+$/.exec(name ?? '');
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    const pids = await sh('ip', ['netns', 'pids', name]);
+    for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {}
+    }
+    await sh('ip', ['netns', 'del', name]);
+  }
+}
+
+async function makePair(tag) {
+  const recv = `${PREFIX}${tag}-r`;
+  const send = `${PREFIX}${tag}-s`;
+  for (const ns of [recv, send]) {
+    await must('ip', ['netns', 'add', ns]);
+    liveNs.add(ns);
+    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  await must('ip', ['-n', recv, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', send]);
+  await must('ip', ['-n', recv, 'addr', 'add', `${RECV_IP}/24`, 'dev', 'eth0']);
+  await must('ip', ['-n', send, 'addr', 'add', `${SEND_IP}/24`, 'dev', 'eth0']);
+  await must('ip', ['-n', recv, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', send, 'link', 'set', 'eth0', 'up']);
+  return { recv, send };
+}
+
+async function deleteNs(ns) {
+  const pids = await sh('ip', ['netns', 'pids', ns]);
+  for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
+  await sh('ip', ['netns', 'del', ns]);
+  liveNs.delete(ns);
+}
+
+function spawnIn(ns, cmd, args, logFile, onLine) {
+  const fd = openSync(logFile, 'a');
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
+    detached: true,
+    stdio: ['ignore', onLine ? 'pipe' : fd, fd],
+    cwd: ROOT,
+  });
+  closeSync(fd);
+  const p = { pid: child.pid, child, exited: false };
+  child.once('exit', () => {
+    p.exited = true;
+    liveProcs.delete(p);
+  });
+  liveProcs.add(p);
+  if (onLine) {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    });
+  }
+  return p;
+}
+
+async function stopProc(p, graceMs = 5000) {
+  if (!p || p.exited) return;
+  try {
+    process.kill(-p.pid, 'SIGTERM');
+  } catch {}
+  const deadline = Date.now() + graceMs;
+  while (!p.exited && Date.now() < deadline) await sleep(50);
+  try {
+    process.kill(-p.pid, 'SIGKILL');
+  } catch {}
+  while (!p.exited) await sleep(20);
+}
+
+function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
+}
+
+// --- receivers ---------------------------------------------------------------------------------
+// Each returns { start(ns, dir) -> proc, ready(), count() -> number of IPv4 prefixes held }.
+
+const receivers = {
+  kite: (ns, dir) => {
+    const sock = join(dir, 'kite.sock');
+    const conf = join(dir, 'kite.yaml');
+    writeFileSync(
+      conf,
+      [
+        `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  asNumber: ${RECV_AS}\n  nodeToNodeMeshEnabled: false\n  logSeverityScreen: Warning`,
+        `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: bench\nspec:\n  bgp:\n    ipv4Address: ${RECV_IP}/24\n    asNumber: ${RECV_AS}`,
+        `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pool\nspec:\n  cidr: 10.244.0.0/16\n  blockSize: 26`,
+        `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: sender\nspec:\n  peerIP: ${SEND_IP}\n  asNumber: ${SEND_AS}`,
+      ].join('\n---\n') + '\n',
+    );
+    const kite = ['bin/kite'];
+    return {
+      start: () => spawnIn(ns, process.execPath, [...kite, 'run', '--config', conf, '--node', 'bench', '--socket', sock], join(dir, 'kite.log')),
+      ready: async () => (await sh(process.execPath, [...kite, 'show', 'summary', '--json', '--socket', sock])).code === 0,
+      count: async () => {
+        const r = await sh(process.execPath, [...kite, 'show', 'summary', '--json', '--socket', sock]);
+        return r.code === 0 ? JSON.parse(r.stdout).ribIPv4 : -1;
+      },
+    };
+  },
+  bird: (ns, dir) => {
+    const ctl = join(dir, 'bird.ctl');
+    const conf = join(dir, 'bird.conf');
+    writeFileSync(
+      conf,
+      `router id ${RECV_IP};\nprotocol device {}\nprotocol bgp sender {\n  local ${RECV_IP} as ${RECV_AS};\n  neighbor ${SEND_IP} as ${SEND_AS};\n  ipv4 { import all; export none; };\n}\n`,
+    );
+    return {
+      start: () => spawnIn(ns, 'bird', ['-f', '-c', conf, '-s', ctl, '-P', join(dir, 'bird.pid')], join(dir, 'bird.log')),
+      ready: async () => (await sh('birdc', ['-s', ctl, 'show', 'status'])).code === 0,
+      count: async () => {
+        const r = await sh('birdc', ['-s', ctl, 'show', 'route', 'count', 'table', 'master4']);
+        const m = /(\d+) of (\d+) routes/.exec(r.stdout);
+        return m ? Number(m[1]) : -1;
+      },
+    };
+  },
+  frr: (ns, dir) => {
+    const conf = join(dir, 'bgpd.conf');
+    writeFileSync(
+      conf,
+      [
+        'frr defaults traditional',
+        'hostname bench',
+        `log file ${join(dir, 'bgpd-file.log')} warnings`,
+        `router bgp ${RECV_AS}`,
+        ` bgp router-id ${RECV_IP}`,
+        ' no bgp ebgp-requires-policy',
+        ' no bgp default ipv4-unicast',
+        ` neighbor ${SEND_IP} remote-as ${SEND_AS}`,
+        ' address-family ipv4 unicast',
+        `  neighbor ${SEND_IP} activate`,
+        ' exit-address-family',
+        '',
+      ].join('\n'),
+    );
+    const vty = ['--vty_socket', dir, '-d', 'bgpd'];
+    return {
+      start: () =>
+        spawnIn(ns, '/usr/lib/frr/bgpd', ['-Z', '-S', '-n', '-f', conf, '-i', join(dir, 'bgpd.pid'), '--vty_socket', dir, '-z', join(dir, 'zserv.api'), '-A', '127.0.0.1', '-P', '0'], join(dir, 'bgpd.log')),
+      ready: async () => (await sh('vtysh', [...vty, '-c', 'show bgp summary json'])).code === 0,
+      count: async () => {
+        const r = await sh('vtysh', [...vty, '-c', 'show bgp ipv4 unicast summary json']);
+        if (r.code !== 0) return -1;
+        const j = JSON.parse(r.stdout);
+        const peers = j.peers ?? j.ipv4Unicast?.peers ?? {};
+        return peers[SEND_IP]?.pfxRcd ?? 0;
+      },
+    };
+  },
+  gobgp: (ns, dir) => {
+    const conf = join(dir, 'gobgpd.toml');
+    writeFileSync(
+      conf,
+      `[global.config]\n  as = ${RECV_AS}\n  router-id = "${RECV_IP}"\n  port = 179\n[global.apply-policy.config]\n  default-import-policy = "accept-route"\n[[neighbors]]\n  [neighbors.config]\n    neighbor-address = "${SEND_IP}"\n    peer-as = ${SEND_AS}\n  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = "ipv4-unicast"\n`,
+    );
+    const api = ['-p', '50051'];
+    return {
+      start: () => spawnIn(ns, 'gobgpd', ['-f', conf, '-p', '--api-hosts', '127.0.0.1:50051', '--pprof-disable', '-l', 'warn'], join(dir, 'gobgpd.log')),
+      ready: async () => (await sh('ip', ['netns', 'exec', ns, 'gobgp', ...api, 'global'])).code === 0,
+      count: async () => {
+        const r = await sh('ip', ['netns', 'exec', ns, 'gobgp', ...api, 'global', 'rib', 'summary', '-a', 'ipv4']);
+        const m = /Destination:\s*(\d+)/.exec(r.stdout);
+        return m ? Number(m[1]) : -1;
+      },
+    };
+  },
+};
+
+async function waitUntil(what, fn, timeoutMs, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+async function benchOne(name) {
+  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}bench-${name}-`));
+  const { recv, send } = await makePair(name);
+  let daemon;
+  let sender;
+  try {
+    const r = receivers[name](recv, dir);
+    daemon = r.start();
+    await waitUntil(`${name} to start`, async () => {
+      if (daemon.exited) throw new Error(`${name} exited; log:\n${readFileSync(join(dir, readLogName(name)), 'utf8').slice(-2000)}`);
+      return r.ready();
+    }, 30_000, 200);
+    await sleep(1000); // let start-up allocation settle before the baseline
+    const rssBefore = rssKiB(daemon.pid);
+
+    let established;
+    let senderError;
+    sender = spawnIn(send, process.execPath, [join(ROOT, 'bench', 'sender.mjs'), '--peer', RECV_IP, '--local', SEND_IP, '--as', String(SEND_AS), '--count', String(COUNT)], join(dir, 'sender.log'), (line) => {
+      try {
+        const ev = JSON.parse(line);
+        if (ev.event === 'established') established = ev.t;
+        if (ev.event === 'error') senderError = ev.message;
+      } catch {}
+    });
+    await waitUntil('session Established', async () => {
+      if (senderError) throw new Error(`sender: ${senderError}`);
+      if (sender.exited && !established) throw new Error(`sender exited before Established; see ${join(dir, 'sender.log')}`);
+      return established !== undefined;
+    }, 60_000, 20);
+
+    let held = 0;
+    await waitUntil(`${name} to hold ${COUNT} prefixes (last count ${held})`, async () => {
+      if (senderError) throw new Error(`sender: ${senderError}`);
+      if (daemon.exited) throw new Error(`${name} exited during ingest`);
+      held = await r.count();
+      return held >= COUNT;
+    }, TIMEOUT_S * 1000, name === 'kite' ? 0 : 50);
+    const seconds = (Date.now() - established) / 1000;
+    await sleep(1000);
+    const rssAfter = rssKiB(daemon.pid);
+    const growthKiB = rssAfter - rssBefore;
+    return { receiver: name, seconds, rssBeforeMiB: rssBefore / 1024, rssAfterMiB: rssAfter / 1024, growthMiB: growthKiB / 1024, bytesPerRoute: (growthKiB * 1024) / COUNT };
+  } catch (e) {
+    return { receiver: name, error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    await stopProc(sender, 2000);
+    await stopProc(daemon, 5000);
+    await deleteNs(recv);
+    await deleteNs(send);
+    if (!process.env.KT_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`bench: logs kept in ${dir}\n`);
+  }
+}
+
+function readLogName(name) {
+  return { kite: 'kite.log', bird: 'bird.log', frr: 'bgpd.log', gobgp: 'gobgpd.log' }[name];
+}
+
+async function main() {
+  if (process.getuid?.() !== 0) die('needs root (network namespaces)');
+  const inst = await sh('sh', [join(ROOT, 'scripts', 'install-peers.sh')], 600_000);
+  if (inst.code !== 0) die(`scripts/install-peers.sh failed:\n${inst.stderr}`);
+  if (ONLY.includes('kite') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die('Kite is not built: run npm run build');
+  await cleanupStale();
+
+  const results = [];
+  for (const name of ONLY) {
+    process.stderr.write(`bench: ${name} ingesting ${COUNT} prefixes...\n`);
+    const res = await benchOne(name);
+    results.push(res);
+    process.stderr.write(res.error ? `bench: ${name} FAILED: ${res.error}\n` : `bench: ${name} ${res.seconds.toFixed(2)} s\n`);
+  }
+
+  if (JSON_OUT) {
+    process.stdout.write(JSON.stringify({ date: new Date().toISOString(), count: COUNT, results }, null, 2) + '\n');
+  } else {
+    const rows = [['receiver', 'seconds to hold all', 'RSS before MiB', 'RSS after MiB', 'RSS growth MiB', 'bytes/route']];
+    for (const r of results) {
+      rows.push(
+        r.error
+          ? [r.receiver, `FAILED: ${r.error.split('\n')[0]}`, '', '', '', '']
+          : [r.receiver, r.seconds.toFixed(2), r.rssBeforeMiB.toFixed(1), r.rssAfterMiB.toFixed(1), r.growthMiB.toFixed(1), r.bytesPerRoute.toFixed(0)],
+      );
+    }
+    const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
+    const fmt = (row) => '| ' + row.map((v, c) => String(v).padEnd(widths[c])).join(' | ') + ' |';
+    process.stdout.write(`${COUNT} IPv4 /24s, one eBGP session, ${new Date().toISOString().slice(0, 10)}\n`);
+    process.stdout.write(fmt(rows[0]) + '\n' + '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |\n');
+    for (const row of rows.slice(1)) process.stdout.write(fmt(row) + '\n');
+  }
+  process.exitCode = results.some((r) => r.error) ? 1 : 0;
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});
