@@ -1,6 +1,8 @@
 // The composition root: wires the file datastore, the BGP speaker, the RIB (through one
 // channel per peer) and the control API together, and owns the process lifecycle
 // (SIGTERM/SIGINT: Cease to every peer; config edits: applied live, bad edits rejected).
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startControlServer } from './api/server.js';
 import type { PeerStatus, StatusProvider, Summary } from './api/types.js';
@@ -44,6 +46,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
 interface PeerEntry {
   calico: CalicoPeer;
   channel: Channel;
+  /** The peer's graceful-restart time from its last OPEN (RFC 4724), 0 when it has none. */
+  peerRestartTime: number;
+  /** Runs out the restart (then stale-path) time of a restarting peer. */
+  staleTimer?: NodeJS.Timeout;
 }
 
 export class Daemon implements StatusProvider {
@@ -60,7 +66,16 @@ export class Daemon implements StatusProvider {
 
   constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
 
+  /** Kite is restarting after an unclean exit (RFC 4724 Restart State). */
+  private restarting = false;
+  private marker = '';
+
   async start(): Promise<void> {
+    // A marker left by a previous run that did not stop cleanly (SIGKILL, crash) means the
+    // kernel still forwards with its routes: tell peers we restart gracefully (RFC 4724 §3).
+    this.marker = join(dirname(this.opts.socket), `kite-${this.opts.node}.running`);
+    this.restarting = existsSync(this.marker);
+    if (this.restarting) this.log.warn({ marker: this.marker }, 'previous run did not stop cleanly: announcing graceful restart (Restart State, forwarding preserved)');
     let first = true;
     this.watch = await watchFile(this.opts.config, {
       onUpdate: (resources) => {
@@ -95,7 +110,18 @@ export class Daemon implements StatusProvider {
         const id = canonicalAddress(peer.address);
         const e = this.sessions.get(id);
         if (!e) return;
-        e.channel.up(peer.address, info.remoteOpen.bgpId);
+        const gr = info.negotiated.remoteGracefulRestart;
+        const peerRestarts = gr !== undefined;
+        if (e.channel.retained) {
+          if (peerRestarts) {
+            // Keep the stale paths until End-of-RIB, bounded by the restart time once more.
+            this.startStaleTimer(id, e, Math.max(gr.restartTime, 1));
+          } else {
+            clearTimeout(e.staleTimer);
+          }
+        }
+        e.peerRestartTime = gr?.restartTime ?? 0;
+        e.channel.up(peer.address, info.remoteOpen.bgpId, peerRestarts);
         const p = e.calico;
         this.exporter.join({
           id, sink: peer, ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient,
@@ -107,14 +133,27 @@ export class Daemon implements StatusProvider {
       },
       onUpdate: (peer, msg) => this.sessions.get(canonicalAddress(peer.address))?.channel.update(msg),
       onRouteRefresh: (peer) => this.exporter.refresh(canonicalAddress(peer.address)),
-      onDown: (peer) => {
+      onDown: (peer, reason, how) => {
         const id = canonicalAddress(peer.address);
         this.exporter.leave(id);
-        this.sessions.get(id)?.channel.down();
+        const e = this.sessions.get(id);
+        if (!e) return;
+        if (!how.notification && e.peerRestartTime > 0) {
+          // RFC 4724 §4.2 helper: the peer may be restarting; keep its routes, marked stale.
+          const n = e.channel.retain();
+          this.log.info({ peer: id, reason, staleRoutes: n, restartTime: e.peerRestartTime },
+            'peer session lost without NOTIFICATION: keeping its routes as stale for its restart time (graceful restart)');
+          this.startStaleTimer(id, e, e.peerRestartTime);
+          return;
+        }
+        clearTimeout(e.staleTimer);
+        e.channel.down();
       },
     });
     this.applyPeers(cfg);
     this.applyOrigination(cfg);
+    mkdirSync(dirname(this.marker), { recursive: true });
+    writeFileSync(this.marker, `${process.pid}\n`);
     await this.speaker.start();
     this.control = await startControlServer(this, this.opts.socket, this.log);
     this.log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: this.local.size,
@@ -125,6 +164,8 @@ export class Daemon implements StatusProvider {
     this.watch?.close();
     await this.speaker.stop(reason);
     await this.control?.close();
+    for (const e of this.sessions.values()) clearTimeout(e.staleTimer);
+    rmSync(this.marker, { force: true });
   }
 
   /** A new valid configuration: change only what differs; unaffected sessions stay up. */
@@ -141,6 +182,16 @@ export class Daemon implements StatusProvider {
     this.log.info({ peers: this.sessions.size, originated: this.local.size }, 'configuration applied');
   }
 
+  private startStaleTimer(id: string, e: PeerEntry, seconds: number): void {
+    clearTimeout(e.staleTimer);
+    e.staleTimer = setTimeout(() => {
+      const n = e.channel.sweepStale();
+      if (n > 0) this.log.warn({ peer: id, removed: n }, 'graceful restart: stale routes removed (no End-of-RIB in time)');
+      if (!this.speaker.peer(id)?.established) e.channel.down();
+    }, seconds * 1000);
+    e.staleTimer.unref();
+  }
+
   private speakerPeer(p: CalicoPeer): PeerConfig {
     return {
       address: p.address,
@@ -151,6 +202,7 @@ export class Daemon implements StatusProvider {
       localAddress: p.sourceAddress,
       // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
       holdTime: p.keepaliveTime !== undefined ? p.keepaliveTime * 3 : undefined,
+      capabilities: { gracefulRestartTime: p.restartTime, restarting: this.restarting },
     };
   }
 
@@ -160,6 +212,7 @@ export class Daemon implements StatusProvider {
       if (want.has(addr)) continue;
       this.speaker.removePeer(addr);
       this.exporter.leave(addr);
+      clearTimeout(e.staleTimer);
       e.channel.down();
       this.sessions.delete(addr);
       this.log.info({ peer: addr }, 'peer removed from configuration');
@@ -182,7 +235,8 @@ export class Daemon implements StatusProvider {
           setImmediate(() => this.speaker.peer(addr)?.cease(CeaseSub.MaxPrefixes, reason, restart * 1000));
         },
       });
-      this.sessions.set(addr, { calico: p, channel });
+      if (e) clearTimeout(e.staleTimer);
+      this.sessions.set(addr, { calico: p, channel, peerRestartTime: 0 });
       if (e) this.speaker.updatePeer(sp); else this.speaker.addPeer(sp);
       this.log.info({ peer: addr, asNumber: p.asNumber, passive: p.passive, name: p.name }, e ? 'peer reconfigured' : 'peer added');
     }

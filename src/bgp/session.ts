@@ -31,6 +31,11 @@ export interface CapabilityOptions {
   gracefulRestartTime?: number | false;
   /** RFC 8654 (default true). */
   extendedMessage?: boolean;
+  /**
+   * RFC 4724 §3: we are restarting after losing our control plane (e.g. SIGKILL) and the kernel
+   * kept forwarding: set the Restart State bit and Forwarding State for every family.
+   */
+  restarting?: boolean;
 }
 
 export interface SessionConfig {
@@ -76,8 +81,11 @@ export interface SessionListener {
   onUpdate?(msg: UpdateMessage): void;
   onRouteRefresh?(msg: RouteRefreshMessage): void;
   /** The session left Established: the consumer must withdraw what it learned. */
-  onDown?(reason: string): void;
+  onDown?(reason: string, how?: DownInfo): void;
 }
+
+/** How a session went down: RFC 4724 §4.2 keeps a peer's routes only when no NOTIFICATION was exchanged. */
+export interface DownInfo { notification: boolean }
 
 /** Pull-style producer of bulk messages (the table transfer); null means "nothing now". */
 export interface MessageProducer { pull(): Buffer | null }
@@ -124,9 +132,10 @@ export function buildCapabilities(localAs: number, opts: CapabilityOptions = {})
   const gr = opts.gracefulRestartTime ?? 120;
   if (gr !== false) {
     // RFC 4724 §3: restart state and forwarding bits clear on a fresh start.
+    const restarting = opts.restarting ?? false;
     caps.gracefulRestart = {
-      restartState: false, notification: false, restartTime: gr,
-      families: families.map((family) => ({ family, forwardingPreserved: false })),
+      restartState: restarting, notification: false, restartTime: gr,
+      families: families.map((family) => ({ family, forwardingPreserved: restarting })),
     };
   }
   return caps;
@@ -135,6 +144,8 @@ export function buildCapabilities(localAs: number, opts: CapabilityOptions = {})
 const notifyFromError = (e: WireError): NotifyData => ({ code: e.code, subcode: e.subcode, data: e.data, text: e.message });
 
 export class Session {
+  /** NOTIFICATIONs exchanged before the current Established period (see DownInfo). */
+  private notificationsAtUp = 0;
   readonly config: Readonly<SessionConfig>;
   readonly counters: SessionCounters = {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, notificationsIn: 0, notificationsOut: 0,
@@ -380,7 +391,8 @@ export class Session {
       case 'sessionUp': return this.sessionUp();
       case 'sessionDown': {
         this.producer = null;
-        this.listener.onDown?.(this.currentReason);
+        const c = this.counters;
+        this.listener.onDown?.(this.currentReason, { notification: c.notificationsIn + c.notificationsOut > this.notificationsAtUp });
         return;
       }
     }
@@ -390,6 +402,7 @@ export class Session {
     const remoteOpen = this.remoteOpenMsg, negotiated = this.negotiatedCtx, localOpen = this.localOpenMsg;
     if (!remoteOpen || !negotiated || !localOpen || this.st.name !== 'Established') return;
     this.counters.establishedTransitions++;
+    this.notificationsAtUp = this.counters.notificationsIn + this.counters.notificationsOut;
     this.establishedAt = this.clock.now();
     this.idleHold = this.opts.idleHoldTime ?? this.fsmCfg.connectRetryTime;
     const sock = this.socket as (Duplex & { localAddress?: string; remoteAddress?: string }) | null;

@@ -10,7 +10,7 @@ import { formatIpv6, ipv4ToUint, parseIpv6 } from './wire/prefix.js';
 import type { FamilyKey, OpenMessage, RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { StateName } from './fsm/fsm.js';
 import {
-  Session, type CapabilityOptions, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
+  Session, type CapabilityOptions, type DownInfo, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
 } from './session.js';
 import { realClock, type Clock } from './timers.js';
 
@@ -92,7 +92,7 @@ export interface RouteConsumer {
   onEstablished(peer: PeerHandle, info: EstablishedInfo): void;
   onUpdate(peer: PeerHandle, msg: UpdateMessage): void;
   onRouteRefresh?(peer: PeerHandle, msg: RouteRefreshMessage): void;
-  onDown(peer: PeerHandle, reason: string): void;
+  onDown(peer: PeerHandle, reason: string, how: DownInfo): void;
 }
 
 /** Canonical text of an address: IPv4-mapped IPv6 becomes IPv4, IPv6 is RFC 5952 text. */
@@ -233,10 +233,10 @@ class Peer implements PeerHandle {
       onEstablished: (info) => this.onEstablished(session, info),
       onUpdate: (msg) => { if (session === this.live) this.core.consumer?.onUpdate(this, msg); },
       onRouteRefresh: (msg) => { if (session === this.live) this.core.consumer?.onRouteRefresh?.(this, msg); },
-      onDown: (reason) => {
+      onDown: (reason, how) => {
         if (this.info === null) return;
         this.info = null;
-        this.core.consumer?.onDown(this, reason);
+        this.core.consumer?.onDown(this, reason, how ?? { notification: true });
       },
     }, {
       clock: this.core.clock,

@@ -46,11 +46,42 @@ export class Channel {
     return { prefixesReceived: accepted + this.rejected.size, prefixesAccepted: accepted };
   }
 
-  /** The session reached Established: register the peer with the RIB. */
-  up(remoteAddress: string, remoteBgpId: number): void {
-    if (this.peerIndex >= 0) this.down();
+  /**
+   * The session reached Established: register the peer with the RIB. After a graceful restart
+   * the peer keeps its index, and its stale paths stay until End-of-RIB or the restart timer.
+   */
+  up(remoteAddress: string, remoteBgpId: number, peerRestarts: boolean): void {
     this.address = remoteAddress;
-    this.peerIndex = this.rib.addPeer({ address: remoteAddress, bgpId: remoteBgpId, ibgp: this.opts.ibgp, rrClient: this.opts.rrClient });
+    const info = { address: remoteAddress, bgpId: remoteBgpId, ibgp: this.opts.ibgp, rrClient: this.opts.rrClient };
+    if (this.peerIndex >= 0 && this.retained && peerRestarts) {
+      this.rib.setPeer(this.peerIndex, info);
+      this.limitHit = false;
+      return;
+    }
+    if (this.peerIndex >= 0) this.down();
+    this.peerIndex = this.rib.addPeer(info);
+  }
+
+  /** True while a restarting peer's paths are kept (RFC 4724 helper mode). */
+  retained = false;
+
+  /**
+   * The session went down without a NOTIFICATION and the peer can restart gracefully (RFC 4724
+   * §4.2): keep its routes, marked stale, instead of withdrawing them.
+   */
+  retain(): number {
+    if (this.peerIndex < 0) return 0;
+    this.retained = true;
+    this.rejected.clear();
+    return this.rib.markStale(this.peerIndex);
+  }
+
+  /** Drops what is still stale: at End-of-RIB for a family, or for all when the restart timer fires. */
+  sweepStale(family?: FamilyKey): number {
+    if (this.peerIndex < 0) return 0;
+    const n = this.rib.sweepStale(this.peerIndex, family);
+    if (family === undefined || this.rib.staleCount(this.peerIndex) === 0) this.retained = false;
+    return n;
   }
 
   /** The session left Established: forget what the peer sent (RFC 4271 §8, §9). */
@@ -58,6 +89,7 @@ export class Channel {
     if (this.peerIndex < 0) return;
     this.rib.removePeer(this.peerIndex);
     this.peerIndex = -1;
+    this.retained = false;
     this.rejected.clear();
     this.loopCache.clear();
     this.limitHit = false;
@@ -68,6 +100,12 @@ export class Channel {
     const peer = this.peerIndex;
     if (peer < 0) return;
     const rib = this.rib;
+    if (msg.endOfRib !== undefined) {
+      // RFC 4724 §4.2: the peer has resent this family; what it did not resend is gone.
+      const n = this.retained ? this.sweepStale(msg.endOfRib) : 0;
+      this.opts.log.info({ peer: this.address, family: msg.endOfRib, staleRemoved: n }, 'End-of-RIB received');
+      return;
+    }
     if (msg.withdrawn) this.withdrawView(msg.withdrawn);
     if (msg.mpUnreach) this.withdrawView(msg.mpUnreach);
     if (msg.action >= ErrorAction.TreatAsWithdraw) {

@@ -3,7 +3,7 @@
 // sets are interned ids. Best path: the RFC 4271 §9.1 decision process in decision.ts.
 import { IPV4_UNICAST, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
 import { MULTIPATH_STEPS, STEPS, decide, type Candidate, type DecisionOptions } from './decision.js';
-import { PrefixTable, growI32, growU16, growU32 } from './prefix-table.js';
+import { PrefixTable, growI32, growU16, growU32, growU8 } from './prefix-table.js';
 
 /** Peer index 0 is the node itself: locally originated routes. */
 export const LOCAL_PEER = 0;
@@ -38,6 +38,8 @@ export class Rib {
   private pPeer: Uint16Array = new Uint16Array(1024);
   private pAttr: Uint32Array = new Uint32Array(1024);
   private pId: Uint32Array = new Uint32Array(1024);
+  /** RFC 4724: 1 while a path is stale (kept for a restarting peer until refreshed). */
+  private pStale: Uint8Array = new Uint8Array(1024);
   /** Next path of the same prefix, or next free entry while on the free list. */
   private pNext: Int32Array = new Int32Array(1024).fill(-1);
   private pathTop = 0;
@@ -87,6 +89,32 @@ export class Rib {
     }
   }
 
+  /** RFC 4724 §4.2: marks every path of the peer stale; returns how many. */
+  markStale(i: number): number {
+    let n = 0;
+    for (let p = 0; p < this.pathTop; p++) if (this.pPeer[p] === i && this.isLive(p)) { this.pStale[p] = 1; n++; }
+    return n;
+  }
+
+  /** Removes the peer's paths still stale (in one family, or all); returns how many. */
+  sweepStale(i: number, family?: FamilyKey): number {
+    let n = 0;
+    for (let p = 0; p < this.pathTop; p++) {
+      if (this.pPeer[p] !== i || this.pStale[p] === 0 || !this.isLive(p)) continue;
+      const slot = this.pPrefix[p]!;
+      if (family !== undefined && this.prefixes.family[slot] !== family) continue;
+      this.removePath(slot, p);
+      n++;
+    }
+    return n;
+  }
+
+  staleCount(i: number): number {
+    let n = 0;
+    for (let p = 0; p < this.pathTop; p++) if (this.pPeer[p] === i && this.pStale[p] === 1 && this.isLive(p)) n++;
+    return n;
+  }
+
   peerPrefixCount(i: number): number { return this.received[i] ?? 0; }
   peer(i: number): RibPeer | undefined { return this.peers[i]; }
 
@@ -114,6 +142,7 @@ export class Rib {
     // Implicit withdraw (RFC 4271 §3.1): a path from the same peer and path id is replaced.
     for (let p = this.head[slot]!; p >= 0; p = this.pNext[p]!) {
       if (this.pPeer[p] === peer && this.pId[p] === pathId) {
+        this.pStale[p] = 0;
         if (this.pAttr[p] === attrId) return;
         this.attrs.ref(attrId);
         this.attrs.unref(this.pAttr[p]!);
@@ -127,6 +156,7 @@ export class Rib {
     this.pPeer[p] = peer;
     this.pId[p] = pathId;
     this.pAttr[p] = attrId;
+    this.pStale[p] = 0;
     this.attrs.ref(attrId);
     this.pNext[p] = this.head[slot]!;
     this.head[slot] = p;
@@ -231,6 +261,7 @@ export class Rib {
       this.pPeer = growU16(this.pPeer, n);
       this.pAttr = growU32(this.pAttr, n);
       this.pId = growU32(this.pId, n);
+      this.pStale = growU8(this.pStale, n);
       this.pNext = growI32(this.pNext, n, -1);
     }
     return p;
