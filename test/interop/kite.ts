@@ -2,7 +2,7 @@
 // YAML, and reads its state through `node bin/kite show ... --json` exactly as an operator would.
 // Wait helpers poll with timeouts and fail with the last observed state in the message.
 
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
 import { type Lab, type LabNode, type NsProcess, FatalWaitError, run, waitFor } from './netns.js';
@@ -157,10 +157,21 @@ export class Kite {
     this.proc?.signal(sig);
   }
 
-  /** Change the node's blocks: rewrite the YAML and restart (Kite has no reload hook yet). */
+  /** Change the node's blocks: rewrite the YAML and restart Kite. */
   async setBlocks(blocks: string[]): Promise<void> {
     this.spec.blocks = [...blocks];
     await this.restart();
+  }
+
+  /**
+   * Change the node's blocks while Kite runs: Kite watches its config file (datastore/file.ts),
+   * so the YAML is replaced atomically (write + rename, as editors and ConfigMap mounts do).
+   */
+  setBlocksLive(blocks: string[]): void {
+    this.spec.blocks = [...blocks];
+    const tmp = `${this.configFile}.tmp`;
+    writeFileSync(tmp, kiteConfigYaml(this.spec));
+    renameSync(tmp, this.configFile);
   }
 
   log(): string {

@@ -134,6 +134,21 @@ export function defineInteropSuite(kind: PeerKind, subnet: number): void {
       await kite.waitRoute(EBGP_V4_LATE, (r) => r.paths.some((p) => p.peer === E.v4));
     });
 
+    it("a block removed from and re-added to Kite's watched config file propagates live, sessions stay up", async () => {
+      const before = await kite.peer(E.v4);
+      kite.setBlocksLive([BLOCK_A, BLOCK_V6]);
+      await waitPeerNoRoute(ebgp, BLOCK_B);
+      await waitPeerNoRoute(ibgp, BLOCK_B);
+      expect((await waitPeerRoute(ebgp, BLOCK_A)).nextHop).toBe(K.v4);
+      kite.setBlocksLive([BLOCK_A, BLOCK_B, BLOCK_V6]);
+      await waitPeerRoute(ebgp, BLOCK_B, (r) => r.nextHop === K.v4 && r.asPath.length === 1);
+      const after = await kite.peer(E.v4);
+      // A reload, not a reset: still Established and no new error recorded.
+      expect(after?.state).toBe('Established');
+      expect(after?.lastError).toBe(before?.lastError);
+      expect((await ebgp.session(K.v4)).state).toBe('Established');
+    });
+
     it("a block removed from Kite's config is withdrawn at the peer (config rewritten, Kite restarted)", async () => {
       await kite.setBlocks([BLOCK_A, BLOCK_V6]);
       await kite.waitPeerState(E.v4);
