@@ -14,7 +14,8 @@ import { IPV4_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
 import { watchFile, type FileWatch } from './datastore/file.js';
 import { Channel } from './rib/channel.js';
-import { Exporter } from './rib/export.js';
+import { Exporter, type ExportPeer, type ExportPolicy as ExportPolicyHook } from './rib/export.js';
+import { compileExportPolicy, PeerType, RouteSource, type ExportPolicy, type RouteInfo } from './policy/index.js';
 import { LOCAL_PEER, Rib } from './rib/rib.js';
 import { allRoutes, lookupRoute } from './rib/view.js';
 
@@ -57,6 +58,9 @@ export class Daemon implements StatusProvider {
   readonly rib = new Rib(this.interner);
   private speaker!: Speaker;
   private exporter!: Exporter;
+  private policy!: ExportPolicy;
+  /** Reused prefix bytes for policy evaluation (no allocation per route on export). */
+  private readonly scratch = new Uint8Array(16);
   private cfg!: NodeConfig;
   private readonly sessions = new Map<string, PeerEntry>();
   /** Originated prefixes, by their text form. */
@@ -92,10 +96,13 @@ export class Daemon implements StatusProvider {
     });
     const cfg = this.cfg;
     for (const note of cfg.notes) this.log.info({ note }, 'configuration note');
+    this.policy = compileExportPolicy(cfg, []);
+    for (const note of this.policy.notes) this.log.info({ note }, 'export policy note');
     this.exporter = new Exporter(this.rib, this.interner, {
       routerId: ipv4ToUint(cfg.routerId),
       clusterId: clusterIdOf(cfg),
       log: this.log,
+      policy: (slot, best, peer) => this.exportDecision(slot, best, peer),
     });
     this.speaker = new Speaker({
       localAs: cfg.asNumber,
@@ -128,7 +135,7 @@ export class Daemon implements StatusProvider {
           localAs: p.localAsNumber, nextHopMode: p.nextHopMode,
           nextHop4: p.sourceAddress && !p.sourceAddress.includes(':') ? p.sourceAddress : this.cfg.ipv4Address?.address ?? this.cfg.routerId,
           nextHop6: this.cfg.ipv6Address?.address,
-          ctx: info.negotiated, families: info.negotiated.families,
+          ctx: info.negotiated, families: info.negotiated.families, filters: p.filters,
         });
       },
       onUpdate: (peer, msg) => this.sessions.get(canonicalAddress(peer.address))?.channel.update(msg),
@@ -177,9 +184,31 @@ export class Daemon implements StatusProvider {
       'asNumber, router ID and listen port changes take effect after a restart; other changes are applied now');
     }
     this.cfg = { ...cfg, asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort };
+    try {
+      this.policy = compileExportPolicy(this.cfg, []);
+      this.exporter.reevaluate();
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'export policy rejected; the previous one stays in force');
+    }
     this.applyPeers(this.cfg);
     this.applyOrigination(this.cfg);
     this.log.info({ peers: this.sessions.size, originated: this.local.size }, 'configuration applied');
+  }
+
+  /** Calico's export rules (src/policy) for one best path toward one peer. */
+  private exportDecision(slot: number, best: number, peer: ExportPeer): ReturnType<ExportPolicyHook> {
+    const t = this.rib.prefixes;
+    const fam = t.family[slot]!;
+    const src = this.rib.pathPeer(best);
+    const srcPeer = this.rib.peer(src);
+    const route: RouteInfo = {
+      family: fam, bytes: t.bytesInto(slot, this.scratch), len: t.plen[slot]!, attrs: this.rib.pathAttrs(best),
+      source: src === LOCAL_PEER ? RouteSource.LocalBlock : RouteSource.Peer,
+    };
+    if (src !== LOCAL_PEER) route.fromPeerType = srcPeer?.ibgp ? PeerType.IBGP : PeerType.EBGP;
+    const d = this.policy.evaluate(route, { ibgp: peer.ibgp, address: peer.id, filters: peer.filters ?? [] });
+    return d.accept ? { accept: true, communities: d.communities, largeCommunities: d.largeCommunities, prependAs: d.prependAs }
+      : { accept: false, reason: d.reason };
   }
 
   private startStaleTimer(id: string, e: PeerEntry, seconds: number): void {

@@ -33,10 +33,19 @@ export interface ExportPeer {
   readonly ctx: CodecContext;
   /** Families negotiated on the session. */
   readonly families: readonly FamilyKey[];
+  /** BGPFilter names the peer lists (part of the group key: they change what it is sent). */
+  readonly filters?: readonly string[];
 }
 
-/** Decides whether a best path may go to a group, and may add communities (Calico policy hook). */
-export type ExportPolicy = (slot: number, best: number, peer: ExportPeer) => { accept: boolean; reason?: string; communities?: readonly number[]; largeCommunities?: readonly (readonly [number, number, number])[] };
+/** What the export policy may add to a route it accepts (Calico communities, BGPFilter operations). */
+export interface ExportMods {
+  communities?: readonly number[];
+  largeCommunities?: readonly (readonly [number, number, number])[];
+  prependAs?: readonly number[];
+}
+
+/** Decides whether a best path may go to a group (Calico's export rules, src/policy). */
+export type ExportPolicy = (slot: number, best: number, peer: ExportPeer) => ({ accept: false; reason: string } | ({ accept: true } & ExportMods));
 
 export interface ExporterOptions {
   /** Our BGP identifier (uint32), for ORIGINATOR_ID when reflecting. */
@@ -78,7 +87,8 @@ export class Exporter {
   private static keyOf(p: ExportPeer): string {
     const c = p.ctx;
     return [p.ibgp ? 'i' : 'e', p.rrClient ? 'c' : '-', p.localAs, p.nextHopMode, p.nextHop4, p.nextHop6 ?? '',
-      c.fourOctetAs ? 4 : 2, c.extendedMessage ? 'x' : '-', [...c.addPathTx].sort().join('+'), [...p.families].sort().join('+')].join('|');
+      c.fourOctetAs ? 4 : 2, c.extendedMessage ? 'x' : '-', [...c.addPathTx].sort().join('+'), [...p.families].sort().join('+'),
+      (p.filters ?? []).join(',')].join('|');
   }
 
   /** A session came up: join (or found) its group and send it the group's table and End-of-RIB. */
@@ -115,6 +125,17 @@ export class Exporter {
     if (!g) return;
     this.flush();
     for (const m of g.members) if (m.id === id) this.sendTable(g, m);
+  }
+
+  /** The export policy changed: forget cached results and re-evaluate every prefix for every group. */
+  reevaluate(): void {
+    for (const g of this.groups.values()) {
+      for (const a of g.cache.values()) this.interner.unref(a);
+      g.cache.clear();
+    }
+    // Prefixes advertised but gone from the table were withdrawn when they left; the rest are here.
+    this.rib.prefixes.forEach((slot) => { this.dirty.add(slot); });
+    this.schedule();
   }
 
   advertised(id: string): number { return this.memberOf.get(id)?.count ?? 0; }
@@ -239,14 +260,18 @@ export class Exporter {
       if (this.opts.clusterId === undefined) return null;
       if (!src.rrClient && !peer.rrClient) return null;
     }
+    let mods: ExportMods | null = null;
     if (this.opts.policy) {
       const verdict = this.opts.policy(slot, best, peer);
       if (!verdict.accept) return null;
+      if (verdict.communities?.length || verdict.largeCommunities?.length || verdict.prependAs?.length) mods = verdict;
     }
-    const key = `${this.rib.pathAttrId(best)}:${srcIdx}`;
+    const key = mods === null ? `${this.rib.pathAttrId(best)}:${srcIdx}`
+      : `${this.rib.pathAttrId(best)}:${srcIdx}:${JSON.stringify([mods.communities, mods.largeCommunities, mods.prependAs])}`;
     const hit = g.cache.get(key);
     if (hit) return hit;
-    const built = this.interner.internAttrs(this.build(peer, fam, this.rib.pathAttrs(best), local, src.ibgp, src.bgpId));
+    const input = this.build(peer, fam, this.rib.pathAttrs(best), local, src.ibgp, src.bgpId);
+    const built = this.interner.internAttrs(mods === null ? input : withMods(input, mods));
     if (g.cache.size > 50_000) { for (const a of g.cache.values()) this.interner.unref(a); g.cache.clear(); }
     this.interner.ref(built);
     g.cache.set(key, built);
@@ -289,4 +314,17 @@ export class Exporter {
     if (!out.nextHop) return { ...out, nextHop: self };
     return out;
   }
+}
+
+/** Adds policy communities (no duplicates) and AS-path prepends (leftmost first) to exported attributes. */
+function withMods(a: PathAttrsInput, m: ExportMods): PathAttrsInput {
+  const out: Mutable<PathAttrsInput> = { ...a };
+  if (m.communities?.length) out.communities = [...new Set([...(a.communities ?? []), ...m.communities])];
+  if (m.largeCommunities?.length) {
+    const have = [...(a.largeCommunities ?? [])];
+    for (const l of m.largeCommunities) if (!have.some((h) => h[0] === l[0] && h[1] === l[1] && h[2] === l[2])) have.push(l);
+    out.largeCommunities = have;
+  }
+  if (m.prependAs?.length) out.asPath = [{ type: SegType.AS_SEQUENCE, asns: [...m.prependAs] }, ...a.asPath];
+  return out;
 }

@@ -102,6 +102,18 @@ export class PrefixTable {
     return this.addr6.get(slot)!;
   }
 
+  /** Writes a slot's address bytes into `out` (4 or 16 bytes used) and returns it: no allocation. */
+  bytesInto(slot: number, out: Uint8Array): Uint8Array {
+    if (this.family[slot] === IPV4_UNICAST) {
+      const a = this.addr4[slot]!;
+      out[0] = a >>> 24; out[1] = (a >>> 16) & 255; out[2] = (a >>> 8) & 255; out[3] = a & 255;
+      out.fill(0, 4);
+      return out;
+    }
+    out.set(this.addr6.get(slot)!);
+    return out;
+  }
+
   release(slot: number): void {
     const fam = this.family[slot];
     if (fam === 0) return;
