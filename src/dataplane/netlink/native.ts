@@ -1,0 +1,68 @@
+// Loads the NETLINK_ROUTE socket addon (native/netlink.c, built by node-gyp during npm install)
+// and types its four functions. Works from src/ (vitest) and dist/ (built) alike: both sit two
+// levels below the package root's build/ directory.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Opaque socket handle (a napi external). */
+export type NativeHandle = { readonly __nativeNetlink: unique symbol };
+
+/** data: concatenated datagrams read in one poll callback; errno: 0, or ENOBUFS/... with data null. */
+export type NativeCallback = (data: Buffer | null, errno: number) => void;
+
+export interface NativeOpenOptions {
+  rcvbuf: number;
+  sndbuf: number;
+  groups: number[];
+  netns?: string;
+  strict: boolean;
+}
+
+export interface NativeOpened {
+  handle: NativeHandle;
+  portid: number;
+  /** Actual SO_RCVBUF (the kernel reports double the requested size: it counts skb overhead). */
+  rcvbuf: number;
+  sndbuf: number;
+}
+
+export interface NativeNetlink {
+  open(opts: NativeOpenOptions, cb: NativeCallback): NativeOpened;
+  send(h: NativeHandle, data: Buffer): number;
+  poll(h: NativeHandle, on: boolean, ref: boolean): void;
+  close(h: NativeHandle): void;
+}
+
+let cached: NativeNetlink | undefined;
+
+/** Find the package root: the nearest ancestor holding binding.gyp. */
+function candidates(): string[] {
+  const out: string[] = [];
+  if (process.env.KITE_NETLINK_ADDON) out.push(process.env.KITE_NETLINK_ADDON);
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'binding.gyp')) || existsSync(join(dir, 'package.json'))) {
+      out.push(join(dir, 'build', 'Release', 'kite_netlink.node'), join(dir, 'build', 'Debug', 'kite_netlink.node'));
+    }
+    dir = dirname(dir);
+  }
+  return out;
+}
+
+export function loadNative(): NativeNetlink {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried = candidates();
+  for (const p of tried) {
+    if (existsSync(p)) {
+      cached = require(p) as NativeNetlink;
+      return cached;
+    }
+  }
+  throw new Error(
+    `Kite's netlink addon is not built (looked for ${tried.join(', ')}); run \`npm install\` or \`npx node-gyp rebuild\` in the package root`,
+  );
+}
