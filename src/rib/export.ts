@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Interner, PathAttrsInput } from '../bgp/wire/intern.js';
 import { UpdateWriter, type OutPrefix } from '../bgp/wire/update-writer.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, SegType, type CodecContext, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
-import { growI32 } from './prefix-table.js';
+import { growI32, growU8 } from './prefix-table.js';
 import { LOCAL_PEER, type Rib } from './rib.js';
 
 /** Where a group's messages go: the session's bulk queue. */
@@ -76,7 +76,9 @@ class Group {
 export class Exporter {
   private readonly groups = new Map<string, Group>();
   private readonly memberOf = new Map<string, Group>();
-  private dirty = new Set<number>();
+  /** Changed prefix slots awaiting flush: a flag per slot plus the list, so a million changes cost bytes, not Set entries. */
+  private dirtyFlag: Uint8Array = new Uint8Array(1024);
+  private dirtyList: number[] = [];
   private scheduled = false;
 
   constructor(private readonly rib: Rib, private readonly interner: Interner, private readonly opts: ExporterOptions) {
@@ -134,7 +136,7 @@ export class Exporter {
       g.cache.clear();
     }
     // Prefixes advertised but gone from the table were withdrawn when they left; the rest are here.
-    this.rib.prefixes.forEach((slot) => { this.dirty.add(slot); });
+    this.rib.prefixes.forEach((slot) => this.markDirty(slot));
     this.schedule();
   }
 
@@ -145,16 +147,23 @@ export class Exporter {
 
   private onBestChange(slot: number, best: number): void {
     if (best >= 0) {
-      this.dirty.add(slot);
+      this.markDirty(slot);
       this.schedule();
       return;
     }
     // The prefix is gone and its slot is about to be reused: withdraw it now, while its bytes are known.
-    this.dirty.delete(slot);
+    if (slot < this.dirtyFlag.length) this.dirtyFlag[slot] = 0; // skipped at flush
     for (const g of this.groups.values()) {
       if ((g.adjOut[slot] ?? 0) > 0) this.clearAdj(g, slot, true);
     }
     this.schedule();
+  }
+
+  private markDirty(slot: number): void {
+    if (slot >= this.dirtyFlag.length) this.dirtyFlag = growU8(this.dirtyFlag, Math.max(slot + 1, this.rib.prefixes.capacity));
+    if (this.dirtyFlag[slot] === 1) return;
+    this.dirtyFlag[slot] = 1;
+    this.dirtyList.push(slot);
   }
 
   private schedule(): void {
@@ -166,8 +175,13 @@ export class Exporter {
   /** Sends every pending change to every group: one encoding per group, shared by its members. */
   flush(): void {
     this.scheduled = false;
-    const dirty = this.dirty;
-    this.dirty = new Set();
+    const dirty: number[] = [];
+    for (const slot of this.dirtyList) {
+      if (this.dirtyFlag[slot] === 0) continue;
+      this.dirtyFlag[slot] = 0;
+      dirty.push(slot);
+    }
+    this.dirtyList = [];
     for (const g of this.groups.values()) {
       const ann = new Map<PathAttrs, OutPrefix[]>();
       for (const slot of dirty) {
