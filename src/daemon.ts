@@ -10,7 +10,7 @@ import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
 import { CeaseSub } from './bgp/wire/errors.js';
 import { Interner } from './bgp/wire/intern.js';
 import { ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
-import { IPV4_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
+import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
 import { watchFile, type FileWatch } from './datastore/file.js';
 import { Channel } from './rib/channel.js';
@@ -231,7 +231,12 @@ export class Daemon implements StatusProvider {
       localAddress: p.sourceAddress,
       // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
       holdTime: p.keepaliveTime !== undefined ? p.keepaliveTime * 3 : undefined,
-      capabilities: { gracefulRestartTime: p.restartTime, restarting: this.restarting },
+      capabilities: {
+        gracefulRestartTime: p.restartTime, restarting: this.restarting,
+        // ADD-PATH send/receive on iBGP (as Calico's BIRD): a reflector carries every equal-cost
+        // path, so ECMP survives route reflection (RFC 7911).
+        addPath: p.asNumber === p.localAsNumber ? [{ family: IPV4_UNICAST, mode: 3 }, { family: IPV6_UNICAST, mode: 3 }] : [],
+      },
     };
   }
 

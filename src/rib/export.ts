@@ -66,10 +66,15 @@ class Group {
   /** (source attrs id, source peer) → exported attrs, so a repeated attribute set is built once. */
   readonly cache = new Map<string, PathAttrs>();
   readonly families: Set<FamilyKey>;
+  /** Families sent with ADD-PATH (RFC 7911): every equal-cost path, each under its own path ID. */
+  readonly addPath: ReadonlySet<FamilyKey>;
+  /** ADD-PATH Adj-RIB-Out: prefix slot → path ID → exported attributes. */
+  readonly multi = new Map<number, Map<number, PathAttrs>>();
 
   constructor(readonly key: string, readonly proto: ExportPeer) {
     this.writer = new UpdateWriter(proto.ctx);
     this.families = new Set(proto.families);
+    this.addPath = proto.ctx.addPathTx;
   }
 }
 
@@ -117,6 +122,7 @@ export class Exporter {
     if (g.members.size === 0) {
       this.groups.delete(g.key);
       for (let s = 0; s < g.adjOut.length; s++) if (g.adjOut[s]! > 0) this.interner.unref(g.adjOut[s]! - 1);
+      for (const m of g.multi.values()) for (const a of m.values()) this.interner.unref(a);
       for (const a of g.cache.values()) this.interner.unref(a);
     }
   }
@@ -140,7 +146,13 @@ export class Exporter {
     this.schedule();
   }
 
-  advertised(id: string): number { return this.memberOf.get(id)?.count ?? 0; }
+  advertised(id: string): number {
+    const g = this.memberOf.get(id);
+    if (!g) return 0;
+    let n = g.count;
+    for (const m of g.multi.values()) n += m.size;
+    return n;
+  }
 
   /** Number of update groups (for status and tests). */
   get groupCount(): number { return this.groups.size; }
@@ -155,6 +167,8 @@ export class Exporter {
     if (slot < this.dirtyFlag.length) this.dirtyFlag[slot] = 0; // skipped at flush
     for (const g of this.groups.values()) {
       if ((g.adjOut[slot] ?? 0) > 0) this.clearAdj(g, slot, true);
+      const m = g.multi.get(slot);
+      if (m) this.syncMulti(g, slot, m, new Map(), null);
     }
     this.schedule();
   }
@@ -185,6 +199,10 @@ export class Exporter {
     for (const g of this.groups.values()) {
       const ann = new Map<PathAttrs, OutPrefix[]>();
       for (const slot of dirty) {
+        if (g.addPath.has(this.rib.prefixes.family[slot]!)) {
+          this.syncMulti(g, slot, g.multi.get(slot) ?? new Map(), this.exportAll(g, slot), ann);
+          continue;
+        }
         const out = this.exportOf(g, slot);
         const cur = (g.adjOut[slot] ?? 0) - 1;
         if (out === null) {
@@ -209,11 +227,46 @@ export class Exporter {
   private readonly slotByPrefix = new WeakMap<OutPrefix, number>();
   private slotOf(list: OutPrefix[]): number { return this.slotByPrefix.get(list[0]!)!; }
 
-  private outPrefix(g: Group, slot: number): OutPrefix {
-    const p: OutPrefix = { bytes: this.rib.prefixes.bytes(slot), len: this.rib.prefixes.plen[slot]!, pathId: 1 };
+  private outPrefix(g: Group, slot: number, pathId = 1): OutPrefix {
+    const p: OutPrefix = { bytes: this.rib.prefixes.bytes(slot), len: this.rib.prefixes.plen[slot]!, pathId };
     this.slotByPrefix.set(p, slot);
     void g;
     return p;
+  }
+
+  /**
+   * ADD-PATH: every path of the ECMP set that the group may receive, keyed by path ID (the RIB
+   * path entry + 1, stable while the path lives).
+   */
+  private exportAll(g: Group, slot: number): Map<number, PathAttrs> {
+    const out = new Map<number, PathAttrs>();
+    for (const p of this.rib.equalCost(slot)) {
+      const a = this.exportPath(g, slot, p);
+      if (a) out.set(p + 1, a);
+    }
+    return out;
+  }
+
+  /** Moves a prefix's ADD-PATH Adj-RIB-Out from `have` to `want`: withdraw gone IDs, announce new or changed ones. */
+  private syncMulti(g: Group, slot: number, have: Map<number, PathAttrs>, want: Map<number, PathAttrs>, ann: Map<PathAttrs, OutPrefix[]> | null): void {
+    const fam = this.rib.prefixes.family[slot]!;
+    for (const [id, a] of have) {
+      if (want.has(id)) continue;
+      this.interner.unref(a);
+      let list = g.withdrawals.get(fam);
+      if (!list) g.withdrawals.set(fam, (list = []));
+      list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: id });
+    }
+    for (const [id, a] of want) {
+      const old = have.get(id);
+      this.interner.ref(a);
+      if (old) this.interner.unref(old);
+      if (old === a || !ann) continue;
+      let list = ann.get(a);
+      if (!list) ann.set(a, (list = []));
+      list.push(this.outPrefix(g, slot, id));
+    }
+    if (want.size) g.multi.set(slot, want); else g.multi.delete(slot);
   }
 
   private setAdj(g: Group, slot: number, a: PathAttrs): void {
@@ -238,6 +291,10 @@ export class Exporter {
   /** A new group starts from the whole Loc-RIB. */
   private fill(g: Group): void {
     this.rib.prefixes.forEach((slot) => {
+      if (g.addPath.has(this.rib.prefixes.family[slot]!)) {
+        this.syncMulti(g, slot, new Map(), this.exportAll(g, slot), null);
+        return;
+      }
       const out = this.exportOf(g, slot);
       if (out) this.setAdj(g, slot, out);
     });
@@ -253,7 +310,16 @@ export class Exporter {
       if (!list) byAttr.set(v - 1, (list = []));
       list.push(this.outPrefix(g, s));
     }
+    const multi = new Map<PathAttrs, OutPrefix[]>();
+    for (const [slot, m] of g.multi) {
+      for (const [pid, a] of m) {
+        let list = multi.get(a);
+        if (!list) multi.set(a, (list = []));
+        list.push(this.outPrefix(g, slot, pid));
+      }
+    }
     const send = (m: Buffer) => { peer.sink.send(m); };
+    for (const [a, list] of multi) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, a, list, send);
     for (const [id, list] of byAttr) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, this.interner.get(id), list, send);
     for (const f of g.families) send(g.writer.endOfRib(f));
   }
@@ -262,6 +328,11 @@ export class Exporter {
   private exportOf(g: Group, slot: number): PathAttrs | null {
     const best = this.rib.best(slot);
     if (best < 0) return null;
+    return this.exportPath(g, slot, best);
+  }
+
+  /** What the group is sent for one path of a prefix, or null. */
+  private exportPath(g: Group, slot: number, best: number): PathAttrs | null {
     const fam = this.rib.prefixes.family[slot]!;
     if (!g.families.has(fam)) return null;
     const peer = g.proto;

@@ -196,10 +196,11 @@ export class Rib {
     let best = this.head[slot]!;
     for (let p = this.pNext[best]!; p >= 0; p = this.pNext[p]!) if (this.better(p, best)) best = p;
     const old = this.bestPath[slot]!;
-    if (best !== old || force) {
-      this.bestPath[slot] = best;
-      this.emit(slot, old === best ? -1 : old, best);
-    }
+    // Listeners hear about every change of the prefix's paths, not only of its best path:
+    // ADD-PATH export sends the whole equal-cost set. `force` is kept for callers' intent.
+    void force;
+    this.bestPath[slot] = best;
+    this.emit(slot, old === best ? -1 : old, best);
   }
 
   private candidate(p: number): Candidate {

@@ -131,6 +131,35 @@ describe('export', () => {
     expect(t.exporter.advertised('198.18.1.0')).toBe(100);
   });
 
+  it('ADD-PATH: a reflector sends every equal-cost path under its own path ID, and withdraws each', () => {
+    const t = setup(0x01010101);
+    const c1 = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true, rrClient: true });
+    const c2 = t.rib.addPeer({ address: '198.18.0.4', bgpId: 4, ibgp: true, rrClient: true });
+    const ap: CodecContext = { ...ctx(true), addPathTx: new Set([IPV4_UNICAST]), addPathRx: new Set([IPV4_UNICAST]) };
+    const got = new Map<string, string>(); // "prefix#pathId" → next hop
+    const interner = new Interner();
+    const framer = new Framer(4096);
+    const client: ExportPeer = { id: '198.18.0.5', ibgp: true, rrClient: true, localAs: 64512, nextHopMode: 'Auto', nextHop4: '198.18.0.1',
+      ctx: ap, families: [IPV4_UNICAST], sink: { send: (b) => { framer.push(b, (_t, body) => {
+        const m = decodeUpdate(body, ap, interner);
+        if (m.withdrawn) forEachPrefix(m.withdrawn, (bb, l, id) => { got.delete(`${formatPrefix(IPV4_UNICAST, bb, l)}#${id}`); });
+        if (m.nlri) forEachPrefix(m.nlri, (bb, l, id) => { got.set(`${formatPrefix(IPV4_UNICAST, bb, l)}#${id}`, m.attrs!.nextHop); });
+      }); return true; } } };
+    t.exporter.join(client);
+    t.announce(c1, '203.0.113.10/32', t.attrs({ localPref: 100, nextHop: '198.18.0.3' }));
+    t.announce(c2, '203.0.113.10/32', t.attrs({ localPref: 100, nextHop: '198.18.0.4' }));
+    t.exporter.flush();
+    expect([...got.values()].sort()).toEqual(['198.18.0.3', '198.18.0.4']);
+    expect(t.exporter.advertised('198.18.0.5')).toBe(2);
+    const p = parsePrefix('203.0.113.10/32');
+    t.rib.withdraw(c1, p.family, p.bytes, p.len, 0);
+    t.exporter.flush();
+    expect([...got.values()]).toEqual(['198.18.0.4']);
+    t.rib.withdraw(c2, p.family, p.bytes, p.len, 0);
+    t.exporter.flush();
+    expect(got.size).toBe(0);
+  });
+
   it('a peer joining later gets the current table; leaving releases every attribute reference', () => {
     const t = setup();
     const src = t.rib.addPeer({ address: '198.18.0.254', bgpId: 254, ibgp: false });
