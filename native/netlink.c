@@ -131,10 +131,10 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   nl_sock *s = (nl_sock *)h->data;
   (void)events;
   if (s->closed) return;
-  if (status < 0) {
-    deliver(s, NULL, 0, -status);
-    return;
-  }
+  /* libuv reports EPOLLERR as status UV_EBADF and stops the handle. For a netlink socket
+   * EPOLLERR means sk_err is set — normally ENOBUFS after the kernel dropped messages. Reading
+   * returns (and clears) that error, so read as usual and restart polling afterwards. */
+  int restart = status < 0;
   size_t used = 0, total = 0;
   int pending_err = 0;
   while (total < READ_BUDGET && !s->closed) {
@@ -175,7 +175,12 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     total += (size_t)n;
   }
   if (used > 0) deliver(s, s->acc, used, 0);
+  if (!pending_err && restart && used == 0) pending_err = -status;
   if (pending_err && !s->closed) deliver(s, NULL, 0, pending_err);
+  if (restart && s->polling && !s->closed) {
+    int rc = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+    if (rc < 0 && !s->closed) deliver(s, NULL, 0, -rc);
+  }
   /* Keep the accumulation buffer from staying huge after one big dump. */
   if (s->acc_cap > 4 * 1024 * 1024) {
     free(s->acc);

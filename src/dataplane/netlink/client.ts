@@ -222,11 +222,18 @@ export class Netlink {
   }
 
   /** Create links; fails with EEXIST if the name is taken (callers ensure-create by tolerating it). */
-  createLinks(links: readonly LinkCreate[]): Promise<NlResult[]> {
-    return this.request(
+  async createLinks(links: readonly LinkCreate[]): Promise<NlResult[]> {
+    const results = await this.request(
       links.map((c) =>
         simpleRequest(RTM.NEWLINK, NLM_F.CREATE | NLM_F.EXCL, `create ${c.kind} link ${c.name}`, (w) => writeLinkCreate(w, c)),
       ),
+    );
+    // The kernel answers EOPNOTSUPP "Unknown device type" when the kind's module (ipip) is not
+    // loaded and cannot be auto-loaded (containers without /lib/modules): say so.
+    return results.map((r, i) =>
+      !r.ok && r.errno === 95
+        ? { ...r, message: `${r.message} (is the ${links[i]!.kind} kernel module loaded? try \`modprobe ${links[i]!.kind}\` on the host)` }
+        : r,
     );
   }
 

@@ -24,7 +24,14 @@ export type NlResult = NlOk | NlFailure;
 let errMap: Map<number, [string, string]> | undefined;
 
 /** errno -> ["EEXIST", "file already exists"] from libuv's table (keys are negative). */
+/** Linux names libuv spells differently (libuv maps 95 to ENOTSUP, "...on socket"). */
+const LINUX_NAMES: Readonly<Record<number, { code: string; text: string }>> = {
+  95: { code: 'EOPNOTSUPP', text: 'operation not supported' },
+};
+
 export function errnoInfo(errno: number): { code: string; text: string } {
+  const linux = LINUX_NAMES[Math.abs(errno)];
+  if (linux) return linux;
   errMap ??= getSystemErrorMap();
   const e = errMap.get(-Math.abs(errno));
   return e ? { code: e[0], text: e[1] } : { code: `EUNKNOWN${errno}`, text: `errno ${errno}` };
