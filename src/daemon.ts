@@ -15,7 +15,8 @@ import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from
 import { watchFile, type FileWatch } from './datastore/file.js';
 import { Channel } from './rib/channel.js';
 import { Exporter, type ExportPeer, type ExportPolicy as ExportPolicyHook } from './rib/export.js';
-import { compileExportPolicy, PeerType, RouteSource, type ExportPolicy, type RouteInfo } from './policy/index.js';
+import { compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource, type ExportPolicy, type ImportPolicy, type RouteInfo } from './policy/index.js';
+import type { BGPFilter as BGPFilterResource } from './datastore/resources.js';
 import { LOCAL_PEER, Rib } from './rib/rib.js';
 import { allRoutes, lookupRoute } from './rib/view.js';
 
@@ -59,6 +60,8 @@ export class Daemon implements StatusProvider {
   private speaker!: Speaker;
   private exporter!: Exporter;
   private policy!: ExportPolicy;
+  private importPolicy!: ImportPolicy;
+  private filters: readonly BGPFilterResource[] = [];
   /** Reused prefix bytes for policy evaluation (no allocation per route on export). */
   private readonly scratch = new Uint8Array(16);
   private cfg!: NodeConfig;
@@ -85,6 +88,7 @@ export class Daemon implements StatusProvider {
       onUpdate: (resources) => {
         try {
           const cfg = deriveNodeConfig(resources, this.opts.node);
+          this.filters = resources.bgpFilters;
           if (first) { this.cfg = cfg; first = false; return; }
           this.apply(cfg);
         } catch (e) {
@@ -96,7 +100,8 @@ export class Daemon implements StatusProvider {
     });
     const cfg = this.cfg;
     for (const note of cfg.notes) this.log.info({ note }, 'configuration note');
-    this.policy = compileExportPolicy(cfg, []);
+    this.policy = compileExportPolicy(cfg, this.filters);
+    this.importPolicy = compileImportPolicy(cfg, this.filters);
     for (const note of this.policy.notes) this.log.info({ note }, 'export policy note');
     this.exporter = new Exporter(this.rib, this.interner, {
       routerId: ipv4ToUint(cfg.routerId),
@@ -185,7 +190,9 @@ export class Daemon implements StatusProvider {
     }
     this.cfg = { ...cfg, asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort };
     try {
-      this.policy = compileExportPolicy(this.cfg, []);
+      const policy = compileExportPolicy(this.cfg, this.filters);
+      this.importPolicy = compileImportPolicy(this.cfg, this.filters);
+      this.policy = policy;
       this.exporter.reevaluate();
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'export policy rejected; the previous one stays in force');
@@ -261,6 +268,11 @@ export class Daemon implements StatusProvider {
         routerId: ipv4ToUint(cfg.routerId), clusterId: clusterIdOf(cfg),
         ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.log,
         maxPrefixes: p.maxPrefixes,
+        importFilter: p.filters.length === 0 ? undefined : (family, bytes, len, attrs) => {
+          const d = this.importPolicy.evaluate({ family, bytes, len, attrs, source: RouteSource.Peer,
+            fromPeerType: p.asNumber === p.localAsNumber ? PeerType.IBGP : PeerType.EBGP }, peerInfo(p));
+          return d.accept ? null : d.reason;
+        },
         onLimit: (count, max) => {
           const restart = p.maxPrefixesRestart ?? 60;
           const reason = `maximum prefixes exceeded: received ${count}, limit ${max} (annotation kite.dev/max-prefixes); restarting in ${restart} s`;

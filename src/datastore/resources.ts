@@ -9,8 +9,10 @@ export const API_VERSION = 'projectcalico.org/v3';
 export const CRD_API_VERSION = 'crd.projectcalico.org/v1';
 export const API_VERSIONS: readonly string[] = [API_VERSION, CRD_API_VERSION];
 
+import type { BGPFilterSpec } from './bgpfilter.js';
+
 export const KINDS = [
-  'BGPConfiguration', 'Node', 'BGPPeer', 'IPPool', 'BlockAffinity', 'IPAMBlock', 'WorkloadEndpoint',
+  'BGPConfiguration', 'Node', 'BGPPeer', 'BGPFilter', 'IPPool', 'BlockAffinity', 'IPAMBlock', 'WorkloadEndpoint',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -185,13 +187,16 @@ export interface WorkloadEndpointSpec {
 }
 export type WorkloadEndpoint = Base<'WorkloadEndpoint', WorkloadEndpointSpec>;
 
-export type Resource = BGPConfiguration | Node | BGPPeer | IPPool | BlockAffinity | IPAMBlock | WorkloadEndpoint;
+export type BGPFilter = Base<'BGPFilter', BGPFilterSpec>;
+
+export type Resource = BGPConfiguration | Node | BGPPeer | BGPFilter | IPPool | BlockAffinity | IPAMBlock | WorkloadEndpoint;
 
 /** Everything read from one datastore snapshot, by kind, in file order. */
 export interface Resources {
   bgpConfigurations: BGPConfiguration[];
   nodes: Node[];
   bgpPeers: BGPPeer[];
+  bgpFilters: BGPFilter[];
   ipPools: IPPool[];
   blockAffinities: BlockAffinity[];
   ipamBlocks: IPAMBlock[];
@@ -202,7 +207,7 @@ export interface Resources {
 
 export function emptyResources(): Resources {
   return {
-    bgpConfigurations: [], nodes: [], bgpPeers: [], ipPools: [], blockAffinities: [], ipamBlocks: [],
+    bgpConfigurations: [], nodes: [], bgpPeers: [], bgpFilters: [], ipPools: [], blockAffinities: [], ipamBlocks: [],
     workloadEndpoints: [], warnings: [],
   };
 }
@@ -213,6 +218,7 @@ export function addResource(rs: Resources, r: Resource): void {
     case 'BGPConfiguration': rs.bgpConfigurations.push(r); break;
     case 'Node': rs.nodes.push(r); break;
     case 'BGPPeer': rs.bgpPeers.push(r); break;
+    case 'BGPFilter': rs.bgpFilters.push(r); break;
     case 'IPPool': rs.ipPools.push(r); break;
     case 'BlockAffinity': rs.blockAffinities.push(r); break;
     case 'IPAMBlock': rs.ipamBlocks.push(r); break;
@@ -222,7 +228,7 @@ export function addResource(rs: Resources, r: Resource): void {
 
 export function allResources(rs: Resources): Resource[] {
   return [
-    ...rs.bgpConfigurations, ...rs.nodes, ...rs.bgpPeers, ...rs.ipPools, ...rs.blockAffinities,
+    ...rs.bgpConfigurations, ...rs.nodes, ...rs.bgpPeers, ...rs.bgpFilters, ...rs.ipPools, ...rs.blockAffinities,
     ...rs.ipamBlocks, ...rs.workloadEndpoints,
   ];
 }

@@ -2,6 +2,7 @@
 // records located problems. Rules follow Calico's validator (libcalico-go lib/validator/v3)
 // where Kite depends on them; fields Kite does not use are accepted and ignored.
 import { Checker, type Obj, type Path } from './check.js';
+import { bgpFilter } from './bgpfilter.js';
 import { parseHostPort } from './ip.js';
 import {
   AffinityState, AllowedUse, API_VERSIONS, BindMode, DEFAULTS, EncapMode, KINDS, LogSeverity,
@@ -55,6 +56,7 @@ export function validateDocument(raw: unknown, c: Checker): Resource | undefined
     case 'BGPConfiguration': out = { ...base, kind, spec: bgpConfiguration(c, name, specObj) }; break;
     case 'Node': out = { ...base, kind, spec: node(c, specObj) }; break;
     case 'BGPPeer': out = { ...base, kind, spec: bgpPeer(c, specObj) }; break;
+    case 'BGPFilter': out = { ...base, kind, spec: bgpFilter(c, specObj) }; break;
     case 'IPPool': { const s = ipPool(c, specObj); out = s === undefined ? undefined : { ...base, kind, spec: s }; break; }
     case 'BlockAffinity': { const s = blockAffinity(c, specObj); out = s === undefined ? undefined : { ...base, kind, spec: s }; break; }
     case 'IPAMBlock': { const s = ipamBlock(c, specObj); out = s === undefined ? undefined : { ...base, kind, spec: s }; break; }

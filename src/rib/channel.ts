@@ -21,6 +21,11 @@ export interface ChannelOptions {
   /** Most prefixes accepted from the peer (Kite extension); onLimit runs once when exceeded. */
   maxPrefixes?: number;
   onLimit?: (count: number, max: number) => void;
+  /**
+   * BGPFilter import rules for this peer (src/policy), when it lists any: a reason when the
+   * route is rejected, null when accepted. Without it every loop-free route is accepted, as Calico does.
+   */
+  importFilter?: (family: FamilyKey, bytes: Uint8Array, len: number, attrs: PathAttrs) => string | null;
   log: Logger;
 }
 
@@ -131,21 +136,38 @@ export class Channel {
       return;
     }
     const id = attrs.id;
+    const filter = this.opts.importFilter;
+    if (filter) {
+      const each = (fam: FamilyKey) => (b: Uint8Array, l: number, p: number) => {
+        const why = filter(fam, b, l, attrs);
+        if (why === null) { this.rejected.delete(formatPrefix(fam, b, l)); rib.announce(peer, fam, b, l, p, id); return; }
+        this.rejected.add(formatPrefix(fam, b, l));
+        rib.withdraw(peer, fam, b, l, p);
+      };
+      if (msg.nlri) forEachPrefix(msg.nlri, each(IPV4_UNICAST));
+      if (msg.mpReach) forEachPrefix(msg.mpReach, each(msg.mpReach.family));
+      this.checkLimit(peer);
+      return;
+    }
     if (msg.nlri) forEachIPv4(msg.nlri, (a, l, p) => rib.announce4(peer, a, l, p, id));
     if (msg.mpReach) {
       const fam = msg.mpReach.family;
       forEachPrefix(msg.mpReach, (b, l, p) => rib.announce(peer, fam, b, l, p, id));
     }
-    const max = this.opts.maxPrefixes;
-    if (max !== undefined && !this.limitHit && rib.peerPrefixCount(peer) > max) {
-      this.limitHit = true;
-      this.opts.onLimit?.(rib.peerPrefixCount(peer), max);
-    }
+    this.checkLimit(peer);
     if (this.rejected.size) {
       // An accepted re-announcement of a previously rejected prefix.
       const un = (fam: FamilyKey) => (b: Uint8Array, l: number) => { this.rejected.delete(formatPrefix(fam, b, l)); };
       if (msg.nlri) forEachPrefix(msg.nlri, un(IPV4_UNICAST));
       if (msg.mpReach) forEachPrefix(msg.mpReach, un(msg.mpReach.family));
+    }
+  }
+
+  private checkLimit(peer: number): void {
+    const max = this.opts.maxPrefixes;
+    if (max !== undefined && !this.limitHit && this.rib.peerPrefixCount(peer) > max) {
+      this.limitHit = true;
+      this.opts.onLimit?.(this.rib.peerPrefixCount(peer), max);
     }
   }
 

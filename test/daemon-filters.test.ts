@@ -1,0 +1,104 @@
+// BGPFilter resources end to end on loopback: an export rule on one side and an import rule on
+// the other decide which of node y's blocks node x ends up with; a filter edit applies live.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Daemon } from '../src/daemon.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kite-filters-'));
+const file = join(dir, 'cluster.yaml');
+const port = 19500 + (process.pid % 400);
+const daemons: Daemon[] = [];
+
+afterAll(async () => {
+  for (const d of daemons) await d.stop('test over').catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const config = (exportRule: string) => `apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: { name: default }
+spec: { asNumber: 64512, listenPort: ${port}, nodeToNodeMeshEnabled: false }
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: x }
+spec: { bgp: { ipv4Address: 127.0.0.51/8 } }
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: y }
+spec: { bgp: { ipv4Address: 127.0.0.52/8 } }
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: { name: pods }
+spec: { cidr: 10.244.0.0/16 }
+---
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: { name: y-out }
+spec:
+  exportV4:
+${exportRule}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: { name: x-in }
+spec:
+  importV4:
+    - { cidr: 10.244.2.128/26, matchOperator: Equal, action: Reject }
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: { name: x-to-y }
+spec: { node: x, peerIP: 127.0.0.52, asNumber: 64512, filters: [x-in] }
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: { name: y-to-x }
+spec: { node: y, peerIP: 127.0.0.51, asNumber: 64512, filters: [y-out] }
+${['10.244.2.0/26', '10.244.2.64/26', '10.244.2.128/26'].map((c, i) => `---
+apiVersion: projectcalico.org/v3
+kind: BlockAffinity
+metadata: { name: y-${i} }
+spec: { node: y, cidr: ${c}, state: confirmed }
+`).join('')}`;
+
+describe('BGPFilter', () => {
+  it('export and import rules decide what crosses, and edits apply live', async () => {
+    writeFileSync(file, config('    - { cidr: 10.244.2.64/26, matchOperator: Equal, action: Reject }'));
+    for (const [n, a] of [['x', '127.0.0.51'], ['y', '127.0.0.52']] as const) {
+      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
+      await d.start();
+      daemons.push(d);
+    }
+    const [x] = daemons as [Daemon, Daemon];
+    const prefixes = () => x.routes({}).map((r) => r.prefix).join(' ');
+    await until('x to hold y\'s accepted block', () => prefixes() === '10.244.2.0/26');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(prefixes()).toBe('10.244.2.0/26');
+    // y exported 10.244.2.0/26 and .128/26; x rejected .128/26 on import.
+    expect(x.peers()[0]).toMatchObject({ prefixesReceived: 2, prefixesAccepted: 1 });
+    // Edit: y's export filter now rejects nothing in particular (rule for another prefix).
+    writeFileSync(file, config('    - { cidr: 10.99.0.0/16, matchOperator: In, action: Reject }'));
+    await until('the edit to reach x', () => prefixes() === '10.244.2.0/26 10.244.2.64/26');
+    expect(x.peers()[0]!.state).toBe('Established');
+  });
+
+  it('rejects a file with a malformed rule, naming the field', async () => {
+    const { parseResources } = await import('../src/datastore/file.js');
+    expect(() => parseResources(config('    - { cidr: 10.244.2.64/26, matchOperator: Equals, action: Reject }'), 'f.yaml'))
+      .toThrow(/f\.yaml: document 5 \(BGPFilter "y-out"\): spec\.exportV4\[0\]\.matchOperator: "Equals" is not one of Equal, NotEqual, In, NotIn/);
+  });
+});
