@@ -27,7 +27,7 @@ t "stage 1: loading modules"
 # Modules in dependency order (modprobe --show-depends on the host, see build-initramfs.sh).
 while read -r ko; do
   [ -n "$ko" ] || continue
-  insmod "$ko" 2>/dev/null || grep -q "^$(basename "$ko" .ko | tr - _) " /proc/modules || say "insmod $ko failed"
+  insmod "$ko" || grep -q "^$(basename "$ko" .ko | tr - _) " /proc/modules || say "insmod $ko failed"
 done < /modules.load
 
 t "mounting the host root"

@@ -14,7 +14,7 @@ for a in $(cat /proc/cmdline); do
 done
 say() { echo "kite-init: $*" > /dev/console; }
 t() { [ "$trace" = 1 ] && say "$(cut -d' ' -f1 /proc/uptime)s $*"; }
-off() { sync; echo o > /proc/sysrq-trigger; sleep 5; $bb poweroff -f; }
+off() { sync; echo o > /proc/sysrq-trigger; $bb sleep 5; $bb poweroff -f; }
 
 t "stage 2: mounts"
 $bb mkdir -p /dev/pts /dev/shm

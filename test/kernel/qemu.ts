@@ -3,6 +3,7 @@
 // The guest shares the host root read-only over 9p under a tmpfs overlay; see docs/qemu.md.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -10,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS = join(REPO_ROOT, 'scripts', 'qemu');
+const QBOOT = '/usr/share/qemu/qboot.rom';
 
 /** A host directory mounted into the guest over 9p (read-only unless writable). */
 export interface VmShare {
@@ -195,7 +197,14 @@ export async function runInVm(script: string, opts: VmOptions = {}): Promise<VmR
       '-kernel', image.kernel,
       '-initrd', image.initramfs,
       // panic=-1 reboots at once on a panic, and -no-reboot turns that into qemu exiting.
-      '-append', `console=ttyS0 quiet panic=-1 rdinit=/init${process.env.KITE_QEMU_TRACE === '1' ? ' kite.trace=1' : ''}`,
+      // mitigations=off: spectre thunks only slow emulated code; i8042.*: no PS/2 probing.
+      '-append', [
+        'console=ttyS0 quiet panic=-1 rdinit=/init mitigations=off i8042.noaux i8042.nokbd i8042.nopnp',
+        process.env.KITE_QEMU_TRACE === '1' ? 'kite.trace=1' : '',
+        process.env.KITE_QEMU_APPEND ?? '',
+      ].join(' ').trim(),
+      // qboot: a minimal firmware that jumps straight to the kernel; SeaBIOS is the fallback.
+      ...(existsSync(QBOOT) ? ['-bios', QBOOT] : []),
       '-device', 'virtio-rng-pci',
       // multidevs=remap: the host root spans several filesystems; without it inode numbers
       // from different devices can collide in the guest.
