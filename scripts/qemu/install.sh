@@ -4,11 +4,23 @@
 # for the guest's initramfs. Idempotent and quiet; exits non-zero with a reason when it cannot.
 set -euo pipefail
 
-# package -> a file that proves it is installed (dpkg -s is slow-ish and lies about half-configured packages)
+# Each check looks for what the harness uses, not for the package name: a kernel counts only when
+# its modules are installed beside it (the guest loads them from the shared /lib/modules).
+have_kernel() {
+  local k
+  for k in /boot/vmlinuz-*; do
+    [ -f "/lib/modules/${k#/boot/vmlinuz-}/modules.dep" ] && return 0
+  done
+  return 1
+}
 need=()
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx insmod || need+=(busybox-static)
-ls /boot/vmlinuz-* >/dev/null 2>&1 && ls -d /lib/modules/*/kernel/net/ipv4 >/dev/null 2>&1 || need+=(linux-image-amd64)
+# busybox-static, not busybox: the initramfs has no libc.
+[ -x /bin/busybox ] && [[ "$(LC_ALL=C ldd /bin/busybox 2>&1 || true)" == *"not a dynamic"* ]] || need+=(busybox-static)
+have_kernel || need+=(linux-image-amd64)
+command -v modprobe >/dev/null 2>&1 || [ -x /sbin/modprobe ] || need+=(kmod)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v ip >/dev/null 2>&1 || [ -x /sbin/ip ] || need+=(iproute2)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
@@ -23,16 +35,19 @@ if ! command -v apt-get >/dev/null 2>&1; then
   exit 1
 fi
 
+# Several test workers may call this at once: one installs, the others wait, then find apt-get has nothing left to do.
+exec 9>/tmp/kite-qemu-install.lock
+flock 9
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp /tmp/kite-qemu-install.XXXXXX.log)
 # The kernel package pulls initramfs-tools; its initrd is never used (the harness builds its own),
 # but it is harmless. Recommends are skipped: qemu's recommends pull in a desktop's worth of packages.
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
+if ! { apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${need[@]}"; } >"$log" 2>&1; then
   echo "scripts/qemu/install.sh: apt-get install ${need[*]} failed; last lines of $log:" >&2
   tail -n 20 "$log" >&2
   exit 1
 fi
 rm -f "$log"
 command -v qemu-system-x86_64 >/dev/null 2>&1 || { echo "scripts/qemu/install.sh: qemu-system-x86_64 still missing" >&2; exit 1; }
-ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "scripts/qemu/install.sh: no /boot/vmlinuz-* after install" >&2; exit 1; }
+have_kernel || { echo "scripts/qemu/install.sh: no /boot/vmlinuz-* with /lib/modules after install" >&2; exit 1; }
 exit 0

@@ -69,6 +69,8 @@ pwd
 touch /etc/kite-vm-overlay-probe && echo "overlay writable"
 touch /ro/x 2>/dev/null || echo "share read-only"
 ip link add kt-d0 type dummy && echo "dummy ok"
+# No modprobe: the kernel autoloads ip_gre through the host root's /sbin/modprobe.
+ip link add kt-g0 type gre local 198.18.0.1 remote 198.18.0.2 && grep -q '^ip_gre ' /proc/modules && echo "gre autoloaded"
 ls /nonexistent
 `;
     const r = await runInVm(script, {
@@ -78,7 +80,7 @@ ls /nonexistent
       shares: [{ host: shareDir, guest: '/ro' }],
     });
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe("env it's here\n/usr\noverlay writable\nshare read-only\ndummy ok\n");
+    expect(r.stdout).toBe("env it's here\n/usr\noverlay writable\nshare read-only\ndummy ok\ngre autoloaded\n");
     expect(r.stderr).toMatch(/ls: cannot access '\/nonexistent'/);
     // The overlay's upper layer is guest memory: the host root must not have changed.
     await expect(readFile('/etc/kite-vm-overlay-probe')).rejects.toThrow();
