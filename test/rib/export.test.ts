@@ -160,6 +160,19 @@ describe('export', () => {
     expect(got.size).toBe(0);
   });
 
+  it('ROUTE-REFRESH resends the Adj-RIB-Out and End-of-RIB to that peer only', () => {
+    const t = setup();
+    t.announce(LOCAL_PEER, '10.244.1.0/26', t.attrs({ nextHop: '0.0.0.0' }));
+    const a = t.peer('198.18.0.2', { ibgp: true });
+    const b = t.peer('198.18.0.3', { ibgp: true });
+    t.exporter.join(a); t.exporter.join(b);
+    const [ma, mb] = [a.sink.messages, b.sink.messages];
+    t.exporter.refresh('198.18.0.2');
+    expect(a.sink.messages - ma).toBe(2); // one UPDATE, one End-of-RIB
+    expect(a.sink.eor).toBe(2);
+    expect(b.sink.messages).toBe(mb);
+  });
+
   it('a peer joining later gets the current table; leaving releases every attribute reference', () => {
     const t = setup();
     const src = t.rib.addPeer({ address: '198.18.0.254', bgpId: 254, ibgp: false });
