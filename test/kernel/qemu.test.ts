@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runInVm, vmPrereqs } from './qemu.js';
+import { runInVm, VmError, vmPrereqs } from './qemu.js';
 
 const CI = process.env.CI === 'true';
 let missing: string | undefined;
@@ -92,4 +92,17 @@ ls /nonexistent
     await expect(runInVm('sleep 600', { timeoutMs: 4_000 })).rejects.toThrow(/timed out after 4000 ms/);
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
+
+  it('a guest kernel panic is a VmError carrying the console', async (ctx) => {
+    if (missing) ctx.skip();
+    // sysrq c crashes the kernel; panic=-1 plus -no-reboot make qemu exit without an exit code.
+    const err = await runInVm('echo c > /proc/sysrq-trigger; sleep 60').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VmError);
+    expect((err as VmError).message).toMatch(/reported no exit code/);
+    expect((err as VmError).console).toMatch(/Kernel panic|sysrq: Trigger a crash/);
+  }, 60_000);
+
+  it('rejects a share whose host directory does not exist, before booting', async () => {
+    await expect(runInVm('true', { shares: [{ host: '/nonexistent-kite-dir', guest: '/x' }] })).rejects.toThrow(/not a directory/);
+  });
 });

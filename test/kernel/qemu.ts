@@ -169,6 +169,10 @@ function validate(opts: VmOptions): void {
  */
 export async function runInVm(script: string, opts: VmOptions = {}): Promise<VmResult> {
   validate(opts);
+  for (const s of opts.shares ?? []) {
+    const st = await stat(s.host).catch(() => undefined);
+    if (!st?.isDirectory()) throw new Error(`runInVm: share host path is not a directory: ${s.host}`);
+  }
   const image = await prepareVm(opts.kernelVersion);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const runDir = await mkdtemp(join(tmpdir(), 'kite-vm-'));
@@ -215,8 +219,6 @@ export async function runInVm(script: string, opts: VmOptions = {}): Promise<VmR
     ];
     const shareLines: string[] = [];
     for (const [i, s] of (opts.shares ?? []).entries()) {
-      const st = await stat(s.host).catch(() => undefined);
-      if (!st?.isDirectory()) throw new Error(`runInVm: share host path is not a directory: ${s.host}`);
       const tag = `kite${i}`;
       const ro = s.writable ? '' : ',readonly=on';
       args.push('-fsdev', `local,id=fs${i},path=${qv(s.host)},security_model=none,multidevs=remap${ro}`);
