@@ -44,6 +44,7 @@ export interface ProtoPathStatus {
 export interface ProtoRouteStatus {
   prefix: string;
   paths: ProtoPathStatus[];
+  bestReason: string;
 }
 export interface ProtoPeersReply { peers: ProtoPeerStatus[] }
 export interface ProtoRoutesReply { routes: ProtoRouteStatus[] }
@@ -157,7 +158,7 @@ function pathToProto(p: PathStatus): ProtoPathStatus {
 }
 
 export function routeToProto(r: RouteStatus): ProtoRouteStatus {
-  return { prefix: r.prefix, paths: r.paths.map(pathToProto) };
+  return { prefix: r.prefix, paths: r.paths.map(pathToProto), bestReason: r.bestReason };
 }
 
 // ---- proto -> types.ts (client side) ---------------------------------------------------
@@ -272,6 +273,7 @@ export function routesFromProto(v: unknown): RouteStatus[] {
     return {
       prefix: str(ro, 'prefix', what),
       paths: list(ro, 'paths', what).map((p, j) => pathFromProto(p, `${what}.paths[${j}]`)),
+      bestReason: typeof ro['bestReason'] === 'string' ? ro['bestReason'] : '',
     };
   });
 }

@@ -41,6 +41,11 @@ export interface PathStatus {
 export interface RouteStatus {
   prefix: string;
   paths: PathStatus[];
+  /**
+   * The decision step that chose the best path over the runner-up (src/rib/decision.ts), e.g.
+   * "as-path-length: RFC 4271 §9.1.2.2 a: shortest AS_PATH …", or "only-path".
+   */
+  bestReason: string;
 }
 
 export interface StatusProvider {

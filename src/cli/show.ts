@@ -133,6 +133,9 @@ export function renderRoutes(routes: readonly RouteStatus[], prefix?: string): s
     // A prefix with no paths left (being withdrawn) still shows up, unmarked.
     if (r.paths.length === 0) rows.push(['', r.prefix, NONE, NONE, NONE, NONE, NONE, NONE, NONE]);
   }
+  // For a single prefix, say why the best path won (like `show ip bgp <prefix>` bestpath-reason).
+  const reason = routes.length === 1 && routes[0]!.bestReason && routes[0]!.paths.length > 1
+    ? ['', `Best path chosen by ${routes[0]!.bestReason}`] : [];
   return [
     "Status: *> best, * valid. Origin: i IGP, e EGP, ? incomplete.",
     '',
@@ -152,5 +155,6 @@ export function renderRoutes(routes: readonly RouteStatus[], prefix?: string): s
     ),
     '',
     `${plural(routes.length, 'prefix', 'prefixes')}, ${plural(paths, 'path')}`,
+    ...reason,
   ];
 }

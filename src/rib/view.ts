@@ -35,7 +35,8 @@ export function routeStatus(rib: Rib, slot: number): RouteStatus {
       return pathStatus(rib.pathAttrs(p), peer === LOCAL_PEER ? null : rib.peer(peer)?.address ?? null, p === best);
     });
   const fam = rib.prefixes.family[slot]!;
-  return { prefix: formatPrefix(fam, rib.prefixes.bytes(slot), rib.prefixes.plen[slot]!), paths };
+  const why = rib.bestReason(slot);
+  return { prefix: formatPrefix(fam, rib.prefixes.bytes(slot), rib.prefixes.plen[slot]!), paths, bestReason: `${why.step}: ${why.rule}` };
 }
 
 /** Every route, IPv4 first, in address order. */

@@ -31,6 +31,7 @@ const ROUTES: RouteStatus[] = [
         communities: [], largeCommunities: [], originatorId: null, clusterList: [], peer: '198.18.0.3', best: false,
       },
     ],
+    bestReason: 'router-id: RFC 4271 §9.1.2.2 f',
   },
   {
     prefix: '10.244.2.0/26',
@@ -38,6 +39,7 @@ const ROUTES: RouteStatus[] = [
       nextHop: '0.0.0.0', asPath: [], origin: 'egp', localPref: 0, med: 4294967295,
       communities: [], largeCommunities: [], originatorId: null, clusterList: [], peer: null, best: true,
     }],
+    bestReason: 'only-path: the only path to this prefix',
   },
 ];
 
@@ -95,13 +97,13 @@ describe('control API', () => {
     const empty: StatusProvider = {
       summary: () => ({ ...SUMMARY, peers: [], ribIPv4: 0 }),
       peers: () => [],
-      routes: () => [{ prefix: '10.0.0.0/8', paths: [] }],
+      routes: () => [{ prefix: '10.0.0.0/8', paths: [], bestReason: '' }],
     };
     const client = createControlClient(await serve('empty.sock', empty));
     try {
       expect(await client.summary()).toEqual({ node: 'node-1', routerId: '198.18.0.1', asNumber: 64512, peers: [], ribIPv4: 0, ribIPv6: 0 });
       expect(await client.peers()).toEqual([]);
-      expect(await client.routes()).toEqual([{ prefix: '10.0.0.0/8', paths: [] }]);
+      expect(await client.routes()).toEqual([{ prefix: '10.0.0.0/8', paths: [], bestReason: '' }]);
     } finally {
       client.close();
     }

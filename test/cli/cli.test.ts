@@ -31,6 +31,7 @@ const ROUTES: RouteStatus[] = [
         largeCommunities: ['64512:1:2'], originatorId: '198.18.0.9', clusterList: ['198.18.0.9'], peer: '198.18.0.3', best: false,
       },
     ],
+    bestReason: 'as-path-length: RFC 4271 §9.1.2.2 a: shortest AS_PATH',
   },
   {
     prefix: '10.244.7.0/26',
@@ -38,6 +39,7 @@ const ROUTES: RouteStatus[] = [
       nextHop: '0.0.0.0', asPath: [], origin: 'igp', localPref: null, med: null, communities: [],
       largeCommunities: [], originatorId: null, clusterList: [], peer: null, best: true,
     }],
+    bestReason: 'only-path: the only path to this prefix',
   },
 ];
 
@@ -200,5 +202,13 @@ describe('kite exit codes', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version).toEqual({ code: 0, stdout: `kite ${pkg.version}\n`, stderr: '' });
     for (const r of [help, runHelp, showHelp]) expect(r.code).toBe(0);
+  });
+});
+
+describe('route table explains the decision', () => {
+  it('names the step that chose the best path when one prefix is shown', async () => {
+    const { renderRoutes } = await import('../../src/cli/show.js');
+    expect(renderRoutes([ROUTES[0]!], '10.244.1.0/26').join('\n')).toContain('Best path chosen by as-path-length: RFC 4271 §9.1.2.2 a');
+    expect(renderRoutes(ROUTES).join('\n')).not.toContain('Best path chosen by');
   });
 });

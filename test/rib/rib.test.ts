@@ -74,6 +74,8 @@ describe('Rib', () => {
     expect(rib.pathPeer(rib.best(slot))).toBe(a); // shorter AS path
     rib.announce4(b, 0x0a000000, 24, 0, 2); // implicit withdraw: now equal length
     expect(rib.pathPeer(rib.best(slot))).toBe(b); // lower router ID
+    expect(rib.bestReason(slot).step).toBe('router-id');
+    expect(rib.equalCost(slot).length).toBe(2); // equal up to the router-ID step: ECMP
     rib.announce4(LOCAL_PEER, 0x0a000000, 24, 0, 3);
     expect(rib.pathPeer(rib.best(slot))).toBe(LOCAL_PEER);
     rib.withdraw4(LOCAL_PEER, 0x0a000000, 24, 0);
