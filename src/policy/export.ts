@@ -9,7 +9,8 @@
 //      "*.calico", "tunl0" (rejectForFelixTunnelRoutes; every node programs those itself);
 //   3. add the communities of every prefixAdvertisement whose cidr holds the route (apply_communities);
 //   4. own affine blocks: `net = block` accept, `net ~ block` reject (calico_aggr), so a /32
-//      inside an own block is covered by the block and not sent;
+//      inside an own block is covered by the block and not sent, unless its priority is
+//      elevated (below 1024: newer confd lets such /32s escape, see bgp_processor.go);
 //   5. service CIDRs (serviceClusterIPs/ExternalIPs/LoadBalancerIPs, confd's /staticroutes):
 //      `net ~ cidr` accept, unless the node has the label
 //      node.kubernetes.io/exclude-from-external-load-balancers=true;
@@ -22,7 +23,9 @@
 // is the channel's job, as it is BIRD's protocol code and not its filter.
 import type { NodeConfig, PeerConfig } from '../config/node-config.js';
 import { ConfigError, plainProblem } from '../datastore/errors.js';
-import { compileFilters, evaluateFilters, interfacePattern, parseCommunity, type CompiledFilters } from './bgp-filter.js';
+import {
+  compileFilters, evaluateFilters, interfacePattern, NORMAL_ROUTE_PRIORITY, parseCommunity, type CompiledFilters,
+} from './bgp-filter.js';
 import { parseCidr, prefixContains, PrefixSet, type ParsedCidr } from './prefix-set.js';
 import type { Accepted, BGPFilter, Decision, PeerInfo, RouteInfo } from './types.js';
 
@@ -142,7 +145,9 @@ export function compileExportPolicy(cfg: NodeConfig, filters: readonly BGPFilter
     const block = blocks.outermost(family, bytes, len);
     if (block !== undefined) {
       if (blocks.exact(family, bytes, len) !== undefined) return withCommunities(block.exact, route);
-      return block.inside;
+      // Newer calico_aggr lets an elevated-priority route (krt_metric below the normal 1024, e.g.
+      // a live-migrated VM's /32) out of its block, so the more specific path wins elsewhere.
+      if (route.priority === undefined || route.priority >= NORMAL_ROUTE_PRIORITY) return block.inside;
     }
     const svc = services.outermost(family, bytes, len) ?? rrAllow.outermost(family, bytes, len);
     if (svc !== undefined) return withCommunities(svc.decision, route);

@@ -79,6 +79,10 @@ describe('4. own affine blocks', () => {
       .toEqual({ accept: false, reason: 'inside own block 10.244.1.0/26, which is advertised instead' });
     expect(p.evaluate(route('fd00:10::7/128', { source: 'kernel', iface: 'cali0123456789a' }), ibgp())).toMatchObject({ accept: false });
   });
+  it('lets an elevated-priority /32 (krt_metric below 1024) out of its block; a normal one stays suppressed', () => {
+    expect(p.evaluate(route('10.244.1.7/32', { source: 'kernel', iface: 'cali0123456789a', priority: 512 }), ibgp())).toMatchObject({ accept: true, reason: 'inside IPPool "default-ipv4-ippool" (10.244.0.0/16)' });
+    expect(p.evaluate(route('10.244.1.7/32', { source: 'kernel', iface: 'cali0123456789a', priority: 1024 }), ibgp())).toMatchObject({ accept: false });
+  });
   it('advertises a borrowed /32 outside its own blocks (it is inside the pool)', () => {
     expect(p.evaluate(route('10.244.2.9/32', { source: 'kernel', iface: 'cali0123456789a' }), ibgp())).toMatchObject({ accept: true, reason: 'inside IPPool "default-ipv4-ippool" (10.244.0.0/16)' });
   });
