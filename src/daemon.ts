@@ -9,7 +9,7 @@ import type { PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
 import { CeaseSub } from './bgp/wire/errors.js';
 import { Interner } from './bgp/wire/intern.js';
-import { ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
+import { formatPrefix, ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
 import { watchFile, type FileWatch } from './datastore/file.js';
@@ -68,6 +68,8 @@ export class Daemon implements StatusProvider {
   private readonly sessions = new Map<string, PeerEntry>();
   /** Originated prefixes, by their text form. */
   private readonly local = new Map<string, Prefix>();
+  /** The originated prefixes that are affine blocks (the rest are service CIDRs). */
+  private blocks = new Set<string>();
   private watch: FileWatch | null = null;
   private control: { close(): Promise<void> } | null = null;
 
@@ -210,7 +212,8 @@ export class Daemon implements StatusProvider {
     const srcPeer = this.rib.peer(src);
     const route: RouteInfo = {
       family: fam, bytes: t.bytesInto(slot, this.scratch), len: t.plen[slot]!, attrs: this.rib.pathAttrs(best),
-      source: src === LOCAL_PEER ? RouteSource.LocalBlock : RouteSource.Peer,
+      source: src !== LOCAL_PEER ? RouteSource.Peer
+        : this.blocks.has(formatPrefix(fam, t.bytes(slot), t.plen[slot]!)) ? RouteSource.LocalBlock : RouteSource.LocalStatic,
     };
     if (src !== LOCAL_PEER) route.fromPeerType = srcPeer?.ibgp ? PeerType.IBGP : PeerType.EBGP;
     const d = this.policy.evaluate(route, { ibgp: peer.ibgp, address: peer.id, filters: peer.filters ?? [] });
@@ -292,6 +295,15 @@ export class Daemon implements StatusProvider {
   private applyOrigination(cfg: NodeConfig): void {
     const want = new Map<string, Prefix>();
     for (const o of cfg.originate) want.set(o.prefix, parsePrefix(o.prefix));
+    this.blocks = new Set(want.keys());
+    // Service CIDRs are originated by every node (Calico's static routes), unless the node is
+    // excluded from external load balancers; the export policy decides who receives them.
+    if (cfg.services.advertise) {
+      for (const c of [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs]) {
+        const p = parsePrefix(c);
+        want.set(formatPrefix(p.family, p.bytes, p.len), p);
+      }
+    }
     const removed: Prefix[] = [];
     const added: Prefix[] = [];
     for (const [k, p] of this.local) if (!want.has(k)) { removed.push(p); this.local.delete(k); }

@@ -28,7 +28,7 @@ spec: { node: ${n}, cidr: ${c}, state: confirmed }
   return `apiVersion: projectcalico.org/v3
 kind: BGPConfiguration
 metadata: { name: default }
-spec: { asNumber: 64512, listenPort: ${port} }
+spec: { asNumber: 64512, listenPort: ${port}, serviceClusterIPs: [{ cidr: 10.96.0.0/12 }] }
 ${nodes}---
 apiVersion: projectcalico.org/v3
 kind: IPPool
@@ -67,33 +67,37 @@ describe('daemon on loopback (three-node mesh)', () => {
 
   it('establishes every mesh session and learns every block with the peer as next hop', async () => {
     await until('all sessions Established', () => [...daemons.values()].every((d) => d.peers().every((p) => p.state === 'Established') && d.peers().length === 2));
-    await until('all routes', () => [...daemons.values()].every((d) => d.summary().ribIPv4 === 3));
+    await until('all routes', () => [...daemons.values()].every((d) => d.summary().ribIPv4 === 4));
     const a = daemons.get('a')!;
-    expect(prefixesOf(a)).toEqual(['10.244.1.0/26', '10.244.2.0/26', '10.244.3.0/26']);
+    expect(prefixesOf(a)).toEqual(['10.244.1.0/26', '10.244.2.0/26', '10.244.3.0/26', '10.96.0.0/12']);
+    // Every node originates the service CIDR (Calico's static route); the local path wins.
+    const svc = a.routes({ prefix: '10.96.0.0/12' })[0]!;
+    expect(svc.paths.map((p) => p.peer)).toEqual([null, '127.0.0.22', '127.0.0.23']);
+    expect(svc.bestReason).toMatch(/^local-origin/);
     const [r] = a.routes({ prefix: '10.244.2.7' });
     expect(r!.prefix).toBe('10.244.2.0/26');
     expect(r!.paths).toEqual([{ nextHop: '127.0.0.22', asPath: [], origin: 'igp', localPref: 100, med: null, communities: [],
       largeCommunities: [], originatorId: null, clusterList: [], peer: '127.0.0.22', best: true }]);
     expect(a.routes({ prefix: '10.244.1.0/26' })[0]!.paths[0]!.peer).toBeNull();
     const s = a.summary();
-    expect(s).toMatchObject({ node: 'a', routerId: '127.0.0.21', asNumber: 64512, ribIPv4: 3, ribIPv6: 0 });
+    expect(s).toMatchObject({ node: 'a', routerId: '127.0.0.21', asNumber: 64512, ribIPv4: 4, ribIPv6: 0 });
     expect(s.peers.map((p) => [p.address, p.prefixesReceived, p.prefixesAdvertised]).sort())
-      .toEqual([['127.0.0.22', 1, 1], ['127.0.0.23', 1, 1]]);
+      .toEqual([['127.0.0.22', 2, 2], ['127.0.0.23', 2, 2]]);
   });
 
   it('applies a live edit: a moved block is withdrawn and the new one announced', async () => {
     writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] }));
-    await until('peers follow the edit', () => ['a', 'c'].every((n) => prefixesOf(daemons.get(n)!).join() === '10.244.1.0/26,10.244.2.64/26,10.244.3.0/26'));
+    await until('peers follow the edit', () => ['a', 'c'].every((n) => prefixesOf(daemons.get(n)!).join() === '10.244.1.0/26,10.244.2.64/26,10.244.3.0/26,10.96.0.0/12'));
   });
 
   it('rejects an invalid edit and keeps the last good configuration running', async () => {
-    // The bad edit also drops c's block: had it been applied, every RIB would shrink to two.
+    // The bad edit also drops c's block: had it been applied, every RIB would shrink to three.
     writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: [] },
       '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: { name: bad }\nspec: { peerIP: 10.0.0.300, asNumber: 65000 }\n'));
     await new Promise((r) => setTimeout(r, 1000));
     for (const d of daemons.values()) {
       expect(d.peers().every((p) => p.state === 'Established')).toBe(true);
-      expect(d.summary().ribIPv4).toBe(3);
+      expect(d.summary().ribIPv4).toBe(4);
     }
   });
 
@@ -101,7 +105,7 @@ describe('daemon on loopback (three-node mesh)', () => {
     await daemons.get('c')!.stop('maintenance');
     daemons.delete('c');
     const a = daemons.get('a')!;
-    await until('c withdrawn at a', () => a.summary().ribIPv4 === 2);
+    await until('c withdrawn at a', () => a.summary().ribIPv4 === 3);
     const pc = a.peers().find((p) => p.address === '127.0.0.23')!;
     expect(pc.state).not.toBe('Established');
     expect(pc.lastError).toContain('Administrative Shutdown');
