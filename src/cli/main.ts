@@ -97,5 +97,13 @@ export async function runCli(): Promise<void> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
     throw err;
   });
-  process.exitCode = await main(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const code = await main(argv);
+  if (argv[0] === 'run') {
+    // Once the daemon has stopped (or failed to start) nothing may keep the process alive: a
+    // half-started speaker's sockets or timers would leave a daemon that serves nothing.
+    // stdout/stderr are synchronous for files and pipes on Linux, so nothing is lost.
+    process.exit(code);
+  }
+  process.exitCode = code;
 }

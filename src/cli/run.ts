@@ -96,22 +96,14 @@ export async function run(opts: RunDaemonOptions): Promise<void> {
 }
 
 async function loadDaemon(): Promise<DaemonModule> {
-  // A computed specifier keeps the CLI compiling while src/daemon.ts is written separately;
-  // the shape is checked below instead of by the compiler.
   const url = new URL('../daemon.js', import.meta.url).href;
-  let mod: unknown;
   try {
-    mod = await import(url);
+    // Typed import: the compiler checks RunDaemonOptions against runDaemon's parameter.
+    return await import('../daemon.js');
   } catch (err) {
     if (isModuleNotFound(err, url)) throw new RunError(`the daemon is not built (${url} is missing): run npm run build`);
     throw err;
   }
-  if (!isDaemonModule(mod)) throw new RunError(`${url} does not export runDaemon(opts)`);
-  return mod;
-}
-
-function isDaemonModule(m: unknown): m is DaemonModule {
-  return typeof m === 'object' && m !== null && 'runDaemon' in m && typeof m.runDaemon === 'function';
 }
 
 function isModuleNotFound(err: unknown, url: string): boolean {
