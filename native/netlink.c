@@ -432,6 +432,18 @@ static napi_value js_poll(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* drain(handle): read whatever is queued now, as if the socket had polled readable. A safety
+ * net for the client's stall watchdog: replies queued but no readiness event seen. */
+static napi_value js_drain(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  nl_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  if (!s->closed) on_readable(&s->poll, 0, UV_READABLE);
+  return NULL;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -448,6 +460,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
       {"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
+      {"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

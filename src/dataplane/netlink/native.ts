@@ -1,5 +1,5 @@
 // Loads the NETLINK_ROUTE socket addon (native/netlink.c, built by node-gyp during npm install)
-// and types its four functions. Works from src/ (vitest) and dist/ (built) alike: both sit two
+// and types its five functions. Works from src/ (vitest) and dist/ (built) alike: both sit two
 // levels below the package root's build/ directory.
 
 import { createRequire } from 'node:module';
@@ -34,6 +34,8 @@ export interface NativeNetlink {
   send(h: NativeHandle, data: Buffer): number;
   poll(h: NativeHandle, on: boolean, ref: boolean): void;
   close(h: NativeHandle): void;
+  /** Read what is queued now (calls back synchronously). */
+  drain(h: NativeHandle): void;
 }
 
 let cached: NativeNetlink | undefined;
