@@ -203,6 +203,11 @@ export interface Resources {
   workloadEndpoints: WorkloadEndpoint[];
   /** Non-fatal remarks from validation (ignored fields), already located. */
   warnings: string[];
+  /**
+   * Kubernetes datastore only: the data of the Secrets that secretKeyRefs name (BGP passwords),
+   * by Secret name, then key, decoded. Absent with the file datastore.
+   */
+  secrets?: Record<string, Record<string, string>>;
 }
 
 export function emptyResources(): Resources {

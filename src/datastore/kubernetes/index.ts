@@ -1,0 +1,260 @@
+// The Kubernetes datastore: one list+watch reflector per Calico kind (in the group discovery
+// found), Kubernetes Nodes, this node's Pods and the Secrets that BGP passwords name; emits
+// debounced whole-Resources snapshots and Calico's sync status (waiting → resyncing → in-sync).
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Datastore, DatastoreHandlers, SyncStatus } from '../datastore.js';
+import { addResource, emptyResources, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
+import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
+import { convertCalico, convertNode, convertPod, convertSecret } from './convert.js';
+import { discoverCalico, type CalicoGroup } from './discovery.js';
+import { DEFAULT_TIMING, Reflector, type ReflectorTiming } from './reflector.js';
+
+export { CalicoGroup } from './discovery.js';
+export { caliInterfaceName, workloadEndpointName, NodeAnnotation } from './convert.js';
+
+export interface KubernetesDatastoreOptions {
+  /** Kubeconfig file; default $KUBECONFIG, then the in-cluster service account, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** This node's name (Kubernetes Node name): selects its Pods. */
+  nodeName: string;
+  /** Where BGP password Secrets are read; default $POD_NAMESPACE, the service account's, then kube-system. */
+  namespace?: string;
+  log: Logger;
+  /** Skip discovery and read this group (for clusters where the automatic choice is wrong). */
+  apiGroup?: CalicoGroup;
+  /** Changes arriving within this window make one snapshot. Default 100 ms. */
+  debounceMs?: number;
+  timing?: Partial<ReflectorTiming>;
+  /** Use this client instead of loading a kubeconfig (tests, embedding). */
+  client?: KubeClient;
+}
+
+/** Calico's CRD kinds Kite reads, by plural (the same in crd.projectcalico.org/v1 and projectcalico.org/v3). */
+const CALICO_PLURALS = ['bgpconfigurations', 'bgppeers', 'bgpfilters', 'ippools', 'blockaffinities', 'ipamblocks'] as const;
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+function defaultNamespace(): string {
+  const env = process.env['POD_NAMESPACE'];
+  if (env !== undefined && env !== '') return env;
+  try {
+    const ns = readFileSync(SA_NAMESPACE_FILE, 'utf8').trim();
+    if (ns !== '') return ns;
+  } catch { /* not in a pod */ }
+  return 'kube-system';
+}
+
+const sortedValues = <T>(m: ReadonlyMap<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k) as T);
+
+export function createKubernetesDatastore(opts: KubernetesDatastoreOptions): Datastore {
+  return new KubernetesDatastore(opts);
+}
+
+export class KubernetesDatastore implements Datastore {
+  private h: DatastoreHandlers | undefined;
+  private client: KubeClient | undefined;
+  private status: SyncStatus | undefined;
+  private stopped = false;
+  private readonly calico: Reflector<Resource>[] = [];
+  private nodes: Reflector<Node> | undefined;
+  private pods: Reflector<WorkloadEndpoint> | undefined;
+  private readonly secrets = new Map<string, Reflector<Record<string, string>>>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastSnapshot: string | undefined;
+  private first: { resolve(): void; reject(e: Error): void } | undefined;
+  private wake: (() => void) | undefined;
+  private namespace = '';
+  private readonly timing: ReflectorTiming;
+  /** What discovery chose, once known. */
+  group: CalicoGroup | undefined;
+
+  constructor(private readonly opts: KubernetesDatastoreOptions) {
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+  }
+
+  /** Every reflector, for tests and diagnostics. */
+  get reflectors(): Reflector<unknown>[] {
+    const out: Reflector<unknown>[] = [...this.calico];
+    if (this.nodes) out.push(this.nodes);
+    if (this.pods) out.push(this.pods);
+    out.push(...this.secrets.values());
+    return out;
+  }
+
+  async start(h: DatastoreHandlers): Promise<void> {
+    if (this.h !== undefined) throw new Error('Kubernetes datastore already started');
+    this.h = h;
+    this.setStatus('waiting');
+    this.client = this.opts.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
+    this.namespace = this.opts.namespace ?? defaultNamespace();
+    const log = this.opts.log;
+
+    let failures = 0;
+    let found: Awaited<ReturnType<typeof discoverCalico>> | undefined;
+    while (!this.stopped && found === undefined) {
+      try {
+        found = await discoverCalico(this.client, this.opts.apiGroup);
+      } catch (e) {
+        if (this.stopped) break;
+        const b = this.timing.backoffMs;
+        h.onError(new Error(`Kubernetes API ${this.client.server}: ${(e as Error).message}; retrying`));
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, b[Math.min(failures++, b.length - 1)] ?? 1000);
+        });
+      }
+    }
+    if (this.stopped || found === undefined) throw new Error('Kubernetes datastore stopped before it synced');
+    this.group = found.apiVersion;
+    log.info({ apiVersion: found.apiVersion, reason: found.reason, server: this.client.server }, 'Calico resources found');
+    this.setStatus('resyncing');
+
+    const common = {
+      client: this.client, log, timing: this.timing,
+      onChange: () => this.changed(),
+      onError: (e: Error) => this.error(e),
+    };
+    for (const plural of CALICO_PLURALS) {
+      if (!found.resources.has(plural)) {
+        log.info({ resource: `${found.apiVersion}/${plural}` }, 'not served by this cluster (older Calico?): treated as empty');
+        continue;
+      }
+      this.calico.push(new Reflector<Resource>({
+        ...common, path: `/apis/${found.apiVersion}/${plural}`,
+        convert: (raw) => convertCalico(raw, plural),
+        onSynced: (s) => this.synced(s),
+      }));
+    }
+    this.nodes = new Reflector<Node>({ ...common, path: '/api/v1/nodes', convert: convertNode, onSynced: (s) => this.synced(s) });
+    // Only this node's pods: the field selector keeps a big cluster's pod churn off this node.
+    this.pods = new Reflector<WorkloadEndpoint>({
+      ...common, path: '/api/v1/pods', query: { fieldSelector: `spec.nodeName=${this.opts.nodeName}` },
+      convert: (raw) => convertPod(raw, this.opts.nodeName), onSynced: (s) => this.synced(s),
+    });
+    const done = new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });
+    for (const r of this.reflectors) r.start();
+    return done;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.wake?.();
+    for (const r of this.reflectors) r.stop();
+    this.first?.reject(new Error('Kubernetes datastore stopped before it synced'));
+    this.first = undefined;
+  }
+
+  private setStatus(s: SyncStatus): void {
+    if (this.status === s) return;
+    this.status = s;
+    this.opts.log.info({ status: s }, 'Kubernetes datastore sync status');
+    this.h?.onStatus(s);
+  }
+
+  private error(e: Error): void {
+    this.opts.log.error({ err: e.message }, 'Kubernetes datastore');
+    this.h?.onError(e);
+  }
+
+  private allSynced(): boolean {
+    return this.reflectors.every((r) => r.synced);
+  }
+
+  private synced(s: boolean): void {
+    if (this.stopped) return;
+    if (!s) {
+      // A relist: the caches still hold the previous view, but the daemon must not prune on it.
+      if (this.status === 'in-sync') this.setStatus('resyncing');
+      return;
+    }
+    if (this.allSynced()) this.flush();
+  }
+
+  private changed(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    this.timer = setTimeout(() => this.flush(), this.opts.debounceMs ?? 100);
+  }
+
+  /** Secret names that BGPPeer passwords and the mesh password refer to. */
+  private referencedSecrets(): Set<string> {
+    const names = new Set<string>();
+    for (const r of this.calico) {
+      for (const res of r.items.values()) {
+        if (res.kind === 'BGPPeer' && res.spec.password) names.add(res.spec.password.secretKeyRef.name);
+        if (res.kind === 'BGPConfiguration' && res.spec.nodeMeshPassword) names.add(res.spec.nodeMeshPassword.secretKeyRef.name);
+      }
+    }
+    return names;
+  }
+
+  /** Starts and stops Secret watches to match the references; true when all are listed. */
+  private reconcileSecrets(): boolean {
+    const want = this.referencedSecrets();
+    for (const [name, r] of this.secrets) {
+      if (!want.has(name)) { r.stop(); this.secrets.delete(name); }
+    }
+    let ready = true;
+    for (const name of want) {
+      if (this.secrets.has(name)) continue;
+      if (this.client === undefined) return false;
+      // One watch per Secret, by name (as Calico's confd does), so RBAC can be limited to
+      // the named Secrets with resourceNames.
+      const r = new Reflector<Record<string, string>>({
+        client: this.client, log: this.opts.log, timing: this.timing,
+        path: `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets`,
+        query: { fieldSelector: `metadata.name=${name}` },
+        convert: convertSecret,
+        onChange: () => this.changed(),
+        onError: (e) => this.error(e),
+        onSynced: (s) => this.synced(s),
+      });
+      this.secrets.set(name, r);
+      r.start();
+      ready = false;
+    }
+    return ready;
+  }
+
+  /** Builds the snapshot from the caches; emits it when its content changed, then 'in-sync'. */
+  private flush(): void {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.stopped || this.h === undefined) return;
+    if (!this.allSynced() || !this.reconcileSecrets()) {
+      // Hold the snapshot: it goes out when the last list completes (synced() calls us).
+      if (this.status === 'in-sync') this.setStatus('resyncing');
+      return;
+    }
+    const snap = this.build();
+    // Objects are converted to Kite's types (no resourceVersion, no status) and sorted, so
+    // a relist that found nothing new, or a Node heartbeat, gives equal text and no snapshot.
+    const text = JSON.stringify(snap);
+    if (text !== this.lastSnapshot) {
+      this.lastSnapshot = text;
+      try {
+        this.h.onSnapshot(snap);
+      } catch (e) {
+        this.error(new Error(`snapshot rejected: ${(e as Error).message}`));
+      }
+    }
+    this.setStatus('in-sync');
+    this.first?.resolve();
+    this.first = undefined;
+  }
+
+  private build(): Resources {
+    const rs = emptyResources();
+    for (const r of this.calico) for (const res of sortedValues(r.items)) addResource(rs, res);
+    if (this.nodes) for (const n of sortedValues(this.nodes.items)) addResource(rs, n);
+    if (this.pods) for (const w of sortedValues(this.pods.items)) addResource(rs, w);
+    const secrets: Record<string, Record<string, string>> = {};
+    for (const name of [...this.secrets.keys()].sort()) {
+      const data = this.secrets.get(name)?.items.get(`${this.namespace}/${name}`);
+      if (data !== undefined) secrets[name] = data;
+    }
+    rs.secrets = secrets;
+    return rs;
+  }
+}
