@@ -166,10 +166,19 @@ export class Daemon implements StatusProvider {
     });
     this.applyPeers(cfg);
     this.applyOrigination(cfg);
-    mkdirSync(dirname(this.marker), { recursive: true });
-    writeFileSync(this.marker, `${process.pid}\n`);
-    await this.speaker.start();
-    this.control = await startControlServer(this, this.opts.socket, this.log);
+    try {
+      // The control socket first: a second Kite on the same socket stops here, before it
+      // touches the BGP port or the restart marker of the running one.
+      this.control = await startControlServer(this, this.opts.socket, this.log);
+      mkdirSync(dirname(this.marker), { recursive: true });
+      writeFileSync(this.marker, `${process.pid}\n`);
+      await this.speaker.start();
+    } catch (e) {
+      this.watch?.close();
+      await this.speaker.stop('start-up failed').catch(() => {});
+      await this.control?.close().catch(() => {});
+      throw e;
+    }
     this.log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: this.local.size,
       socket: this.opts.socket }, 'kite started');
   }

@@ -1,6 +1,7 @@
 // The composition root end to end on loopback: three in-process Kite daemons in a full mesh
 // exchange their blocks, follow live config edits, survive an invalid edit, and tell their
 // peers why when they stop.
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,18 @@ describe('daemon on loopback (three-node mesh)', () => {
       expect(d.peers().every((p) => p.state === 'Established')).toBe(true);
       expect(d.summary().ribIPv4).toBe(4);
     }
+  });
+
+  it('a second daemon on a live control socket fails before opening its BGP port', async () => {
+    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] })); // valid again
+    const dup = new Daemon({ config: file, node: 'a', socket: join(dir, 'a.sock'), dataplane: 'none', listenAddress: '127.0.0.29' }, pino({ level: 'silent' }));
+    await expect(dup.start()).rejects.toThrow(/another kite is running/);
+    const err = await new Promise<string>((resolve) => {
+      const sock = net.connect({ host: '127.0.0.29', port }, () => { sock.destroy(); resolve('connected'); });
+      sock.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    expect(err).toBe('ECONNREFUSED');
+    expect(daemons.get('a')!.summary().ribIPv4).toBe(4); // the running one is untouched
   });
 
   it('a stopping node sends Cease with its reason and its routes disappear from the others', async () => {
