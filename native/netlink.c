@@ -56,6 +56,7 @@ typedef struct {
   uint8_t *rbuf;
   uint8_t *acc;            /* concatenation of the datagrams read in one callback */
   size_t acc_cap;
+  int refs;                /* owners: the JS external and the uv handle; freed at zero */
 } nl_sock;
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -81,15 +82,18 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
     }                                                                   \
   } while (0)
 
-static void on_handle_closed(uv_handle_t *h) {
-  nl_sock *s = (nl_sock *)h->data;
+static void release(nl_sock *s) {
+  if (--s->refs > 0) return;
   free(s->rbuf);
   free(s->acc);
   free(s);
 }
 
-/* Stop polling and close the descriptor; the struct itself is freed once libuv has closed the
- * poll handle (or immediately if it never started). Safe to call twice. */
+static void on_handle_closed(uv_handle_t *h) { release((nl_sock *)h->data); }
+
+/* Close the uv handle first, then the descriptor, both now. The handle must not outlive the fd:
+ * libuv's close of a poll handle removes its fd from epoll, and if that ran later (at GC) the
+ * number could by then belong to a new socket, whose registration would silently vanish. */
 static void sock_close(nl_sock *s, int from_finalizer) {
   if (s->closed) return;
   s->closed = 1;
@@ -101,7 +105,8 @@ static void sock_close(nl_sock *s, int from_finalizer) {
     napi_async_destroy(s->env, s->async_ctx);
     s->async_ctx = NULL;
   }
-  uv_poll_stop(&s->poll);
+  s->polling = 0;
+  uv_close((uv_handle_t *)&s->poll, on_handle_closed);
   close(s->fd);
   s->fd = -1;
 }
@@ -194,7 +199,7 @@ static void finalize_sock(napi_env env, void *data, void *hint) {
   (void)hint;
   nl_sock *s = (nl_sock *)data;
   if (!s->closed) sock_close(s, 1);
-  uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+  release(s);
 }
 
 static nl_sock *get_sock(napi_env env, napi_value v) {
@@ -337,6 +342,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "malloc", ENOMEM);
   }
   s->fd = fd;
+  s->refs = 2;
   s->portid = sa.nl_pid;
   s->env = env;
   s->poll.data = s;

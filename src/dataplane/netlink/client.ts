@@ -385,8 +385,9 @@ export class Netlink {
 
   /**
    * While requests are outstanding, read the socket directly if nothing arrived for 250 ms. The
-   * kernel always answers; once, in a 100k-route benchmark run, replies sat queued with no
-   * readiness event delivered (not reproduced since). This bounds such a stall to 250 ms.
+   * kernel always answers, so silence with replies pending means we missed a readiness event —
+   * which happened when a collected socket's libuv handle unregistered a reused fd (fixed in
+   * native/netlink.c). Kept as a safety net; `stalls` counts each rescue.
    */
   private armWatchdog(): void {
     if (this.watchdog) return;

@@ -3,6 +3,8 @@
 // batch, links, addresses, permanent neighbours, the monitor, 20k routes in one batch, overflow.
 // Every result is checked against iproute2's own view (`ip -j`), not only our dump.
 
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netlink, NetlinkMonitor, type MonitorEvent, type NlResult, type Route } from '../../../src/dataplane/netlink/index.js';
 import { createLab, ipJson, isCI, missingPrerequisite, removeLab, sh, sleep } from './lab.js';
@@ -281,6 +283,28 @@ describe.skipIf(missing !== undefined)(`netlink in namespace ${NS}`, () => {
       expect(seen.some((e) => e.kind === 'route' && e.route.dst === '10.91.0.0')).toBe(true);
     } finally {
       m.close();
+    }
+  });
+
+  it('a closed socket collected later does not unregister a newer socket that reuses its fd', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let old: Netlink | undefined = Netlink.open({ netns: NS });
+    await old.dumpLinks();
+    old.close();
+    old = undefined;
+    const fresh = Netlink.open({ netns: NS });
+    try {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await sleep(20);
+      }
+      const t0 = performance.now();
+      await fresh.dumpLinks();
+      expect(fresh.stalls).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(200);
+    } finally {
+      fresh.close();
     }
   });
 
