@@ -1,0 +1,75 @@
+// The host as the kernel last showed it: links and addresses from a dump, with the questions the
+// desired-state computation asks of them (which link is the host NIC, is it up, which subnets are
+// directly connected). Built fresh after every dump; never mutated.
+
+import { cidrContains, parseCIDR, parseIP, type CIDR } from '../datastore/ip.js';
+import type { Family, KAddress, KLink } from './types.js';
+
+export interface Connected {
+  /** The address as configured ("198.18.0.1/24"). */
+  cidr: CIDR;
+  link: KLink;
+}
+
+export class HostView {
+  private readonly byName = new Map<string, KLink>();
+  private readonly byIndex = new Map<number, KLink>();
+  /** Addresses that count as "the host's own" for route refusal (not on tunnels or workloads). */
+  readonly connected: Connected[] = [];
+
+  constructor(
+    readonly links: readonly KLink[],
+    readonly addresses: readonly KAddress[],
+    private readonly isWorkloadName: (name: string) => boolean,
+    private readonly tunnelName: string,
+  ) {
+    for (const l of links) {
+      this.byName.set(l.name, l);
+      this.byIndex.set(l.index, l);
+    }
+    for (const a of addresses) {
+      const link = this.byIndex.get(a.index);
+      if (link === undefined || link.name === tunnelName || isWorkloadName(link.name)) continue;
+      const cidr = parseCIDR(`${a.address}/${a.prefixLen}`);
+      // fe80::/10 is on every IPv6 link and means nothing beyond it (RFC 4291 §2.5.6).
+      if (cidr === null || (cidr.family === 6 && cidr.ip.value >> 118n === 0x3fan)) continue;
+      this.connected.push({ cidr, link });
+    }
+  }
+
+  static empty(): HostView {
+    return new HostView([], [], () => false, 'tunl0');
+  }
+
+  link(name: string): KLink | undefined {
+    return this.byName.get(name);
+  }
+
+  linkByIndex(index: number): KLink | undefined {
+    return this.byIndex.get(index);
+  }
+
+  nameOf = (index: number): string | undefined => this.byIndex.get(index)?.name;
+
+  isWorkloadIndex(index: number | undefined): boolean {
+    if (index === undefined) return false;
+    const l = this.byIndex.get(index);
+    return l !== undefined && this.isWorkloadName(l.name);
+  }
+
+  /** The link holding `address` (the node's IP): the host NIC, and the address as the kernel has it. */
+  holderOf(address: string): Connected | undefined {
+    const ip = parseIP(address);
+    if (ip === null) return undefined;
+    return this.connected.find((c) => c.cidr.ip.value === ip.value && c.cidr.family === ip.family);
+  }
+
+  /** A host address or connected subnet that overlaps `prefix` (either contains the other). */
+  overlapping(prefix: CIDR): Connected | undefined {
+    return this.connected.find((c) => cidrContains(prefix, c.cidr) || cidrContains(c.cidr, prefix));
+  }
+
+  addressesOn(index: number, family?: Family): KAddress[] {
+    return this.addresses.filter((a) => a.index === index && (family === undefined || a.family === family));
+  }
+}

@@ -1,0 +1,234 @@
+// The route reconciler, in Felix's delta-tracker style: desired routes and the kernel's routes
+// side by side, keyed as the kernel keys them, with a set of dirty keys. A resync replaces the
+// kernel view with a full dump and dirties everything; apply walks only dirty keys and issues the
+// minimal batch (add, replace, delete). Ownership is explicit (routeOwned): a route carrying
+// Kite's protocol number, or any route on a workload (cali*) interface. Nothing is pruned before
+// the caller says the inputs are complete (BIRD's kernel protocol: prune after the initial feed).
+
+import { deleteSpecOf, formatRoute, routeKey, routesEqual } from './route-key.js';
+import type { DesiredRoute } from './desired.js';
+import type { Clock, DpLog, KernelOps, KRoute, OpResult } from './types.js';
+
+export interface RouteTableOptions {
+  ops: KernelOps;
+  clock: Clock;
+  log: DpLog;
+  protocol: number;
+  table: number;
+  /** How long an owned route on a workload interface may stay undesired (the CNI plugin adds the
+   *  pod route before the datastore tells us about the workload; Felix waits 10 s too). */
+  workloadGraceMs: number;
+  isWorkloadIndex(index: number | undefined): boolean;
+  ifName(index: number): string | undefined;
+}
+
+export const RouteState = {
+  Programmed: 'programmed',
+  Pending: 'pending',
+  Failed: 'failed',
+  Conflict: 'conflict',
+  Stale: 'stale',
+} as const;
+export type RouteState = (typeof RouteState)[keyof typeof RouteState];
+
+export interface RouteEntryStatus {
+  key: string;
+  prefix: string;
+  desired?: DesiredRoute;
+  kernel?: KRoute;
+  state: RouteState;
+  reason: string;
+}
+
+export interface ApplyResult {
+  adds: number;
+  replaces: number;
+  deletes: number;
+  failures: number;
+  /** Earliest time (clock ms) at which deferred work (a grace period) falls due. */
+  wakeAt?: number;
+}
+
+export class RouteTable {
+  private desired = new Map<string, DesiredRoute>();
+  /** The kernel's routes in our table, as of the last dump plus our successful operations. */
+  private readonly kernel = new Map<string, KRoute>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, string>();
+  /** Workload-interface routes seen undesired, since when (clock ms). */
+  private readonly undesiredSince = new Map<string, number>();
+  private resyncPending = true;
+  private prunable = false;
+
+  constructor(private readonly o: RouteTableOptions) {}
+
+  /** Replace the desired set; only keys whose route changed become dirty. */
+  setDesired(next: Map<string, DesiredRoute>): void {
+    for (const [k, d] of next) {
+      const old = this.desired.get(k);
+      if (old === undefined || !routesEqual(old.route, d.route)) this.dirty.add(k);
+    }
+    for (const k of this.desired.keys()) if (!next.has(k)) this.dirty.add(k);
+    this.desired = next;
+  }
+
+  /** The next apply dumps the kernel first. */
+  requestResync(): void {
+    this.resyncPending = true;
+  }
+
+  get needsResync(): boolean {
+    return this.resyncPending;
+  }
+
+  /** Allow deletes from now on (datastore and BGP in sync); revisit every kernel route. */
+  allowPrune(): void {
+    if (this.prunable) return;
+    this.prunable = true;
+    for (const k of this.kernel.keys()) this.dirty.add(k);
+  }
+
+  /** True when a kernel route may be changed or deleted by Kite. */
+  owned(k: KRoute): boolean {
+    if (k.protocol === this.o.protocol) return true;
+    // Workload routes on cali* interfaces are Calico's by interface, whatever their protocol
+    // (the CNI plugin installs them with proto boot).
+    if (k.type !== 'unicast') return false;
+    if (k.multipath !== undefined && k.multipath.length > 0) return k.multipath.every((n) => this.o.isWorkloadIndex(n.oif));
+    return this.o.isWorkloadIndex(k.oif);
+  }
+
+  async resync(): Promise<void> {
+    const dumped = await this.o.ops.dumpRoutes({ table: this.o.table });
+    this.kernel.clear();
+    for (const r of dumped) if (r.table === this.o.table) this.kernel.set(routeKey(r), r);
+    for (const k of this.kernel.keys()) this.dirty.add(k);
+    for (const k of this.desired.keys()) this.dirty.add(k);
+    this.resyncPending = false;
+  }
+
+  async apply(): Promise<ApplyResult> {
+    if (this.resyncPending) await this.resync();
+    const now = this.o.clock.now();
+    const adds: KRoute[] = [];
+    const replaces: KRoute[] = [];
+    const deletes: KRoute[] = [];
+    let wakeAt: number | undefined;
+    for (const key of [...this.dirty].sort()) {
+      const d = this.desired.get(key)?.route;
+      const k = this.kernel.get(key);
+      if (d !== undefined) {
+        this.undesiredSince.delete(key);
+        if (k === undefined) adds.push(d);
+        else if (routesEqual(d, k)) this.settle(key);
+        else if (this.owned(k)) replaces.push(d);
+        else this.settle(key); // foreign route holds the key: never touched; status says so
+        continue;
+      }
+      if (k === undefined || !this.owned(k)) {
+        this.undesiredSince.delete(key);
+        this.settle(key);
+        continue;
+      }
+      if (!this.prunable) continue; // stays dirty until allowPrune()
+      if (this.o.isWorkloadIndex(k.oif)) {
+        const since = this.undesiredSince.get(key) ?? now;
+        this.undesiredSince.set(key, since);
+        if (now - since < this.o.workloadGraceMs) {
+          const due = since + this.o.workloadGraceMs;
+          wakeAt = wakeAt === undefined ? due : Math.min(wakeAt, due);
+          continue;
+        }
+      }
+      deletes.push(k);
+    }
+
+    const res: ApplyResult = { adds: 0, replaces: 0, deletes: 0, failures: 0 };
+    if (wakeAt !== undefined) res.wakeAt = wakeAt;
+    if (deletes.length > 0) {
+      const results = await this.o.ops.deleteRoutes(deletes.map(deleteSpecOf));
+      deletes.forEach((k, i) => {
+        const r = results[i]!;
+        const key = routeKey(k);
+        // ESRCH: already gone (the interface went away and took it along), which is what we wanted.
+        if (r.ok || r.errno === 3) {
+          if (this.kernel.get(key) === k) this.kernel.delete(key);
+          this.undesiredSince.delete(key);
+          this.settle(key);
+          res.deletes++;
+          this.o.log.info({ route: formatRoute(k, this.o.ifName) }, 'route deleted');
+        } else this.fail(key, r, res);
+      });
+    }
+    for (const [op, list] of [['add', adds], ['replace', replaces]] as const) {
+      if (list.length === 0) continue;
+      const results = op === 'add' ? await this.o.ops.addRoutes(list) : await this.o.ops.replaceRoutes(list);
+      list.forEach((d, i) => {
+        const r = results[i]!;
+        const key = routeKey(d);
+        if (r.ok) {
+          this.kernel.set(key, d);
+          this.settle(key);
+          if (op === 'add') res.adds++;
+          else res.replaces++;
+          this.o.log.debug({ route: formatRoute(d, this.o.ifName) }, op === 'add' ? 'route added' : 'route replaced');
+        } else {
+          // EEXIST on add: someone installed a route under this key since our view was taken.
+          if (op === 'add' && r.errno === 17) this.resyncPending = true;
+          this.fail(key, r, res);
+        }
+      });
+    }
+    return res;
+  }
+
+  private settle(key: string): void {
+    this.dirty.delete(key);
+    this.failures.delete(key);
+  }
+
+  private fail(key: string, r: Extract<OpResult, { ok: false }>, res: ApplyResult): void {
+    res.failures++;
+    if (this.failures.get(key) !== r.message) this.o.log.warn({ err: r.message }, 'route operation failed; will retry');
+    this.failures.set(key, r.message);
+  }
+
+  get hasDirty(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** Every desired route and every owned kernel route, with its state and the reason for any difference. */
+  status(): RouteEntryStatus[] {
+    const keys = new Set<string>([...this.desired.keys()]);
+    for (const [k, r] of this.kernel) if (this.owned(r)) keys.add(k);
+    const now = this.o.clock.now();
+    const out: RouteEntryStatus[] = [];
+    for (const key of [...keys].sort()) {
+      const d = this.desired.get(key);
+      const k = this.kernel.get(key);
+      const r = (d?.route ?? k)!;
+      const e: RouteEntryStatus = { key, prefix: `${r.dst}/${r.dstLen}`, state: RouteState.Programmed, reason: '' };
+      if (d !== undefined) e.desired = d;
+      if (k !== undefined) e.kernel = k;
+      const failure = this.failures.get(key);
+      if (d !== undefined) {
+        if (k !== undefined && routesEqual(d.route, k)) e.reason = d.why;
+        else if (failure !== undefined) Object.assign(e, { state: RouteState.Failed, reason: failure });
+        else if (k !== undefined && !this.owned(k)) {
+          Object.assign(e, { state: RouteState.Conflict, reason: `the kernel holds a route for this prefix with protocol ${k.protocol}, not Kite's ${this.o.protocol}; Kite never changes routes it does not own` });
+        } else Object.assign(e, { state: RouteState.Pending, reason: k === undefined ? 'not in the kernel yet' : 'the kernel route differs; replace pending' });
+      } else if (failure !== undefined) Object.assign(e, { state: RouteState.Failed, reason: failure });
+      else {
+        const since = this.undesiredSince.get(key);
+        e.state = RouteState.Stale;
+        e.reason = !this.prunable
+          ? 'no longer desired; not deleted before the datastore and BGP are in sync'
+          : since !== undefined
+            ? `no longer desired; workload interface grace period, ${Math.max(0, Math.ceil((since + this.o.workloadGraceMs - now) / 1000))} s left`
+            : 'no longer desired; delete pending';
+      }
+      out.push(e);
+    }
+    return out;
+  }
+}
