@@ -3,7 +3,7 @@
 // service CIDRs), Kite nodes started from it, and BIRD / FRR variants (route reflector, RR
 // client, graceful-restart helper) built on the launchers in test/interop.
 
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { PathStatus, RouteStatus } from '../../src/api/types.js';
 import { createControlClient, type ControlClient } from '../../src/api/client.js';
 import { type Lab, type LabNode, sleep, waitFor } from '../interop/netns.js';
@@ -126,6 +126,13 @@ export class ClusterKite extends Kite {
 
   override writeConfig(): void {
     writeFileSync(this.configFile, clusterYaml(this.cluster));
+  }
+
+  /** Replace the YAML atomically while Kite runs (it watches the file and applies edits live). */
+  rewriteConfigLive(): void {
+    const tmp = `${this.configFile}.tmp`;
+    writeFileSync(tmp, clusterYaml(this.cluster));
+    renameSync(tmp, this.configFile);
   }
 
   get api(): ControlClient {
