@@ -1,6 +1,7 @@
 // The interface every datastore (the YAML file, the Kubernetes API) offers the daemon: full,
 // validated Resources snapshots plus a sync status, so the daemon never withdraws routes or
 // prunes kernel state from a partial view (Calico's syncer: wait-for-datastore → resync → in-sync).
+import { watchFile, type FileWatch } from './file.js';
 import type { Resources } from './resources.js';
 
 export const SyncStatus = {
@@ -32,4 +33,27 @@ export interface Datastore {
    */
   start(handlers: DatastoreHandlers): Promise<void>;
   stop(): void;
+}
+
+/**
+ * The file datastore behind the same interface: a file is complete as soon as it is read, so
+ * the status goes straight through to 'in-sync' after the first valid load; an invalid first
+ * load rejects start() (ConfigError), a later invalid edit goes to onError and is not applied.
+ */
+export function createFileDatastore(path: string, debounceMs?: number): Datastore {
+  let watch: FileWatch | undefined;
+  let stopped = false;
+  return {
+    async start(h: DatastoreHandlers): Promise<void> {
+      h.onStatus(SyncStatus.Waiting);
+      h.onStatus(SyncStatus.Resyncing);
+      watch = await watchFile(path, { onUpdate: (r) => h.onSnapshot(r), onError: (e) => h.onError(e) }, debounceMs);
+      if (stopped) { watch.close(); throw new Error('file datastore stopped before it synced'); }
+      h.onStatus(SyncStatus.InSync);
+    },
+    stop(): void {
+      stopped = true;
+      watch?.close();
+    },
+  };
 }

@@ -409,3 +409,34 @@ describe('secrets and access', () => {
     await expect(ds.start({ onSnapshot: () => undefined, onStatus: () => undefined, onError: () => undefined })).rejects.toThrow(/cannot load Kubernetes configuration from \/nonexistent\/kubeconfig/);
   });
 });
+
+describe('RBAC (containers/clusterrole.yaml)', () => {
+  it('grants every request the datastore makes, in both Calico groups', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseAllDocuments } = await import('yaml');
+    interface Rule { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }
+    const docs = parseAllDocuments(readFileSync(new URL('../../../containers/clusterrole.yaml', import.meta.url), 'utf8'))
+      .map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: Rule[] });
+    const roles = docs.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role');
+    const allowed = (group: string, resource: string, verb: string, namespace: string | undefined): boolean =>
+      roles.some((r) => (r.kind === 'ClusterRole' || r.metadata.namespace === namespace) && (r.rules ?? []).some(
+        (rule) => rule.apiGroups.includes(group) && rule.resources.includes(resource) && rule.verbs.includes(verb)));
+    const secretPeer = calico('BGPPeer', 'secure', { peerIP: '10.0.0.2', asNumber: 65002, password: { secretKeyRef: { name: 'bgp', key: 'k' } } });
+    for (const group of [V1, V3]) {
+      const objs = [...baseCluster(), secretPeer].map((o) => ((o as { apiVersion: string }).apiVersion === V1 ? { ...o, apiVersion: group } : o));
+      const h = await harness(objs, { calicoGroups: [group as typeof V1] });
+      await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'watches open');
+      const checked = new Set<string>();
+      for (const q of h.server.requests) {
+        if (q.path === '/apis' || /^\/apis\/[^/]+\/[^/]+$/.test(q.path)) continue; // discovery: system:discovery
+        const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)$/.exec(q.path);
+        expect(m, q.path).not.toBeNull();
+        const verb = q.watch ? 'watch' : 'list';
+        const [g, ns, resource] = [m?.[1] ?? '', m?.[2], m?.[3] ?? ''];
+        expect(allowed(g, resource, verb, ns), `${verb} ${g}/${resource} in ${ns ?? 'cluster'}`).toBe(true);
+        checked.add(`${verb} ${g}/${resource}`);
+      }
+      expect(checked.size).toBe(2 * (6 + 3)); // list+watch of 6 Calico kinds, nodes, pods, secrets
+    }
+  });
+});
