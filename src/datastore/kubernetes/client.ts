@@ -129,7 +129,7 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
             res.on('end', () => {
               let body: unknown = text;
               try { body = JSON.parse(text); } catch { /* plain text */ }
-              reject(new KubeHttpError(res.statusCode ?? 0, path, statusReason(body)));
+              reject(new KubeHttpError(res.statusCode ?? 0, decodeURIComponent(path), statusReason(body)));
             });
             return;
           }

@@ -124,7 +124,9 @@ export class Reflector<T> {
           continue;
         }
         const err = e instanceof Error ? e : new Error(String(e));
-        this.o.onError(new Error(`${this.o.path}: ${err.message}; retrying`));
+        // KubeHttpError already names the request; connection errors need the path added.
+        const where = err instanceof KubeHttpError ? '' : `${this.o.path}: `;
+        this.o.onError(new Error(`${where}${err.message}; retrying`));
         await this.sleep(this.backoff());
       }
     }
@@ -157,11 +159,12 @@ export class Reflector<T> {
     do {
       const q: Record<string, string> = { limit: String(this.timing.pageSize) };
       if (cont !== '') q['continue'] = cont;
-      const res = await this.o.client.get(this.url(q));
+      const url = this.url(q);
+      const res = await this.o.client.get(url);
       if (this.stopped) return;
       // An expired continue token is a 410 too: start the list again from the first page.
       if (res.status === 410 && cont !== '') { cont = ''; raws.length = 0; continue; }
-      if (res.status !== 200 || !isObj(res.body)) throw new KubeHttpError(res.status, this.o.path, reasonOf(res.body));
+      if (res.status !== 200 || !isObj(res.body)) throw new KubeHttpError(res.status, decodeURIComponent(url), reasonOf(res.body));
       const meta = metaOf(res.body);
       rv = str(meta['resourceVersion']);
       cont = str(meta['continue']);

@@ -404,6 +404,21 @@ describe('secrets and access', () => {
     await expect(started).rejects.toThrow(/stopped/);
   });
 
+  it('says which request RBAC refused and stays resyncing until it is granted', async () => {
+    const h = await harness(baseCluster(), { forbid: ['bgppeers'] }, {}, false);
+    const started = h.ds.start({
+      onSnapshot: (r) => h.events.push({ t: 'snapshot', r }),
+      onStatus: (s) => h.events.push({ t: 'status', s }),
+      onError: (e) => h.events.push({ t: 'error', e }),
+    });
+    await waitFor(() => h.errors().length >= 2, 'errors');
+    expect(h.errors()[0]).toBe('GET /apis/crd.projectcalico.org/v1/bgppeers?limit=2: HTTP 403: bgppeers.crd.projectcalico.org is forbidden: User "system:serviceaccount:kube-system:kite" cannot list resource "bgppeers" in API group "crd.projectcalico.org" at the cluster scope; retrying');
+    expect(h.statuses()).toEqual(['waiting', 'resyncing']);
+    expect(h.snapshots()).toEqual([]);
+    h.ds.stop();
+    await expect(started).rejects.toThrow(/stopped/);
+  });
+
   it('rejects start() when the kubeconfig cannot be loaded', async () => {
     const ds = new KubernetesDatastore({ kubeconfig: '/nonexistent/kubeconfig', nodeName: 'node-1', log: pino({ level: 'silent' }) });
     await expect(ds.start({ onSnapshot: () => undefined, onStatus: () => undefined, onError: () => undefined })).rejects.toThrow(/cannot load Kubernetes configuration from \/nonexistent\/kubeconfig/);

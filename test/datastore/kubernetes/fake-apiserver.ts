@@ -35,6 +35,8 @@ export interface FakeApiServerOptions {
   omitPlurals?: string[];
   /** How a watch from a compacted resourceVersion is refused: an ERROR event (usual) or HTTP 410. */
   goneAs?: 'event' | 'http';
+  /** Plurals the token may not read (RBAC missing): 403 with kube-apiserver's message. */
+  forbid?: string[];
 }
 
 interface Watcher {
@@ -339,6 +341,11 @@ export class FakeApiServer {
     const t = this.types.get(`${group}/${version}/${rest[0] ?? ''}`);
     if (t === undefined || (namespace !== undefined && !t.namespaced)) {
       this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+      return;
+    }
+    if (this.opts.forbid?.includes(t.plural)) {
+      const gr = t.group === '' ? t.plural : `${t.plural}.${t.group}`;
+      this.send(res, 403, status(403, 'Forbidden', `${gr} is forbidden: User "system:serviceaccount:kube-system:kite" cannot ${watch ? 'watch' : 'list'} resource "${t.plural}" in API group "${t.group}"${namespace === undefined ? ' at the cluster scope' : ` in the namespace "${namespace}"`}`));
       return;
     }
     if (rest.length === 2) {
