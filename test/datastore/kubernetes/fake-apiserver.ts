@@ -279,7 +279,7 @@ export class FakeApiServer {
 
   /** Sends an event to the watches it concerns, turning selector exits into DELETED (as kube-apiserver does). */
   private deliver(w: Watcher, ev: HistoryEvent): void {
-    if (w.type.plural === '' || typeKey(w.type) !== ev.key) return;
+    if (typeKey(w.type) !== ev.key) return;
     const now = ev.type === 'DELETED' ? false : this.matches(w, ev.object);
     const before = this.matches(w, ev.previous);
     let type: string | undefined;
