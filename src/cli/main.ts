@@ -1,8 +1,9 @@
-// The kite command line: dispatches `run`, `show`, `help` and `version`. Exit codes: 0 ok,
+// The kite command line: dispatches `run`, `show`, `lab`, `help` and `version`. Exit codes: 0 ok,
 // 1 an error (one line on stderr, prefixed "kite:"), 2 a usage error.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lab, parseLabArgs } from './lab.js';
 import { parseRunArgs, run } from './run.js';
 import { parseShowArgs, show } from './show.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP, isHelpTopic, usageLine, UsageError } from './usage.js';
@@ -65,6 +66,11 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       if (!opts) { io.out(HELP.show); return EXIT_OK; }
       io.out(await show(opts));
       return EXIT_OK;
+    }
+    case 'lab': {
+      const opts = parseLabArgs(rest);
+      if (!opts) { io.out(HELP.lab); return EXIT_OK; }
+      return await lab(opts, io);
     }
     default:
       if (command.startsWith('-')) throw new UsageError(`unknown option '${command}'`, '');

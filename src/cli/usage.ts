@@ -25,6 +25,7 @@ the routing half of calico-node.
 Commands:
   run       run the daemon on this node
   show      show the state of the running daemon (summary, peers, routes)
+  lab       build a network-namespace cluster on this machine and ping pod to pod
   version   print the version
   help      show help for a command: kite help <command>
 
@@ -57,6 +58,28 @@ Options:
   --prefix P       routes only: the route for prefix P, or the routes covering address P
   --socket PATH    control API socket (default: /run/kite/kite.sock)
   -h, --help       show this help
+`,
+  lab: `Usage: kite lab up|status|down [options]
+
+A cluster in network namespaces on this machine (needs root): one Kite per node from a
+generated Calico file datastore, pods behind Calico-named veths, and a pod-to-pod ping matrix.
+State, config and logs live in /run/kite-lab, so status and down work from another shell.
+
+  up       build the lab, wait for BGP to converge, program routes, ping every pod from every pod
+  status   the recorded lab: processes, sessions, BGP and kernel routes
+  down     stop every process and remove every kitelab- namespace (safe to repeat)
+
+Options:
+  --nodes N          up: number of nodes (default 3)
+  --pods N           up: pods per node (default 2)
+  --rr               up: node-1 is a route reflector instead of a full mesh
+  --tor              up: an FRR top-of-rack router; each node on its own subnet, eBGP to it
+  --routes MODE      up: auto (Kite's linux dataplane when available, else the lab programs
+                     routes from Kite's BGP table), kite or lab (default auto)
+  --timeout S        up: seconds to wait for convergence (default 60)
+  --ping             status: run the ping matrix again
+  --json             print the report as JSON on stdout (progress stays on stderr)
+  -h, --help         show this help
 `,
   version: `Usage: kite version
 

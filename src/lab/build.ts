@@ -1,0 +1,82 @@
+// Builds the lab's namespaces and links from a LabPlan: the fabric (a bridge, or the ToR's
+// links), each node's namespace and uplink, and each pod as a namespace behind a Calico-named
+// veth (what Calico's CNI plugin would have made). Routing between nodes is left to Kite.
+import { ipBatch, exec, sysctls } from './sys.js';
+import { CALI_MAC, POD_GATEWAY, Underlay, type LabPlan, type NodePlan, type PodPlan } from './topology.js';
+
+/** Creates the fabric namespace (bridge) or ToR namespace, and every node's uplink. */
+export async function buildUnderlay(plan: LabPlan): Promise<void> {
+  const hub = plan.underlay === Underlay.TorRouted ? plan.torNs : plan.fabricNs;
+  if (hub === undefined) throw new Error('ToR-routed underlay without a ToR namespace');
+  await exec('ip', ['netns', 'add', hub]);
+  const hubCmds = ['link set lo up'];
+  if (plan.underlay === Underlay.OneSubnet) hubCmds.push('link add br0 type bridge', 'link set br0 up');
+  await ipBatch(hub, hubCmds);
+  if (plan.underlay === Underlay.TorRouted) await sysctls(hub, { 'net.ipv4.ip_forward': 1 });
+
+  for (const n of plan.nodes) {
+    await exec('ip', ['netns', 'add', n.netns]);
+    // The pair is made in the node namespace and one end moved to the hub: nothing is ever
+    // created in the host's own namespace.
+    await ipBatch(n.netns, [
+      'link set lo up',
+      `link add eth0 type veth peer name ${n.fabricIf} netns ${hub}`,
+      `addr add ${n.ip}/${n.prefixLength} dev eth0`,
+      'link set eth0 up',
+      ...(n.gateway ? [`route add default via ${n.gateway}`] : []),
+    ]);
+    const hubSide = [`link set ${n.fabricIf} up`];
+    if (plan.underlay === Underlay.OneSubnet) hubSide.unshift(`link set ${n.fabricIf} master br0`);
+    else hubSide.unshift(`addr add ${n.torIp}/${n.prefixLength} dev ${n.fabricIf}`);
+    await ipBatch(hub, hubSide);
+    // A node routes for its pods. rp_filter off: the lab's pods answer from /32s that strict
+    // reverse-path checks on a fresh namespace's defaults could drop while routes converge.
+    await sysctls(n.netns, {
+      'net.ipv4.ip_forward': 1,
+      'net.ipv4.conf.all.rp_filter': 0,
+      'net.ipv4.conf.default.rp_filter': 0,
+    });
+  }
+}
+
+/**
+ * One pod: its namespace, eth0 with the pod IP/32 and a default route via 169.254.1.1 onlink
+ * (Calico's CNI layout), and the host side `cali…` up in the node namespace with MAC
+ * ee:ee:ee:ee:ee:ee. No host route and no proxy ARP: those belong to whoever programs routes.
+ */
+export async function buildPod(node: NodePlan, pod: PodPlan): Promise<void> {
+  await exec('ip', ['netns', 'add', pod.netns]);
+  await ipBatch(node.netns, [
+    `link add ${pod.hostIf} type veth peer name eth0 netns ${pod.netns}`,
+    `link set ${pod.hostIf} address ${CALI_MAC}`,
+    `link set ${pod.hostIf} up`,
+  ]);
+  await ipBatch(pod.netns, [
+    'link set lo up',
+    `link set eth0 address ${pod.mac}`,
+    `addr add ${pod.ip}/32 dev eth0`,
+    'link set eth0 up',
+    `route add ${POD_GATEWAY} dev eth0 scope link`,
+    `route add default via ${POD_GATEWAY} dev eth0 onlink`,
+  ]);
+}
+
+/**
+ * What Calico's dataplane would do for local workloads, done by the lab when Kite's dataplane
+ * is not running: /32 to each pod on its cali veth, proxy ARP so the pod's 169.254.1.1 resolves
+ * (with no delay: a pod's first packet must not wait 0.8 s), and a blackhole for the local block.
+ */
+export async function programLocalPods(node: NodePlan): Promise<void> {
+  const settings: Record<string, number> = {};
+  for (const p of node.pods) {
+    settings[`net.ipv4.conf.${p.hostIf}.proxy_arp`] = 1;
+    settings[`net.ipv4.neigh.${p.hostIf}.proxy_delay`] = 0;
+    settings[`net.ipv4.conf.${p.hostIf}.forwarding`] = 1;
+  }
+  await sysctls(node.netns, settings);
+  await ipBatch(node.netns, [
+    `route replace blackhole ${node.block}`,
+    ...node.pods.map((p) => `route replace ${p.ip}/32 dev ${p.hostIf} scope link`),
+    ...node.pods.map((p) => `neigh replace ${p.ip} lladdr ${p.mac} dev ${p.hostIf} nud permanent`),
+  ]);
+}

@@ -1,0 +1,269 @@
+// The lab's plan: which namespaces, links, addresses, pods and Calico resources a `kite lab up`
+// builds. Pure data (no I/O), so the naming rules (Calico's cali<sha1> interface names, the
+// kitelab- namespace prefix every `down` relies on) are testable without root.
+import { createHash } from 'node:crypto';
+
+/** Every namespace the lab makes starts with this; `kite lab down` removes all of them. */
+export const NS_PREFIX = 'kitelab-';
+/** Where the lab keeps its state, config, sockets and logs, readable from another shell. */
+export const STATE_DIR = '/run/kite-lab';
+
+export const POOL_CIDR = '10.244.0.0/16';
+export const BLOCK_SIZE = 26;
+/** Calico's pod gateway: a link-local address that the host side answers by proxy ARP. */
+export const POD_GATEWAY = '169.254.1.1';
+/** Calico gives the host side of every workload veth this MAC. */
+export const CALI_MAC = 'ee:ee:ee:ee:ee:ee';
+export const CLUSTER_AS = 64512;
+export const TOR_AS = 65000;
+export const K8S_NAMESPACE = 'default';
+
+export const Underlay = {
+  /** Every node on one bridge in 198.18.0.0/24: the full mesh (or RR) peers directly. */
+  OneSubnet: 'one-subnet',
+  /** Each node in its own /24 towards an FRR ToR that routes between them (eBGP, AS per node). */
+  TorRouted: 'tor-routed',
+} as const;
+export type Underlay = (typeof Underlay)[keyof typeof Underlay];
+
+export const Encap = { Never: 'Never', CrossSubnet: 'CrossSubnet' } as const;
+export type Encap = (typeof Encap)[keyof typeof Encap];
+
+export interface LabOptions {
+  nodes: number;
+  podsPerNode: number;
+  /** node-1 is a route reflector for the others instead of a full mesh. */
+  routeReflector: boolean;
+  /** An FRR top-of-rack router peering eBGP with every node. */
+  tor: boolean;
+}
+
+export interface KernelFeatures {
+  ipip: boolean;
+  vxlan: boolean;
+  bridge: boolean;
+}
+
+export interface PodPlan {
+  /** Kubernetes pod name. */
+  name: string;
+  netns: string;
+  ip: string;
+  mac: string;
+  /** Host-side veth in the node namespace, named as Calico's CNI plugin names it. */
+  hostIf: string;
+  /** WorkloadEndpoint name as Calico's Kubernetes backend derives it. */
+  wepName: string;
+}
+
+export interface NodePlan {
+  name: string;
+  netns: string;
+  /** Node (underlay) address and its prefix length. */
+  ip: string;
+  prefixLength: number;
+  /** Default gateway of the node when the underlay is routed by the ToR. */
+  gateway?: string;
+  asNumber: number;
+  block: string;
+  /** Interface name of this node's uplink inside the fabric or ToR namespace. */
+  fabricIf: string;
+  /** ToR-side address of this node's link (ToR-routed underlay only). */
+  torIp?: string;
+  pods: PodPlan[];
+  socket: string;
+  log: string;
+  routeReflector: boolean;
+}
+
+export interface LabPlan {
+  options: LabOptions;
+  underlay: Underlay;
+  encap: Encap;
+  /** Why this underlay and encapsulation were chosen, for the user. */
+  reasons: string[];
+  fabricNs: string;
+  torNs?: string;
+  nodes: NodePlan[];
+  configPath: string;
+}
+
+export const DEFAULT_OPTIONS: LabOptions = { nodes: 3, podsPerNode: 2, routeReflector: false, tor: false };
+
+/** Calico's host-side interface name: "cali" + the first 11 hex digits of sha1("<namespace>.<pod>"). */
+export function caliName(namespace: string, pod: string): string {
+  return 'cali' + createHash('sha1').update(`${namespace}.${pod}`).digest('hex').slice(0, 11);
+}
+
+/** Calico's WorkloadEndpoint name: node, orchestrator, pod and endpoint, "-" doubled in each. */
+export function wepName(node: string, pod: string): string {
+  return [node, 'k8s', pod, 'eth0'].map((p) => p.replaceAll('-', '--')).join('-');
+}
+
+/** Chooses the underlay from the options and what the kernel offers, and lays out every address. */
+export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
+  if (!Number.isInteger(options.nodes) || options.nodes < 2 || options.nodes > 50) throw new Error('--nodes must be 2..50');
+  if (!Number.isInteger(options.podsPerNode) || options.podsPerNode < 1 || options.podsPerNode > 60) throw new Error('--pods must be 1..60');
+  if (options.tor && options.routeReflector) throw new Error('--rr and --tor do not combine: with --tor the ToR carries the routes between nodes');
+  if (!kernel.bridge && !options.tor) throw new Error('this kernel has no bridge device type; use --tor (routed underlay, veths only)');
+
+  const reasons: string[] = [];
+  const underlay = options.tor ? Underlay.TorRouted : Underlay.OneSubnet;
+  if (underlay === Underlay.OneSubnet) {
+    reasons.push('one subnet (198.18.0.0/24 on a bridge): nodes reach each other directly, so pod traffic needs no tunnel');
+  } else {
+    reasons.push('ToR-routed subnets (198.18.<n>.0/24 per node): the FRR ToR learns every block over eBGP and routes pod traffic natively');
+  }
+  // ipipMode CrossSubnet encapsulates only between subnets; with one subnet it never does, so it
+  // is safe to choose whenever the kernel could build tunl0. Without ipip, Never is the only mode
+  // that works, and the underlay above was chosen so that it does.
+  let encap: Encap = Encap.Never;
+  if (kernel.ipip && underlay === Underlay.OneSubnet) {
+    encap = Encap.CrossSubnet;
+    reasons.push('ipip is available: pool ipipMode CrossSubnet (same subnet, so no encapsulation is used)');
+  } else if (kernel.ipip) {
+    reasons.push('ipip is available, but the ToR routes pod blocks natively: pool ipipMode Never');
+  } else {
+    reasons.push('this kernel has no ipip: pool ipipMode Never (native routing only)');
+  }
+
+  const nodes: NodePlan[] = [];
+  for (let i = 1; i <= options.nodes; i++) {
+    const name = `node-${i}`;
+    const pods: PodPlan[] = [];
+    for (let j = 1; j <= options.podsPerNode; j++) {
+      const pod = `pod-${i}-${j}`;
+      pods.push({
+        name: pod,
+        netns: `${NS_PREFIX}${name}-${pod}`,
+        ip: `10.244.${i}.${j + 1}`,
+        mac: `0a:58:0a:f4:${hex2(i)}:${hex2(j + 1)}`,
+        hostIf: caliName(K8S_NAMESPACE, pod),
+        wepName: wepName(name, pod),
+      });
+    }
+    const tor = underlay === Underlay.TorRouted;
+    const node: NodePlan = {
+      name,
+      netns: `${NS_PREFIX}${name}`,
+      ip: tor ? `198.18.${i}.1` : `198.18.0.${i}`,
+      prefixLength: 24,
+      asNumber: tor ? TOR_AS + i : CLUSTER_AS,
+      block: `10.244.${i}.0/${BLOCK_SIZE}`,
+      fabricIf: `kl-${name}`,
+      pods,
+      socket: `${STATE_DIR}/${name}.sock`,
+      log: `${STATE_DIR}/${name}.log`,
+      routeReflector: options.routeReflector && i === 1,
+    };
+    // Every node gets a default gateway, as a real node has one. It matters beyond realism:
+    // the pods' gateway 169.254.1.1 is answered by proxy ARP, and the kernel proxies only for
+    // an address it has a route to through another interface (arp_process, IN_DEV_PROXY_ARP).
+    node.gateway = tor ? `198.18.${i}.254` : '198.18.0.254';
+    if (tor) node.torIp = `198.18.${i}.254`;
+    nodes.push(node);
+  }
+  if (options.routeReflector) reasons.push('node-1 is a route reflector (routeReflectorClusterID 224.0.0.1); the mesh is off');
+  const plan: LabPlan = {
+    options, underlay, encap, reasons, nodes,
+    fabricNs: `${NS_PREFIX}fabric`,
+    configPath: `${STATE_DIR}/kite.yaml`,
+  };
+  if (options.tor) plan.torNs = `${NS_PREFIX}tor`;
+  return plan;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/** The Calico resources every Kite of the lab reads: one multi-document YAML. */
+export function labConfigYaml(plan: LabPlan): string {
+  const docs: string[] = [];
+  const mesh = !plan.options.routeReflector && plan.underlay === Underlay.OneSubnet;
+  docs.push(`apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata:
+  name: default
+spec:
+  asNumber: ${CLUSTER_AS}
+  nodeToNodeMeshEnabled: ${mesh}
+  logSeverityScreen: Info`);
+  for (const n of plan.nodes) {
+    docs.push(`apiVersion: projectcalico.org/v3
+kind: Node
+metadata:
+  name: ${n.name}
+  labels:
+    kubernetes.io/hostname: ${n.name}${n.routeReflector ? '\n    route-reflector: "true"' : ''}
+spec:
+  bgp:
+    ipv4Address: ${n.ip}/${n.prefixLength}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}`);
+  }
+  docs.push(`apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: default-ipv4-ippool
+spec:
+  cidr: ${POOL_CIDR}
+  blockSize: ${BLOCK_SIZE}
+  ipipMode: ${plan.encap}
+  vxlanMode: Never
+  natOutgoing: false`);
+  for (const n of plan.nodes) {
+    docs.push(`apiVersion: projectcalico.org/v3
+kind: BlockAffinity
+metadata:
+  name: ${n.name}-${n.block.replace(/[./]/g, '-')}
+spec:
+  node: ${n.name}
+  cidr: ${n.block}
+  state: confirmed
+  deleted: false`);
+  }
+  if (plan.options.routeReflector) {
+    // Calico's documented RR setup: every node peers with the nodes labelled route-reflector;
+    // the reflector peers back with everyone (reverse peering), and treats non-RR peers as clients.
+    docs.push(`apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: peer-with-route-reflectors
+spec:
+  nodeSelector: all()
+  peerSelector: route-reflector == 'true'`);
+  }
+  if (plan.underlay === Underlay.TorRouted) {
+    for (const n of plan.nodes) {
+      docs.push(`apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: ${n.name}-tor
+spec:
+  node: ${n.name}
+  peerIP: ${n.torIp}
+  asNumber: ${TOR_AS}`);
+    }
+  }
+  for (const n of plan.nodes) {
+    for (const p of n.pods) {
+      docs.push(`apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata:
+  name: ${p.wepName}
+  namespace: ${K8S_NAMESPACE}
+spec:
+  node: ${n.name}
+  orchestrator: k8s
+  pod: ${p.name}
+  endpoint: eth0
+  interfaceName: ${p.hostIf}
+  mac: ${p.mac}
+  ipNetworks:
+    - ${p.ip}/32
+  profiles:
+    - kns.${K8S_NAMESPACE}`);
+    }
+  }
+  return `# Generated by kite lab up: the Calico resources of a ${plan.nodes.length}-node lab (${plan.underlay}).\n` +
+    docs.map((d) => `${d}\n`).join('---\n');
+}

@@ -1,0 +1,75 @@
+// The lab's optional top-of-rack router: FRR (zebra + bgpd) in the kitelab-tor namespace,
+// eBGP with every node (AS 65000 against one AS per node), installing what it learns into its
+// kernel so it forwards pod traffic between the nodes' subnets.
+import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exec, isAlive, sleep, spawnInNs } from './sys.js';
+import type { LabProcess } from './state.js';
+import { STATE_DIR, TOR_AS, type LabPlan } from './topology.js';
+
+const ZEBRA = '/usr/lib/frr/zebra';
+const BGPD = '/usr/lib/frr/bgpd';
+const VTYSH = '/usr/bin/vtysh';
+export const TOR_DIR = join(STATE_DIR, 'tor');
+
+/** Installs FRR with scripts/install-peers.sh when bgpd is missing. */
+export async function ensureFrr(repoRoot: string, progress: (s: string) => void): Promise<void> {
+  if (existsSync(ZEBRA) && existsSync(BGPD)) return;
+  progress('FRR is not installed: running scripts/install-peers.sh (apt-get)');
+  await exec('sh', [join(repoRoot, 'scripts', 'install-peers.sh')], undefined, 600_000);
+  if (!existsSync(ZEBRA) || !existsSync(BGPD)) throw new Error('FRR (zebra, bgpd) is still missing after scripts/install-peers.sh');
+}
+
+export function torConfig(plan: LabPlan): string {
+  const first = plan.nodes[0]?.torIp ?? '198.18.1.254';
+  const lines = [
+    'frr defaults traditional',
+    'hostname kitelab-tor',
+    `log file ${join(TOR_DIR, 'frr.log')}`,
+    '!',
+    `router bgp ${TOR_AS}`,
+    ` bgp router-id ${first}`,
+    // FRR 8+ refuses to exchange eBGP routes without a policy (RFC 8212); the lab is a closed box.
+    ' no bgp ebgp-requires-policy',
+    ' bgp bestpath as-path multipath-relax',
+    ...plan.nodes.map((n) => ` neighbor ${n.ip} remote-as ${n.asNumber}`),
+    ' address-family ipv4 unicast',
+    ...plan.nodes.map((n) => `  neighbor ${n.ip} activate`),
+    ' exit-address-family',
+    '!',
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Starts zebra then bgpd in the ToR namespace; returns the processes for the state file. */
+export async function startTor(plan: LabPlan): Promise<LabProcess[]> {
+  const ns = plan.torNs;
+  if (ns === undefined) return [];
+  mkdirSync(TOR_DIR, { recursive: true });
+  const conf = join(TOR_DIR, 'frr.conf');
+  writeFileSync(conf, torConfig(plan));
+  writeFileSync(join(TOR_DIR, 'zebra.conf'), 'hostname kitelab-tor\n');
+  const zserv = join(TOR_DIR, 'zserv.api');
+  const log = openSync(join(TOR_DIR, 'daemons.log'), 'a');
+  const common = ['--vty_socket', TOR_DIR, '-z', zserv, '-u', 'root', '-g', 'root', '-A', '127.0.0.1', '-P', '0'];
+  const zebra = spawnInNs(ns, [ZEBRA, '-f', join(TOR_DIR, 'zebra.conf'), '-i', join(TOR_DIR, 'zebra.pid'), ...common], log);
+  const procs: LabProcess[] = [{ name: 'zebra tor', pid: zebra, netns: ns, match: 'zebra' }];
+  // bgpd connects to zebra's socket; give zebra a moment to create it.
+  for (let i = 0; i < 50 && !existsSync(zserv); i++) await sleep(100);
+  if (!isAlive(zebra)) throw new Error(`zebra exited at start; see ${join(TOR_DIR, 'daemons.log')}`);
+  const bgpd = spawnInNs(ns, [BGPD, '-f', conf, '-i', join(TOR_DIR, 'bgpd.pid'), ...common], log);
+  procs.push({ name: 'bgpd tor', pid: bgpd, netns: ns, match: 'bgpd' });
+  await sleep(300);
+  if (!isAlive(bgpd)) throw new Error(`bgpd exited at start; see ${join(TOR_DIR, 'daemons.log')}`);
+  return procs;
+}
+
+/** `show bgp summary` on the ToR, as text, or the reason it could not be read. */
+export async function torSummary(): Promise<string> {
+  try {
+    const { stdout } = await exec(VTYSH, ['--vty_socket', TOR_DIR, '-d', 'bgpd', '-c', 'show bgp ipv4 unicast summary']);
+    return stdout;
+  } catch (e) {
+    return `(vtysh: ${e instanceof Error ? e.message : String(e)})`;
+  }
+}
