@@ -1,0 +1,12 @@
+// Public surface of Kite's Linux dataplane: the composition API (createDataplane), its inputs,
+// the status shape for `kite show fib`, the RIB reader and the real kernel side effects.
+// See dataplane.ts for the API contract and kernel.ts for wiring it to netlink.
+
+export {
+  createDataplane, DEFAULT_ROUTE_PROTOCOL, DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_WORKLOAD_GRACE_MS,
+  type Dataplane, type DataplaneOptions, type FibRouteStatus, type FibState, type FibStatus,
+} from './dataplane.js';
+export { localWorkloads, type DataplaneConfig, type DesiredInputs, type LocalWorkload, type RemoteNextHop } from './desired.js';
+export { calicoNodeAddresses, followRib, remoteNextHops, remoteRoutes } from './rib-source.js';
+export { netlinkOps, openKernel, procSysctl, systemClock, watchLinks } from './kernel.js';
+export type { Clock, DpLog, KernelOps, Sysctl } from './types.js';

@@ -1,0 +1,81 @@
+// The real side effects behind the dataplane core: the rtnetlink client as KernelOps, /proc/sys
+// writes, the wall clock, and a link/address monitor that triggers resyncs. Thin on purpose: all
+// decisions live in the core, which never imports this file (tests use fakes instead).
+//
+//   const nl = Netlink.open();
+//   const dp = createDataplane({ ops: netlinkOps(nl), sysctl: procSysctl(), clock: systemClock(), log });
+//   const stopWatch = await watchLinks(dp, log);     // link or address events -> dp.linkChanged()
+
+import { writeFile } from 'node:fs/promises';
+import { Netlink, NetlinkMonitor, type NetlinkOptions } from './netlink/index.js';
+import type { Dataplane } from './dataplane.js';
+import type { Clock, DpLog, KernelOps, KLink, Sysctl, TimerHandle } from './types.js';
+
+/** KernelOps over one netlink socket. Link dumps are narrowed to what the core reads. */
+export function netlinkOps(nl: Netlink): KernelOps {
+  return {
+    dumpRoutes: (f) => nl.dumpRoutes({ table: f.table }),
+    addRoutes: (rs) => nl.addRoutes(rs),
+    replaceRoutes: (rs) => nl.replaceRoutes(rs),
+    deleteRoutes: (rs) => nl.deleteRoutes(rs),
+    dumpLinks: async () =>
+      (await nl.dumpLinks()).map((l): KLink => {
+        const k: KLink = { index: l.index, name: l.name, up: l.up, mtu: l.mtu };
+        if (l.kind !== undefined) k.kind = l.kind;
+        return k;
+      }),
+    createLinks: (ls) => nl.createLinks(ls),
+    setLinks: (ss) => nl.setLinks(ss),
+    dumpAddresses: () => nl.dumpAddresses(),
+    addAddresses: (as) => nl.addAddresses(as),
+    deleteAddresses: (as) => nl.deleteAddresses(as),
+    dumpNeighbours: () => nl.dumpNeighbours(),
+    setNeighbours: (ns) => nl.setNeighbours(ns),
+    deleteNeighbours: (ns) => nl.deleteNeighbours(ns),
+  };
+}
+
+/** Open a netlink socket (optionally in a network namespace) and wrap it. */
+export function openKernel(opts: NetlinkOptions = {}): { ops: KernelOps; close(): void } {
+  const nl = Netlink.open(opts);
+  return { ops: netlinkOps(nl), close: () => nl.close() };
+}
+
+/** Writes /proc/sys/<path>. `root` lets tests point it elsewhere. */
+export function procSysctl(root = '/proc/sys'): Sysctl {
+  return { write: (path, value) => writeFile(`${root}/${path}`, value) };
+}
+
+/** Wall-clock time (status shows it); timers are unref'd so they never keep the process alive. */
+export function systemClock(): Clock {
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn, ms) => {
+      const t = setTimeout(fn, ms);
+      t.unref();
+      return t;
+    },
+    clearTimeout: (h: TimerHandle) => clearTimeout(h as NodeJS.Timeout),
+  };
+}
+
+/**
+ * Resync the dataplane on link and address events (an interface appearing, going up, being
+ * renamed, an address change on the host NIC) and when the monitor overflowed (events lost).
+ * Returns a function that stops watching.
+ */
+export async function watchLinks(dp: Dataplane, log: DpLog, netns?: string): Promise<() => void> {
+  const mon = await NetlinkMonitor.open({ groups: ['link', 'ipv4-addr', 'ipv6-addr'], ref: false, ...(netns !== undefined ? { netns } : {}) });
+  const off = mon.on((ev) => {
+    if (ev.kind === 'overflow') {
+      log.warn({ err: ev.message }, 'netlink monitor lost events; resyncing the dataplane');
+      dp.linkChanged();
+    } else if (ev.kind === 'link' || ev.kind === 'address') {
+      dp.linkChanged();
+    }
+  });
+  return () => {
+    off();
+    mon.close();
+  };
+}

@@ -1,0 +1,66 @@
+// Reads the dataplane's remote-route input out of the Loc-RIB: for each prefix learned from a
+// peer, the next hops of its best and equal-cost paths, each marked with the Calico node that owns
+// the address (IPIP only ever goes to Calico nodes). Locally originated prefixes are not remote.
+
+import { formatPrefix } from '../bgp/wire/prefix.js';
+import { parseCIDR, parseIP } from '../datastore/ip.js';
+import type { Node } from '../datastore/resources.js';
+import { LOCAL_PEER, type BestChangeListener, type Rib } from '../rib/rib.js';
+import type { Dataplane } from './dataplane.js';
+import type { RemoteNextHop } from './desired.js';
+
+/** Calico node addresses (IPv4 and IPv6, canonical text) -> node name. */
+export function calicoNodeAddresses(nodes: readonly Node[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    for (const a of [n.spec.bgp?.ipv4Address, n.spec.bgp?.ipv6Address]) {
+      if (a === undefined) continue;
+      const ip = a.includes('/') ? parseCIDR(a)?.ip : parseIP(a);
+      if (ip) out.set(ip.text, n.metadata.name);
+    }
+  }
+  return out;
+}
+
+/** The prefix text of a RIB slot ("10.244.2.0/26"); valid while the slot is live (listeners run before release). */
+export function slotPrefix(rib: Rib, slot: number): string {
+  const t = rib.prefixes;
+  return formatPrefix(t.family[slot]!, t.bytes(slot), t.plen[slot]!);
+}
+
+/** Next hops of the best and equal-cost paths of a slot, or null when none is learned from a peer. */
+export function remoteNextHops(rib: Rib, slot: number, nodes: ReadonlyMap<string, string>): RemoteNextHop[] | null {
+  const best = rib.best(slot);
+  if (best < 0 || rib.pathPeer(best) === LOCAL_PEER) return null;
+  const seen = new Set<string>();
+  const out: RemoteNextHop[] = [];
+  for (const p of rib.equalCost(slot)) {
+    if (rib.pathPeer(p) === LOCAL_PEER) continue;
+    const ip = parseIP(rib.pathAttrs(p).nextHop);
+    if (ip === null || seen.has(ip.text)) continue;
+    seen.add(ip.text);
+    const hop: RemoteNextHop = { address: ip.text };
+    const node = nodes.get(ip.text);
+    if (node !== undefined) hop.calicoNode = node;
+    out.push(hop);
+  }
+  return out.length > 0 ? out : null;
+}
+
+/** Every remote prefix of the RIB, for a full `dp.update({ remote })`. */
+export function remoteRoutes(rib: Rib, nodes: ReadonlyMap<string, string>): Map<string, RemoteNextHop[]> {
+  const out = new Map<string, RemoteNextHop[]>();
+  rib.prefixes.forEach((slot) => {
+    const hops = remoteNextHops(rib, slot, nodes);
+    if (hops !== null) out.set(slotPrefix(rib, slot), hops);
+  });
+  return out;
+}
+
+/** A best-change listener feeding one prefix at a time into the dataplane: `rib.onBestChange(followRib(rib, dp, () => nodes))`. */
+export function followRib(rib: Rib, dp: Dataplane, nodes: () => ReadonlyMap<string, string>): BestChangeListener {
+  return (slot, _old, newBest) => {
+    const prefix = slotPrefix(rib, slot);
+    dp.setRemoteRoute(prefix, newBest < 0 ? null : remoteNextHops(rib, slot, nodes()));
+  };
+}

@@ -1,0 +1,81 @@
+// Reading remote routes out of the Loc-RIB: equal-cost next hops marked with their Calico node,
+// local originations excluded, withdrawals reported as null, node addresses from Node resources.
+
+import { describe, expect, it } from 'vitest';
+import { ipv4ToUint } from '../../src/bgp/wire/prefix.js';
+import { SegType, type PathAttrs } from '../../src/bgp/wire/types.js';
+import type { Node } from '../../src/datastore/resources.js';
+import type { Dataplane } from '../../src/dataplane/dataplane.js';
+import type { RemoteNextHop } from '../../src/dataplane/desired.js';
+import { calicoNodeAddresses, followRib, remoteNextHops, remoteRoutes } from '../../src/dataplane/rib-source.js';
+import { LOCAL_PEER, Rib, type AttrTable } from '../../src/rib/rib.js';
+
+const HOPS = ['198.18.0.2', '198.18.0.3', '198.18.0.200', ''];
+
+function attrs(): AttrTable {
+  const sets = HOPS.map((nextHop, id): PathAttrs => ({
+    id, origin: 0, nextHop, atomicAggregate: false, unknown: [], localPref: 100,
+    asPath: [{ type: SegType.AS_SEQUENCE, asns: [] }],
+  }));
+  return { get: (id) => sets[id]!, ref: () => {}, unref: () => {} };
+}
+
+function ribWithPeers(): { rib: Rib; a: number; b: number } {
+  const rib = new Rib(attrs());
+  const a = rib.addPeer({ address: '198.18.0.2', bgpId: 2, ibgp: true });
+  const b = rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true });
+  return { rib, a, b };
+}
+
+const nodes = new Map([['198.18.0.2', 'node-2'], ['198.18.0.3', 'node-3']]);
+
+describe('remote routes from the RIB', () => {
+  it('equal-cost paths give every next hop, marked with its Calico node', () => {
+    const { rib, a, b } = ribWithPeers();
+    rib.announce4(a, ipv4ToUint('10.244.2.0'), 26, 0, 0);
+    rib.announce4(b, ipv4ToUint('10.244.2.0'), 26, 0, 1);
+    rib.announce4(b, ipv4ToUint('10.244.3.0'), 26, 0, 2);
+    rib.announce4(LOCAL_PEER, ipv4ToUint('10.244.1.0'), 26, 0, 3);
+    const got = remoteRoutes(rib, nodes);
+    // Order within the equal-cost set follows the RIB (best first); compare as sets.
+    got.forEach((hops) => hops.sort((x, y) => (x.address < y.address ? -1 : 1)));
+    expect(got).toEqual(
+      new Map<string, RemoteNextHop[]>([
+        ['10.244.2.0/26', [{ address: '198.18.0.2', calicoNode: 'node-2' }, { address: '198.18.0.3', calicoNode: 'node-3' }]],
+        ['10.244.3.0/26', [{ address: '198.18.0.200' }]],
+      ]),
+    );
+  });
+
+  it('a locally originated best path is not a remote route', () => {
+    const { rib, a } = ribWithPeers();
+    rib.announce4(LOCAL_PEER, ipv4ToUint('10.244.1.0'), 26, 0, 3);
+    rib.announce4(a, ipv4ToUint('10.244.1.0'), 26, 0, 0);
+    const slot = rib.prefixes.find4(ipv4ToUint('10.244.1.0'), 26);
+    expect(rib.pathPeer(rib.best(slot))).toBe(LOCAL_PEER);
+    expect(remoteNextHops(rib, slot, nodes)).toBeNull();
+  });
+
+  it('followRib feeds announcements and withdrawals into the dataplane', () => {
+    const { rib, a } = ribWithPeers();
+    const calls: [string, RemoteNextHop[] | null][] = [];
+    const dp: Pick<Dataplane, 'setRemoteRoute'> = { setRemoteRoute: (p, h) => void calls.push([p, h === null ? null : [...h]]) };
+    rib.onBestChange(followRib(rib, dp as Dataplane, () => nodes));
+    rib.announce4(a, ipv4ToUint('10.244.2.0'), 26, 0, 0);
+    rib.withdraw4(a, ipv4ToUint('10.244.2.0'), 26, 0);
+    expect(calls).toEqual([
+      ['10.244.2.0/26', [{ address: '198.18.0.2', calicoNode: 'node-2' }]],
+      ['10.244.2.0/26', null],
+    ]);
+  });
+
+  it('calicoNodeAddresses maps IPv4 and IPv6 node addresses to names', () => {
+    const n = (name: string, v4?: string, v6?: string): Node => ({
+      apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name, labels: {}, annotations: {} }, origin: { file: 't', document: 1 },
+      spec: { bgp: { ...(v4 ? { ipv4Address: v4 } : {}), ...(v6 ? { ipv6Address: v6 } : {}) } },
+    });
+    expect(calicoNodeAddresses([n('a', '198.18.0.2/24', 'FD00:18::0002/64'), n('b')])).toEqual(
+      new Map([['198.18.0.2', 'a'], ['fd00:18::2', 'a']]),
+    );
+  });
+});
