@@ -170,6 +170,7 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
       state.convergenceMs = Date.now() - tKite;
       progress(`converged in ${(state.convergenceMs / 1000).toFixed(2)} s: every session Established, every node has every other node's block`);
 
+      if (plan.torNs !== undefined) await waitTorRoutes(plan, plan.torNs, 10_000);
       if (routeMode === RouteMode.Kite) {
         const missing = await waitKernelRoutes(plan, 15_000);
         if (missing.length > 0) {
@@ -288,6 +289,19 @@ async function waitKernelRoutes(plan: LabPlan, timeoutMs: number): Promise<strin
     }
     if (missing.length === 0 || Date.now() > deadline) return missing;
     await sleep(250);
+  }
+}
+
+/** The ToR forwards pod traffic only once zebra has put every block into its kernel. */
+async function waitTorRoutes(plan: LabPlan, ns: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { stdout } = await exec('ip', ['-n', ns, '-4', 'route', 'show', 'root', '10.244.0.0/16']);
+    const have = new Set(stdout.split('\n').map((l) => l.split(' ')[0]));
+    const missing = plan.nodes.filter((n) => !have.has(n.block)).map((n) => n.block);
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the ToR has no kernel route for ${missing.join(', ')} after ${timeoutMs / 1000} s (see ${STATE_DIR}/tor/frr.log)`);
+    await sleep(200);
   }
 }
 

@@ -1,7 +1,7 @@
 // The lab's optional top-of-rack router: FRR (zebra + bgpd) in the kitelab-tor namespace,
 // eBGP with every node (AS 65000 against one AS per node), installing what it learns into its
 // kernel so it forwards pod traffic between the nodes' subnets.
-import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, isAlive, sleep, spawnInNs } from './sys.js';
 import type { LabProcess } from './state.js';
@@ -46,12 +46,15 @@ export async function startTor(plan: LabPlan): Promise<LabProcess[]> {
   const ns = plan.torNs;
   if (ns === undefined) return [];
   mkdirSync(TOR_DIR, { recursive: true });
+  // FRR drops privileges to the frr user (root is not in its frrvty group, so running as root
+  // is refused): its pid files, sockets and log must be writable by frr.
+  chmodSync(TOR_DIR, 0o777);
   const conf = join(TOR_DIR, 'frr.conf');
   writeFileSync(conf, torConfig(plan));
   writeFileSync(join(TOR_DIR, 'zebra.conf'), 'hostname kitelab-tor\n');
   const zserv = join(TOR_DIR, 'zserv.api');
   const log = openSync(join(TOR_DIR, 'daemons.log'), 'a');
-  const common = ['--vty_socket', TOR_DIR, '-z', zserv, '-u', 'root', '-g', 'root', '-A', '127.0.0.1', '-P', '0'];
+  const common = ['--vty_socket', TOR_DIR, '-z', zserv, '-A', '127.0.0.1', '-P', '0'];
   const zebra = spawnInNs(ns, [ZEBRA, '-f', join(TOR_DIR, 'zebra.conf'), '-i', join(TOR_DIR, 'zebra.pid'), ...common], log);
   const procs: LabProcess[] = [{ name: 'zebra tor', pid: zebra, netns: ns, match: 'zebra' }];
   // bgpd connects to zebra's socket; give zebra a moment to create it.
