@@ -9,6 +9,9 @@ import { deleteSpecOf, formatRoute, routeKey, routesEqual } from './route-key.js
 import type { DesiredRoute } from './desired.js';
 import type { Clock, DpLog, KernelOps, KRoute, OpResult } from './types.js';
 
+/** RTPROT_KERNEL (linux/rtnetlink.h): routes the kernel installs for interface addresses. */
+const RTPROT_KERNEL = 2;
+
 export interface RouteTableOptions {
   ops: KernelOps;
   clock: Clock;
@@ -92,8 +95,9 @@ export class RouteTable {
   owned(k: KRoute): boolean {
     if (k.protocol === this.o.protocol) return true;
     // Workload routes on cali* interfaces are Calico's by interface, whatever their protocol
-    // (the CNI plugin installs them with proto boot).
-    if (k.type !== 'unicast') return false;
+    // (the CNI plugin installs them with proto boot) — except the kernel's own (proto kernel):
+    // the fe80::/64 every IPv6 interface gets, and prefix routes of addresses on the link.
+    if (k.type !== 'unicast' || k.protocol === RTPROT_KERNEL) return false;
     if (k.multipath !== undefined && k.multipath.length > 0) return k.multipath.every((n) => this.o.isWorkloadIndex(n.oif));
     return this.o.isWorkloadIndex(k.oif);
   }

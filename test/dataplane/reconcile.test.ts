@@ -156,6 +156,21 @@ describe('ownership', () => {
   });
 });
 
+describe('ownership of the kernel\'s own routes', () => {
+  it('never deletes proto-kernel routes on cali* interfaces (fe80::/64 on every IPv6 link)', async () => {
+    const r = rig();
+    const a = r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
+    r.k.put({ family: 6, dst: 'fe80::', dstLen: 64, table: 254, protocol: 2, scope: 0, type: 'unicast', oif: a.index, metric: 256 });
+    r.dp.update({ config: config({ originate: [] }) });
+    r.dp.markInSync();
+    await r.dp.flush();
+    r.clock.advance(60_000);
+    await r.dp.resync();
+    expect(r.k.takeOps()).toEqual([]);
+    expect(r.dp.status().routes).toEqual([]);
+  });
+});
+
 describe('restart', () => {
   it('adopts its own routes left in the kernel: zero operations, even after in-sync', async () => {
     const r = rig();
