@@ -12,7 +12,7 @@ import { Interner } from './bgp/wire/intern.js';
 import { formatPrefix, ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
-import { watchFile, type FileWatch } from './datastore/file.js';
+import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import { Channel } from './rib/channel.js';
 import { Exporter, type ExportPeer, type ExportPolicy as ExportPolicyHook } from './rib/export.js';
 import { compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource, type ExportPolicy, type ImportPolicy, type RouteInfo } from './policy/index.js';
@@ -22,6 +22,9 @@ import { allRoutes, lookupRoute } from './rib/view.js';
 
 export interface DaemonOptions {
   config: string;
+  /** Where Calico's resources come from (default: the YAML file in `config`). */
+  datastore?: 'file' | 'kubernetes';
+  kubeconfig?: string;
   node: string;
   socket: string;
   dataplane: 'none' | 'linux';
@@ -70,7 +73,9 @@ export class Daemon implements StatusProvider {
   private readonly local = new Map<string, Prefix>();
   /** The originated prefixes that are affine blocks (the rest are service CIDRs). */
   private blocks = new Set<string>();
-  private watch: FileWatch | null = null;
+  private datastore: Datastore | null = null;
+  /** The datastore's sync status: nothing is pruned before 'in-sync'. */
+  syncStatus: SyncStatus = 'waiting';
   private control: { close(): Promise<void> } | null = null;
 
   constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
@@ -86,8 +91,14 @@ export class Daemon implements StatusProvider {
     this.restarting = existsSync(this.marker);
     if (this.restarting) this.log.warn({ marker: this.marker }, 'previous run did not stop cleanly: announcing graceful restart (Restart State, forwarding preserved)');
     let first = true;
-    this.watch = await watchFile(this.opts.config, {
-      onUpdate: (resources) => {
+    const source = this.opts.datastore === 'kubernetes' ? 'kubernetes' : this.opts.config;
+    this.datastore = this.opts.datastore === 'kubernetes'
+      // Loaded only when used: the Kubernetes client is large and the file datastore needs none of it.
+      ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: this.opts.node, log: this.log, ...(this.opts.kubeconfig ? { kubeconfig: this.opts.kubeconfig } : {}) })
+      : createFileDatastore(this.opts.config);
+    await this.datastore.start({
+      onStatus: (status) => { this.syncStatus = status; this.log.info({ datastore: source, status }, 'datastore sync status'); },
+      onSnapshot: (resources) => {
         try {
           const cfg = deriveNodeConfig(resources, this.opts.node);
           this.filters = resources.bgpFilters;
@@ -95,11 +106,12 @@ export class Daemon implements StatusProvider {
           this.apply(cfg);
         } catch (e) {
           if (first) throw e;
-          this.log.error({ file: this.opts.config, err: (e as Error).message }, 'configuration rejected; the last good configuration stays in force');
+          this.log.error({ datastore: source, err: (e as Error).message }, 'configuration rejected; the last good configuration stays in force');
         }
       },
-      onError: (e) => this.log.error({ file: this.opts.config, err: e.message }, 'configuration rejected; the last good configuration stays in force'),
+      onError: (e) => this.log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force'),
     });
+    if (first) throw new Error(`no usable configuration for node "${this.opts.node}" from ${source} (see the errors above)`);
     const cfg = this.cfg;
     for (const note of cfg.notes) this.log.info({ note }, 'configuration note');
     this.policy = compileExportPolicy(cfg, this.filters);
@@ -174,7 +186,7 @@ export class Daemon implements StatusProvider {
       writeFileSync(this.marker, `${process.pid}\n`);
       await this.speaker.start();
     } catch (e) {
-      this.watch?.close();
+      this.datastore?.stop();
       await this.speaker.stop('start-up failed').catch(() => {});
       await this.control?.close().catch(() => {});
       throw e;
@@ -184,7 +196,7 @@ export class Daemon implements StatusProvider {
   }
 
   async stop(reason: string): Promise<void> {
-    this.watch?.close();
+    this.datastore?.stop();
     await this.speaker.stop(reason);
     await this.control?.close();
     for (const e of this.sessions.values()) clearTimeout(e.staleTimer);

@@ -11,8 +11,14 @@ export type Dataplane = (typeof Dataplane)[keyof typeof Dataplane];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** What `kite run` passes to runDaemon (src/daemon.ts). */
+export const DatastoreKind = { File: 'file', Kubernetes: 'kubernetes' } as const;
+export type DatastoreKind = (typeof DatastoreKind)[keyof typeof DatastoreKind];
+
 export interface RunDaemonOptions {
+  /** The YAML file (file datastore); unused with the Kubernetes datastore. */
   config: string;
+  datastore?: DatastoreKind;
+  kubeconfig?: string;
   node: string;
   socket: string;
   dataplane: Dataplane;
@@ -40,6 +46,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     allowPositionals: false,
     options: {
       config: { type: 'string' },
+      datastore: { type: 'string' },
+      kubeconfig: { type: 'string' },
       node: { type: 'string' },
       socket: { type: 'string' },
       dataplane: { type: 'string' },
@@ -51,7 +59,11 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   }, 'run');
   if (values.help) return null;
 
-  if (!values.config) throw new UsageError('--config FILE is required', 'run');
+  const datastore = values.datastore ?? DatastoreKind.File;
+  if (datastore !== DatastoreKind.File && datastore !== DatastoreKind.Kubernetes) {
+    throw new UsageError(`--datastore must be file or kubernetes, not '${datastore}'`, 'run');
+  }
+  if (!values.config && datastore === DatastoreKind.File) throw new UsageError('--config FILE is required', 'run');
   // NODENAME is what calico-node's DaemonSet sets from spec.nodeName; honour it so the
   // manifests need no change.
   const node = values.node || env['NODENAME'];
@@ -65,7 +77,11 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     throw new RunError('the linux dataplane is not available yet; use --dataplane none');
   }
 
-  const opts: RunDaemonOptions = { config: values.config, node, socket: values.socket ?? DEFAULT_SOCKET, dataplane };
+  const opts: RunDaemonOptions = { config: values.config ?? '', node, socket: values.socket ?? DEFAULT_SOCKET, dataplane };
+  if (datastore === DatastoreKind.Kubernetes) {
+    opts.datastore = datastore;
+    if (values.kubeconfig !== undefined) opts.kubeconfig = values.kubeconfig;
+  }
 
   const addr = values['listen-address'];
   if (addr !== undefined) {
@@ -90,7 +106,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
 
 /** Starts the daemon and resolves once it has stopped. */
 export async function run(opts: RunDaemonOptions): Promise<void> {
-  if (!existsSync(opts.config)) throw new RunError(`config file ${opts.config} does not exist`);
+  if (opts.datastore !== DatastoreKind.Kubernetes && !existsSync(opts.config)) throw new RunError(`config file ${opts.config} does not exist`);
   const daemon = await loadDaemon();
   await daemon.runDaemon(opts);
 }
