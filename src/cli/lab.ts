@@ -110,7 +110,10 @@ function formatReport(r: Report): string {
   out.push(`Lab: ${r.nodes.length} nodes, ${r.underlay}, ipipMode ${r.ipipMode} (${r.phase})`);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
   if (r.routeModeText) out.push(`Routes: ${r.routeModeText}${r.routeModeReason ? ` (${r.routeModeReason})` : ''}`);
-  if (r.convergenceMs !== undefined) out.push(`Converged in ${(r.convergenceMs / 1000).toFixed(2)} s (Kite start to every session Established and every block learned)`);
+  if (r.convergenceMs !== undefined) {
+    out.push(`Converged in ${(r.convergenceMs / 1000).toFixed(2)} s after the last Kite started (every session Established, every block learned)` +
+      (r.kiteStartMs !== undefined ? `; starting the Kites took ${(r.kiteStartMs / 1000).toFixed(2)} s` : ''));
+  }
   for (const n of r.nodes) {
     out.push('');
     out.push(`${n.name}  ${n.ip}  AS ${n.asNumber}  block ${n.block}${n.routeReflector ? '  route reflector' : ''}  kite ${n.kiteRunning ? 'running' : 'NOT running'}`);

@@ -40,6 +40,7 @@ export interface LabState {
   routeModeReason?: string;
   processes: LabProcess[];
   convergenceMs?: number;
+  kiteStartMs?: number;
   error?: string;
 }
 
