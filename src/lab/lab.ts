@@ -168,11 +168,22 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
       // starts: in Calico's mesh the node with the greater IP dials, so the earlier nodes are
       // listening when it does. Starting all at once loses the race and costs a 5 s
       // ConnectRetry (RFC 4271 §8.2.2) in the convergence time.
-      for (const n of plan.nodes) {
-        const proc = startKite(plan, n, routeMode);
-        state.processes.push(proc);
+      try {
+        await startKites(plan, state, routeMode, clients);
+      } catch (e) {
+        // The probe said the linux dataplane exists, but a Kite with it did not come up (a
+        // netlink or permission failure at start): with --routes auto, carry on without it.
+        if (routeMode !== RouteMode.Kite || opts.routes !== RouteChoice.Auto) throw e;
+        const kites = state.processes.filter((p) => p.match === 'kite');
+        await terminate(kites.map((p) => p.pid));
+        state.processes = state.processes.filter((p) => p.match !== 'kite');
+        routeMode = RouteMode.Lab;
+        routeModeReason = `Kite with --dataplane linux failed to start (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); falling back`;
+        state.routeMode = routeMode;
+        state.routeModeReason = routeModeReason;
         writeState(state);
-        await waitControl(n, proc, clients.get(n.name));
+        progress(`routes: ${ROUTE_MODE_TEXT[routeMode]} (${routeModeReason})`);
+        await startKites(plan, state, routeMode, clients);
       }
       state.kiteStartMs = Date.now() - tKite;
       const tStarted = Date.now();
@@ -229,6 +240,15 @@ function startKite(plan: LabPlan, n: NodePlan, mode: RouteMode): LabProcess {
     '--listen-address', n.ip, '--dataplane', mode === RouteMode.Kite ? 'linux' : 'none', '--log-level', 'info'];
   const pid = spawnInNs(n.netns, argv, log);
   return { name: `kite ${n.name}`, pid, netns: n.netns, match: 'kite' };
+}
+
+async function startKites(plan: LabPlan, state: LabState, mode: RouteMode, clients: Map<string, ControlClient>): Promise<void> {
+  for (const n of plan.nodes) {
+    const proc = startKite(plan, n, mode);
+    state.processes.push(proc);
+    writeState(state);
+    await waitControl(n, proc, clients.get(n.name));
+  }
 }
 
 async function waitControl(n: NodePlan, proc: LabProcess, c: ControlClient | undefined): Promise<void> {
