@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { startControlServer } from './api/server.js';
-import type { PeerStatus, StatusProvider, Summary } from './api/types.js';
+import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
 import { CeaseSub } from './bgp/wire/errors.js';
 import { Interner } from './bgp/wire/intern.js';
@@ -13,6 +13,16 @@ import { formatPrefix, ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/p
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
+import type { Resources } from './datastore/resources.js';
+import type { FibStatus } from './dataplane/index.js';
+
+/** What the daemon holds of the Linux dataplane (loaded lazily). */
+interface DataplaneHandle {
+  feed(): void;
+  markInSync(): void;
+  status(): FibStatus;
+  stop(): void;
+}
 import { Channel } from './rib/channel.js';
 import { Exporter, type ExportPeer, type ExportPolicy as ExportPolicyHook } from './rib/export.js';
 import { compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource, type ExportPolicy, type ImportPolicy, type RouteInfo } from './policy/index.js';
@@ -74,6 +84,9 @@ export class Daemon implements StatusProvider {
   /** The originated prefixes that are affine blocks (the rest are service CIDRs). */
   private blocks = new Set<string>();
   private datastore: Datastore | null = null;
+  /** The last snapshot the configuration was derived from (workloads, nodes for the dataplane). */
+  private resources: Resources | null = null;
+  private dp: DataplaneHandle | null = null;
   /** The datastore's sync status: nothing is pruned before 'in-sync'. */
   syncStatus: SyncStatus = 'waiting';
   private control: { close(): Promise<void> } | null = null;
@@ -102,8 +115,10 @@ export class Daemon implements StatusProvider {
         try {
           const cfg = deriveNodeConfig(resources, this.opts.node);
           this.filters = resources.bgpFilters;
+          this.resources = resources;
           if (first) { this.cfg = cfg; first = false; return; }
           this.apply(cfg);
+          this.feedDataplane();
         } catch (e) {
           if (first) throw e;
           this.log.error({ datastore: source, err: (e as Error).message }, 'configuration rejected; the last good configuration stays in force');
@@ -179,6 +194,7 @@ export class Daemon implements StatusProvider {
     this.applyPeers(cfg);
     this.applyOrigination(cfg);
     try {
+      if (this.opts.dataplane === 'linux') await this.startDataplane();
       // The control socket first: a second Kite on the same socket stops here, before it
       // touches the BGP port or the restart marker of the running one.
       this.control = await startControlServer(this, this.opts.socket, this.log);
@@ -187,6 +203,7 @@ export class Daemon implements StatusProvider {
       await this.speaker.start();
     } catch (e) {
       this.datastore?.stop();
+      this.dp?.stop();
       await this.speaker.stop('start-up failed').catch(() => {});
       await this.control?.close().catch(() => {});
       throw e;
@@ -197,6 +214,7 @@ export class Daemon implements StatusProvider {
 
   async stop(reason: string): Promise<void> {
     this.datastore?.stop();
+    this.dp?.stop(); // routes stay in the kernel: a restart adopts them
     await this.speaker.stop(reason);
     await this.control?.close();
     for (const e of this.sessions.values()) clearTimeout(e.staleTimer);
@@ -223,6 +241,55 @@ export class Daemon implements StatusProvider {
     this.applyPeers(this.cfg);
     this.applyOrigination(this.cfg);
     this.log.info({ peers: this.sessions.size, originated: this.local.size }, 'configuration applied');
+  }
+
+  /**
+   * The Linux dataplane (src/dataplane): kernel routes for remote blocks, blackholes for own
+   * blocks, workload routes, tunl0. Loaded only with --dataplane linux (it needs the netlink addon).
+   */
+  private async startDataplane(): Promise<void> {
+    const d = await import('./dataplane/index.js');
+    const kernel = d.openKernel();
+    const dp = d.createDataplane({ ops: kernel.ops, sysctl: d.procSysctl(), clock: d.systemClock(), log: this.log });
+    let nodes = d.calicoNodeAddresses(this.resources?.nodes ?? []);
+    this.rib.onBestChange(d.followRib(this.rib, dp, () => nodes));
+    const stopLinks = await d.watchLinks(dp, this.log);
+    // Nothing is pruned before BGP has converged: every peer's first End-of-RIB, or a timeout
+    // for peers that never come up (RFC 4724's selection deferral plays the same role).
+    const timer = setTimeout(() => this.dataplaneInSync('timeout waiting for End-of-RIB from every peer'), this.inSyncTimeoutMs);
+    timer.unref();
+    this.dp = {
+      feed: () => {
+        nodes = d.calicoNodeAddresses(this.resources?.nodes ?? []);
+        dp.update({ config: this.cfg, remote: d.remoteRoutes(this.rib, nodes),
+          workloads: d.localWorkloads(this.resources?.workloadEndpoints ?? [], this.opts.node) });
+      },
+      markInSync: () => { clearTimeout(timer); dp.markInSync(); },
+      status: () => dp.status(),
+      stop: () => { clearTimeout(timer); stopLinks(); dp.stop(); kernel.close(); },
+    };
+    this.dp.feed();
+    this.log.info({ protocol: dp.status().protocol }, 'linux dataplane started (routes tagged with this protocol number)');
+  }
+
+  /** How long the dataplane waits for every peer's End-of-RIB before pruning (ms). */
+  inSyncTimeoutMs = 30_000;
+  private dpInSync = false;
+
+  private feedDataplane(): void { this.dp?.feed(); }
+
+  /** Called at each End-of-RIB: once every peer has sent one, the dataplane may prune. */
+  private checkDataplaneSync(): void {
+    if (!this.dp || this.dpInSync || this.syncStatus !== 'in-sync') return;
+    for (const e of this.sessions.values()) if (!e.channel.endOfRibSeen) return;
+    this.dataplaneInSync('End-of-RIB received from every peer');
+  }
+
+  private dataplaneInSync(why: string): void {
+    if (!this.dp || this.dpInSync) return;
+    this.dpInSync = true;
+    this.log.info({ why }, 'dataplane in sync: routes Kite owns but no longer wants may now be removed');
+    this.dp.markInSync();
   }
 
   /** Calico's export rules (src/policy) for one best path toward one peer. */
@@ -292,6 +359,7 @@ export class Daemon implements StatusProvider {
         routerId: ipv4ToUint(cfg.routerId), clusterId: clusterIdOf(cfg),
         ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.log,
         maxPrefixes: p.maxPrefixes,
+        onEndOfRib: () => this.checkDataplaneSync(),
         importFilter: p.filters.length === 0 ? undefined : (family, bytes, len, attrs) => {
           const d = this.importPolicy.evaluate({ family, bytes, len, attrs, source: RouteSource.Peer,
             fromPeerType: p.asNumber === p.localAsNumber ? PeerType.IBGP : PeerType.EBGP }, peerInfo(p));
@@ -371,6 +439,15 @@ export class Daemon implements StatusProvider {
         lastError: s.lastError,
       };
     });
+  }
+
+  fib(): FibReport {
+    if (!this.dp) return { enabled: false, protocol: 0, table: 0, inSync: false, lastResync: null, routes: [], notes: ['the linux dataplane is off (--dataplane none)'] };
+    const s = this.dp.status();
+    return {
+      enabled: true, protocol: s.protocol, table: s.table, inSync: s.inSync, lastResync: s.lastResync, notes: s.notes,
+      routes: s.routes.map((r) => ({ prefix: r.prefix, source: r.source, state: r.state, desired: r.desired ?? null, kernel: r.kernel ?? null, reason: r.reason })),
+    };
   }
 
   routes(filter: { prefix?: string }): ReturnType<StatusProvider['routes']> {

@@ -2,8 +2,8 @@
 // not running" into one sentence a user can act on instead of a gRPC UNAVAILABLE dump.
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { kiteService, peersFromProto, routesFromProto, summaryFromProto, type ProtoRoutesRequest } from './proto.js';
-import type { PeerStatus, RouteStatus, Summary } from './types.js';
+import { kiteService, peersFromProto, routesFromProto, summaryFromProto, type ProtoRoutesRequest, fibFromProto } from './proto.js';
+import type { PeerStatus, RouteStatus, Summary, FibReport } from './types.js';
 
 export { DEFAULT_SOCKET } from './proto.js';
 
@@ -11,6 +11,7 @@ export interface ControlClient {
   summary(): Promise<Summary>;
   peers(): Promise<PeerStatus[]>;
   routes(filter?: { prefix?: string }): Promise<RouteStatus[]>;
+  fib(): Promise<FibReport>;
   close(): void;
 }
 
@@ -35,7 +36,7 @@ export function createControlClient(socketPath: string, options: ControlClientOp
   const client = new grpc.Client(`unix://${path}`, grpc.credentials.createInsecure());
   const timeoutMs = options.timeoutMs ?? 5000;
 
-  function call<T>(method: 'Summary' | 'Peers' | 'Routes', request: object, convert: (v: unknown) => T): Promise<T> {
+  function call<T>(method: 'Summary' | 'Peers' | 'Routes' | 'Fib', request: object, convert: (v: unknown) => T): Promise<T> {
     const def = service[method];
     if (!def) return Promise.reject(new Error(`kite.v1.Kite.${method} missing from proto/kite.proto`));
     return new Promise((ok, fail) => {
@@ -65,6 +66,7 @@ export function createControlClient(socketPath: string, options: ControlClientOp
       const req: ProtoRoutesRequest = filter.prefix === undefined ? {} : { prefix: filter.prefix };
       return call('Routes', req, routesFromProto);
     },
+    fib: () => call('Fib', {}, fibFromProto),
     close: () => client.close(),
   };
 }

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { PathStatus, PeerState, PeerStatus, RouteStatus, Summary } from './types.js';
+import type { FibReport, PathStatus, PeerState, PeerStatus, RouteStatus, Summary } from './types.js';
 
 export const DEFAULT_SOCKET = '/run/kite/kite.sock';
 
@@ -262,6 +262,39 @@ function pathFromProto(v: unknown, what: string): PathStatus {
     clusterList: strList(o, 'clusterList', what),
     peer: optStr(o, 'peer', what),
     best: o['best'] === true,
+  };
+}
+
+const DISABLED_FIB: FibReport = { enabled: false, protocol: 0, table: 0, inSync: false, lastResync: null, routes: [], notes: [] };
+
+export function fibToProto(f: FibReport | undefined): object {
+  const r = f ?? DISABLED_FIB;
+  const out: Rec = { enabled: r.enabled, protocol: r.protocol, table: r.table, inSync: r.inSync, notes: r.notes,
+    routes: r.routes.map((x) => {
+      const o: Rec = { prefix: x.prefix, source: x.source, state: x.state, reason: x.reason };
+      if (x.desired !== null) o['desired'] = x.desired;
+      if (x.kernel !== null) o['kernel'] = x.kernel;
+      return o;
+    }) };
+  if (r.lastResync !== null) out['lastResync'] = r.lastResync;
+  return out;
+}
+
+export function fibFromProto(v: unknown): FibReport {
+  const o = rec(v, 'fib reply');
+  return {
+    enabled: o['enabled'] === true,
+    protocol: num(o, 'protocol', 'fib'),
+    table: num(o, 'table', 'fib'),
+    inSync: o['inSync'] === true,
+    lastResync: optNum(o, 'lastResync', 'fib'),
+    routes: list(o, 'routes', 'fib').map((x, i) => {
+      const what = `fib.routes[${i}]`;
+      const ro = rec(x, what);
+      return { prefix: str(ro, 'prefix', what), source: str(ro, 'source', what), state: str(ro, 'state', what),
+        desired: optStr(ro, 'desired', what), kernel: optStr(ro, 'kernel', what), reason: str(ro, 'reason', what) };
+    }),
+    notes: strList(o, 'notes', 'fib'),
   };
 }
 

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   kiteService, peerToProto, routeToProto, summaryToProto,
   type ProtoPeersReply, type ProtoRoutesReply, type ProtoRoutesRequest, type ProtoSummary,
-} from './proto.js';
+ fibToProto } from './proto.js';
 import type { StatusProvider } from './types.js';
 
 export { DEFAULT_SOCKET } from './proto.js';
@@ -54,6 +54,8 @@ export async function startControlServer(
         const filter = prefix === undefined || prefix === '' ? {} : { prefix };
         return { routes: provider.routes(filter).map(routeToProto) };
       }),
+    Fib: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => fibToProto(provider.fib?.())),
   });
 
   await new Promise<void>((ok, fail) => {

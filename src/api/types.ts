@@ -48,9 +48,31 @@ export interface RouteStatus {
   bestReason: string;
 }
 
+export interface FibRoute {
+  prefix: string;
+  source: string;
+  state: string;
+  desired: string | null;
+  kernel: string | null;
+  reason: string;
+}
+
+/** `kite show fib --json`: the dataplane's desired vs programmed routes. */
+export interface FibReport {
+  enabled: boolean;
+  protocol: number;
+  table: number;
+  inSync: boolean;
+  lastResync: number | null;
+  routes: FibRoute[];
+  notes: string[];
+}
+
 export interface StatusProvider {
   summary(): Summary;
   peers(): PeerStatus[];
   /** All Loc-RIB routes, or only the one whose prefix equals (or, for an address, covers) `prefix`. */
   routes(filter: { prefix?: string }): RouteStatus[];
+  /** The Linux dataplane's report; absent or `enabled: false` with --dataplane none. */
+  fib?(): FibReport;
 }

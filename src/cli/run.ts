@@ -69,12 +69,13 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   const node = values.node || env['NODENAME'];
   if (!node) throw new UsageError('the node name is required: pass --node NAME or set NODENAME', 'run');
 
-  const dataplane = values.dataplane ?? Dataplane.None;
+  // The Linux dataplane is the default on Linux, as calico-node programs routes by default.
+  const dataplane = values.dataplane ?? (process.platform === 'linux' ? Dataplane.Linux : Dataplane.None);
   if (dataplane !== Dataplane.None && dataplane !== Dataplane.Linux) {
     throw new UsageError(`--dataplane must be none or linux, not '${dataplane}'`, 'run');
   }
-  if (dataplane === Dataplane.Linux) {
-    throw new RunError('the linux dataplane is not available yet; use --dataplane none');
+  if (dataplane === Dataplane.Linux && process.platform !== 'linux') {
+    throw new RunError(`the linux dataplane needs Linux (this is ${process.platform}); use --dataplane none`);
   }
 
   const opts: RunDaemonOptions = { config: values.config ?? '', node, socket: values.socket ?? DEFAULT_SOCKET, dataplane };

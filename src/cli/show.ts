@@ -1,11 +1,11 @@
-// `kite show summary|peers|routes`: asks the running daemon over the control socket and
+// `kite show summary|peers|routes|fib`: asks the running daemon over the control socket and
 // prints either the API's JSON or tables modelled on `birdc show protocols` and `show ip bgp`.
 import { createControlClient, DEFAULT_SOCKET, type ControlClient } from '../api/client.js';
-import type { PeerStatus, RouteStatus, Summary } from '../api/types.js';
+import type { FibReport, PeerStatus, RouteStatus, Summary } from '../api/types.js';
 import { Align, asPath, communities, NONE, optional, originCode, plural, table } from './format.js';
 import { parseOrUsage, UsageError } from './usage.js';
 
-export const SHOW_TOPICS = ['summary', 'peers', 'routes'] as const;
+export const SHOW_TOPICS = ['summary', 'peers', 'routes', 'fib'] as const;
 export type ShowTopic = (typeof SHOW_TOPICS)[number];
 
 export interface ShowOptions {
@@ -29,8 +29,8 @@ export function parseShowArgs(args: string[]): ShowOptions | null {
   }, 'show');
   if (values.help) return null;
   const [topic, ...extra] = positionals;
-  if (topic === undefined) throw new UsageError('say what to show: summary, peers or routes', 'show');
-  if (!isShowTopic(topic)) throw new UsageError(`unknown topic '${topic}' (summary, peers or routes)`, 'show');
+  if (topic === undefined) throw new UsageError('say what to show: summary, peers, routes or fib', 'show');
+  if (!isShowTopic(topic)) throw new UsageError(`unknown topic '${topic}' (summary, peers, routes or fib)`, 'show');
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`, 'show');
   if (values.prefix !== undefined && topic !== 'routes') {
     throw new UsageError(`--prefix applies to routes only`, 'show');
@@ -60,6 +60,10 @@ export async function show(opts: ShowOptions, client: ControlClient = createCont
       case 'routes': {
         const r = await client.routes(opts.prefix === undefined ? {} : { prefix: opts.prefix });
         return opts.json ? json(r) : lines(renderRoutes(r, opts.prefix));
+      }
+      case 'fib': {
+        const f = await client.fib();
+        return opts.json ? json(f) : lines(renderFib(f));
       }
     }
   } finally {
@@ -108,6 +112,20 @@ export function renderPeers(peers: readonly PeerStatus[]): string[] {
       p.lastError,
     ]),
   );
+}
+
+/** `kite show fib`: one row per kernel route Kite cares about, and why it differs when it does. */
+export function renderFib(f: FibReport): string[] {
+  if (!f.enabled) return ['The linux dataplane is off (kite run --dataplane none).'];
+  const head = [
+    `Kernel routes: protocol ${f.protocol}, table ${f.table}, ${f.inSync ? 'in sync (pruning allowed)' : 'waiting for BGP and the datastore to sync (nothing is pruned yet)'}`,
+    `Last resync: ${f.lastResync === null ? 'never' : new Date(f.lastResync).toISOString()}`,
+    ...f.notes.map((n) => `Note: ${n}`),
+    '',
+  ];
+  if (f.routes.length === 0) return [...head, 'No routes.'];
+  const rows = f.routes.map((r) => [r.prefix, r.source, r.state, r.desired ?? NONE, r.state === 'programmed' ? '' : r.reason]);
+  return [...head, ...table([{ header: 'Prefix' }, { header: 'Source' }, { header: 'State' }, { header: 'Desired' }, { header: 'Why different' }], rows)];
 }
 
 export function renderRoutes(routes: readonly RouteStatus[], prefix?: string): string[] {

@@ -24,7 +24,7 @@ the routing half of calico-node.
 
 Commands:
   run       run the daemon on this node
-  show      show the state of the running daemon (summary, peers, routes)
+  show      show the state of the running daemon (summary, peers, routes, fib)
   lab       build a network-namespace cluster on this machine and ping pod to pod
   version   print the version
   help      show help for a command: kite help <command>
@@ -32,26 +32,31 @@ Commands:
 Run 'kite <command> --help' for the options of a command.
 `,
   run: `Usage: kite run --config FILE [options]
+       kite run --datastore kubernetes [--kubeconfig PATH] [options]
 
 Runs the daemon: reads Calico resources, peers over BGP and serves the control API.
 
 Options:
-  --config FILE          configuration file (required)
+  --config FILE          Calico resources as YAML (required with the file datastore)
+  --datastore file|kubernetes  where Calico's resources come from (default: file)
+  --kubeconfig PATH      Kubernetes datastore: kubeconfig (default: $KUBECONFIG, in-cluster)
   --node NAME            this node's name (default: $NODENAME)
   --socket PATH          control API socket (default: /run/kite/kite.sock)
-  --dataplane none|linux where routes go: none keeps them in the RIB only (default: none)
+  --dataplane none|linux linux programs kernel routes (protocol 75), tunl0 and workload
+                         routes; none keeps routes in the RIB only (default: linux on Linux)
   --listen-address ADDR  address to accept BGP connections on (default: all)
   --listen-port N        BGP port (default: from BGPConfiguration, else 179)
   --log-level LEVEL      trace, debug, info, warn, error, fatal or silent (default: info)
   -h, --help             show this help
 `,
-  show: `Usage: kite show summary|peers|routes [options]
+  show: `Usage: kite show summary|peers|routes|fib [options]
 
 Shows the state of the daemon that serves the control socket.
 
   summary   node, router id, AS, RIB sizes and a table of peers
   peers     the table of peers
   routes    the Loc-RIB: every path per prefix, '*>' marks the best
+  fib       the Linux dataplane: desired vs programmed kernel routes, and why they differ
 
 Options:
   --json           print JSON (the shapes of the control API) instead of a table

@@ -25,6 +25,7 @@ export interface ChannelOptions {
    * BGPFilter import rules for this peer (src/policy), when it lists any: a reason when the
    * route is rejected, null when accepted. Without it every loop-free route is accepted, as Calico does.
    */
+  onEndOfRib?: () => void;
   importFilter?: (family: FamilyKey, bytes: Uint8Array, len: number, attrs: PathAttrs) => string | null;
   log: Logger;
 }
@@ -41,6 +42,8 @@ export class Channel {
   private readonly loopCache = new Map<number, string | null>();
   private address = '';
   private limitHit = false;
+  /** A first End-of-RIB arrived since the session came up (the dataplane waits for it before pruning). */
+  endOfRibSeen = false;
 
   constructor(private readonly rib: Rib, private readonly opts: ChannelOptions) {}
 
@@ -108,6 +111,7 @@ export class Channel {
     if (msg.endOfRib !== undefined) {
       // RFC 4724 §4.2: the peer has resent this family; what it did not resend is gone.
       const n = this.retained ? this.sweepStale(msg.endOfRib) : 0;
+      if (!this.endOfRibSeen) { this.endOfRibSeen = true; this.opts.onEndOfRib?.(); }
       this.opts.log.info({ peer: this.address, family: msg.endOfRib, staleRemoved: n }, 'End-of-RIB received');
       return;
     }

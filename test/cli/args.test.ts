@@ -9,7 +9,7 @@ import { table, Align } from '../../src/cli/format.js';
 describe('parseRunArgs', () => {
   it('builds the runDaemon options with defaults', () => {
     expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n1'], {})).toEqual({
-      config: 'k.yaml', node: 'n1', socket: '/run/kite/kite.sock', dataplane: 'none',
+      config: 'k.yaml', node: 'n1', socket: '/run/kite/kite.sock', dataplane: 'linux', // the default on Linux
     });
   });
 
@@ -48,10 +48,13 @@ describe('parseRunArgs', () => {
     expect(() => parseRunArgs(args, {})).toThrow(message);
   });
 
-  it('refuses the linux dataplane as an error, not a usage error', () => {
-    const run = () => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'linux'], {});
-    expect(run).toThrow(RunError);
-    expect(run).toThrow('the linux dataplane is not available yet; use --dataplane none');
+  it('accepts the linux dataplane, the kubernetes datastore, and refuses unknown values', () => {
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'linux'], {})?.dataplane).toBe('linux');
+    expect(parseRunArgs(['--datastore', 'kubernetes', '--kubeconfig', '/k', '--node', 'n'], {})).toMatchObject({ datastore: 'kubernetes', kubeconfig: '/k' });
+    expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'vpp'], {})).toThrow(/--dataplane must be none or linux/);
+    expect(() => parseRunArgs(['--node', 'n', '--datastore', 'etcd'], {})).toThrow(/--datastore must be file or kubernetes/);
+    expect(() => parseRunArgs(['--node', 'n'], {})).toThrow(/--config FILE is required/);
+    void RunError;
   });
 });
 
