@@ -1,0 +1,45 @@
+// Object names exactly as Calico's Kubernetes backend derives them (libcalico-go
+// lib/names.CIDRToName, k8s/resources ipam_affinity.go and ipam_handle.go), so an object Kite
+// writes is the object calico-ipam reads, and a claim by either one collides with the other's.
+import { createHash } from 'node:crypto';
+import { parseCIDR } from '../datastore/ip.js';
+
+/** "10.244.1.0/26" → "10-244-1-0-26"; "fd00:1::/122" → "fd00-1---122". */
+export function cidrName(cidr: string): string {
+  const c = parseCIDR(cidr);
+  if (c === null) throw new Error(`"${cidr}" is not a CIDR`);
+  // Go prints IPv6 in the RFC 5952 form, as parseCIDR does.
+  return c.text.replace(/[.:/]/g, '-');
+}
+
+/** IPAMBlock name: the block CIDR with separators as dashes. */
+export function blockName(cidr: string): string {
+  return cidrName(cidr);
+}
+
+/**
+ * BlockAffinity name: "<node>-<cidr name>". Kubernetes names stop at 253 characters; Calico
+ * then cuts the node name and appends 11 hex digits of sha256("<node>+<cidr name>").
+ */
+export function affinityName(node: string, cidr: string): string {
+  const c = cidrName(cidr);
+  const name = `${node}-${c}`;
+  if (name.length < 253) return name;
+  const hash = createHash('sha256').update(`${node}+${c}`).digest('hex').slice(0, 11);
+  return `${node.slice(0, 252 - c.length - 13)}-${c}-${hash}`;
+}
+
+/** IPAMHandle name: the handle ID in lower case (Kubernetes names are lower case). */
+export function handleName(handleID: string): string {
+  return handleID.toLowerCase();
+}
+
+/** The handle calico-node uses for a node's IPIP tunnel address. */
+export function ipipTunnelHandle(node: string): string {
+  return `ipip-tunnel-addr-${node}`;
+}
+
+/** IPAMBlock.spec.affinity for a node. */
+export function hostAffinity(node: string): string {
+  return `host:${node}`;
+}
