@@ -11,7 +11,9 @@ import { CeaseSub } from './bgp/wire/errors.js';
 import { Interner } from './bgp/wire/intern.js';
 import { formatPrefix, ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
-import { deriveNodeConfig, type NodeConfig, type PeerConfig as CalicoPeer } from './config/node-config.js';
+import type { NodeConfig, PeerConfig as CalicoPeer } from './config/node-config.js';
+import { BehaviorSubject, Subject, type Subscription } from 'rxjs';
+import { calculate } from './calc/pipeline.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
 import type { FibStatus } from './dataplane/index.js';
@@ -84,6 +86,7 @@ export class Daemon implements StatusProvider {
   /** The originated prefixes that are affine blocks (the rest are service CIDRs). */
   private blocks = new Set<string>();
   private datastore: Datastore | null = null;
+  private readonly subscriptions: Subscription[] = [];
   /** The last snapshot the configuration was derived from (workloads, nodes for the dataplane). */
   private resources: Resources | null = null;
   private dp: DataplaneHandle | null = null;
@@ -104,25 +107,37 @@ export class Daemon implements StatusProvider {
     this.restarting = existsSync(this.marker);
     if (this.restarting) this.log.warn({ marker: this.marker }, 'previous run did not stop cleanly: announcing graceful restart (Restart State, forwarding preserved)');
     let first = true;
+    let firstError: Error | null = null;
     const source = this.opts.datastore === 'kubernetes' ? 'kubernetes' : this.opts.config;
+    // Snapshots and sync status feed the calculation pipeline (src/calc); its outputs drive
+    // the speaker, the RIB's local routes, the export policy and the dataplane.
+    const snapshots = new Subject<Resources>();
+    const status = new BehaviorSubject<SyncStatus>('waiting');
+    const desired = calculate(snapshots, status, this.opts.node);
+    this.subscriptions.push(
+      desired.accepted.subscribe(({ config, resources }) => {
+        this.filters = resources.bgpFilters;
+        this.resources = resources;
+        if (first) { this.cfg = config; first = false; return; }
+        this.apply(config);
+        this.feedDataplane();
+      }),
+      desired.rejected.subscribe((e) => {
+        if (first) { firstError = e; return; }
+        this.log.error({ datastore: source, err: e.message }, 'configuration rejected; the last good configuration stays in force');
+      }),
+      desired.inSync.subscribe((s) => { if (s) this.checkDataplaneSync(); }),
+    );
     this.datastore = this.opts.datastore === 'kubernetes'
       // Loaded only when used: the Kubernetes client is large and the file datastore needs none of it.
       ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: this.opts.node, log: this.log, ...(this.opts.kubeconfig ? { kubeconfig: this.opts.kubeconfig } : {}) })
       : createFileDatastore(this.opts.config);
     await this.datastore.start({
-      onStatus: (status) => { this.syncStatus = status; this.log.info({ datastore: source, status }, 'datastore sync status'); },
+      onStatus: (s) => { this.syncStatus = s; status.next(s); this.log.info({ datastore: source, status: s }, 'datastore sync status'); },
       onSnapshot: (resources) => {
-        try {
-          const cfg = deriveNodeConfig(resources, this.opts.node);
-          this.filters = resources.bgpFilters;
-          this.resources = resources;
-          if (first) { this.cfg = cfg; first = false; return; }
-          this.apply(cfg);
-          this.feedDataplane();
-        } catch (e) {
-          if (first) throw e;
-          this.log.error({ datastore: source, err: (e as Error).message }, 'configuration rejected; the last good configuration stays in force');
-        }
+        snapshots.next(resources);
+        // The file datastore refuses to start on a first snapshot that yields no configuration.
+        if (firstError) { const e = firstError; firstError = null; throw e; }
       },
       onError: (e) => this.log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force'),
     });
@@ -214,6 +229,7 @@ export class Daemon implements StatusProvider {
 
   async stop(reason: string): Promise<void> {
     this.datastore?.stop();
+    for (const s of this.subscriptions) s.unsubscribe();
     this.dp?.stop(); // routes stay in the kernel: a restart adopts them
     await this.speaker.stop(reason);
     await this.control?.close();

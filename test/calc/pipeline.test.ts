@@ -1,0 +1,97 @@
+// The calculation pipeline: Calico resources in, this node's desired state out — peers,
+// originated routes, policy inputs and workloads emitted only on change, bad snapshots rejected
+// without disturbing the last good state, and "in sync" only once the datastore says so.
+import { BehaviorSubject, Subject } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { calculate } from '../../src/calc/pipeline.js';
+import type { SyncStatus } from '../../src/datastore/datastore.js';
+import { parseResources } from '../../src/datastore/file.js';
+import type { Resources } from '../../src/datastore/resources.js';
+
+const yaml = (extra = '', blocks = ['10.244.1.0/26']) => parseResources(`apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: { name: default }
+spec: { asNumber: 64512, serviceClusterIPs: [{ cidr: 10.96.0.0/12 }] }
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: a }
+spec: { bgp: { ipv4Address: 198.18.0.1/24 } }
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: { name: b }
+spec: { bgp: { ipv4Address: 198.18.0.2/24 } }
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: { name: pods }
+spec: { cidr: 10.244.0.0/16 }
+${blocks.map((c, i) => `---
+apiVersion: projectcalico.org/v3
+kind: BlockAffinity
+metadata: { name: a-${i} }
+spec: { node: a, cidr: ${c}, state: confirmed }
+`).join('')}${extra}`, 'test.yaml');
+
+const wep = (name: string, node: string, ip: string) => `---
+apiVersion: projectcalico.org/v3
+kind: WorkloadEndpoint
+metadata: { name: ${name}, namespace: default }
+spec: { node: ${node}, pod: ${name}, interfaceName: cali${name.padEnd(11, '0').slice(0, 11)}, ipNetworks: [${ip}/32] }
+`;
+
+function harness(node = 'a') {
+  const snapshots = new Subject<Resources>();
+  const status = new BehaviorSubject<SyncStatus>('waiting');
+  const d = calculate(snapshots, status, node);
+  const got = { peers: [] as string[][], originated: [] as string[][], workloads: [] as string[][], rejected: [] as string[], inSync: [] as boolean[] };
+  d.peers.subscribe((p) => got.peers.push(p.map((x) => x.address)));
+  d.originated.subscribe((o) => got.originated.push([...o]));
+  d.workloads.subscribe((w) => got.workloads.push(w.map((x) => x.metadata.name)));
+  d.rejected.subscribe((e) => got.rejected.push(e.message));
+  d.inSync.subscribe((s) => got.inSync.push(s));
+  return { snapshots, status, got };
+}
+
+describe('calculation pipeline', () => {
+  it('turns resources into peers, originated routes and workloads', () => {
+    const h = harness();
+    h.snapshots.next(yaml(wep('web', 'a', '10.244.1.2') + wep('db', 'b', '10.244.2.2')));
+    expect(h.got.peers).toEqual([['198.18.0.2']]);
+    expect(h.got.originated).toEqual([['10.244.1.0/26', '10.96.0.0/12']]);
+    expect(h.got.workloads).toEqual([['web']]); // only this node's
+  });
+
+  it('emits each output only when it changes', () => {
+    const h = harness();
+    h.snapshots.next(yaml());
+    h.snapshots.next(yaml()); // identical: nothing new
+    h.snapshots.next(yaml('', ['10.244.1.0/26', '10.244.1.64/26'])); // a block more: originated only
+    expect(h.got.peers.length).toBe(1);
+    expect(h.got.originated).toEqual([['10.244.1.0/26', '10.96.0.0/12'], ['10.244.1.0/26', '10.244.1.64/26', '10.96.0.0/12']]);
+  });
+
+  it('rejects a snapshot without this node and keeps the last good state', () => {
+    const h = harness('c');
+    h.snapshots.next(yaml());
+    expect(h.got.rejected[0]).toMatch(/node "c" not found/);
+    expect(h.got.peers).toEqual([]);
+    const g = harness();
+    g.snapshots.next(yaml());
+    g.snapshots.next(parseResources('apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: { name: default }\nspec: {}\n', 'x.yaml'));
+    expect(g.got.rejected.length).toBe(1);
+    expect(g.got.peers).toEqual([['198.18.0.2']]); // no empty peer set was emitted
+    expect(g.got.originated.length).toBe(1);
+  });
+
+  it('is in sync only when the datastore is and a configuration exists', () => {
+    const h = harness();
+    h.status.next('resyncing');
+    h.snapshots.next(yaml());
+    expect(h.got.inSync).toEqual([false]);
+    h.status.next('in-sync');
+    h.status.next('resyncing'); // a relist: pruning must stop again
+    expect(h.got.inSync).toEqual([false, true, false]);
+  });
+});
