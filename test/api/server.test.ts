@@ -93,6 +93,25 @@ describe('control API', () => {
     }
   });
 
+  it('serves the dataplane report exactly, and a disabled one when the provider has none', async () => {
+    const fib = {
+      enabled: true, protocol: 75, table: 254, inSync: true, lastResync: 1795426428418, notes: ['no ipip pool: tunl0 unused'],
+      routes: [
+        { prefix: '10.244.2.0/26', source: 'remote', state: 'programmed', desired: '10.244.2.0/26 via 198.18.0.2 dev eth0 onlink proto 75', kernel: '10.244.2.0/26 via 198.18.0.2 dev eth0 onlink proto 75', reason: '' },
+        { prefix: '0.0.0.0/0', source: 'remote', state: 'refused', desired: null, kernel: null, reason: 'a default route is never programmed from BGP' },
+      ],
+    };
+    const withFib = createControlClient(await serve('fib.sock', { ...new FakeProvider(), summary: () => SUMMARY, peers: () => PEERS, routes: () => ROUTES, fib: () => fib }));
+    const without = createControlClient(await serve('nofib.sock'));
+    try {
+      expect(await withFib.fib()).toEqual(fib);
+      expect(await without.fib()).toEqual({ enabled: false, protocol: 0, table: 0, inSync: false, lastResync: null, routes: [], notes: [] });
+    } finally {
+      withFib.close();
+      without.close();
+    }
+  });
+
   it('returns empty lists as [] and a summary without peers', async () => {
     const empty: StatusProvider = {
       summary: () => ({ ...SUMMARY, peers: [], ribIPv4: 0 }),
