@@ -1,0 +1,398 @@
+// Route-reflector benchmark: one reflector (Kite, then BIRD, in the same run), 100 iBGP clients,
+// 10,000 routes. Measures the time from the originators' first announcement until every client
+// holds every route, and the reflector's CPU time and memory. The clients are small BIRD
+// processes in one namespace, one per address (see clientConfig for why not one BIRD); 4 of them
+// originate 2,500 /26s each (inside the Calico pool, so Kite's export policy passes them).
+//
+//   npm run bench:reflect -- [--only kite,bird] [--clients 100] [--routes 10000] [--originators 4]
+//                            [--timeout 300] [--json]
+
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ALL = ['kite', 'bird'];
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const ONLY = opt('only', ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const CLIENTS = Number(opt('clients', '100'));
+const ROUTES = Number(opt('routes', '10000'));
+const ORIGINATORS = Number(opt('originators', '4'));
+const TIMEOUT_S = Number(opt('timeout', '300'));
+const JSON_OUT = argv.includes('--json');
+for (const r of ONLY) if (!ALL.includes(r)) die(`unknown reflector ${r} (choose from ${ALL.join(', ')})`);
+if (!(CLIENTS >= 2 && CLIENTS <= 200)) die('--clients must be 2..200');
+if (!(ORIGINATORS >= 1 && ORIGINATORS < CLIENTS)) die('--originators must be 1..clients-1');
+if (!(ROUTES >= ORIGINATORS && ROUTES <= 1 << 18)) die('--routes must be originators..262144');
+
+const AS = 64512;
+const RR_IP = '198.18.210.1';
+const clientIp = (i) => `198.18.210.${10 + i}`;
+const CLUSTER_ID = '244.0.0.1';
+const nextHopOf = (o) => `198.18.210.${200 + o}`;
+const PREFIX = `kt${process.pid}-`;
+const TICK = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
+
+function die(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(1);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function sh(cmd, args, timeoutMs = 30_000) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function must(cmd, args) {
+  const r = await sh(cmd, args);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+// --- namespaces and processes (same conventions as bench/ingest.mjs: kt<pid>- names) ----------
+
+const liveNs = new Set();
+const liveProcs = new Set();
+
+function cleanupSync() {
+  for (const p of liveProcs) {
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {}
+  }
+  for (const ns of liveNs) {
+    try {
+      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {}
+  }
+}
+process.once('exit', cleanupSync);
+for (const s of ['SIGINT', 'SIGTERM']) process.once(s, () => process.exit(130));
+
+/** Remove `kt<pid>-*` namespaces of earlier runs whose process is gone (never anyone else's). */
+async function cleanupStale() {
+  const out = await sh('ip', ['netns', 'list']);
+  for (const line of out.stdout.split('\n')) {
+    const name = line.split(' ')[0];
+    const m = /^kt(\d+)-[A-Za-z0-9-]+$/.exec(name ?? '');
+    if (!m || existsSync(`/proc/${m[1]}`)) continue;
+    await deleteNs(name);
+  }
+}
+
+async function deleteNs(ns) {
+  const pids = await sh('ip', ['netns', 'pids', ns]);
+  for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
+  await sh('ip', ['netns', 'del', ns]);
+  liveNs.delete(ns);
+}
+
+/** Reflector namespace and client namespace joined by one veth pair; 100 addresses on the client side. */
+async function makeLab(tag) {
+  const rr = `${PREFIX}${tag}-rr`;
+  const cl = `${PREFIX}${tag}-cl`;
+  for (const ns of [rr, cl]) {
+    await must('ip', ['netns', 'add', ns]);
+    liveNs.add(ns);
+    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  await must('ip', ['-n', rr, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', cl]);
+  await must('ip', ['-n', rr, 'addr', 'add', `${RR_IP}/24`, 'dev', 'eth0']);
+  const batch = [];
+  for (let i = 0; i < CLIENTS; i++) batch.push(`addr add ${clientIp(i)}/24 dev eth0`);
+  await must('ip', ['-n', cl, '-batch', writeTmp(batch.join('\n') + '\n')]);
+  await must('ip', ['-n', rr, 'link', 'set', 'eth0', 'up']);
+  await must('ip', ['-n', cl, 'link', 'set', 'eth0', 'up']);
+  return { rr, cl };
+}
+
+let tmpDir;
+function writeTmp(text) {
+  const f = join(tmpDir, `batch-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(f, text);
+  return f;
+}
+
+function spawnIn(ns, cmd, args, logFile) {
+  const fd = openSync(logFile, 'a');
+  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { detached: true, stdio: ['ignore', fd, fd], cwd: ROOT });
+  closeSync(fd);
+  const p = { pid: child.pid, child, exited: false };
+  child.once('exit', () => {
+    p.exited = true;
+    liveProcs.delete(p);
+  });
+  liveProcs.add(p);
+  return p;
+}
+
+async function stopProc(p, graceMs = 5000) {
+  if (!p || p.exited) return;
+  try {
+    process.kill(-p.pid, 'SIGTERM');
+  } catch {}
+  const deadline = Date.now() + graceMs;
+  while (!p.exited && Date.now() < deadline) await sleep(50);
+  try {
+    process.kill(-p.pid, 'SIGKILL');
+  } catch {}
+  while (!p.exited) await sleep(20);
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK; // fields 14 and 15 (utime, stime), 0-based after comm
+}
+
+function memKiB(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rss: Number(/VmRSS:\s+(\d+) kB/.exec(s)?.[1] ?? NaN), hwm: Number(/VmHWM:\s+(\d+) kB/.exec(s)?.[1] ?? NaN) };
+}
+
+// --- routes ---------------------------------------------------------------------------------------
+
+/** Route k: a /26 in 10.16.0.0/12 (inside the 10.0.0.0/8 pool). */
+function route(k) {
+  return `10.${16 + (k >> 10)}.${(k >> 2) & 255}.${(k & 3) * 64}/26`;
+}
+
+/** How many routes originator o announces (ROUTES split as evenly as possible). */
+const share = (o) => Math.floor(ROUTES / ORIGINATORS) + (o < ROUTES % ORIGINATORS ? 1 : 0);
+
+// --- the client side: one small BIRD per client, all in one namespace -----------------------------
+// One BIRD cannot hold 100 sessions to the same neighbour: BIRD 2.0 locks a BGP session on
+// (neighbour address, port, interface), not on the local address, so all but one protocol wait
+// in Idle. So each client is its own BIRD process (~2 MB each) with `strict bind` on its own
+// address, passive (the reflector dials all of them: no connection collisions to resolve).
+
+function clientConfig(i, logFile) {
+  const orig = i < ORIGINATORS;
+  const l = [`log "${logFile}" { warning, error, fatal };`, `router id ${clientIp(i)};`, 'protocol device { scan time 60; }'];
+  if (orig) {
+    let k = 0;
+    for (let o = 0; o < i; o++) k += share(o);
+    const routes = [];
+    // Next hop: an unused on-link address. It must not be a client's own address: every client
+    // lives in one namespace, and BIRD drops a route whose next hop is a local address.
+    for (let j = 0; j < share(i); j++) routes.push(`  route ${route(k++)} via ${nextHopOf(i)};`);
+    // Disabled until every session is up: `birdc enable st` is the benchmark's start signal.
+    l.push('protocol static st {', '  disabled;', '  ipv4;', ...routes, '}');
+  }
+  l.push(
+    'protocol bgp c {',
+    `  local ${clientIp(i)} as ${AS};`,
+    `  neighbor ${RR_IP} as ${AS};`,
+    '  direct;',
+    '  strict bind on;',
+    '  passive on;',
+    '  hold time 240; keepalive time 80;',
+    `  ipv4 { import all; ${orig ? 'export where source = RTS_STATIC; next hop keep;' : 'export none;'} };`,
+    '}',
+  );
+  return l.join('\n') + '\n';
+}
+
+/** `show protocols all c`: the session state and the imported route count. */
+function parseProtocol(out) {
+  const head = /^c\s+BGP\s+\S+\s+(\S+)\s+\S+\s+(\S+)/m.exec(out);
+  const r = /^\s+Routes:\s+(\d+) imported/m.exec(out);
+  return { up: head?.[1] === 'up' && head?.[2] === 'Established', imported: r ? Number(r[1]) : 0 };
+}
+
+/** Client i holds every route: an originator imports all but its own share. */
+const wantOf = (i) => ROUTES - (i < ORIGINATORS ? share(i) : 0);
+
+/** Run fn over items with at most `n` at a time (each birdc is a process). */
+async function pool(items, n, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) {
+      const k = next++;
+      out[k] = await fn(items[k], k);
+    }
+  }));
+  return out;
+}
+
+// --- reflectors -------------------------------------------------------------------------------------
+
+const reflectors = {
+  kite: (ns, dir) => {
+    const sock = join(dir, 'kite.sock');
+    const conf = join(dir, 'kite.yaml');
+    const docs = [
+      `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  asNumber: ${AS}\n  nodeToNodeMeshEnabled: false\n  logSeverityScreen: Warning`,
+      `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: rr\n  labels:\n    route-reflector: "true"\nspec:\n  bgp:\n    ipv4Address: ${RR_IP}/24\n    asNumber: ${AS}\n    routeReflectorClusterID: ${CLUSTER_ID}`,
+      `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pool\nspec:\n  cidr: 10.0.0.0/8\n  blockSize: 26`,
+    ];
+    for (let i = 0; i < CLIENTS; i++) {
+      docs.push(`apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: client-${i}\nspec:\n  node: rr\n  peerIP: ${clientIp(i)}\n  asNumber: ${AS}`);
+    }
+    writeFileSync(conf, docs.join('\n---\n') + '\n');
+    return {
+      version: async () => `Kite ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (Node ${process.versions.node})`,
+      start: () => spawnIn(ns, process.execPath, ['bin/kite', 'run', '--config', conf, '--node', 'rr', '--socket', sock, '--log-level', 'warn'], join(dir, 'kite.log')),
+    };
+  },
+  bird: (ns, dir) => {
+    const ctl = join(dir, 'rr.ctl');
+    const conf = join(dir, 'rr.conf');
+    const l = [`router id ${RR_IP};`, 'protocol device { scan time 60; }'];
+    for (let i = 0; i < CLIENTS; i++) {
+      l.push(
+        `protocol bgp c${i} {`,
+        `  local ${RR_IP} as ${AS};`,
+        `  neighbor ${clientIp(i)} as ${AS};`,
+        '  direct;',
+        `  rr client; rr cluster id ${CLUSTER_ID};`,
+        '  hold time 240; keepalive time 80; connect delay time 1; connect retry time 1;',
+        '  ipv4 { import all; export all; };',
+        '}',
+      );
+    }
+    writeFileSync(conf, l.join('\n') + '\n');
+    return {
+      version: async () => (await sh('bird', ['--version'])).stderr.trim() || (await sh('bird', ['--version'])).stdout.trim(),
+      start: () => spawnIn(ns, 'bird', ['-f', '-c', conf, '-s', ctl, '-P', join(dir, 'rr.pid')], join(dir, 'bird.log')),
+    };
+  },
+};
+
+async function runOne(name) {
+  const dir = mkdtempSync(join(tmpDir, `${name}-`));
+  const lab = await makeLab(`rf${name.slice(0, 2)}`);
+  const ids = Array.from({ length: CLIENTS }, (_, i) => i);
+  const ctl = (i) => join(dir, `c${i}.ctl`);
+  const birdc = (i, ...args) => sh('birdc', ['-s', ctl(i), ...args], 30_000);
+  const clients = [];
+  let rr;
+  try {
+    for (const i of ids) {
+      const conf = join(dir, `c${i}.conf`);
+      writeFileSync(conf, clientConfig(i, join(dir, `c${i}.log`)));
+      clients.push(spawnIn(lab.cl, 'bird', ['-f', '-c', conf, '-s', ctl(i), '-P', join(dir, `c${i}.pid`)], join(dir, `c${i}.out`)));
+    }
+    const deadline0 = Date.now() + 30_000;
+    await pool(ids, 8, async (i) => {
+      while ((await birdc(i, 'show', 'status')).code !== 0) {
+        if (clients[i].exited || Date.now() > deadline0) throw new Error(`client BIRD ${i} did not start:\n${readFileSync(join(dir, `c${i}.out`), 'utf8')}`);
+        await sleep(100);
+      }
+    });
+    const r = reflectors[name](lab.rr, dir);
+    const started = Date.now();
+    rr = r.start();
+    const deadline = Date.now() + TIMEOUT_S * 1000;
+    // Every session Established (the reflector dials all of them).
+    let pending = ids;
+    while (pending.length) {
+      const st = await pool(pending, 8, async (i) => parseProtocol((await birdc(i, 'show', 'protocols', 'all', 'c')).stdout));
+      pending = pending.filter((_, k) => !st[k].up);
+      if (!pending.length) break;
+      if (rr.exited) throw new Error(`${name} exited:\n${readFileSync(join(dir, name === 'kite' ? 'kite.log' : 'bird.log'), 'utf8').slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`only ${CLIENTS - pending.length}/${CLIENTS} sessions Established after ${TIMEOUT_S} s`);
+      await sleep(200);
+    }
+    const sessionsS = (Date.now() - started) / 1000;
+    await sleep(1000); // let the reflector settle (End-of-RIBs of the empty initial tables)
+    const cpu0 = cpuSeconds(rr.pid);
+    const mem0 = memKiB(rr.pid);
+    const t0 = performance.now();
+    await Promise.all(ids.slice(0, ORIGINATORS).map((i) => birdc(i, 'enable', 'st')));
+    // Poll only the clients not yet complete: a complete client stays complete (nothing withdraws).
+    pending = ids;
+    let rounds = 0;
+    let held = 0;
+    while (pending.length) {
+      const st = await pool(pending, 8, async (i) => parseProtocol((await birdc(i, 'show', 'protocols', 'all', 'c')).stdout));
+      held = st.reduce((a, s, k) => a + Math.min(s.imported, wantOf(pending[k])), 0);
+      pending = pending.filter((i, k) => st[k].imported < wantOf(i));
+      rounds++;
+      if (!pending.length) break;
+      if (rr.exited) throw new Error(`${name} exited during the run`);
+      if (performance.now() - t0 > TIMEOUT_S * 1000) {
+        throw new Error(`timed out: ${CLIENTS - pending.length}/${CLIENTS} clients complete; the others hold ${held} routes`);
+      }
+      await sleep(50);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSeconds(rr.pid);
+    await sleep(1000);
+    const mem1 = memKiB(rr.pid);
+    return {
+      reflector: name,
+      version: await r.version(),
+      clients: CLIENTS,
+      routes: ROUTES,
+      sessionsUpSeconds: round(sessionsS, 2),
+      seconds: round(seconds, 2),
+      pollRounds: rounds,
+      cpuSeconds: round(cpu1 - cpu0, 2),
+      cpuTotalSeconds: round(cpu1, 2),
+      rssBeforeMiB: round(mem0.rss / 1024, 1),
+      rssAfterMiB: round(mem1.rss / 1024, 1),
+      peakRssMiB: round(mem1.hwm / 1024, 1),
+    };
+  } finally {
+    await stopProc(rr);
+    await Promise.all(clients.map((c) => stopProc(c)));
+    await deleteNs(lab.rr);
+    await deleteNs(lab.cl);
+    if (!process.env.KT_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`bench: ${name} logs kept in ${dir}\n`);
+  }
+}
+
+const round = (x, d) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function main() {
+  if (process.getuid?.() !== 0) die('needs root (network namespaces)');
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die('Kite is not built: run npm run build');
+  const inst = await sh('sh', [join(ROOT, 'scripts', 'install-peers.sh')], 600_000);
+  if (inst.code !== 0) die(`scripts/install-peers.sh failed:\n${inst.stderr}${inst.stdout}`);
+  await cleanupStale();
+  tmpDir = mkdtempSync(join(tmpdir(), `${PREFIX}reflect-`));
+  const results = [];
+  try {
+    for (const name of ONLY) {
+      if (!JSON_OUT) process.stderr.write(`bench: ${name} as reflector, ${CLIENTS} clients, ${ROUTES} routes ...\n`);
+      results.push(await runOne(name));
+    }
+  } finally {
+    if (!process.env.KT_KEEP_LOGS) rmSync(tmpDir, { recursive: true, force: true });
+  }
+  if (JSON_OUT) {
+    process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    return;
+  }
+  const cols = ['reflector', 'sessionsUpSeconds', 'seconds', 'cpuSeconds', 'rssBeforeMiB', 'rssAfterMiB', 'peakRssMiB'];
+  const head = ['reflector', 'sessions up s', 'seconds to all', 'RR CPU s', 'RSS before MiB', 'RSS after MiB', 'peak RSS MiB'];
+  const rows = results.map((r) => cols.map((c) => String(r[c])));
+  process.stdout.write(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |\n`);
+  for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
+  for (const r of results) process.stdout.write(`${r.reflector}: ${r.version}\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exitCode = 1;
+});
