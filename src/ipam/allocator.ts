@@ -1,0 +1,480 @@
+// Kite's IPAM: claims blocks for nodes and hands out addresses from them with calico-ipam's
+// protocol and objects (libcalico-go lib/ipam ipam.go, ipam_block_reader_writer.go), so Kite,
+// Calico's CNI plugin and calico-node can share one datastore. Every change is a compare-and-
+// swap on a stored object; a lost race is re-read and retried, never overwritten:
+// - a block belongs to whoever creates its IPAMBlock first (the BlockAffinity is only a claim);
+// - an address belongs to whoever writes the IPAMBlock revision that marks it allocated.
+import { parseIP } from '../datastore/ip.js';
+import { AffinityState, type IPPool } from '../datastore/resources.js';
+import {
+  assignFromBlock, blockAddressCount, freeCount, handleOrdinals, ipToOrdinal, isEmpty, newBlock, ordinalToIP, releaseOrdinals,
+} from './block.js';
+import { affinityName, blockName, handleName, hostAffinity, ipipTunnelHandle } from './names.js';
+import type { AffinitySpec, BlockSpec, HandleSpec } from './objects.js';
+import { blockCandidates, IpamUse, judgePools, poolContaining, usablePools, type NodeInfo, type PoolFilter } from './pools.js';
+import { isStoreError, type IpamStore, type Stored } from './store.js';
+
+export const IpamErrorCode = {
+  /** No enabled pool selects the node for this use and family. */
+  NoPool: 'noPool',
+  /** Every block of the usable pools is taken and none could be reclaimed or borrowed from. */
+  Exhausted: 'exhausted',
+  /** releaseBlock with requireEmpty on a block that still holds addresses. */
+  NotEmpty: 'notEmpty',
+  /** The block is affine to another node (a stale affinity was cleaned up). */
+  AffinityMismatch: 'affinityMismatch',
+  /** The node holds no affinity for the block. */
+  NoAffinity: 'noAffinity',
+  /** Too many lost races in a row (heavy contention or a broken store). */
+  Contention: 'contention',
+  /** The block changed since the caller read it (reclaim guard). */
+  Changed: 'changed',
+} as const;
+export type IpamErrorCode = (typeof IpamErrorCode)[keyof typeof IpamErrorCode];
+
+export class IpamError extends Error {
+  override readonly name = 'IpamError';
+  constructor(readonly code: IpamErrorCode, message: string) {
+    super(message);
+  }
+}
+
+export interface AllocatorOptions {
+  store: IpamStore;
+  /** The current IPPools; called on every request so pool changes apply at once. */
+  pools: () => readonly IPPool[] | Promise<readonly IPPool[]>;
+  now?: () => Date;
+  /** Attempts per object before giving up with 'contention' (default 50). */
+  maxRetries?: number;
+  /**
+   * An empty block affine to another node may be taken over once it has been held this long
+   * (Calico: one minute, so two nodes never ping-pong a block before either can use it).
+   */
+  reclaimEmptyAfterMs?: number;
+  /**
+   * When no block can be claimed, take free addresses from other nodes' blocks (Calico does
+   * unless the IPAM config sets strictAffinity). Default true.
+   */
+  borrow?: boolean;
+}
+
+export interface AssignRequest {
+  node: NodeInfo;
+  /** Handle ID, e.g. "k8s-pod-network.<container id>" (Calico CNI) or "ipip-tunnel-addr-<node>". */
+  handle: string;
+  /** Secondary attributes stored with the addresses (namespace, pod, node, type…). */
+  attrs?: Record<string, string>;
+  count?: number;
+  family?: 4 | 6;
+  use?: IpamUse;
+  /** Restrict to these pools (names or CIDRs). */
+  pools?: readonly string[];
+}
+
+export interface TunnelResult {
+  /** The tunnel address the node should carry (undefined when no IPIP pool selects it). */
+  address: string | undefined;
+  /** True when this call allocated the address, so the caller must write it to the Node. */
+  allocated: boolean;
+  reason: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const backoff = (attempt: number): Promise<void> => sleep(Math.random() * Math.min(10, 1 + attempt));
+
+export class Allocator {
+  private readonly store: IpamStore;
+  private readonly now: () => Date;
+  private readonly maxRetries: number;
+  private readonly reclaimAfterMs: number;
+  private readonly borrow: boolean;
+
+  constructor(private readonly opts: AllocatorOptions) {
+    this.store = opts.store;
+    this.now = opts.now ?? (() => new Date());
+    this.maxRetries = opts.maxRetries ?? 50;
+    this.reclaimAfterMs = opts.reclaimEmptyAfterMs ?? 60_000;
+    this.borrow = opts.borrow ?? true;
+  }
+
+  private async pools(node: NodeInfo, f: PoolFilter): Promise<IPPool[]> {
+    const all = await this.opts.pools();
+    const usable = usablePools(all, node, f);
+    if (usable.length === 0) {
+      const why = judgePools(all, node, f).map((v) => `${v.pool.metadata.name} (${v.pool.spec.cidr}): ${v.reason}`);
+      throw new IpamError('noPool', `no IP pool can give node ${node.name} an IPv${f.family} ${f.use} address${why.length > 0 ? `: ${why.join('; ')}` : ': there are no IP pools'}`);
+    }
+    return usable;
+  }
+
+  private contention(what: string): IpamError {
+    return new IpamError('contention', `${what}: gave up after ${this.maxRetries} conflicting attempts`);
+  }
+
+  // ---- affinities and blocks -------------------------------------------------------------
+
+  /** CIDRs of the blocks the node holds (confirmed affinities), optionally one family only. */
+  async affineBlocks(nodeName: string, family?: 4 | 6): Promise<string[]> {
+    const affs = await this.store.list('BlockAffinity');
+    return affs
+      .filter((a) => a.spec.node === nodeName && a.spec.state === AffinityState.Confirmed && !a.spec.deleted)
+      .map((a) => a.spec.cidr)
+      .filter((c) => family === undefined || (c.includes(':') ? 6 : 4) === family);
+  }
+
+  /**
+   * Claims a free block for the node from its usable pools and returns the block CIDR.
+   * Steps as calico-ipam: a pending BlockAffinity, then the IPAMBlock (creation decides who
+   * wins), then the affinity confirmed. A block lost to another node is given up and the next
+   * candidate tried.
+   */
+  async claimBlock(node: NodeInfo, opts: { family?: 4 | 6; use?: IpamUse; pools?: readonly string[] } = {}): Promise<string> {
+    const f: PoolFilter = { family: opts.family ?? 4, use: opts.use ?? IpamUse.Workload };
+    if (opts.pools !== undefined) f.only = opts.pools;
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const pools = await this.pools(node, f);
+      const blocks = new Map((await this.store.list('IPAMBlock')).map((b) => [b.spec.cidr, b]));
+      let cidr: string | undefined;
+      for (const p of pools) {
+        for (const c of blockCandidates(p, node.name)) if (!blocks.has(c)) { cidr = c; break; }
+        if (cidr !== undefined) break;
+      }
+      cidr ??= await this.reclaimEmptyBlock(node.name, pools, [...blocks.values()]);
+      if (cidr === undefined) {
+        throw new IpamError('exhausted', `no free block for node ${node.name} in ${pools.map((p) => `${p.metadata.name} (${p.spec.cidr})`).join(', ')}`);
+      }
+      if (await this.claim(node.name, cidr)) return cidr;
+      await backoff(attempt);
+    }
+    throw this.contention(`claiming a block for node ${node.name}`);
+  }
+
+  /** Finds an empty block another node has held long enough and releases that node's hold. */
+  private async reclaimEmptyBlock(nodeName: string, pools: IPPool[], blocks: Stored<'IPAMBlock'>[]): Promise<string | undefined> {
+    const now = this.now().getTime();
+    for (const b of blocks) {
+      const owner = b.spec.affinity?.startsWith('host:') === true ? b.spec.affinity.slice(5) : undefined;
+      if (owner === undefined || owner === nodeName || !isEmpty(b.spec) || poolContaining(pools, b.spec.cidr) === undefined) continue;
+      const claimed = b.spec.affinityClaimTime === undefined ? 0 : Date.parse(b.spec.affinityClaimTime);
+      if (now - claimed < this.reclaimAfterMs) continue;
+      try {
+        // Only if the block is unchanged since listed: otherwise its owner just used it.
+        await this.releaseBlock(owner, b.spec.cidr, { requireEmpty: true, requiredSequenceNumber: b.spec.sequenceNumber });
+        return b.spec.cidr;
+      } catch (e) {
+        if (e instanceof IpamError || isStoreError(e)) continue;
+        throw e;
+      }
+    }
+    return undefined;
+  }
+
+  /** One claim attempt on one block; false when another node got it first. */
+  private async claim(nodeName: string, cidr: string): Promise<boolean> {
+    const aff = await this.pendingAffinity(nodeName, cidr);
+    const affinity = hostAffinity(nodeName);
+    try {
+      await this.store.create('IPAMBlock', blockName(cidr), newBlock(cidr, affinity, this.now(), BigInt(this.now().getTime()) * 1_000_000n));
+    } catch (e) {
+      if (!isStoreError(e, 'exists')) throw e;
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      if (b?.spec.affinity !== affinity) {
+        // Someone else's block: withdraw our claim so it does not linger as a pending affinity.
+        await this.store.delete('BlockAffinity', aff.name, aff.revision).catch(() => undefined);
+        return false;
+      }
+      // Already ours (another process for this node won the same race): just confirm.
+    }
+    await this.confirmAffinity(aff);
+    return true;
+  }
+
+  private async pendingAffinity(nodeName: string, cidr: string): Promise<Stored<'BlockAffinity'>> {
+    const name = affinityName(nodeName, cidr);
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      try {
+        return await this.store.create('BlockAffinity', name, { node: nodeName, cidr, state: AffinityState.Pending, deleted: false });
+      } catch (e) {
+        if (!isStoreError(e, 'exists')) throw e;
+      }
+      const cur = await this.store.get('BlockAffinity', name);
+      if (cur === undefined) continue;
+      if (cur.spec.state === AffinityState.Confirmed) return cur;
+      try {
+        return await this.store.update('BlockAffinity', name, { ...cur.spec, state: AffinityState.Pending }, cur.revision);
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`claiming BlockAffinity ${name}`);
+  }
+
+  private async confirmAffinity(aff: Stored<'BlockAffinity'>): Promise<void> {
+    if (aff.spec.state === AffinityState.Confirmed) return;
+    try {
+      await this.store.update('BlockAffinity', aff.name, { ...aff.spec, state: AffinityState.Confirmed }, aff.revision);
+    } catch (e) {
+      if (!isStoreError(e)) throw e;
+      const cur = await this.store.get('BlockAffinity', aff.name);
+      if (cur?.spec.state === AffinityState.Confirmed) return;
+      if (cur !== undefined && cur.spec.state === AffinityState.Pending) {
+        await this.confirmAffinity(cur);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Gives up the node's hold on a block (calico-ipam releaseBlockAffinity): the affinity goes to
+   * pendingDeletion, an empty block is deleted, a block still in use loses its affinity (its
+   * addresses stay valid), and the affinity is deleted.
+   */
+  async releaseBlock(nodeName: string, cidr: string, opts: { requireEmpty?: boolean; requiredSequenceNumber?: bigint } = {}): Promise<void> {
+    const affName = affinityName(nodeName, cidr);
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const aff = await this.store.get('BlockAffinity', affName);
+      if (aff === undefined) throw new IpamError('noAffinity', `node ${nodeName} holds no affinity for block ${cidr}`);
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      if (opts.requiredSequenceNumber !== undefined && b !== undefined && b.spec.sequenceNumber !== opts.requiredSequenceNumber) {
+        throw new IpamError('changed', `block ${cidr} changed since it was read`);
+      }
+      if (b !== undefined && b.spec.affinity !== null && b.spec.affinity !== hostAffinity(nodeName)) {
+        await this.store.delete('BlockAffinity', affName, aff.revision).catch(() => undefined);
+        throw new IpamError('affinityMismatch', `block ${cidr} is affine to ${b.spec.affinity}, not node ${nodeName}; removed the stale affinity`);
+      }
+      if (b !== undefined && opts.requireEmpty === true && !isEmpty(b.spec)) {
+        throw new IpamError('notEmpty', `block ${cidr} still holds ${blockAddressCount(cidr) - freeCount(b.spec)} addresses`);
+      }
+      try {
+        const marked = aff.spec.state === AffinityState.PendingDeletion ? aff
+          : await this.store.update('BlockAffinity', affName, { ...aff.spec, state: AffinityState.PendingDeletion }, aff.revision);
+        if (b !== undefined) {
+          if (isEmpty(b.spec)) {
+            await this.store.delete('IPAMBlock', b.name, b.revision).catch((e: unknown) => { if (!isStoreError(e, 'notFound')) throw e; });
+          } else {
+            const spec: BlockSpec = { ...b.spec, affinity: null, sequenceNumber: b.spec.sequenceNumber + 1n };
+            delete spec.affinityClaimTime;
+            await this.store.update('IPAMBlock', b.name, spec, b.revision);
+          }
+        }
+        await this.store.delete('BlockAffinity', affName, marked.revision).catch((e: unknown) => { if (!isStoreError(e, 'notFound')) throw e; });
+        return;
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`releasing block ${cidr} of node ${nodeName}`);
+  }
+
+  // ---- addresses -------------------------------------------------------------------------
+
+  /**
+   * Hands out `count` addresses to `handle` from the node's blocks, claiming new blocks as the
+   * held ones fill up, then (unless borrowing is off) from other nodes' blocks. All or nothing:
+   * when not enough can be found, what was taken is released and 'exhausted' thrown.
+   */
+  async autoAssign(req: AssignRequest): Promise<string[]> {
+    const count = req.count ?? 1;
+    const f: PoolFilter = { family: req.family ?? 4, use: req.use ?? IpamUse.Workload };
+    if (req.pools !== undefined) f.only = req.pools;
+    const pools = await this.pools(req.node, f);
+    const out: string[] = [];
+    const mine = hostAffinity(req.node.name);
+    const take = async (cidr: string, affinity: string | undefined): Promise<void> => {
+      out.push(...await this.assignInBlock(cidr, count - out.length, req.handle, req.attrs, affinity));
+    };
+    for (const cidr of await this.affineBlocks(req.node.name, f.family)) {
+      if (out.length >= count) return out;
+      if (poolContaining(pools, cidr) !== undefined) await take(cidr, mine);
+    }
+    for (let rounds = 0; out.length < count && rounds < this.maxRetries; rounds++) {
+      let cidr: string;
+      try {
+        cidr = await this.claimBlock(req.node, { family: f.family, use: f.use, ...(req.pools !== undefined ? { pools: req.pools } : {}) });
+      } catch (e) {
+        if (e instanceof IpamError && e.code === 'exhausted') break;
+        throw e;
+      }
+      await take(cidr, mine);
+    }
+    if (out.length < count && this.borrow) {
+      for (const b of await this.store.list('IPAMBlock')) {
+        if (out.length >= count) break;
+        if (b.spec.strictAffinity || freeCount(b.spec) === 0 || poolContaining(pools, b.spec.cidr) === undefined) continue;
+        await take(b.spec.cidr, undefined);
+      }
+    }
+    if (out.length < count) {
+      if (out.length > 0) await this.releaseIPs(out);
+      throw new IpamError('exhausted', `only ${out.length} of ${count} IPv${f.family} addresses available for node ${req.node.name} in ${pools.map((p) => p.spec.cidr).join(', ')}`);
+    }
+    return out;
+  }
+
+  /** Takes up to `want` addresses from one block; [] when the block is full, gone or not `affinity`'s. */
+  private async assignInBlock(cidr: string, want: number, handle: string, attrs: Record<string, string> | undefined, affinity: string | undefined): Promise<string[]> {
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      if (b === undefined || want <= 0 || freeCount(b.spec) === 0) return [];
+      if (affinity !== undefined && b.spec.affinity !== affinity) return [];
+      const spec = structuredClone(b.spec);
+      const ords = assignFromBlock(spec, want, handle, attrs);
+      // Record the handle first (as Calico does): a crash between the two writes then leaves a
+      // handle count too high, never an address nobody can release.
+      await this.adjustHandle(handle, cidr, ords.length);
+      spec.sequenceNumber += 1n;
+      try {
+        await this.store.update('IPAMBlock', b.name, spec, b.revision);
+        return ords.map((o) => ordinalToIP(cidr, o));
+      } catch (e) {
+        await this.adjustHandle(handle, cidr, -ords.length);
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`assigning from block ${cidr}`);
+  }
+
+  /** Adds `delta` to the handle's count for the block; deletes the handle when nothing is left. */
+  private async adjustHandle(handle: string, cidr: string, delta: number): Promise<void> {
+    if (delta === 0) return;
+    const name = handleName(handle);
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const cur = await this.store.get('IPAMHandle', name);
+      try {
+        if (cur === undefined) {
+          if (delta < 0) return;
+          await this.store.create('IPAMHandle', name, { handleID: handle, block: { [cidr]: delta }, deleted: false });
+          return;
+        }
+        const spec: HandleSpec = { ...cur.spec, block: { ...cur.spec.block } };
+        const n = (spec.block[cidr] ?? 0) + delta;
+        if (n > 0) spec.block[cidr] = n;
+        else delete spec.block[cidr];
+        if (Object.keys(spec.block).length === 0) await this.store.delete('IPAMHandle', name, cur.revision);
+        else await this.store.update('IPAMHandle', name, spec, cur.revision);
+        return;
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`updating IPAMHandle ${name}`);
+  }
+
+  /** The addresses held by a handle. */
+  async addressesOf(handle: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const cidr of await this.blocksOf(handle)) {
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      if (b !== undefined) out.push(...handleOrdinals(b.spec, handle).map((o) => ordinalToIP(cidr, o)));
+    }
+    return out;
+  }
+
+  private async blocksOf(handle: string): Promise<string[]> {
+    const h = await this.store.get('IPAMHandle', handleName(handle));
+    if (h !== undefined) return Object.keys(h.spec.block);
+    // No handle object (written by something that keeps none): look through every block.
+    return (await this.store.list('IPAMBlock')).filter((b) => handleOrdinals(b.spec, handle).length > 0).map((b) => b.spec.cidr);
+  }
+
+  /** Releases every address of a handle (a pod deleted); returns them. */
+  async releaseByHandle(handle: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const cidr of await this.blocksOf(handle)) {
+      const freed = await this.releaseInBlock(cidr, (spec) => handleOrdinals(spec, handle));
+      out.push(...freed.ips);
+      await this.adjustHandle(handle, cidr, -freed.ips.length);
+      // The handle may count addresses its block no longer has (a crash mid-assign): drop them.
+      const h = await this.store.get('IPAMHandle', handleName(handle));
+      if (h !== undefined && h.spec.block[cidr] !== undefined && freed.ips.length === 0) await this.adjustHandle(handle, cidr, -(h.spec.block[cidr] ?? 0));
+    }
+    return out;
+  }
+
+  /** Releases the given addresses whoever holds them; returns those that were allocated. */
+  async releaseIPs(ips: readonly string[]): Promise<string[]> {
+    const blocks = await this.store.list('IPAMBlock');
+    const byBlock = new Map<string, number[]>();
+    for (const ip of ips) {
+      if (parseIP(ip) === null) throw new Error(`"${ip}" is not an IP address`);
+      for (const b of blocks) {
+        const o = ipToOrdinal(b.spec.cidr, ip);
+        if (o !== undefined) { byBlock.set(b.spec.cidr, [...(byBlock.get(b.spec.cidr) ?? []), o]); break; }
+      }
+    }
+    const out: string[] = [];
+    for (const [cidr, ords] of byBlock) {
+      const freed = await this.releaseInBlock(cidr, () => ords);
+      out.push(...freed.ips);
+      for (const [handle, n] of freed.byHandle) await this.adjustHandle(handle, cidr, -n);
+    }
+    return out;
+  }
+
+  private async releaseInBlock(cidr: string, pick: (b: BlockSpec) => number[]): Promise<{ ips: string[]; byHandle: Map<string, number> }> {
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      if (b === undefined) return { ips: [], byHandle: new Map() };
+      const spec = structuredClone(b.spec);
+      const byHandle = new Map<string, number>();
+      const wanted = pick(spec).filter((o) => spec.allocations[o] !== null);
+      for (const o of wanted) {
+        const h = spec.attributes[spec.allocations[o] ?? -1]?.handle_id;
+        if (h !== undefined) byHandle.set(h, (byHandle.get(h) ?? 0) + 1);
+      }
+      const freed = releaseOrdinals(spec, wanted);
+      if (freed.length === 0) return { ips: [], byHandle };
+      spec.sequenceNumber += 1n;
+      try {
+        // A block nobody holds and nothing uses is deleted, as calico-ipam does.
+        if (spec.affinity === null && isEmpty(spec)) await this.store.delete('IPAMBlock', b.name, b.revision);
+        else await this.store.update('IPAMBlock', b.name, spec, b.revision);
+        return { ips: freed.map((o) => ordinalToIP(cidr, o)), byHandle };
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`releasing addresses in block ${cidr}`);
+  }
+
+  // ---- the node's IPIP tunnel address ----------------------------------------------------
+
+  /**
+   * What calico-node does at start for IPIP: when an enabled IPv4 pool with ipipMode Always or
+   * CrossSubnet selects the node (allowing Tunnel use), the node needs a tunnel address from
+   * such a pool. Keeps a valid existing one; otherwise returns the one already held by the
+   * handle "ipip-tunnel-addr-<node>" (a previous run that died before writing the Node) or
+   * allocates one. Writing it to the Node (ipv4IPIPTunnelAddr) is the caller's job.
+   */
+  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined }): Promise<TunnelResult> {
+    const f: PoolFilter = { family: 4, use: IpamUse.Tunnel, extra: (p) => (p.spec.ipipMode === 'Never' ? 'ipipMode is Never' : undefined) };
+    const all = await this.opts.pools();
+    const pools = usablePools(all, node, f);
+    const current = node.ipv4IPIPTunnelAddr;
+    if (pools.length === 0) {
+      const why = judgePools(all, node, f).map((v) => `${v.pool.metadata.name}: ${v.reason}`).join('; ');
+      return { address: current, allocated: false, reason: `no IPIP pool can give node ${node.name} a tunnel address${why !== '' ? ` (${why})` : ''}` };
+    }
+    const handle = ipipTunnelHandle(node.name);
+    const held = (await this.addressesOf(handle)).filter((ip) => poolContaining(pools, ip) !== undefined);
+    const currentValid = current !== undefined && current !== '' && poolContaining(pools, current) !== undefined;
+    if (currentValid && (held.length === 0 || held.includes(current))) {
+      return { address: current, allocated: false, reason: `keeps ${current}, inside an IPIP pool` };
+    }
+    const first = held[0];
+    if (first !== undefined) return { address: first, allocated: true, reason: `${first} is already allocated to ${handle}` };
+    // The current address is outside every IPIP pool (or held by someone else): start afresh.
+    await this.releaseByHandle(handle);
+    const [ip] = await this.autoAssign({
+      node, handle, count: 1, family: 4, use: IpamUse.Tunnel, pools: pools.map((p) => p.metadata.name),
+      attrs: { node: node.name, type: 'ipipTunnelAddress' },
+    });
+    return { address: ip, allocated: true, reason: `allocated ${ip ?? ''} from ${poolContaining(pools, ip ?? '')?.metadata.name ?? ''}` };
+  }
+}
