@@ -16,6 +16,8 @@ import { BehaviorSubject, Subject, type Subscription } from 'rxjs';
 import { calculate } from './calc/pipeline.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
+import { cidrContains, parseCIDR } from './datastore/ip.js';
+import { ipipInUse } from './dataplane/desired.js';
 import type { FibStatus } from './dataplane/index.js';
 
 /** What the daemon holds of the Linux dataplane (loaded lazily). */
@@ -118,8 +120,8 @@ export class Daemon implements StatusProvider {
       desired.accepted.subscribe(({ config, resources }) => {
         this.filters = resources.bgpFilters;
         this.resources = resources;
-        if (first) { this.cfg = config; first = false; return; }
-        this.apply(config);
+        if (first) { this.cfg = this.withIpam(config); first = false; return; }
+        this.apply(this.withIpam(config));
         this.feedDataplane();
       }),
       desired.rejected.subscribe((e) => {
@@ -142,6 +144,7 @@ export class Daemon implements StatusProvider {
       onError: (e) => this.log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force'),
     });
     if (first) throw new Error(`no usable configuration for node "${this.opts.node}" from ${source} (see the errors above)`);
+    if (await this.ensureTunnelAddress()) this.cfg = this.withIpam(this.cfg);
     const cfg = this.cfg;
     for (const note of cfg.notes) this.log.info({ note }, 'configuration note');
     this.policy = compileExportPolicy(cfg, this.filters);
@@ -306,6 +309,57 @@ export class Daemon implements StatusProvider {
     this.dpInSync = true;
     this.log.info({ why }, 'dataplane in sync: routes Kite owns but no longer wants may now be removed');
     this.dp.markInSync();
+  }
+
+  /** The IPIP tunnel address and its block, when Kite allocated them (calico-node's job, now ours). */
+  private ipam: { tunnelAddress: string; blocks: { prefix: string; pool: string }[] } | null = null;
+  private ipamBusy = false;
+
+  /** Adds what IPAM allocated for this node to a derived configuration. */
+  private withIpam(cfg: NodeConfig): NodeConfig {
+    if (!this.ipam || cfg.ipv4IPIPTunnelAddr) {
+      if (!this.ipamBusy && !cfg.ipv4IPIPTunnelAddr && ipipInUse(cfg.pools) && this.speaker) {
+        // An IPIP pool appeared while running: allocate in the background, then re-apply.
+        void this.ensureTunnelAddress().then((ok) => { if (ok) this.apply(this.withIpam(this.cfg)); });
+      }
+      return cfg;
+    }
+    const have = new Set(cfg.originate.map((o) => o.prefix));
+    return { ...cfg, ipv4IPIPTunnelAddr: this.ipam.tunnelAddress,
+      originate: [...cfg.originate, ...this.ipam.blocks.filter((b) => !have.has(b.prefix))] };
+  }
+
+  /**
+   * When a pool uses IPIP and the Node has no ipv4IPIPTunnelAddr, allocate one as calico-node
+   * does (src/ipam: claims an affine block). With the file datastore the IPAM objects live in a
+   * locked state file under KITE_STATE_DIR (default /var/lib/kite); the Kubernetes datastore
+   * leaves the allocation to calico-node/Calico IPAM for now. Returns true when it allocated.
+   */
+  private async ensureTunnelAddress(): Promise<boolean> {
+    const cfg = this.cfg;
+    if (this.ipam || cfg.ipv4IPIPTunnelAddr || !ipipInUse(cfg.pools)) return false;
+    if (this.opts.datastore === 'kubernetes') {
+      this.log.warn({ node: this.opts.node }, 'an IPIP pool exists but the Node has no projectcalico.org/IPv4IPIPTunnelAddr; Kite does not allocate it on the Kubernetes datastore yet (calico-node or calicoctl ipam must)');
+      return false;
+    }
+    this.ipamBusy = true;
+    try {
+      const { Allocator, FileStore } = await import('./ipam/index.js');
+      const dir = process.env['KITE_STATE_DIR'] ?? '/var/lib/kite';
+      const alloc = new Allocator({ store: new FileStore(join(dir, 'ipam')), pools: () => this.resources?.ipPools ?? [] });
+      const node = { name: this.opts.node, labels: cfg.labels };
+      const r = await alloc.ensureTunnelAddress(node);
+      if (!r.address) { this.log.warn({ reason: r.reason }, 'no IPIP tunnel address'); return false; }
+      const blocks = (await alloc.affineBlocks(this.opts.node, 4)).map((prefix) => ({ prefix, pool: cfg.pools.find((p) => { const a = parseCIDR(p.cidr), b = parseCIDR(prefix); return a !== null && b !== null && cidrContains(a, b); })?.name ?? '' }));
+      this.ipam = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== '') };
+      this.log.info({ address: r.address, blocks: this.ipam.blocks.map((b) => b.prefix), reason: r.reason, stateDir: dir }, 'IPIP tunnel address allocated by Kite IPAM');
+      return true;
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'IPIP tunnel address allocation failed');
+      return false;
+    } finally {
+      this.ipamBusy = false;
+    }
   }
 
   /** Calico's export rules (src/policy) for one best path toward one peer. */
@@ -475,3 +529,4 @@ export class Daemon implements StatusProvider {
 function clusterIdOf(cfg: NodeConfig): number | undefined {
   return cfg.routeReflectorClusterID === undefined ? undefined : ipv4ToUint(cfg.routeReflectorClusterID);
 }
+
