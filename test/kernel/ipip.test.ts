@@ -18,6 +18,8 @@ const execFileP = promisify(execFile);
 const CI = process.env.CI === 'true';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
+/** Where the guest sees the repository (a read-only 9p share of REPO). */
+const GUEST_REPO = '/kite-repo';
 const SCRIPT = join(HERE, 'ipip-crosssubnet.sh');
 
 // --- The cluster -----------------------------------------------------------------------------
@@ -118,7 +120,7 @@ function topologySh(): string {
   const arr = (name: string, rows: string[]): string => `${name}=(\n${rows.map((r) => `  "${r}"`).join('\n')}\n)\n`;
   const bridges = [...new Map(NODES.map((n) => [n.bridge, `${n.bridge} ${n.gw}/24`])).values()];
   return [
-    `KITE_PROTO=${KITE_PROTO}\nUNDERLAY_MTU=${UNDERLAY_MTU}\nCONVERGE_TIMEOUT_S=120\nKITE_REPO=${REPO}\n`,
+    `KITE_PROTO=${KITE_PROTO}\nUNDERLAY_MTU=${UNDERLAY_MTU}\nCONVERGE_TIMEOUT_S=120\nKITE_REPO=${GUEST_REPO}\n`,
     arr('SUBNETS', bridges),
     arr('NODES', NODES.map((n) => `${n.name} ${n.ip} 24 ${n.gw} ${n.bridge} ${n.tunnel}`)),
     arr('BLOCKS', NODES.map((n) => `${n.name} ${n.block}`)),
@@ -235,7 +237,9 @@ describe('real IPIP under qemu: CrossSubnet across a router', () => {
       modules: ['ipip', 'bridge'],
       memoryMb: 1536,
       timeoutMs: 280_000,
-      shares: [{ host: out, guest: '/out', writable: true }],
+      // The repo is shared on its own: the guest's /tmp, /run and /var/tmp are fresh tmpfs, and a
+      // clone there (as CI may make) would be invisible through the shared root.
+      shares: [{ host: out, guest: '/out', writable: true }, { host: REPO, guest: GUEST_REPO }],
       env: { KITE_OUT: '/out' },
     });
     const file = (name: string): Promise<string> => readFile(join(out, name), 'utf8').catch(() => '');
