@@ -10,7 +10,8 @@
 //   Kite:  clock starts when the independent BGP sender (bench/sender.mjs) sees the session
 //          Established; it then streams N /24s (1.0.0.0/24 upward, next hop = the sender, on the
 //          node's subnet) inside the pools 1.0.0.0/8 and 2.0.0.0/8 (ipipMode Never).
-//          "dataplane only" = from the first to the last route event (BGP and RIB work overlap it).
+//          Also: Kite's dataplane alone (createDataplane over the netlink binding, in this process,
+//          one update() of N remote routes; timed until flush() resolves, i.e. every route acked).
 //   BIRD:  clock starts when the bird process is spawned (config parse of N static routes included).
 //   ip -batch: wall time of `ip -n NS -batch FILE` (fork + parse + N RTM_NEWROUTE).
 
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetlinkMonitor, Netlink } from '../dist/dataplane/netlink/index.js';
+import { createDataplane, openKernel, systemClock } from '../dist/dataplane/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.argv[2] ?? 100_000);
@@ -311,6 +313,61 @@ async function benchKite(run) {
   };
 }
 
+// ---- Kite's dataplane alone -------------------------------------------------------------------
+
+/**
+ * The dataplane without BGP: createDataplane over the real netlink binding in a fresh namespace,
+ * one update() with N remote routes (what the RIB would feed), clock from update() to the last
+ * route event. Sysctl writes go to a no-op (they would hit this process's namespace, the host's).
+ */
+async function benchKiteDataplane() {
+  const { node } = makeNamespaces('kdp', false);
+  const kernel = openKernel({ netns: node });
+  // When the dataplane first hands routes to netlink: everything before is computing desired state.
+  // When the kernel has acknowledged N added routes (an ACK means the route is installed).
+  let tAdd;
+  let tAcked;
+  let acked = 0;
+  const ops = {
+    ...kernel.ops,
+    addRoutes: async (rs) => {
+      tAdd ??= now();
+      const results = await kernel.ops.addRoutes(rs);
+      acked += results.filter((r) => r.ok).length;
+      if (acked >= N) tAcked ??= now();
+      return results;
+    },
+  };
+  const quiet = { debug() {}, info() {}, warn() {}, error: (o, m) => console.error(m, o) };
+  const dp = createDataplane({ ops, sysctl: { write: async () => {} }, clock: systemClock(), log: quiet });
+  const noSvc = { clusterIPs: [], externalIPs: [], loadBalancerIPs: [] };
+  const pool = (name, cidr) => ({ name, cidr, family: 4, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, disabled: false, disableBGPExport: false, nodeSelector: 'all()', selectsThisNode: true, allowedUses: ['Workload', 'Tunnel'] });
+  const config = { node: 'node-1', ipv4Address: { address: NODE_IP, prefixLength: 24, subnet: '198.18.250.0/24' }, pools: [pool('bench-1', '1.0.0.0/8'), pool('bench-2', '2.0.0.0/8')], originate: [], services: noSvc };
+  // A first apply with no routes does the initial dumps, as the daemon's start does.
+  dp.update({ config, remote: new Map(), workloads: [] });
+  await dp.flush();
+  const remote = new Map();
+  for (let i = 0; i < N; i++) remote.set(`${prefix(i)}/24`, [{ address: PEER_IP }]);
+  // No route monitor here: in this process it would compete with the dataplane for the one
+  // thread. The clock stops when netlink has acknowledged all N adds.
+  const t0 = now();
+  let tFlush;
+  try {
+    dp.update({ remote });
+    await withTimeout(dp.flush(), 'Kite dataplane flush');
+    tFlush = now();
+  } finally {
+    dp.stop();
+    kernel.close();
+  }
+  const count = countKernel(node, KITE_PROTO);
+  dropNamespaces();
+  return {
+    method: 'Kite dataplane alone (one update of N routes, in-process)', ms: tAcked - t0, count,
+    note: `until every route was acknowledged; computing desired state ${(tAdd - t0).toFixed(0)} ms, then netlink ${(tAcked - tAdd).toFixed(0)} ms; flush() resolved only after ${(tFlush - t0).toFixed(0)} ms (a second full apply: update() also scheduled one)`,
+  };
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 const rows = [];
@@ -322,9 +379,15 @@ try {
   console.error('bench:fib needs bird (apt-get install bird2, or scripts/install-peers.sh)');
   process.exit(1);
 }
+// FIB_BENCH_ONLY=kite,dataplane,bird,ip picks methods (default: all, in this order).
+const ALL = { kite: benchKite, dataplane: benchKiteDataplane, bird: benchBird, ip: benchIpBatch };
+const METHODS = (process.env.FIB_BENCH_ONLY ?? Object.keys(ALL).join(',')).split(',').map((k) => {
+  if (!ALL[k]) { console.error(`FIB_BENCH_ONLY: unknown method ${k} (${Object.keys(ALL).join(', ')})`); process.exit(2); }
+  return ALL[k];
+});
 try {
   for (let run = 1; run <= RUNS; run++) {
-    for (const f of [benchKite, benchBird, benchIpBatch]) {
+    for (const f of METHODS) {
       const r = await f(run);
       rows.push({ run, ...r });
       if (r.count !== N) failed = true;

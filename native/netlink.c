@@ -56,7 +56,9 @@ typedef struct {
   uint8_t *rbuf;
   uint8_t *acc;            /* concatenation of the datagrams read in one callback */
   size_t acc_cap;
-  int refs;                /* owners: the JS external and the uv handle; freed at zero */
+  int refs;                /* owners: the JS external, the uv handle, a send in flight; freed at zero */
+  int sending;             /* a sendAsync job is running on the thread pool */
+  int deferred_fd;         /* closed while sending: the fd to close when the job completes */
 } nl_sock;
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -107,7 +109,12 @@ static void sock_close(nl_sock *s, int from_finalizer) {
   }
   s->polling = 0;
   uv_close((uv_handle_t *)&s->poll, on_handle_closed);
-  close(s->fd);
+  /* A sendmsg may be running on the thread pool with this fd: closing it now could let the
+   * number be reused under that call. The job's completion closes it instead. */
+  if (s->sending)
+    s->deferred_fd = s->fd;
+  else
+    close(s->fd);
   s->fd = -1;
 }
 
@@ -342,6 +349,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "malloc", ENOMEM);
   }
   s->fd = fd;
+  s->deferred_fd = -1;
   s->refs = 2;
   s->portid = sa.nl_pid;
   s->env = env;
@@ -412,6 +420,103 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* sendAsync(handle, Buffer, cb(errno)): the same sendmsg on libuv's thread pool. The kernel
+ * processes netlink requests inside sendmsg, so installing a large batch of routes takes real
+ * time there; on the pool it overlaps with JavaScript work (computing the next batch, BGP).
+ * One job per socket at a time (the caller serialises: netlink requests keep their order).
+ * The Buffer is held by a reference until the job completes and must not be written meanwhile. */
+typedef struct {
+  napi_async_work work;
+  napi_ref buf_ref;
+  napi_ref cb_ref;
+  nl_sock *s;
+  int fd;
+  void *data;
+  size_t len;
+  int err;
+} send_job;
+
+static void send_execute(napi_env env, void *data) {
+  (void)env;
+  send_job *j = (send_job *)data;
+  struct sockaddr_nl to = {0};
+  to.nl_family = AF_NETLINK;
+  struct iovec iov = {j->data, j->len};
+  struct msghdr mh = {0};
+  mh.msg_name = &to;
+  mh.msg_namelen = sizeof to;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  ssize_t n;
+  do {
+    n = sendmsg(j->fd, &mh, 0);
+  } while (n < 0 && errno == EINTR);
+  j->err = n < 0 ? errno : 0;
+}
+
+static void send_complete(napi_env env, napi_status status, void *data) {
+  send_job *j = (send_job *)data;
+  nl_sock *s = j->s;
+  s->sending = 0;
+  if (s->deferred_fd >= 0) {
+    close(s->deferred_fd);
+    s->deferred_fd = -1;
+  }
+  napi_value cb, recv, argv[1], result;
+  napi_create_int32(env, status == napi_ok ? j->err : ECANCELED, &argv[0]);
+  napi_get_reference_value(env, j->cb_ref, &cb);
+  napi_get_global(env, &recv);
+  napi_delete_reference(env, j->buf_ref);
+  napi_delete_reference(env, j->cb_ref);
+  napi_delete_async_work(env, j->work);
+  free(j);
+  release(s);
+  /* Completion callbacks run inside a callback scope: a throw goes to 'uncaughtException'. */
+  napi_call_function(env, recv, cb, 1, argv, &result);
+}
+
+static napi_value js_send_async(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  nl_sock *s = get_sock(env, argv[0]);
+  if (!s) return NULL;
+  if (s->closed) return throw_errno(env, "send on closed netlink socket", EBADF);
+  if (s->sending) return throw_errno(env, "sendAsync: a send is already in flight", EBUSY);
+  bool isbuf = false;
+  napi_is_buffer(env, argv[1], &isbuf);
+  napi_valuetype t;
+  napi_typeof(env, argv[2], &t);
+  if (!isbuf || t != napi_function) {
+    napi_throw_type_error(env, NULL, "sendAsync(handle, Buffer, callback)");
+    return NULL;
+  }
+  send_job *j = (send_job *)calloc(1, sizeof *j);
+  if (!j) return throw_errno(env, "sendAsync", ENOMEM);
+  j->s = s;
+  j->fd = s->fd;
+  if (napi_get_buffer_info(env, argv[1], &j->data, &j->len) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &j->buf_ref) != napi_ok ||
+      napi_create_reference(env, argv[2], 1, &j->cb_ref) != napi_ok) {
+    free(j);
+    napi_throw_error(env, NULL, "sendAsync: napi failure");
+    return NULL;
+  }
+  napi_value name;
+  napi_create_string_utf8(env, "kite:netlink-send", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, send_execute, send_complete, j, &j->work) != napi_ok ||
+      napi_queue_async_work(env, j->work) != napi_ok) {
+    napi_delete_reference(env, j->buf_ref);
+    napi_delete_reference(env, j->cb_ref);
+    free(j);
+    napi_throw_error(env, NULL, "sendAsync: cannot queue work");
+    return NULL;
+  }
+  s->sending = 1;
+  s->refs++;
+  return NULL;
+}
+
 /* poll(handle, on: boolean, ref: boolean): start/stop reading and (un)ref the event loop. */
 static napi_value js_poll(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -464,6 +569,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_default, NULL},
+      {"sendAsync", NULL, js_send_async, NULL, NULL, NULL, napi_default, NULL},
       {"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},

@@ -20,10 +20,10 @@
 // owners of one protocol number would delete each other's routes. Ownership: routes with that
 // protocol, plus unicast routes on workload (cali*) interfaces; nothing else is ever changed.
 
-import { computeDesired, ipipInUse, type DesiredInputs, type RemoteNextHop, type RouteSource } from './desired.js';
+import { computeLocal, conflict, ipipInUse, remoteContext, remoteRoute, type DesiredInputs, type DesiredRoute, type LocalState, type RemoteContext, type RemoteNextHop, type RemoteResult, type RouteSource, type UnprogrammedRoute } from './desired.js';
 import { HostView } from './host.js';
 import { formatRoute } from './route-key.js';
-import { RouteTable } from './route-table.js';
+import { RouteTable, type ApplyResult } from './route-table.js';
 import { planTunnel } from './tunnel.js';
 import { hostSysctls, planWorkloads } from './workloads.js';
 import { MAIN_TABLE, type Clock, type DpLog, type Family, type KernelOps, type KNeighbour, type Sysctl, type TimerHandle } from './types.js';
@@ -31,6 +31,8 @@ import { MAIN_TABLE, type Clock, type DpLog, type Family, type KernelOps, type K
 export const DEFAULT_ROUTE_PROTOCOL = 75;
 export const DEFAULT_RESYNC_INTERVAL_MS = 90_000;
 export const DEFAULT_WORKLOAD_GRACE_MS = 10_000;
+/** Remote prefixes computed per slice of a large change (see applyOnce). */
+export const DEFAULT_ROUTE_SLICE = 8192;
 
 export interface DataplaneOptions {
   ops: KernelOps;
@@ -50,6 +52,8 @@ export interface DataplaneOptions {
   workloadInterfacePrefixes?: string[];
   /** First retry delay after a failed operation (doubles up to 30 s); default 1 s. */
   retryMs?: number;
+  /** Remote prefixes computed per slice of a large change; default 8192. */
+  routeSlice?: number;
 }
 
 export type FibState = 'programmed' | 'pending' | 'failed' | 'conflict' | 'stale' | 'refused' | 'waiting';
@@ -108,8 +112,19 @@ class LinuxDataplane implements Dataplane {
   private inSync = false;
   private resyncNeeded = true;
   private lastResync: number | null = null;
-  private unprogrammed: FibRouteStatus[] = [];
   private notes: string[] = [];
+  // Incremental computation: a Loc-RIB change recomputes only its prefix. Everything is
+  // recomputed when what all prefixes depend on changes (config, workloads, host links and
+  // addresses, the remote map as a whole); `full` says so.
+  private full = true;
+  private readonly remoteDirty = new Set<string>();
+  /** Per remote prefix: the route key it holds in the route table, or why it has none. */
+  private readonly remoteOut = new Map<string, RemoteResult>();
+  /** Route key -> the remote prefix holding it, when the key is not that prefix's own text. */
+  private readonly keyOwner = new Map<string, string>();
+  private local: LocalState = { routes: new Map(), unprogrammed: [] };
+  private ctx: RemoteContext | undefined;
+  private hostSignature = '';
   private readonly logged = new Map<string, string>();
   private running: Promise<void> | null = null;
   private again = false;
@@ -150,12 +165,14 @@ class LinuxDataplane implements Dataplane {
     if (inputs.config !== undefined) this.config = inputs.config;
     if (inputs.remote !== undefined) this.remote = new Map(inputs.remote);
     if (inputs.workloads !== undefined) this.workloads = inputs.workloads;
+    this.full = true;
     this.schedule();
   }
 
   setRemoteRoute(prefix: string, nextHops: readonly RemoteNextHop[] | null): void {
     if (nextHops === null || nextHops.length === 0) this.remote.delete(prefix);
     else this.remote.set(prefix, nextHops);
+    this.remoteDirty.add(prefix);
     this.schedule();
   }
 
@@ -245,6 +262,14 @@ class LinuxDataplane implements Dataplane {
     const [links, addrs] = await Promise.all([this.o.ops.dumpLinks(), this.o.ops.dumpAddresses()]);
     this.host = this.newHost(links, addrs);
     for (const [name, index] of this.configured) if (this.host.link(name)?.index !== index) this.configured.delete(name);
+    // Desired routes depend on links (index, name, up, MTU) and addresses; a periodic resync
+    // that finds them unchanged does not recompute every route.
+    const sig = links.map((l) => `${l.index}:${l.name}:${l.up ? 1 : 0}:${l.mtu}`).join(',') + '/' +
+      addrs.map((a) => `${a.index}:${a.address}/${a.prefixLen}`).join(',');
+    if (sig !== this.hostSignature) {
+      this.hostSignature = sig;
+      this.full = true;
+    }
   }
 
   /** Returns false when something failed and a retry is due. */
@@ -264,18 +289,25 @@ class LinuxDataplane implements Dataplane {
     ok = (await this.applyHostSysctls(families)) && ok;
     ok = (await this.applyTunnel()) && ok;
 
-    const nic = cfg.ipv4Address ? this.host.holderOf(cfg.ipv4Address.address) : undefined;
-    const tunnelMtu = this.o.tunnelMtu ?? (nic !== undefined ? nic.link.mtu - 20 : 1480);
-    const st = computeDesired(
-      { config: cfg, remote: this.remote, workloads: this.workloads },
-      this.host,
-      { protocol: this.protocol, table: this.table, tunnelName: this.tunnelName, tunnelMtu },
-    );
-    this.routes.setDesired(st.routes);
-    this.unprogrammed = st.unprogrammed.map((u) => ({ prefix: u.prefix, source: u.source, state: u.kind, reason: u.reason }));
-    this.logDecisions(st.unprogrammed.map((u) => [`${u.source} ${u.prefix}`, `${u.kind}: ${u.reason}`] as const), 'route not programmed');
-    this.logNotes([...st.notes, ...this.tunnelNotes]);
-    const res = await this.routes.apply();
+    // Large changes (a full table arriving) go in slices: the kernel installs one slice (on the
+    // netlink thread) while the next is computed here, and BGP runs in between.
+    const applies: Promise<ApplyResult>[] = [];
+    for (;;) {
+      this.computeRoutes(cfg, this.o.routeSlice ?? DEFAULT_ROUTE_SLICE);
+      applies.push(this.routes.apply());
+      if (this.remoteDirty.size === 0 || this.stopped) break;
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    this.logNotes([...(this.ctx?.notes ?? []), ...this.tunnelNotes]);
+    const res: ApplyResult = { adds: 0, replaces: 0, deletes: 0, failures: 0 };
+    for (const r of await Promise.all(applies)) {
+      res.adds += r.adds;
+      res.replaces += r.replaces;
+      res.deletes += r.deletes;
+      res.failures += r.failures;
+      if (r.wakeAt !== undefined) res.wakeAt = res.wakeAt === undefined ? r.wakeAt : Math.min(res.wakeAt, r.wakeAt);
+      if (r.again) this.again = true;
+    }
     if (res.failures > 0) ok = false;
     if (res.adds + res.replaces + res.deletes > 0) {
       this.o.log.info({ added: res.adds, replaced: res.replaces, deleted: res.deletes, failed: res.failures }, 'dataplane routes applied');
@@ -285,6 +317,81 @@ class LinuxDataplane implements Dataplane {
 
     ok = (await this.applyWorkloads()) && ok;
     return ok;
+  }
+
+  /** Brings the route table's desired set up to date: everything, or only the changed remote prefixes. */
+  private computeRoutes(cfg: NonNullable<DesiredInputs['config']>, limit: number): void {
+    const nic = cfg.ipv4Address ? this.host.holderOf(cfg.ipv4Address.address) : undefined;
+    const tunnelMtu = this.o.tunnelMtu ?? (nic !== undefined ? nic.link.mtu - 20 : 1480);
+    const opt = { protocol: this.protocol, table: this.table, tunnelName: this.tunnelName, tunnelMtu };
+    if (this.full || this.ctx === undefined) {
+      this.full = false;
+      this.remoteDirty.clear();
+      this.remoteOut.clear();
+      this.keyOwner.clear();
+      this.local = computeLocal(cfg, this.workloads, this.host, opt);
+      this.ctx = remoteContext(cfg, this.host, opt);
+      const all = new Map<string, DesiredRoute>(this.local.routes);
+      for (const [prefix, hops] of this.remote) {
+        const r = this.remoteResult(prefix, hops, all);
+        this.remoteOut.set(prefix, r);
+        if ('key' in r) {
+          all.set(r.key, r.desired);
+          if (r.key !== prefix) this.keyOwner.set(r.key, prefix);
+        }
+      }
+      this.routes.setDesired(all);
+      const items: (readonly [string, string])[] = this.local.unprogrammed.map((u) => [`${u.source} ${u.prefix}`, `${u.kind}: ${u.reason}`] as const);
+      for (const r of this.remoteOut.values()) if ('un' in r) items.push([`${r.un.source} ${r.un.prefix}`, `${r.un.kind}: ${r.un.reason}`]);
+      this.logDecisions(items, 'route not programmed');
+      return;
+    }
+    let n = 0;
+    for (const prefix of this.remoteDirty) {
+      if (n++ >= limit) break;
+      this.remoteDirty.delete(prefix);
+      const before = this.remoteOut.get(prefix);
+      const beforeKey = before !== undefined && 'key' in before ? before.key : undefined;
+      if (beforeKey !== undefined && beforeKey !== prefix) this.keyOwner.delete(beforeKey);
+      const hops = this.remote.get(prefix);
+      const r = hops !== undefined ? this.remoteResult(prefix, hops, undefined) : undefined;
+      const key = r !== undefined && 'key' in r ? r.key : undefined;
+      if (beforeKey !== undefined && beforeKey !== key) this.routes.setDesiredRoute(beforeKey, undefined);
+      if (before !== undefined && 'un' in before) this.logged.delete(`${before.un.source} ${before.un.prefix}`);
+      if (r === undefined) {
+        this.remoteOut.delete(prefix);
+        continue;
+      }
+      this.remoteOut.set(prefix, r);
+      if ('key' in r) {
+        if (r.key !== prefix) this.keyOwner.set(r.key, prefix);
+        this.routes.setDesiredRoute(r.key, r.desired);
+      } else this.logDecision(`${r.un.source} ${r.un.prefix}`, `${r.un.kind}: ${r.un.reason}`, 'route not programmed');
+    }
+  }
+
+  /** One remote prefix, refused when a local route or another remote prefix holds its key. */
+  private remoteResult(prefix: string, hops: readonly RemoteNextHop[], taken: ReadonlyMap<string, DesiredRoute> | undefined): RemoteResult {
+    const r = remoteRoute(this.ctx!, prefix, hops);
+    if ('un' in r) return r;
+    const held = taken !== undefined ? taken.get(r.key) : this.local.routes.get(r.key) ?? this.ownerRoute(r.key, prefix);
+    return held !== undefined ? { un: conflict(r, held) } : r;
+  }
+
+  /** The route of the remote prefix (other than `self`) holding `key`, if any. */
+  private ownerRoute(key: string, self: string): DesiredRoute | undefined {
+    for (const p of [key, this.keyOwner.get(key)]) {
+      if (p === undefined || p === self) continue;
+      const r = this.remoteOut.get(p);
+      if (r !== undefined && 'key' in r && r.key === key) return r.desired;
+    }
+    return undefined;
+  }
+
+  private unprogrammed(): FibRouteStatus[] {
+    const us: UnprogrammedRoute[] = [...this.local.unprogrammed];
+    for (const r of this.remoteOut.values()) if ('un' in r) us.push(r.un);
+    return us.map((u) => ({ prefix: u.prefix, source: u.source, state: u.kind, reason: u.reason }));
   }
 
   private armWake(at: number): void {
@@ -394,11 +501,15 @@ class LinuxDataplane implements Dataplane {
     const seen = new Set<string>();
     for (const [key, text] of items) {
       seen.add(key);
-      if (this.logged.get(key) === text) continue;
-      this.logged.set(key, text);
-      this.o.log.info({ route: key, why: text }, msg);
+      this.logDecision(key, text, msg);
     }
     for (const key of [...this.logged.keys()]) if (!seen.has(key) && !key.startsWith('note:')) this.logged.delete(key);
+  }
+
+  private logDecision(key: string, text: string, msg: string): void {
+    if (this.logged.get(key) === text) return;
+    this.logged.set(key, text);
+    this.o.log.info({ route: key, why: text }, msg);
   }
 
   private logNotes(notes: readonly string[]): void {
@@ -421,7 +532,7 @@ class LinuxDataplane implements Dataplane {
       if (e.kernel) s.kernel = formatRoute(e.kernel, name);
       return s;
     });
-    routes.push(...this.unprogrammed);
+    routes.push(...this.unprogrammed());
     routes.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
     return { protocol: this.protocol, table: this.table, inSync: this.inSync, lastResync: this.lastResync, routes, notes: this.notes };
   }

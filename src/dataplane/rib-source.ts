@@ -28,20 +28,37 @@ export function slotPrefix(rib: Rib, slot: number): string {
   return formatPrefix(t.family[slot]!, t.bytes(slot), t.plen[slot]!);
 }
 
+/**
+ * One next hop per interned attribute set (a full table shares a handful), valid for one node
+ * map: parsing and canonicalising the next hop text once per attribute set instead of per prefix.
+ */
+const hopCache = new WeakMap<ReadonlyMap<string, string>, WeakMap<object, RemoteNextHop | null>>();
+
+function hopOf(attrs: { nextHop: string }, nodes: ReadonlyMap<string, string>): RemoteNextHop | null {
+  let byAttrs = hopCache.get(nodes);
+  if (byAttrs === undefined) hopCache.set(nodes, (byAttrs = new WeakMap()));
+  let hop = byAttrs.get(attrs);
+  if (hop === undefined) {
+    const ip = parseIP(attrs.nextHop);
+    hop = ip === null ? null : { address: ip.text };
+    if (hop !== null) {
+      const node = nodes.get(hop.address);
+      if (node !== undefined) hop.calicoNode = node;
+    }
+    byAttrs.set(attrs, hop);
+  }
+  return hop;
+}
+
 /** Next hops of the best and equal-cost paths of a slot, or null when none is learned from a peer. */
 export function remoteNextHops(rib: Rib, slot: number, nodes: ReadonlyMap<string, string>): RemoteNextHop[] | null {
   const best = rib.best(slot);
   if (best < 0 || rib.pathPeer(best) === LOCAL_PEER) return null;
-  const seen = new Set<string>();
   const out: RemoteNextHop[] = [];
   for (const p of rib.equalCost(slot)) {
     if (rib.pathPeer(p) === LOCAL_PEER) continue;
-    const ip = parseIP(rib.pathAttrs(p).nextHop);
-    if (ip === null || seen.has(ip.text)) continue;
-    seen.add(ip.text);
-    const hop: RemoteNextHop = { address: ip.text };
-    const node = nodes.get(ip.text);
-    if (node !== undefined) hop.calicoNode = node;
+    const hop = hopOf(rib.pathAttrs(p), nodes);
+    if (hop === null || out.includes(hop) || out.some((h) => h.address === hop.address)) continue;
     out.push(hop);
   }
   return out.length > 0 ? out : null;

@@ -12,9 +12,15 @@ export function effectiveMetric(r: { family: 4 | 6; metric?: number }): number {
   return r.metric ?? (r.family === 6 ? 1024 : 0);
 }
 
-/** "4|254|10.244.1.0/26|0": one kernel route per key in a table. */
-export function routeKey(r: { family: 4 | 6; table: number; dst: string; dstLen: number; metric?: number }): string {
-  return `${r.family}|${r.table}|${r.dst}/${r.dstLen}|${effectiveMetric(r)}`;
+/**
+ * "10.244.1.0/26": one kernel route per key in one table (a RouteTable holds one table; the
+ * family shows in the text). A metric other than the family's default is appended ("…|m100").
+ * For the common route the key is the canonical prefix text itself, so the Loc-RIB's prefix
+ * string serves as the key without building another one.
+ */
+export function routeKey(r: { family: 4 | 6; dst: string; dstLen: number; metric?: number }): string {
+  const m = effectiveMetric(r);
+  return m === (r.family === 6 ? 1024 : 0) ? `${r.dst}/${r.dstLen}` : `${r.dst}/${r.dstLen}|m${m}`;
 }
 
 /** Route types that carry no next hop: the kernel reports IPv6 ones on lo, which is not a difference. */

@@ -11,6 +11,8 @@ import type { Clock, DpLog, KernelOps, KRoute, OpResult } from './types.js';
 
 /** RTPROT_KERNEL (linux/rtnetlink.h): routes the kernel installs for interface addresses. */
 const RTPROT_KERNEL = 2;
+/** Batches larger than this are logged as counts (by the caller), not route by route. */
+const PER_ROUTE_LOG_MAX = 256;
 
 export interface RouteTableOptions {
   ops: KernelOps;
@@ -50,6 +52,8 @@ export interface ApplyResult {
   failures: number;
   /** Earliest time (clock ms) at which deferred work (a grace period) falls due. */
   wakeAt?: number;
+  /** A dirty key was left to an operation in flight: apply again once this one is answered. */
+  again?: boolean;
 }
 
 export class RouteTable {
@@ -57,6 +61,8 @@ export class RouteTable {
   /** The kernel's routes in our table, as of the last dump plus our successful operations. */
   private readonly kernel = new Map<string, KRoute>();
   private readonly dirty = new Set<string>();
+  /** Keys with an operation issued and not yet answered. */
+  private readonly inflight = new Set<string>();
   private readonly failures = new Map<string, string>();
   /** Workload-interface routes seen undesired, since when (clock ms). */
   private readonly undesiredSince = new Map<string, number>();
@@ -73,6 +79,19 @@ export class RouteTable {
     }
     for (const k of this.desired.keys()) if (!next.has(k)) this.dirty.add(k);
     this.desired = next;
+  }
+
+  /** Set or clear one desired route; the key becomes dirty only when the route changed. */
+  setDesiredRoute(key: string, d: DesiredRoute | undefined): void {
+    const old = this.desired.get(key);
+    if (d === undefined) {
+      if (old === undefined) return;
+      this.desired.delete(key);
+      this.dirty.add(key);
+      return;
+    }
+    if (old === undefined || !routesEqual(old.route, d.route)) this.dirty.add(key);
+    this.desired.set(key, d);
   }
 
   /** The next apply dumps the kernel first. */
@@ -111,22 +130,42 @@ export class RouteTable {
     this.resyncPending = false;
   }
 
+  /**
+   * Issue the operations the dirty keys need and resolve when the kernel has answered them.
+   * Applies may overlap (the dataplane issues the next slice while the kernel works on the
+   * previous one): every operation is issued before the first await, and a key with an
+   * operation in flight is left to that operation.
+   */
   async apply(): Promise<ApplyResult> {
     if (this.resyncPending) await this.resync();
     const now = this.o.clock.now();
     const adds: KRoute[] = [];
+    const addKeys: string[] = [];
     const replaces: KRoute[] = [];
+    const replaceKeys: string[] = [];
     const deletes: KRoute[] = [];
+    const deleteKeys: string[] = [];
     let wakeAt: number | undefined;
-    for (const key of [...this.dirty].sort()) {
+    let again = false;
+    for (const key of this.dirty) {
+      if (this.inflight.has(key)) {
+        again = true;
+        continue;
+      }
       const d = this.desired.get(key)?.route;
       const k = this.kernel.get(key);
       if (d !== undefined) {
         this.undesiredSince.delete(key);
-        if (k === undefined) adds.push(d);
-        else if (routesEqual(d, k)) this.settle(key);
-        else if (this.owned(k)) replaces.push(d);
-        else this.settle(key); // foreign route holds the key: never touched; status says so
+        if (k === undefined) {
+          adds.push(d);
+          addKeys.push(key);
+          this.inflight.add(key);
+        } else if (routesEqual(d, k)) this.settle(key);
+        else if (this.owned(k)) {
+          replaces.push(d);
+          replaceKeys.push(key);
+          this.inflight.add(key);
+        } else this.settle(key); // foreign route holds the key: never touched; status says so
         continue;
       }
       if (k === undefined || !this.owned(k)) {
@@ -145,37 +184,48 @@ export class RouteTable {
         }
       }
       deletes.push(k);
+      deleteKeys.push(key);
+      this.inflight.add(key);
     }
 
     const res: ApplyResult = { adds: 0, replaces: 0, deletes: 0, failures: 0 };
     if (wakeAt !== undefined) res.wakeAt = wakeAt;
-    if (deletes.length > 0) {
-      const results = await this.o.ops.deleteRoutes(deletes.map(deleteSpecOf));
+    if (again) res.again = true;
+    // All three are queued now, in this order, on one netlink socket (which keeps order).
+    const deleted = deletes.length > 0 ? this.o.ops.deleteRoutes(deletes.map(deleteSpecOf)) : undefined;
+    const added = adds.length > 0 ? this.o.ops.addRoutes(adds) : undefined;
+    const replaced = replaces.length > 0 ? this.o.ops.replaceRoutes(replaces) : undefined;
+    if (deleted !== undefined) {
+      const results = await deleted;
       deletes.forEach((k, i) => {
         const r = results[i]!;
-        const key = routeKey(k);
+        const key = deleteKeys[i]!;
+        this.inflight.delete(key);
         // ESRCH: already gone (the interface went away and took it along), which is what we wanted.
         if (r.ok || r.errno === 3) {
           if (this.kernel.get(key) === k) this.kernel.delete(key);
           this.undesiredSince.delete(key);
-          this.settle(key);
+          if (!this.desired.has(key)) this.settle(key); // wanted again meanwhile: stays dirty
           res.deletes++;
-          this.o.log.info({ route: formatRoute(k, this.o.ifName) }, 'route deleted');
+          if (deletes.length <= PER_ROUTE_LOG_MAX) this.o.log.info({ route: formatRoute(k, this.o.ifName) }, 'route deleted');
         } else this.fail(key, r, res);
       });
     }
-    for (const [op, list] of [['add', adds], ['replace', replaces]] as const) {
-      if (list.length === 0) continue;
-      const results = op === 'add' ? await this.o.ops.addRoutes(list) : await this.o.ops.replaceRoutes(list);
+    for (const [op, list, keys, pending] of [['add', adds, addKeys, added], ['replace', replaces, replaceKeys, replaced]] as const) {
+      if (pending === undefined) continue;
+      const results = await pending;
       list.forEach((d, i) => {
         const r = results[i]!;
-        const key = routeKey(d);
+        const key = keys[i]!;
+        this.inflight.delete(key);
         if (r.ok) {
           this.kernel.set(key, d);
-          this.settle(key);
+          // Settled only if this is still the route wanted (it may have changed meanwhile).
+          if (this.desired.get(key)?.route === d) this.settle(key);
           if (op === 'add') res.adds++;
           else res.replaces++;
-          this.o.log.debug({ route: formatRoute(d, this.o.ifName) }, op === 'add' ? 'route added' : 'route replaced');
+          // Per-route lines only for small batches: formatting 100k routes costs more than adding them.
+          if (list.length <= PER_ROUTE_LOG_MAX) this.o.log.debug({ route: formatRoute(d, this.o.ifName) }, op === 'add' ? 'route added' : 'route replaced');
         } else {
           // EEXIST on add: someone installed a route under this key since our view was taken.
           if (op === 'add' && r.errno === 17) this.resyncPending = true;

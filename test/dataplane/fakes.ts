@@ -307,3 +307,31 @@ export class FakeLog implements DpLog {
     return this.lines.map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.obj)}`);
   }
 }
+
+/**
+ * A kernel that answers route operations a macrotask later, in order, like the netlink socket
+ * working on another thread: applies overlap, and desired state changes while routes are in flight.
+ */
+export class SlowKernel extends FakeKernel {
+  private chain: Promise<unknown> = Promise.resolve();
+  private gate: Promise<void> = Promise.resolve();
+  private open: (() => void) | undefined;
+  /** Answer nothing until release(). */
+  hold(): void {
+    this.gate = new Promise((res) => (this.open = res));
+  }
+  release(): void {
+    this.open?.();
+  }
+  private later<T>(f: () => Promise<T>): Promise<T> {
+    const gate = this.gate;
+    const p = this.chain.then(() => gate).then(() => new Promise<void>((res) => setImmediate(res))).then(f);
+    this.chain = p;
+    return p;
+  }
+  override addRoutes(rs: readonly KRoute[]) { return this.later(() => super.addRoutes(rs)); }
+  override replaceRoutes(rs: readonly KRoute[]) { return this.later(() => super.replaceRoutes(rs)); }
+  override deleteRoutes(rs: Parameters<FakeKernel['deleteRoutes']>[0]) { return this.later(() => super.deleteRoutes(rs)); }
+  override dumpRoutes(f: { table: number }) { return this.later(() => super.dumpRoutes(f)); }
+}
+

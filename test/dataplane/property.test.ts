@@ -9,7 +9,7 @@ import type { EncapMode } from '../../src/datastore/resources.js';
 import { computeDesired, type LocalWorkload, type RemoteNextHop } from '../../src/dataplane/desired.js';
 import { HostView } from '../../src/dataplane/host.js';
 import type { KRoute } from '../../src/dataplane/types.js';
-import { FakeKernel } from './fakes.js';
+import { FakeKernel, SlowKernel } from './fakes.js';
 import { config, node, pool, PROTO, rig, standardKernel } from './world.js';
 
 const PREFIXES = ['10.244.2.0/26', '10.244.3.0/26', '10.244.4.0/26', '10.244.1.0/26', '10.244.1.9/32', '192.168.7.0/24'];
@@ -53,12 +53,15 @@ const routeOf = (prefix: string, extra: Partial<KRoute>): KRoute => {
 };
 
 describe('reconciler property', () => {
-  it('after in-sync and a resync, kernel = desired ∪ foreign', async () => {
+  it.each([
+    ['one apply at a time', false],
+    ['slices of one prefix, overlapping applies, a slow kernel', true],
+  ])('after in-sync and a resync, kernel = desired ∪ foreign (%s)', async (_name, slow) => {
     await fc.assert(
       fc.asyncProperty(fc.array(action, { maxLength: 40 }), async (actions) => {
-        const k = standardKernel();
+        const k = standardKernel(slow ? new SlowKernel() : new FakeKernel());
         const ifIndex = PODS.map((p) => k.addLink({ name: p.interfaceName, up: true, mtu: 1500 }).index);
-        const r = rig(k);
+        const r = rig(k, slow ? { routeSlice: 1 } : {});
         let mode: EncapMode = 'Always';
         const cfg = () => config({ pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: mode })] });
         const remote = new Map<string, RemoteNextHop[]>();
@@ -150,7 +153,7 @@ describe('reconciler property', () => {
         const have = ours().map(([, x]) => k.fmt(x)).sort();
         expect(have).toEqual(want);
       }),
-      { numRuns: 300 },
+      { numRuns: slow ? 150 : 300 },
     );
   });
 });

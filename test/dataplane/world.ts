@@ -40,8 +40,7 @@ export function config(over: Partial<DataplaneConfig> = {}): DataplaneConfig {
 }
 
 /** The standard host: lo 1, eth0 2, tunl0 3. */
-export function standardKernel(): FakeKernel {
-  const k = new FakeKernel();
+export function standardKernel<K extends FakeKernel = FakeKernel>(k: K = new FakeKernel() as K): K {
   k.addLink({ index: 1, name: 'lo', up: true, mtu: 65536 });
   k.addLink({ index: 2, name: 'eth0', up: true, mtu: 1500 });
   k.addLink({ index: 3, name: 'tunl0', up: true, mtu: 1480, kind: 'ipip' });

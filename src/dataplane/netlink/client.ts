@@ -33,8 +33,15 @@ export interface NetlinkOptions {
   sndbuf?: number;
   /** Requests in flight at most; default derived from the receive buffer (≈1 KiB per ACK). */
   window?: number;
-  /** Bytes per sendmsg; default 256 KiB. */
+  /** Bytes per sendmsg; default 256 KiB (1 MiB with asyncSend). */
   maxWrite?: number;
+  /**
+   * Run each sendmsg on libuv's thread pool (one at a time, in order) instead of on the event
+   * loop: the kernel does the work of a request inside sendmsg (installing 100k routes takes
+   * most of a second), and off the loop that overlaps with computing the next batch and with
+   * BGP. Default true when the addon has it.
+   */
+  asyncSend?: boolean;
   /** NETLINK_GET_STRICT_CHK: let the kernel filter dumps by table/protocol; default true. */
   strict?: boolean;
 }
@@ -79,7 +86,10 @@ export class Netlink {
   readonly rcvbuf: number;
   readonly window: number;
   private readonly maxWrite: number;
-  private readonly writer = new NlWriter(512 * 1024);
+  private readonly writer = new NlWriter(1280 * 1024);
+  private readonly asyncSend: boolean;
+  /** A sendAsync is in flight: the writer's buffer is the kernel's until it completes. */
+  private sending = false;
   private readonly pending = new Map<number, Pending>();
   private queue: Pending[] = [];
   private qHead = 0;
@@ -111,7 +121,8 @@ export class Netlink {
     // dump data arriving while ACKs are queued.
     const fit = Math.max(16, Math.floor(opened.rcvbuf / 2 / ACK_BUDGET));
     this.window = Math.min(opts.window ?? 8192, fit);
-    this.maxWrite = Math.min(opts.maxWrite ?? 256 * 1024, Math.max(4096, opened.sndbuf / 2 - 1024));
+    this.asyncSend = (opts.asyncSend ?? true) && typeof this.native.sendAsync === 'function';
+    this.maxWrite = Math.min(opts.maxWrite ?? (this.asyncSend ? 1024 * 1024 : 256 * 1024), Math.max(4096, opened.sndbuf / 2 - 1024));
     this.native.poll(this.handle, true, false);
   }
 
@@ -320,7 +331,19 @@ export class Netlink {
   }
 
   /** Fill writes with queued requests while the window allows; one sendmsg per write. */
+  /** Requests of a write that sendmsg refused: none reached the kernel. */
+  private failSent(sent: readonly number[], errno: number): void {
+    for (const seq of sent) {
+      const p = this.pending.get(seq);
+      if (p === undefined) continue; // already failed (socket closed)
+      this.pending.delete(seq);
+      if (p.kind === 'dump') this.dumpRunning = false;
+      this.fail(p, failure(`${p.req.describe()} (sendmsg)`, errno));
+    }
+  }
+
   private pump(): void {
+    if (this.sending) return;
     const w = this.writer;
     while (!this.closed && this.qHead < this.queue.length && this.pending.size < this.window) {
       w.reset();
@@ -350,16 +373,26 @@ export class Netlink {
         sent.push(seq);
       }
       if (sent.length > 0) {
+        if (this.asyncSend) {
+          this.sending = true;
+          try {
+            this.native.sendAsync!(this.handle, w.view(), (errno) => {
+              this.sending = false;
+              if (errno !== 0) this.failSent(sent, errno);
+              if (!this.closed) this.pump();
+            });
+          } catch (e) {
+            this.sending = false;
+            this.failSent(sent, typeof (e as { errno?: unknown }).errno === 'number' ? (e as { errno: number }).errno : 5);
+            continue;
+          }
+          break;
+        }
         try {
           this.native.send(this.handle, w.view());
         } catch (e) {
           const errno = typeof (e as { errno?: unknown }).errno === 'number' ? (e as { errno: number }).errno : 5;
-          for (const seq of sent) {
-            const p = this.pending.get(seq)!;
-            this.pending.delete(seq);
-            if (p.kind === 'dump') this.dumpRunning = false;
-            this.fail(p, failure(`${p.req.describe()} (sendmsg)`, errno));
-          }
+          this.failSent(sent, errno);
         }
       } else if (this.qHead < this.queue.length && this.queue[this.qHead]!.kind === 'dump' && this.dumpRunning) {
         break;
