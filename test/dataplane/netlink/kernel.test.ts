@@ -261,6 +261,45 @@ describe.skipIf(missing !== undefined)(`netlink in namespace ${NS}`, () => {
     console.log(`20,000 routes added in ${ms.toFixed(0)} ms`);
   });
 
+  it('sendmsg on the thread pool and on the event loop answer alike, in order, errors included', async () => {
+    const specs = (proto: number) => {
+      const out = [];
+      for (let i = 0; i < 3000; i++) out.push({ dst: `10.80.${i >> 8}.${i & 255}`, dstLen: 32, gateway: '198.18.0.2', protocol: proto, table: 201 });
+      // The same destination twice: the second add fails with EEXIST, the rest still succeed.
+      out.splice(1500, 0, { ...out[10]! });
+      return out;
+    };
+    const sync = Netlink.open({ netns: NS, asyncSend: false, maxWrite: 64 * 1024 });
+    try {
+      const a = await nl.addRoutes(specs(82));
+      await nl.deleteRoutes(specs(82).filter((_, i) => i !== 1500));
+      const b = await sync.addRoutes(specs(82));
+      expect(a.map((r) => r.ok)).toEqual(b.map((r) => r.ok));
+      expect(a.filter((r) => !r.ok).map((r) => !r.ok && r.errno)).toEqual([17]);
+      expect(a[1500]!.ok).toBe(false);
+      expect(sh(['ip', '-n', NS, 'route', 'show', 'table', '201', 'proto', '82']).trim().split('\n')).toHaveLength(3000);
+      await sync.deleteRoutes(specs(82).filter((_, i) => i !== 1500));
+    } finally {
+      sync.close();
+    }
+  });
+
+  it('closing a socket while a thread-pool send is in flight fails the pending requests and nothing crashes', async () => {
+    const other = Netlink.open({ netns: NS });
+    const specs = [];
+    for (let i = 0; i < 20_000; i++) specs.push({ dst: `10.90.${i >> 8}.${i & 255}`, dstLen: 32, gateway: '198.18.0.2', protocol: 83, table: 202 });
+    const pending = other.addRoutes(specs);
+    other.close();
+    const rs = await pending;
+    expect(rs).toHaveLength(20_000);
+    // Whatever reached the kernel before the close is there; everything else failed with a reason.
+    const failed = rs.filter((r) => !r.ok);
+    for (const f of failed) expect(f.ok === false && f.message).toMatch(/closed|sendmsg/);
+    const inKernel = sh(['ip', '-n', NS, 'route', 'show', 'table', '202', 'proto', '83']).trim().split('\n').filter(Boolean).length;
+    expect(inKernel).toBeGreaterThanOrEqual(rs.length - failed.length);
+    sh(['ip', '-n', NS, 'route', 'flush', 'table', '202']);
+  });
+
   it("reports 'overflow' instead of crashing when the monitor is not read", async () => {
     const m = await NetlinkMonitor.open({ netns: NS, groups: ['ipv4-route'], rcvbuf: 4096 });
     const seen: MonitorEvent[] = [];
