@@ -32,7 +32,7 @@ export const DEFAULT_ROUTE_PROTOCOL = 75;
 export const DEFAULT_RESYNC_INTERVAL_MS = 90_000;
 export const DEFAULT_WORKLOAD_GRACE_MS = 10_000;
 /** Remote prefixes computed per slice of a large change (see applyOnce). */
-export const DEFAULT_ROUTE_SLICE = 8192;
+export const DEFAULT_ROUTE_SLICE = 32768;
 
 export interface DataplaneOptions {
   ops: KernelOps;
@@ -325,26 +325,27 @@ class LinuxDataplane implements Dataplane {
     const tunnelMtu = this.o.tunnelMtu ?? (nic !== undefined ? nic.link.mtu - 20 : 1480);
     const opt = { protocol: this.protocol, table: this.table, tunnelName: this.tunnelName, tunnelMtu };
     if (this.full || this.ctx === undefined) {
+      // Everything is recomputed, but remote prefixes go through the same sliced path as single
+      // changes: each keeps its current route until its own recomputation replaces it, so a
+      // full recompute never withdraws a route it is about to program again.
       this.full = false;
-      this.remoteDirty.clear();
-      this.remoteOut.clear();
-      this.keyOwner.clear();
+      const oldLocal = this.local;
       this.local = computeLocal(cfg, this.workloads, this.host, opt);
       this.ctx = remoteContext(cfg, this.host, opt);
-      const all = new Map<string, DesiredRoute>(this.local.routes);
-      for (const [prefix, hops] of this.remote) {
-        const r = this.remoteResult(prefix, hops, all);
-        this.remoteOut.set(prefix, r);
-        if ('key' in r) {
-          all.set(r.key, r.desired);
-          if (r.key !== prefix) this.keyOwner.set(r.key, prefix);
-        }
+      for (const [k, d] of oldLocal.routes) if (!this.local.routes.has(k)) this.routes.clearDesiredRoute(k, d);
+      for (const [k, d] of this.local.routes) this.routes.setDesiredRoute(k, d);
+      for (const prefix of this.remoteOut.keys()) this.remoteDirty.add(prefix);
+      for (const prefix of this.remote.keys()) this.remoteDirty.add(prefix);
+      const seen = new Set<string>();
+      for (const u of this.local.unprogrammed) {
+        const key = `${u.source} ${u.prefix}`;
+        seen.add(key);
+        this.logDecision(key, `${u.kind}: ${u.reason}`, 'route not programmed');
       }
-      this.routes.setDesired(all);
-      const items: (readonly [string, string])[] = this.local.unprogrammed.map((u) => [`${u.source} ${u.prefix}`, `${u.kind}: ${u.reason}`] as const);
-      for (const r of this.remoteOut.values()) if ('un' in r) items.push([`${r.un.source} ${r.un.prefix}`, `${r.un.kind}: ${r.un.reason}`]);
-      this.logDecisions(items, 'route not programmed');
-      return;
+      for (const u of oldLocal.unprogrammed) {
+        const key = `${u.source} ${u.prefix}`;
+        if (!seen.has(key)) this.logged.delete(key);
+      }
     }
     let n = 0;
     for (const prefix of this.remoteDirty) {
@@ -354,10 +355,13 @@ class LinuxDataplane implements Dataplane {
       const beforeKey = before !== undefined && 'key' in before ? before.key : undefined;
       if (beforeKey !== undefined && beforeKey !== prefix) this.keyOwner.delete(beforeKey);
       const hops = this.remote.get(prefix);
-      const r = hops !== undefined ? this.remoteResult(prefix, hops, undefined) : undefined;
+      const r = hops !== undefined ? this.remoteResult(prefix, hops) : undefined;
       const key = r !== undefined && 'key' in r ? r.key : undefined;
-      if (beforeKey !== undefined && beforeKey !== key) this.routes.setDesiredRoute(beforeKey, undefined);
-      if (before !== undefined && 'un' in before) this.logged.delete(`${before.un.source} ${before.un.prefix}`);
+      // Only this prefix's own route is withdrawn: a local route may hold the key by now.
+      if (beforeKey !== undefined && beforeKey !== key) this.routes.clearDesiredRoute(beforeKey, (before as { desired: DesiredRoute }).desired);
+      const logBefore = before !== undefined && 'un' in before ? `${before.un.source} ${before.un.prefix}` : undefined;
+      const logNow = r !== undefined && 'un' in r ? `${r.un.source} ${r.un.prefix}` : undefined;
+      if (logBefore !== undefined && logBefore !== logNow) this.logged.delete(logBefore);
       if (r === undefined) {
         this.remoteOut.delete(prefix);
         continue;
@@ -366,15 +370,15 @@ class LinuxDataplane implements Dataplane {
       if ('key' in r) {
         if (r.key !== prefix) this.keyOwner.set(r.key, prefix);
         this.routes.setDesiredRoute(r.key, r.desired);
-      } else this.logDecision(`${r.un.source} ${r.un.prefix}`, `${r.un.kind}: ${r.un.reason}`, 'route not programmed');
+      } else this.logDecision(logNow!, `${r.un.kind}: ${r.un.reason}`, 'route not programmed');
     }
   }
 
   /** One remote prefix, refused when a local route or another remote prefix holds its key. */
-  private remoteResult(prefix: string, hops: readonly RemoteNextHop[], taken: ReadonlyMap<string, DesiredRoute> | undefined): RemoteResult {
+  private remoteResult(prefix: string, hops: readonly RemoteNextHop[]): RemoteResult {
     const r = remoteRoute(this.ctx!, prefix, hops);
     if ('un' in r) return r;
-    const held = taken !== undefined ? taken.get(r.key) : this.local.routes.get(r.key) ?? this.ownerRoute(r.key, prefix);
+    const held = this.local.routes.get(r.key) ?? this.ownerRoute(r.key, prefix);
     return held !== undefined ? { un: conflict(r, held) } : r;
   }
 

@@ -94,6 +94,11 @@ export class RouteTable {
     this.desired.set(key, d);
   }
 
+  /** Clear the desired route at `key` if it is still `d` (another source may hold the key now). */
+  clearDesiredRoute(key: string, d: DesiredRoute): void {
+    if (this.desired.get(key) === d) this.setDesiredRoute(key, undefined);
+  }
+
   /** The next apply dumps the kernel first. */
   requestResync(): void {
     this.resyncPending = true;
