@@ -1,12 +1,13 @@
-# Builds Kite's one native piece, the NETLINK_ROUTE socket addon (native/netlink.c), into
-# build/Release/kite_netlink.node. npm runs `node-gyp rebuild` on install because this file exists.
+# Builds Kite's one native addon into build/Release/kite_netlink.node: the NETLINK_ROUTE socket
+# (native/netlink.c) and the TCP options BGP needs that Node lacks, MD5 and GTSM (native/tcp.c).
+# npm runs `node-gyp rebuild` on install because this file exists.
 {
   "targets": [
     {
       "target_name": "kite_netlink",
-      "sources": ["native/netlink.c"],
+      "sources": ["native/netlink.c", "native/tcp.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/netlink.c"]}]]
+      "conditions": [["OS!='linux'", {"type": "none", "sources!": ["native/netlink.c", "native/tcp.c"]}]]
     }
   ]
 }

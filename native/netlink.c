@@ -59,6 +59,11 @@ typedef struct {
   int refs;                /* owners: the JS external, the uv handle, a send in flight; freed at zero */
   int sending;             /* a sendAsync job is running on the thread pool */
   int deferred_fd;         /* closed while sending: the fd to close when the job completes */
+  int send_fd;             /* the fd the running job writes to */
+  napi_async_work work;
+  uv_mutex_t qlock;        /* guards the two lists below (shared with the pool thread) */
+  struct send_item *qhead, *qtail;  /* queued writes, in order */
+  struct send_item *dhead, *dtail;  /* sent, callbacks pending */
 } nl_sock;
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
@@ -86,6 +91,7 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 
 static void release(nl_sock *s) {
   if (--s->refs > 0) return;
+  uv_mutex_destroy(&s->qlock);
   free(s->rbuf);
   free(s->acc);
   free(s);
@@ -98,7 +104,9 @@ static void on_handle_closed(uv_handle_t *h) { release((nl_sock *)h->data); }
  * number could by then belong to a new socket, whose registration would silently vanish. */
 static void sock_close(nl_sock *s, int from_finalizer) {
   if (s->closed) return;
+  uv_mutex_lock(&s->qlock); /* the send job reads `closed` under this lock */
   s->closed = 1;
+  uv_mutex_unlock(&s->qlock);
   if (s->callback && !from_finalizer) {
     napi_delete_reference(s->env, s->callback);
     s->callback = NULL;
@@ -350,6 +358,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   s->fd = fd;
   s->deferred_fd = -1;
+  uv_mutex_init(&s->qlock);
   s->refs = 2;
   s->portid = sa.nl_pid;
   s->env = env;
@@ -423,25 +432,22 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 /* sendAsync(handle, Buffer, cb(errno)): the same sendmsg on libuv's thread pool. The kernel
  * processes netlink requests inside sendmsg, so installing a large batch of routes takes real
  * time there; on the pool it overlaps with JavaScript work (computing the next batch, BGP).
- * One job per socket at a time (the caller serialises: netlink requests keep their order).
- * The Buffer is held by a reference until the job completes and must not be written meanwhile. */
-typedef struct {
-  napi_async_work work;
+ * Writes join a per-socket queue that one pool job drains in order (netlink requests keep their
+ * order, and the event loop is not needed between writes); callbacks run when the job has
+ * drained the queue. Each Buffer is held by a reference until its callback. */
+typedef struct send_item {
+  struct send_item *next;
   napi_ref buf_ref;
   napi_ref cb_ref;
-  nl_sock *s;
-  int fd;
   void *data;
   size_t len;
   int err;
-} send_job;
+} send_item;
 
-static void send_execute(napi_env env, void *data) {
-  (void)env;
-  send_job *j = (send_job *)data;
+static void send_one(int fd, send_item *it) {
   struct sockaddr_nl to = {0};
   to.nl_family = AF_NETLINK;
-  struct iovec iov = {j->data, j->len};
+  struct iovec iov = {it->data, it->len};
   struct msghdr mh = {0};
   mh.msg_name = &to;
   mh.msg_namelen = sizeof to;
@@ -449,30 +455,95 @@ static void send_execute(napi_env env, void *data) {
   mh.msg_iovlen = 1;
   ssize_t n;
   do {
-    n = sendmsg(j->fd, &mh, 0);
+    n = sendmsg(fd, &mh, 0);
   } while (n < 0 && errno == EINTR);
-  j->err = n < 0 ? errno : 0;
+  it->err = n < 0 ? errno : 0;
 }
 
+/* Pool thread: send queued items until the queue is empty; finished items move to `done`. */
+static void send_execute(napi_env env, void *data) {
+  (void)env;
+  nl_sock *s = (nl_sock *)data;
+  for (;;) {
+    uv_mutex_lock(&s->qlock);
+    send_item *it = s->qhead;
+    int closed = s->closed;
+    if (it) {
+      s->qhead = it->next;
+      if (!s->qhead) s->qtail = NULL;
+    }
+    uv_mutex_unlock(&s->qlock);
+    if (!it) break;
+    it->next = NULL;
+    /* Closed: what is still queued is not sent (its requests were already failed in JS). */
+    if (closed)
+      it->err = EBADF;
+    else
+      send_one(s->send_fd, it);
+    uv_mutex_lock(&s->qlock);
+    if (s->dtail) s->dtail->next = it; else s->dhead = it;
+    s->dtail = it;
+    uv_mutex_unlock(&s->qlock);
+  }
+}
+
+static void start_sender(napi_env env, nl_sock *s);
+
+/* Event loop: run the callbacks of what was sent; start another job if more was queued meanwhile. */
 static void send_complete(napi_env env, napi_status status, void *data) {
-  send_job *j = (send_job *)data;
-  nl_sock *s = j->s;
+  nl_sock *s = (nl_sock *)data;
+  napi_delete_async_work(env, s->work);
+  s->work = NULL;
+  uv_mutex_lock(&s->qlock);
+  send_item *done = s->dhead;
+  s->dhead = s->dtail = NULL;
+  if (s->closed && s->qhead) {
+    /* Queued after the job's last look, on a socket closed since: answer them, unsent. */
+    send_item **end = &done;
+    while (*end) end = &(*end)->next;
+    for (send_item *it = s->qhead; it; it = it->next) it->err = EBADF;
+    *end = s->qhead;
+    s->qhead = s->qtail = NULL;
+  }
+  int more = s->qhead != NULL;
+  uv_mutex_unlock(&s->qlock);
   s->sending = 0;
-  if (s->deferred_fd >= 0) {
+  if (more && !s->closed) start_sender(env, s);
+  if (!s->sending && s->deferred_fd >= 0) {
     close(s->deferred_fd);
     s->deferred_fd = -1;
   }
-  napi_value cb, recv, argv[1], result;
-  napi_create_int32(env, status == napi_ok ? j->err : ECANCELED, &argv[0]);
-  napi_get_reference_value(env, j->cb_ref, &cb);
+  napi_value recv;
   napi_get_global(env, &recv);
-  napi_delete_reference(env, j->buf_ref);
-  napi_delete_reference(env, j->cb_ref);
-  napi_delete_async_work(env, j->work);
-  free(j);
+  while (done) {
+    send_item *it = done;
+    done = it->next;
+    napi_value cb, argv[1], result;
+    napi_create_int32(env, status == napi_ok ? it->err : ECANCELED, &argv[0]);
+    napi_get_reference_value(env, it->cb_ref, &cb);
+    napi_delete_reference(env, it->buf_ref);
+    napi_delete_reference(env, it->cb_ref);
+    free(it);
+    /* Completion callbacks run inside a callback scope: a throw goes to 'uncaughtException'. */
+    napi_call_function(env, recv, cb, 1, argv, &result);
+  }
   release(s);
-  /* Completion callbacks run inside a callback scope: a throw goes to 'uncaughtException'. */
-  napi_call_function(env, recv, cb, 1, argv, &result);
+}
+
+static void start_sender(napi_env env, nl_sock *s) {
+  napi_value name;
+  napi_create_string_utf8(env, "kite:netlink-send", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, send_execute, send_complete, s, &s->work) != napi_ok) return;
+  /* Set before queueing: the pool thread may start at once. */
+  s->send_fd = s->fd;
+  s->sending = 1;
+  s->refs++;
+  if (napi_queue_async_work(env, s->work) != napi_ok) {
+    napi_delete_async_work(env, s->work);
+    s->work = NULL;
+    s->sending = 0;
+    s->refs--;
+  }
 }
 
 static napi_value js_send_async(napi_env env, napi_callback_info info) {
@@ -482,7 +553,6 @@ static napi_value js_send_async(napi_env env, napi_callback_info info) {
   nl_sock *s = get_sock(env, argv[0]);
   if (!s) return NULL;
   if (s->closed) return throw_errno(env, "send on closed netlink socket", EBADF);
-  if (s->sending) return throw_errno(env, "sendAsync: a send is already in flight", EBUSY);
   bool isbuf = false;
   napi_is_buffer(env, argv[1], &isbuf);
   napi_valuetype t;
@@ -491,29 +561,28 @@ static napi_value js_send_async(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "sendAsync(handle, Buffer, callback)");
     return NULL;
   }
-  send_job *j = (send_job *)calloc(1, sizeof *j);
-  if (!j) return throw_errno(env, "sendAsync", ENOMEM);
-  j->s = s;
-  j->fd = s->fd;
-  if (napi_get_buffer_info(env, argv[1], &j->data, &j->len) != napi_ok ||
-      napi_create_reference(env, argv[1], 1, &j->buf_ref) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &j->cb_ref) != napi_ok) {
-    free(j);
+  send_item *it = (send_item *)calloc(1, sizeof *it);
+  if (!it) return throw_errno(env, "sendAsync", ENOMEM);
+  if (napi_get_buffer_info(env, argv[1], &it->data, &it->len) != napi_ok ||
+      napi_create_reference(env, argv[1], 1, &it->buf_ref) != napi_ok ||
+      napi_create_reference(env, argv[2], 1, &it->cb_ref) != napi_ok) {
+    free(it);
     napi_throw_error(env, NULL, "sendAsync: napi failure");
     return NULL;
   }
-  napi_value name;
-  napi_create_string_utf8(env, "kite:netlink-send", NAPI_AUTO_LENGTH, &name);
-  if (napi_create_async_work(env, NULL, name, send_execute, send_complete, j, &j->work) != napi_ok ||
-      napi_queue_async_work(env, j->work) != napi_ok) {
-    napi_delete_reference(env, j->buf_ref);
-    napi_delete_reference(env, j->cb_ref);
-    free(j);
-    napi_throw_error(env, NULL, "sendAsync: cannot queue work");
-    return NULL;
+  uv_mutex_lock(&s->qlock);
+  if (s->qtail) s->qtail->next = it; else s->qhead = it;
+  s->qtail = it;
+  uv_mutex_unlock(&s->qlock);
+  /* A running job picks the item up (it drains until empty, checking under the lock); the
+   * completion starts a new job if the item arrived after the job's last look. */
+  if (!s->sending) {
+    start_sender(env, s);
+    if (!s->sending) {
+      napi_throw_error(env, NULL, "sendAsync: cannot queue work");
+      return NULL;
+    }
   }
-  s->sending = 1;
-  s->refs++;
   return NULL;
 }
 
@@ -565,6 +634,8 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+void kite_register_tcp(napi_env env, napi_value exports); /* tcp.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -575,6 +646,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  kite_register_tcp(env, exports);
   return exports;
 }
 

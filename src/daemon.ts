@@ -64,6 +64,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
 
 interface PeerEntry {
   calico: CalicoPeer;
+  /** The password resolved from its Secret when the session was made (a Secret edit re-makes it). */
+  password?: string | undefined;
   channel: Channel;
   /** The peer's graceful-restart time from its last OPEN (RFC 4724), 0 when it has none. */
   peerRestartTime: number;
@@ -389,6 +391,18 @@ export class Daemon implements StatusProvider {
     e.staleTimer.unref();
   }
 
+  /** The peer's BGP password from the Secret its secretKeyRef names (Kubernetes, or Secret documents in the file). */
+  private secretValue(p: CalicoPeer): string | undefined {
+    const ref = p.password?.secretKeyRef;
+    if (ref === undefined) return undefined;
+    const v = this.resources?.secrets?.[ref.name]?.[ref.key];
+    if (v === undefined) {
+      this.log.error({ peer: p.address, secret: ref.name, key: ref.key },
+        'BGP password: Secret or key not found; the session runs without TCP MD5, and a peer that expects a password will not answer it');
+    }
+    return v;
+  }
+
   private speakerPeer(p: CalicoPeer): PeerConfig {
     return {
       address: p.address,
@@ -397,6 +411,8 @@ export class Daemon implements StatusProvider {
       localAs: p.localAsNumber,
       passive: p.passive,
       localAddress: p.sourceAddress,
+      password: this.secretValue(p),
+      ttlSecurity: p.ttlSecurity,
       // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
       holdTime: p.keepaliveTime !== undefined ? p.keepaliveTime * 3 : undefined,
       capabilities: {
@@ -422,7 +438,7 @@ export class Daemon implements StatusProvider {
     for (const [addr, p] of want) {
       const e = this.sessions.get(addr);
       const sp = this.speakerPeer(p);
-      if (e && JSON.stringify(e.calico) === JSON.stringify(p)) continue;
+      if (e && JSON.stringify(e.calico) === JSON.stringify(p) && e.password === sp.password) continue;
       if (e) { this.exporter.leave(addr); e.channel.down(); }
       const channel = new Channel(this.rib, {
         localAs: [...new Set([cfg.asNumber, p.localAsNumber])], allowLocalAs: p.numAllowedLocalASNumbers,
@@ -444,7 +460,7 @@ export class Daemon implements StatusProvider {
         },
       });
       if (e) clearTimeout(e.staleTimer);
-      this.sessions.set(addr, { calico: p, channel, peerRestartTime: 0 });
+      this.sessions.set(addr, { calico: p, channel, peerRestartTime: 0, password: sp.password });
       if (e) this.speaker.updatePeer(sp); else this.speaker.addPeer(sp);
       this.log.info({ peer: addr, asNumber: p.asNumber, passive: p.passive, name: p.name }, e ? 'peer reconfigured' : 'peer added');
     }

@@ -13,6 +13,14 @@ import {
   Session, type CapabilityOptions, type DownInfo, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
 } from './session.js';
 import { realClock, type Clock } from './timers.js';
+import { applyGtsm, dial, md5Counters, nativeListenFd, tcpNative, type SessionSocketOptions } from './sockets.js';
+
+const socketOptions = (c: PeerConfig): SessionSocketOptions => {
+  const o: SessionSocketOptions = {};
+  if (c.password) o.password = c.password;
+  if (c.ttlSecurity) o.ttlSecurity = c.ttlSecurity;
+  return o;
+};
 
 export interface PeerConfig {
   /** Peer IP address (IPv4 or IPv6). Identifies the peer: incoming connections are matched on it. */
@@ -24,13 +32,20 @@ export interface PeerConfig {
   localAs?: number;
   /** Only accept connections from this peer (Calico mesh: the node with the lower IP dials). */
   passive?: boolean;
-  /**
-   * Source address for the outgoing connection (net.connect localAddress). There is no TTL
-   * option: Node's net module cannot set IP_TTL on a TCP socket, so every session uses the
-   * kernel default (64), which serves multihop mesh peers; single-hop TTL 1 and GTSM
-   * (RFC 5082) are not enforced.
-   */
+  /** Source address for the outgoing connection. */
   localAddress?: string;
+  /**
+   * TCP MD5 signature key (RFC 2385; Calico BGPPeer password). Set on the outgoing socket and,
+   * for incoming connections, on the listening socket for this peer's address. Needs the native
+   * addon (sockets.ts); without it the peer does not connect and says why.
+   */
+  password?: string;
+  /**
+   * GTSM (RFC 5082; Calico ttlSecurity): the peer is at most this many hops away. Kite sends
+   * with TTL 255 and drops segments that arrive with TTL below 256 − hops. Without it sessions
+   * use the kernel's default TTL (64), which serves multihop mesh peers.
+   */
+  ttlSecurity?: number;
   holdTime?: number;
   connectRetryTime?: number;
   capabilities?: CapabilityOptions;
@@ -146,13 +161,25 @@ class Peer implements PeerHandle {
       asNumber: this.config.peerAs,
       passive: this.config.passive ?? false,
       state: s.state,
-      lastError: this.lastErr,
+      lastError: this.lastErr || this.md5Hint(s.state),
       uptimeMs: s.uptimeMs,
       counters: { ...s.counters },
     };
   }
 
   start(): void { this.primary.start(); }
+
+  /**
+   * A session with a TCP MD5 key that never gets a TCP connection is, most often, a password
+   * mismatch: the kernel drops segments whose signature is missing or wrong without a word.
+   * Say so, with the kernel's counters for this network namespace.
+   */
+  private md5Hint(state: StateName): string {
+    if (!this.config.password || (state !== 'Connect' && state !== 'Active')) return '';
+    const c = md5Counters();
+    const counts = c === null ? '' : ` Kernel TCP MD5 counters here: ${Object.entries(c).map(([k, v]) => `${k}=${v}`).join(' ')} (TCPMD5Failure: wrong signature; TCPMD5NotFound: unsigned segment from a peer with a key; TCPMD5Unexpected: signed segment where no key is set).`;
+    return `no TCP connection yet with TCP MD5 configured: if the peer is reachable, check that both sides use the same password (segments with a missing or wrong signature are dropped silently).${counts}`;
+  }
 
   cease(subcode: number, reason: string, holdDownMs: number): void {
     this.secondary?.dispose(reason, subcode);
@@ -202,9 +229,14 @@ class Peer implements PeerHandle {
     const c = this.config;
     const port = c.port ?? 179;
     const dialer: Dialer = (done) => {
-      const opts: net.NetConnectOpts = { host: c.address, port };
-      if (c.localAddress) opts.localAddress = c.localAddress;
-      const sock = net.connect(opts);
+      let sock: net.Socket;
+      try {
+        sock = dial(c.address, port, c.localAddress, socketOptions(c));
+      } catch (e) {
+        // The options cannot be honoured (no addon, bad key): fail this attempt, never connect without them.
+        queueMicrotask(() => done(e instanceof Error ? e : new Error(String(e))));
+        return { cancel: () => {} };
+      }
       let settled = false;
       const onErr = (e: Error) => { if (settled) return; settled = true; sock.destroy(); done(e); };
       sock.once('error', onErr);
@@ -319,6 +351,8 @@ export class Speaker {
   private readonly core: SpeakerCore;
   private readonly peers = new Map<string, Peer>();
   private server: net.Server | null = null;
+  /** The listening socket's fd when created natively (per-peer MD5 keys go on it). */
+  private listenFd: number | null = null;
   private stopped = false;
 
   constructor(opts: SpeakerOptions) {
@@ -352,7 +386,19 @@ export class Speaker {
     const attempt = (host: string) => new Promise<net.Server>((resolve, reject) => {
       const srv = net.createServer({ noDelay: true }, (sock) => this.onConnection(sock));
       srv.once('error', reject);
-      srv.listen({ host, port, ipv6Only: false }, () => {
+      // Natively created when the addon is there, so TCP MD5 keys can be set on it per peer.
+      let fd: number | null;
+      try {
+        fd = nativeListenFd(host, port, (f) => {
+          for (const p of this.peers.values()) if (p.config.password) this.setListenKey(p.address, p.config.password, f);
+          this.setListenTtl(f);
+        });
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      this.listenFd = fd;
+      srv.listen(fd !== null ? { fd } : { host, port, ipv6Only: false }, () => {
         srv.off('error', reject);
         srv.on('error', (e) => this.core.log.error({ err: e }, 'bgp listener error'));
         this.core.log.info({ address: host, port: (srv.address() as net.AddressInfo).port }, 'bgp listening');
@@ -376,6 +422,15 @@ export class Speaker {
       return;
     }
     sock.on('error', () => {}); // errors before the session attaches its own handler
+    if ((peer.config.ttlSecurity ?? 0) > 0) {
+      try {
+        applyGtsm(sock, peer.config.ttlSecurity!);
+      } catch (e) {
+        this.core.log.error({ peer: remote, err: (e as Error).message }, 'cannot apply GTSM (ttlSecurity) to an incoming connection; refused');
+        sock.destroy();
+        return;
+      }
+    }
     peer.incoming(sock);
   }
 
@@ -385,6 +440,10 @@ export class Speaker {
     if (this.peers.has(key)) throw new Error(`peer ${key} is already configured`);
     const p = new Peer(this.core, { ...config });
     this.peers.set(key, p);
+    if (this.server !== null) {
+      this.setListenKey(key, config.password);
+      this.setListenTtl();
+    }
     if (this.server !== null || this.core.opts.listenPort === null) {
       if (!this.stopped) p.start();
     }
@@ -398,6 +457,8 @@ export class Speaker {
     if (!p) return false;
     this.peers.delete(key);
     p.remove('peer de-configured', CeaseSub.PeerDeconfigured);
+    if (p.config.password) this.setListenKey(key, undefined);
+    this.setListenTtl();
     return true;
   }
 
@@ -409,8 +470,40 @@ export class Speaker {
     if (p) {
       this.peers.delete(key);
       p.remove('peer configuration changed', CeaseSub.OtherConfigurationChange);
+      if (p.config.password && !config.password) this.setListenKey(key, undefined);
     }
     return this.addPeer(config);
+  }
+
+  /**
+   * GTSM peers check the TTL of our SYN-ACK, which the kernel sends before Kite sees the
+   * connection: while any peer has ttlSecurity the listening socket sends with TTL 255 (harmless
+   * to other peers; accepted sockets then get their own minimum TTL per peer).
+   */
+  private setListenTtl(fd = this.listenFd): void {
+    const n = tcpNative();
+    if (fd === null || n === null) return;
+    const gtsm = [...this.peers.values()].some((p) => (p.config.ttlSecurity ?? 0) > 0);
+    try {
+      n.tcpSetTtl(fd, gtsm ? 255 : -1, -1);
+    } catch (e) {
+      this.core.log.error({ err: (e as Error).message }, 'cannot set the TTL of the listening socket (GTSM)');
+    }
+  }
+
+  /** Set (or with no password, remove) the peer's TCP MD5 key on the listening socket. */
+  private setListenKey(address: string, password: string | undefined, fd = this.listenFd): void {
+    if (fd === null && this.server === null) return; // not listening (yet): applied when it does
+    const n = tcpNative();
+    if (fd === null || n === null) {
+      if (password) this.core.log.error({ peer: address }, 'TCP MD5 password configured but the listener has no native socket (addon missing): incoming connections from this peer will fail');
+      return;
+    }
+    try {
+      n.tcpSetMd5(fd, address, password ?? '');
+    } catch (e) {
+      this.core.log.error({ peer: address, err: (e as Error).message }, 'cannot set the TCP MD5 key on the listening socket');
+    }
   }
 
   peer(address: string): PeerHandle | undefined { return this.peers.get(canonicalAddress(address)); }
@@ -427,6 +520,7 @@ export class Speaker {
     for (const p of this.peers.values()) p.stop(reason);
     const srv = this.server;
     this.server = null;
+    this.listenFd = null; // closed with the server
     if (!srv) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 3000);

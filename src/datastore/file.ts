@@ -59,6 +59,20 @@ export function parseResources(text: string, file: string): Resources {
       : [{ value: raw, prefix: [] }];
     for (const { value, prefix } of objects) {
       const c = new Checker({ file, document, prefix, lineOf: (p) => lineOf([...prefix, ...p]) });
+      if (isSecret(value)) {
+        // Kubernetes Secrets (v1) carry the BGP passwords that BGPPeer/BGPConfiguration
+        // secretKeyRefs name, as in a cluster; the file datastore reads them from the same file.
+        const sec = secret(value, c);
+        problems.push(...c.problems);
+        if (sec !== undefined) {
+          out.secrets ??= {};
+          if (out.secrets[sec.name] !== undefined) {
+            c.error(['metadata', 'name'], `duplicate Secret "${sec.name}"`);
+            problems.push(...c.problems);
+          } else out.secrets[sec.name] = sec.data;
+        }
+        continue;
+      }
       const r = validateDocument(value, c);
       problems.push(...c.problems);
       out.warnings.push(...c.warnings);
@@ -76,6 +90,33 @@ export function parseResources(text: string, file: string): Resources {
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
+}
+
+function isSecret(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'Secret' && (v as { apiVersion?: unknown }).apiVersion === 'v1';
+}
+
+/** A v1 Secret: name, and its keys from `data` (base64) and `stringData` (plain; wins, as in Kubernetes). */
+function secret(v: Record<string, unknown>, c: Checker): { name: string; data: Record<string, string> } | undefined {
+  const meta = v.metadata as { name?: unknown } | undefined;
+  if (typeof meta?.name !== 'string' || meta.name === '') return c.error(['metadata', 'name'], 'a Secret needs metadata.name');
+  for (const k of Object.keys(v)) {
+    if (!['apiVersion', 'kind', 'metadata', 'data', 'stringData', 'type'].includes(k)) c.warn([k], `field "${k}" of a Secret is ignored`);
+  }
+  const data: Record<string, string> = {};
+  for (const field of ['data', 'stringData'] as const) {
+    const m = v[field];
+    if (m === undefined) continue;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) return c.error([field], `${field} must be a map of key: value`);
+    for (const [k, val] of Object.entries(m)) {
+      if (typeof val !== 'string') return c.error([field, k], 'must be a string');
+      if (field === 'data') {
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(val.replace(/\s/g, ''))) return c.error([field, k], 'is not base64 (use stringData for plain text)');
+        data[k] = Buffer.from(val, 'base64').toString('utf8');
+      } else data[k] = val;
+    }
+  }
+  return { name: meta.name, data };
 }
 
 /** Reads, parses and validates a resource file. Throws ConfigError (also for a missing file). */

@@ -204,8 +204,9 @@ export interface Resources {
   /** Non-fatal remarks from validation (ignored fields), already located. */
   warnings: string[];
   /**
-   * Kubernetes datastore only: the data of the Secrets that secretKeyRefs name (BGP passwords),
-   * by Secret name, then key, decoded. Absent with the file datastore.
+   * The data of the Secrets that secretKeyRefs name (BGP passwords), by Secret name, then key,
+   * decoded: read from the API (Kubernetes datastore) or from `apiVersion: v1, kind: Secret`
+   * documents in the file (file datastore).
    */
   secrets?: Record<string, Record<string, string>>;
 }

@@ -329,3 +329,44 @@ describe('watchFile rejection by the consumer', () => {
     }
   });
 });
+
+describe('Secrets (BGP passwords) in the file', () => {
+  const peer = `apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: tor
+spec:
+  peerIP: 198.18.0.254
+  asNumber: 65000
+  password:
+    secretKeyRef:
+      name: bgp-secrets
+      key: tor
+  ttlSecurity: 1
+`;
+  it('reads data (base64) and stringData (plain, winning on the same key), as Kubernetes does', () => {
+    const rs = parseResources(`${HEAD}---\n${peer}---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bgp-secrets
+  namespace: kube-system
+type: Opaque
+data:
+  tor: ${Buffer.from('from-data').toString('base64')}
+  other: ${Buffer.from('x y').toString('base64')}
+stringData:
+  tor: s3cret
+`, 'cfg.yaml');
+    expect(rs.secrets).toEqual({ 'bgp-secrets': { tor: 's3cret', other: 'x y' } });
+    expect(rs.bgpPeers[0]?.spec.password).toEqual({ secretKeyRef: { name: 'bgp-secrets', key: 'tor' } });
+    expect(rs.bgpPeers[0]?.spec.ttlSecurity).toBe(1);
+  });
+
+  it('names the document and field of a bad Secret', () => {
+    expect(errorOf('apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  k: "not base64!"\n').message)
+      .toMatch(/document 2.*data\.k.*not base64/);
+    expect(errorOf('apiVersion: v1\nkind: Secret\nmetadata: {}\nstringData:\n  k: v\n').message).toMatch(/document 2.*metadata\.name.*needs metadata\.name/);
+    expect(errorOf('apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  k: 5\n').message).toMatch(/stringData\.k.*must be a string/);
+  });
+});

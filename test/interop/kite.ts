@@ -12,6 +12,9 @@ export interface KitePeerSpec {
   name: string;
   address: string;
   asNumber: number;
+  /** TCP MD5 password: written as a v1 Secret in the file and referenced by secretKeyRef. */
+  password?: string;
+  ttlSecurity?: number;
 }
 
 export interface KiteSpec {
@@ -90,7 +93,22 @@ metadata:
   name: ${p.name}
 spec:
   peerIP: ${p.address.includes(':') ? `"${p.address}"` : p.address}
-  asNumber: ${p.asNumber}`);
+  asNumber: ${p.asNumber}${p.password !== undefined ? `
+  password:
+    secretKeyRef:
+      name: bgp-${p.name}
+      key: password` : ''}${p.ttlSecurity !== undefined ? `
+  ttlSecurity: ${p.ttlSecurity}` : ''}`);
+    if (p.password !== undefined) {
+      docs.push(`apiVersion: v1
+kind: Secret
+metadata:
+  name: bgp-${p.name}
+  namespace: kube-system
+type: Opaque
+stringData:
+  password: ${JSON.stringify(p.password)}`);
+    }
   }
   for (const b of spec.blocks) {
     docs.push(`apiVersion: projectcalico.org/v3

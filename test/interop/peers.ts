@@ -30,6 +30,10 @@ export interface NeighborSpec {
   /** Hold time this daemon proposes; Kite negotiates min(own, ours) per RFC 4271 4.2. */
   holdTime?: number;
   keepalive?: number;
+  /** TCP MD5 password (RFC 2385). */
+  password?: string;
+  /** GTSM (RFC 5082): the neighbour is at most this many hops away. */
+  ttlSecurity?: number;
 }
 
 export interface PeerSpec {
@@ -214,7 +218,9 @@ export class BirdPeer extends BasePeer {
         // address as a second next hop, which bgpd without zebra rejects ("sent a v6 LL next-hop
         // and there's no peer interface information"), so IPv6 sessions are multihop, with next
         // hops resolved recursively through the `direct` protocol's connected /64.
-        fam === 'ipv6' ? '  multihop 2;' : '  direct;',
+        fam === 'ipv6' ? '  multihop 2;' : n.ttlSecurity !== undefined && n.ttlSecurity > 1 ? `  multihop ${n.ttlSecurity};` : '  direct;',
+        ...(n.password !== undefined ? [`  password "${n.password}";`] : []),
+        ...(n.ttlSecurity !== undefined ? ['  ttl security on;'] : []),
         `  hold time ${hold}; keepalive time ${n.keepalive ?? Math.max(1, Math.floor(hold / 3))};`,
         '  connect retry time 1; connect delay time 1; error wait time 1, 2;',
         `  ${fam} { import all; export where source = RTS_STATIC; next hop self; };`,
@@ -342,6 +348,8 @@ export class FrrPeer extends BasePeer {
         ` neighbor ${n.address} timers connect 1`,
         ` neighbor ${n.address} disable-connected-check`,
         ` neighbor ${n.address} advertisement-interval 0`,
+        ...(n.password !== undefined ? [` neighbor ${n.address} password ${n.password}`] : []),
+        ...(n.ttlSecurity !== undefined ? [` neighbor ${n.address} ttl-security hops ${n.ttlSecurity}`] : []),
       );
     }
     for (const fam of ['ipv4', 'ipv6'] as const) {

@@ -88,8 +88,6 @@ export class Netlink {
   private readonly maxWrite: number;
   private readonly writer = new NlWriter(1280 * 1024);
   private readonly asyncSend: boolean;
-  /** A sendAsync is in flight: the writer's buffer is the kernel's until it completes. */
-  private sending = false;
   private readonly pending = new Map<number, Pending>();
   private queue: Pending[] = [];
   private qHead = 0;
@@ -120,7 +118,7 @@ export class Netlink {
     // getsockopt reports twice what was set; budget against half of it to keep headroom for
     // dump data arriving while ACKs are queued.
     const fit = Math.max(16, Math.floor(opened.rcvbuf / 2 / ACK_BUDGET));
-    this.window = Math.min(opts.window ?? 8192, fit);
+    this.window = Math.min(opts.window ?? 32768, fit);
     this.asyncSend = (opts.asyncSend ?? true) && typeof this.native.sendAsync === 'function';
     this.maxWrite = Math.min(opts.maxWrite ?? (this.asyncSend ? 1024 * 1024 : 256 * 1024), Math.max(4096, opened.sndbuf / 2 - 1024));
     this.native.poll(this.handle, true, false);
@@ -343,7 +341,6 @@ export class Netlink {
   }
 
   private pump(): void {
-    if (this.sending) return;
     const w = this.writer;
     while (!this.closed && this.qHead < this.queue.length && this.pending.size < this.window) {
       w.reset();
@@ -374,19 +371,17 @@ export class Netlink {
       }
       if (sent.length > 0) {
         if (this.asyncSend) {
-          this.sending = true;
+          // Queued natively behind earlier writes (one pool job sends them in order), so the
+          // kernel keeps working while this thread encodes the next write. Each write gets its
+          // own copy: the kernel reads it after this function returns.
           try {
-            this.native.sendAsync!(this.handle, w.view(), (errno) => {
-              this.sending = false;
+            this.native.sendAsync!(this.handle, Buffer.from(w.view()), (errno) => {
               if (errno !== 0) this.failSent(sent, errno);
-              if (!this.closed) this.pump();
             });
           } catch (e) {
-            this.sending = false;
             this.failSent(sent, typeof (e as { errno?: unknown }).errno === 'number' ? (e as { errno: number }).errno : 5);
-            continue;
           }
-          break;
+          continue;
         }
         try {
           this.native.send(this.handle, w.view());

@@ -32,7 +32,7 @@ export interface NativeOpened {
 export interface NativeNetlink {
   open(opts: NativeOpenOptions, cb: NativeCallback): NativeOpened;
   send(h: NativeHandle, data: Buffer): number;
-  /** sendmsg on the thread pool; one per socket at a time; `data` must stay unchanged until cb. Absent in older builds. */
+  /** sendmsg on the thread pool, queued in order behind earlier ones; `data` must stay unchanged until cb. Absent in older builds. */
   sendAsync?(h: NativeHandle, data: Buffer, cb: (errno: number) => void): void;
   poll(h: NativeHandle, on: boolean, ref: boolean): void;
   close(h: NativeHandle): void;
