@@ -273,7 +273,9 @@ export class Daemon implements StatusProvider {
     const kernel = d.openKernel();
     const dp = d.createDataplane({ ops: kernel.ops, sysctl: d.procSysctl(), clock: d.systemClock(), log: this.log });
     let nodes = d.calicoNodeAddresses(this.resources?.nodes ?? []);
-    this.rib.onBestChange(d.followRib(this.rib, dp, () => nodes));
+    // First among the RIB's listeners, so a burst of changes reaches the kernel (on the netlink
+    // thread) before Kite re-advertises it, and the two overlap.
+    this.rib.onBestChange(d.followRib(this.rib, dp, () => nodes), { first: true });
     const stopLinks = await d.watchLinks(dp, this.log);
     // Nothing is pruned before BGP has converged: every peer's first End-of-RIB, or a timeout
     // for peers that never come up (RFC 4724's selection deferral plays the same role).

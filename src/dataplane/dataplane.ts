@@ -32,7 +32,7 @@ export const DEFAULT_ROUTE_PROTOCOL = 75;
 export const DEFAULT_RESYNC_INTERVAL_MS = 90_000;
 export const DEFAULT_WORKLOAD_GRACE_MS = 10_000;
 /** Remote prefixes computed per slice of a large change (see applyOnce). */
-export const DEFAULT_ROUTE_SLICE = 32768;
+export const DEFAULT_ROUTE_SLICE = 8192;
 
 export interface DataplaneOptions {
   ops: KernelOps;

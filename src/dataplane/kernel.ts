@@ -50,12 +50,19 @@ export function procSysctl(root = '/proc/sys'): Sysctl {
 export function systemClock(): Clock {
   return {
     now: () => Date.now(),
+    // A zero delay ("apply soon") runs in the same turn's check phase, right after the I/O that
+    // caused it, in order with other setImmediate work (the BGP export flush): the kernel then
+    // starts on the routes while the rest of that work runs (see dataplane.ts, slices).
     setTimeout: (fn, ms) => {
+      if (ms <= 0) return { immediate: setImmediate(fn) };
       const t = setTimeout(fn, ms);
       t.unref();
       return t;
     },
-    clearTimeout: (h: TimerHandle) => clearTimeout(h as NodeJS.Timeout),
+    clearTimeout: (h: TimerHandle) => {
+      if ('immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
+      else clearTimeout(h as NodeJS.Timeout);
+    },
   };
 }
 

@@ -59,7 +59,11 @@ export class Rib {
     };
   }
 
-  onBestChange(l: BestChangeListener): void { this.listeners.push(l); }
+  /** `first`: called before the listeners already registered (the kernel before re-advertisement). */
+  onBestChange(l: BestChangeListener, opts: { first?: boolean } = {}): void {
+    if (opts.first) this.listeners.unshift(l);
+    else this.listeners.push(l);
+  }
 
   addPeer(p: RibPeer): number {
     let i = this.peers.indexOf(undefined, 1);
