@@ -336,27 +336,43 @@ export class Daemon implements StatusProvider {
   /**
    * When a pool uses IPIP and the Node has no ipv4IPIPTunnelAddr, allocate one as calico-node
    * does (src/ipam: claims an affine block). With the file datastore the IPAM objects live in a
-   * locked state file under KITE_STATE_DIR (default /var/lib/kite); the Kubernetes datastore
-   * leaves the allocation to calico-node/Calico IPAM for now. Returns true when it allocated.
+   * locked state file under KITE_STATE_DIR (default /var/lib/kite); with the Kubernetes datastore
+   * they are Calico's own IPAM custom resources (so Calico's CNI IPAM and Kite agree), and the
+   * address is written to the Kubernetes Node's projectcalico.org/IPv4IPIPTunnelAddr annotation,
+   * where calico-node keeps it. Returns true when it allocated.
    */
   private async ensureTunnelAddress(): Promise<boolean> {
     const cfg = this.cfg;
     if (this.ipam || cfg.ipv4IPIPTunnelAddr || !ipipInUse(cfg.pools)) return false;
-    if (this.opts.datastore === 'kubernetes') {
-      this.log.warn({ node: this.opts.node }, 'an IPIP pool exists but the Node has no projectcalico.org/IPv4IPIPTunnelAddr; Kite does not allocate it on the Kubernetes datastore yet (calico-node or calicoctl ipam must)');
-      return false;
-    }
     this.ipamBusy = true;
     try {
-      const { Allocator, FileStore } = await import('./ipam/index.js');
+      const { Allocator, FileStore, KubeStore, createKubeRequester } = await import('./ipam/index.js');
       const dir = process.env['KITE_STATE_DIR'] ?? '/var/lib/kite';
-      const alloc = new Allocator({ store: new FileStore(join(dir, 'ipam')), pools: () => this.resources?.ipPools ?? [] });
+      let store;
+      let requester;
+      if (this.opts.datastore === 'kubernetes') {
+        const { loadKubeConfig } = await import('./datastore/kubernetes/client.js');
+        requester = createKubeRequester(loadKubeConfig(this.opts.kubeconfig));
+        const group = (this.datastore as { group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' } | null)?.group;
+        store = new KubeStore({ requester, ...(group !== undefined ? { apiVersion: group } : {}) });
+      } else store = new FileStore(join(dir, 'ipam'));
+      const alloc = new Allocator({ store, pools: () => this.resources?.ipPools ?? [] });
       const node = { name: this.opts.node, labels: cfg.labels };
       const r = await alloc.ensureTunnelAddress(node);
       if (!r.address) { this.log.warn({ reason: r.reason }, 'no IPIP tunnel address'); return false; }
+      if (requester !== undefined) {
+        const annotation = 'projectcalico.org/IPv4IPIPTunnelAddr';
+        const res = await requester.request('PATCH', `/api/v1/nodes/${encodeURIComponent(this.opts.node)}`,
+          JSON.stringify({ metadata: { annotations: { [annotation]: r.address } } }));
+        if (res.status >= 300) {
+          this.log.error({ node: this.opts.node, status: res.status, body: res.text.slice(0, 300) },
+            `IPIP tunnel address ${r.address} allocated, but writing the Node annotation ${annotation} failed (RBAC: nodes patch); using it anyway`);
+        }
+      }
       const blocks = (await alloc.affineBlocks(this.opts.node, 4)).map((prefix) => ({ prefix, pool: cfg.pools.find((p) => { const a = parseCIDR(p.cidr), b = parseCIDR(prefix); return a !== null && b !== null && cidrContains(a, b); })?.name ?? '' }));
       this.ipam = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== '') };
-      this.log.info({ address: r.address, blocks: this.ipam.blocks.map((b) => b.prefix), reason: r.reason, stateDir: dir }, 'IPIP tunnel address allocated by Kite IPAM');
+      this.log.info({ address: r.address, blocks: this.ipam.blocks.map((b) => b.prefix), reason: r.reason,
+        ...(requester !== undefined ? { store: 'kubernetes' } : { stateDir: dir }) }, 'IPIP tunnel address allocated by Kite IPAM');
       return true;
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'IPIP tunnel address allocation failed');

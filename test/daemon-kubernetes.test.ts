@@ -8,15 +8,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
 import { FakeApiServer } from './datastore/kubernetes/fake-apiserver.js';
-import { baseCluster, calico } from './datastore/kubernetes/fixtures.js';
+import { baseCluster, calico, k8sNode } from './datastore/kubernetes/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-k8s-'));
 let server: FakeApiServer | undefined;
 let daemon: Daemon | undefined;
+let server2: FakeApiServer | undefined;
+let daemon2: Daemon | undefined;
 
 afterAll(async () => {
   await daemon?.stop('test over').catch(() => {});
+  await daemon2?.stop('test over').catch(() => {});
   await server?.close();
+  await server2?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -45,5 +49,36 @@ describe('daemon with --datastore kubernetes', () => {
     // A second block claimed through the API is originated live.
     server.put(calico('BlockAffinity', 'node-1-10-244-1-64-26', { node: 'node-1', cidr: '10.244.1.64/26', state: 'confirmed', deleted: 'false' }));
     await until('the new block', () => prefixes() === '10.244.1.0/26 10.244.1.64/26 10.96.0.0/12');
+  });
+
+  it('allocates the IPIP tunnel address in Calico\'s IPAM objects and writes the Node annotation, as calico-node does', async () => {
+    server2 = await FakeApiServer.start({ writable: true });
+    for (const o of [
+      calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false }),
+      calico('IPPool', 'ipip-pool', { cidr: '10.245.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', natOutgoing: true, nodeSelector: 'all()' }),
+      // node-3 has an address but no tunnel address and no block yet.
+      k8sNode('node-3', { 'projectcalico.org/IPv4Address': '10.0.0.9/24' }),
+    ]) server2.put(o as Record<string, unknown>);
+    daemon2 = new Daemon({ config: '', datastore: 'kubernetes', kubeconfig: server2.kubeconfig(), node: 'node-3',
+      socket: join(dir, 'k2.sock'), dataplane: 'none', listenAddress: '127.0.0.62', listenPort: 0 }, pino({ level: 'silent' }));
+    await daemon2.start();
+    const annotation = () => (server2!.get('v1', 'Node', 'node-3')?.['metadata'] as { annotations?: Record<string, string> }).annotations?.['projectcalico.org/IPv4IPIPTunnelAddr'];
+    await until('the tunnel address annotation', () => annotation() !== undefined);
+    const addr = annotation()!;
+    expect(addr).toMatch(/^10\.245\.\d+\.\d+$/);
+    // Calico's objects: an affinity for node-3, the block holding the address, the handle.
+    const writes = server2.writes.map((w) => `${w.method} ${w.path}`);
+    expect(writes).toContain('POST /apis/crd.projectcalico.org/v1/blockaffinities');
+    expect(writes).toContain('POST /apis/crd.projectcalico.org/v1/ipamblocks');
+    expect(writes.some((w) => w.startsWith('POST /apis/crd.projectcalico.org/v1/ipamhandles'))).toBe(true);
+    expect(writes).toContain('PATCH /api/v1/nodes/node-3');
+    const patch = server2.writes.find((w) => w.method === 'PATCH')!;
+    expect(JSON.parse(patch.body)).toEqual({ metadata: { annotations: { 'projectcalico.org/IPv4IPIPTunnelAddr': addr } } });
+    // The block is node-3's (confirmed), contains the address, and node-3 originates it.
+    const block = `${addr.split('.').slice(0, 3).join('.')}.${Number(addr.split('.')[3]) & 0xc0}/26`;
+    await until('the claimed block originated', () => daemon2!.routes({}).some((r) => r.prefix === block));
+    expect(daemon2.summary().node).toBe('node-3');
+    // The Node's other annotations are untouched by the merge patch.
+    expect((server2.get('v1', 'Node', 'node-3')?.['metadata'] as { annotations: Record<string, string> }).annotations['projectcalico.org/IPv4Address']).toBe('10.0.0.9/24');
   });
 });

@@ -12,7 +12,7 @@ import { parseJson, stringifyJson } from './json.js';
 import { fromRawSpec, PLURAL, toRawSpec, type IpamKind, type SpecOf } from './objects.js';
 import { StoreError, type IpamStore, type Stored } from './store.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
 export interface KubeRequester {
   /** One request; resolves for every HTTP status, rejects on connection errors. */
@@ -35,7 +35,8 @@ export function createKubeRequester(kc: KubeConfig, timeoutMs = 30_000): KubeReq
         port: base.port === '' ? (secure ? 443 : 80) : Number(base.port),
         path: prefix + path,
         // An explicit length: a chunked DELETE body is refused by some servers.
-        headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}) },
+        // PATCH bodies are JSON merge patches (RFC 7386), which every kube-apiserver accepts.
+        headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}) },
       };
       await kc.applyToHTTPSOptions(opts);
       return new Promise((resolve, reject) => {

@@ -37,6 +37,12 @@ export interface FakeApiServerOptions {
   goneAs?: 'event' | 'http';
   /** Plurals the token may not read (RBAC missing): 403 with kube-apiserver's message. */
   forbid?: string[];
+  /**
+   * Serve writes as kube-apiserver does: POST (409 AlreadyExists), PUT with
+   * metadata.resourceVersion (409 Conflict when stale), DELETE with a resourceVersion
+   * precondition (409), PATCH as a JSON merge patch (RFC 7386). Off: writes get 405.
+   */
+  writable?: boolean;
 }
 
 interface Watcher {
@@ -79,6 +85,17 @@ function fieldValue(o: Obj, path: string): string {
   return cur === undefined || cur === null ? '' : String(cur);
 }
 
+/** RFC 7386 JSON merge patch. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Obj = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Obj) } : {};
+  for (const [k, v] of Object.entries(patch as Obj)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
 function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
@@ -111,6 +128,8 @@ export class FakeApiServer {
   private dir = '';
   ca = '';
   url = '';
+  /** Every write served (writable servers), in order. */
+  readonly writes: { method: string; path: string; body: string }[] = [];
   calicoGroups: ('crd.projectcalico.org/v1' | 'projectcalico.org/v3')[];
 
   private constructor(private readonly opts: FakeApiServerOptions) {
@@ -317,7 +336,14 @@ export class FakeApiServer {
       return;
     }
     if (req.method !== 'GET') {
-      this.send(res, 405, status(405, 'MethodNotAllowed', `${req.method ?? ''} is not supported by the fake apiserver`));
+      if (!this.opts.writable) {
+        this.send(res, 405, status(405, 'MethodNotAllowed', `${req.method ?? ''} is not supported by the fake apiserver`));
+        return;
+      }
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => { text += d; });
+      req.on('end', () => this.serveWrite(req.method ?? '', u.pathname, req.headers['content-type'] ?? '', text, res));
       return;
     }
     const parts = u.pathname.split('/').filter((p) => p !== '');
@@ -361,6 +387,70 @@ export class FakeApiServer {
     }
     if (watch) this.watch(t, namespace, selector, q, req, res);
     else this.list(t, namespace, selector, q, res);
+  }
+
+  /** Resolves /api/v1[/namespaces/ns]/plural[/name] and /apis/g/v/... to a type, namespace and name. */
+  private route(pathname: string): { t: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
+    const parts = pathname.split('/').filter((p) => p !== '');
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (parts[0] === 'api' && parts.length >= 2) { group = ''; version = parts[1] ?? ''; rest = parts.slice(2); }
+    else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1] ?? ''; version = parts[2] ?? ''; rest = parts.slice(3); }
+    else return undefined;
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
+    const t = this.types.get(`${group}/${version}/${rest[0] ?? ''}`);
+    if (t === undefined || rest.length > 2) return undefined;
+    return { t, namespace, name: rest[1] === undefined ? undefined : decodeURIComponent(rest[1]) };
+  }
+
+  /** Write verbs (writable servers only). */
+  private serveWrite(method: string, pathname: string, contentType: string, text: string, res: ServerResponse): void {
+    const r = this.route(pathname);
+    if (r === undefined) { this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource')); return; }
+    const { t, namespace, name } = r;
+    this.writes.push({ method, path: pathname, body: text });
+    let body: Obj = {};
+    try { body = text === '' ? {} : JSON.parse(text) as Obj; } catch { this.send(res, 400, status(400, 'BadRequest', 'invalid JSON')); return; }
+    const apiVersion = this.apiVersionOf(t);
+    const key = (n: string): string => `${t.namespaced ? namespace ?? 'default' : ''}/${n}`;
+    const coll = this.store.get(typeKey(t)) as Map<string, Obj>;
+    const gr = t.group === '' ? t.plural : `${t.plural}.${t.group}`;
+    if (method === 'POST' && name === undefined) {
+      const n = String(metaOf(body)['name'] ?? '');
+      if (coll.has(key(n))) { this.send(res, 409, status(409, 'AlreadyExists', `${gr} "${n}" already exists`)); return; }
+      delete metaOf(body)['resourceVersion'];
+      this.send(res, 201, this.itemShape(t, this.put({ ...body, apiVersion, kind: t.kind })));
+      return;
+    }
+    if (name === undefined) { this.send(res, 405, status(405, 'MethodNotAllowed', `${method} on a collection`)); return; }
+    const cur = coll.get(key(name));
+    if (cur === undefined) { this.send(res, 404, status(404, 'NotFound', `${gr} "${name}" not found`)); return; }
+    const curRv = String(metaOf(cur)['resourceVersion'] ?? '');
+    const conflict = (): void => this.send(res, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${gr} "${name}": the object has been modified; please apply your changes to the latest version and try again`));
+    if (method === 'PUT') {
+      const rv = metaOf(body)['resourceVersion'];
+      if (rv !== undefined && String(rv) !== curRv) { conflict(); return; }
+      this.send(res, 200, this.itemShape(t, this.put({ ...body, apiVersion, kind: t.kind })));
+      return;
+    }
+    if (method === 'DELETE') {
+      const pre = (body['preconditions'] as Obj | undefined)?.['resourceVersion'];
+      if (pre !== undefined && String(pre) !== curRv) { conflict(); return; }
+      this.remove(apiVersion, t.kind, name, namespace);
+      this.send(res, 200, status(200, 'Success', 'deleted'));
+      return;
+    }
+    if (method === 'PATCH') {
+      if (!contentType.startsWith('application/merge-patch+json')) {
+        this.send(res, 415, status(415, 'UnsupportedMediaType', `the fake apiserver takes merge patches, not ${contentType}`));
+        return;
+      }
+      this.send(res, 200, this.itemShape(t, this.put(mergePatch(cur, body) as Obj)));
+      return;
+    }
+    this.send(res, 405, status(405, 'MethodNotAllowed', `${method} is not supported`));
   }
 
   private groupList(): Obj {
