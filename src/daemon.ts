@@ -9,6 +9,7 @@ import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types
 import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
 import { CeaseSub } from './bgp/wire/errors.js';
 import { Interner } from './bgp/wire/intern.js';
+import type { PathAttrs } from './bgp/wire/types.js';
 import { formatPrefix, ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';
 import type { NodeConfig, PeerConfig as CalicoPeer } from './config/node-config.js';
@@ -28,8 +29,8 @@ interface DataplaneHandle {
   stop(): void;
 }
 import { Channel } from './rib/channel.js';
-import { Exporter, type ExportPeer, type ExportPolicy as ExportPolicyHook } from './rib/export.js';
-import { compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource, type ExportPolicy, type ImportPolicy, type RouteInfo } from './policy/index.js';
+import { Exporter, withMods, type ExportPeer, type ExportPolicy as ExportPolicyHook } from './rib/export.js';
+import { compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource, type ExportPolicy, type ImportPolicy, type RouteInfo, type Decision } from './policy/index.js';
 import type { BGPFilter as BGPFilterResource } from './datastore/resources.js';
 import { LOCAL_PEER, Rib } from './rib/rib.js';
 import { allRoutes, lookupRoute } from './rib/view.js';
@@ -409,6 +410,27 @@ export class Daemon implements StatusProvider {
     e.staleTimer.unref();
   }
 
+  /** Import operations' results, per decision (rules' decisions are shared objects) and received set. */
+  private importMods = new WeakMap<object, Map<number, PathAttrs>>();
+
+  /**
+   * A BGPFilter import rule's operations applied to a received set: communities and large
+   * communities added, ASNs prepended (they then count in the decision process), and setPriority
+   * as the kernel route's metric (kept with the set, never sent). null: stored as received.
+   */
+  private importedAttrs(attrs: PathAttrs, d: Extract<Decision, { accept: true }>): PathAttrs | null {
+    if (!d.communities?.length && !d.largeCommunities?.length && !d.prependAs?.length && d.priority === undefined) return null;
+    let byId = this.importMods.get(d);
+    if (byId === undefined) this.importMods.set(d, (byId = new Map()));
+    const hit = byId.get(attrs.id);
+    if (hit !== undefined && this.interner.has(hit.id)) return hit;
+    if (byId.size > 50_000) byId.clear();
+    const input = withMods(attrs, d);
+    const built = this.interner.internAttrs(d.priority !== undefined ? { ...input, kernelPriority: d.priority } : input);
+    byId.set(attrs.id, built);
+    return built;
+  }
+
   /** The peer's BGP password from the Secret its secretKeyRef names (Kubernetes, or Secret documents in the file). */
   private secretValue(p: CalicoPeer): string | undefined {
     const ref = p.password?.secretKeyRef;
@@ -467,7 +489,7 @@ export class Daemon implements StatusProvider {
         importFilter: p.filters.length === 0 ? undefined : (family, bytes, len, attrs) => {
           const d = this.importPolicy.evaluate({ family, bytes, len, attrs, source: RouteSource.Peer,
             fromPeerType: p.asNumber === p.localAsNumber ? PeerType.IBGP : PeerType.EBGP }, peerInfo(p));
-          return d.accept ? null : d.reason;
+          return d.accept ? this.importedAttrs(attrs, d) : d.reason;
         },
         onLimit: (count, max) => {
           const restart = p.maxPrefixesRestart ?? 60;

@@ -25,7 +25,7 @@ async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void
   }
 }
 
-const config = (exportRule: string) => `apiVersion: projectcalico.org/v3
+const config = (exportRule: string, importRules = '    - { cidr: 10.244.2.128/26, matchOperator: Equal, action: Reject }') => `apiVersion: projectcalico.org/v3
 kind: BGPConfiguration
 metadata: { name: default }
 spec: { asNumber: 64512, listenPort: ${port}, nodeToNodeMeshEnabled: false }
@@ -57,7 +57,7 @@ kind: BGPFilter
 metadata: { name: x-in }
 spec:
   importV4:
-    - { cidr: 10.244.2.128/26, matchOperator: Equal, action: Reject }
+${importRules}
 ---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer
@@ -100,5 +100,32 @@ describe('BGPFilter', () => {
     const { parseResources } = await import('../src/datastore/file.js');
     expect(() => parseResources(config('    - { cidr: 10.244.2.64/26, matchOperator: Equals, action: Reject }'), 'f.yaml'))
       .toThrow(/f\.yaml: document 5 \(BGPFilter "y-out"\): spec\.exportV4\[0\]\.matchOperator: "Equals" is not one of Equal, NotEqual, In, NotIn/);
+  });
+
+  it('import operations change what is stored: communities added, ASNs prepended, the kernel metric set', async () => {
+    for (const d of daemons.splice(0)) await d.stop('next test').catch(() => {});
+    writeFileSync(file, config('    - { cidr: 10.99.0.0/16, matchOperator: In, action: Reject }', `    - cidr: 10.244.2.0/26
+      matchOperator: Equal
+      action: Accept
+      operations:
+        - addCommunity: { value: "65000:100" }
+        - prependASPath: { prefix: [65010, 65011] }
+        - setPriority: { value: 512 }`));
+    for (const [n, a] of [['x', '127.0.0.51'], ['y', '127.0.0.52']] as const) {
+      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}2.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
+      await d.start();
+      daemons.push(d);
+    }
+    const [x] = daemons as [Daemon, Daemon];
+    const route = (p: string) => x.routes({}).find((r) => r.prefix === p)?.paths[0];
+    await until('x to hold y\'s blocks', () => route('10.244.2.0/26') !== undefined && route('10.244.2.64/26') !== undefined);
+    expect(route('10.244.2.0/26')).toMatchObject({ communities: ['65000:100'], asPath: [65010, 65011] });
+    // Other routes are stored as received (iBGP: empty AS path, no communities).
+    expect(route('10.244.2.64/26')).toMatchObject({ communities: [], asPath: [] });
+    // setPriority travels with the stored set to the dataplane's input as the kernel metric.
+    const { remoteRoutes } = await import('../src/dataplane/rib-source.js');
+    const hops = remoteRoutes(x.rib, new Map());
+    expect(hops.get('10.244.2.0/26')).toEqual([{ address: '127.0.0.52', priority: 512 }]);
+    expect(hops.get('10.244.2.64/26')).toEqual([{ address: '127.0.0.52' }]);
   });
 });

@@ -27,6 +27,8 @@ export interface RemoteNextHop {
   address: string;
   /** Name of the Calico node owning that address; absent for other routers (no IPIP to them). */
   calicoNode?: string;
+  /** Kernel metric set by a BGPFilter import rule (setPriority); the best path's wins. */
+  priority?: number;
 }
 
 export interface LocalWorkload {
@@ -405,7 +407,9 @@ export function remoteRoute(ctx: RemoteContext, prefix: string, hops: readonly R
     return refused(text, hops.length === 0 ? 'no next hop' : `no usable next hop (${hops.map((h) => h.address).join(', ')}: wrong family or this node)`);
   }
   const route: KRoute = { family, dst, dstLen, table: ctx.opt.table, protocol: ctx.opt.protocol, scope: Scope.Universe, type: 'unicast' };
-  if (family === 6) route.metric = 1024;
+  const priority = hops[0]?.priority;
+  if (priority !== undefined) route.metric = priority;
+  else if (family === 6) route.metric = 1024;
   let why: string;
   if (multipath === undefined || multipath.length === 1) {
     Object.assign(route, first.nexthop);
@@ -417,7 +421,8 @@ export function remoteRoute(ctx: RemoteContext, prefix: string, hops: readonly R
   }
   if (viaTunnel) route.mtu = ctx.opt.tunnelMtu;
   // The canonical prefix text is the route key of a default-metric route (routeKey).
-  return { key: c === undefined ? text : routeKey(route), desired: { route, source: R, why } };
+  if (priority !== undefined) why += ` (metric ${priority}: BGPFilter setPriority on import)`;
+  return { key: c === undefined && priority === undefined ? text : routeKey(route), desired: { route, source: R, why } };
 }
 
 /** How one next hop is reached for prefixes of one pool (cached: it depends on neither the prefix nor the other hops). */

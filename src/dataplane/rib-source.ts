@@ -34,7 +34,7 @@ export function slotPrefix(rib: Rib, slot: number): string {
  */
 const hopCache = new WeakMap<ReadonlyMap<string, string>, WeakMap<object, RemoteNextHop | null>>();
 
-function hopOf(attrs: { nextHop: string }, nodes: ReadonlyMap<string, string>): RemoteNextHop | null {
+function hopOf(attrs: { nextHop: string; kernelPriority?: number }, nodes: ReadonlyMap<string, string>): RemoteNextHop | null {
   let byAttrs = hopCache.get(nodes);
   if (byAttrs === undefined) hopCache.set(nodes, (byAttrs = new WeakMap()));
   let hop = byAttrs.get(attrs);
@@ -44,6 +44,7 @@ function hopOf(attrs: { nextHop: string }, nodes: ReadonlyMap<string, string>): 
     if (hop !== null) {
       const node = nodes.get(hop.address);
       if (node !== undefined) hop.calicoNode = node;
+      if (attrs.kernelPriority !== undefined) hop.priority = attrs.kernelPriority;
     }
     byAttrs.set(attrs, hop);
   }

@@ -23,10 +23,11 @@ export interface ChannelOptions {
   onLimit?: (count: number, max: number) => void;
   /**
    * BGPFilter import rules for this peer (src/policy), when it lists any: a reason when the
-   * route is rejected, null when accepted. Without it every loop-free route is accepted, as Calico does.
+   * route is rejected, null when accepted as received, or the interned attribute set to store
+   * instead (a BGPFilter rule's operations). Without it every loop-free route is accepted, as Calico does.
    */
   onEndOfRib?: () => void;
-  importFilter?: (family: FamilyKey, bytes: Uint8Array, len: number, attrs: PathAttrs) => string | null;
+  importFilter?: (family: FamilyKey, bytes: Uint8Array, len: number, attrs: PathAttrs) => string | null | PathAttrs;
   log: Logger;
 }
 
@@ -144,7 +145,12 @@ export class Channel {
     if (filter) {
       const each = (fam: FamilyKey) => (b: Uint8Array, l: number, p: number) => {
         const why = filter(fam, b, l, attrs);
-        if (why === null) { this.rejected.delete(formatPrefix(fam, b, l)); rib.announce(peer, fam, b, l, p, id); return; }
+        if (typeof why !== 'string') {
+          // Accepted, as received (null) or changed by the rule's operations (an interned set).
+          this.rejected.delete(formatPrefix(fam, b, l));
+          rib.announce(peer, fam, b, l, p, why === null ? id : why.id);
+          return;
+        }
         this.rejected.add(formatPrefix(fam, b, l));
         rib.withdraw(peer, fam, b, l, p);
       };

@@ -402,7 +402,8 @@ export class Exporter {
 }
 
 /** Adds policy communities (no duplicates) and AS-path prepends (leftmost first) to exported attributes. */
-function withMods(a: PathAttrsInput, m: ExportMods): PathAttrsInput {
+/** The set with a policy's additions: communities, large communities, AS-path prepends. */
+export function withMods(a: PathAttrsInput, m: ExportMods): PathAttrsInput {
   const out: Mutable<PathAttrsInput> = { ...a };
   if (m.communities?.length) out.communities = [...new Set([...(a.communities ?? []), ...m.communities])];
   if (m.largeCommunities?.length) {

@@ -209,3 +209,13 @@ describe('workloads', () => {
     expect(got).toEqual([{ name: 'a', interfaceName: 'cali1', ipNetworks: ['10.244.1.5/32'], mac: 'AA:BB:CC:DD:EE:FF' }]);
   });
 });
+
+describe('kernel metric from a BGPFilter import rule (setPriority)', () => {
+  it('becomes the route metric and part of its key; the reason says so', () => {
+    const { st, route } = run({ '10.244.2.0/26': [{ ...node('198.18.0.2'), priority: 512 }], '10.244.3.0/26': [node('198.18.0.3')] });
+    expect(route('10.244.2.0/26')).toMatchObject({ metric: 512, gateway: '198.18.0.2' });
+    expect(route('10.244.3.0/26')!.metric).toBeUndefined();
+    expect([...st.routes.keys()].sort()).toEqual(['10.244.1.0/26', '10.244.2.0/26|m512', '10.244.3.0/26']);
+    expect(st.routes.get('10.244.2.0/26|m512')!.why).toMatch(/metric 512: BGPFilter setPriority on import/);
+  });
+});

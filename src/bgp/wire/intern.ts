@@ -100,7 +100,7 @@ export class Interner {
     w.reset();
     encodeAttrs(a, w, CANONICAL);
     const flags = a.unknown.map((u) => String.fromCharCode(u.flags)).join('');
-    return `${w.buf.toString('latin1', 0, w.pos)}\n${flags}\n${a.nextHop}\n${a.nextHopLinkLocal ?? ''}`;
+    return `${w.buf.toString('latin1', 0, w.pos)}\n${flags}\n${a.nextHop}\n${a.nextHopLinkLocal ?? ''}\n${a.kernelPriority ?? ''}`;
   }
 }
 
@@ -123,6 +123,7 @@ function normalize(a: PathAttrsInput, id: number): PathAttrs {
   if (a.largeCommunities?.length) o.largeCommunities = a.largeCommunities.map((c) => [c[0], c[1], c[2]] as const);
   if (a.originatorId !== undefined) o.originatorId = a.originatorId;
   if (a.clusterList?.length) o.clusterList = a.clusterList.slice();
+  if (a.kernelPriority !== undefined) o.kernelPriority = a.kernelPriority;
   return o;
 }
 

@@ -98,6 +98,11 @@ export interface PathAttrs {
   readonly clusterList?: readonly number[];
   /** Unknown optional transitive attributes, passed on with the Partial bit set. */
   readonly unknown: readonly { flags: number; code: number; value: Buffer }[];
+  /**
+   * Local, never on the wire: the kernel route priority (metric) a BGPFilter import rule set with
+   * setPriority (Calico's krt_metric). Part of the interning key, so it never merges sets.
+   */
+  readonly kernelPriority?: number;
 }
 
 export interface UpdateMessage {
