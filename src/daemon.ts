@@ -231,6 +231,11 @@ export class Daemon implements StatusProvider {
     }
     this.log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: this.local.size,
       socket: this.opts.socket }, 'kite started');
+    if (this.restarting) {
+      // Peers that never come back do not keep the restart open forever (as the dataplane's wait).
+      setTimeout(() => this.restartDone(`no End-of-RIB from every peer within ${this.inSyncTimeoutMs / 1000} s`), this.inSyncTimeoutMs).unref();
+      this.checkDataplaneSync(); // no peers at all: the restart is over at once
+    }
   }
 
   async stop(reason: string): Promise<void> {
@@ -302,11 +307,24 @@ export class Daemon implements StatusProvider {
 
   private feedDataplane(): void { this.dp?.feed(); }
 
-  /** Called at each End-of-RIB: once every peer has sent one, the dataplane may prune. */
+  /** Called at each End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */
   private checkDataplaneSync(): void {
-    if (!this.dp || this.dpInSync || this.syncStatus !== 'in-sync') return;
+    if (this.syncStatus !== 'in-sync') return;
     for (const e of this.sessions.values()) if (!e.channel.endOfRibSeen) return;
+    this.restartDone('End-of-RIB received from every peer');
+    if (!this.dp || this.dpInSync) return;
     this.dataplaneInSync('End-of-RIB received from every peer');
+  }
+
+  /**
+   * RFC 4724 §4.1: the restart ends once the restarting speaker has every peer's End-of-RIB
+   * (or waited long enough). From then on Kite's OPENs carry Restart State 0 again: a session that
+   * resets later is a plain reconnect, not part of the restart.
+   */
+  private restartDone(why: string): void {
+    if (!this.restarting) return;
+    this.restarting = false;
+    this.log.info({ why }, 'graceful restart complete: later OPENs no longer announce Restart State');
   }
 
   private dataplaneInSync(why: string): void {
@@ -456,7 +474,8 @@ export class Daemon implements StatusProvider {
       // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
       holdTime: p.keepaliveTime !== undefined ? p.keepaliveTime * 3 : undefined,
       capabilities: {
-        gracefulRestartTime: p.restartTime, restarting: this.restarting,
+        // Read when each OPEN is built (a function is not part of the peer's config identity).
+        gracefulRestartTime: p.restartTime, restarting: () => this.restarting,
         // ADD-PATH send/receive on iBGP (as Calico's BIRD): a reflector carries every equal-cost
         // path, so ECMP survives route reflection (RFC 7911).
         addPath: p.asNumber === p.localAsNumber ? [{ family: IPV4_UNICAST, mode: 3 }, { family: IPV6_UNICAST, mode: 3 }] : [],

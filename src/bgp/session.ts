@@ -35,7 +35,7 @@ export interface CapabilityOptions {
    * RFC 4724 §3: we are restarting after losing our control plane (e.g. SIGKILL) and the kernel
    * kept forwarding: set the Restart State bit and Forwarding State for every family.
    */
-  restarting?: boolean;
+  restarting?: boolean | (() => boolean);
 }
 
 export interface SessionConfig {
@@ -132,7 +132,7 @@ export function buildCapabilities(localAs: number, opts: CapabilityOptions = {})
   const gr = opts.gracefulRestartTime ?? 120;
   if (gr !== false) {
     // RFC 4724 §3: restart state and forwarding bits clear on a fresh start.
-    const restarting = opts.restarting ?? false;
+    const restarting = typeof opts.restarting === 'function' ? opts.restarting() : opts.restarting ?? false;
     caps.gracefulRestart = {
       restartState: restarting, notification: false, restartTime: gr,
       families: families.map((family) => ({ family, forwardingPreserved: restarting })),
@@ -228,6 +228,16 @@ export class Session {
   /** ms since Established, 0 when not established. */
   get uptimeMs(): number { return this.st.name === 'Established' ? this.clock.now() - this.establishedAt : 0; }
   get capabilities(): Readonly<Capabilities> { return this.localCaps; }
+
+  /** What this OPEN announces: the Restart State and forwarding bits follow a live restart flag. */
+  private openCapabilities(): Capabilities {
+    const r = this.config.capabilities?.restarting;
+    const gr = this.localCaps.gracefulRestart;
+    if (typeof r !== 'function' || gr === undefined) return this.localCaps;
+    const now = r();
+    if (now === gr.restartState) return this.localCaps;
+    return { ...this.localCaps, gracefulRestart: { ...gr, restartState: now, families: gr.families.map((f) => ({ ...f, forwardingPreserved: now })) } };
+  }
 
   /** ManualStart (or passive start for passive peers). */
   start(): void {
@@ -497,7 +507,7 @@ export class Session {
     const open: OpenMessage = {
       type: MsgType.OPEN, version: 4,
       myAs: this.config.localAs > 0xffff ? AS_TRANS : this.config.localAs,
-      holdTime: this.holdTime, bgpId: bgpIdOk, capabilities: this.localCaps,
+      holdTime: this.holdTime, bgpId: bgpIdOk, capabilities: this.openCapabilities(),
     };
     this.localOpenMsg = open;
     this.writeUrgent(encodeOpen(open));

@@ -56,6 +56,41 @@ async function establishRaw(hold = 90, cfg: Partial<SessionConfig> = {}) {
   return t;
 }
 
+describe('Session: Restart State follows a live flag (RFC 4724 §4.1)', () => {
+  /** The GR capability (code 64) of the OPEN a raw peer received: [R bit, F bit of the first family]. */
+  const grBits = (open: Buffer): [boolean, boolean] => {
+    const params = open.subarray(10);
+    for (let i = 0; i + 1 < params.length; ) {
+      const len = params[i + 1]!;
+      const p = params.subarray(i + 2, i + 2 + len);
+      for (let j = 0; j + 1 < p.length; ) {
+        const code = p[j]!;
+        const clen = p[j + 1]!;
+        if (code === 64) return [(p[j + 2]! & 0x80) !== 0, clen >= 6 && (p[j + 2 + 2 + 3]! & 0x80) !== 0];
+        j += 2 + clen;
+      }
+      i += 2 + len;
+    }
+    throw new Error('no graceful restart capability');
+  };
+
+  it('announces Restart State and forwarding preserved while restarting, and neither once the restart is over', async () => {
+    let restarting = true;
+    const { s, raw } = await withRawPeer({ capabilities: { restarting: () => restarting } });
+    expect(grBits(raw.ofType(1)[0]!.body)).toEqual([true, true]);
+    // The restart completes; the connection is lost and the same session takes a new one.
+    restarting = false;
+    raw.sock.destroy();
+    await settle();
+    expect(['Idle', 'Active']).toContain(s.state);
+    const [sa2, sb2] = duplexPair();
+    const raw2 = new RawPeer(sb2);
+    expect(s.accept(sa2)).toBe(true);
+    await settle();
+    expect(grBits(raw2.ofType(1)[0]!.body)).toEqual([false, false]);
+  });
+});
+
 describe('Session: OPEN exchange between two sessions', () => {
   it('reaches Established on both sides and negotiates capabilities', async () => {
     const clock = new FakeClock();
