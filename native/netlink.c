@@ -393,6 +393,23 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* One sendmsg of a buffer of netlink messages to the kernel, retried on EINTR; -1 with errno set. */
+static ssize_t nl_sendmsg(int fd, void *data, size_t len) {
+  struct sockaddr_nl to = {0};
+  to.nl_family = AF_NETLINK;
+  struct iovec iov = {data, len};
+  struct msghdr mh = {0};
+  mh.msg_name = &to;
+  mh.msg_namelen = sizeof to;
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  ssize_t n;
+  do {
+    n = sendmsg(fd, &mh, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 /* send(handle, buffer) -> bytes sent. One sendmsg: the kernel processes every message in the
  * buffer in order, in our thread, before returning. */
 static napi_value js_send(napi_env env, napi_callback_info info) {
@@ -411,18 +428,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     return NULL;
   }
   CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
-  struct sockaddr_nl to = {0};
-  to.nl_family = AF_NETLINK;
-  struct iovec iov = {data, len};
-  struct msghdr mh = {0};
-  mh.msg_name = &to;
-  mh.msg_namelen = sizeof to;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  ssize_t n;
-  do {
-    n = sendmsg(s->fd, &mh, 0);
-  } while (n < 0 && errno == EINTR);
+  ssize_t n = nl_sendmsg(s->fd, data, len);
   if (n < 0) return throw_errno(env, "sendmsg(netlink)", errno);
   napi_value out;
   napi_create_int64(env, (int64_t)n, &out);
@@ -444,21 +450,7 @@ typedef struct send_item {
   int err;
 } send_item;
 
-static void send_one(int fd, send_item *it) {
-  struct sockaddr_nl to = {0};
-  to.nl_family = AF_NETLINK;
-  struct iovec iov = {it->data, it->len};
-  struct msghdr mh = {0};
-  mh.msg_name = &to;
-  mh.msg_namelen = sizeof to;
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  ssize_t n;
-  do {
-    n = sendmsg(fd, &mh, 0);
-  } while (n < 0 && errno == EINTR);
-  it->err = n < 0 ? errno : 0;
-}
+static void send_one(int fd, send_item *it) { it->err = nl_sendmsg(fd, it->data, it->len) < 0 ? errno : 0; }
 
 /* Pool thread: send queued items until the queue is empty; finished items move to `done`. */
 static void send_execute(napi_env env, void *data) {
