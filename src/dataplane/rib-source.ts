@@ -3,6 +3,7 @@
 // the address (IPIP only ever goes to Calico nodes). Locally originated prefixes are not remote.
 
 import { formatPrefix } from '../bgp/wire/prefix.js';
+import { IPV4_UNICAST } from '../bgp/wire/types.js';
 import { parseCIDR, parseIP } from '../datastore/ip.js';
 import type { Node } from '../datastore/resources.js';
 import { LOCAL_PEER, type BestChangeListener, type Rib } from '../rib/rib.js';
@@ -25,6 +26,11 @@ export function calicoNodeAddresses(nodes: readonly Node[]): Map<string, string>
 /** The prefix text of a RIB slot ("10.244.2.0/26"); valid while the slot is live (listeners run before release). */
 export function slotPrefix(rib: Rib, slot: number): string {
   const t = rib.prefixes;
+  if (t.family[slot] === IPV4_UNICAST) {
+    // The common case, once per Loc-RIB change: straight from the table's 32-bit address.
+    const a = t.addr4[slot]!;
+    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${t.plen[slot]!}`;
+  }
   return formatPrefix(t.family[slot]!, t.bytes(slot), t.plen[slot]!);
 }
 

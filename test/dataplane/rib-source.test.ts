@@ -79,3 +79,21 @@ describe('remote routes from the RIB', () => {
     );
   });
 });
+
+describe('slotPrefix', () => {
+  it('prints IPv4 slots exactly as formatPrefix does (fast path), and IPv6 through it', async () => {
+    const fc = (await import('fast-check')).default;
+    const { formatPrefix } = await import('../../src/bgp/wire/prefix.js');
+    const { slotPrefix } = await import('../../src/dataplane/rib-source.js');
+    const { IPV4_UNICAST } = await import('../../src/bgp/wire/types.js');
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (addr, len) => {
+      const { rib, a } = ribWithPeers();
+      const net = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
+      rib.announce4(a, net, len, 0, 0);
+      let slot = -1;
+      rib.prefixes.forEach((s) => { slot = s; });
+      const bytes = Uint8Array.of(net >>> 24, (net >>> 16) & 255, (net >>> 8) & 255, net & 255);
+      expect(slotPrefix(rib, slot)).toBe(formatPrefix(IPV4_UNICAST, bytes, len));
+    }), { numRuns: 500 });
+  });
+});
