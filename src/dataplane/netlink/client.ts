@@ -44,6 +44,13 @@ export interface NetlinkOptions {
   asyncSend?: boolean;
   /** NETLINK_GET_STRICT_CHK: let the kernel filter dumps by table/protocol; default true. */
   strict?: boolean;
+  /**
+   * Ask for an acknowledgement only on the last request of each write; the kernel still answers
+   * every failed request with its error (netlink_rcv_skb acks on NLM_F_ACK *or* error), and
+   * processes a write in order, so the last request's answer vouches for the silent successes
+   * before it. Saves an ACK per route in the kernel and here. Default true.
+   */
+  quietAcks?: boolean;
 }
 
 export function netnsPath(netns: string | undefined): string | undefined {
@@ -88,6 +95,9 @@ export class Netlink {
   private readonly maxWrite: number;
   private readonly writer = new NlWriter(1280 * 1024);
   private readonly asyncSend: boolean;
+  private readonly quietAcks: boolean;
+  /** Seq of the acknowledged last request of a write -> the silent requests it vouches for. */
+  private readonly barriers = new Map<number, number[]>();
   private readonly pending = new Map<number, Pending>();
   private queue: Pending[] = [];
   private qHead = 0;
@@ -120,6 +130,7 @@ export class Netlink {
     const fit = Math.max(16, Math.floor(opened.rcvbuf / 2 / ACK_BUDGET));
     this.window = Math.min(opts.window ?? 32768, fit);
     this.asyncSend = (opts.asyncSend ?? true) && typeof this.native.sendAsync === 'function';
+    this.quietAcks = opts.quietAcks ?? true;
     this.maxWrite = Math.min(opts.maxWrite ?? (this.asyncSend ? 1024 * 1024 : 256 * 1024), Math.max(4096, opened.sndbuf / 2 - 1024));
     this.native.poll(this.handle, true, false);
   }
@@ -315,6 +326,7 @@ export class Netlink {
     this.native.close(this.handle);
     for (const p of this.pending.values()) this.fail(p, closedFailure(p.req));
     this.pending.clear();
+    this.barriers.clear();
     for (let i = this.qHead; i < this.queue.length; i++) this.fail(this.queue[i]!, closedFailure(this.queue[i]!.req));
     this.queue = [];
     this.qHead = 0;
@@ -332,6 +344,7 @@ export class Netlink {
   /** Requests of a write that sendmsg refused: none reached the kernel. */
   private failSent(sent: readonly number[], errno: number): void {
     for (const seq of sent) {
+      this.barriers.delete(seq);
       const p = this.pending.get(seq);
       if (p === undefined) continue; // already failed (socket closed)
       this.pending.delete(seq);
@@ -345,6 +358,9 @@ export class Netlink {
     while (!this.closed && this.qHead < this.queue.length && this.pending.size < this.window) {
       w.reset();
       const sent: number[] = [];
+      const quiet: number[] = [];
+      let lastAckAt = -1;
+      let lastAckSeq = 0;
       while (this.qHead < this.queue.length && this.pending.size + sent.length < this.window && w.pos < this.maxWrite) {
         const p = this.queue[this.qHead]!;
         if (p.kind === 'dump') {
@@ -356,9 +372,15 @@ export class Netlink {
         const seq = this.nextSeq();
         const start = w.pos;
         try {
-          const at = w.beginMessage(p.req.type, p.req.flags | NLM_F.REQUEST | (p.kind === 'ack' ? NLM_F.ACK : 0), seq, 0);
+          const ack = p.kind === 'ack' && !this.quietAcks ? NLM_F.ACK : 0;
+          const at = w.beginMessage(p.req.type, p.req.flags | NLM_F.REQUEST | ack, seq, 0);
           p.req.write(w);
           w.endMessage(at);
+          if (p.kind === 'ack' && this.quietAcks) {
+            if (lastAckAt >= 0) quiet.push(lastAckSeq);
+            lastAckAt = at;
+            lastAckSeq = seq;
+          }
         } catch (e) {
           // A request we cannot encode (bad address text...) fails alone; the batch goes on.
           w.pos = start;
@@ -368,6 +390,12 @@ export class Netlink {
         }
         this.pending.set(seq, p);
         sent.push(seq);
+      }
+      if (lastAckAt >= 0) {
+        // The write's last request asks for the acknowledgement that covers the silent ones.
+        const flagsAt = lastAckAt + 6;
+        w.buf.writeUInt16LE(w.buf.readUInt16LE(flagsAt) | NLM_F.ACK, flagsAt);
+        if (quiet.length > 0) this.barriers.set(lastAckSeq, quiet);
       }
       if (sent.length > 0) {
         if (this.asyncSend) {
@@ -451,6 +479,18 @@ export class Netlink {
         this.pending.delete(h.seq);
         const ack = readError(data, h);
         this.settle(p, ack.errno === 0 ? OK : failure(p.req.describe(), ack.errno, ack.extack));
+        // A write's acknowledged last request: the silent ones before it that sent no error
+        // (which would have arrived first) succeeded.
+        const covered = this.barriers.get(h.seq);
+        if (covered !== undefined) {
+          this.barriers.delete(h.seq);
+          for (const q of covered) {
+            const c = this.pending.get(q);
+            if (c === undefined || c.kind !== 'ack') continue;
+            this.pending.delete(q);
+            this.settle(c, OK);
+          }
+        }
         return;
       }
       if (h.flags & NLM_F.DUMP_INTR) p.interrupted = true;
@@ -474,6 +514,7 @@ export class Netlink {
   private onSocketError(errno: number): void {
     const inflight = [...this.pending.values()];
     this.pending.clear();
+    this.barriers.clear();
     this.dumpRunning = false;
     for (const p of inflight) {
       this.fail(p, failure(`${p.req.describe()} (reply lost, receive buffer overflow: state unknown, resync)`, errno));

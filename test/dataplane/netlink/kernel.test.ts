@@ -284,6 +284,34 @@ describe.skipIf(missing !== undefined)(`netlink in namespace ${NS}`, () => {
     }
   });
 
+  it('one acknowledgement per write (quiet requests) answers exactly as one per request, failures anywhere included', async () => {
+    const specs = (proto: number) => {
+      const out = [];
+      for (let i = 0; i < 5000; i++) out.push({ dst: `10.81.${i >> 8}.${i & 255}`, dstLen: 32, gateway: '198.18.0.2', protocol: proto, table: 203 });
+      // Failures at the start, in the middle and as the very last request (the write's acknowledged one).
+      out.unshift({ ...out[0]! });
+      out.splice(2500, 0, { ...out[7]! });
+      out.push({ ...out[9]! });
+      return out;
+    };
+    const loud = Netlink.open({ netns: NS, quietAcks: false, maxWrite: 64 * 1024 });
+    const quiet = Netlink.open({ netns: NS, maxWrite: 64 * 1024 });
+    try {
+      // The first request of each list is the duplicate at the front, so it succeeds and its twin fails.
+      const a = await loud.addRoutes(specs(84));
+      sh(['ip', '-n', NS, 'route', 'flush', 'table', '203']);
+      const b = await quiet.addRoutes(specs(84));
+      const shape = (rs: NlResult[]) => rs.map((r, i) => (r.ok ? '' : `${i}:${r.errno}`)).filter(Boolean);
+      expect(shape(b)).toEqual(shape(a));
+      expect(shape(b)).toHaveLength(3);
+      expect(sh(['ip', '-n', NS, 'route', 'show', 'table', '203', 'proto', '84']).trim().split('\n')).toHaveLength(5000);
+    } finally {
+      loud.close();
+      quiet.close();
+      sh(['ip', '-n', NS, 'route', 'flush', 'table', '203']);
+    }
+  });
+
   it('closing a socket while a thread-pool send is in flight fails the pending requests and nothing crashes', async () => {
     const other = Netlink.open({ netns: NS });
     const specs = [];
