@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
 import { FakeApiServer } from './datastore/kubernetes/fake-apiserver.js';
 import { baseCluster, calico, k8sNode } from './datastore/kubernetes/fixtures.js';
+import { loadRbac } from './datastore/kubernetes/rbac.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-k8s-'));
 let server: FakeApiServer | undefined;
@@ -79,11 +80,7 @@ describe('daemon with --datastore kubernetes', () => {
     await until('the claimed block originated', () => daemon2!.routes({}).some((r) => r.prefix === block));
     expect(daemon2.summary().node).toBe('node-3');
     // Every request Kite made is granted by containers/clusterrole.yaml (the verbs IPAM added too).
-    const { readFileSync } = await import('node:fs');
-    const { parseAllDocuments } = await import('yaml');
-    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
-    const rules = parseAllDocuments(readFileSync(new URL('../containers/clusterrole.yaml', import.meta.url), 'utf8'))
-      .map((d) => d.toJS() as { kind: string; rules?: Rule[] }).filter((d) => d.kind === 'ClusterRole').flatMap((d) => d.rules ?? []);
+    const allowed = loadRbac();
     const verbOf: Record<string, string> = { POST: 'create', PUT: 'update', DELETE: 'delete', PATCH: 'patch' };
     const asked = [
       ...server2.writes.map((w) => [w.path, verbOf[w.method]!] as const),
@@ -92,7 +89,7 @@ describe('daemon with --datastore kubernetes', () => {
     for (const [path, verb] of asked) {
       const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/([^/]+)(?:\/[^/]+)?$/.exec(path)!;
       const [group, resource] = [m[1] ?? '', m[2]!];
-      expect(rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb)), `${verb} ${group}/${resource}`).toBe(true);
+      expect(allowed(group, resource, verb), `${verb} ${group}/${resource}`).toBe(true);
     }
     // The Node's other annotations are untouched by the merge patch.
     expect((server2.get('v1', 'Node', 'node-3')?.['metadata'] as { annotations: Record<string, string> }).annotations['projectcalico.org/IPv4Address']).toBe('10.0.0.9/24');

@@ -501,15 +501,6 @@ class LinuxDataplane implements Dataplane {
   // ---- logging and status ----------------------------------------------------------------
 
   /** One log line per new or changed decision, keyed (so a refused prefix is logged once, not every resync). */
-  private logDecisions(items: readonly (readonly [string, string])[], msg: string): void {
-    const seen = new Set<string>();
-    for (const [key, text] of items) {
-      seen.add(key);
-      this.logDecision(key, text, msg);
-    }
-    for (const key of [...this.logged.keys()]) if (!seen.has(key) && !key.startsWith('note:')) this.logged.delete(key);
-  }
-
   private logDecision(key: string, text: string, msg: string): void {
     if (this.logged.get(key) === text) return;
     this.logged.set(key, text);

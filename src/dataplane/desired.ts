@@ -121,10 +121,13 @@ export function computeDesired(inp: DesiredInputs, host: HostView, opt: ComputeO
   return st;
 }
 
+/** Why a route cannot have a key that `held` already has. */
+const heldBy = (held: DesiredRoute): string => `the same prefix is a local ${held.source} route (${held.why})`;
+
 /** A remote route whose key a local route (or another spelling of the prefix) already holds. */
 export function conflict(r: { desired: DesiredRoute }, held: DesiredRoute): UnprogrammedRoute {
   const d = r.desired.route;
-  return { prefix: `${d.dst}/${d.dstLen}`, source: r.desired.source, kind: 'refused', reason: `the same prefix is a local ${held.source} route (${held.why})` };
+  return { prefix: `${d.dst}/${d.dstLen}`, source: r.desired.source, kind: 'refused', reason: heldBy(held) };
 }
 
 type RouteBase = Pick<KRoute, 'family' | 'dst' | 'dstLen' | 'table' | 'protocol'> & { metric?: number };
@@ -149,7 +152,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
     const key = routeKey(d.route);
     const held = st.routes.get(key);
     if (held !== undefined) {
-      st.unprogrammed.push({ prefix: c.text, source: d.source, kind: 'refused', reason: `the same prefix is a local ${held.source} route (${held.why})` });
+      st.unprogrammed.push({ prefix: c.text, source: d.source, kind: 'refused', reason: heldBy(held) });
       return;
     }
     st.routes.set(key, d);

@@ -57,7 +57,7 @@ export interface ApplyResult {
 }
 
 export class RouteTable {
-  private desired = new Map<string, DesiredRoute>();
+  private readonly desired = new Map<string, DesiredRoute>();
   /** The kernel's routes in our table, as of the last dump plus our successful operations. */
   private readonly kernel = new Map<string, KRoute>();
   private readonly dirty = new Set<string>();
@@ -70,16 +70,6 @@ export class RouteTable {
   private prunable = false;
 
   constructor(private readonly o: RouteTableOptions) {}
-
-  /** Replace the desired set; only keys whose route changed become dirty. */
-  setDesired(next: Map<string, DesiredRoute>): void {
-    for (const [k, d] of next) {
-      const old = this.desired.get(k);
-      if (old === undefined || !routesEqual(old.route, d.route)) this.dirty.add(k);
-    }
-    for (const k of this.desired.keys()) if (!next.has(k)) this.dirty.add(k);
-    this.desired = next;
-  }
 
   /** Set or clear one desired route; the key becomes dirty only when the route changed. */
   setDesiredRoute(key: string, d: DesiredRoute | undefined): void {

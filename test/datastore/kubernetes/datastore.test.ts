@@ -8,6 +8,7 @@ import { CalicoGroup, KubernetesDatastore, type KubernetesDatastoreOptions } fro
 import type { Resources } from '../../../src/datastore/resources.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-apiserver.js';
 import { baseCluster, calico, k8sNode, pod, secret, V1, V3 } from './fixtures.js';
+import { loadRbac } from './rbac.js';
 
 type Event = { t: 'status'; s: SyncStatus } | { t: 'snapshot'; r: Resources } | { t: 'error'; e: Error };
 
@@ -427,15 +428,7 @@ describe('secrets and access', () => {
 
 describe('RBAC (containers/clusterrole.yaml)', () => {
   it('grants every request the datastore makes, in both Calico groups', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { parseAllDocuments } = await import('yaml');
-    interface Rule { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }
-    const docs = parseAllDocuments(readFileSync(new URL('../../../containers/clusterrole.yaml', import.meta.url), 'utf8'))
-      .map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: Rule[] });
-    const roles = docs.filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role');
-    const allowed = (group: string, resource: string, verb: string, namespace: string | undefined): boolean =>
-      roles.some((r) => (r.kind === 'ClusterRole' || r.metadata.namespace === namespace) && (r.rules ?? []).some(
-        (rule) => rule.apiGroups.includes(group) && rule.resources.includes(resource) && rule.verbs.includes(verb)));
+    const allowed = loadRbac();
     const secretPeer = calico('BGPPeer', 'secure', { peerIP: '10.0.0.2', asNumber: 65002, password: { secretKeyRef: { name: 'bgp', key: 'k' } } });
     for (const group of [V1, V3]) {
       const objs = [...baseCluster(), secretPeer].map((o) => ((o as { apiVersion: string }).apiVersion === V1 ? { ...o, apiVersion: group } : o));

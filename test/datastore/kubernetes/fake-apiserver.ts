@@ -85,6 +85,23 @@ function fieldValue(o: Obj, path: string): string {
   return cur === undefined || cur === null ? '' : String(cur);
 }
 
+/**
+ * /api/v1[/namespaces/ns]/plural[/name] or /apis/g/v[/namespaces/ns]/plural[/name] into its parts
+ * (`rest` is [plural, name?], or empty for the group version itself); undefined for other paths.
+ */
+function splitPath(pathname: string): { group: string; version: string; namespace: string | undefined; rest: string[] } | undefined {
+  const parts = pathname.split('/').filter((p) => p !== '');
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 2) { group = ''; version = parts[1] ?? ''; rest = parts.slice(2); }
+  else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1] ?? ''; version = parts[2] ?? ''; rest = parts.slice(3); }
+  else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
+  return { group, version, namespace, rest };
+}
+
 /** RFC 7386 JSON merge patch. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
@@ -346,24 +363,17 @@ export class FakeApiServer {
       req.on('end', () => this.serveWrite(req.method ?? '', u.pathname, req.headers['content-type'] ?? '', text, res));
       return;
     }
-    const parts = u.pathname.split('/').filter((p) => p !== '');
     if (u.pathname === '/apis') { this.send(res, 200, this.groupList()); return; }
     if (u.pathname === '/api') { this.send(res, 200, { kind: 'APIVersions', versions: ['v1'] }); return; }
-    // /api/v1[/namespaces/ns]/plural[/name]  or  /apis/g/v[/namespaces/ns]/plural[/name]
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (parts[0] === 'api' && parts.length >= 2) { group = ''; version = parts[1] ?? ''; rest = parts.slice(2); }
-    else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1] ?? ''; version = parts[2] ?? ''; rest = parts.slice(3); }
-    else { this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource')); return; }
+    const p = splitPath(u.pathname);
+    if (p === undefined) { this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource')); return; }
+    const { group, version, namespace, rest } = p;
     if (rest.length === 0) {
       const list = this.resourceList(group, version);
       if (list === undefined) this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
       else this.send(res, 200, list);
       return;
     }
-    let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
     const t = this.types.get(`${group}/${version}/${rest[0] ?? ''}`);
     if (t === undefined || (namespace !== undefined && !t.namespaced)) {
       this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
@@ -391,17 +401,11 @@ export class FakeApiServer {
 
   /** Resolves /api/v1[/namespaces/ns]/plural[/name] and /apis/g/v/... to a type, namespace and name. */
   private route(pathname: string): { t: ResourceType; namespace: string | undefined; name: string | undefined } | undefined {
-    const parts = pathname.split('/').filter((p) => p !== '');
-    let group: string;
-    let version: string;
-    let rest: string[];
-    if (parts[0] === 'api' && parts.length >= 2) { group = ''; version = parts[1] ?? ''; rest = parts.slice(2); }
-    else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1] ?? ''; version = parts[2] ?? ''; rest = parts.slice(3); }
-    else return undefined;
-    let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
+    const p = splitPath(pathname);
+    if (p === undefined) return undefined;
+    const { group, version, namespace, rest } = p;
     const t = this.types.get(`${group}/${version}/${rest[0] ?? ''}`);
-    if (t === undefined || rest.length > 2) return undefined;
+    if (t === undefined || rest.length > 2 || (namespace !== undefined && !t.namespaced)) return undefined;
     return { t, namespace, name: rest[1] === undefined ? undefined : decodeURIComponent(rest[1]) };
   }
 
