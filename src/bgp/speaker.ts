@@ -13,14 +13,7 @@ import {
   Session, type CapabilityOptions, type DownInfo, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
 } from './session.js';
 import { realClock, type Clock } from './timers.js';
-import { applyGtsm, dial, md5Counters, nativeListenFd, tcpNative, type SessionSocketOptions } from './sockets.js';
-
-const socketOptions = (c: PeerConfig): SessionSocketOptions => {
-  const o: SessionSocketOptions = {};
-  if (c.password) o.password = c.password;
-  if (c.ttlSecurity) o.ttlSecurity = c.ttlSecurity;
-  return o;
-};
+import { applyGtsm, dial, md5Counters, nativeListenFd, tcpNative } from './sockets.js';
 
 export interface PeerConfig {
   /** Peer IP address (IPv4 or IPv6). Identifies the peer: incoming connections are matched on it. */
@@ -231,7 +224,7 @@ class Peer implements PeerHandle {
     const dialer: Dialer = (done) => {
       let sock: net.Socket;
       try {
-        sock = dial(c.address, port, c.localAddress, socketOptions(c));
+        sock = dial(c.address, port, c.localAddress, c); // its password and ttlSecurity
       } catch (e) {
         // The options cannot be honoured (no addon, bad key): fail this attempt, never connect without them.
         queueMicrotask(() => done(e instanceof Error ? e : new Error(String(e))));
