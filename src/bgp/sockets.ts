@@ -10,32 +10,7 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { constants } from 'node:os';
-import { loadNative } from '../dataplane/netlink/native.js';
-
-export interface TcpNative {
-  tcpSocket(family: 4 | 6): number;
-  tcpBind(fd: number, address: string, port: number): void;
-  tcpListen(fd: number, backlog: number): void;
-  /** key '' removes the peer's key. */
-  tcpSetMd5(fd: number, peer: string, key: string): void;
-  /** ttl 0: unchanged, -1: the system default; minTtl -1: unchanged, 0: off. */
-  tcpSetTtl(fd: number, ttl: number, minTtl: number): void;
-  tcpClose(fd: number): void;
-}
-
-let native: TcpNative | null | undefined;
-
-/** The addon's TCP functions, or null when it is not built (non-Linux, or npm install skipped it). */
-export function tcpNative(): TcpNative | null {
-  if (native !== undefined) return native;
-  try {
-    const n = loadNative() as unknown as Partial<TcpNative>;
-    native = typeof n.tcpSocket === 'function' ? (n as TcpNative) : null;
-  } catch {
-    native = null;
-  }
-  return native;
-}
+import { tcpNative } from '../native/addon.js';
 
 /** Errors from the addon carry an errno; give them Node's code ("EADDRINUSE") too. */
 function withCode(e: unknown): Error {

@@ -13,7 +13,8 @@ import {
   Session, type CapabilityOptions, type DownInfo, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
 } from './session.js';
 import { realClock, type Clock } from './timers.js';
-import { applyGtsm, dial, md5Counters, nativeListenFd, tcpNative } from './sockets.js';
+import { tcpNative } from '../native/addon.js';
+import { applyGtsm, dial, md5Counters, nativeListenFd } from './sockets.js';
 
 export interface PeerConfig {
   /** Peer IP address (IPv4 or IPv6). Identifies the peer: incoming connections are matched on it. */

@@ -8,7 +8,7 @@ import { failure, NetlinkError, type NlFailure, type NlResult } from './errors.j
 import { writeAddress, readAddress, describeAddress, type Address, type AddressSpec } from './addr.js';
 import { describeLink, readLink, writeLinkCreate, writeLinkRef, writeLinkSet, type Link, type LinkCreate, type LinkSet } from './link.js';
 import { readDone, readError } from './message.js';
-import { loadNative, type NativeHandle, type NativeNetlink } from './native.js';
+import { loadNative, type NativeHandle, type NativeNetlink } from '../../native/addon.js';
 import { describeNeighbour, readNeighbour, writeNeighbour, type Neighbour, type NeighbourSpec } from './neigh.js';
 import { forEachMessage, type NlHeader } from './reader.js';
 import { describeRoute, readRoute, writeRoute, ROUTE_TYPES, type Route, type RouteOp, type RouteSpec, type RouteType } from './route.js';

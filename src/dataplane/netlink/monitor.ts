@@ -8,7 +8,7 @@ import { readAddress, type Address } from './addr.js';
 import { errnoInfo } from './errors.js';
 import { Netlink, netnsPath } from './client.js';
 import { readLink, type Link } from './link.js';
-import { loadNative, type NativeHandle, type NativeNetlink } from './native.js';
+import { loadNative, type NativeHandle, type NativeNetlink } from '../../native/addon.js';
 import { readNeighbour, type Neighbour } from './neigh.js';
 import { forEachMessage } from './reader.js';
 import { readRoute, type Route } from './route.js';

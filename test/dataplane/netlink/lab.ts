@@ -3,7 +3,7 @@
 // the tests skip with the reason printed — or fail when CI=true, so CI can never pass by skipping.
 
 import { execFileSync } from 'node:child_process';
-import { loadNative } from '../../../src/dataplane/netlink/native.js';
+import { loadNative } from '../../../src/native/addon.js';
 
 export function sh(args: string[], input?: string): string {
   return execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 512 * 1024 * 1024 });

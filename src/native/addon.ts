@@ -1,6 +1,8 @@
-// Loads the NETLINK_ROUTE socket addon (native/netlink.c, built by node-gyp during npm install)
-// and types its five functions. Works from src/ (vitest) and dist/ (built) alike: both sit two
-// levels below the package root's build/ directory.
+// The one loader for Kite's native addon (build/Release/kite_netlink.node, built by node-gyp from
+// native/ during npm install) and the types of what it exports: the NETLINK_ROUTE socket functions
+// the dataplane uses (native/netlink.c) and the TCP MD5 / GTSM socket functions the BGP speaker
+// uses (native/tcp.c). It sits below both, so neither imports the other to reach the addon.
+// Works from src/ (vitest) and dist/ (built) alike: both sit two levels below the package root.
 
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -40,7 +42,20 @@ export interface NativeNetlink {
   drain(h: NativeHandle): void;
 }
 
+/** The addon's TCP socket functions (native/tcp.c); errors thrown carry the errno. */
+export interface TcpNative {
+  tcpSocket(family: 4 | 6): number;
+  tcpBind(fd: number, address: string, port: number): void;
+  tcpListen(fd: number, backlog: number): void;
+  /** key '' removes the peer's key. */
+  tcpSetMd5(fd: number, peer: string, key: string): void;
+  /** ttl 0: unchanged, -1: the system default; minTtl -1: unchanged, 0: off. */
+  tcpSetTtl(fd: number, ttl: number, minTtl: number): void;
+  tcpClose(fd: number): void;
+}
+
 let cached: NativeNetlink | undefined;
+let tcp: TcpNative | null | undefined;
 
 /** Find the package root: the nearest ancestor holding binding.gyp. */
 function candidates(): string[] {
@@ -56,6 +71,7 @@ function candidates(): string[] {
   return out;
 }
 
+/** The addon's netlink functions; throws, saying how to build it, when it is not built. */
 export function loadNative(): NativeNetlink {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
@@ -69,4 +85,16 @@ export function loadNative(): NativeNetlink {
   throw new Error(
     `Kite's netlink addon is not built (looked for ${tried.join(', ')}); run \`npm install\` or \`npx node-gyp rebuild\` in the package root`,
   );
+}
+
+/** The addon's TCP functions, or null when it is not built (non-Linux, or npm install skipped it). */
+export function tcpNative(): TcpNative | null {
+  if (tcp !== undefined) return tcp;
+  try {
+    const n = loadNative() as unknown as Partial<TcpNative>;
+    tcp = typeof n.tcpSocket === 'function' ? (n as TcpNative) : null;
+  } catch {
+    tcp = null;
+  }
+  return tcp;
 }
