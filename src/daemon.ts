@@ -33,7 +33,7 @@ import { Exporter, withMods, type ExportPeer, type ExportPolicy as ExportPolicyH
 import { compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource, type ExportPolicy, type ImportPolicy, type RouteInfo, type Decision } from './policy/index.js';
 import type { BGPFilter as BGPFilterResource } from './datastore/resources.js';
 import { LOCAL_PEER, Rib } from './rib/rib.js';
-import { allRoutes, lookupRoute } from './rib/view.js';
+import { allRoutes, lookupRoute } from './api/view.js';
 
 export interface DaemonOptions {
   config: string;

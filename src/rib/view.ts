@@ -1,46 +1,12 @@
-// Read-only views of the RIB for the control API: routes in the exact JSON shape of
-// `kite show routes --json`, and lookups by prefix or by covered address.
-import type { PathStatus, RouteStatus } from '../api/types.js';
-import { formatPrefix, parsePrefix, uintToIpv4 } from '../bgp/wire/prefix.js';
-import { IPV4_UNICAST, SegType, type PathAttrs } from '../bgp/wire/types.js';
+// Read-only, typed access to the Loc-RIB for readers outside the table (the control API): every
+// prefix in address order, the longest prefix covering an address, a prefix's paths best first.
+// It returns slots and path indexes; turning them into JSON is the API's business (src/api/view.ts).
+import { IPV4_UNICAST, type FamilyKey } from '../bgp/wire/types.js';
 import { readU32 } from './prefix-table.js';
-import { LOCAL_PEER, type Rib } from './rib.js';
+import type { Rib } from './rib.js';
 
-const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
-
-export function pathStatus(a: PathAttrs, peer: string | null, best: boolean): PathStatus {
-  const asPath: number[] = [];
-  for (const seg of a.asPath) if (seg.type === SegType.AS_SEQUENCE || seg.type === SegType.AS_SET) asPath.push(...seg.asns);
-  return {
-    nextHop: a.nextHop,
-    asPath,
-    origin: ORIGINS[a.origin] ?? 'incomplete',
-    localPref: a.localPref ?? null,
-    med: a.med ?? null,
-    communities: (a.communities ?? []).map((c) => `${c >>> 16}:${c & 0xffff}`),
-    largeCommunities: (a.largeCommunities ?? []).map(([g, l1, l2]) => `${g}:${l1}:${l2}`),
-    originatorId: a.originatorId === undefined ? null : uintToIpv4(a.originatorId),
-    clusterList: (a.clusterList ?? []).map(uintToIpv4),
-    peer,
-    best,
-  };
-}
-
-export function routeStatus(rib: Rib, slot: number): RouteStatus {
-  const best = rib.best(slot);
-  const paths = rib.pathsOf(slot)
-    .sort((x, y) => (x === best ? -1 : y === best ? 1 : rib.pathPeer(x) - rib.pathPeer(y)))
-    .map((p) => {
-      const peer = rib.pathPeer(p);
-      return pathStatus(rib.pathAttrs(p), peer === LOCAL_PEER ? null : rib.peer(peer)?.address ?? null, p === best);
-    });
-  const fam = rib.prefixes.family[slot]!;
-  const why = rib.bestReason(slot);
-  return { prefix: formatPrefix(fam, rib.prefixes.bytes(slot), rib.prefixes.plen[slot]!), paths, bestReason: `${why.step}: ${why.rule}` };
-}
-
-/** Every route, IPv4 first, in address order. */
-export function allRoutes(rib: Rib): RouteStatus[] {
+/** Every Loc-RIB slot, IPv4 first, in address order. */
+export function sortedSlots(rib: Rib): number[] {
   const slots: number[] = [];
   rib.prefixes.forEach((s) => slots.push(s));
   const t = rib.prefixes;
@@ -50,26 +16,28 @@ export function allRoutes(rib: Rib): RouteStatus[] {
   };
   const keys = new Map(slots.map((s) => [s, key(s)]));
   slots.sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : 1));
-  return slots.map((s) => routeStatus(rib, s));
+  return slots;
 }
 
-/**
- * The route for `text`: an exact prefix ("10.244.1.0/26"), or the longest prefix covering an
- * address ("10.244.1.7"). Throws on text that is neither.
- */
-export function lookupRoute(rib: Rib, text: string): RouteStatus[] {
-  const isAddress = !text.includes('/');
-  const p = parsePrefix(isAddress ? `${text}/${text.includes(':') ? 128 : 32}` : text);
-  if (!isAddress) {
-    const slot = rib.prefixes.find(p.family, p.bytes, p.len);
-    return slot >= 0 ? [routeStatus(rib, slot)] : [];
+/** The slot of exactly this prefix, or -1. */
+export function exactSlot(rib: Rib, family: FamilyKey, bytes: Uint8Array, len: number): number {
+  return rib.prefixes.find(family, bytes, len);
+}
+
+/** The slot of the longest prefix covering the address `addr` (its first `len` bits), or -1. */
+export function longestMatch(rib: Rib, family: FamilyKey, addr: Uint8Array, len: number): number {
+  const bytes = Uint8Array.from(addr);
+  for (let l = len; l >= 0; l--) {
+    // Clear the host bits below `l` and probe: at most 33 (or 129) hash lookups.
+    if (l < len) bytes[l >> 3]! &= (0xff00 >> (l & 7)) & 0xff;
+    const slot = family === IPV4_UNICAST ? rib.prefixes.find4(readU32(bytes), l) : rib.prefixes.find(family, bytes, l);
+    if (slot >= 0) return slot;
   }
-  const bytes = Uint8Array.from(p.bytes);
-  for (let len = p.len; len >= 0; len--) {
-    // Clear the host bits below `len` and probe: at most 33 (or 129) hash lookups.
-    if (len < p.len) bytes[len >> 3]! &= (0xff00 >> (len & 7)) & 0xff;
-    const slot = p.family === IPV4_UNICAST ? rib.prefixes.find4(readU32(bytes), len) : rib.prefixes.find(p.family, bytes, len);
-    if (slot >= 0) return [routeStatus(rib, slot)];
-  }
-  return [];
+  return -1;
+}
+
+/** The paths of `slot`: the best first, then by peer index. */
+export function pathsBestFirst(rib: Rib, slot: number): number[] {
+  const best = rib.best(slot);
+  return rib.pathsOf(slot).sort((x, y) => (x === best ? -1 : y === best ? 1 : rib.pathPeer(x) - rib.pathPeer(y)));
 }
