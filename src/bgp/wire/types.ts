@@ -1,5 +1,6 @@
 // Message and attribute types shared by the wire codec and its users (session, RIB, API).
 // The codec (src/bgp/wire/*) is pure: bytes in, these values out, and back. No I/O here.
+import type { Family } from '../../net/index.js';
 
 export const MsgType = { OPEN: 1, UPDATE: 2, NOTIFICATION: 3, KEEPALIVE: 4, ROUTE_REFRESH: 5 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
@@ -11,6 +12,11 @@ export type FamilyKey = number;
 export const familyKey = (afi: number, safi: number): FamilyKey => (afi << 8) | safi;
 export const IPV4_UNICAST: FamilyKey = 0x101;
 export const IPV6_UNICAST: FamilyKey = 0x201;
+
+/** The one AFI ↔ address-family mapping (RFC 4760 AFI 1 IPv4, 2 IPv6); undefined for other AFIs. */
+export const familyOfKey = (key: FamilyKey): Family | undefined => ((key >> 8) === Afi.IPv4 ? 4 : (key >> 8) === Afi.IPv6 ? 6 : undefined);
+/** The unicast family key of an address family: what the RIB and dataplane routes are keyed by on the wire. */
+export const unicastKey = (f: Family): FamilyKey => (f === 4 ? IPV4_UNICAST : IPV6_UNICAST);
 
 export const Origin = { IGP: 0, EGP: 1, INCOMPLETE: 2 } as const;
 
