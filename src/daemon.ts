@@ -8,7 +8,7 @@ import { startControlServer } from './api/server.js';
 import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { Speaker, canonicalAddress, type PeerConfig } from './bgp/speaker.js';
 import { CeaseSub } from './bgp/wire/errors.js';
-import { Interner } from './bgp/wire/intern.js';
+import { Interner } from './rib/intern.js';
 import type { PathAttrs } from './bgp/wire/types.js';
 import { formatPrefix, ipv4ToUint, parsePrefix, type Prefix } from './bgp/wire/prefix.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, type FamilyKey } from './bgp/wire/types.js';

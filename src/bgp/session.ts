@@ -4,10 +4,11 @@
 import type { Duplex } from 'node:stream';
 import {
   Framer, decodeOpen, encodeOpen, validateOpen, negotiate, decodeUpdate, decodeNotification,
-  decodeRouteRefresh, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE, Interner,
-  type Negotiated,
+  decodeRouteRefresh, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE,
+  type AttrInterner, type Negotiated,
 } from './wire/index.js';
 import { CeaseSub, ErrCode, HeaderSub, OpenSub, WireError } from './wire/errors.js';
+import { Interner } from '../rib/intern.js';
 import {
   ErrorAction, IPV4_UNICAST, IPV6_UNICAST, MsgType,
   type Capabilities, type FamilyKey, type OpenMessage, type RouteRefreshMessage, type UpdateMessage,
@@ -105,7 +106,7 @@ export interface SessionOptions {
   clock?: Clock;
   dialer?: Dialer;
   /** Shared attribute interner (one per speaker keeps equal attribute sets shared across peers). */
-  interner?: Interner;
+  interner?: AttrInterner;
   /** Restart after a failure (AutomaticStart) after the idle hold time; default true. */
   autoRestart?: boolean;
   /** First idle hold time, seconds (default connectRetryTime); doubles per failure up to 120 s. */
@@ -158,7 +159,7 @@ export class Session {
   private readonly localCaps: Capabilities;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly interner: Interner;
+  private readonly interner: AttrInterner;
   private readonly timers: Record<TimerName, Timer>;
   private readonly idleHoldTimer: Timer;
   private idleHold: number;

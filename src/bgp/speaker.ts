@@ -4,7 +4,7 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { Interner } from './wire/index.js';
+import { Interner } from '../rib/intern.js';
 import { CeaseSub } from './wire/errors.js';
 import { formatIpv6, ipv4ToUint, parseIpv6 } from './wire/prefix.js';
 import type { FamilyKey, OpenMessage, RouteRefreshMessage, UpdateMessage } from './wire/types.js';

@@ -5,7 +5,8 @@
 // stripped, next hop self), iBGP split horizon, RFC 4456 §8 reflection (ORIGINATOR_ID,
 // CLUSTER_LIST), Calico's nextHopMode/keepOriginalNextHop.
 import type { Logger } from 'pino';
-import type { Interner, PathAttrsInput } from '../bgp/wire/intern.js';
+import type { PathAttrsInput } from '../bgp/wire/interning.js';
+import type { Interner } from './intern.js';
 import { UpdateWriter, type OutPrefix } from '../bgp/wire/update-writer.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, SegType, type CodecContext, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
 import { growI32, growU8 } from './prefix-table.js';

@@ -2,7 +2,8 @@
 // local routes, iBGP- and eBGP-learned routes, with and without route reflection.
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { Framer, Interner, decodeUpdate, forEachPrefix, formatPrefix, parsePrefix } from '../../src/bgp/wire/index.js';
+import { Interner } from '../../src/rib/intern.js';
+import { Framer, decodeUpdate, forEachPrefix, formatPrefix, parsePrefix } from '../../src/bgp/wire/index.js';
 import { IPV4_UNICAST, SegType, type CodecContext, type PathAttrs } from '../../src/bgp/wire/types.js';
 import { Exporter, type ExportPeer } from '../../src/rib/export.js';
 import { LOCAL_PEER, Rib } from '../../src/rib/rib.js';

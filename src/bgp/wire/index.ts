@@ -11,7 +11,7 @@ export { CAPABILITIES, CapCode, decodeCapabilities, emptyCapabilities, encodeCap
 export { validateOpen, negotiate, openAs, AS_TRANS, BGP_VERSION, type Negotiated } from './validate.js';
 export { decodeUpdate } from './update.js';
 export { UpdateWriter, type OutPrefix } from './update-writer.js';
-export { Interner, type PathAttrsInput, type RawEntry } from './intern.js';
+export type { AttrInterner, PathAttrsInput, RawEntry } from './interning.js';
 export { forEachPrefix, forEachIPv4, countPrefixes, checkNlri } from './nlri.js';
 export {
   parsePrefix, formatPrefix, parseIp, formatIp, ipv4ToUint, uintToIpv4, parseIpv6, formatIpv6, formatIpv4, type Prefix,

@@ -1,13 +1,13 @@
 // decodeMessage: one entry point from (type, body) as the Framer hands them out to a typed BgpMessage.
 // OPEN/NOTIFICATION/ROUTE-REFRESH syntax errors throw WireError; UPDATE errors are returned in the message.
 import { ErrCode, HeaderSub, sessionReset } from './errors.js';
-import type { Interner } from './intern.js';
+import type { AttrInterner } from './interning.js';
 import { decodeNotification, decodeRouteRefresh } from './notification.js';
 import { decodeOpen } from './open.js';
 import { MsgType, type BgpMessage, type CodecContext } from './types.js';
 import { decodeUpdate } from './update.js';
 
-export function decodeMessage(type: number, body: Buffer, ctx: CodecContext, interner: Interner): BgpMessage {
+export function decodeMessage(type: number, body: Buffer, ctx: CodecContext, interner: AttrInterner): BgpMessage {
   switch (type) {
     case MsgType.OPEN: return decodeOpen(body);
     case MsgType.UPDATE: return decodeUpdate(body, ctx, interner);

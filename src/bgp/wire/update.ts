@@ -6,7 +6,7 @@ import { AS_TRANS, mergeAs4Path } from './attributes/as-path.js';
 import { MP_FLAGS, parseMpReach, parseMpUnreach, type MpReach } from './attributes/mp.js';
 import { ATTRIBUTES } from './attributes/table.js';
 import { ErrCode, UpdateSub, WireError } from './errors.js';
-import type { Interner, RawEntry } from './intern.js';
+import type { AttrInterner, RawEntry } from './interning.js';
 import { checkNlri } from './nlri.js';
 import { ErrorAction, IPV4_UNICAST, MsgType, type CodecContext, type NlriView, type PathAttrs, type UpdateMessage } from './types.js';
 
@@ -23,7 +23,7 @@ const fail = (subcode: number, reason: string, data: Buffer = Buffer.alloc(0)): 
  * Decode an UPDATE body. Never throws for malformed input: the returned message says what to do.
  * attrs is null when the UPDATE announces nothing or its action is TreatAsWithdraw or stronger.
  */
-export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: Interner): UpdateMessage {
+export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: AttrInterner): UpdateMessage {
   const n = body.length;
   if (n < 4) return fail(UpdateSub.MalformedAttributeList, `UPDATE body of ${n} bytes`);
   const wlen = body.readUInt16BE(0);
@@ -153,7 +153,7 @@ function rawKey(body: Buffer, s: number, e: number, reachAt: number, reachEnd: n
 }
 
 /** Full decode of every non-MP attribute in body[s..e) through the attribute table. */
-function decodeAttrs(body: Buffer, s: number, e: number, ctx: DecodeCtx, mp: MpReach | null, interner: Interner): RawEntry {
+function decodeAttrs(body: Buffer, s: number, e: number, ctx: DecodeCtx, mp: MpReach | null, interner: AttrInterner): RawEntry {
   const b: AttrBuilder = newBuilder();
   const seen = new Uint8Array(256);
   let errors: WireError[] | null = null;

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Framer } from '../../../src/bgp/wire/framer.js';
 import { decodeMessage } from '../../../src/bgp/wire/message.js';
-import { Interner } from '../../../src/bgp/wire/intern.js';
+import { Interner } from '../../../src/rib/intern.js';
 import { WireError } from '../../../src/bgp/wire/errors.js';
 import { countPrefixes, forEachIPv4, forEachPrefix } from '../../../src/bgp/wire/nlri.js';
 import { IPV4_UNICAST, IPV6_UNICAST, MsgType, type CodecContext } from '../../../src/bgp/wire/types.js';

@@ -4,7 +4,7 @@ import {
   KEEPALIVE, decodeNotification, decodeRouteRefresh, encodeNotification, encodeRouteRefresh, encodeShutdownNotification,
 } from '../../../src/bgp/wire/notification.js';
 import { decodeMessage } from '../../../src/bgp/wire/message.js';
-import { Interner } from '../../../src/bgp/wire/intern.js';
+import { Interner } from '../../../src/rib/intern.js';
 import { WireError } from '../../../src/bgp/wire/errors.js';
 import { MARKER, hex, msg, u16, u8 } from '../../fixtures/bytes.js';
 

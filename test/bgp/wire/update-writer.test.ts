@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UpdateWriter, type OutPrefix } from '../../../src/bgp/wire/update-writer.js';
 import { decodeUpdate } from '../../../src/bgp/wire/update.js';
-import { Interner, type PathAttrsInput } from '../../../src/bgp/wire/intern.js';
+import { Interner, type PathAttrsInput } from '../../../src/rib/intern.js';
 import { Framer } from '../../../src/bgp/wire/framer.js';
 import { forEachPrefix } from '../../../src/bgp/wire/nlri.js';
 import { formatIpv6, formatPrefix, parsePrefix } from '../../../src/bgp/wire/prefix.js';

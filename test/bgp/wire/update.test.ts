@@ -2,7 +2,7 @@
 // MP_REACH/MP_UNREACH (RFC 4760, RFC 2545), AS4 merging (RFC 6793 §4.2.3), ADD-PATH and interning.
 import { describe, expect, it } from 'vitest';
 import { decodeUpdate } from '../../../src/bgp/wire/update.js';
-import { Interner } from '../../../src/bgp/wire/intern.js';
+import { Interner } from '../../../src/rib/intern.js';
 import { ATTRIBUTES, encodeAttrs, formatAttrs } from '../../../src/bgp/wire/attributes/table.js';
 import { forEachIPv4, forEachPrefix, countPrefixes } from '../../../src/bgp/wire/nlri.js';
 import { formatPrefix } from '../../../src/bgp/wire/prefix.js';

@@ -1,21 +1,13 @@
-// Interning of path attribute sets (BIRD's rta cache): equal sets share one frozen PathAttrs and id,
-// so a million routes with a few distinct sets cost a few objects. Also a raw-bytes cache so a repeated
-// attribute section is not decoded again (the UPDATE hot path). Reference counts let the RIB free sets.
-import { encodeAttrs } from './attributes/table.js';
-import type { ErrorAction, PathAttrs } from './types.js';
-import type { WireError } from './errors.js';
-import { BufWriter } from './writer.js';
+// Interning of path attribute sets (BIRD's rta cache), owned by the table: equal sets share one
+// frozen PathAttrs and id, so a million routes with a few distinct sets cost a few objects. Also a
+// raw-bytes cache so a repeated attribute section is not decoded again (the UPDATE hot path; the
+// decoder reaches it through wire's AttrInterner). Reference counts let the RIB free sets.
+import { encodeAttrs } from '../bgp/wire/attributes/table.js';
+import type { AttrInterner, PathAttrsInput, RawEntry } from '../bgp/wire/interning.js';
+import type { PathAttrs } from '../bgp/wire/types.js';
+import { BufWriter } from '../bgp/wire/writer.js';
 
-export type PathAttrsInput = Omit<PathAttrs, 'id'>;
-
-/** What the decoder remembers about one raw attribute section (see update.ts). */
-export interface RawEntry {
-  readonly attrs: PathAttrs | null;
-  readonly errors: readonly WireError[];
-  readonly action: ErrorAction;
-  /** Bit 0 ORIGIN, bit 1 AS_PATH, bit 2 NEXT_HOP seen (for RFC 7606 §3(d) checks per message). */
-  readonly present: number;
-}
+export type { PathAttrsInput, RawEntry };
 
 interface Entry { attrs: PathAttrs; refs: number; key: string; rawKeys: string[] }
 
@@ -23,7 +15,7 @@ interface Entry { attrs: PathAttrs; refs: number; key: string; rawKeys: string[]
 const RAW_LIMIT = 100_000;
 const CANONICAL = { fourOctetAs: true, ibgp: true, nextHop: false } as const;
 
-export class Interner {
+export class Interner implements AttrInterner {
   private readonly byKey = new Map<string, Entry>();
   private readonly byId = new Map<number, Entry>();
   private readonly raw = new Map<string, RawEntry>();
