@@ -394,9 +394,11 @@ const rows = [];
 let failed = false;
 process.on('SIGINT', () => { dropNamespaces(); process.exit(130); });
 try {
+  // BIRD (and ip) come from the project's installer when missing.
+  execFileSync('sh', [join(ROOT, 'scripts', 'install-deps.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   sh('bird', '--version');
 } catch {
-  console.error('bench:fib needs bird (apt-get install bird2, or scripts/install-peers.sh)');
+  console.error('bench:fib needs bird and ip: scripts/install-deps.sh could not install them (see above)');
   process.exit(1);
 }
 // FIB_BENCH_ONLY=kite,dataplane,bird,ip picks methods (default: all, in this order).

@@ -326,8 +326,8 @@ function readLogName(name) {
 
 async function main() {
   if (process.getuid?.() !== 0) die('needs root (network namespaces)');
-  const inst = await sh('sh', [join(ROOT, 'scripts', 'install-peers.sh')], 600_000);
-  if (inst.code !== 0) die(`scripts/install-peers.sh failed:\n${inst.stderr}`);
+  const inst = await sh('sh', [join(ROOT, 'scripts', 'install-deps.sh')], 600_000);
+  if (inst.code !== 0) die(`scripts/install-deps.sh failed:\n${inst.stderr}`);
   if (ONLY.includes('kite') && !existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die('Kite is not built: run npm run build');
   await cleanupStale();
 

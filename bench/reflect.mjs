@@ -384,8 +384,8 @@ const round = (x, d) => Math.round(x * 10 ** d) / 10 ** d;
 async function main() {
   if (process.getuid?.() !== 0) die('needs root (network namespaces)');
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) die('Kite is not built: run npm run build');
-  const inst = await sh('sh', [join(ROOT, 'scripts', 'install-peers.sh')], 600_000);
-  if (inst.code !== 0) die(`scripts/install-peers.sh failed:\n${inst.stderr}${inst.stdout}`);
+  const inst = await sh('sh', [join(ROOT, 'scripts', 'install-deps.sh')], 600_000);
+  if (inst.code !== 0) die(`scripts/install-deps.sh failed:\n${inst.stderr}${inst.stdout}`);
   await cleanupStale();
   tmpDir = mkdtempSync(join(tmpdir(), `${PREFIX}reflect-`));
   const results = [];

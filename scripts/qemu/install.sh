@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the qemu kernel-test harness (test/kernel/qemu.ts) needs: qemu for x86_64, a Debian
-# kernel with its modules (ipip, gre, dummy ... that the host kernel may lack) and a static busybox
-# for the guest's initramfs. Idempotent and quiet; exits non-zero with a reason when it cannot.
+# Installs what the qemu kernel-test harness (test/kernel/qemu.ts) needs: the host programs the guest
+# runs (scripts/install-deps.sh), qemu for x86_64, a Debian kernel with its modules (ipip, gre,
+# dummy ... that the host kernel may lack) and a static busybox for the guest's initramfs.
+# Idempotent and quiet; exits non-zero with a reason when it cannot.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+# The guest runs the host's own programs through the shared root (ip, ping, sysctl, tcpdump,
+# node): those come from the host installer first.
+"$here/../install-deps.sh"
 
 # Each check looks for what the harness uses, not for the package name: a kernel counts only when
 # its modules are installed beside it (the guest loads them from the shared /lib/modules).
@@ -36,8 +42,7 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 # Several test workers may call this at once: one installs, the others wait, then find apt-get has nothing left to do.
-exec 9>/tmp/kite-qemu-install.lock
-flock 9
+. "$here/../apt-lock.sh"
 export DEBIAN_FRONTEND=noninteractive
 log=$(mktemp /tmp/kite-qemu-install.XXXXXX.log)
 # The kernel package pulls initramfs-tools; its initrd is never used (the harness builds its own),

@@ -12,12 +12,12 @@ const BGPD = '/usr/lib/frr/bgpd';
 const VTYSH = '/usr/bin/vtysh';
 export const TOR_DIR = join(STATE_DIR, 'tor');
 
-/** Installs FRR with scripts/install-peers.sh when bgpd is missing. */
+/** Installs FRR with scripts/install-deps.sh when bgpd is missing. */
 export async function ensureFrr(repoRoot: string, progress: (s: string) => void): Promise<void> {
   if (existsSync(ZEBRA) && existsSync(BGPD)) return;
-  progress('FRR is not installed: running scripts/install-peers.sh (apt-get)');
-  await exec('sh', [join(repoRoot, 'scripts', 'install-peers.sh')], undefined, 600_000);
-  if (!existsSync(ZEBRA) || !existsSync(BGPD)) throw new Error('FRR (zebra, bgpd) is still missing after scripts/install-peers.sh');
+  progress('FRR is not installed: running scripts/install-deps.sh (apt-get)');
+  await exec('sh', [join(repoRoot, 'scripts', 'install-deps.sh')], undefined, 600_000);
+  if (!existsSync(ZEBRA) || !existsSync(BGPD)) throw new Error('FRR (zebra, bgpd) is still missing after scripts/install-deps.sh');
 }
 
 export function torConfig(plan: LabPlan): string {
