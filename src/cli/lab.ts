@@ -1,8 +1,7 @@
 // `kite lab up|status|down`: the command line of the network-namespace lab (src/lab/). Progress
 // lines go to stderr as the lab is built; the result goes to stdout as tables, or as one JSON
 // object with --json (the LabReport of src/lab/lab.ts).
-import type { CliIo } from './main.js';
-import { parseOrUsage, UsageError } from './usage.js';
+import { parseOrUsage, UsageError, type CliIo } from './usage.js';
 
 export const LAB_ACTIONS = ['up', 'status', 'down'] as const;
 export type LabAction = (typeof LAB_ACTIONS)[number];

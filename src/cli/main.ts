@@ -6,12 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { lab, parseLabArgs } from './lab.js';
 import { parseRunArgs, run } from './run.js';
 import { parseShowArgs, show } from './show.js';
-import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP, isHelpTopic, usageLine, UsageError } from './usage.js';
-
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-}
+import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP, isHelpTopic, usageLine, UsageError, type CliIo } from './usage.js';
 
 const processIo: CliIo = {
   out: (t) => void process.stdout.write(t),

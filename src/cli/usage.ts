@@ -2,6 +2,12 @@
 // line is wrong" and exits 2; every other failure exits 1.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+/** Where a command writes: the process's stdout/stderr, or a test's buffers. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;

@@ -1,6 +1,15 @@
 // Typed wire errors: every decoding failure is a WireError carrying the NOTIFICATION
 // code/subcode/data (RFC 4271 §4.5, §6) and the RFC 7606 action it demands.
-import { ErrorAction } from './types.js';
+
+/** RFC 7606 §2 actions, ordered by strength (a higher number wins). */
+export const ErrorAction = {
+  None: 0,
+  AttributeDiscard: 1,
+  TreatAsWithdraw: 2,
+  AfiSafiDisable: 3,
+  SessionReset: 4,
+} as const;
+export type ErrorAction = (typeof ErrorAction)[keyof typeof ErrorAction];
 
 export const ErrCode = {
   MessageHeader: 1,

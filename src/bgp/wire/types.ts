@@ -1,6 +1,7 @@
 // Message and attribute types shared by the wire codec and its users (session, RIB, API).
 // The codec (src/bgp/wire/*) is pure: bytes in, these values out, and back. No I/O here.
 import type { Family } from '../../net/index.js';
+import { ErrorAction, type WireError } from './errors.js';
 
 export const MsgType = { OPEN: 1, UPDATE: 2, NOTIFICATION: 3, KEEPALIVE: 4, ROUTE_REFRESH: 5 } as const;
 export type MsgType = (typeof MsgType)[keyof typeof MsgType];
@@ -126,20 +127,13 @@ export interface UpdateMessage {
   endOfRib?: FamilyKey;
   /** RFC 7606: strongest action required by the errors found (None when clean). */
   action: ErrorAction;
-  errors: readonly import('./errors.js').WireError[];
+  errors: readonly WireError[];
 }
 
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 
-/** RFC 7606 §2 actions, ordered by strength (a higher number wins). */
-export const ErrorAction = {
-  None: 0,
-  AttributeDiscard: 1,
-  TreatAsWithdraw: 2,
-  AfiSafiDisable: 3,
-  SessionReset: 4,
-} as const;
-export type ErrorAction = (typeof ErrorAction)[keyof typeof ErrorAction];
+// RFC 7606 actions are defined with the errors that carry them (errors.ts imports nothing back).
+export { ErrorAction };
 
 /** Session context the decoder needs (negotiated once the OPENs are exchanged). */
 export interface CodecContext {
