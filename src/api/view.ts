@@ -1,9 +1,9 @@
 // The control API's routes, mapped from the RIB's typed views (src/rib/view.ts) into the exact
 // JSON shape of `kite show routes --json`: all routes, or the one for a prefix or address.
-import { formatPrefix, parsePrefix, uintToIpv4 } from '../bgp/wire/prefix.js';
-import { SegType, type PathAttrs } from '../bgp/wire/types.js';
+import { SegType, unicastKey, type PathAttrs } from '../bgp/wire/types.js';
+import { formatIpv4, mustParsePrefix } from '../net/index.js';
 import { LOCAL_PEER, type Rib } from '../rib/rib.js';
-import { exactSlot, longestMatch, pathsBestFirst, sortedSlots } from '../rib/view.js';
+import { longestMatch, pathsBestFirst, sortedSlots } from '../rib/view.js';
 import type { PathStatus, RouteStatus } from './types.js';
 
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
@@ -19,8 +19,8 @@ export function pathStatus(a: PathAttrs, peer: string | null, best: boolean): Pa
     med: a.med ?? null,
     communities: (a.communities ?? []).map((c) => `${c >>> 16}:${c & 0xffff}`),
     largeCommunities: (a.largeCommunities ?? []).map(([g, l1, l2]) => `${g}:${l1}:${l2}`),
-    originatorId: a.originatorId === undefined ? null : uintToIpv4(a.originatorId),
-    clusterList: (a.clusterList ?? []).map(uintToIpv4),
+    originatorId: a.originatorId === undefined ? null : formatIpv4(a.originatorId),
+    clusterList: (a.clusterList ?? []).map(formatIpv4),
     peer,
     best,
   };
@@ -32,9 +32,8 @@ export function routeStatus(rib: Rib, slot: number): RouteStatus {
     const peer = rib.pathPeer(p);
     return pathStatus(rib.pathAttrs(p), peer === LOCAL_PEER ? null : rib.peer(peer)?.address ?? null, p === best);
   });
-  const fam = rib.prefixes.family[slot]!;
   const why = rib.bestReason(slot);
-  return { prefix: formatPrefix(fam, rib.prefixes.bytes(slot), rib.prefixes.plen[slot]!), paths, bestReason: `${why.step}: ${why.rule}` };
+  return { prefix: rib.prefixes.text(slot), paths, bestReason: `${why.step}: ${why.rule}` };
 }
 
 /** Every route, IPv4 first, in address order. */
@@ -48,7 +47,7 @@ export function allRoutes(rib: Rib): RouteStatus[] {
  */
 export function lookupRoute(rib: Rib, text: string): RouteStatus[] {
   const isAddress = !text.includes('/');
-  const p = parsePrefix(isAddress ? `${text}/${text.includes(':') ? 128 : 32}` : text);
-  const slot = isAddress ? longestMatch(rib, p.family, p.bytes, p.len) : exactSlot(rib, p.family, p.bytes, p.len);
+  const p = mustParsePrefix(isAddress ? `${text}/${text.includes(':') ? 128 : 32}` : text, { hostBits: 'reject' });
+  const slot = isAddress ? longestMatch(rib, unicastKey(p.family), p.addr.toBytes(), p.len) : rib.prefixes.findPrefix(p);
   return slot >= 0 ? [routeStatus(rib, slot)] : [];
 }

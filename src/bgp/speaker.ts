@@ -6,7 +6,8 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Interner } from '../rib/intern.js';
 import { CeaseSub } from './wire/errors.js';
-import { formatIpv6, ipv4ToUint, parseIpv6 } from './wire/prefix.js';
+import { ipv4ToUint } from './wire/prefix.js';
+import { parseAddr } from '../net/index.js';
 import type { FamilyKey, OpenMessage, RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { StateName } from './fsm/fsm.js';
 import {
@@ -107,7 +108,7 @@ export interface RouteConsumer {
 /** Canonical text of an address: IPv4-mapped IPv6 becomes IPv4, IPv6 is RFC 5952 text. */
 export function canonicalAddress(addr: string): string {
   const a = addr.startsWith('::ffff:') && net.isIPv4(addr.slice(7)) ? addr.slice(7) : addr;
-  if (net.isIPv6(a)) return formatIpv6(parseIpv6(a.replace(/%.*$/, '')));
+  if (net.isIPv6(a)) return parseAddr(a.replace(/%.*$/, ''))?.toString() ?? a;
   return a;
 }
 

@@ -73,6 +73,23 @@ export class IpAddr {
   }
 
   toJSON(): string { return this.toString(); }
+
+  /** The address as an unsigned integer: for IPAM's ordinal arithmetic at the edges, never per route. */
+  toBigInt(): bigint {
+    if (this.v6 === undefined) return BigInt(this.v4);
+    let v = 0n;
+    for (const b of this.v6) v = (v << 8n) | BigInt(b);
+    return v;
+  }
+
+  /** The address of `family` holding v (taken modulo the family's width). */
+  static fromBigInt(family: Family, v: bigint): IpAddr {
+    if (family === 4) return IpAddr.v4(Number(BigInt.asUintN(32, v)));
+    const b = new Uint8Array(16);
+    let x = BigInt.asUintN(128, v);
+    for (let i = 15; i >= 0; i--) { b[i] = Number(x & 255n); x >>= 8n; }
+    return new IpAddr(6, 0, b);
+  }
 }
 
 function compareAddr(a: IpAddr, b: IpAddr): number {
@@ -97,6 +114,17 @@ export function parseAddr(text: string, start = 0, end = text.length): IpAddr | 
   }
   const n = parseIpv4(text, start, end);
   return n < 0 ? null : IpAddr.v4(n);
+}
+
+/**
+ * Parses address text straight into out[off] (4 or 16 bytes, by the text's family): the codecs'
+ * way to put a configured address on the wire without an object. Returns the offset after the
+ * address, or -1 when the text is not an address.
+ */
+export function writeAddrText(text: string, out: Uint8Array, off = 0): number {
+  if (familyOfText(text) === 6) return parseIpv6Into(text, out, off) ? off + 16 : -1;
+  const n = parseIpv4(text);
+  return n < 0 ? -1 : writeIpv4(n, out, off);
 }
 
 /** parseAddr, or throw NetParseError('address') naming the family the text looked like. */

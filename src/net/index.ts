@@ -3,5 +3,5 @@
 export { bitsOf, bytesOf, type Family } from './family.js';
 export { containsV4, formatIpv4, maskV4, networkV4, parseIpv4, readIpv4, writeIpv4 } from './ipv4.js';
 export { formatIpv6, parseIpv6Into } from './ipv6.js';
-export { familyOfText, IpAddr, mustParseAddr, NetParseError, parseAddr, type NetParseReason } from './addr.js';
+export { familyOfText, IpAddr, mustParseAddr, NetParseError, parseAddr, writeAddrText, type NetParseReason } from './addr.js';
 export { checkPrefix, mustParsePrefix, parsePrefix, Prefix, type PrefixParseOptions } from './prefix.js';

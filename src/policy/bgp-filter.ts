@@ -3,7 +3,7 @@
 // filterStatement and friends): every field set on a rule must match; the first matching rule
 // of the first filter (in the BGPPeer's order) decides, because BIRD's `accept;`/`reject;` ends
 // the whole filter; operations run only on Accept.
-import { IPV6_UNICAST, type FamilyKey } from '../bgp/wire/types.js';
+import { familyOfKey, type FamilyKey } from '../bgp/wire/types.js';
 import { parseCidr, sameBits, type ParsedCidr } from './prefix-set.js';
 import type {
   Accepted, BGPFilter, BGPFilterOperation, BGPFilterRule, Decision, PeerInfo, PeerType, RouteInfo,
@@ -120,7 +120,7 @@ function compileRule(r: BGPFilterRule, fam: 4 | 6, where: string, errors: string
     const p = parseCidr(r.cidr);
     const max = fam === 4 ? 32 : 128;
     if (p === null) bad(`cidr "${r.cidr}" is not a CIDR`);
-    else if ((p.family === IPV6_UNICAST) !== (fam === 6)) bad(`cidr "${r.cidr}" is not an IPv${fam} CIDR`);
+    else if (isV6(p.family) !== (fam === 6)) bad(`cidr "${r.cidr}" is not an IPv${fam} CIDR`);
     const op = r.matchOperator;
     if (op === undefined) bad('cidr needs a matchOperator (Equal, NotEqual, In or NotIn)');
     else if (!['Equal', 'NotEqual', 'In', 'NotIn'].includes(op)) bad(`matchOperator must be Equal, NotEqual, In or NotIn, not "${String(op)}"`);
@@ -253,7 +253,7 @@ function hasCommunity(route: RouteInfo, c: CommunityMatch): boolean {
 }
 
 /** The family half of a route's family key, for filter lists (exportV4 vs exportV6). */
-export const isV6 = (family: FamilyKey): boolean => family === IPV6_UNICAST || family >> 8 === 2;
+export const isV6 = (family: FamilyKey): boolean => familyOfKey(family) === 6;
 
 /** True when every field the rule sets matches the route sent to / learned from `peer`. */
 export function ruleMatches(rule: CompiledRule, route: RouteInfo, peer: PeerInfo): boolean {

@@ -5,8 +5,8 @@
 // Semantics match BIRD's `net ~ cidr` (the route lies inside the entry: entry length <= route
 // length and the first `entry length` bits agree) and `net = cidr` (same bits, same length).
 // Two adjacent /25s do NOT contain the /24 they tile, exactly as `net ~ a || net ~ b` in BIRD.
-import { parseIp } from '../bgp/wire/prefix.js';
-import { IPV4_UNICAST, IPV6_UNICAST, type FamilyKey } from '../bgp/wire/types.js';
+import { familyOfKey, IPV4_UNICAST, unicastKey, type FamilyKey } from '../bgp/wire/types.js';
+import { parsePrefix, writeIpv4 } from '../net/index.js';
 
 /** A parsed CIDR: family key, address bytes (host bits cleared) and prefix length. */
 export interface ParsedCidr { family: FamilyKey; bytes: Uint8Array; len: number }
@@ -16,17 +16,8 @@ export interface ParsedCidr { family: FamilyKey; bytes: Uint8Array; len: number 
  * net.ParseCIDR (used by confd) does. Returns null on anything else.
  */
 export function parseCidr(text: string): ParsedCidr | null {
-  const slash = text.indexOf('/');
-  if (slash < 0) return null;
-  let addr: { family: FamilyKey; bytes: Uint8Array };
-  try { addr = parseIp(text.slice(0, slash)); } catch { return null; }
-  const lenText = text.slice(slash + 1);
-  const max = addr.bytes.length * 8;
-  if (!/^\d{1,3}$/.test(lenText) || Number(lenText) > max) return null;
-  const len = Number(lenText);
-  const bytes = Uint8Array.from(addr.bytes);
-  for (let bit = len; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return { family: addr.family, bytes, len };
+  const p = parsePrefix(text, { hostBits: 'clear' });
+  return p === null ? null : { family: unicastKey(p.family), bytes: p.addr.toBytes(), len: p.len };
 }
 
 /** Bit `i` (0 = most significant) of an address; bytes past the array's end read as zero. */
@@ -102,7 +93,7 @@ export class PrefixSet<T> {
   }
 
   private trie(family: FamilyKey): Trie {
-    return family === IPV6_UNICAST || family >> 8 === 2 ? this.v6 : this.v4;
+    return familyOfKey(family) === 6 ? this.v6 : this.v4;
   }
 
   /**
@@ -167,7 +158,7 @@ export class PrefixSet<T> {
 // Scratch for contains4: the trie reads it synchronously, so one buffer per module is safe.
 const scratch4 = new Uint8Array(4);
 function u32Bytes(addr: number): Uint8Array {
-  scratch4[0] = addr >>> 24; scratch4[1] = (addr >>> 16) & 255; scratch4[2] = (addr >>> 8) & 255; scratch4[3] = addr & 255;
+  writeIpv4(addr, scratch4, 0);
   return scratch4;
 }
 

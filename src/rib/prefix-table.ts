@@ -2,6 +2,7 @@
 // IPv4 lives in typed arrays behind an open-addressing hash (no object per prefix),
 // so a million /24s cost a few tens of bytes each; IPv6 (rare in pod networks) uses a Map.
 import { IPV4_UNICAST, IPV6_UNICAST, type FamilyKey } from '../bgp/wire/types.js';
+import { formatIpv4, formatIpv6, IpAddr, Prefix, writeIpv4, type Family } from '../net/index.js';
 
 const EMPTY = -1;
 
@@ -112,6 +113,38 @@ export class PrefixTable {
     }
     out.set(this.addr6.get(slot)!);
     return out;
+  }
+
+  // Readers outside the table (dataplane, API, logs) get a slot's prefix through these, never
+  // through text: IPv4 stays a uint32 (addr4[slot], plen[slot]) all the way to the kernel.
+
+  /** Address family of a live slot. */
+  familyOf(slot: number): Family {
+    return this.family[slot] === IPV4_UNICAST ? 4 : 6;
+  }
+
+  /** The slot's prefix as a value (one small allocation: for the API, logs and tests, not per route). */
+  prefix(slot: number): Prefix {
+    if (this.family[slot] === IPV4_UNICAST) return Prefix.v4(this.addr4[slot]!, this.plen[slot]!);
+    return Prefix.of(IpAddr.v6(this.addr6.get(slot)!), this.plen[slot]!);
+  }
+
+  /** Writes the slot's address (4 or 16 bytes) at out[off], as netlink RTA_DST wants it; returns the offset after. */
+  writeAddr(slot: number, out: Uint8Array, off: number): number {
+    if (this.family[slot] === IPV4_UNICAST) return writeIpv4(this.addr4[slot]!, out, off);
+    out.set(this.addr6.get(slot)!, off);
+    return off + 16;
+  }
+
+  /** Canonical prefix text ("10.244.2.0/26", RFC 5952 for IPv6): only where text is the output. */
+  text(slot: number): string {
+    const a = this.family[slot] === IPV4_UNICAST ? formatIpv4(this.addr4[slot]!) : formatIpv6(this.addr6.get(slot)!);
+    return `${a}/${this.plen[slot]!}`;
+  }
+
+  /** The slot holding exactly this prefix (host bits must be clear), or -1. */
+  findPrefix(p: Prefix): number {
+    return p.family === 4 ? this.find4(p.v4, p.len) : this.find6(p.addr.v6!, p.len);
   }
 
   release(slot: number): void {

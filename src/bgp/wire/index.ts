@@ -13,9 +13,7 @@ export { decodeUpdate } from './update.js';
 export { UpdateWriter, type OutPrefix } from './update-writer.js';
 export type { AttrInterner, PathAttrsInput, RawEntry } from './interning.js';
 export { forEachPrefix, forEachIPv4, countPrefixes, checkNlri } from './nlri.js';
-export {
-  parsePrefix, formatPrefix, parseIp, formatIp, ipv4ToUint, uintToIpv4, parseIpv6, formatIpv6, formatIpv4, type Prefix,
-} from './prefix.js';
+export { parsePrefix, formatPrefix, ipv4ToUint, type Prefix } from './prefix.js';
 export {
   KEEPALIVE, encodeNotification, encodeShutdownNotification, shutdownData, decodeNotification, encodeRouteRefresh, decodeRouteRefresh,
 } from './notification.js';

@@ -5,7 +5,7 @@ import { AttrCode, AttrFlag } from './attributes/common.js';
 import { encodeAttrs } from './attributes/table.js';
 import { IPV4_UNICAST, MsgType, type CodecContext, type FamilyKey, type PathAttrs } from './types.js';
 import { maxBitsForFamily } from './nlri.js';
-import { parseIp } from './prefix.js';
+import { familyOfText, NetParseError, writeAddrText } from '../../net/index.js';
 import { BufWriter, HEADER_LEN } from './writer.js';
 
 export interface OutPrefix { readonly bytes: Uint8Array; readonly len: number; readonly pathId?: number }
@@ -123,9 +123,15 @@ const prefixSize = (p: OutPrefix, addPath: boolean) => (addPath ? 5 : 1) + ((p.l
 
 /** RFC 4760 §3 / RFC 2545 §3: length then address(es); IPv6 may add a link-local address. */
 function writeNextHop(w: BufWriter, attrs: PathAttrs): void {
-  const nh = parseIp(attrs.nextHop || '::').bytes;
-  const ll = attrs.nextHopLinkLocal ? parseIp(attrs.nextHopLinkLocal).bytes : null;
-  w.u8(nh.length + (ll ? ll.length : 0));
-  w.bytes(nh);
-  if (ll) w.bytes(ll);
+  const at = w.reserve(1);
+  let end = addrInto(w, attrs.nextHop || '::');
+  if (attrs.nextHopLinkLocal) end = addrInto(w, attrs.nextHopLinkLocal);
+  w.patch8(at, end - at - 1);
+}
+
+/** Writes address text as 4 or 16 bytes at the writer's position, no object; returns the new position. */
+function addrInto(w: BufWriter, text: string): number {
+  const at = w.reserve(familyOfText(text) === 6 ? 16 : 4);
+  if (writeAddrText(text, w.buf, at) !== w.pos) throw new NetParseError('address', text, `invalid next hop address "${text}"`);
+  return w.pos;
 }

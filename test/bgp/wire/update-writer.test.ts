@@ -7,7 +7,8 @@ import { decodeUpdate } from '../../../src/bgp/wire/update.js';
 import { Interner, type PathAttrsInput } from '../../../src/rib/intern.js';
 import { Framer } from '../../../src/bgp/wire/framer.js';
 import { forEachPrefix } from '../../../src/bgp/wire/nlri.js';
-import { formatIpv6, formatPrefix, parsePrefix } from '../../../src/bgp/wire/prefix.js';
+import { formatPrefix, parsePrefix } from '../../../src/bgp/wire/prefix.js';
+import { formatIpv6 } from '../../../src/net/index.js';
 import { ErrorAction, IPV4_UNICAST, IPV6_UNICAST, type CodecContext, type FamilyKey, type UpdateMessage } from '../../../src/bgp/wire/types.js';
 import { attr, ip4, msg, u16, u32, updateBody } from '../../fixtures/bytes.js';
 

@@ -2,7 +2,7 @@
 // non-zero multiple of 4 → treat-as-withdraw.
 import { ErrorAction } from '../types.js';
 import { UpdateSub } from '../errors.js';
-import { uintToIpv4 } from '../prefix.js';
+import { formatIpv4 } from '../../../net/index.js';
 import { AttrCode, OPT_NON_TRANSITIVE, writeAttrHeader, type AttrCodec } from './common.js';
 
 export const CLUSTER_LIST: AttrCodec = {
@@ -21,5 +21,5 @@ export const CLUSTER_LIST: AttrCodec = {
     writeAttrHeader(w, OPT_NON_TRANSITIVE, AttrCode.CLUSTER_LIST, c.length * 4);
     for (const x of c) w.u32(x);
   },
-  format: (a) => a.clusterList?.map(uintToIpv4).join(' '),
+  format: (a) => a.clusterList?.map(formatIpv4).join(' '),
 };

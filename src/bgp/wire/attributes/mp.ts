@@ -3,7 +3,7 @@
 import { ErrorAction, IPV4_UNICAST, IPV6_UNICAST, familyKey, type CodecContext, type FamilyKey, type NlriView } from '../types.js';
 import { ErrCode, UpdateSub, WireError } from '../errors.js';
 import { checkNlri, maxBitsForFamily } from '../nlri.js';
-import { formatIpv6 } from '../prefix.js';
+import { formatIpv6 } from '../../../net/index.js';
 import { ipv4At } from './common.js';
 
 export const MP_FLAGS = 0x80; // optional, non-transitive

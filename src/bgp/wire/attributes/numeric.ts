@@ -2,7 +2,7 @@
 // and ORIGINATOR_ID (9, RFC 4456 §8). Their RFC 7606 §7 actions differ; see each entry.
 import { ErrorAction } from '../types.js';
 import { UpdateSub } from '../errors.js';
-import { uintToIpv4 } from '../prefix.js';
+import { formatIpv4 } from '../../../net/index.js';
 import { AttrCode, OPT_NON_TRANSITIVE, WELL_KNOWN, writeAttrHeader, type AttrCodec } from './common.js';
 
 const lenBad = (name: string, n: number) => ({ subcode: UpdateSub.AttributeLengthError, reason: `${name} length ${n}` });
@@ -57,5 +57,5 @@ export const ORIGINATOR_ID: AttrCodec = {
   encode(a, w, ctx) {
     if (a.originatorId !== undefined && ctx.ibgp) { writeAttrHeader(w, OPT_NON_TRANSITIVE, AttrCode.ORIGINATOR_ID, 4); w.u32(a.originatorId); }
   },
-  format: (a) => (a.originatorId === undefined ? undefined : uintToIpv4(a.originatorId)),
+  format: (a) => (a.originatorId === undefined ? undefined : formatIpv4(a.originatorId)),
 };
