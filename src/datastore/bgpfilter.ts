@@ -1,10 +1,12 @@
-// Validation of Calico's BGPFilter resource (projectcalico.org/v3): rule lists per direction and
-// family with Calico's field names. Shapes and value sets are checked here, with located errors;
-// what a rule means (and rules that need the whole configuration) is src/policy's business.
+// Calico's BGPFilter resource (projectcalico.org/v3, api/pkg/apis/projectcalico/v3/bgpfilter.go):
+// the one model of it, rule lists per direction and family with Calico's field names, and its
+// validation. Shapes and value sets are checked here, with located errors; what a rule means (and
+// rules that need the whole configuration) is src/policy's business, which compiles this model.
 import { Checker, type Obj, type Path } from './check.js';
 
 export interface BGPFilterOperationSpec {
   addCommunity?: { value: string };
+  /** ASNs as numbers or Calico's numorstring text ("65001", "1.10" asdot). */
   prependASPath?: { prefix: (number | string)[] };
   setPriority?: { value: number };
 }
@@ -14,6 +16,7 @@ export interface BGPFilterRuleSpec {
   matchOperator?: 'Equal' | 'NotEqual' | 'In' | 'NotIn';
   prefixLength?: { min?: number; max?: number };
   source?: 'RemotePeers';
+  /** BIRD shell pattern on the interface name (`*` and `?`). */
   interface?: string;
   peerType?: 'eBGP' | 'iBGP';
   communities?: { values: string[] };

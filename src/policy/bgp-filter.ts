@@ -5,9 +5,8 @@
 // the whole filter; operations run only on Accept.
 import { familyOfKey, type FamilyKey } from '../bgp/wire/types.js';
 import { parseCidr, sameBits, type ParsedCidr } from './prefix-set.js';
-import type {
-  Accepted, BGPFilter, BGPFilterOperation, BGPFilterRule, Decision, PeerInfo, PeerType, RouteInfo,
-} from './types.js';
+import type { BGPFilterOperationSpec, BGPFilterRuleSpec } from '../datastore/bgpfilter.js';
+import type { Accepted, BGPFilter, Decision, PeerInfo, PeerType, RouteInfo } from './types.js';
 
 /** Calico's default kernel route priority (BGPConfiguration ipv4/ipv6NormalRoutePriority). */
 export const NORMAL_ROUTE_PRIORITY = 1024;
@@ -110,7 +109,7 @@ export function compileFilters(filters: readonly BGPFilter[], direction: Directi
   return out;
 }
 
-function compileRule(r: BGPFilterRule, fam: 4 | 6, where: string, errors: string[], notes: string[]): CompiledRule | null {
+function compileRule(r: BGPFilterRuleSpec, fam: 4 | 6, where: string, errors: string[], notes: string[]): CompiledRule | null {
   const bad = (msg: string): void => { errors.push(`${where}: ${msg}`); };
   const before = errors.length;
   if (r.action !== 'Accept' && r.action !== 'Reject') bad(`action must be Accept or Reject, not "${String(r.action)}"`);
@@ -184,7 +183,7 @@ function compileRule(r: BGPFilterRule, fam: 4 | 6, where: string, errors: string
   return rule;
 }
 
-function compileOperations(ops: readonly BGPFilterOperation[], reason: string, bad: (m: string) => void): Accepted {
+function compileOperations(ops: readonly BGPFilterOperationSpec[], reason: string, bad: (m: string) => void): Accepted {
   const communities: number[] = [];
   const large: [number, number, number][] = [];
   const prepend: number[] = [];

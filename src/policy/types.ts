@@ -1,7 +1,8 @@
 // Types shared by the export and import policies: what a route and a peer look like to policy,
-// what a decision says, and Calico's BGPFilter resource (projectcalico.org/v3 BGPFilter,
-// api/pkg/apis/projectcalico/v3/bgpfilter.go) modelled here because the datastore does not parse it yet.
+// what a decision says, and which part of the datastore's BGPFilter (src/datastore/bgpfilter.ts)
+// policy compiles.
 import type { AsPathSegment, FamilyKey } from '../bgp/wire/types.js';
+import type { BGPFilter as BGPFilterResource } from '../datastore/resources.js';
 
 /** Where a route came from, in BIRD's terms (`source`): static, kernel (`RTS_INHERIT`) or BGP. */
 export const RouteSource = {
@@ -76,46 +77,8 @@ export interface Accepted {
 }
 export type Decision = Rejected | Accepted;
 
-// ---- BGPFilter (projectcalico.org/v3), Calico's field names ----
-
-export const MatchOperator = { Equal: 'Equal', NotEqual: 'NotEqual', In: 'In', NotIn: 'NotIn' } as const;
-export type MatchOperator = (typeof MatchOperator)[keyof typeof MatchOperator];
-export const FilterAction = { Accept: 'Accept', Reject: 'Reject' } as const;
-export type FilterAction = (typeof FilterAction)[keyof typeof FilterAction];
-export const FilterSource = { RemotePeers: 'RemotePeers' } as const;
-export type FilterSource = (typeof FilterSource)[keyof typeof FilterSource];
-
-export interface BGPFilterOperation {
-  addCommunity?: { value: string };
-  /** ASNs as numbers or Calico's numorstring text ("65001", "1.10" asdot). */
-  prependASPath?: { prefix: readonly (number | string)[] };
-  setPriority?: { value: number };
-}
-
-export interface BGPFilterRule {
-  cidr?: string;
-  matchOperator?: MatchOperator;
-  prefixLength?: { min?: number; max?: number };
-  source?: FilterSource;
-  /** BIRD shell pattern on the interface name (`*` and `?`). */
-  interface?: string;
-  peerType?: PeerType;
-  communities?: { values: readonly string[] };
-  asPathPrefix?: readonly (number | string)[];
-  priority?: number;
-  action: FilterAction;
-  operations?: readonly BGPFilterOperation[];
-}
-
-export interface BGPFilterSpec {
-  exportV4?: readonly BGPFilterRule[];
-  importV4?: readonly BGPFilterRule[];
-  exportV6?: readonly BGPFilterRule[];
-  importV6?: readonly BGPFilterRule[];
-}
-
-/** Structural: a datastore resource `{ metadata: { name }, spec }` fits. */
-export interface BGPFilter {
-  metadata: { name: string };
-  spec: BGPFilterSpec;
-}
+/**
+ * A BGPFilter as the datastore parsed and validated it: policy reads only its name and rules, so a
+ * resource fits, and so does `{ metadata: { name }, spec }`.
+ */
+export type BGPFilter = Pick<BGPFilterResource, 'spec'> & { readonly metadata: { readonly name: string } };

@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/datastore/errors.js';
 import { compileExportPolicy } from '../../src/policy/export.js';
 import { compileImportPolicy } from '../../src/policy/import.js';
 import { parseAsn, parseCommunity } from '../../src/policy/bgp-filter.js';
-import type { BGPFilterRule } from '../../src/policy/types.js';
+import type { BGPFilterRuleSpec } from '../../src/datastore/bgpfilter.js';
 import { comm, ebgp, filter, ibgp, nodeConfig, pool, route, type RouteOpts } from './helpers.js';
 
 const cfg = nodeConfig({
@@ -15,13 +15,13 @@ const cfg = nodeConfig({
 });
 
 /** Export decision for one route under one exportV4 rule (v6 routes use exportV6). */
-function exp(rule: BGPFilterRule, cidr: string, o: RouteOpts = {}, peer = ebgp(['f'])) {
+function exp(rule: BGPFilterRuleSpec, cidr: string, o: RouteOpts = {}, peer = ebgp(['f'])) {
   const v6 = cidr.includes(':');
   const p = compileExportPolicy(cfg, [filter('f', v6 ? { exportV6: [rule] } : { exportV4: [rule] })]);
   return p.evaluate(route(cidr, o), peer);
 }
 /** True when the rule (made a Reject) matched and decided, rather than Calico's own rules. */
-const rejects = (rule: Omit<BGPFilterRule, 'action'>, cidr: string, o: RouteOpts = {}, peer = ebgp(['f'])): boolean => {
+const rejects = (rule: Omit<BGPFilterRuleSpec, 'action'>, cidr: string, o: RouteOpts = {}, peer = ebgp(['f'])): boolean => {
   const d = exp({ ...rule, action: 'Reject' }, cidr, o, peer);
   return !d.accept && d.reason === 'BGPFilter "f" exportV4 rule 1 (Reject)'.replace('V4', cidr.includes(':') ? 'V6' : 'V4');
 };
@@ -242,8 +242,8 @@ describe('import', () => {
 describe('validation (what confd refuses to render)', () => {
   const bad = (rule: Record<string, unknown>, list = 'exportV4'): string => {
     try {
-      compileExportPolicy(cfg, [filter('f', { [list]: [rule as unknown as BGPFilterRule] })]);
-      compileImportPolicy(cfg, [filter('f', { [list]: [rule as unknown as BGPFilterRule] })]);
+      compileExportPolicy(cfg, [filter('f', { [list]: [rule as unknown as BGPFilterRuleSpec] })]);
+      compileImportPolicy(cfg, [filter('f', { [list]: [rule as unknown as BGPFilterRuleSpec] })]);
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
       return (e as Error).message;

@@ -3,7 +3,8 @@
 import type { NodeConfig } from '../../src/config/node-config.js';
 import { SegType } from '../../src/bgp/wire/types.js';
 import { parseCidr } from '../../src/policy/prefix-set.js';
-import type { BGPFilter, BGPFilterSpec, PeerInfo, PolicyAttrs, RouteInfo } from '../../src/policy/types.js';
+import type { BGPFilterSpec } from '../../src/datastore/bgpfilter.js';
+import type { BGPFilter, PeerInfo, PolicyAttrs, RouteInfo } from '../../src/policy/types.js';
 
 export function nodeConfig(over: Partial<NodeConfig> = {}): NodeConfig {
   return {
