@@ -360,9 +360,8 @@ async function dataplaneChild(ns) {
   };
   const quiet = { debug() {}, info() {}, warn() {}, error: (o, m) => console.error(m, o) };
   const dp = createDataplane({ ops, sysctl: { write: async () => {} }, clock: systemClock(), log: quiet });
-  const noSvc = { clusterIPs: [], externalIPs: [], loadBalancerIPs: [] };
-  const pool = (name, cidr) => ({ name, cidr, family: 4, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, disabled: false, disableBGPExport: false, nodeSelector: 'all()', selectsThisNode: true, allowedUses: ['Workload', 'Tunnel'] });
-  const config = { node: 'node-1', ipv4Address: { address: NODE_IP, prefixLength: 24, subnet: '198.18.250.0/24' }, pools: [pool('bench-1', '1.0.0.0/8'), pool('bench-2', '2.0.0.0/8')], originate: [], services: noSvc };
+  const pool = (name, cidr) => ({ name, cidr, family: 4, ipipMode: 'Never', vxlanMode: 'Never' });
+  const config = { ipv4Address: { address: NODE_IP, prefixLength: 24, subnet: '198.18.250.0/24' }, pools: [pool('bench-1', '1.0.0.0/8'), pool('bench-2', '2.0.0.0/8')], blocks: [], serviceRanges: [] };
   // A first apply with no routes does the initial dumps, as the daemon's start does.
   dp.update({ config, remote: new Map(), workloads: [] });
   await dp.flush();

@@ -18,7 +18,8 @@ import { calculate } from './calc/pipeline.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
 import { cidrContains, parseCIDR } from './datastore/ip.js';
-import { ipipInUse } from './dataplane/desired.js';
+import { ipipInUse } from './dataplane/inputs.js';
+import { dataplaneFeed } from './calc/dataplane-inputs.js';
 import type { FibStatus } from './dataplane/index.js';
 
 /** What the daemon holds of the Linux dataplane (loaded lazily). */
@@ -278,10 +279,10 @@ export class Daemon implements StatusProvider {
     const d = await import('./dataplane/index.js');
     const kernel = d.openKernel();
     const dp = d.createDataplane({ ops: kernel.ops, sysctl: d.procSysctl(), clock: d.systemClock(), log: this.log });
-    let nodes = d.calicoNodeAddresses(this.resources?.nodes ?? []);
+    let feed = dataplaneFeed(this.cfg, this.resources);
     // First among the RIB's listeners, so a burst of changes reaches the kernel (on the netlink
     // thread) before Kite re-advertises it, and the two overlap.
-    this.rib.onBestChange(d.followRib(this.rib, dp, () => nodes), { first: true });
+    this.rib.onBestChange(d.followRib(this.rib, dp, () => feed.nodes), { first: true });
     const stopLinks = await d.watchLinks(dp, this.log);
     // Nothing is pruned before BGP has converged: every peer's first End-of-RIB, or a timeout
     // for peers that never come up (RFC 4724's selection deferral plays the same role).
@@ -289,9 +290,8 @@ export class Daemon implements StatusProvider {
     timer.unref();
     this.dp = {
       feed: () => {
-        nodes = d.calicoNodeAddresses(this.resources?.nodes ?? []);
-        dp.update({ config: this.cfg, remote: d.remoteRoutes(this.rib, nodes),
-          workloads: d.localWorkloads(this.resources?.workloadEndpoints ?? [], this.opts.node) });
+        feed = dataplaneFeed(this.cfg, this.resources);
+        dp.update({ config: feed.config, remote: d.remoteRoutes(this.rib, feed.nodes), workloads: feed.workloads });
       },
       markInSync: () => { clearTimeout(timer); dp.markInSync(); },
       status: () => dp.status(),

@@ -11,40 +11,10 @@
 // Equal-cost paths become one multipath route.
 
 import { cidrContains, cidrHas, parseCIDR, parseIP, type CIDR, type IP } from '../datastore/ip.js';
-import type { WorkloadEndpoint } from '../datastore/resources.js';
-import type { NodeConfig, PoolConfig } from '../config/node-config.js';
 import type { Connected, HostView } from './host.js';
+import type { DataplaneConfig, LocalWorkload, PoolInput, RemoteNextHop } from './inputs.js';
 import { routeKey } from './route-key.js';
 import { Scope, type Family, type KLink, type KNexthop, type KRoute } from './types.js';
-
-/** The part of NodeConfig the dataplane reads. */
-export type DataplaneConfig = Pick<NodeConfig, 'node' | 'ipv4Address' | 'ipv6Address' | 'ipv4IPIPTunnelAddr' | 'pools' | 'originate'> & {
-  services: Pick<NodeConfig['services'], 'clusterIPs' | 'externalIPs' | 'loadBalancerIPs'>;
-};
-
-export interface RemoteNextHop {
-  /** The BGP next hop ("198.18.0.2", "fd00::2"). */
-  address: string;
-  /** Name of the Calico node owning that address; absent for other routers (no IPIP to them). */
-  calicoNode?: string;
-  /** Kernel metric set by a BGPFilter import rule (setPriority); the best path's wins. */
-  priority?: number;
-}
-
-export interface LocalWorkload {
-  /** WorkloadEndpoint name, for messages. */
-  name: string;
-  interfaceName: string;
-  ipNetworks: readonly string[];
-  mac?: string;
-}
-
-export interface DesiredInputs {
-  config: DataplaneConfig | undefined;
-  /** Loc-RIB prefixes learned from peers -> their best/equal-cost next hops. */
-  remote: ReadonlyMap<string, readonly RemoteNextHop[]>;
-  workloads: readonly LocalWorkload[];
-}
 
 export interface ComputeOptions {
   protocol: number;
@@ -73,52 +43,6 @@ export interface UnprogrammedRoute {
   /** refused: never programmed while inputs stay so; waiting: needs something on the host first. */
   kind: UnprogrammedKind;
   reason: string;
-}
-
-export interface DesiredState {
-  routes: Map<string, DesiredRoute>;
-  unprogrammed: UnprogrammedRoute[];
-  /** Decisions worth one log line when they change (e.g. how CrossSubnet decides "same subnet"). */
-  notes: string[];
-}
-
-/** The node's workloads among WorkloadEndpoint resources (those naming an interface). */
-export function localWorkloads(weps: readonly WorkloadEndpoint[], node: string): LocalWorkload[] {
-  const out: LocalWorkload[] = [];
-  for (const w of weps) {
-    if (w.spec.node !== node || w.spec.interfaceName === undefined) continue;
-    const lw: LocalWorkload = { name: w.metadata.name, interfaceName: w.spec.interfaceName, ipNetworks: w.spec.ipNetworks };
-    if (w.spec.mac !== undefined) lw.mac = w.spec.mac;
-    out.push(lw);
-  }
-  return out;
-}
-
-/** Does some pool use IPIP (so tunl0 must exist and carry the tunnel address)? */
-export function ipipInUse(pools: readonly PoolConfig[]): boolean {
-  return pools.some((p) => p.family === 4 && p.ipipMode !== 'Never' && p.vxlanMode === 'Never');
-}
-
-export function computeDesired(inp: DesiredInputs, host: HostView, opt: ComputeOptions): DesiredState {
-  const st: DesiredState = { routes: new Map(), unprogrammed: [], notes: [] };
-  const cfg = inp.config;
-  if (cfg === undefined) return st;
-  const local = computeLocal(cfg, inp.workloads, host, opt);
-  for (const [k, d] of local.routes) st.routes.set(k, d);
-  st.unprogrammed.push(...local.unprogrammed);
-  const ctx = remoteContext(cfg, host, opt);
-  st.notes.push(...ctx.notes);
-  for (const prefix of [...inp.remote.keys()].sort()) {
-    const r = remoteRoute(ctx, prefix, inp.remote.get(prefix)!);
-    if ('un' in r) {
-      st.unprogrammed.push(r.un);
-      continue;
-    }
-    const held = st.routes.get(r.key);
-    if (held !== undefined) st.unprogrammed.push(conflict(r, held));
-    else st.routes.set(r.key, r.desired);
-  }
-  return st;
 }
 
 /** Why a route cannot have a key that `held` already has. */
@@ -190,7 +114,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
 
   // (b) Own affine blocks: blackhole, so traffic to unallocated addresses stops here instead of
   // following a covering route back out (and the BGP origination has a kernel route behind it).
-  for (const o of cfg.originate) {
+  for (const o of cfg.blocks) {
     const c = parseCIDR(o.prefix);
     if (c === null) continue;
     put(c, { route: { ...baseOf(c, opt), scope: Scope.Universe, type: 'blackhole' }, source: RouteSource.Block, why: `affine block of this node (pool ${o.pool})` });
@@ -273,7 +197,7 @@ interface HopShape {
 interface PoolRef {
   /** Position in RemoteContext.pools (indexes the next-hop shape cache). */
   i: number;
-  p: PoolConfig;
+  p: PoolInput;
   c: CIDR;
   v4: V4 | undefined;
 }
@@ -300,15 +224,15 @@ export function remoteContext(cfg: DataplaneConfig, host: HostView, opt: Compute
   const notes: string[] = [];
   const pools = cfg.pools
     .map((p) => ({ p, c: parseCIDR(p.cidr) }))
-    .filter((x): x is { p: PoolConfig; c: CIDR } => x.c !== null)
+    .filter((x): x is { p: PoolInput; c: CIDR } => x.c !== null)
     .sort((a, b) => b.c.prefixLength - a.c.prefixLength)
     .map((x, i) => ({ ...x, i, v4: toV4(x.c) }));
-  const services = [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs]
+  const services = cfg.serviceRanges
     .map((s) => parseCIDR(s))
     .filter((c): c is CIDR => c !== null)
     .map((c) => ({ c, v4: toV4(c) }));
   const ownBlocks = new Set<string>();
-  for (const o of cfg.originate) {
+  for (const o of cfg.blocks) {
     const c = parseCIDR(o.prefix);
     if (c !== null) ownBlocks.add(c.text);
   }

@@ -37,6 +37,15 @@ export class HostView {
     }
   }
 
+  /**
+   * What desired routes depend on, as one string (link index, name, up, MTU; addresses): a
+   * periodic resync that finds the host unchanged recomputes no route.
+   */
+  get signature(): string {
+    return this.links.map((l) => `${l.index}:${l.name}:${l.up ? 1 : 0}:${l.mtu}`).join(',') + '/' +
+      this.addresses.map((a) => `${a.index}:${a.address}/${a.prefixLen}`).join(',');
+  }
+
   static empty(): HostView {
     return new HostView([], [], () => false, 'tunl0');
   }

@@ -6,7 +6,10 @@ export {
   createDataplane, DEFAULT_ROUTE_PROTOCOL, DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_WORKLOAD_GRACE_MS,
   type Dataplane, type DataplaneOptions, type FibRouteStatus, type FibState, type FibStatus,
 } from './dataplane.js';
-export { localWorkloads, type DataplaneConfig, type DesiredInputs, type LocalWorkload, type RemoteNextHop } from './desired.js';
-export { calicoNodeAddresses, followRib, remoteNextHops, remoteRoutes } from './rib-source.js';
+export {
+  ipipInUse, type DataplaneConfig, type DataplaneInputs, type EncapMode, type LocalWorkload, type NodeAddress, type NodeAddresses,
+  type OwnBlock, type PoolInput, type RemoteNextHop,
+} from './inputs.js';
+export { followRib, remoteNextHops, remoteRoutes } from './rib-source.js';
 export { netlinkOps, openKernel, procSysctl, systemClock, watchLinks } from './kernel.js';
 export type { Clock, DpLog, KernelOps, Sysctl } from './types.js';

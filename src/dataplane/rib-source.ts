@@ -1,27 +1,14 @@
 // Reads the dataplane's remote-route input out of the Loc-RIB: for each prefix learned from a
 // peer, the next hops of its best and equal-cost paths, each marked with the Calico node that owns
-// the address (IPIP only ever goes to Calico nodes). Locally originated prefixes are not remote.
+// the address (IPIP only ever goes to Calico nodes; the calc layer supplies which addresses are
+// nodes). Locally originated prefixes are not remote.
 
 import { formatPrefix } from '../bgp/wire/prefix.js';
 import { IPV4_UNICAST } from '../bgp/wire/types.js';
-import { parseCIDR, parseIP } from '../datastore/ip.js';
-import type { Node } from '../datastore/resources.js';
+import { parseIP } from '../datastore/ip.js';
 import { LOCAL_PEER, type BestChangeListener, type Rib } from '../rib/rib.js';
 import type { Dataplane } from './dataplane.js';
-import type { RemoteNextHop } from './desired.js';
-
-/** Calico node addresses (IPv4 and IPv6, canonical text) -> node name. */
-export function calicoNodeAddresses(nodes: readonly Node[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const n of nodes) {
-    for (const a of [n.spec.bgp?.ipv4Address, n.spec.bgp?.ipv6Address]) {
-      if (a === undefined) continue;
-      const ip = a.includes('/') ? parseCIDR(a)?.ip : parseIP(a);
-      if (ip) out.set(ip.text, n.metadata.name);
-    }
-  }
-  return out;
-}
+import type { NodeAddresses, RemoteNextHop } from './inputs.js';
 
 /** The prefix text of a RIB slot ("10.244.2.0/26"); valid while the slot is live (listeners run before release). */
 export function slotPrefix(rib: Rib, slot: number): string {
@@ -38,9 +25,9 @@ export function slotPrefix(rib: Rib, slot: number): string {
  * One next hop per interned attribute set (a full table shares a handful), valid for one node
  * map: parsing and canonicalising the next hop text once per attribute set instead of per prefix.
  */
-const hopCache = new WeakMap<ReadonlyMap<string, string>, WeakMap<object, RemoteNextHop | null>>();
+const hopCache = new WeakMap<NodeAddresses, WeakMap<object, RemoteNextHop | null>>();
 
-function hopOf(attrs: { nextHop: string; kernelPriority?: number }, nodes: ReadonlyMap<string, string>): RemoteNextHop | null {
+function hopOf(attrs: { nextHop: string; kernelPriority?: number }, nodes: NodeAddresses): RemoteNextHop | null {
   let byAttrs = hopCache.get(nodes);
   if (byAttrs === undefined) hopCache.set(nodes, (byAttrs = new WeakMap()));
   let hop = byAttrs.get(attrs);
@@ -58,7 +45,7 @@ function hopOf(attrs: { nextHop: string; kernelPriority?: number }, nodes: Reado
 }
 
 /** Next hops of the best and equal-cost paths of a slot, or null when none is learned from a peer. */
-export function remoteNextHops(rib: Rib, slot: number, nodes: ReadonlyMap<string, string>): RemoteNextHop[] | null {
+export function remoteNextHops(rib: Rib, slot: number, nodes: NodeAddresses): RemoteNextHop[] | null {
   const best = rib.best(slot);
   if (best < 0 || rib.pathPeer(best) === LOCAL_PEER) return null;
   const out: RemoteNextHop[] = [];
@@ -72,7 +59,7 @@ export function remoteNextHops(rib: Rib, slot: number, nodes: ReadonlyMap<string
 }
 
 /** Every remote prefix of the RIB, for a full `dp.update({ remote })`. */
-export function remoteRoutes(rib: Rib, nodes: ReadonlyMap<string, string>): Map<string, RemoteNextHop[]> {
+export function remoteRoutes(rib: Rib, nodes: NodeAddresses): Map<string, RemoteNextHop[]> {
   const out = new Map<string, RemoteNextHop[]>();
   rib.prefixes.forEach((slot) => {
     const hops = remoteNextHops(rib, slot, nodes);
@@ -82,7 +69,7 @@ export function remoteRoutes(rib: Rib, nodes: ReadonlyMap<string, string>): Map<
 }
 
 /** A best-change listener feeding one prefix at a time into the dataplane: `rib.onBestChange(followRib(rib, dp, () => nodes))`. */
-export function followRib(rib: Rib, dp: Dataplane, nodes: () => ReadonlyMap<string, string>): BestChangeListener {
+export function followRib(rib: Rib, dp: Dataplane, nodes: () => NodeAddresses): BestChangeListener {
   return (slot, _old, newBest) => {
     const prefix = slotPrefix(rib, slot);
     dp.setRemoteRoute(prefix, newBest < 0 ? null : remoteNextHops(rib, slot, nodes()));

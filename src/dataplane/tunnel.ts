@@ -3,7 +3,25 @@
 // node's ipv4IPIPTunnelAddr/32; when no pool uses IPIP its addresses go (after in-sync), but the
 // device stays: the ipip module owns the fallback tunl0 and the kernel refuses to delete it.
 
+import type { HostView } from './host.js';
+import type { DataplaneConfig } from './inputs.js';
 import type { KAddress, KLink } from './types.js';
+
+/** IPv4 header that IPIP puts in front of every packet (RFC 2003 §3). */
+const IPIP_OVERHEAD = 20;
+/** The tunnel MTU when the host NIC is unknown: a 1500-byte underlay. */
+const DEFAULT_TUNNEL_MTU = 1500 - IPIP_OVERHEAD;
+
+/**
+ * The MTU of tunl0 and of every route through it: as configured, else the MTU of the host NIC
+ * (the link holding the node's IPv4 address) minus the outer header. One formula for both, so
+ * the device and its routes never disagree.
+ */
+export function tunnelMtu(configured: number | undefined, host: HostView, cfg: Pick<DataplaneConfig, 'ipv4Address'>): number {
+  if (configured !== undefined) return configured;
+  const nic = cfg.ipv4Address !== undefined ? host.holderOf(cfg.ipv4Address.address) : undefined;
+  return nic !== undefined ? nic.link.mtu - IPIP_OVERHEAD : DEFAULT_TUNNEL_MTU;
+}
 
 export interface TunnelInput {
   name: string;

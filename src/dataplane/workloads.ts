@@ -6,7 +6,7 @@
 // (name and ifindex): a recreated interface gets them again.
 
 import { parseIP } from '../datastore/ip.js';
-import type { LocalWorkload } from './desired.js';
+import type { LocalWorkload } from './inputs.js';
 import type { HostView } from './host.js';
 import { NUD_PERMANENT, type Family, type KNeighbour } from './types.js';
 

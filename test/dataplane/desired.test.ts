@@ -1,93 +1,96 @@
-// Desired-state computation: route shapes per IPIP mode (Always, CrossSubnet incl. a /32
-// ipv4Address, Never), multipath, IPv6, workloads, and every refusal with its reason.
+// Desired routes, through the production path (a dataplane over the fake kernel; the routes it
+// asks the kernel to add are what it wants): route shapes per IPIP mode (Always, CrossSubnet incl.
+// a /32 ipv4Address, Never), multipath, IPv6, workloads, and every refusal with its reason.
 
 import { describe, expect, it } from 'vitest';
-import { computeDesired, localWorkloads, type DesiredInputs, type RemoteNextHop, type LocalWorkload } from '../../src/dataplane/desired.js';
-import type { WorkloadEndpoint } from '../../src/datastore/resources.js';
-import { HostView } from '../../src/dataplane/host.js';
-import type { KRoute } from '../../src/dataplane/types.js';
+import type { LocalWorkload, RemoteNextHop } from '../../src/dataplane/inputs.js';
+import type { KRoute, OpResult } from '../../src/dataplane/types.js';
 import type { FakeKernel } from './fakes.js';
-import { config, node, pool, standardKernel } from './world.js';
+import { config, node, pool, rig, standardKernel } from './world.js';
 
-const OPT = { protocol: 75, table: 254, tunnelName: 'tunl0', tunnelMtu: 1480 };
-
-function hostOf(k: FakeKernel): HostView {
-  return new HostView([...k.links.values()], k.addresses, (n) => n.startsWith('cali'), 'tunl0');
-}
-
-function run(
+async function run(
   remote: Record<string, RemoteNextHop[]>,
   over: { cfg?: Parameters<typeof config>[0]; k?: FakeKernel; workloads?: LocalWorkload[] } = {},
 ) {
   const k = over.k ?? standardKernel();
-  const inp: DesiredInputs = { config: config(over.cfg), remote: new Map(Object.entries(remote)), workloads: over.workloads ?? [] };
-  const st = computeDesired(inp, hostOf(k), OPT);
+  const requested: KRoute[] = [];
+  const add = k.addRoutes.bind(k);
+  k.addRoutes = (rs: readonly KRoute[]): Promise<OpResult[]> => {
+    requested.push(...rs);
+    return add(rs);
+  };
+  const r = rig(k);
+  r.dp.update({ config: config(over.cfg), remote: new Map(Object.entries(remote)), workloads: over.workloads ?? [] });
+  await r.dp.flush();
+  const st = r.dp.status();
   const byPrefix = new Map<string, KRoute>();
-  for (const d of st.routes.values()) byPrefix.set(`${d.route.dst}/${d.route.dstLen}`, d.route);
-  const why = (p: string) => st.unprogrammed.filter((u) => u.prefix === p).map((u) => `${u.kind}: ${u.reason}`);
-  return { st, route: (p: string) => byPrefix.get(p), why };
+  for (const d of requested) byPrefix.set(`${d.dst}/${d.dstLen}`, d);
+  const why = (p: string) => st.routes.filter((u) => u.prefix === p && (u.state === 'refused' || u.state === 'waiting')).map((u) => `${u.state}: ${u.reason}`);
+  /** Why each programmed route has its shape. */
+  const reasons = st.routes.filter((u) => u.state === 'programmed').map((u) => u.reason);
+  return { st, requested, route: (p: string) => byPrefix.get(p), why, reasons };
 }
 
 describe('remote block shapes', () => {
-  it('ipipMode Always: via the node IP on tunl0, onlink, tunnel MTU', () => {
-    const { route } = run({ '10.244.2.0/26': [node('198.18.0.2')] });
+  it('ipipMode Always: via the node IP on tunl0, onlink, tunnel MTU', async () => {
+    const { route } = await run({ '10.244.2.0/26': [node('198.18.0.2')] });
     expect(route('10.244.2.0/26')).toEqual({
       family: 4, dst: '10.244.2.0', dstLen: 26, table: 254, protocol: 75, scope: 0, type: 'unicast',
       gateway: '198.18.0.2', oif: 3, onlink: true, mtu: 1480,
     });
   });
 
-  it('ipipMode CrossSubnet: direct on eth0 inside the node subnet, tunl0 outside it', () => {
+  it('ipipMode CrossSubnet: direct on eth0 inside the node subnet, tunl0 outside it', async () => {
     const cfg = { pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'CrossSubnet' })] };
-    const { route, st } = run({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.19.5.3')] }, { cfg });
+    const { route, reasons } = await run({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.19.5.3')] }, { cfg });
     expect(route('10.244.2.0/26')).toMatchObject({ gateway: '198.18.0.2', oif: 2, onlink: true });
     expect(route('10.244.2.0/26')!.mtu).toBeUndefined();
     expect(route('10.244.3.0/26')).toMatchObject({ gateway: '198.19.5.3', oif: 3, onlink: true, mtu: 1480 });
-    const why = [...st.routes.values()].map((d) => d.why);
+    const why = reasons;
     expect(why).toContain('node node-2 direct: pool v4 has ipipMode CrossSubnet and 198.18.0.2 is in this node\'s subnet 198.18.0.0/24');
     expect(why).toContain('node node-3 via IPIP: pool v4 has ipipMode CrossSubnet and 198.19.5.3 is outside this node\'s subnet 198.18.0.0/24');
   });
 
-  it('CrossSubnet with a /32 ipv4Address uses the prefix the kernel has on the NIC, and says so', () => {
+  it('CrossSubnet with a /32 ipv4Address uses the prefix the kernel has on the NIC, and says so', async () => {
     const cfg = {
       pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'CrossSubnet' })],
       ipv4Address: { address: '198.18.0.1', prefixLength: 32, subnet: '198.18.0.1/32' },
     };
-    const { route, st } = run({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.19.5.3')] }, { cfg });
+    const { route, st } = await run({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.19.5.3')] }, { cfg });
     expect(route('10.244.2.0/26')).toMatchObject({ oif: 2 });
     expect(route('10.244.3.0/26')).toMatchObject({ oif: 3 });
     expect(st.notes).toEqual(['ipv4Address 198.18.0.1/32 has no subnet: CrossSubnet uses 198.18.0.0/24, the prefix on eth0 in the kernel']);
   });
 
-  it('CrossSubnet with /32 everywhere (cloud host) treats every node as remote: IPIP, and says so', () => {
+  it('CrossSubnet with /32 everywhere (cloud host) treats every node as remote: IPIP, and says so', async () => {
     const k = standardKernel();
     k.addresses = k.addresses.map((a) => (a.address === '198.18.0.1' ? { ...a, prefixLen: 32 } : a));
     const cfg = {
       pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'CrossSubnet' })],
       ipv4Address: { address: '198.18.0.1', prefixLength: 32, subnet: '198.18.0.1/32' },
     };
-    const { route, st } = run({ '10.244.2.0/26': [node('198.18.0.2')] }, { cfg, k });
+    const { route, st } = await run({ '10.244.2.0/26': [node('198.18.0.2')] }, { cfg, k });
     expect(route('10.244.2.0/26')).toMatchObject({ gateway: '198.18.0.2', oif: 3, onlink: true, mtu: 1480 });
     expect(st.notes[0]).toMatch(/has no subnet and the kernel shows none either: CrossSubnet treats every node as in another subnet and routes via IPIP/);
   });
 
-  it('ipipMode Never: direct via the host NIC, onlink, no MTU', () => {
+  it('ipipMode Never: direct via the host NIC, onlink, no MTU', async () => {
     const cfg = { pools: [pool({ name: 'v4', cidr: '10.244.0.0/16' })] };
-    const { route } = run({ '10.244.2.0/26': [node('198.19.5.3')] }, { cfg });
+    const { route } = await run({ '10.244.2.0/26': [node('198.19.5.3')] }, { cfg });
     expect(route('10.244.2.0/26')).toEqual({
       family: 4, dst: '10.244.2.0', dstLen: 26, table: 254, protocol: 75, scope: 0, type: 'unicast',
       gateway: '198.19.5.3', oif: 2, onlink: true,
     });
   });
 
-  it('a next hop that is not a Calico node never gets IPIP, even in an Always pool', () => {
-    const { route } = run({ '10.244.2.0/26': [{ address: '198.18.0.254' }] });
+  it('a next hop that is not a Calico node never gets IPIP, even in an Always pool', async () => {
+    const { route } = await run({ '10.244.2.0/26': [{ address: '198.18.0.254' }] });
     expect(route('10.244.2.0/26')).toMatchObject({ gateway: '198.18.0.254', oif: 2, onlink: true });
     expect(route('10.244.2.0/26')!.mtu).toBeUndefined();
   });
 
-  it('equal-cost paths become one multipath route, next hops sorted', () => {
-    const { route } = run({ '10.244.9.0/26': [node('198.18.0.7'), node('198.18.0.3')] });
+  it('equal-cost paths become one multipath route, next hops sorted', async () => {
+    const { route } = await run({ '10.244.9.0/26': [node('198.18.0.7'), node('198.18.0.3')] });
     expect(route('10.244.9.0/26')).toEqual({
       family: 4, dst: '10.244.9.0', dstLen: 26, table: 254, protocol: 75, scope: 0, type: 'unicast', mtu: 1480,
       multipath: [
@@ -97,17 +100,19 @@ describe('remote block shapes', () => {
     });
   });
 
-  it('drops next hops of the wrong family or of this node; none left is a refusal', () => {
-    const { route, why } = run({ '10.244.9.0/26': [node('198.18.0.1'), node('fd00:18::2'), node('198.18.0.5')], '10.244.8.0/26': [node('198.18.0.1')] });
+  it('drops next hops of the wrong family or of this node; none left is a refusal', async () => {
+    const { route, why } = await run({ '10.244.9.0/26': [node('198.18.0.1'), node('fd00:18::2'), node('198.18.0.5')], '10.244.8.0/26': [node('198.18.0.1')] });
     expect(route('10.244.9.0/26')).toMatchObject({ gateway: '198.18.0.5' });
     expect(why('10.244.8.0/26')).toEqual(['refused: no usable next hop (198.18.0.1: wrong family or this node)']);
   });
 
-  it('tunl0 missing: IPIP routes wait for it (with the reason), direct ones do not', () => {
+  it('tunl0 missing: IPIP routes wait for it (with the reason), direct ones do not', async () => {
     const k = standardKernel();
     k.removeLink('tunl0');
+    // And it cannot be created (no ipip module), so it stays missing.
+    k.createLinks = async (ls) => ls.map((): OpResult => ({ ok: false, errno: 95, code: 'EOPNOTSUPP', message: 'tunl0: EOPNOTSUPP' }));
     const cfg = { pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'CrossSubnet' })] };
-    const { route, why } = run({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.19.5.3', 'node-3')] }, { cfg, k });
+    const { route, why } = await run({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.19.5.3', 'node-3')] }, { cfg, k });
     expect(route('10.244.2.0/26')).toBeDefined();
     expect(route('10.244.3.0/26')).toBeUndefined();
     expect(why('10.244.3.0/26')).toEqual([
@@ -117,14 +122,14 @@ describe('remote block shapes', () => {
 });
 
 describe('IPv6', () => {
-  it('/122 blocks via the node IPv6 address on the NIC, blackholes and /128 workloads, all metric 1024', () => {
+  it('/122 blocks via the node IPv6 address on the NIC, blackholes and /128 workloads, all metric 1024', async () => {
     const k = standardKernel();
     k.addLink({ index: 10, name: 'cali0123456789a', up: true, mtu: 1500 });
-    const { route } = run(
+    const { route } = await run(
       { 'fd00:244::40/122': [node('fd00:18::2')] },
       {
         k,
-        cfg: { originate: [{ prefix: 'fd00:244::/122', pool: 'v6' }] },
+        cfg: { blocks: [{ prefix: 'fd00:244::/122', pool: 'v6' }] },
         workloads: [{ name: 'pod-a', interfaceName: 'cali0123456789a', ipNetworks: ['fd00:244::5/128'] }],
       },
     );
@@ -138,7 +143,7 @@ describe('IPv6', () => {
 });
 
 describe('refusals, each with its reason', () => {
-  it('default route, service range, outside pools, host subnet (both directions), VXLAN pool, own block', () => {
+  it('default route, service range, outside pools, host subnet (both directions), VXLAN pool, own block', async () => {
     const cfg = {
       pools: [
         pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'Always' }),
@@ -146,7 +151,7 @@ describe('refusals, each with its reason', () => {
         pool({ name: 'vx', cidr: '10.250.0.0/16', vxlanMode: 'Always' }),
       ],
     };
-    const { st, why } = run(
+    const { requested, why } = await run(
       {
         '0.0.0.0/0': [node('198.18.0.2')],
         '10.96.0.0/12': [node('198.18.0.2')],
@@ -168,21 +173,21 @@ describe('refusals, each with its reason', () => {
     expect(why('10.250.1.0/26')).toEqual(['refused: IPPool vx uses VXLAN (vxlanMode Always), whose routes Kite does not program']);
     expect(why('10.244.1.0/26')).toEqual(['refused: this node\'s own block: the local blackhole route stands']);
     // Only the blackhole for the own block is desired.
-    expect([...st.routes.values()].map((d) => `${d.route.type} ${d.route.dst}/${d.route.dstLen}`)).toEqual(['blackhole 10.244.1.0/26']);
+    expect(requested.map((d) => `${d.type} ${d.dst}/${d.dstLen}`)).toEqual(['blackhole 10.244.1.0/26']);
   });
 
-  it('the tunnel address does not make the pool "a host subnet"', () => {
-    const { route } = run({ '10.244.0.0/16': [{ address: '198.18.0.254' }] });
+  it('the tunnel address does not make the pool "a host subnet"', async () => {
+    const { route } = await run({ '10.244.0.0/16': [{ address: '198.18.0.254' }] });
     expect(route('10.244.0.0/16')).toMatchObject({ gateway: '198.18.0.254' });
   });
 });
 
 describe('workloads', () => {
-  it('/32 dev cali… scope link; missing or down interfaces wait; a local /32 beats a remote one', () => {
+  it('/32 dev cali… scope link; missing or down interfaces wait; a local /32 beats a remote one', async () => {
     const k = standardKernel();
     k.addLink({ index: 10, name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
     k.addLink({ index: 11, name: 'calibbbbbbbbbbb', up: false, mtu: 1500 });
-    const { route, why } = run(
+    const { route, why } = await run(
       { '10.244.1.5/32': [node('198.18.0.2')] },
       {
         k,
@@ -198,24 +203,14 @@ describe('workloads', () => {
     expect(why('10.244.1.6/32')).toEqual(['waiting: workload b: interface calibbbbbbbbbbb is down']);
     expect(why('10.244.1.7/32')).toEqual(['waiting: workload c: interface caliccccccccccc is not present yet']);
   });
-
-  it('localWorkloads keeps this node\'s endpoints that name an interface', () => {
-    const wep = (name: string, node: string, iface?: string): WorkloadEndpoint => ({
-      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name, labels: {}, annotations: {} },
-      origin: { file: 'test.yaml', document: 1 },
-      spec: { node, ipNetworks: ['10.244.1.5/32'], profiles: [], mac: 'AA:BB:CC:DD:EE:FF', ...(iface ? { interfaceName: iface } : {}) },
-    });
-    const got = localWorkloads([wep('a', 'node-1', 'cali1'), wep('b', 'node-2', 'cali2'), wep('c', 'node-1')], 'node-1');
-    expect(got).toEqual([{ name: 'a', interfaceName: 'cali1', ipNetworks: ['10.244.1.5/32'], mac: 'AA:BB:CC:DD:EE:FF' }]);
-  });
 });
 
 describe('kernel metric from a BGPFilter import rule (setPriority)', () => {
-  it('becomes the route metric and part of its key; the reason says so', () => {
-    const { st, route } = run({ '10.244.2.0/26': [{ ...node('198.18.0.2'), priority: 512 }], '10.244.3.0/26': [node('198.18.0.3')] });
+  it('becomes the route metric and part of its key; the reason says so', async () => {
+    const { requested, route, st } = await run({ '10.244.2.0/26': [{ ...node('198.18.0.2'), priority: 512 }], '10.244.3.0/26': [node('198.18.0.3')] });
     expect(route('10.244.2.0/26')).toMatchObject({ metric: 512, gateway: '198.18.0.2' });
     expect(route('10.244.3.0/26')!.metric).toBeUndefined();
-    expect([...st.routes.keys()].sort()).toEqual(['10.244.1.0/26', '10.244.2.0/26|m512', '10.244.3.0/26']);
-    expect(st.routes.get('10.244.2.0/26|m512')!.why).toMatch(/metric 512: BGPFilter setPriority on import/);
+    expect(requested.map((d) => `${d.dst}/${d.dstLen}${d.metric !== undefined ? `|m${d.metric}` : ''}`).sort()).toEqual(['10.244.1.0/26', '10.244.2.0/26|m512', '10.244.3.0/26']);
+    expect(st.routes.find((u) => u.prefix === '10.244.2.0/26')!.reason).toMatch(/metric 512: BGPFilter setPriority on import/);
   });
 });

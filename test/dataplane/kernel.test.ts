@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataplane, type Dataplane } from '../../src/dataplane/dataplane.js';
-import type { RemoteNextHop } from '../../src/dataplane/desired.js';
+import type { RemoteNextHop } from '../../src/dataplane/inputs.js';
 import { netlinkOps, systemClock } from '../../src/dataplane/kernel.js';
 import { Netlink } from '../../src/dataplane/netlink/index.js';
 import type { KernelOps } from '../../src/dataplane/types.js';
@@ -81,7 +81,7 @@ describe.skipIf(missing !== undefined)(`dataplane in namespace ${NS}`, () => {
   ]);
   const cfg = config({
     pools: [pool({ name: 'v4', cidr: '10.244.0.0/16' }), pool({ name: 'v6', cidr: 'fd00:244::/56' })],
-    originate: [{ prefix: '10.244.1.0/26', pool: 'v4' }, { prefix: 'fd00:244::/122', pool: 'v6' }],
+    blocks: [{ prefix: '10.244.1.0/26', pool: 'v4' }, { prefix: 'fd00:244::/122', pool: 'v6' }],
   });
   const workloads = [{ name: 'pod-a', interfaceName: POD_IF, ipNetworks: ['10.244.1.5/32'], mac: 'aa:bb:cc:dd:ee:01' }];
 

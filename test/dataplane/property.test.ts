@@ -1,15 +1,19 @@
-// Property: after any sequence of desired-state changes (remote routes, pool modes, workloads)
-// interleaved with external kernel edits (our routes deleted or rewritten, foreign routes added
-// and removed, CNI routes on cali* interfaces), once in sync and resynced, the kernel holds
-// exactly desired ∪ foreign: every foreign route untouched, every other key as desired.
+// Properties of the dataplane against a full-recompute oracle (oracle.ts, independent code):
+// 1. after any sequence of desired-state changes (remote routes, pool modes, workloads)
+//    interleaved with external kernel edits (our routes deleted or rewritten, foreign routes added
+//    and removed, CNI routes on cali* interfaces), once in sync and resynced, the kernel holds
+//    exactly desired ∪ foreign: every foreign route untouched, every other key as desired;
+// 2. the incremental path (one prefix per Loc-RIB change, full recomputes only when config,
+//    workloads or the host change) agrees with the oracle after every step of random RIB,
+//    config, workload and host changes: the same routes in the kernel, the same prefixes refused
+//    or waiting.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { EncapMode } from '../../src/datastore/resources.js';
-import { computeDesired, type LocalWorkload, type RemoteNextHop } from '../../src/dataplane/desired.js';
-import { HostView } from '../../src/dataplane/host.js';
+import type { EncapMode, LocalWorkload, RemoteNextHop } from '../../src/dataplane/inputs.js';
 import type { KRoute } from '../../src/dataplane/types.js';
 import { FakeKernel, SlowKernel } from './fakes.js';
+import { oracle } from './oracle.js';
 import { config, node, pool, PROTO, rig, standardKernel } from './world.js';
 
 const PREFIXES = ['10.244.2.0/26', '10.244.3.0/26', '10.244.4.0/26', '10.244.1.0/26', '10.244.1.9/32', '192.168.7.0/24'];
@@ -147,13 +151,165 @@ describe('reconciler property', () => {
         // Foreign routes: exactly as placed.
         for (const [key, fr] of foreign) expect(k.routes.get(key)).toEqual(fr);
         // Everything else: exactly the desired routes whose key no foreign route holds.
-        const host = new HostView([...k.links.values()], k.addresses, (n) => n.startsWith('cali'), 'tunl0');
-        const st = computeDesired({ config: cfg(), remote, workloads }, host, { protocol: PROTO, table: 254, tunnelName: 'tunl0', tunnelMtu: 1480 });
-        const want = [...st.routes.values()].map((d) => d.route).filter((x) => !foreign.has(FakeKernel.key(x))).map((x) => k.fmt(x)).sort();
+        const st = oracle(cfg(), remote, workloads, { links: [...k.links.values()], addresses: k.addresses });
+        const want = [...st.routes.values()].filter((x) => !foreign.has(FakeKernel.key(x))).map((x) => k.fmt(x)).sort();
         const have = ours().map(([, x]) => k.fmt(x)).sort();
         expect(have).toEqual(want);
       }),
       { numRuns: slow ? 150 : 300 },
+    );
+  });
+});
+
+// ---- 2. the incremental path against the oracle, step by step -----------------------------------
+
+const RIB_PREFIXES = [
+  '10.244.2.0/26', '10.244.3.0/26', '10.244.1.0/26', '10.244.1.9/32', '10.244.1.10/32', '192.168.7.0/24',
+  '10.250.1.0/26', '10.96.1.0/24', '198.18.0.128/25', '0.0.0.0/0', 'fd00:244::40/122',
+];
+const RIB_HOPS: RemoteNextHop[] = [
+  node('198.18.0.2'), node('198.18.0.3'), node('198.19.5.4'), node('198.18.0.1'), { address: '198.18.0.254' }, node('fd00:18::2'),
+];
+
+interface Shape {
+  mode: EncapMode;
+  vxlan: boolean;
+  block: boolean;
+  services: boolean;
+  slash32: boolean;
+}
+
+type Step =
+  | { t: 'remote'; prefix: number; hops: number[]; priority: number | null }
+  | { t: 'feed' }
+  | { t: 'config'; shape: Shape }
+  | { t: 'workloads'; pods: boolean[] }
+  | { t: 'nicMtu'; mtu: number }
+  | { t: 'nicPrefix'; len: number }
+  | { t: 'tunnel'; what: 'down' | 'remove' }
+  | { t: 'cali'; pod: number; what: 'up' | 'down' | 'remove' | 'add' }
+  | { t: 'flush' }
+  | { t: 'check' };
+
+const shape: fc.Arbitrary<Shape> = fc.record({
+  mode: fc.constantFrom<EncapMode>('Always', 'CrossSubnet', 'Never'),
+  vxlan: fc.boolean(),
+  block: fc.boolean(),
+  services: fc.boolean(),
+  slash32: fc.boolean(),
+});
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('remote' as const), prefix: fc.nat(RIB_PREFIXES.length - 1), hops: fc.uniqueArray(fc.nat(RIB_HOPS.length - 1), { maxLength: 3 }), priority: fc.constantFrom(null, null, 512) }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'feed' as const }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('config' as const), shape }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('workloads' as const), pods: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('nicMtu' as const), mtu: fc.constantFrom(1500, 9000) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('nicPrefix' as const), len: fc.constantFrom(24, 32) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('tunnel' as const), what: fc.constantFrom<'down' | 'remove'>('down', 'remove') }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('cali' as const), pod: fc.nat(PODS.length - 1), what: fc.constantFrom<'up' | 'down' | 'remove' | 'add'>('up', 'down', 'remove', 'add') }) },
+  { weight: 2, arbitrary: fc.constant({ t: 'flush' as const }) },
+  { weight: 3, arbitrary: fc.constant({ t: 'check' as const }) },
+);
+
+function configOf(s: Shape) {
+  return config({
+    pools: [
+      pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: s.mode }),
+      pool({ name: 'v6', cidr: 'fd00:244::/56' }),
+      ...(s.vxlan ? [pool({ name: 'vx', cidr: '10.250.0.0/16', vxlanMode: 'Always' })] : []),
+    ],
+    blocks: s.block ? [{ prefix: '10.244.1.0/26', pool: 'v4' }] : [],
+    serviceRanges: s.services ? ['10.96.0.0/12'] : [],
+    ...(s.slash32 ? { ipv4Address: { address: '198.18.0.1', prefixLength: 32, subnet: '198.18.0.1/32' } } : {}),
+  });
+}
+
+describe('incremental path against a full recompute', () => {
+  it.each([
+    ['one apply at a time', false],
+    ['slices of one prefix, overlapping applies, a slow kernel', true],
+  ])('after every step, the kernel and the refusals are what the oracle computes from scratch (%s)', async (_name, slow) => {
+    await fc.assert(
+      fc.asyncProperty(shape, fc.array(step, { maxLength: 30 }), async (first, steps) => {
+        const k = standardKernel(slow ? new SlowKernel() : new FakeKernel());
+        for (const p of PODS) k.addLink({ name: p.interfaceName, up: true, mtu: 1500 });
+        const r = rig(k, slow ? { routeSlice: 1 } : {});
+        let cfg = configOf(first);
+        const remote = new Map<string, RemoteNextHop[]>();
+        let workloads: LocalWorkload[] = [];
+        r.dp.update({ config: cfg, remote, workloads });
+        // In sync from the start, so the kernel holds exactly the desired routes after each step.
+        r.dp.markInSync();
+        const link = (name: string) => [...k.links.values()].find((l) => l.name === name);
+
+        const check = async (): Promise<void> => {
+          await r.dp.flush();
+          r.clock.advance(10_000); // workload-interface grace period for routes no longer wanted
+          await r.dp.flush();
+          const want = oracle(cfg, remote, workloads, { links: [...k.links.values()], addresses: k.addresses });
+          const have = [...k.routes.values()].map((x) => `${FakeKernel.key(x)} ${k.fmt(x)}`).sort();
+          expect(have).toEqual([...want.routes.values()].map((x) => `${FakeKernel.key(x)} ${k.fmt(x)}`).sort());
+          const un = r.dp.status().routes.filter((s) => s.state === 'refused' || s.state === 'waiting').map((s) => `${s.source} ${s.prefix} ${s.state}`).sort();
+          expect(un).toEqual(want.unprogrammed);
+        };
+
+        for (const a of steps) {
+          switch (a.t) {
+            case 'remote': {
+              const prefix = RIB_PREFIXES[a.prefix]!;
+              // A fresh object per change, as the RIB source hands one per attribute set.
+              const hops = a.hops.map((h, i) => ({ ...RIB_HOPS[h]!, ...(i === 0 && a.priority !== null ? { priority: a.priority } : {}) }));
+              r.dp.setRemoteRoute(prefix, hops.length ? hops : null);
+              if (hops.length) remote.set(prefix, hops);
+              else remote.delete(prefix);
+              break;
+            }
+            case 'feed':
+              r.dp.update({ remote });
+              break;
+            case 'config':
+              cfg = configOf(a.shape);
+              r.dp.update({ config: cfg });
+              break;
+            case 'workloads':
+              workloads = PODS.filter((_, i) => a.pods[i]);
+              r.dp.update({ workloads });
+              break;
+            case 'nicMtu':
+              link('eth0')!.mtu = a.mtu;
+              r.dp.linkChanged();
+              break;
+            case 'nicPrefix':
+              k.addresses = k.addresses.map((x) => (x.address === '198.18.0.1' ? { ...x, prefixLen: a.len } : x));
+              r.dp.linkChanged();
+              break;
+            case 'tunnel':
+              if (a.what === 'remove') k.removeLink('tunl0');
+              else if (link('tunl0')) link('tunl0')!.up = false;
+              r.dp.linkChanged();
+              break;
+            case 'cali': {
+              const name = PODS[a.pod]!.interfaceName;
+              const l = link(name);
+              if (a.what === 'remove') k.removeLink(name);
+              else if (a.what === 'add') { if (!l) k.addLink({ name, up: true, mtu: 1500 }); }
+              else if (l) l.up = a.what === 'up';
+              r.dp.linkChanged();
+              break;
+            }
+            case 'flush':
+              await r.dp.flush();
+              break;
+            case 'check':
+              await check();
+              break;
+          }
+        }
+        await check();
+        r.dp.stop();
+      }),
+      { numRuns: slow ? 100 : 200 },
     );
   });
 });

@@ -3,7 +3,7 @@
 // after a restart, failures and retries, periodic and link-triggered resyncs, status reasons.
 
 import { describe, expect, it } from 'vitest';
-import type { RemoteNextHop } from '../../src/dataplane/desired.js';
+import type { RemoteNextHop } from '../../src/dataplane/inputs.js';
 import type { KRoute } from '../../src/dataplane/types.js';
 import { config, node, PROTO, rig } from './world.js';
 
@@ -49,7 +49,7 @@ describe('deltas', () => {
     await r.dp.flush();
     r.k.takeOps();
     r.dp.setRemoteRoute('10.244.2.0/26', null);
-    r.dp.update({ config: config({ originate: [] }) });
+    r.dp.update({ config: config({ blocks: [] }) });
     await r.dp.flush();
     await r.dp.resync();
     expect(r.k.takeOps()).toEqual([]);
@@ -119,7 +119,7 @@ describe('ownership', () => {
     r.k.put(v4('10.244.7.0/26', { gateway: '198.18.0.51', oif: 2, protocol: 4 })); // static, in the pool
     r.k.put(v4('10.244.8.0/26', { gateway: '198.18.0.52', oif: 2, protocol: 80 })); // Felix's
     const before = r.k.table();
-    r.dp.update({ config: config({ originate: [] }), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
+    r.dp.update({ config: config({ blocks: [] }), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
     r.dp.markInSync();
     await r.dp.flush();
     await r.dp.resync();
@@ -161,7 +161,7 @@ describe('ownership of the kernel\'s own routes', () => {
     const r = rig();
     const a = r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
     r.k.put({ family: 6, dst: 'fe80::', dstLen: 64, table: 254, protocol: 2, scope: 0, type: 'unicast', oif: a.index, metric: 256 });
-    r.dp.update({ config: config({ originate: [] }) });
+    r.dp.update({ config: config({ blocks: [] }) });
     r.dp.markInSync();
     await r.dp.flush();
     r.clock.advance(60_000);
@@ -181,7 +181,7 @@ describe('restart', () => {
     // A blackhole as the kernel dumps it for IPv6: on lo.
     r.k.put({ family: 6, dst: 'fd00:244::', dstLen: 122, table: 254, protocol: PROTO, scope: 0, type: 'blackhole', oif: 1 });
     r.dp.update({
-      config: config({ originate: [{ prefix: '10.244.1.0/26', pool: 'v4' }, { prefix: 'fd00:244::/122', pool: 'v6' }] }),
+      config: config({ blocks: [{ prefix: '10.244.1.0/26', pool: 'v4' }, { prefix: 'fd00:244::/122', pool: 'v6' }] }),
       remote: remote({
         '10.244.2.0/26': [node('198.18.0.2')],
         '10.244.9.0/26': [node('198.18.0.3'), node('198.18.0.7')],

@@ -1,13 +1,13 @@
 // Reading remote routes out of the Loc-RIB: equal-cost next hops marked with their Calico node,
-// local originations excluded, withdrawals reported as null, node addresses from Node resources.
+// local originations excluded, withdrawals reported as null (node addresses from Node resources:
+// test/calc/dataplane-inputs.test.ts).
 
 import { describe, expect, it } from 'vitest';
 import { ipv4ToUint } from '../../src/bgp/wire/prefix.js';
 import { SegType, type PathAttrs } from '../../src/bgp/wire/types.js';
-import type { Node } from '../../src/datastore/resources.js';
 import type { Dataplane } from '../../src/dataplane/dataplane.js';
-import type { RemoteNextHop } from '../../src/dataplane/desired.js';
-import { calicoNodeAddresses, followRib, remoteNextHops, remoteRoutes } from '../../src/dataplane/rib-source.js';
+import type { RemoteNextHop } from '../../src/dataplane/inputs.js';
+import { followRib, remoteNextHops, remoteRoutes } from '../../src/dataplane/rib-source.js';
 import { LOCAL_PEER, Rib, type AttrTable } from '../../src/rib/rib.js';
 
 const HOPS = ['198.18.0.2', '198.18.0.3', '198.18.0.200', ''];
@@ -67,16 +67,6 @@ describe('remote routes from the RIB', () => {
       ['10.244.2.0/26', [{ address: '198.18.0.2', calicoNode: 'node-2' }]],
       ['10.244.2.0/26', null],
     ]);
-  });
-
-  it('calicoNodeAddresses maps IPv4 and IPv6 node addresses to names', () => {
-    const n = (name: string, v4?: string, v6?: string): Node => ({
-      apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name, labels: {}, annotations: {} }, origin: { file: 't', document: 1 },
-      spec: { bgp: { ...(v4 ? { ipv4Address: v4 } : {}), ...(v6 ? { ipv6Address: v6 } : {}) } },
-    });
-    expect(calicoNodeAddresses([n('a', '198.18.0.2/24', 'FD00:18::0002/64'), n('b')])).toEqual(
-      new Map([['198.18.0.2', 'a'], ['fd00:18::2', 'a']]),
-    );
   });
 });
 

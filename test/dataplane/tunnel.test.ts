@@ -57,7 +57,7 @@ describe('dataplane and tunl0', () => {
     const k = standardKernel();
     k.removeLink('tunl0');
     const r = rig(k);
-    r.dp.update({ config: config({ originate: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
+    r.dp.update({ config: config({ blocks: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual([
       'create link tunl0 ipip mtu 1480 up',
@@ -70,18 +70,18 @@ describe('dataplane and tunl0', () => {
     const k = standardKernel();
     k.links.get(2)!.mtu = 9000;
     const r = rig(k);
-    r.dp.update({ config: config({ originate: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
+    r.dp.update({ config: config({ blocks: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual(['set link tunl0 mtu 8980', 'add 10.244.2.0/26 via 198.18.0.2 dev tunl0 onlink mtu 8980 proto 75']);
     const r2 = rig(standardKernel(), { tunnelMtu: 1400 });
-    r2.dp.update({ config: config({ originate: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
+    r2.dp.update({ config: config({ blocks: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
     await r2.dp.flush();
     expect(r2.k.takeOps()).toEqual(['set link tunl0 mtu 1400', 'add 10.244.2.0/26 via 198.18.0.2 dev tunl0 onlink mtu 1400 proto 75']);
   });
 
   it('when the last IPIP pool goes, the address is removed only after in-sync', async () => {
     const r = rig();
-    r.dp.update({ config: config({ originate: [], pools: [pool({ name: 'v4', cidr: '10.244.0.0/16' })] }) });
+    r.dp.update({ config: config({ blocks: [], pools: [pool({ name: 'v4', cidr: '10.244.0.0/16' })] }) });
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual([]);
     expect(r.log.text()).toContain('info dataplane decision {"note":"no IPv4 pool uses IPIP, but tunl0\'s addresses stay until the datastore and BGP are in sync"}');

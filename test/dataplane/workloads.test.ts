@@ -26,7 +26,7 @@ describe('sysctl lists', () => {
 describe('workload interfaces', () => {
   it('route, permanent neighbour and sysctls once the interface is up; nothing again on the next apply', async () => {
     const r = rig();
-    r.dp.update({ config: config({ originate: [] }), workloads: [podA] });
+    r.dp.update({ config: config({ blocks: [] }), workloads: [podA] });
     await r.dp.flush();
     // Interface not there yet: nothing but host forwarding.
     expect(r.k.takeOps()).toEqual([]);
@@ -58,7 +58,7 @@ describe('workload interfaces', () => {
   it('a recreated interface (new ifindex) is configured again', async () => {
     const r = rig();
     r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
-    r.dp.update({ config: config({ originate: [] }), workloads: [podA] });
+    r.dp.update({ config: config({ blocks: [] }), workloads: [podA] });
     await r.dp.flush();
     r.k.takeOps();
     r.sys.take();
@@ -76,7 +76,7 @@ describe('workload interfaces', () => {
   it('IPv6 workloads get the IPv6 sysctls and a /128 route', async () => {
     const r = rig();
     r.k.addLink({ name: 'cali666666666666', up: true, mtu: 1500 });
-    r.dp.update({ config: config({ originate: [] }), workloads: [{ name: 'v6', interfaceName: 'cali666666666666', ipNetworks: ['fd00:244::5/128'], mac: 'aa:bb:cc:dd:ee:06' }] });
+    r.dp.update({ config: config({ blocks: [] }), workloads: [{ name: 'v6', interfaceName: 'cali666666666666', ipNetworks: ['fd00:244::5/128'], mac: 'aa:bb:cc:dd:ee:06' }] });
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual([
       'add fd00:244::5/128 dev cali666666666666 proto 75',
@@ -93,7 +93,7 @@ describe('workload interfaces', () => {
     const r = rig();
     r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
     r.sys.failing.add('net/ipv4/conf/caliaaaaaaaaaaa/route_localnet');
-    r.dp.update({ config: config({ originate: [] }), workloads: [podA] });
+    r.dp.update({ config: config({ blocks: [] }), workloads: [podA] });
     await r.dp.flush();
     expect(r.sys.take()).toHaveLength(5);
     r.sys.failing.clear();
@@ -108,7 +108,7 @@ describe('grace period for workload interface routes', () => {
     const r = rig();
     const l = r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
     r.k.put({ family: 4, dst: '10.244.1.5', dstLen: 32, table: 254, protocol: 3, scope: 253, type: 'unicast', oif: l.index });
-    r.dp.update({ config: config({ originate: [] }), workloads: [] });
+    r.dp.update({ config: config({ blocks: [] }), workloads: [] });
     r.dp.markInSync();
     await r.dp.flush();
     r.clock.advance(9_000);
@@ -127,7 +127,7 @@ describe('grace period for workload interface routes', () => {
   it('a deleted pod: its route goes 10 s later, its neighbour entry once in sync', async () => {
     const r = rig();
     r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
-    r.dp.update({ config: config({ originate: [] }), workloads: [podA] });
+    r.dp.update({ config: config({ blocks: [] }), workloads: [podA] });
     r.dp.markInSync();
     await r.dp.flush();
     r.k.takeOps();

@@ -2,39 +2,24 @@
 // with 10.244.1.1/32, an IPIP pool 10.244.0.0/16 and an IPv6 pool fd00:244::/56, its own block
 // 10.244.1.0/26, service range 10.96.0.0/12 — and a dataplane over recording fakes.
 
-import type { PoolConfig } from '../../src/config/node-config.js';
 import { createDataplane, type Dataplane, type DataplaneOptions } from '../../src/dataplane/dataplane.js';
-import type { DataplaneConfig, RemoteNextHop } from '../../src/dataplane/desired.js';
+import type { DataplaneConfig, PoolInput, RemoteNextHop } from '../../src/dataplane/inputs.js';
 import { FakeClock, FakeKernel, FakeLog, FakeSysctl } from './fakes.js';
 
 export const PROTO = 75;
 
-export function pool(p: Partial<PoolConfig> & { name: string; cidr: string }): PoolConfig {
-  const family = p.cidr.includes(':') ? 6 : 4;
-  return {
-    family,
-    blockSize: family === 4 ? 26 : 122,
-    ipipMode: 'Never',
-    vxlanMode: 'Never',
-    natOutgoing: false,
-    disabled: false,
-    disableBGPExport: false,
-    nodeSelector: 'all()',
-    selectsThisNode: true,
-    allowedUses: ['Workload', 'Tunnel'],
-    ...p,
-  };
+export function pool(p: Partial<PoolInput> & { name: string; cidr: string }): PoolInput {
+  return { family: p.cidr.includes(':') ? 6 : 4, ipipMode: 'Never', vxlanMode: 'Never', ...p };
 }
 
 export function config(over: Partial<DataplaneConfig> = {}): DataplaneConfig {
   return {
-    node: 'node-1',
     ipv4Address: { address: '198.18.0.1', prefixLength: 24, subnet: '198.18.0.0/24' },
     ipv6Address: { address: 'fd00:18::1', prefixLength: 64, subnet: 'fd00:18::/64' },
     ipv4IPIPTunnelAddr: '10.244.1.1',
     pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'Always' }), pool({ name: 'v6', cidr: 'fd00:244::/56' })],
-    originate: [{ prefix: '10.244.1.0/26', pool: 'v4' }],
-    services: { clusterIPs: ['10.96.0.0/12'], externalIPs: [], loadBalancerIPs: [] },
+    blocks: [{ prefix: '10.244.1.0/26', pool: 'v4' }],
+    serviceRanges: ['10.96.0.0/12'],
     ...over,
   };
 }

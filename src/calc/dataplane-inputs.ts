@@ -1,0 +1,63 @@
+// Datastore resources and this node's config -> the Linux dataplane's inputs (src/dataplane/
+// inputs.ts): pools with their encapsulation modes, this node's addresses, blocks and tunnel
+// address, service ranges, local workloads, and which addresses belong to Calico nodes. The arrow
+// runs one way: the calc layer knows both vocabularies, the dataplane only its own.
+
+import type { NodeConfig } from '../config/node-config.js';
+import { parseCIDR, parseIP } from '../datastore/ip.js';
+import type { Node, Resources, WorkloadEndpoint } from '../datastore/resources.js';
+import type { DataplaneConfig, LocalWorkload, NodeAddresses } from '../dataplane/inputs.js';
+
+/** The node-wide dataplane inputs from the derived node config. */
+export function dataplaneConfig(cfg: NodeConfig): DataplaneConfig {
+  const out: DataplaneConfig = {
+    pools: cfg.pools.map((p) => ({ name: p.name, cidr: p.cidr, family: p.family, ipipMode: p.ipipMode, vxlanMode: p.vxlanMode })),
+    blocks: cfg.originate.map((o) => ({ prefix: o.prefix, pool: o.pool })),
+    // Whether the node advertises them or not, service ranges are kube-proxy's to route.
+    serviceRanges: [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs],
+  };
+  if (cfg.ipv4Address !== undefined) out.ipv4Address = { ...cfg.ipv4Address };
+  if (cfg.ipv6Address !== undefined) out.ipv6Address = { ...cfg.ipv6Address };
+  if (cfg.ipv4IPIPTunnelAddr !== undefined) out.ipv4IPIPTunnelAddr = cfg.ipv4IPIPTunnelAddr;
+  return out;
+}
+
+/** The node's workloads among WorkloadEndpoint resources (those naming an interface). */
+export function localWorkloads(weps: readonly WorkloadEndpoint[], node: string): LocalWorkload[] {
+  const out: LocalWorkload[] = [];
+  for (const w of weps) {
+    if (w.spec.node !== node || w.spec.interfaceName === undefined) continue;
+    const lw: LocalWorkload = { name: w.metadata.name, interfaceName: w.spec.interfaceName, ipNetworks: w.spec.ipNetworks };
+    if (w.spec.mac !== undefined) lw.mac = w.spec.mac;
+    out.push(lw);
+  }
+  return out;
+}
+
+/** Calico node addresses (IPv4 and IPv6, canonical text) -> node name. */
+export function calicoNodeAddresses(nodes: readonly Node[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    for (const a of [n.spec.bgp?.ipv4Address, n.spec.bgp?.ipv6Address]) {
+      if (a === undefined) continue;
+      const ip = a.includes('/') ? parseCIDR(a)?.ip : parseIP(a);
+      if (ip) out.set(ip.text, n.metadata.name);
+    }
+  }
+  return out;
+}
+
+/** Everything the dataplane is fed from one accepted snapshot. */
+export interface DataplaneFeed {
+  config: DataplaneConfig;
+  workloads: LocalWorkload[];
+  nodes: NodeAddresses;
+}
+
+export function dataplaneFeed(cfg: NodeConfig, resources: Pick<Resources, 'nodes' | 'workloadEndpoints'> | null | undefined): DataplaneFeed {
+  return {
+    config: dataplaneConfig(cfg),
+    workloads: localWorkloads(resources?.workloadEndpoints ?? [], cfg.node),
+    nodes: calicoNodeAddresses(resources?.nodes ?? []),
+  };
+}

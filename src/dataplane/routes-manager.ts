@@ -1,0 +1,227 @@
+// The routes manager: turns remote routes, this node's blocks and workloads into desired kernel
+// routes on the shared RouteTable, incrementally — a Loc-RIB change recomputes only its prefix;
+// everything is recomputed only when what all prefixes depend on changes (config, workloads,
+// host links and addresses, the remote map as a whole). Large changes go in slices of
+// `routeSlice` prefixes whose table applies overlap. Refusals and conflicts are kept with their
+// reasons for status, and logged once per decision.
+
+import { computeLocal, conflict, remoteContext, remoteRoute, type DesiredRoute, type LocalState, type RemoteContext, type RemoteResult, type UnprogrammedRoute } from './desired.js';
+import type { HostView } from './host.js';
+import type { DataplaneConfig, LocalWorkload, RemoteNextHop } from './inputs.js';
+import type { DataplaneUpdate, Manager } from './manager.js';
+import { formatRoute } from './route-key.js';
+import { RouteTable, type ApplyResult } from './route-table.js';
+import type { ApplyOutcome, Scheduler } from './scheduler.js';
+import type { FibRouteStatus } from './status.js';
+import { tunnelMtu } from './tunnel.js';
+import type { Clock, DpLog, KernelOps } from './types.js';
+
+export interface RoutesManagerOptions {
+  ops: KernelOps;
+  clock: Clock;
+  log: DpLog;
+  scheduler: Scheduler;
+  protocol: number;
+  table: number;
+  tunnelName: string;
+  /** Configured tunnel MTU (else derived from the host NIC, see tunnelMtu). */
+  tunnelMtu: number | undefined;
+  workloadGraceMs: number;
+  /** Remote prefixes computed per slice. */
+  routeSlice: number;
+  host: HostView;
+}
+
+export class RoutesManager implements Manager {
+  private readonly table: RouteTable;
+  private config: DataplaneConfig | undefined;
+  private remote = new Map<string, readonly RemoteNextHop[]>();
+  private workloads: readonly LocalWorkload[] = [];
+  private host: HostView;
+  private hostSignature = '';
+  /** Everything is recomputed at the next apply. */
+  private full = true;
+  private readonly remoteDirty = new Set<string>();
+  /** Per remote prefix: the route key it holds in the route table, or why it has none. */
+  private readonly remoteOut = new Map<string, RemoteResult>();
+  /** Route key -> the remote prefix holding it, when the key is not that prefix's own text. */
+  private readonly keyOwner = new Map<string, string>();
+  private local: LocalState = { routes: new Map(), unprogrammed: [] };
+  private ctx: RemoteContext | undefined;
+  /** Unprogrammed route ("remote 0.0.0.0/0") -> the decision last logged for it. */
+  private readonly logged = new Map<string, string>();
+
+  constructor(private readonly o: RoutesManagerOptions) {
+    this.host = o.host;
+    this.table = new RouteTable({
+      ops: o.ops,
+      clock: o.clock,
+      log: o.log,
+      protocol: o.protocol,
+      table: o.table,
+      workloadGraceMs: o.workloadGraceMs,
+      isWorkloadIndex: (i) => this.host.isWorkloadIndex(i),
+      ifName: (i) => this.host.nameOf(i),
+    });
+  }
+
+  /** Decisions worth a line in status and the log (how CrossSubnet decides "same subnet"…). */
+  get notes(): readonly string[] {
+    return this.ctx?.notes ?? [];
+  }
+
+  onUpdate(u: DataplaneUpdate): void {
+    switch (u.kind) {
+      case 'remote':
+        if (u.hops === null || u.hops.length === 0) this.remote.delete(u.prefix);
+        else this.remote.set(u.prefix, u.hops);
+        this.remoteDirty.add(u.prefix);
+        return;
+      case 'remoteAll':
+        this.remote = new Map(u.routes);
+        this.full = true;
+        return;
+      case 'config':
+        this.config = u.config;
+        this.full = true;
+        return;
+      case 'workloads':
+        this.workloads = u.workloads;
+        this.full = true;
+        return;
+      case 'host':
+        this.host = u.host;
+        if (u.host.signature !== this.hostSignature) {
+          this.hostSignature = u.host.signature;
+          this.full = true;
+        }
+        return;
+      case 'resync':
+        this.table.requestResync();
+        return;
+      case 'inSync':
+        this.table.allowPrune();
+        return;
+    }
+  }
+
+  async apply(): Promise<ApplyOutcome> {
+    const cfg = this.config;
+    if (cfg === undefined) return { ok: true };
+    const applies: Promise<ApplyResult>[] = [];
+    await this.o.scheduler.slices(() => {
+      this.computeRoutes(cfg, this.o.routeSlice);
+      applies.push(this.table.apply());
+      return this.remoteDirty.size > 0;
+    });
+    const res: ApplyResult = { adds: 0, replaces: 0, deletes: 0, failures: 0 };
+    const out: ApplyOutcome = { ok: true };
+    for (const r of await Promise.all(applies)) {
+      res.adds += r.adds;
+      res.replaces += r.replaces;
+      res.deletes += r.deletes;
+      res.failures += r.failures;
+      if (r.wakeAt !== undefined) out.wakeAt = out.wakeAt === undefined ? r.wakeAt : Math.min(out.wakeAt, r.wakeAt);
+      if (r.again === true) out.again = true;
+    }
+    if (res.failures > 0) out.ok = false;
+    if (res.adds + res.replaces + res.deletes > 0) {
+      this.o.log.info({ added: res.adds, replaced: res.replaces, deleted: res.deletes, failed: res.failures }, 'dataplane routes applied');
+    }
+    if (this.table.needsResync) out.resync = true;
+    return out;
+  }
+
+  /** Brings the route table's desired set up to date: everything, or only the changed remote prefixes (at most `limit`). */
+  private computeRoutes(cfg: DataplaneConfig, limit: number): void {
+    if (this.full || this.ctx === undefined) {
+      // Everything is recomputed, but remote prefixes go through the same sliced path as single
+      // changes: each keeps its current route until its own recomputation replaces it, so a
+      // full recompute never withdraws a route it is about to program again.
+      this.full = false;
+      const opt = { protocol: this.o.protocol, table: this.o.table, tunnelName: this.o.tunnelName, tunnelMtu: tunnelMtu(this.o.tunnelMtu, this.host, cfg) };
+      const oldLocal = this.local;
+      this.local = computeLocal(cfg, this.workloads, this.host, opt);
+      this.ctx = remoteContext(cfg, this.host, opt);
+      for (const [k, d] of oldLocal.routes) if (!this.local.routes.has(k)) this.table.clearDesiredRoute(k, d);
+      for (const [k, d] of this.local.routes) this.table.setDesiredRoute(k, d);
+      for (const prefix of this.remoteOut.keys()) this.remoteDirty.add(prefix);
+      for (const prefix of this.remote.keys()) this.remoteDirty.add(prefix);
+      const seen = new Set<string>();
+      for (const u of this.local.unprogrammed) {
+        const key = `${u.source} ${u.prefix}`;
+        seen.add(key);
+        this.logDecision(key, `${u.kind}: ${u.reason}`);
+      }
+      for (const u of oldLocal.unprogrammed) {
+        const key = `${u.source} ${u.prefix}`;
+        if (!seen.has(key)) this.logged.delete(key);
+      }
+    }
+    let n = 0;
+    for (const prefix of this.remoteDirty) {
+      if (n++ >= limit) break;
+      this.remoteDirty.delete(prefix);
+      const before = this.remoteOut.get(prefix);
+      const beforeKey = before !== undefined && 'key' in before ? before.key : undefined;
+      if (beforeKey !== undefined && beforeKey !== prefix) this.keyOwner.delete(beforeKey);
+      const hops = this.remote.get(prefix);
+      const r = hops !== undefined ? this.remoteResult(prefix, hops) : undefined;
+      const key = r !== undefined && 'key' in r ? r.key : undefined;
+      // Only this prefix's own route is withdrawn: a local route may hold the key by now.
+      if (beforeKey !== undefined && beforeKey !== key) this.table.clearDesiredRoute(beforeKey, (before as { desired: DesiredRoute }).desired);
+      const logBefore = before !== undefined && 'un' in before ? `${before.un.source} ${before.un.prefix}` : undefined;
+      const logNow = r !== undefined && 'un' in r ? `${r.un.source} ${r.un.prefix}` : undefined;
+      if (logBefore !== undefined && logBefore !== logNow) this.logged.delete(logBefore);
+      if (r === undefined) {
+        this.remoteOut.delete(prefix);
+        continue;
+      }
+      this.remoteOut.set(prefix, r);
+      if ('key' in r) {
+        if (r.key !== prefix) this.keyOwner.set(r.key, prefix);
+        this.table.setDesiredRoute(r.key, r.desired);
+      } else this.logDecision(logNow!, `${r.un.kind}: ${r.un.reason}`);
+    }
+  }
+
+  /** One remote prefix, refused when a local route or another remote prefix holds its key. */
+  private remoteResult(prefix: string, hops: readonly RemoteNextHop[]): RemoteResult {
+    const r = remoteRoute(this.ctx!, prefix, hops);
+    if ('un' in r) return r;
+    const held = this.local.routes.get(r.key) ?? this.ownerRoute(r.key, prefix);
+    return held !== undefined ? { un: conflict(r, held) } : r;
+  }
+
+  /** The route of the remote prefix (other than `self`) holding `key`, if any. */
+  private ownerRoute(key: string, self: string): DesiredRoute | undefined {
+    for (const p of [key, this.keyOwner.get(key)]) {
+      if (p === undefined || p === self) continue;
+      const r = this.remoteOut.get(p);
+      if (r !== undefined && 'key' in r && r.key === key) return r.desired;
+    }
+    return undefined;
+  }
+
+  /** One log line per new or changed decision (a refused prefix is logged once, not every resync). */
+  private logDecision(key: string, text: string): void {
+    if (this.logged.get(key) === text) return;
+    this.logged.set(key, text);
+    this.o.log.info({ route: key, why: text }, 'route not programmed');
+  }
+
+  /** Every desired and owned kernel route with its state, then every route not programmed and why. */
+  status(): FibRouteStatus[] {
+    const name = (i: number): string | undefined => this.host.nameOf(i);
+    const out: FibRouteStatus[] = this.table.status().map((e) => {
+      const s: FibRouteStatus = { prefix: e.prefix, source: e.desired?.source ?? 'kernel', state: e.state, reason: e.reason };
+      if (e.desired) s.desired = formatRoute(e.desired.route, name);
+      if (e.kernel) s.kernel = formatRoute(e.kernel, name);
+      return s;
+    });
+    const us: UnprogrammedRoute[] = [...this.local.unprogrammed];
+    for (const r of this.remoteOut.values()) if ('un' in r) us.push(r.un);
+    for (const u of us) out.push({ prefix: u.prefix, source: u.source, state: u.kind, reason: u.reason });
+    return out;
+  }
+}

@@ -1,0 +1,28 @@
+// What the dataplane reports about itself for `kite show fib`: every route Kite wants or owns,
+// its state, and the reason for any difference between what is wanted and what the kernel holds.
+
+import type { RouteSource } from './desired.js';
+
+export type FibState = 'programmed' | 'pending' | 'failed' | 'conflict' | 'stale' | 'refused' | 'waiting';
+
+export interface FibRouteStatus {
+  prefix: string;
+  source: RouteSource | 'kernel';
+  state: FibState;
+  /** The route Kite wants, `ip route` style. */
+  desired?: string;
+  /** The route the kernel holds for the same key. */
+  kernel?: string;
+  reason: string;
+}
+
+export interface FibStatus {
+  protocol: number;
+  table: number;
+  inSync: boolean;
+  /** Clock time of the last full dump, or null before the first. */
+  lastResync: number | null;
+  routes: FibRouteStatus[];
+  /** Current decisions (CrossSubnet subnet source, tunnel notes…). */
+  notes: string[];
+}
