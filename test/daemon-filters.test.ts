@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
+import { clusterYaml } from './helpers/cluster-config.js';
+import { eventually } from './helpers/eventually.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-filters-'));
 const file = join(dir, 'cluster.yaml');
@@ -17,67 +19,27 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+type Rule = Record<string, unknown>;
+const rule = (cidr: string, matchOperator: string, action: string): Rule => ({ cidr, matchOperator, action });
 
-const config = (exportRule: string, importRules = '    - { cidr: 10.244.2.128/26, matchOperator: Equal, action: Reject }') => `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, listenPort: ${port}, nodeToNodeMeshEnabled: false }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: x }
-spec: { bgp: { ipv4Address: 127.0.0.51/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: y }
-spec: { bgp: { ipv4Address: 127.0.0.52/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pods }
-spec: { cidr: 10.244.0.0/16 }
----
-apiVersion: projectcalico.org/v3
-kind: BGPFilter
-metadata: { name: y-out }
-spec:
-  exportV4:
-${exportRule}
----
-apiVersion: projectcalico.org/v3
-kind: BGPFilter
-metadata: { name: x-in }
-spec:
-  importV4:
-${importRules}
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: x-to-y }
-spec: { node: x, peerIP: 127.0.0.52, asNumber: 64512, filters: [x-in] }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata: { name: y-to-x }
-spec: { node: y, peerIP: 127.0.0.51, asNumber: 64512, filters: [y-out] }
-${['10.244.2.0/26', '10.244.2.64/26', '10.244.2.128/26'].map((c, i) => `---
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: y-${i} }
-spec: { node: y, cidr: ${c}, state: confirmed }
-`).join('')}`;
+/** x and y on loopback without a mesh; y's three blocks; y-out on y's export, x-in on x's import. */
+const config = (exportRule: Rule, importRule: Rule = rule('10.244.2.128/26', 'Equal', 'Reject')) => clusterYaml({
+  bgp: { asNumber: 64512, listenPort: port, nodeToNodeMeshEnabled: false },
+  nodes: [
+    { name: 'x', ipv4: '127.0.0.51/8' },
+    { name: 'y', ipv4: '127.0.0.52/8', blocks: ['10.244.2.0/26', '10.244.2.64/26', '10.244.2.128/26'] },
+  ],
+  pools: [{ name: 'pods', cidr: '10.244.0.0/16' }],
+  filters: [{ name: 'y-out', exportV4: [exportRule] }, { name: 'x-in', importV4: [importRule] }],
+  peers: [
+    { name: 'x-to-y', node: 'x', peerIP: '127.0.0.52', asNumber: 64512, filters: ['x-in'] },
+    { name: 'y-to-x', node: 'y', peerIP: '127.0.0.51', asNumber: 64512, filters: ['y-out'] },
+  ],
+});
 
 describe('BGPFilter', () => {
   it('export and import rules decide what crosses, and edits apply live', async () => {
-    writeFileSync(file, config('    - { cidr: 10.244.2.64/26, matchOperator: Equal, action: Reject }'));
+    writeFileSync(file, config(rule('10.244.2.64/26', 'Equal', 'Reject')));
     for (const [n, a] of [['x', '127.0.0.51'], ['y', '127.0.0.52']] as const) {
       const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
       await d.start();
@@ -85,32 +47,29 @@ describe('BGPFilter', () => {
     }
     const [x] = daemons as [Daemon, Daemon];
     const prefixes = () => x.routes({}).map((r) => r.prefix).join(' ');
-    await until('x to hold y\'s accepted block', () => prefixes() === '10.244.2.0/26');
+    await eventually('x to hold y\'s accepted block', () => prefixes() === '10.244.2.0/26');
     await new Promise((r) => setTimeout(r, 300));
     expect(prefixes()).toBe('10.244.2.0/26');
     // y exported 10.244.2.0/26 and .128/26; x rejected .128/26 on import.
     expect(x.peers()[0]).toMatchObject({ prefixesReceived: 2, prefixesAccepted: 1 });
     // Edit: y's export filter now rejects nothing in particular (rule for another prefix).
-    writeFileSync(file, config('    - { cidr: 10.99.0.0/16, matchOperator: In, action: Reject }'));
-    await until('the edit to reach x', () => prefixes() === '10.244.2.0/26 10.244.2.64/26');
+    writeFileSync(file, config(rule('10.99.0.0/16', 'In', 'Reject')));
+    await eventually('the edit to reach x', () => prefixes() === '10.244.2.0/26 10.244.2.64/26');
     expect(x.peers()[0]!.state).toBe('Established');
   });
 
   it('rejects a file with a malformed rule, naming the field', async () => {
     const { parseResources } = await import('../src/datastore/file.js');
-    expect(() => parseResources(config('    - { cidr: 10.244.2.64/26, matchOperator: Equals, action: Reject }'), 'f.yaml'))
+    expect(() => parseResources(config(rule('10.244.2.64/26', 'Equals', 'Reject')), 'f.yaml'))
       .toThrow(/f\.yaml: document 5 \(BGPFilter "y-out"\): spec\.exportV4\[0\]\.matchOperator: "Equals" is not one of Equal, NotEqual, In, NotIn/);
   });
 
   it('import operations change what is stored: communities added, ASNs prepended, the kernel metric set', async () => {
     for (const d of daemons.splice(0)) await d.stop('next test').catch(() => {});
-    writeFileSync(file, config('    - { cidr: 10.99.0.0/16, matchOperator: In, action: Reject }', `    - cidr: 10.244.2.0/26
-      matchOperator: Equal
-      action: Accept
-      operations:
-        - addCommunity: { value: "65000:100" }
-        - prependASPath: { prefix: [65010, 65011] }
-        - setPriority: { value: 512 }`));
+    writeFileSync(file, config(rule('10.99.0.0/16', 'In', 'Reject'), {
+      ...rule('10.244.2.0/26', 'Equal', 'Accept'),
+      operations: [{ addCommunity: { value: '65000:100' } }, { prependASPath: { prefix: [65010, 65011] } }, { setPriority: { value: 512 } }],
+    }));
     for (const [n, a] of [['x', '127.0.0.51'], ['y', '127.0.0.52']] as const) {
       const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}2.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
       await d.start();
@@ -118,7 +77,7 @@ describe('BGPFilter', () => {
     }
     const [x] = daemons as [Daemon, Daemon];
     const route = (p: string) => x.routes({}).find((r) => r.prefix === p)?.paths[0];
-    await until('x to hold y\'s blocks', () => route('10.244.2.0/26') !== undefined && route('10.244.2.64/26') !== undefined);
+    await eventually('x to hold y\'s blocks', () => route('10.244.2.0/26') !== undefined && route('10.244.2.64/26') !== undefined);
     expect(route('10.244.2.0/26')).toMatchObject({ communities: ['65000:100'], asPath: [65010, 65011] });
     // Other routes are stored as received (iBGP: empty AS path, no communities).
     expect(route('10.244.2.64/26')).toMatchObject({ communities: [], asPath: [] });

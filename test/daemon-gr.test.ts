@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
+import { clusterYaml } from './helpers/cluster-config.js';
+import { eventually } from './helpers/eventually.js';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'kite-gr-'));
@@ -17,45 +19,17 @@ let a: Daemon | undefined;
 let b: ChildProcess | undefined;
 
 function config(bBlocks: string[]): string {
-  return `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, listenPort: ${port} }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: a }
-spec: { bgp: { ipv4Address: 127.0.0.41/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: b }
-spec: { bgp: { ipv4Address: 127.0.0.42/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pods }
-spec: { cidr: 10.244.0.0/16 }
-${bBlocks.map((c, i) => `---
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: b-${i} }
-spec: { node: b, cidr: ${c}, state: confirmed }
-`).join('')}`;
+  return clusterYaml({
+    bgp: { asNumber: 64512, listenPort: port },
+    nodes: [{ name: 'a', ipv4: '127.0.0.41/8' }, { name: 'b', ipv4: '127.0.0.42/8', blocks: bBlocks }],
+    pools: [{ name: 'pods', cidr: '10.244.0.0/16' }],
+  });
 }
 
 function startB(): ChildProcess {
   const p = spawn(process.execPath, [join(root, 'bin/kite'), 'run', '--config', file, '--node', 'b',
     '--socket', join(dir, 'b.sock'), '--listen-address', '127.0.0.42', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   return p;
-}
-
-async function until(what: string, fn: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 afterAll(async () => {
@@ -72,13 +46,13 @@ describe('graceful restart between Kite nodes', () => {
     await a.start();
     b = startB();
     const rib = () => a!.routes({}).map((r) => r.prefix).sort().join(' ');
-    await until('b\'s routes at a', () => rib() === '10.244.2.0/26 10.244.2.64/26');
+    await eventually('b\'s routes at a', () => rib() === '10.244.2.0/26 10.244.2.64/26', 20_000);
 
     // Every change a sees from here on: a withdrawal of a b route before b's End-of-RIB is a failure.
     const seen: string[] = [];
     const timer = setInterval(() => seen.push(rib()), 20);
     b.kill('SIGKILL');
-    await until('a to notice the lost session', () => a!.peers()[0]!.state !== 'Established');
+    await eventually('a to notice the lost session', () => a!.peers()[0]!.state !== 'Established', 20_000);
     expect(rib()).toBe('10.244.2.0/26 10.244.2.64/26'); // kept, stale
     expect(existsSync(join(dir, 'kite-b.running'))).toBe(true); // b left its marker: it will restart gracefully
 
@@ -86,8 +60,8 @@ describe('graceful restart between Kite nodes', () => {
     writeFileSync(file, config(['10.244.2.0/26']));
     await new Promise((r) => setTimeout(r, 300)); // a applies the edit (b's blocks are b's business)
     b = startB();
-    await until('b re-established', () => a!.peers()[0]!.state === 'Established');
-    await until('stale route swept at End-of-RIB', () => rib() === '10.244.2.0/26');
+    await eventually('b re-established', () => a!.peers()[0]!.state === 'Established', 20_000);
+    await eventually('stale route swept at End-of-RIB', () => rib() === '10.244.2.0/26', 20_000);
     clearInterval(timer);
     expect(seen.every((v) => v.includes('10.244.2.0/26'))).toBe(true);
   });

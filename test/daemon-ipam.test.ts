@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
+import { clusterYaml } from './helpers/cluster-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-ipam-'));
 const file = join(dir, 'cluster.yaml');
@@ -20,21 +21,11 @@ afterAll(() => {
 describe('IPIP tunnel address', () => {
   it('is allocated from the IPIP pool, its block originated, and kept across a restart', async () => {
     process.env['KITE_STATE_DIR'] = join(dir, 'state');
-    writeFileSync(file, `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512 }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: t }
-spec: { bgp: { ipv4Address: 127.0.0.71/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: tunnel-pool }
-spec: { cidr: 10.250.0.0/16, blockSize: 26, ipipMode: Always }
-`);
+    writeFileSync(file, clusterYaml({
+      bgp: { asNumber: 64512 },
+      nodes: [{ name: 't', ipv4: '127.0.0.71/8' }],
+      pools: [{ name: 'tunnel-pool', cidr: '10.250.0.0/16', blockSize: 26, ipipMode: 'Always' }],
+    }));
     const run = async () => {
       const d = new Daemon({ config: file, node: 't', socket: join(dir, 't.sock'), dataplane: 'none', listenAddress: '127.0.0.71', listenPort: 0 }, pino({ level: 'silent' }));
       await d.start();

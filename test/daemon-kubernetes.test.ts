@@ -10,6 +10,7 @@ import { Daemon } from '../src/daemon.js';
 import { FakeApiServer } from './datastore/kubernetes/fake-apiserver.js';
 import { baseCluster, calico, k8sNode } from './datastore/kubernetes/fixtures.js';
 import { loadRbac } from './datastore/kubernetes/rbac.js';
+import { eventually } from './helpers/eventually.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-k8s-'));
 let server: FakeApiServer | undefined;
@@ -24,14 +25,6 @@ afterAll(async () => {
   await server2?.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('daemon with --datastore kubernetes', () => {
   it('derives node-1 from the cluster and follows changes made through the API', async () => {
@@ -49,7 +42,7 @@ describe('daemon with --datastore kubernetes', () => {
     expect(prefixes()).toBe('10.244.1.0/26 10.96.0.0/12');
     // A second block claimed through the API is originated live.
     server.put(calico('BlockAffinity', 'node-1-10-244-1-64-26', { node: 'node-1', cidr: '10.244.1.64/26', state: 'confirmed', deleted: 'false' }));
-    await until('the new block', () => prefixes() === '10.244.1.0/26 10.244.1.64/26 10.96.0.0/12');
+    await eventually('the new block', () => prefixes() === '10.244.1.0/26 10.244.1.64/26 10.96.0.0/12');
   });
 
   it('allocates the IPIP tunnel address in Calico\'s IPAM objects and writes the Node annotation, as calico-node does', async () => {
@@ -64,7 +57,7 @@ describe('daemon with --datastore kubernetes', () => {
       socket: join(dir, 'k2.sock'), dataplane: 'none', listenAddress: '127.0.0.62', listenPort: 0 }, pino({ level: 'silent' }));
     await daemon2.start();
     const annotation = () => (server2!.get('v1', 'Node', 'node-3')?.['metadata'] as { annotations?: Record<string, string> }).annotations?.['projectcalico.org/IPv4IPIPTunnelAddr'];
-    await until('the tunnel address annotation', () => annotation() !== undefined);
+    await eventually('the tunnel address annotation', () => annotation() !== undefined);
     const addr = annotation()!;
     expect(addr).toMatch(/^10\.245\.\d+\.\d+$/);
     // Calico's objects: an affinity for node-3, the block holding the address, the handle.
@@ -77,7 +70,7 @@ describe('daemon with --datastore kubernetes', () => {
     expect(JSON.parse(patch.body)).toEqual({ metadata: { annotations: { 'projectcalico.org/IPv4IPIPTunnelAddr': addr } } });
     // The block is node-3's (confirmed), contains the address, and node-3 originates it.
     const block = `${addr.split('.').slice(0, 3).join('.')}.${Number(addr.split('.')[3]) & 0xc0}/26`;
-    await until('the claimed block originated', () => daemon2!.routes({}).some((r) => r.prefix === block));
+    await eventually('the claimed block originated', () => daemon2!.routes({}).some((r) => r.prefix === block));
     expect(daemon2.summary().node).toBe('node-3');
     // Every request Kite made is granted by containers/clusterrole.yaml (the verbs IPAM added too).
     const allowed = loadRbac();

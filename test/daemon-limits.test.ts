@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
+import { clusterYaml } from './helpers/cluster-config.js';
+import { eventually } from './helpers/eventually.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-limits-'));
 const file = join(dir, 'cluster.yaml');
@@ -19,61 +21,32 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('maximum prefixes', () => {
   it('ceases a peer over its limit and says so on both sides', async () => {
-    const blocks = ['10.244.2.0/26', '10.244.2.64/26', '10.244.2.128/26'].map((c, i) => `---
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: y-${i} }
-spec: { node: y, cidr: ${c}, state: confirmed }
-`).join('');
-    writeFileSync(file, `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, listenPort: ${port} }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: x }
-spec: { bgp: { ipv4Address: 127.0.0.31/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: y }
-spec: { bgp: { ipv4Address: 127.0.0.32/8 } }
----
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pods }
-spec: { cidr: 10.244.0.0/16 }
----
-apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: x-to-y
-  annotations: { kite.dev/max-prefixes: "2", kite.dev/max-prefixes-restart: "300" }
-spec: { node: x, peerIP: 127.0.0.32, asNumber: 64512 }
-${blocks}`);
+    writeFileSync(file, clusterYaml({
+      bgp: { asNumber: 64512, listenPort: port },
+      nodes: [
+        { name: 'x', ipv4: '127.0.0.31/8' },
+        { name: 'y', ipv4: '127.0.0.32/8', blocks: ['10.244.2.0/26', '10.244.2.64/26', '10.244.2.128/26'] },
+      ],
+      pools: [{ name: 'pods', cidr: '10.244.0.0/16' }],
+      peers: [{
+        name: 'x-to-y', annotations: { 'kite.dev/max-prefixes': '2', 'kite.dev/max-prefixes-restart': '300' },
+        node: 'x', peerIP: '127.0.0.32', asNumber: 64512,
+      }],
+    }));
     for (const [n, a] of [['x', '127.0.0.31'], ['y', '127.0.0.32']] as const) {
       const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
       await d.start();
       daemons.push(d);
     }
     const [x, y] = daemons as [Daemon, Daemon];
-    await until('x to cease the session', () => x.peers()[0]!.lastError.includes('maximum prefixes'));
+    await eventually('x to cease the session', () => x.peers()[0]!.lastError.includes('maximum prefixes'));
     const px = x.peers()[0]!;
     expect(px.state).not.toBe('Established');
     expect(px.lastError).toContain('limit 2');
     expect(x.summary().ribIPv4).toBe(0);
-    await until('y to see the NOTIFICATION', () => y.peers()[0]!.lastError.includes('Maximum Number of Prefixes'));
+    await eventually('y to see the NOTIFICATION', () => y.peers()[0]!.lastError.includes('Maximum Number of Prefixes'));
     // The hold-down (300 s here) refuses y's connections: a dial from y's address is closed
     // before x sends an OPEN.
     const got = await new Promise<number>((resolve, reject) => {

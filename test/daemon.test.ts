@@ -8,45 +8,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Daemon } from '../src/daemon.js';
+import { clusterYaml, type Named } from './helpers/cluster-config.js';
+import { eventually } from './helpers/eventually.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-daemon-'));
 const file = join(dir, 'cluster.yaml');
 const port = 17900 + (process.pid % 500);
 
-function config(blocks: Record<string, string[]>, extra = ''): string {
-  const nodes = ['a', 'b', 'c'].map((n, i) => `---
-apiVersion: projectcalico.org/v3
-kind: Node
-metadata: { name: ${n} }
-spec: { bgp: { ipv4Address: 127.0.0.${21 + i}/8 } }
-`).join('');
-  const aff = Object.entries(blocks).flatMap(([n, cidrs]) => cidrs.map((c) => `---
-apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata: { name: ${n}-${c.replace(/[./]/g, '-')} }
-spec: { node: ${n}, cidr: ${c}, state: confirmed }
-`)).join('');
-  return `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata: { name: default }
-spec: { asNumber: 64512, listenPort: ${port}, serviceClusterIPs: [{ cidr: 10.96.0.0/12 }] }
-${nodes}---
-apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata: { name: pods }
-spec: { cidr: 10.244.0.0/16, blockSize: 26 }
-${aff}${extra}`;
+function config(blocks: Record<string, string[]>, peers: Named[] = []): string {
+  return clusterYaml({
+    bgp: { asNumber: 64512, listenPort: port, serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] },
+    nodes: ['a', 'b', 'c'].map((name, i) => ({ name, ipv4: `127.0.0.${21 + i}/8`, blocks: blocks[name] ?? [] })),
+    pools: [{ name: 'pods', cidr: '10.244.0.0/16', blockSize: 26 }],
+    peers,
+  });
 }
 
 const daemons = new Map<string, Daemon>();
-
-async function until(what: string, fn: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const prefixesOf = (d: Daemon) => d.routes({}).map((r) => r.prefix).sort();
 
@@ -67,8 +45,8 @@ describe('daemon on loopback (three-node mesh)', () => {
   });
 
   it('establishes every mesh session and learns every block with the peer as next hop', async () => {
-    await until('all sessions Established', () => [...daemons.values()].every((d) => d.peers().every((p) => p.state === 'Established') && d.peers().length === 2));
-    await until('all routes', () => [...daemons.values()].every((d) => d.summary().ribIPv4 === 4));
+    await eventually('all sessions Established', () => [...daemons.values()].every((d) => d.peers().every((p) => p.state === 'Established') && d.peers().length === 2));
+    await eventually('all routes', () => [...daemons.values()].every((d) => d.summary().ribIPv4 === 4));
     const a = daemons.get('a')!;
     expect(prefixesOf(a)).toEqual(['10.244.1.0/26', '10.244.2.0/26', '10.244.3.0/26', '10.96.0.0/12']);
     // Every node originates the service CIDR (Calico's static route); the local path wins.
@@ -88,13 +66,12 @@ describe('daemon on loopback (three-node mesh)', () => {
 
   it('applies a live edit: a moved block is withdrawn and the new one announced', async () => {
     writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] }));
-    await until('peers follow the edit', () => ['a', 'c'].every((n) => prefixesOf(daemons.get(n)!).join() === '10.244.1.0/26,10.244.2.64/26,10.244.3.0/26,10.96.0.0/12'));
+    await eventually('peers follow the edit', () => ['a', 'c'].every((n) => prefixesOf(daemons.get(n)!).join() === '10.244.1.0/26,10.244.2.64/26,10.244.3.0/26,10.96.0.0/12'));
   });
 
   it('rejects an invalid edit and keeps the last good configuration running', async () => {
     // The bad edit also drops c's block: had it been applied, every RIB would shrink to three.
-    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: [] },
-      '---\napiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata: { name: bad }\nspec: { peerIP: 10.0.0.300, asNumber: 65000 }\n'));
+    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: [] }, [{ name: 'bad', peerIP: '10.0.0.300', asNumber: 65000 }]));
     await new Promise((r) => setTimeout(r, 1000));
     for (const d of daemons.values()) {
       expect(d.peers().every((p) => p.state === 'Established')).toBe(true);
@@ -118,7 +95,7 @@ describe('daemon on loopback (three-node mesh)', () => {
     await daemons.get('c')!.stop('maintenance');
     daemons.delete('c');
     const a = daemons.get('a')!;
-    await until('c withdrawn at a', () => a.summary().ribIPv4 === 3);
+    await eventually('c withdrawn at a', () => a.summary().ribIPv4 === 3);
     const pc = a.peers().find((p) => p.address === '127.0.0.23')!;
     expect(pc.state).not.toBe('Established');
     expect(pc.lastError).toContain('Administrative Shutdown');

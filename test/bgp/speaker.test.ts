@@ -8,6 +8,7 @@ import pino from 'pino';
 import { Speaker, canonicalAddress, type RouteConsumer, type PeerHandle } from '../../src/bgp/speaker.js';
 import type { EstablishedInfo } from '../../src/bgp/session.js';
 import { KEEPALIVE_HEX, ip, openMsg, parseStream } from './helpers/net-fakes.js';
+import { eventually } from '../helpers/eventually.js';
 
 interface LogLine { msg: string; [k: string]: unknown }
 
@@ -51,20 +52,12 @@ async function pair(opts: { passiveB?: boolean; gr?: false } = {}) {
   return { a, b, la, lb, ca, cb, passiveB: opts.passiveB ?? false };
 }
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('Speaker over loopback', () => {
   it('two speakers establish an iBGP session (one active, one passive)', async () => {
     const { a, b, ca, cb, la } = await pair();
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true, localAddress: '127.0.0.2' });
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
-    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     expect(a.status()[0]).toMatchObject({ address: '127.0.0.2', state: 'Established', lastError: '' });
     expect(b.status()[0]).toMatchObject({ address: '127.0.0.1', state: 'Established' });
     expect(ca.up[0]!.info.negotiated.ibgp).toBe(true);
@@ -93,7 +86,7 @@ describe('Speaker over loopback', () => {
     // Both active, added in the same tick: each dials the other at once.
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, localAddress: '127.0.0.2' });
-    await until(() => ca.up.length >= 1 && cb.up.length >= 1);
+    await eventually('both speakers Established', () => ca.up.length >= 1 && cb.up.length >= 1, 5000);
     await new Promise((r) => setTimeout(r, 1500)); // long enough for a reconnect churn to show
     expect(ca.up).toHaveLength(1);
     expect(cb.up).toHaveLength(1);
@@ -112,9 +105,9 @@ describe('Speaker over loopback', () => {
     const { a, b, ca, cb } = await pair();
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
-    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     await a.stop('node draining');
-    await until(() => cb.down.length === 1);
+    await eventually('B to see its session go down', () => cb.down.length === 1, 5000);
     expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Administrative Shutdown: "node draining"');
     expect(b.status()[0]!.lastError).toBe('received NOTIFICATION Cease/Administrative Shutdown: "node draining"');
     expect(b.status()[0]!.state).not.toBe('Established');
@@ -124,9 +117,9 @@ describe('Speaker over loopback', () => {
     const { a, b, ca, cb } = await pair();
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
-    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     expect(a.removePeer('127.0.0.2')).toBe(true);
-    await until(() => cb.down.length === 1);
+    await eventually('B to see its session go down', () => cb.down.length === 1, 5000);
     expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Peer De-configured');
     expect(ca.down).toHaveLength(1);
     expect(a.status()).toEqual([]);
@@ -152,16 +145,16 @@ describe('Speaker: a new connection while Established', () => {
     // client below is the only one that reconnects.
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
-    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     const gr = '4006' + '0078' + '00010100'; // GR capability: time 120, IPv4 unicast, F=0
     const c = await rawClient(a.port!, [gr]);
-    await until(() => ca.up.length === 2);
+    await eventually('a second session at A', () => ca.up.length === 2, 5000);
     expect(ca.down).toHaveLength(1);
     expect(ca.down[0]!.reason).toMatch(/restarted/);
     expect(a.status()[0]!.state).toBe('Established');
-    await until(() => c.msgs().some((m) => m.type === 4));
+    await eventually('a KEEPALIVE on the new connection', () => c.msgs().some((m) => m.type === 4), 5000);
     expect(c.msgs().filter((m) => m.type === 3)).toHaveLength(0);
-    await until(() => cb.down.length === 1); // B saw its old connection closed
+    await eventually('B to see its session go down', () => cb.down.length === 1, 5000); // B saw its old connection closed
     expect(ca.up).toHaveLength(2);
     c.sock.destroy();
   });
@@ -170,9 +163,9 @@ describe('Speaker: a new connection while Established', () => {
     const { a, b, ca, cb } = await pair({ gr: false });
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, localAddress: '127.0.0.2' });
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, passive: true });
-    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     const c = await rawClient(a.port!, []);
-    await until(() => c.msgs().some((m) => m.type === 3));
+    await eventually('a NOTIFICATION on the new connection', () => c.msgs().some((m) => m.type === 3), 5000);
     const n = c.msgs().find((m) => m.type === 3)!;
     expect([n.body[0], n.body[1]]).toEqual([6, 7]);
     expect(ca.down).toHaveLength(0);
@@ -187,7 +180,7 @@ describe('Speaker: configuration', () => {
     const cfg = { address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' };
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
     const h = a.addPeer(cfg);
-    await until(() => ca.up.length === 1 && cb.up.length === 1);
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     expect(a.updatePeer({ ...cfg })).toBe(h);
     expect(() => a.addPeer(cfg)).toThrow(/already configured/);
     await new Promise((r) => setTimeout(r, 100));
@@ -205,7 +198,7 @@ describe('Speaker: configuration', () => {
     await b.start();
     a.addPeer({ address: '0:0:0:0:0:0:0:1', port: b.port!, peerAs: 65002 });
     b.addPeer({ address: '::1', port: a.port!, peerAs: 65001, passive: true });
-    await until(() => ca.up.length === 1);
+    await eventually('A Established', () => ca.up.length === 1, 5000);
     expect(a.status()[0]).toMatchObject({ address: '::1', state: 'Established' });
     expect(ca.up[0]!.info.negotiated.ibgp).toBe(false);
   });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/datastore/errors.js';
 import { loadFile, parseResources, watchFile } from '../../src/datastore/file.js';
+import { eventually } from '../helpers/eventually.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'kite-file-'));
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
@@ -236,14 +237,10 @@ describe('watchFile', () => {
       onError: (e) => errors.push(e.message),
     }, 20);
     try {
-      const waitFor = async (cond: () => boolean): Promise<void> => {
-        for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-        expect(cond()).toBe(true);
-      };
       await writeFile(path, HEAD.replace('64512', '65001'));
-      await waitFor(() => updates.length === 2);
+      await eventually('the valid edit', () => updates.length === 2, 2000);
       await writeFile(path, HEAD.replace('64512', '"x"'));
-      await waitFor(() => errors.length === 1);
+      await eventually('the invalid edit\'s error', () => errors.length === 1, 2000);
       expect(errors[0]).toContain('spec.asNumber: "x" is not an AS number');
       expect(w.current().bgpConfigurations[0]?.spec.asNumber).toBe(65001);
       expect(updates).toEqual([64512, 65001]);

@@ -9,6 +9,7 @@ import { createControlClient, type ControlClient } from '../../src/api/client.js
 import { type Lab, type LabNode, sleep, waitFor } from '../interop/netns.js';
 import { BirdPeer, FrrPeer, type PeerSpec } from '../interop/peers.js';
 import { Kite } from '../interop/kite.js';
+import { clusterYaml as calicoYaml } from '../helpers/cluster-config.js';
 
 export const CALICO_AS = 64512;
 export const POOL_V4 = '10.244.0.0/16';
@@ -46,70 +47,25 @@ export interface ClusterSpec {
   nodeMeshMaxRestartTime?: string;
 }
 
-const q = (s: string): string => JSON.stringify(s);
+const cidrs = (list: string[] | undefined) => (list && list.length ? list.map((cidr) => ({ cidr })) : undefined);
 
 /** The whole cluster as one multi-document Calico YAML (projectcalico.org/v3 resources). */
 export function clusterYaml(c: ClusterSpec): string {
-  const docs: string[] = [];
-  const cidrs = (key: string, list: string[] | undefined): string =>
-    list && list.length ? `\n  ${key}:\n${list.map((x) => `  - cidr: ${q(x)}`).join('\n')}` : '';
-  docs.push(`apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  asNumber: ${c.asNumber}
-  nodeToNodeMeshEnabled: ${c.mesh}
-  logSeverityScreen: Info${c.nodeMeshMaxRestartTime ? `\n  nodeMeshMaxRestartTime: ${c.nodeMeshMaxRestartTime}` : ''}${cidrs('serviceClusterIPs', c.serviceClusterIPs)}${cidrs('serviceLoadBalancerIPs', c.serviceLoadBalancerIPs)}`);
-  for (const n of c.nodes) {
-    const labels = Object.entries(n.labels ?? {});
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: Node
-metadata:
-  name: ${n.name}${labels.length ? `\n  labels:\n${labels.map(([k, v]) => `    ${k}: ${q(v)}`).join('\n')}` : ''}
-spec:
-  bgp:
-    ipv4Address: ${n.lab.ipv4}/24
-    asNumber: ${c.asNumber}${n.routeReflectorClusterID ? `\n    routeReflectorClusterID: ${n.routeReflectorClusterID}` : ''}`);
-    for (const b of n.blocks) {
-      docs.push(`apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata:
-  name: ${n.name}-${b.replace(/[^0-9]+/g, '-')}
-spec:
-  node: ${n.name}
-  cidr: ${q(b)}
-  state: confirmed
-  deleted: "false"`);
-    }
-  }
-  (c.pools ?? [POOL_V4]).forEach((cidr, i) => {
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: pool-${i}
-spec:
-  cidr: ${q(cidr)}
-  blockSize: 26
-  ipipMode: Never
-  vxlanMode: Never`);
+  return calicoYaml({
+    bgp: {
+      asNumber: c.asNumber, nodeToNodeMeshEnabled: c.mesh, logSeverityScreen: 'Info', nodeMeshMaxRestartTime: c.nodeMeshMaxRestartTime || undefined,
+      serviceClusterIPs: cidrs(c.serviceClusterIPs), serviceLoadBalancerIPs: cidrs(c.serviceLoadBalancerIPs),
+    },
+    nodes: c.nodes.map((n) => ({
+      name: n.name, ipv4: `${n.lab.ipv4}/24`, asNumber: c.asNumber, labels: n.labels, routeReflectorClusterID: n.routeReflectorClusterID || undefined, blocks: n.blocks,
+    })),
+    pools: (c.pools ?? [POOL_V4]).map((cidr, i) => ({ name: `pool-${i}`, cidr, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never' })),
+    // Only the fields a peer sets (empty strings and 0 count as unset, as before).
+    peers: c.peers.map((p) => ({
+      name: p.name, node: p.node || undefined, nodeSelector: p.nodeSelector || undefined, peerSelector: p.peerSelector || undefined,
+      peerIP: p.peerIP || undefined, asNumber: p.asNumber || undefined, maxRestartTime: p.maxRestartTime || undefined,
+    })),
   });
-  for (const p of c.peers) {
-    const f: string[] = [];
-    if (p.node) f.push(`node: ${p.node}`);
-    if (p.nodeSelector) f.push(`nodeSelector: ${q(p.nodeSelector)}`);
-    if (p.peerSelector) f.push(`peerSelector: ${q(p.peerSelector)}`);
-    if (p.peerIP) f.push(`peerIP: ${p.peerIP}`);
-    if (p.asNumber) f.push(`asNumber: ${p.asNumber}`);
-    if (p.maxRestartTime) f.push(`maxRestartTime: ${p.maxRestartTime}`);
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: ${p.name}
-spec:
-${f.map((x) => `  ${x}`).join('\n')}`);
-  }
-  return docs.join('\n---\n') + '\n';
 }
 
 /**

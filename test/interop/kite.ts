@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
 import { type Lab, type LabNode, type NsProcess, FatalWaitError, run, waitFor } from './netns.js';
 import { REPO_ROOT } from './prereqs.js';
+import { clusterYaml } from '../helpers/cluster-config.js';
 
 export interface KitePeerSpec {
   name: string;
@@ -41,87 +42,25 @@ export function requireKiteBuilt(): void {
   if (missing.length) throw new Error(`Kite is not built (missing ${missing.join(', ')}): run \`npm run build\` first`);
 }
 
-function blockName(cidr: string): string {
-  return cidr.replace(/[^0-9a-f]+/gi, '-').replace(/-+$/, '').toLowerCase();
-}
-
-/** The multi-document Calico YAML Kite reads: BGPConfiguration, Node, BGPPeers, IPPools, BlockAffinities. */
+/** The multi-document Calico YAML Kite reads: BGPConfiguration, Node, IPPools, BGPPeers (and their Secrets), BlockAffinities. */
 export function kiteConfigYaml(spec: KiteSpec): string {
-  const nodeName = spec.nodeName ?? 'kite';
-  const docs: string[] = [
-    `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  asNumber: ${spec.asNumber}
-  nodeToNodeMeshEnabled: false
-  logSeverityScreen: Info${spec.listenPort ? `\n  listenPort: ${spec.listenPort}` : ''}`,
-    `apiVersion: projectcalico.org/v3
-kind: Node
-metadata:
-  name: ${nodeName}
-spec:
-  bgp:
-    ipv4Address: ${spec.node.ipv4}/24
-    ipv6Address: ${spec.node.ipv6}/64
-    asNumber: ${spec.asNumber}`,
-    `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: ${IPV4_POOL}
-  blockSize: 26
-  ipipMode: Never
-  vxlanMode: Never
-  natOutgoing: true`,
-    `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv6-ippool
-spec:
-  cidr: ${IPV6_POOL}
-  blockSize: 122
-  ipipMode: Never
-  vxlanMode: Never`,
-  ];
-  for (const p of spec.peers) {
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: ${p.name}
-spec:
-  peerIP: ${p.address.includes(':') ? `"${p.address}"` : p.address}
-  asNumber: ${p.asNumber}${p.password !== undefined ? `
-  password:
-    secretKeyRef:
-      name: bgp-${p.name}
-      key: password` : ''}${p.ttlSecurity !== undefined ? `
-  ttlSecurity: ${p.ttlSecurity}` : ''}`);
-    if (p.password !== undefined) {
-      docs.push(`apiVersion: v1
-kind: Secret
-metadata:
-  name: bgp-${p.name}
-  namespace: kube-system
-type: Opaque
-stringData:
-  password: ${JSON.stringify(p.password)}`);
-    }
-  }
-  for (const b of spec.blocks) {
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata:
-  name: ${nodeName}-${blockName(b)}
-spec:
-  node: ${nodeName}
-  cidr: "${b}"
-  state: confirmed
-  deleted: "false"`);
-  }
-  return docs.join('\n---\n') + '\n';
+  const secret = (p: KitePeerSpec): string => `bgp-${p.name}`;
+  return clusterYaml({
+    bgp: { asNumber: spec.asNumber, nodeToNodeMeshEnabled: false, logSeverityScreen: 'Info', listenPort: spec.listenPort || undefined },
+    nodes: [{
+      name: spec.nodeName ?? 'kite', ipv4: `${spec.node.ipv4}/24`, ipv6: `${spec.node.ipv6}/64`, asNumber: spec.asNumber, blocks: spec.blocks,
+    }],
+    pools: [
+      { name: 'default-ipv4-ippool', cidr: IPV4_POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true },
+      { name: 'default-ipv6-ippool', cidr: IPV6_POOL, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never' },
+    ],
+    peers: spec.peers.map((p) => ({
+      name: p.name, peerIP: p.address, asNumber: p.asNumber,
+      password: p.password === undefined ? undefined : { secretKeyRef: { name: secret(p), key: 'password' } },
+      ttlSecurity: p.ttlSecurity,
+    })),
+    secrets: Object.fromEntries(spec.peers.flatMap((p) => (p.password === undefined ? [] : [[secret(p), { password: p.password }]]))),
+  });
 }
 
 export class Kite {

@@ -9,6 +9,7 @@ import type { Resources } from '../../../src/datastore/resources.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-apiserver.js';
 import { baseCluster, calico, k8sNode, pod, secret, V1, V3 } from './fixtures.js';
 import { loadRbac } from './rbac.js';
+import { eventually } from '../../helpers/eventually.js';
 
 type Event = { t: 'status'; s: SyncStatus } | { t: 'snapshot'; r: Resources } | { t: 'error'; e: Error };
 
@@ -30,13 +31,6 @@ afterEach(async () => {
   }
 });
 
-async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 const settle = (ms = 150): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function harness(objects: object[], serverOpts: FakeApiServerOptions = {}, dsOpts: Partial<KubernetesDatastoreOptions> = {}, startIt = true): Promise<Harness> {
@@ -111,7 +105,7 @@ describe('initial sync', () => {
 
   it('uses the field selector for pods and watches with bookmarks from the list resourceVersion', async () => {
     const h = await harness(baseCluster());
-    await waitFor(() => h.server.openWatches('pods') === 1, 'pod watch');
+    await eventually('pod watch', () => h.server.openWatches('pods') === 1, 5000);
     const podReqs = h.server.requests.filter((q) => q.path === '/api/v1/pods');
     expect(podReqs.every((q) => q.query.get('fieldSelector') === 'spec.nodeName=node-1')).toBe(true);
     const w = podReqs.find((q) => q.watch);
@@ -125,19 +119,19 @@ describe('changes', () => {
     const h = await harness(baseCluster());
     const n = h.snapshots().length;
     h.server.put(calico('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65099, nodeSelector: "rack == 'a'" }));
-    await waitFor(() => h.snapshots().length === n + 1, 'update snapshot');
+    await eventually('update snapshot', () => h.snapshots().length === n + 1, 5000);
     expect(h.last().bgpPeers[0]?.spec.asNumber).toBe(65099);
 
     h.server.put(calico('BGPPeer', 'tor2', { peerIP: '10.0.0.2', asNumber: 65002 }));
     h.server.put(calico('BGPPeer', 'tor3', { peerIP: '10.0.0.3', asNumber: 65003 }));
     h.server.remove(V1, 'BGPPeer', 'tor');
-    await waitFor(() => h.snapshots().length === n + 2, 'burst snapshot');
+    await eventually('burst snapshot', () => h.snapshots().length === n + 2, 5000);
     await settle();
     expect(h.snapshots().length).toBe(n + 2);
     expect(names(h.last().bgpPeers)).toEqual(['tor2', 'tor3']);
 
     h.server.remove(V1, 'BlockAffinity', 'node-1-10-244-1-0-26');
-    await waitFor(() => h.last().blockAffinities.length === 0, 'affinity deleted');
+    await eventually('affinity deleted', () => h.last().blockAffinities.length === 0, 5000);
     expect(h.statuses()).toEqual(['waiting', 'resyncing', 'in-sync']);
   });
 
@@ -151,7 +145,7 @@ describe('changes', () => {
     }, { rack: 'b', 'route-reflector': 'true' });
     (node['status'] as { conditions: { lastHeartbeatTime: string }[] }).conditions[0]!.lastHeartbeatTime = '2024-01-01T00:00:40Z';
     h.server.put(node);
-    await waitFor(() => reflector(h, '/api/v1/nodes').resourceVersion === String(h.server.resourceVersion), 'node event');
+    await eventually('node event', () => reflector(h, '/api/v1/nodes').resourceVersion === String(h.server.resourceVersion), 5000);
     await settle();
     expect(h.snapshots().length).toBe(n);
   });
@@ -161,10 +155,10 @@ describe('watch interruptions', () => {
   it('a dropped watch resumes from the last resourceVersion: nothing missed, nothing repeated, no relist', async () => {
     const h = await harness(baseCluster());
     const peers = reflector(h, `/apis/${V1}/bgppeers`);
-    await waitFor(() => h.server.openWatches('bgppeers') === 1, 'watch open');
+    await eventually('watch open', () => h.server.openWatches('bgppeers') === 1, 5000);
     const listsBefore = peers.stats.lists;
     h.server.put(calico('BGPPeer', 'a', { peerIP: '10.0.0.11', asNumber: 65011 }));
-    await waitFor(() => peers.items.has('a'), 'first event');
+    await eventually('first event', () => peers.items.has('a'), 5000);
     const rvBefore = peers.resourceVersion;
     const n = h.snapshots().length;
 
@@ -172,7 +166,7 @@ describe('watch interruptions', () => {
     // Written while no watch is open: must arrive through the resumed watch.
     h.server.put(calico('BGPPeer', 'b', { peerIP: '10.0.0.12', asNumber: 65012 }));
     h.server.remove(V1, 'BGPPeer', 'a');
-    await waitFor(() => peers.items.has('b') && !peers.items.has('a'), 'events after the drop');
+    await eventually('events after the drop', () => peers.items.has('b') && !peers.items.has('a'), 5000);
     await settle();
 
     const resumed = h.server.requests.filter((q) => q.path.endsWith('/bgppeers') && q.watch);
@@ -187,10 +181,10 @@ describe('watch interruptions', () => {
 
   it('a watch ended cleanly by the server (timeout) resumes without an error', async () => {
     const h = await harness(baseCluster());
-    await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'watches open');
+    await eventually('watches open', () => h.server.openWatches() === h.ds.reflectors.length, 5000);
     h.server.endWatches();
     h.server.put(calico('IPPool', 'extra', { cidr: '10.250.0.0/16' }));
-    await waitFor(() => h.last().ipPools.length === 2, 'pool via resumed watch');
+    await eventually('pool via resumed watch', () => h.last().ipPools.length === 2, 5000);
     expect(h.errors()).toEqual([]);
   });
 
@@ -198,12 +192,12 @@ describe('watch interruptions', () => {
     it(`410 Gone (${goneAs}) relists; an unchanged relist gives no snapshot and never an empty one`, async () => {
       const h = await harness(baseCluster(), { goneAs });
       const peers = reflector(h, `/apis/${V1}/bgppeers`);
-      await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'watches open');
+      await eventually('watches open', () => h.server.openWatches() === h.ds.reflectors.length, 5000);
       const n = h.snapshots().length;
       h.server.bumpResourceVersion(10); // writes elsewhere in etcd, then compaction past our point
       h.server.compact();
       h.server.dropWatches();
-      await waitFor(() => peers.stats.gone >= 1 && h.ds.reflectors.every((r) => r.synced) && h.statuses().at(-1) === 'in-sync' && h.statuses().length >= 5, 'relist');
+      await eventually('relist', () => peers.stats.gone >= 1 && h.ds.reflectors.every((r) => r.synced) && h.statuses().at(-1) === 'in-sync' && h.statuses().length >= 5, 5000);
       await settle();
       expect(h.snapshots().length).toBe(n);
       expect(h.statuses()).toEqual(['waiting', 'resyncing', 'in-sync', 'resyncing', 'in-sync']);
@@ -212,7 +206,7 @@ describe('watch interruptions', () => {
       h.server.dropWatches();
       h.server.put(calico('BGPPeer', 'late', { peerIP: '10.0.0.99', asNumber: 65099 }));
       h.server.compact();
-      await waitFor(() => h.snapshots().length === n + 1, 'snapshot after relist');
+      await eventually('snapshot after relist', () => h.snapshots().length === n + 1, 5000);
       await settle();
       expect(h.snapshots().length).toBe(n + 1);
       expect(names(h.last().bgpPeers)).toEqual(['late', 'tor']);
@@ -227,23 +221,23 @@ describe('watch interruptions', () => {
   it('an ERROR 410 on an open watch relists', async () => {
     const h = await harness(baseCluster());
     const peers = reflector(h, `/apis/${V1}/bgppeers`);
-    await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'watches open');
+    await eventually('watches open', () => h.server.openWatches() === h.ds.reflectors.length, 5000);
     h.server.compact(true);
-    await waitFor(() => peers.stats.gone === 1 && peers.stats.lists === 2 && h.statuses().at(-1) === 'in-sync', 'relist');
+    await eventually('relist', () => peers.stats.gone === 1 && peers.stats.lists === 2 && h.statuses().at(-1) === 'in-sync', 5000);
   });
 
   it('bookmarks keep the resume point current, so a reconnect after compaction needs no relist', async () => {
     const h = await harness(baseCluster());
     const peers = reflector(h, `/apis/${V1}/bgppeers`);
-    await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'watches open');
+    await eventually('watches open', () => h.server.openWatches() === h.ds.reflectors.length, 5000);
     h.server.bumpResourceVersion(500); // writes elsewhere in the cluster
     h.server.bookmark();
     const rv = String(h.server.resourceVersion);
-    await waitFor(() => h.ds.reflectors.every((r) => r.resourceVersion === rv), 'bookmarks');
+    await eventually('bookmarks', () => h.ds.reflectors.every((r) => r.resourceVersion === rv), 5000);
     expect(peers.stats.bookmarks).toBe(1);
     h.server.compact();
     h.server.dropWatches();
-    await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'rewatch');
+    await eventually('rewatch', () => h.server.openWatches() === h.ds.reflectors.length, 5000);
     await settle();
     expect(h.ds.reflectors.map((r) => r.stats.gone)).toEqual(h.ds.reflectors.map(() => 0));
     expect(peers.stats.lists).toBe(1);
@@ -254,7 +248,7 @@ describe('watch interruptions', () => {
     h.server.bumpResourceVersion(10);
     h.server.compact();
     h.server.dropWatches();
-    await waitFor(() => peers.stats.gone === 1 && peers.stats.lists === 2, 'relist without bookmark');
+    await eventually('relist without bookmark', () => peers.stats.gone === 1 && peers.stats.lists === 2, 5000);
   });
 });
 
@@ -289,7 +283,7 @@ describe('Calico API group detection', () => {
       onStatus: (s) => events.push({ t: 'status', s }),
       onError: (e) => events.push({ t: 'error', e }),
     });
-    await waitFor(() => h.errors().length >= 2, 'discovery retries');
+    await eventually('discovery retries', () => h.errors().length >= 2, 5000);
     expect(h.statuses()).toEqual(['waiting']);
     expect(h.errors()[0]).toMatch(/neither crd\.projectcalico\.org\/v1 nor projectcalico\.org\/v3/);
     h.ds.stop();
@@ -328,12 +322,12 @@ describe('Nodes and Pods', () => {
   it('follows pods: status IPs without the CNI annotation, finishing, and deletion', async () => {
     const h = await harness(baseCluster());
     h.server.put(pod('default', 'new', 'node-1', ['10.244.1.9'], { annotate: false }));
-    await waitFor(() => h.last().workloadEndpoints.length === 3, 'new pod');
+    await eventually('new pod', () => h.last().workloadEndpoints.length === 3, 5000);
     expect(h.last().workloadEndpoints.find((w) => w.spec.pod === 'new')?.spec.ipNetworks).toEqual(['10.244.1.9/32']);
     h.server.put(pod('default', 'new', 'node-1', ['10.244.1.9'], { phase: 'Failed', annotate: false }));
-    await waitFor(() => h.last().workloadEndpoints.length === 2, 'finished pod removed');
+    await eventually('finished pod removed', () => h.last().workloadEndpoints.length === 2, 5000);
     h.server.remove('v1', 'Pod', 'nginx', 'default');
-    await waitFor(() => h.last().workloadEndpoints.length === 1, 'deleted pod removed');
+    await eventually('deleted pod removed', () => h.last().workloadEndpoints.length === 1, 5000);
     expect(h.last().workloadEndpoints[0]?.spec.pod).toBe('frontend-0');
   });
 });
@@ -350,7 +344,7 @@ describe('invalid objects', () => {
     const h = await harness(baseCluster());
     const n = h.snapshots().length;
     h.server.put(calico('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 'sixty-five' }));
-    await waitFor(() => h.errors().length === 1, 'error');
+    await eventually('error', () => h.errors().length === 1, 5000);
     expect(h.errors()[0]).toBe('BGPPeer "tor": spec.asNumber: "sixty-five" is not an AS number; object skipped (its last valid version stays in use)');
     // The same bad object again (e.g. a status update) is not reported twice.
     h.server.put(calico('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 'sixty-five' }));
@@ -359,7 +353,7 @@ describe('invalid objects', () => {
     expect(h.snapshots().length).toBe(n);
     expect(h.last().bgpPeers[0]?.spec.asNumber).toBe(65001);
     h.server.put(calico('BGPPeer', 'tor', { peerIP: '10.0.0.1', asNumber: 65077 }));
-    await waitFor(() => h.last().bgpPeers[0]?.spec.asNumber === 65077, 'fix applied');
+    await eventually('fix applied', () => h.last().bgpPeers[0]?.spec.asNumber === 65077, 5000);
   });
 
   it('names the annotation when a Node annotation is invalid', async () => {
@@ -384,9 +378,9 @@ describe('secrets and access', () => {
     const req = h.server.requests.find((q) => q.path === '/api/v1/namespaces/kube-system/secrets');
     expect(req?.query.get('fieldSelector')).toBe('metadata.name=bgp-secrets');
     h.server.put(secret('kube-system', 'bgp-secrets', { tor: 'rotated' }));
-    await waitFor(() => h.last().secrets?.['bgp-secrets']?.['tor'] === 'rotated', 'rotation');
+    await eventually('rotation', () => h.last().secrets?.['bgp-secrets']?.['tor'] === 'rotated', 5000);
     h.server.remove(V1, 'BGPPeer', 'secure');
-    await waitFor(() => h.last().secrets?.['bgp-secrets'] === undefined, 'unreferenced secret dropped');
+    await eventually('unreferenced secret dropped', () => h.last().secrets?.['bgp-secrets'] === undefined, 5000);
   });
 
   it('reports a refused token and keeps retrying without going in-sync', async () => {
@@ -398,7 +392,7 @@ describe('secrets and access', () => {
     const errors: string[] = [];
     const statuses: string[] = [];
     const started = ds.start({ onSnapshot: () => undefined, onStatus: (s) => statuses.push(s), onError: (e) => errors.push(e.message) });
-    await waitFor(() => errors.length >= 2, 'errors');
+    await eventually('errors', () => errors.length >= 2, 5000);
     expect(errors[0]).toMatch(/HTTP 401/);
     expect(statuses).toEqual(['waiting']);
     ds.stop();
@@ -412,7 +406,7 @@ describe('secrets and access', () => {
       onStatus: (s) => h.events.push({ t: 'status', s }),
       onError: (e) => h.events.push({ t: 'error', e }),
     });
-    await waitFor(() => h.errors().length >= 2, 'errors');
+    await eventually('errors', () => h.errors().length >= 2, 5000);
     expect(h.errors()[0]).toBe('GET /apis/crd.projectcalico.org/v1/bgppeers?limit=2: HTTP 403: bgppeers.crd.projectcalico.org is forbidden: User "system:serviceaccount:kube-system:kite" cannot list resource "bgppeers" in API group "crd.projectcalico.org" at the cluster scope; retrying');
     expect(h.statuses()).toEqual(['waiting', 'resyncing']);
     expect(h.snapshots()).toEqual([]);
@@ -433,7 +427,7 @@ describe('RBAC (containers/clusterrole.yaml)', () => {
     for (const group of [V1, V3]) {
       const objs = [...baseCluster(), secretPeer].map((o) => ((o as { apiVersion: string }).apiVersion === V1 ? { ...o, apiVersion: group } : o));
       const h = await harness(objs, { calicoGroups: [group as typeof V1] });
-      await waitFor(() => h.server.openWatches() === h.ds.reflectors.length, 'watches open');
+      await eventually('watches open', () => h.server.openWatches() === h.ds.reflectors.length, 5000);
       const checked = new Set<string>();
       for (const q of h.server.requests) {
         if (q.path === '/apis' || /^\/apis\/[^/]+\/[^/]+$/.test(q.path)) continue; // discovery: system:discovery

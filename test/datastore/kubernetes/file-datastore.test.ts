@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createFileDatastore } from '../../../src/datastore/datastore.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'kite-fileds-'));
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
@@ -23,9 +24,11 @@ it('goes waiting → resyncing → snapshot → in-sync, then follows edits', as
   });
   expect(seen).toEqual(['waiting', 'resyncing', 'snapshot 10.244.0.0/16', 'in-sync']);
   await writeFile(path, pool('10.245.0.0/16'));
-  const end = Date.now() + 5000;
-  while (seen.length < 5 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-  ds.stop();
+  try {
+    await eventually('the edit\'s snapshot', () => seen.length >= 5, 5000);
+  } finally {
+    ds.stop();
+  }
   expect(seen[4]).toBe('snapshot 10.245.0.0/16');
 });
 
