@@ -1,25 +1,25 @@
 // What a node originates and which pools it knows: its affine blocks (BlockAffinity, or an
 // IPAMBlock with affinity host:<node>) that lie in an IPPool exporting to BGP, and every pool
 // with Calico's defaults applied.
-import { cidrContains, parseCIDR } from '../datastore/ip.js';
+import { familyOfText, parsePrefix } from '../net/index.js';
 import type { Ctx } from './context.js';
 import { selector } from './context.js';
 import type { OriginatedBlock, PoolConfig } from './node-config.js';
 
 export function originate(ctx: Ctx): OriginatedBlock[] {
   const { me, notes, rs } = ctx;
-  const poolCidrs = rs.ipPools.map((p) => ({ pool: p, cidr: parseCIDR(p.spec.cidr) }));
+  const poolCidrs = rs.ipPools.map((p) => ({ pool: p, cidr: parsePrefix(p.spec.cidr) }));
   const out: OriginatedBlock[] = [];
   const seen = new Set<string>();
   const consider = (prefix: string, from: string): void => {
     if (seen.has(prefix)) return;
     seen.add(prefix);
-    const c = parseCIDR(prefix);
+    const c = parsePrefix(prefix);
     if (c === null) return;
     // The most specific pool wins when pools nest.
     const pool = poolCidrs
-      .filter((p) => p.cidr !== null && cidrContains(p.cidr, c))
-      .sort((a, b) => (b.cidr?.prefixLength ?? 0) - (a.cidr?.prefixLength ?? 0))[0]?.pool;
+      .filter((p) => p.cidr !== null && p.cidr.contains(c))
+      .sort((a, b) => (b.cidr?.len ?? 0) - (a.cidr?.len ?? 0))[0]?.pool;
     if (pool === undefined) {
       notes.push(`block ${prefix} (${from}) is outside every IPPool; not advertised`);
       return;
@@ -29,7 +29,7 @@ export function originate(ctx: Ctx): OriginatedBlock[] {
       return;
     }
     // A disabled pool only stops new allocations: its existing blocks are still advertised.
-    out.push({ prefix: c.text, pool: pool.metadata.name });
+    out.push({ prefix: c.network().toString(), pool: pool.metadata.name });
   };
   for (const ba of rs.blockAffinities) {
     if (ba.spec.node !== me.name) continue;
@@ -56,7 +56,7 @@ export function pools(ctx: Ctx): PoolConfig[] {
     return {
       name: p.metadata.name,
       cidr: s.cidr,
-      family: s.cidr.includes(':') ? 6 : 4,
+      family: familyOfText(s.cidr),
       blockSize: s.blockSize,
       ipipMode: s.ipipMode,
       vxlanMode: s.vxlanMode,

@@ -1,7 +1,6 @@
 // Shared state for deriving one node's configuration: what is known about every Calico node
 // (cluster defaults applied) and cached selectors. Used by peers.ts and blocks.ts.
-import type { Family, IP, CIDR } from '../datastore/ip.js';
-import { parseCIDR } from '../datastore/ip.js';
+import { parsePrefix, type Family, type IpAddr, type Prefix } from '../net/index.js';
 import type { BGPConfiguration, Node, Resources } from '../datastore/resources.js';
 import { parseSelector, type Labels, type Selector } from '../datastore/selector.js';
 
@@ -9,14 +8,15 @@ import { parseSelector, type Labels, type Selector } from '../datastore/selector
 export interface NodeInfo {
   name: string;
   labels: Labels;
-  v4?: CIDR;
-  v6?: CIDR;
+  /** The node's address and subnet ("198.18.0.1/24", host part kept). */
+  v4?: Prefix;
+  v6?: Prefix;
   asNumber: number;
   listenPort: number;
   rrClusterID?: string;
 }
 
-export const addrOf = (n: NodeInfo, f: Family): IP | undefined => (f === 4 ? n.v4?.ip : n.v6?.ip);
+export const addrOf = (n: NodeInfo, f: Family): IpAddr | undefined => (f === 4 ? n.v4?.addr : n.v6?.addr);
 export const describeNode = (n: NodeInfo): string => `node "${n.name}"`;
 
 export interface Ctx {
@@ -32,8 +32,8 @@ export interface Ctx {
 export function nodeInfo(n: Node, globalAS: number, listenPort: number): NodeInfo {
   const b = n.spec.bgp;
   const info: NodeInfo = { name: n.metadata.name, labels: n.metadata.labels, asNumber: b?.asNumber ?? globalAS, listenPort };
-  const v4 = b?.ipv4Address === undefined ? null : parseCIDR(b.ipv4Address);
-  const v6 = b?.ipv6Address === undefined ? null : parseCIDR(b.ipv6Address);
+  const v4 = b?.ipv4Address === undefined ? null : parsePrefix(b.ipv4Address);
+  const v6 = b?.ipv6Address === undefined ? null : parsePrefix(b.ipv6Address);
   if (v4 !== null) info.v4 = v4;
   if (v6 !== null) info.v6 = v6;
   if (b?.routeReflectorClusterID !== undefined) info.rrClusterID = b.routeReflectorClusterID;

@@ -4,7 +4,7 @@
 // Peering rules follow confd (confd/pkg/backends/calico client.go updatePeersV1 and
 // bgp_processor.go); each skipped or replaced item leaves a human-readable note explaining why.
 import { ConfigError } from '../datastore/errors.js';
-import { parseIP, type CIDR, type Family } from '../datastore/ip.js';
+import { parseAddr, type Family, type Prefix } from '../net/index.js';
 import {
   DEFAULTS, type AllowedUse, type BGPConfiguration, type BindMode, type EncapMode, type LogSeverity, type NextHopMode,
   type Resources, type SecretKeyRef, type BGPPeerSpec,
@@ -165,14 +165,14 @@ export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOp
   }
 
   let routerId = opts.routerId;
-  if (routerId !== undefined && parseIP(routerId)?.family !== 4) {
+  if (routerId !== undefined && parseAddr(routerId)?.family !== 4) {
     throw new ConfigError(`router ID "${routerId}" is not an IPv4 address (a BGP identifier is 4 octets, RFC 6286)`);
   }
   if (routerId === undefined) {
     if (me.v4 === undefined) {
       throw new ConfigError(`node "${nodeName}" has no spec.bgp.ipv4Address: the BGP router ID defaults to it (an IPv6-only node needs an explicit router ID, like Calico's CALICO_ROUTER_ID)`);
     }
-    routerId = me.v4.ip.text;
+    routerId = me.v4.addr.toString();
   }
 
   const ctx: Ctx = { rs, me, infos, globalAS, notes, global, selectors: new Map() };
@@ -204,8 +204,8 @@ export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOp
   return cfg;
 }
 
-function addressConfig(c: CIDR): AddressConfig {
-  return { address: c.ip.text, prefixLength: c.prefixLength, subnet: c.text };
+function addressConfig(c: Prefix): AddressConfig {
+  return { address: c.addr.toString(), prefixLength: c.len, subnet: c.network().toString() };
 }
 
 function services(ctx: Ctx): NodeConfig['services'] {

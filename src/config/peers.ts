@@ -2,7 +2,7 @@
 // node-to-node mesh, the BGPPeers that apply to the node, Calico's automatic reverse peerings,
 // and de-duplication by neighbour address with a note for every session dropped.
 import { DEFAULTS, NextHopMode, ReversePeering, SourceAddress, type BGPPeer, type BGPPeerSpec } from '../datastore/resources.js';
-import { parseIP, type Family, type IP } from '../datastore/ip.js';
+import { parseAddr, type Family, type IpAddr } from '../net/index.js';
 import { addrOf, describeNode, nodesMatching, selector, type Ctx, type NodeInfo } from './context.js';
 import { PeerKind, type PeerConfig } from './node-config.js';
 
@@ -14,12 +14,12 @@ const RANK_TEXT: Record<Rank, string> = { 0: 'global BGPPeer', 1: 'node-specific
 
 export interface Candidate { rank: Rank; peer: PeerConfig }
 
-const protocolName = (prefix: string, ip: IP): string => `${prefix}_${ip.text.replace(/[.:]/g, '_')}`;
+const protocolName = (prefix: string, ip: IpAddr): string => `${prefix}_${ip.toString().replace(/[.:]/g, '_')}`;
 
-function basePeer(ctx: Ctx, f: Family, ip: IP, asNumber: number, localAsNumber: number, rrOfPeer: string | undefined): PeerConfig {
+function basePeer(ctx: Ctx, f: Family, ip: IpAddr, asNumber: number, localAsNumber: number, rrOfPeer: string | undefined): PeerConfig {
   const me = ctx.me;
   const p: PeerConfig = {
-    name: '', kind: PeerKind.Mesh, reverse: false, address: ip.text, family: f, port: DEFAULTS.listenPort,
+    name: '', kind: PeerKind.Mesh, reverse: false, address: ip.toString(), family: f, port: DEFAULTS.listenPort,
     asNumber, localAsNumber, passive: false, multihop: true, restartTime: DEFAULTS.restartTimeSeconds,
     nextHopMode: NextHopMode.Auto, keepOriginalNextHop: false, numAllowedLocalASNumbers: 0, filters: [],
     routeReflectorClient: false,
@@ -53,8 +53,8 @@ export function meshPeers(ctx: Ctx): Candidate[] {
       const theirs = addrOf(other, f);
       if (mine === undefined || theirs === undefined) continue;
       shared = true;
-      if (theirs.text === mine.text) {
-        notes.push(`${describeNode(other)} has this node's own address ${mine.text}; no mesh session to it`);
+      if (theirs.toString() === mine.toString()) {
+        notes.push(`${describeNode(other)} has this node's own address ${mine.toString()}; no mesh session to it`);
         continue;
       }
       const p = basePeer(ctx, f, theirs, other.asNumber, me.asNumber, other.rrClusterID);
@@ -63,8 +63,8 @@ export function meshPeers(ctx: Ctx): Candidate[] {
       p.port = other.listenPort;
       // confd: "Make mesh unidirectional": the node whose address sorts lower AS A STRING dials;
       // "198.18.0.10" < "198.18.0.9", so .10 dials .9. Both sides must use the same rule.
-      p.passive = theirs.text > mine.text;
-      p.sourceAddress = mine.text;
+      p.passive = theirs.toString() > mine.toString();
+      p.sourceAddress = mine.toString();
       const rt = global?.spec.nodeMeshMaxRestartTime;
       if (rt !== undefined) { p.maxRestartTime = rt; p.restartTime = rt; }
       if (global?.spec.nodeMeshPassword !== undefined) p.password = global.spec.nodeMeshPassword;
@@ -83,7 +83,7 @@ function applySpec(ctx: Ctx, p: PeerConfig, bp: BGPPeer): void {
   p.spec = s;
   applyKiteAnnotations(ctx, p, bp);
   const mine = addrOf(ctx.me, p.family);
-  if ((s.sourceAddress ?? SourceAddress.UseNodeIP) === SourceAddress.UseNodeIP && mine !== undefined) p.sourceAddress = mine.text;
+  if ((s.sourceAddress ?? SourceAddress.UseNodeIP) === SourceAddress.UseNodeIP && mine !== undefined) p.sourceAddress = mine.toString();
   if (s.keepaliveTime !== undefined) p.keepaliveTime = s.keepaliveTime;
   if (s.maxRestartTime !== undefined) { p.maxRestartTime = s.maxRestartTime; p.restartTime = s.maxRestartTime; }
   if (s.password !== undefined) p.password = s.password;
@@ -99,8 +99,8 @@ function applySpec(ctx: Ctx, p: PeerConfig, bp: BGPPeer): void {
 
 const isGlobal = (s: BGPPeerSpec): boolean => (s.node ?? '') === '' && (s.nodeSelector ?? '') === '';
 
-function nodeAtAddress(ctx: Ctx, ip: IP): NodeInfo | undefined {
-  return [...ctx.infos.values()].find((n) => addrOf(n, ip.family)?.text === ip.text);
+function nodeAtAddress(ctx: Ctx, ip: IpAddr): NodeInfo | undefined {
+  return [...ctx.infos.values()].find((n) => addrOf(n, ip.family)?.toString() === ip.toString());
 }
 
 export function bgpPeerPeers(ctx: Ctx): Candidate[] {
@@ -129,17 +129,17 @@ export function bgpPeerPeers(ctx: Ctx): Candidate[] {
           p.port = other.listenPort;
           applySpec(ctx, p, bp);
           // confd makes global peerings between Calico nodes one-directional like the mesh.
-          if (global) p.passive = theirs.text > (addrOf(me, f)?.text ?? '');
+          if (global) p.passive = theirs.toString() > (addrOf(me, f)?.toString() ?? '');
           out.push({ rank, peer: p });
         }
       }
       continue;
     }
     if (s.peerAddress === undefined) continue; // a localWorkloadSelector peer: not supported yet
-    const ip = parseIP(s.peerAddress);
+    const ip = parseAddr(s.peerAddress);
     if (ip === null) continue;
-    if (addrOf(me, ip.family)?.text === ip.text) {
-      notes.push(`BGPPeer "${bp.metadata.name}": peerIP ${ip.text} is this node's own address; skipped`);
+    if (addrOf(me, ip.family)?.toString() === ip.toString()) {
+      notes.push(`BGPPeer "${bp.metadata.name}": peerIP ${ip.toString()} is this node's own address; skipped`);
       continue;
     }
     const calicoNode = nodeAtAddress(ctx, ip);
@@ -151,9 +151,9 @@ export function bgpPeerPeers(ctx: Ctx): Candidate[] {
     p.port = s.peerPort ?? (calicoNode !== undefined && calicoNode.asNumber === asNumber ? calicoNode.listenPort : DEFAULTS.listenPort);
     if (calicoNode !== undefined) p.peerNode = calicoNode.name;
     applySpec(ctx, p, bp);
-    if (global && calicoNode !== undefined) p.passive = ip.text > (addrOf(me, ip.family)?.text ?? '');
+    if (global && calicoNode !== undefined) p.passive = ip.toString() > (addrOf(me, ip.family)?.toString() ?? '');
     if (addrOf(me, ip.family) === undefined) {
-      notes.push(`BGPPeer "${bp.metadata.name}": this node has no IPv${ip.family} address, so the session to ${ip.text} has no source address`);
+      notes.push(`BGPPeer "${bp.metadata.name}": this node has no IPv${ip.family} address, so the session to ${ip.toString()} has no source address`);
     }
     out.push({ rank, peer: p });
   }
@@ -176,8 +176,8 @@ export function reversePeers(ctx: Ctx): Candidate[] {
       if (!selector(ctx, s.peerSelector ?? '').matches(me.labels)) continue;
       families = [4, 6];
     } else if (s.peerAddress !== undefined) {
-      const ip = parseIP(s.peerAddress);
-      if (ip === null || addrOf(me, ip.family)?.text !== ip.text) continue;
+      const ip = parseAddr(s.peerAddress);
+      if (ip === null || addrOf(me, ip.family)?.toString() !== ip.toString()) continue;
       if ((s.asNumber ?? ctx.globalAS) !== me.asNumber) continue;
       if (s.peerPort !== undefined && s.peerPort !== me.listenPort) continue;
       families = [ip.family];

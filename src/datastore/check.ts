@@ -2,7 +2,7 @@
 // syntax, records a located problem on failure (file, document, object, field path, line) and
 // returns undefined, so one pass reports every mistake in the document, not just the first.
 import { formatProblem, type ConfigProblem } from './errors.js';
-import { parseCIDR, parseIP, type CIDR, type Family, type IP } from './ip.js';
+import { parseAddr, parsePrefix, type Family, type IpAddr, type Prefix } from '../net/index.js';
 import { parseSelector, SelectorError } from './selector.js';
 
 export type Path = readonly (string | number)[];
@@ -184,31 +184,33 @@ export class Checker {
     return Math.round(secs);
   }
 
-  ip(o: Obj, key: string, path: Path, family?: Family): IP | undefined {
+  ip(o: Obj, key: string, path: Path, family?: Family): IpAddr | undefined {
     const v = this.str(o, key, path);
     if (v === undefined) return undefined;
-    const ip = parseIP(v);
+    const ip = parseAddr(v);
     if (ip === null) return this.error([...path, key], `${show(v)} is not an IP${family === undefined ? '' : `v${family}`} address`);
     if (family !== undefined && ip.family !== family) return this.error([...path, key], `${show(v)} is not an IPv${family} address`);
     return ip;
   }
 
-  cidr(o: Obj, key: string, path: Path, opts: { required?: boolean; family?: Family; aligned?: boolean } = {}): CIDR | undefined {
+  /** CIDR text as a Prefix keeping what was written (a node address keeps its host part). */
+  cidr(o: Obj, key: string, path: Path, opts: { required?: boolean; family?: Family; aligned?: boolean } = {}): Prefix | undefined {
     const v = opts.required === true ? this.str(o, key, path, true) : this.str(o, key, path);
     return v === undefined ? undefined : this.cidrOf(v, [...path, key], opts);
   }
 
   /** Checks CIDR text found at `p` (see cidr()). */
-  cidrOf(v: string, p: Path, opts: { family?: Family; aligned?: boolean } = {}): CIDR | undefined {
+  cidrOf(v: string, p: Path, opts: { family?: Family; aligned?: boolean } = {}): Prefix | undefined {
     const what = opts.family === undefined ? 'a CIDR' : `an IPv${opts.family} CIDR`;
-    const c = parseCIDR(v);
+    const c = parsePrefix(v);
     if (c === null) {
-      const hint = parseIP(v) !== null ? ` (write it with a prefix length, like ${v}/${parseIP(v)?.family === 4 ? 24 : 64})` : '';
+      const bare = parseAddr(v);
+      const hint = bare !== null ? ` (write it with a prefix length, like ${v}/${bare.family === 4 ? 24 : 64})` : '';
       return this.error(p, `${show(v)} is not ${what}${hint}`);
     }
     if (opts.family !== undefined && c.family !== opts.family) return this.error(p, `${show(v)} is not ${what}`);
-    if (opts.aligned === true && c.ip.value !== c.network) {
-      return this.error(p, `${show(v)} has host bits set (did you mean ${c.text}?)`);
+    if (opts.aligned === true && !c.isAligned()) {
+      return this.error(p, `${show(v)} has host bits set (did you mean ${c.network().toString()}?)`);
     }
     return c;
   }

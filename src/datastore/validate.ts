@@ -3,7 +3,7 @@
 // where Kite depends on them; fields Kite does not use are accepted and ignored.
 import { Checker, type Obj, type Path } from './check.js';
 import { bgpFilter } from './bgpfilter.js';
-import { parseHostPort } from './ip.js';
+import { parseHostPort } from './host-port.js';
 import {
   AffinityState, AllowedUse, API_VERSIONS, BindMode, DEFAULTS, EncapMode, KINDS, LogSeverity,
   NextHopMode, ReversePeering, SourceAddress,
@@ -94,7 +94,7 @@ function serviceBlocks(c: Checker, o: Obj, key: string): ServiceIPBlock[] | unde
     if (b === undefined) return;
     c.fields(b, p, ['cidr']);
     const cidr = c.cidr(b, 'cidr', p, { required: true });
-    if (cidr !== undefined) out.push({ cidr: cidr.text });
+    if (cidr !== undefined) out.push({ cidr: cidr.network().toString() });
   });
   return out;
 }
@@ -181,7 +181,7 @@ function bgpConfiguration(c: Checker, name: string, o: Obj): BGPConfigurationSpe
           c.error([...p, 'communities', j], `"${x}" is neither a community value nor a name defined in spec.communities`);
         }
       });
-      if (cidr !== undefined) out.push({ cidr: cidr.text, communities: list });
+      if (cidr !== undefined) out.push({ cidr: cidr.network().toString(), communities: list });
     });
     s.prefixAdvertisements = out;
   }
@@ -202,16 +202,16 @@ function node(c: Checker, o: Obj): NodeSpec {
   c.fields(b, p, ['ipv4Address', 'ipv6Address', 'asNumber', 'ipv4IPIPTunnelAddr', 'routeReflectorClusterID']);
   s.bgp = {};
   const v4 = c.cidr(b, 'ipv4Address', p, { family: 4 });
-  if (v4 !== undefined) s.bgp.ipv4Address = `${v4.ip.text}/${v4.prefixLength}`;
+  if (v4 !== undefined) s.bgp.ipv4Address = v4.toString();
   const v6 = c.cidr(b, 'ipv6Address', p, { family: 6 });
-  if (v6 !== undefined) s.bgp.ipv6Address = `${v6.ip.text}/${v6.prefixLength}`;
+  if (v6 !== undefined) s.bgp.ipv6Address = v6.toString();
   const asn = c.asn(b, 'asNumber', p);
   if (asn !== undefined) s.bgp.asNumber = asn;
   const tun = c.ip(b, 'ipv4IPIPTunnelAddr', p, 4);
-  if (tun !== undefined) s.bgp.ipv4IPIPTunnelAddr = tun.text;
+  if (tun !== undefined) s.bgp.ipv4IPIPTunnelAddr = tun.toString();
   // RFC 4456 CLUSTER_ID is 4 octets; Calico requires the dotted-quad form.
   const rr = c.ip(b, 'routeReflectorClusterID', p, 4);
-  if (rr !== undefined) s.bgp.routeReflectorClusterID = rr.text;
+  if (rr !== undefined) s.bgp.routeReflectorClusterID = rr.toString();
   return s;
 }
 
@@ -237,7 +237,7 @@ function bgpPeer(c: Checker, o: Obj): BGPPeerSpec {
     if (typeof hp === 'string') c.error([...SPEC, 'peerIP'], hp);
     else {
       s.peerIP = peerIP;
-      s.peerAddress = hp.host.text;
+      s.peerAddress = hp.host.toString();
       if (hp.port !== undefined) s.peerPort = hp.port;
     }
   }
@@ -283,7 +283,7 @@ function bgpPeer(c: Checker, o: Obj): BGPPeerSpec {
   if (rb !== undefined) {
     const fam = s.peerAddress === undefined ? undefined : s.peerAddress.includes(':') ? 6 : 4;
     if (fam !== undefined && rb.family !== fam) c.error([...SPEC, 'reachableBy'], `must be an IPv${fam} address like spec.peerIP`);
-    else s.reachableBy = rb.text;
+    else s.reachableBy = rb.toString();
   }
   const f = c.strList(o, 'filters', SPEC);
   if (f !== undefined) s.filters = f;
@@ -320,10 +320,10 @@ function ipPool(c: Checker, o: Obj): IPPoolSpec | undefined {
   });
   if (cidr === undefined) return undefined;
   const bs = blockSize ?? (v6 ? DEFAULTS.blockSizeV6 : DEFAULTS.blockSizeV4);
-  if (bs < cidr.prefixLength) {
-    c.error([...SPEC, 'blockSize'], `/${bs} blocks do not fit in the pool ${cidr.text}`);
+  if (bs < cidr.len) {
+    c.error([...SPEC, 'blockSize'], `/${bs} blocks do not fit in the pool ${cidr.network().toString()}`);
   }
-  const s: IPPoolSpec = { cidr: cidr.text, blockSize: bs, ipipMode, vxlanMode, natOutgoing, disabled, disableBGPExport };
+  const s: IPPoolSpec = { cidr: cidr.network().toString(), blockSize: bs, ipipMode, vxlanMode, natOutgoing, disabled, disableBGPExport };
   if (nodeSelector !== undefined) s.nodeSelector = nodeSelector;
   if (uses !== undefined) s.allowedUses = allowedUses;
   return s;
@@ -336,7 +336,7 @@ function blockAffinity(c: Checker, o: Obj): BlockAffinitySpec | undefined {
   const state = c.oneOf(o, 'state', SPEC, enumValues(AffinityState));
   const deleted = c.bool(o, 'deleted', SPEC) ?? false;
   if (n === undefined || cidr === undefined) return undefined;
-  const s: BlockAffinitySpec = { node: n, cidr: cidr.text, deleted };
+  const s: BlockAffinitySpec = { node: n, cidr: cidr.network().toString(), deleted };
   if (state !== undefined) s.state = state;
   return s;
 }
@@ -371,7 +371,7 @@ function ipamBlock(c: Checker, o: Obj): IPAMBlockSpec | undefined {
   const strictAffinity = c.bool(o, 'strictAffinity', SPEC) ?? false;
   const deleted = c.bool(o, 'deleted', SPEC) ?? false;
   if (cidr === undefined) return undefined;
-  const s: IPAMBlockSpec = { cidr: cidr.text, strictAffinity, allocations, unallocated, attributes, deleted };
+  const s: IPAMBlockSpec = { cidr: cidr.network().toString(), strictAffinity, allocations, unallocated, attributes, deleted };
   if (affinity !== undefined) s.affinity = affinity;
   return s;
 }
@@ -381,7 +381,7 @@ function workloadEndpoint(c: Checker, o: Obj): WorkloadEndpointSpec | undefined 
   const ipNetworks: string[] = [];
   (c.strList(o, 'ipNetworks', SPEC) ?? []).forEach((x, i) => {
     const cidr = c.cidrOf(x, [...SPEC, 'ipNetworks', i]);
-    if (cidr !== undefined) ipNetworks.push(`${cidr.ip.text}/${cidr.prefixLength}`);
+    if (cidr !== undefined) ipNetworks.push(cidr.toString());
   });
   const mac = c.str(o, 'mac', SPEC);
   if (mac !== undefined && !/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) c.error([...SPEC, 'mac'], `"${mac}" is not a MAC address`);

@@ -4,7 +4,7 @@
 // swap on a stored object; a lost race is re-read and retried, never overwritten:
 // - a block belongs to whoever creates its IPAMBlock first (the BlockAffinity is only a claim);
 // - an address belongs to whoever writes the IPAMBlock revision that marks it allocated.
-import { parseIP } from '../datastore/ip.js';
+import { parseAddr } from '../net/index.js';
 import { AffinityState, type IPPool } from '../datastore/resources.js';
 import {
   assignFromBlock, blockAddressCount, freeCount, handleOrdinals, ipToOrdinal, isEmpty, newBlock, ordinalToIP, releaseOrdinals,
@@ -401,7 +401,7 @@ export class Allocator {
     const blocks = await this.store.list('IPAMBlock');
     const byBlock = new Map<string, number[]>();
     for (const ip of ips) {
-      if (parseIP(ip) === null) throw new Error(`"${ip}" is not an IP address`);
+      if (parseAddr(ip) === null) throw new Error(`"${ip}" is not an IP address`);
       for (const b of blocks) {
         const o = ipToOrdinal(b.spec.cidr, ip);
         if (o !== undefined) { byBlock.set(b.spec.cidr, [...(byBlock.get(b.spec.cidr) ?? []), o]); break; }

@@ -3,32 +3,26 @@
 // attributes) holding address i, `unallocated` lists free ordinals in hand-out order, and
 // attributes no address refers to any more are dropped with indexes renumbered. Pure functions
 // on a BlockSpec; storage and concurrency live in the allocator.
-import { formatIP, parseCIDR, parseIP, type CIDR } from '../datastore/ip.js';
+import { blockRange } from './range.js';
+import { IpAddr, parseAddr } from '../net/index.js';
 import type { BlockAttribute, BlockSpec } from './objects.js';
 
-function cidrOf(text: string): CIDR {
-  const c = parseCIDR(text);
-  if (c === null) throw new Error(`"${text}" is not a CIDR`);
-  return c;
-}
-
 export function blockAddressCount(cidr: string): number {
-  const c = cidrOf(cidr);
-  return 2 ** ((c.family === 4 ? 32 : 128) - c.prefixLength);
+  return Number(blockRange(cidr).size);
 }
 
 export function ordinalToIP(cidr: string, ordinal: number): string {
-  const c = cidrOf(cidr);
-  return formatIP(c.family, c.network + BigInt(ordinal));
+  const r = blockRange(cidr);
+  return IpAddr.fromBigInt(r.family, r.start + BigInt(ordinal)).toString();
 }
 
 /** The address's index in the block, or undefined when it lies outside. */
 export function ipToOrdinal(cidr: string, ip: string): number | undefined {
-  const c = cidrOf(cidr);
-  const a = parseIP(ip);
-  if (a === null || a.family !== c.family) return undefined;
-  const off = a.value - c.network;
-  if (off < 0n || off >= BigInt(blockAddressCount(cidr))) return undefined;
+  const r = blockRange(cidr);
+  const a = parseAddr(ip);
+  if (a === null || a.family !== r.family) return undefined;
+  const off = a.toBigInt() - r.start;
+  if (off < 0n || off >= r.size) return undefined;
   return Number(off);
 }
 

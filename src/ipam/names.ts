@@ -2,14 +2,14 @@
 // lib/names.CIDRToName, k8s/resources ipam_affinity.go and ipam_handle.go), so an object Kite
 // writes is the object calico-ipam reads, and a claim by either one collides with the other's.
 import { createHash } from 'node:crypto';
-import { parseCIDR } from '../datastore/ip.js';
+import { parsePrefix } from '../net/index.js';
 
 /** "10.244.1.0/26" → "10-244-1-0-26"; "fd00:1::/122" → "fd00-1---122". */
 export function cidrName(cidr: string): string {
-  const c = parseCIDR(cidr);
+  const c = parsePrefix(cidr, { hostBits: 'clear' });
   if (c === null) throw new Error(`"${cidr}" is not a CIDR`);
-  // Go prints IPv6 in the RFC 5952 form, as parseCIDR does.
-  return c.text.replace(/[.:/]/g, '-');
+  // Go prints IPv6 in the RFC 5952 form, as src/net does.
+  return c.toString().replace(/[.:/]/g, '-');
 }
 
 /** IPAMBlock name: the block CIDR with separators as dashes. */

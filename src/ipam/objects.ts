@@ -2,7 +2,7 @@
 // ipam types, stored as crd.projectcalico.org/v1 CRDs): BlockAffinity (a node's claim on a
 // block), IPAMBlock (who holds each address of the block) and IPAMHandle (which blocks hold a
 // handle's addresses). Conversion to and from the CRD spec JSON checks what is read.
-import { parseCIDR } from '../datastore/ip.js';
+import { bitsOf, parsePrefix } from '../net/index.js';
 import { AffinityState } from '../datastore/resources.js';
 
 export const IpamKind = { BlockAffinity: 'BlockAffinity', IPAMBlock: 'IPAMBlock', IPAMHandle: 'IPAMHandle' } as const;
@@ -117,9 +117,9 @@ export function fromRawSpec<K extends IpamKind>(kind: K, name: string, raw: unkn
   const bad = (reason: string): never => { throw new MalformedObjectError(kind, name, reason); };
   if (!isObj(raw)) return bad('spec is not an object');
   const cidrOf = (): string => {
-    const c = typeof raw['cidr'] === 'string' ? parseCIDR(raw['cidr']) : null;
+    const c = typeof raw['cidr'] === 'string' ? parsePrefix(raw['cidr'], { hostBits: 'clear' }) : null;
     if (c === null) return bad(`spec.cidr ${JSON.stringify(raw['cidr'])} is not a CIDR`);
-    return c.text;
+    return c.toString();
   };
   const deleted = boolOf(raw['deleted']) ?? bad(`spec.deleted ${JSON.stringify(raw['deleted'])} is not a boolean`);
   switch (kind) {
@@ -134,8 +134,8 @@ export function fromRawSpec<K extends IpamKind>(kind: K, name: string, raw: unkn
     }
     case 'IPAMBlock': {
       const cidr = cidrOf();
-      const c = parseCIDR(cidr);
-      const size = c === null ? 0 : 2 ** ((c.family === 4 ? 32 : 128) - c.prefixLength);
+      const c = parsePrefix(cidr);
+      const size = c === null ? 0 : 2 ** (bitsOf(c.family) - c.len);
       const allocations = Array.isArray(raw['allocations']) ? raw['allocations'] : bad('spec.allocations is not a list');
       if (allocations.length !== size) bad(`spec.allocations has ${allocations.length} entries for a block of ${size} addresses`);
       const attrsRaw = Array.isArray(raw['attributes']) ? raw['attributes'] : raw['attributes'] === undefined || raw['attributes'] === null ? [] : bad('spec.attributes is not a list');

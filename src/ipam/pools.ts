@@ -2,7 +2,8 @@
 // Calico's rules (libcalico-go lib/ipam pools.go, ipam_block_reader_writer.go): disabled pools
 // are skipped, the pool's nodeSelector must select the node, allowedUses must include the use
 // (default Workload and Tunnel), and blocks are blockSize-long slices of the pool.
-import { cidrContains, formatIP, parseCIDR } from '../datastore/ip.js';
+import { IpAddr, parsePrefix } from '../net/index.js';
+import { blockRange, type Range } from './range.js';
 import type { AllowedUse, IPPool } from '../datastore/resources.js';
 import { parseSelector, SelectorError, type Labels } from '../datastore/selector.js';
 
@@ -38,14 +39,14 @@ export interface PoolFilter {
 export function judgePools(pools: readonly IPPool[], node: NodeInfo, f: PoolFilter): PoolVerdict[] {
   return pools.map((pool) => {
     const no = (reason: string): PoolVerdict => ({ pool, usable: false, reason });
-    const c = parseCIDR(pool.spec.cidr);
+    const c = parsePrefix(pool.spec.cidr);
     if (c === null) return no(`cidr ${pool.spec.cidr} is not a CIDR`);
     if (c.family !== f.family) return no(`IPv${c.family} pool, IPv${f.family} wanted`);
-    if (f.only !== undefined && !f.only.includes(pool.metadata.name) && !f.only.includes(c.text)) return no('not among the requested pools');
+    if (f.only !== undefined && !f.only.includes(pool.metadata.name) && !f.only.includes(c.network().toString())) return no('not among the requested pools');
     if (pool.spec.disabled) return no('disabled');
     const uses = pool.spec.allowedUses ?? DEFAULT_USES;
     if (!uses.includes(f.use)) return no(`allowedUses [${uses.join(', ')}] does not include ${f.use}`);
-    if (pool.spec.blockSize < c.prefixLength) return no(`blockSize ${pool.spec.blockSize} is shorter than the pool's /${c.prefixLength}`);
+    if (pool.spec.blockSize < c.len) return no(`blockSize ${pool.spec.blockSize} is shorter than the pool's /${c.len}`);
     const sel = pool.spec.nodeSelector;
     if (sel !== undefined && sel.trim() !== '') {
       try {
@@ -82,27 +83,23 @@ function fnv1(text: string): number {
  * same reason; the exact order differs, which only changes which free block is picked).
  */
 export function* blockCandidates(pool: IPPool, nodeName: string): Generator<string> {
-  const c = parseCIDR(pool.spec.cidr);
-  if (c === null) return;
+  let c: Range;
+  try { c = blockRange(pool.spec.cidr); } catch { return; }
   const bits = c.family === 4 ? 32 : 128;
   const bs = pool.spec.blockSize;
-  if (bs < c.prefixLength || bs > bits) return;
-  const count = 1n << BigInt(bs - c.prefixLength);
+  if (bs < c.len || bs > bits) return;
+  const count = 1n << BigInt(bs - c.len);
   const step = 1n << BigInt(bits - bs);
   const start = BigInt(fnv1(nodeName)) % count;
   for (let i = 0n; i < count; i++) {
     const idx = (start + i) % count;
-    const net = c.network + idx * step;
-    yield `${formatIP(c.family, net)}/${bs}`;
+    yield `${IpAddr.fromBigInt(c.family, c.start + idx * step).toString()}/${bs}`;
   }
 }
 
 /** The pool containing `cidr` (a block or an address), if any. */
 export function poolContaining(pools: readonly IPPool[], cidr: string): IPPool | undefined {
-  const inner = parseCIDR(cidr.includes('/') ? cidr : `${cidr}/${cidr.includes(':') ? 128 : 32}`);
+  const inner = parsePrefix(cidr.includes('/') ? cidr : `${cidr}/${cidr.includes(':') ? 128 : 32}`);
   if (inner === null) return undefined;
-  return pools.find((p) => {
-    const outer = parseCIDR(p.spec.cidr);
-    return outer !== null && cidrContains(outer, inner);
-  });
+  return pools.find((p) => parsePrefix(p.spec.cidr)?.contains(inner) === true);
 }

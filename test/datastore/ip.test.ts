@@ -1,7 +1,9 @@
 // Tests for the config-time address helpers: canonical text (RFC 5952), CIDR parsing,
 // containment and the peerIP "ip", "ip:port", "[v6]:port" forms.
 import { describe, expect, it } from 'vitest';
-import { cidrContains, parseCIDR, parseHostPort, parseIP } from '../../src/datastore/ip.js';
+import { parseHostPort } from '../../src/datastore/host-port.js';
+import { cidrContains, parseCIDR, parseIP } from '../../src/datastore/ip.js';
+import { mustParseAddr } from '../../src/net/index.js';
 
 describe('parseIP', () => {
   it.each([
@@ -47,10 +49,11 @@ describe('parseCIDR', () => {
 
 describe('parseHostPort', () => {
   it('parses every peerIP form', () => {
-    expect(parseHostPort('10.0.0.1')).toMatchObject({ host: { text: '10.0.0.1' }, port: undefined });
-    expect(parseHostPort('10.0.0.1:1790')).toMatchObject({ host: { text: '10.0.0.1' }, port: 1790 });
-    expect(parseHostPort('[fd00::1]:179')).toMatchObject({ host: { text: 'fd00::1', family: 6 }, port: 179 });
-    expect(parseHostPort('fd00::1')).toMatchObject({ host: { text: 'fd00::1' }, port: undefined });
+    expect(parseHostPort('10.0.0.1')).toEqual({ host: mustParseAddr('10.0.0.1'), port: undefined });
+    expect(parseHostPort('10.0.0.1:1790')).toEqual({ host: mustParseAddr('10.0.0.1'), port: 1790 });
+    expect(parseHostPort('[fd00::1]:179')).toMatchObject({ host: { family: 6 }, port: 179 });
+    expect(parseHostPort('[fd00::1]:179')).toEqual({ host: mustParseAddr('fd00::1'), port: 179 });
+    expect(parseHostPort('fd00::1')).toEqual({ host: mustParseAddr('fd00::1'), port: undefined });
   });
   it('explains bad forms', () => {
     expect(parseHostPort('10.0.0.300')).toBe('"10.0.0.300" is not an IP address');

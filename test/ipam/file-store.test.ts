@@ -1,7 +1,7 @@
 // The file store: the lock (exclusive, stale-lock recovery), the state file in Calico's CRD
 // shapes, and two child processes plus in-process allocators racing on one state file.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,6 +93,8 @@ describe('FileStore', () => {
       execFileSync('npx', ['tsc', '-p', 'tsconfig.json', '--outDir', build, '--sourceMap', 'false'], { cwd: ROOT, stdio: 'pipe' });
     } catch { /* tsc emits despite type errors in other folders; the import below tells */ }
     writeFileSync(join(build, 'package.json'), '{"type":"module"}');
+    // The built modules import packages (ip-cidr): let Node find them from the copy.
+    symlinkSync(join(ROOT, 'node_modules'), join(tmp, 'node_modules'));
     const dir = freshDir();
     const run = promisify(execFile);
     const worker = join(ROOT, 'test', 'ipam', 'file-worker.mjs');
