@@ -5,10 +5,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab } from '../interop/netns.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
-import { requireKiteBuilt } from '../interop/kite.js';
 import { waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
+import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -20,18 +18,14 @@ describe('interop: BIRD route reflector with Kite clients', () => {
   let bird: RrBirdPeer;
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    await lab.addNode('bird', 1);
-    for (let i = 1; i <= 3; i++) await lab.addNode(`k${i}`, i + 1);
+    await createLab(lab, ['bird', 'k1', 'k2', 'k3']);
     const cluster: ClusterSpec = {
       asNumber: CALICO_AS,
       mesh: false,
       nodes: [1, 2, 3].map((i) => ({ name: `k${i}`, lab: lab.node(`k${i}`), blocks: [BLOCKS[i - 1]!] })),
       peers: [{ name: 'bird-rr', peerIP: ip(1), asNumber: CALICO_AS }],
     };
-    kites = cluster.nodes.map((n) => new ClusterKite(lab, n, cluster));
+    kites = clusterKites(lab, cluster);
     const clients = [ip(2), ip(3), ip(4)];
     bird = new RrBirdPeer(
       { lab, node: lab.node('bird'), asNumber: CALICO_AS, neighbors: clients.map((address) => ({ address, asNumber: CALICO_AS })) },
@@ -41,10 +35,7 @@ describe('interop: BIRD route reflector with Kite clients', () => {
     await startAll(kites);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const k of kites) k.closeApi();
-    await lab.destroy();
-  }, 60_000);
+  afterAll(() => destroyLab(lab, kites), 60_000);
 
   it('every Kite reaches Established with BIRD', async () => {
     for (const k of kites) await k.waitPeerState(ip(1));

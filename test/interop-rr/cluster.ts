@@ -8,7 +8,8 @@ import type { PathStatus, RouteStatus } from '../../src/api/types.js';
 import { createControlClient, type ControlClient } from '../../src/api/client.js';
 import { type Lab, type LabNode, sleep, waitFor } from '../interop/netns.js';
 import { BirdPeer, FrrPeer, type PeerSpec } from '../interop/peers.js';
-import { Kite } from '../interop/kite.js';
+import { Kite, requireKiteBuilt } from '../interop/kite.js';
+import { requireInteropPrereqs } from '../interop/prereqs.js';
 import { clusterYaml as calicoYaml } from '../helpers/cluster-config.js';
 
 export const CALICO_AS = 64512;
@@ -123,6 +124,23 @@ export class ClusterKite extends Kite {
 /** Start Kite nodes one after another (each waits for its control socket). */
 export async function startAll(kites: ClusterKite[]): Promise<void> {
   for (const k of kites) await k.start();
+}
+
+/** The first steps of every cluster suite's beforeAll: prerequisites, Kite built, the lab with `names` as nodes 1, 2, … */
+export async function createLab(lab: Lab, names: readonly string[]): Promise<void> {
+  await requireInteropPrereqs();
+  requireKiteBuilt();
+  await lab.create();
+  for (const [i, n] of names.entries()) await lab.addNode(n, i + 1);
+}
+
+/** A Kite (not started) for every node of the cluster. */
+export const clusterKites = (lab: Lab, cluster: ClusterSpec): ClusterKite[] => cluster.nodes.map((n) => new ClusterKite(lab, n, cluster));
+
+/** Every cluster suite's afterAll: the API clients closed, the lab (and every process in it) removed. */
+export async function destroyLab(lab: Lab, kites: readonly ClusterKite[]): Promise<void> {
+  for (const k of kites) k.closeApi();
+  await lab.destroy();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,10 +7,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab, waitFor } from '../interop/netns.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
-import { requireKiteBuilt } from '../interop/kite.js';
 import { waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
+import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -26,10 +24,7 @@ describe('interop: ECMP service /32 through a Kite route reflector', () => {
   let bird: RrBirdPeer;
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    for (const [i, n] of ['rr', 'a1', 'a2', 'c', 'bird'].entries()) await lab.addNode(n, i + 1);
+    await createLab(lab, ['rr', 'a1', 'a2', 'c', 'bird']);
     const cluster: ClusterSpec = {
       asNumber: CALICO_AS,
       mesh: false,
@@ -45,17 +40,14 @@ describe('interop: ECMP service /32 through a Kite route reflector', () => {
       ],
       serviceLoadBalancerIPs: [LB],
     };
-    kites = cluster.nodes.map((n) => new ClusterKite(lab, n, cluster));
+    kites = clusterKites(lab, cluster);
     [rr, , , client] = kites as [ClusterKite, ClusterKite, ClusterKite, ClusterKite];
     bird = new RrBirdPeer({ lab, node: lab.node('bird'), asNumber: CALICO_AS, neighbors: [{ address: ip(1), asNumber: CALICO_AS }] }, { addPathsRx: true });
     await bird.start();
     await startAll(kites);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const k of kites) k.closeApi();
-    await lab.destroy();
-  }, 60_000);
+  afterAll(() => destroyLab(lab, kites), 60_000);
 
   it('sessions are up and the reflector holds both advertisers\' paths', async () => {
     for (let i = 2; i <= 5; i++) await rr.waitPeerState(ip(i));

@@ -6,10 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab, sleep, waitFor } from '../interop/netns.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
-import { requireKiteBuilt } from '../interop/kite.js';
 import { waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
+import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
 
 vi.setConfig({ testTimeout: 150_000, hookTimeout: 180_000 });
 
@@ -29,18 +27,14 @@ describe('interop: graceful restart of a Kite node in a mesh with a BIRD helper'
   let bird: RrBirdPeer;
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    for (let i = 1; i <= 3; i++) await lab.addNode(`k${i}`, i);
-    await lab.addNode('bird', 4);
+    await createLab(lab, ['k1', 'k2', 'k3', 'bird']);
     const cluster: ClusterSpec = {
       asNumber: CALICO_AS,
       mesh: true,
       nodes: [1, 2, 3].map((i) => ({ name: `k${i}`, lab: lab.node(`k${i}`), blocks: [BLOCKS[i - 1]!] })),
       peers: [{ name: 'bird', peerIP: ip(4), asNumber: CALICO_AS }],
     };
-    kites = cluster.nodes.map((n) => new ClusterKite(lab, n, cluster));
+    kites = clusterKites(lab, cluster);
     bird = new RrBirdPeer(
       // Hold time 9 s (BirdPeer default): the restart below is well inside it, so only the
       // session close — not a hold-timer expiry — tells BIRD that Kite went away.
@@ -51,10 +45,7 @@ describe('interop: graceful restart of a Kite node in a mesh with a BIRD helper'
     await startAll(kites);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const k of kites) k.closeApi();
-    await lab.destroy();
-  }, 60_000);
+  afterAll(() => destroyLab(lab, kites), 60_000);
 
   const endOfRibFrom = (k: ClusterKite, peer: string): number =>
     k.log().split('\n').filter((l) => l.includes('"End-of-RIB received"') && l.includes(`"peer":"${peer}"`)).length;

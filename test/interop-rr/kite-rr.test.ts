@@ -6,10 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab } from '../interop/netns.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
-import { requireKiteBuilt } from '../interop/kite.js';
 import { waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, GrFrrPeer, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
+import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, GrFrrPeer, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
 import { waitFor } from '../interop/netns.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
@@ -30,11 +28,7 @@ describe('interop: Kite route reflector with Kite, BIRD and FRR clients', () => 
   const origin = new Map<string, string>();
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    const names = ['rr', 'k1', 'k2', 'k3', 'bird', 'frr'];
-    for (let i = 0; i < names.length; i++) await lab.addNode(names[i]!, i + 1);
+    await createLab(lab, ['rr', 'k1', 'k2', 'k3', 'bird', 'frr']);
     const cluster: ClusterSpec = {
       asNumber: CALICO_AS,
       mesh: false,
@@ -50,7 +44,7 @@ describe('interop: Kite route reflector with Kite, BIRD and FRR clients', () => 
         { name: 'rr-frr', node: 'rr', peerIP: ip(6), asNumber: CALICO_AS },
       ],
     };
-    kites = cluster.nodes.map((n) => new ClusterKite(lab, n, cluster));
+    kites = clusterKites(lab, cluster);
     rr = kites[0]!;
     bird = new RrBirdPeer({ lab, node: lab.node('bird'), asNumber: CALICO_AS, neighbors: [{ address: ip(1), asNumber: CALICO_AS }], announce: [BIRD_ROUTE] });
     frr = new GrFrrPeer({ lab, node: lab.node('frr'), asNumber: CALICO_AS, neighbors: [{ address: ip(1), asNumber: CALICO_AS }], announce: [FRR_ROUTE] });
@@ -59,10 +53,7 @@ describe('interop: Kite route reflector with Kite, BIRD and FRR clients', () => 
     await startAll(kites);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const k of kites) k.closeApi();
-    await lab.destroy();
-  }, 60_000);
+  afterAll(() => destroyLab(lab, kites), 60_000);
 
   it('the reflector reaches Established with all five clients', async () => {
     for (let i = 2; i <= 6; i++) await rr.waitPeerState(ip(i));

@@ -7,10 +7,8 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab, sleep, waitFor } from '../interop/netns.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
-import { requireKiteBuilt } from '../interop/kite.js';
 import { BirdPeer, waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, GrFrrPeer, startAll, type ClusterSpec } from './cluster.js';
+import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, GrFrrPeer, startAll, type ClusterSpec } from './cluster.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -31,12 +29,7 @@ describe('interop: FRR eBGP ToR with a Kite full mesh', () => {
   let ext: BirdPeer;
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    await lab.addNode('tor', 1);
-    for (let i = 1; i <= 3; i++) await lab.addNode(`k${i}`, i + 1);
-    await lab.addNode('ext', 5);
+    await createLab(lab, ['tor', 'k1', 'k2', 'k3', 'ext']);
     const cluster: ClusterSpec = {
       asNumber: CALICO_AS,
       mesh: true,
@@ -47,17 +40,14 @@ describe('interop: FRR eBGP ToR with a Kite full mesh', () => {
       ],
       serviceClusterIPs: [SERVICE],
     };
-    kites = cluster.nodes.map((n) => new ClusterKite(lab, n, cluster));
+    kites = clusterKites(lab, cluster);
     tor = new GrFrrPeer({ lab, node: lab.node('tor'), asNumber: TOR_AS, neighbors: NODES.map((address) => ({ address, asNumber: CALICO_AS })) });
     ext = new BirdPeer({ lab, node: lab.node('ext'), asNumber: EXT_AS, neighbors: [{ address: ip(2), asNumber: CALICO_AS }], announce: [EXT_OUTSIDE, EXT_INSIDE] });
     await Promise.all([tor.start(), ext.start()]);
     await startAll(kites);
   }, 180_000);
 
-  afterAll(async () => {
-    for (const k of kites) k.closeApi();
-    await lab.destroy();
-  }, 60_000);
+  afterAll(() => destroyLab(lab, kites), 60_000);
 
   it('the mesh, the ToR sessions and the external session are Established', async () => {
     for (const [i, k] of kites.entries()) {
