@@ -1,23 +1,15 @@
 // BGPFilter resources end to end on loopback: an export rule on one side and an import rule on
 // the other decide which of node y's blocks node x ends up with; a filter edit applies live.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { Daemon } from '../src/daemon.js';
 import { clusterYaml } from './helpers/cluster-config.js';
+import { DaemonDir, testPort } from './helpers/daemons.js';
 import { eventually } from './helpers/eventually.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'kite-filters-'));
-const file = join(dir, 'cluster.yaml');
-const port = 19500 + (process.pid % 400);
-const daemons: Daemon[] = [];
+const world = new DaemonDir('filters');
+const port = testPort(19500);
 
-afterAll(async () => {
-  for (const d of daemons) await d.stop('test over').catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => world.close());
 
 type Rule = Record<string, unknown>;
 const rule = (cidr: string, matchOperator: string, action: string): Rule => ({ cidr, matchOperator, action });
@@ -39,13 +31,9 @@ const config = (exportRule: Rule, importRule: Rule = rule('10.244.2.128/26', 'Eq
 
 describe('BGPFilter', () => {
   it('export and import rules decide what crosses, and edits apply live', async () => {
-    writeFileSync(file, config(rule('10.244.2.64/26', 'Equal', 'Reject')));
-    for (const [n, a] of [['x', '127.0.0.51'], ['y', '127.0.0.52']] as const) {
-      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
-      await d.start();
-      daemons.push(d);
-    }
-    const [x] = daemons as [Daemon, Daemon];
+    world.write(config(rule('10.244.2.64/26', 'Equal', 'Reject')));
+    const x = await world.start('x', '127.0.0.51');
+    await world.start('y', '127.0.0.52');
     const prefixes = () => x.routes({}).map((r) => r.prefix).join(' ');
     await eventually('x to hold y\'s accepted block', () => prefixes() === '10.244.2.0/26');
     await new Promise((r) => setTimeout(r, 300));
@@ -53,7 +41,7 @@ describe('BGPFilter', () => {
     // y exported 10.244.2.0/26 and .128/26; x rejected .128/26 on import.
     expect(x.peers()[0]).toMatchObject({ prefixesReceived: 2, prefixesAccepted: 1 });
     // Edit: y's export filter now rejects nothing in particular (rule for another prefix).
-    writeFileSync(file, config(rule('10.99.0.0/16', 'In', 'Reject')));
+    world.write(config(rule('10.99.0.0/16', 'In', 'Reject')));
     await eventually('the edit to reach x', () => prefixes() === '10.244.2.0/26 10.244.2.64/26');
     expect(x.peers()[0]!.state).toBe('Established');
   });
@@ -65,17 +53,13 @@ describe('BGPFilter', () => {
   });
 
   it('import operations change what is stored: communities added, ASNs prepended, the kernel metric set', async () => {
-    for (const d of daemons.splice(0)) await d.stop('next test').catch(() => {});
-    writeFileSync(file, config(rule('10.99.0.0/16', 'In', 'Reject'), {
+    await world.stopAll('next test');
+    world.write(config(rule('10.99.0.0/16', 'In', 'Reject'), {
       ...rule('10.244.2.0/26', 'Equal', 'Accept'),
       operations: [{ addCommunity: { value: '65000:100' } }, { prependASPath: { prefix: [65010, 65011] } }, { setPriority: { value: 512 } }],
     }));
-    for (const [n, a] of [['x', '127.0.0.51'], ['y', '127.0.0.52']] as const) {
-      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}2.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
-      await d.start();
-      daemons.push(d);
-    }
-    const [x] = daemons as [Daemon, Daemon];
+    const x = await world.start('x', '127.0.0.51', { socket: join(world.dir, 'x2.sock') });
+    await world.start('y', '127.0.0.52', { socket: join(world.dir, 'y2.sock') });
     const route = (p: string) => x.routes({}).find((r) => r.prefix === p)?.paths[0];
     await eventually('x to hold y\'s blocks', () => route('10.244.2.0/26') !== undefined && route('10.244.2.64/26') !== undefined);
     expect(route('10.244.2.0/26')).toMatchObject({ communities: ['65000:100'], asPath: [65010, 65011] });

@@ -2,19 +2,17 @@
 // process and is SIGKILLed; node a keeps b's routes (stale) while b is away, and after b
 // returns and sends End-of-RIB, a keeps what b still announces and drops what it does not.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { Daemon } from '../src/daemon.js';
+import type { Daemon } from '../src/daemon.js';
 import { clusterYaml } from './helpers/cluster-config.js';
+import { DaemonDir, testPort } from './helpers/daemons.js';
 import { eventually } from './helpers/eventually.js';
 
 const root = resolve(import.meta.dirname, '..');
-const dir = mkdtempSync(join(tmpdir(), 'kite-gr-'));
-const file = join(dir, 'cluster.yaml');
-const port = 19000 + (process.pid % 400);
+const world = new DaemonDir('gr');
+const port = testPort(19000);
 let a: Daemon | undefined;
 let b: ChildProcess | undefined;
 
@@ -27,23 +25,21 @@ function config(bBlocks: string[]): string {
 }
 
 function startB(): ChildProcess {
-  const p = spawn(process.execPath, [join(root, 'bin/kite'), 'run', '--config', file, '--node', 'b',
-    '--socket', join(dir, 'b.sock'), '--listen-address', '127.0.0.42', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const p = spawn(process.execPath, [join(root, 'bin/kite'), 'run', '--config', world.file, '--node', 'b',
+    '--socket', join(world.dir, 'b.sock'), '--listen-address', '127.0.0.42', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   return p;
 }
 
 afterAll(async () => {
   b?.kill('SIGKILL');
-  await a?.stop('test over').catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
+  await world.close();
 });
 
 describe('graceful restart between Kite nodes', () => {
   it('keeps a SIGKILLed peer\'s routes until it returns and sends End-of-RIB', async () => {
     if (!existsSync(join(root, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
-    writeFileSync(file, config(['10.244.2.0/26', '10.244.2.64/26']));
-    a = new Daemon({ config: file, node: 'a', socket: join(dir, 'a.sock'), dataplane: 'none', listenAddress: '127.0.0.41' }, pino({ level: 'silent' }));
-    await a.start();
+    world.write(config(['10.244.2.0/26', '10.244.2.64/26']));
+    a = await world.start('a', '127.0.0.41');
     b = startB();
     const rib = () => a!.routes({}).map((r) => r.prefix).sort().join(' ');
     await eventually('b\'s routes at a', () => rib() === '10.244.2.0/26 10.244.2.64/26', 20_000);
@@ -54,10 +50,10 @@ describe('graceful restart between Kite nodes', () => {
     b.kill('SIGKILL');
     await eventually('a to notice the lost session', () => a!.peers()[0]!.state !== 'Established', 20_000);
     expect(rib()).toBe('10.244.2.0/26 10.244.2.64/26'); // kept, stale
-    expect(existsSync(join(dir, 'kite-b.running'))).toBe(true); // b left its marker: it will restart gracefully
+    expect(existsSync(join(world.dir, 'kite-b.running'))).toBe(true); // b left its marker: it will restart gracefully
 
     // b comes back with one block fewer: after its End-of-RIB, a drops the one not resent.
-    writeFileSync(file, config(['10.244.2.0/26']));
+    world.write(config(['10.244.2.0/26']));
     await new Promise((r) => setTimeout(r, 300)); // a applies the edit (b's blocks are b's business)
     b = startB();
     await eventually('b re-established', () => a!.peers()[0]!.state === 'Established', 20_000);

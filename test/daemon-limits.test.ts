@@ -2,28 +2,19 @@
 // sending more is told Cease/Maximum Number of Prefixes Reached, its routes are dropped, and
 // both sides' `show peers` say why.
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { Daemon } from '../src/daemon.js';
 import { clusterYaml } from './helpers/cluster-config.js';
+import { DaemonDir, testPort } from './helpers/daemons.js';
 import { eventually } from './helpers/eventually.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'kite-limits-'));
-const file = join(dir, 'cluster.yaml');
-const port = 18500 + (process.pid % 400);
-const daemons: Daemon[] = [];
+const world = new DaemonDir('limits');
+const port = testPort(18500);
 
-afterAll(async () => {
-  for (const d of daemons) await d.stop('test over').catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => world.close());
 
 describe('maximum prefixes', () => {
   it('ceases a peer over its limit and says so on both sides', async () => {
-    writeFileSync(file, clusterYaml({
+    world.write(clusterYaml({
       bgp: { asNumber: 64512, listenPort: port },
       nodes: [
         { name: 'x', ipv4: '127.0.0.31/8' },
@@ -35,12 +26,8 @@ describe('maximum prefixes', () => {
         node: 'x', peerIP: '127.0.0.32', asNumber: 64512,
       }],
     }));
-    for (const [n, a] of [['x', '127.0.0.31'], ['y', '127.0.0.32']] as const) {
-      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none', listenAddress: a }, pino({ level: 'silent' }));
-      await d.start();
-      daemons.push(d);
-    }
-    const [x, y] = daemons as [Daemon, Daemon];
+    const x = await world.start('x', '127.0.0.31');
+    const y = await world.start('y', '127.0.0.32');
     await eventually('x to cease the session', () => x.peers()[0]!.lastError.includes('maximum prefixes'));
     const px = x.peers()[0]!;
     expect(px.state).not.toBe('Established');

@@ -2,18 +2,14 @@
 // exchange their blocks, follow live config edits, survive an invalid edit, and tell their
 // peers why when they stop.
 import net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { Daemon } from '../src/daemon.js';
+import type { Daemon } from '../src/daemon.js';
 import { clusterYaml, type Named } from './helpers/cluster-config.js';
+import { DaemonDir, testPort } from './helpers/daemons.js';
 import { eventually } from './helpers/eventually.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'kite-daemon-'));
-const file = join(dir, 'cluster.yaml');
-const port = 17900 + (process.pid % 500);
+const world = new DaemonDir('daemon');
+const port = testPort(17900, 500);
 
 function config(blocks: Record<string, string[]>, peers: Named[] = []): string {
   return clusterYaml({
@@ -30,19 +26,11 @@ const prefixesOf = (d: Daemon) => d.routes({}).map((r) => r.prefix).sort();
 
 describe('daemon on loopback (three-node mesh)', () => {
   beforeAll(async () => {
-    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.0/26'], c: ['10.244.3.0/26'] }));
-    for (const [n, i] of [['a', 0], ['b', 1], ['c', 2]] as const) {
-      const d = new Daemon({ config: file, node: n, socket: join(dir, `${n}.sock`), dataplane: 'none',
-        listenAddress: `127.0.0.${21 + i}` }, pino({ level: 'silent' }));
-      await d.start();
-      daemons.set(n, d);
-    }
+    world.write(config({ a: ['10.244.1.0/26'], b: ['10.244.2.0/26'], c: ['10.244.3.0/26'] }));
+    for (const [n, i] of [['a', 0], ['b', 1], ['c', 2]] as const) daemons.set(n, await world.start(n, `127.0.0.${21 + i}`));
   });
 
-  afterAll(async () => {
-    for (const d of daemons.values()) await d.stop('test over').catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => world.close());
 
   it('establishes every mesh session and learns every block with the peer as next hop', async () => {
     await eventually('all sessions Established', () => [...daemons.values()].every((d) => d.peers().every((p) => p.state === 'Established') && d.peers().length === 2));
@@ -65,13 +53,13 @@ describe('daemon on loopback (three-node mesh)', () => {
   });
 
   it('applies a live edit: a moved block is withdrawn and the new one announced', async () => {
-    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] }));
+    world.write(config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] }));
     await eventually('peers follow the edit', () => ['a', 'c'].every((n) => prefixesOf(daemons.get(n)!).join() === '10.244.1.0/26,10.244.2.64/26,10.244.3.0/26,10.96.0.0/12'));
   });
 
   it('rejects an invalid edit and keeps the last good configuration running', async () => {
     // The bad edit also drops c's block: had it been applied, every RIB would shrink to three.
-    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: [] }, [{ name: 'bad', peerIP: '10.0.0.300', asNumber: 65000 }]));
+    world.write(config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: [] }, [{ name: 'bad', peerIP: '10.0.0.300', asNumber: 65000 }]));
     await new Promise((r) => setTimeout(r, 1000));
     for (const d of daemons.values()) {
       expect(d.peers().every((p) => p.state === 'Established')).toBe(true);
@@ -80,8 +68,8 @@ describe('daemon on loopback (three-node mesh)', () => {
   });
 
   it('a second daemon on a live control socket fails before opening its BGP port', async () => {
-    writeFileSync(file, config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] })); // valid again
-    const dup = new Daemon({ config: file, node: 'a', socket: join(dir, 'a.sock'), dataplane: 'none', listenAddress: '127.0.0.29' }, pino({ level: 'silent' }));
+    world.write(config({ a: ['10.244.1.0/26'], b: ['10.244.2.64/26'], c: ['10.244.3.0/26'] })); // valid again
+    const dup = world.daemon('a', '127.0.0.29');
     await expect(dup.start()).rejects.toThrow(/another kite is running/);
     const err = await new Promise<string>((resolve) => {
       const sock = net.connect({ host: '127.0.0.29', port }, () => { sock.destroy(); resolve('connected'); });
@@ -92,7 +80,7 @@ describe('daemon on loopback (three-node mesh)', () => {
   });
 
   it('a stopping node sends Cease with its reason and its routes disappear from the others', async () => {
-    await daemons.get('c')!.stop('maintenance');
+    await world.stop(daemons.get('c')!, 'maintenance');
     daemons.delete('c');
     const a = daemons.get('a')!;
     await eventually('c withdrawn at a', () => a.summary().ribIPv4 === 3);
