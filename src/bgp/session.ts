@@ -7,10 +7,10 @@ import {
   decodeRouteRefresh, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE,
   type AttrInterner, type Negotiated,
 } from './wire/index.js';
-import { CeaseSub, ErrCode, HeaderSub, OpenSub, WireError } from './wire/errors.js';
+import { CeaseSub, ErrCode, HeaderSub, OpenSub, UpdateSub, WireError } from './wire/errors.js';
 import { Interner } from '../rib/intern.js';
 import {
-  ErrorAction, IPV4_UNICAST, IPV6_UNICAST, MsgType,
+  ErrorAction, IPV4_UNICAST, IPV6_UNICAST, MsgType, familyName,
   type Capabilities, type FamilyKey, type OpenMessage, type RouteRefreshMessage, type UpdateMessage,
 } from './wire/types.js';
 import {
@@ -21,6 +21,8 @@ import { describeNotification } from './fsm/notification-text.js';
 import { Timer, jitter, realClock, type Clock } from './timers.js';
 
 const AS_TRANS = 23456;
+/** 127/8 or ::1, as text (the form PathAttrs and sockets give addresses in). */
+const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
 
 /** What we announce in our OPEN (RFC 5492). Defaults suit BIRD/FRR/GoBGP and Calico. */
 export interface CapabilityOptions {
@@ -573,6 +575,15 @@ export class Session {
       return;
     }
     const negotiated = negotiate(this.localCaps, open.capabilities, ibgp);
+    if (negotiated.families.length === 0) {
+      // RFC 4760 §8 / RFC 5492 §3: only families both sides advertise are exchanged; with none in
+      // common the session has nothing to carry. BIRD and FRR refuse it the same way (2/7), the data
+      // being the Multiprotocol capabilities we would have needed.
+      const ours = this.localCaps.multiprotocol.length ? this.localCaps.multiprotocol : [IPV4_UNICAST];
+      const data = Buffer.concat(ours.map((f) => Buffer.of(1, 4, f >> 16 & 0xff, f >> 8 & 0xff, 0, f & 0xff)));
+      this.dispatch({ type: 'BGPOpenMsgErr', error: { code: ErrCode.OpenMessage, subcode: OpenSub.UnsupportedCapability, data, text: `no address family in common (we offer ${ours.map(familyName).join(', ')}; the peer offers ${open.capabilities.multiprotocol.map(familyName).join(', ') || 'IPv4 unicast only'})` } });
+      return;
+    }
     this.remoteOpenMsg = open;
     this.negotiatedCtx = negotiated;
     if (this.opts.collisionCheck?.(this, open)) {
@@ -604,9 +615,48 @@ export class Session {
       this.dispatch({ type: 'UpdateMsgErr', error });
       return;
     }
-    this.pendingUpdate = msg;
+    this.pendingUpdate = this.sessionChecks(msg, ctx);
     this.dispatch({ type: 'UpdateMsg' });
     this.pendingUpdate = null;
+  }
+
+  /**
+   * What an UPDATE means on this session, which the codec cannot know:
+   * - RFC 4760 §8 with RFC 5492: a family both sides did not advertise is not exchanged, so its
+   *   NLRI and withdrawals are ignored (BIRD and FRR ignore them too; IPv4 in the classic fields
+   *   counts only when IPv4 unicast was negotiated).
+   * - RFC 4271 §6.3 (a): a NEXT_HOP that is our own address is semantically incorrect: the error is
+   *   logged and the route ignored (treat-as-withdraw), no NOTIFICATION (as BIRD does).
+   * - RFC 4271 §6.3: a loopback NEXT_HOP (127/8, ::1) is no valid host address to forward to from
+   *   another host (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3); treated the same way, unless the session
+   *   itself runs over loopback (peers on one host, as Kite's own daemon tests run).
+   */
+  private sessionChecks(msg: UpdateMessage, ctx: Negotiated): UpdateMessage {
+    const fams = ctx.families;
+    let m = msg;
+    if (!fams.includes(IPV4_UNICAST) && (m.nlri || m.withdrawn)) m = { ...m, nlri: null, withdrawn: null };
+    if (m.mpReach && !fams.includes(m.mpReach.family)) m = { ...m, mpReach: null };
+    if (m.mpUnreach && !fams.includes(m.mpUnreach.family)) m = { ...m, mpUnreach: null };
+    if (m.endOfRib !== undefined && !fams.includes(m.endOfRib)) { m = { ...m }; delete m.endOfRib; }
+    if (m !== msg && !m.nlri && !m.mpReach && m.attrs) m = { ...m, attrs: null };
+    const nh = m.attrs?.nextHop;
+    if (nh && m.action < ErrorAction.TreatAsWithdraw) {
+      const own = this.ownAddress();
+      const why = nh === own ? "this speaker's own address"
+        : isLoopback(nh) && !isLoopback(own ?? this.config.remoteAddress) ? 'a loopback address, on a session that is not' : null;
+      if (why !== null) {
+        const e = new WireError(ErrCode.UpdateMessage, UpdateSub.InvalidNextHop, Buffer.alloc(0), ErrorAction.TreatAsWithdraw,
+          `NEXT_HOP ${nh} is ${why} (RFC 4271 §6.3): route ignored`);
+        m = { ...m, attrs: null, action: ErrorAction.TreatAsWithdraw, errors: [...m.errors, e] };
+      }
+    }
+    return m;
+  }
+
+  /** The session's local address, as PathAttrs carry addresses (IPv4-mapped IPv6 unwrapped). */
+  private ownAddress(): string | undefined {
+    const a = (this.socket as (Duplex & { localAddress?: string }) | null)?.localAddress;
+    return a?.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
   }
 
   private deliverUpdate(msg: UpdateMessage): void {

@@ -205,6 +205,28 @@ describe('Session: OPEN validation errors on the wire', () => {
     expect(raw.notifications().map((n) => [n.code, n.subcode])).toEqual([[2, 3]]);
   });
 
+  it('BGP identifier 255.255.255.255 is accepted (RFC 6286 §2.1: any non-zero value)', async () => {
+    // Issue 11: Kite sent 2/3 here; BIRD and FRR accept it.
+    const { s, raw } = await withRawPeer();
+    raw.send(openMsg({ as: 65002, hold: 90, id: 0xffffffff }));
+    await settle();
+    expect(raw.notifications()).toEqual([]);
+    expect(s.state).toBe('OpenConfirm');
+  });
+
+  it('no address family in common → 2/7 Unsupported Capability, data = the MP capability we need (RFC 5492 §3, RFC 4760 §8)', async () => {
+    // Issue 11: an OPEN advertising only IPv6 unicast reached Established on an IPv4-only session
+    // (and Kite took IPv4 routes from it); BIRD and FRR answer 2/7.
+    const { s, raw, rec } = await withRawPeer({ capabilities: { families: [0x101] } });
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID, afis: [2] }));
+    await settle();
+    const n = raw.notifications();
+    expect(n.map((x) => [x.code, x.subcode])).toEqual([[2, 7]]);
+    expect(n[0]!.data.toString('hex')).toBe('01' + '04' + '0001' + '00' + '01'); // MP: AFI 1, SAFI 1
+    expect(s.state).toBe('Idle');
+    expect(rec.established).toHaveLength(0);
+  });
+
   it('iBGP peer with our own BGP identifier → 2/3', async () => {
     const { raw } = await withRawPeer({ peerAs: 65001 });
     raw.send(openMsg({ as: 65001, hold: 90, id: A_ID }));
@@ -354,6 +376,69 @@ describe('Session: UPDATE handling', () => {
     expect(u.nlri).toBeNull();
     expect(u.withdrawn?.family).toBe(0x101);
     expect(u.withdrawn!.buf.subarray(u.withdrawn!.start, u.withdrawn!.end).toString('hex')).toBe('100a01');
+  });
+
+  it('RFC 4760 §8: IPv4 NLRI from a peer that negotiated only IPv6 unicast are ignored', async () => {
+    // Issue 11: Kite took IPv4 routes from such a peer; BIRD and FRR do not exchange the family.
+    const t = await withRawPeer();
+    t.raw.send(openMsg({ as: 65002, hold: 90, id: B_ID, afis: [2] }));
+    t.raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(t.s.state).toBe('Established');
+    expect(t.s.negotiated?.families).toEqual([0x201]);
+    t.raw.send(msg(2, '0003' + '100a02' + updateHex.slice(4))); // also withdraws 10.2.0.0/16
+    await settle();
+    expect(t.s.state).toBe('Established');
+    expect(t.raw.notifications()).toHaveLength(0);
+    expect(t.rec.updates.map((u) => [u.nlri, u.withdrawn, u.attrs])).toEqual([[null, null, null]]);
+  });
+
+  it('RFC 4271 §6.3 (a): a NEXT_HOP that is our own address is ignored, no NOTIFICATION', async () => {
+    // Issue 11 ("BIRD alone does it here"): the route is treated as withdrawn, the session stays.
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    Object.assign(sa, { localAddress: '192.0.2.2' });
+    const { s, rec } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
+    const raw = new RawPeer(sb);
+    expect(s.accept(sa)).toBe(true);
+    await settle();
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    raw.send(msg(2, updateHex)); // NEXT_HOP 192.0.2.2: ours
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(raw.notifications()).toHaveLength(0);
+    expect(rec.updates).toHaveLength(1);
+    expect(rec.updates[0]!.attrs).toBeNull();
+    expect(rec.updates[0]!.withdrawn!.buf.subarray(rec.updates[0]!.withdrawn!.start, rec.updates[0]!.withdrawn!.end).toString('hex')).toBe('100a01');
+    raw.send(msg(2, updateHex.replace('c0000202', 'c0000203'))); // another address: accepted
+    await settle();
+    expect(rec.updates[1]!.attrs?.nextHop).toBe('192.0.2.3');
+    // Issue 11: Kite accepted an eBGP NEXT_HOP of 127.0.0.1. RFC 4271 §6.3: no valid host address to
+    // forward to from another host (RFC 1122 §3.2.1.3); BIRD treats it as withdraw, FRR resets (3/8).
+    raw.send(msg(2, updateHex.replace('c0000202', '7f000001')));
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(raw.notifications()).toHaveLength(0);
+    expect(rec.updates[2]!.attrs).toBeNull();
+    expect(rec.updates[2]!.errors.map((e) => e.message).join()).toMatch(/NEXT_HOP 127\.0\.0\.1 is a loopback address/);
+  });
+
+  it('a loopback NEXT_HOP stands on a session that itself runs over loopback (peers on one host)', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    Object.assign(sa, { localAddress: '127.0.0.1' });
+    const { s, rec } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, remoteAddress: '127.0.0.2' }, clock);
+    const raw = new RawPeer(sb);
+    expect(s.accept(sa)).toBe(true);
+    await settle();
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    raw.send(msg(2, updateHex.replace('c0000202', '7f000002')));
+    await settle();
+    expect(rec.updates[0]!.attrs?.nextHop).toBe('127.0.0.2');
   });
 
   it('RFC 7606 attribute discard: a malformed ATOMIC_AGGREGATE is dropped, the route delivered', async () => {

@@ -24,10 +24,23 @@ export function checkNlri(buf: Uint8Array, start: number, end: number, maxBits: 
   return null;
 }
 
+/**
+ * RFC 4271 §6.3: a semantically incorrect NLRI field (e.g. an unexpected multicast address) is
+ * ignored, prefix by prefix; the rest of the UPDATE stands. True for prefixes inside 224.0.0.0/4
+ * or ff00::/8 (BIRD and FRR ignore them too; before, Kite stored them).
+ */
+export const isMulticast4 = (addr: number, len: number): boolean => len >= 4 && (addr >>> 28) === 0xe;
+/** The same, from the prefix's first octet (0 when it has none) for either family. */
+const isMulticastFirst = (family: number, first: number, len: number): boolean =>
+  (family >> 8) === 1 ? len >= 4 && (first >> 4) === 0xe : (family >> 8) === 2 && len >= 8 && first === 0xff;
+
 // One scratch per module: callers get a view valid only during their callback (documented in the API).
 const scratch = new Uint8Array(16);
 
-/** Call cb for each prefix; `bytes` is a reused 16-byte scratch zero-filled past the prefix. */
+/**
+ * Call cb for each prefix; `bytes` is a reused 16-byte scratch zero-filled past the prefix.
+ * Multicast prefixes are skipped (isMulticast4): they are neither routes nor withdrawals.
+ */
 export function forEachPrefix(view: NlriView, cb: (bytes: Uint8Array, len: number, pathId: number) => void): void {
   const { buf, end, addPath } = view;
   let p = view.start;
@@ -40,11 +53,12 @@ export function forEachPrefix(view: NlriView, cb: (bytes: Uint8Array, len: numbe
     for (let i = 0; i < 16; i++) scratch[i] = i < n ? buf[p + i]! : 0;
     if (len & 7) scratch[n - 1]! &= (0xff00 >> (len & 7)) & 0xff;
     p += n;
+    if (isMulticastFirst(view.family, scratch[0]!, len)) continue;
     cb(scratch, len, pathId);
   }
 }
 
-/** IPv4 fast path: the prefix as a uint32 in network order, host bits cleared. */
+/** IPv4 fast path: the prefix as a uint32 in network order, host bits cleared; multicast skipped. */
 export function forEachIPv4(view: NlriView, cb: (addr: number, len: number, pathId: number) => void): void {
   const { buf, end, addPath } = view;
   let p = view.start;
@@ -58,19 +72,23 @@ export function forEachIPv4(view: NlriView, cb: (addr: number, len: number, path
     for (let i = 0; i < 4; i++) addr = (addr << 8) | (i < n ? buf[p + i]! : 0);
     addr = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
     p += n;
+    if (isMulticast4(addr, len)) continue;
     cb(addr, len, pathId);
   }
 }
 
+/** How many prefixes the iterators call back for (multicast ones are not counted). */
 export function countPrefixes(view: NlriView): number {
   const { buf, end, addPath } = view;
   let p = view.start, count = 0;
   while (p < end) {
     if (addPath) p += 4;
     if (p >= end) break;
-    p += 1 + ((buf[p]! + 7) >> 3);
+    const len = buf[p]!;
+    const first = len > 0 && p + 1 < end ? buf[p + 1]! : 0;
+    p += 1 + ((len + 7) >> 3);
     if (p > end) break;
-    count++;
+    if (!isMulticastFirst(view.family, first, len)) count++;
   }
   return count;
 }

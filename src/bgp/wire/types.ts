@@ -18,6 +18,9 @@ export const IPV6_UNICAST: FamilyKey = 0x201;
 export const familyOfKey = (key: FamilyKey): Family | undefined => ((key >> 8) === Afi.IPv4 ? 4 : (key >> 8) === Afi.IPv6 ? 6 : undefined);
 /** The unicast family key of an address family: what the RIB and dataplane routes are keyed by on the wire. */
 export const unicastKey = (f: Family): FamilyKey => (f === 4 ? IPV4_UNICAST : IPV6_UNICAST);
+/** A family key as people write it, for logs and NOTIFICATION texts. */
+export const familyName = (k: FamilyKey): string =>
+  k === IPV4_UNICAST ? 'IPv4 unicast' : k === IPV6_UNICAST ? 'IPv6 unicast' : `AFI ${k >> 8} SAFI ${k & 0xff}`;
 
 export const Origin = { IGP: 0, EGP: 1, INCOMPLETE: 2 } as const;
 

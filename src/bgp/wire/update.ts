@@ -82,7 +82,11 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: AttrInte
     const r = (body[reachAt]! & 0xc0) !== MP_FLAGS
       ? flagError(attr, reachEnd - reachVs >= 3 ? ErrorAction.AfiSafiDisable : ErrorAction.SessionReset)
       : parseMpReach(body, reachVs, reachEnd, attr, ctx);
-    if (r instanceof WireError) add(r); else mpReach = r;
+    if (r instanceof WireError) add(r);
+    else if (r) {
+      mpReach = r;
+      if (r.badNextHop !== undefined) add(new WireError(ErrCode.UpdateMessage, UpdateSub.InvalidNextHop, Buffer.from(attr), ErrorAction.TreatAsWithdraw, r.badNextHop));
+    }
   }
   if (unreachAt >= 0) {
     const attr = body.subarray(unreachAt, unreachEnd);
@@ -118,6 +122,16 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: AttrInte
     if (!(raw.present & P_ORIGIN)) add(missing(AttrCode.ORIGIN));
     if (!(raw.present & P_AS_PATH)) add(missing(AttrCode.AS_PATH));
     if (nlri && !(raw.present & P_NEXT_HOP)) add(missing(AttrCode.NEXT_HOP));
+  }
+  // RFC 7606 §5.2: path attributes (other than MP_UNREACH_NLRI) with no reachable NLRI is no
+  // well-defined UPDATE, so when one of them is malformed we cannot trust that the NLRI were found
+  // and parsed right: treat-as-withdraw becomes session reset. BIRD (3/1) and FRR do the same.
+  // (`add` assigns both in a closure, which TypeScript's narrowing does not see.)
+  if (nlri === null && reachAt < 0 && (action as ErrorAction) === ErrorAction.TreatAsWithdraw && !(unreachAt === aStart && unreachEnd === aEnd)) {
+    errors = ((errors as WireError[] | null) ?? []).map((e) => e.action === ErrorAction.TreatAsWithdraw
+      ? new WireError(e.code, e.subcode, e.data, ErrorAction.SessionReset, `${e.message} in an UPDATE with no reachable NLRI (RFC 7606 §5.2)`)
+      : e);
+    action = ErrorAction.SessionReset;
   }
   const m: UpdateMessage = {
     type: MsgType.UPDATE, withdrawn, nlri, mpReach: mpReach ? mpReach.view : null, mpUnreach,

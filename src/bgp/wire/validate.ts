@@ -25,9 +25,10 @@ export function validateOpen(open: OpenMessage, expect: { peerAs: number; localB
   if (open.holdTime === 1 || open.holdTime === 2) {
     return sessionReset(ErrCode.OpenMessage, OpenSub.UnacceptableHoldTime, `unacceptable hold time ${open.holdTime}`);
   }
-  // RFC 6286 §2.2: any non-zero id is valid; 0 and (by convention) 255.255.255.255 are not. For iBGP
-  // the peer's id must differ from ours (RFC 6286 §2.2).
-  if (open.bgpId === 0 || open.bgpId === 0xffffffff || (expect.ibgp && open.bgpId === expect.localBgpId >>> 0)) {
+  // RFC 6286 §2.1: the BGP Identifier is a non-zero 4-octet unsigned number, so 255.255.255.255
+  // is as valid as any other (BIRD and FRR accept it); 0 is not. For iBGP the peer's id must
+  // differ from ours (RFC 6286 §2.2).
+  if (open.bgpId === 0 || (expect.ibgp && open.bgpId === expect.localBgpId >>> 0)) {
     return sessionReset(ErrCode.OpenMessage, OpenSub.BadBgpId, `bad BGP identifier ${open.bgpId >>> 0}`);
   }
   return null;

@@ -81,11 +81,11 @@ export function msg(type: number, bodyHex: string): Buffer {
 export const KEEPALIVE_HEX = MARKER + '0013' + '04';
 
 /** OPEN: version, My AS, hold, BGP id, one capabilities parameter. Written field by field. */
-export function openMsg(o: { version?: number; as: number; hold: number; id: number; caps?: string[]; as4?: number | null }): Buffer {
+export function openMsg(o: { version?: number; as: number; hold: number; id: number; caps?: string[]; as4?: number | null; afis?: number[] }): Buffer {
   const caps = [...(o.caps ?? [])];
   const as4 = o.as4 === undefined ? o.as : o.as4;
   if (as4 !== null) caps.push('41' + '04' + hex4(as4));     // code 65 (4-octet AS), len 4, AS
-  caps.push('01' + '04' + '0001' + '00' + '01');              // code 1 (MP), len 4, AFI 1, res, SAFI 1
+  for (const afi of o.afis ?? [1]) caps.push('01' + '04' + hex2(afi) + '00' + '01'); // code 1 (MP), len 4, AFI, res, SAFI 1 (unicast)
   const capHex = caps.join('');
   const param = capHex.length ? '02' + (capHex.length / 2).toString(16).padStart(2, '0') + capHex : '';
   const body =

@@ -104,9 +104,12 @@ describe('validateOpen (RFC 4271 §6.2)', () => {
     expect(sub({ holdTime: 1 })).toBe(6); expect(sub({ holdTime: 2 })).toBe(6);
     expect(sub({ holdTime: 0 })).toBeNull(); expect(sub({ holdTime: 3 })).toBeNull();
   });
-  it('BGP ID 0 / all ones / equal to ours on iBGP: Bad BGP Identifier', () => {
+  it('BGP ID 0 / equal to ours on iBGP: Bad BGP Identifier; all ones is valid (RFC 6286 §2.1)', () => {
     expect(sub({ bgpId: 0 })).toBe(3);
-    expect(sub({ bgpId: 0xffffffff })).toBe(3);
+    // Issue 11: Kite refused 255.255.255.255 with 2/3. RFC 6286 §2.1 makes the identifier any
+    // non-zero 4-octet number; BIRD and FRR accept it.
+    expect(sub({ bgpId: 0xffffffff })).toBeNull();
+    expect(sub({ bgpId: 0xffffffff }, { ...expect_, ibgp: true })).toBeNull();
     expect(sub({ bgpId: 0x02020202 }, { ...expect_, ibgp: true })).toBe(3);
     expect(sub({ bgpId: 0x02020202 })).toBeNull();
   });

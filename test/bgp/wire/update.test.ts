@@ -81,8 +81,6 @@ const ATTR_CASES: { name: string; code: number; tlv: string; value: Partial<Path
   { name: 'AS_PATH 4-octet sequence + set', code: 2, tlv: attr(0x40, 2, '02', '02', u32(65001), u32(4200000000), '01', '02', u32(1), u32(2)),
     value: { asPath: [{ type: 2, asns: [65001, 4200000000] }, { type: 1, asns: [1, 2] }] } },
   { name: 'AS_PATH 2-octet', code: 2, tlv: attr(0x40, 2, '02', '02', u16(65001), u16(65002)), value: { asPath: [{ type: 2, asns: [65001, 65002] }] }, c: { fourOctetAs: false } },
-  { name: 'AS_PATH confederation sequence (iBGP)', code: 2, tlv: attr(0x40, 2, '03', '01', u32(64512), '02', '01', u32(65001)),
-    value: { asPath: [{ type: 3, asns: [64512] }, { type: 2, asns: [65001] }] } },
   { name: 'NEXT_HOP', code: 3, tlv: attr(0x40, 3, ip4('198.51.100.7')), value: { nextHop: '198.51.100.7' } },
   { name: 'MED', code: 4, tlv: attr(0x80, 4, u32(50)), value: { med: 50 } },
   { name: 'LOCAL_PREF', code: 5, tlv: attr(0x40, 5, u32(200)), value: { localPref: 200 } },
@@ -180,7 +178,7 @@ describe('AS4_PATH / AS4_AGGREGATOR on a 2-octet session (RFC 6793 §4.2.3)', ()
 
 // RFC 7606 case by case: attribute bytes, context, expected action and NOTIFICATION code/subcode.
 const TAW = ErrorAction.TreatAsWithdraw, DISCARD = ErrorAction.AttributeDiscard, RESET = ErrorAction.SessionReset, AFI = ErrorAction.AfiSafiDisable;
-const ERROR_CASES: { name: string; attrs: string; nlri?: string; c?: Partial<CodecContext>; action: ErrorAction; sub: number | null }[] = [
+const ERROR_CASES: { name: string; attrs: string; nlri?: string; withdrawn?: string; c?: Partial<CodecContext>; action: ErrorAction; sub: number | null }[] = [
   { name: '§7.1 ORIGIN bad length', attrs: attr(0x40, 1, '0000') + AS_PATH_1 + NH, action: TAW, sub: 5 },
   { name: '§7.1 ORIGIN bad value', attrs: attr(0x40, 1, '03') + AS_PATH_1 + NH, action: TAW, sub: 6 },
   { name: '§3(c) ORIGIN flags (optional bit)', attrs: attr(0xc0, 1, '00') + AS_PATH_1 + NH, action: TAW, sub: 4 },
@@ -188,9 +186,15 @@ const ERROR_CASES: { name: string; attrs: string; nlri?: string; c?: Partial<Cod
   { name: '§7.2 AS_PATH unknown segment type', attrs: ORIGIN_IGP + attr(0x40, 2, '07', '01', u32(1)) + NH, action: TAW, sub: 11 },
   { name: '§7.2 AS_PATH zero-length segment', attrs: ORIGIN_IGP + attr(0x40, 2, '02', '00') + NH, action: TAW, sub: 11 },
   { name: '§7.2 AS_PATH confed segment from eBGP', attrs: ORIGIN_IGP + attr(0x40, 2, '03', '01', u32(1)) + NH, c: { ibgp: false }, action: TAW, sub: 11 },
+  // Issue 11 (differential fuzzing): Kite accepted these from iBGP and re-exported the segment to
+  // eBGP. RFC 5065 §5: segments from a peer outside our confederation are a malformed AS_PATH, and
+  // Kite is in none, so every peer is outside one; RFC 7606 §7.2 makes that treat-as-withdraw (BIRD too).
+  { name: '§7.2 AS_CONFED_SEQUENCE from iBGP, no confederation configured (RFC 5065 §5)', attrs: ORIGIN_IGP + attr(0x40, 2, '03', '01', u32(64512), '02', '01', u32(65001)) + NH, c: { ibgp: true }, action: TAW, sub: 11 },
+  { name: '§7.2 AS_CONFED_SET from iBGP, no confederation configured (RFC 5065 §5)', attrs: ORIGIN_IGP + attr(0x40, 2, '04', '01', u32(64512)) + NH, c: { ibgp: true }, action: TAW, sub: 11 },
   { name: '§7.3 NEXT_HOP bad length', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x40, 3, '0a0000'), action: TAW, sub: 5 },
   { name: '§7.3 NEXT_HOP 0.0.0.0', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x40, 3, ip4('0.0.0.0')), action: TAW, sub: 8 },
   { name: '§7.3 NEXT_HOP multicast', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x40, 3, ip4('224.0.0.5')), action: TAW, sub: 8 },
+  { name: '§7.3 NEXT_HOP 240.0.0.1 (class E)', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x40, 3, ip4('240.0.0.1')), action: TAW, sub: 8 },
   { name: '§7.4 MED bad length', attrs: BASE + attr(0x80, 4, '000001'), action: TAW, sub: 5 },
   { name: '§3(c) MED flags (transitive)', attrs: BASE + attr(0xc0, 4, u32(1)), action: TAW, sub: 4 },
   { name: '§7.5 LOCAL_PREF bad length (iBGP)', attrs: BASE + attr(0x40, 5, '0001'), action: TAW, sub: 5 },
@@ -220,13 +224,34 @@ const ERROR_CASES: { name: string; attrs: string; nlri?: string; c?: Partial<Cod
   { name: '§7.11 MP_REACH too short to read the family → session reset', attrs: BASE + attr(0x80, 14, '00'), action: RESET, sub: 9 },
   { name: '§5.3 MP_REACH NLRI prefix length 129 → AFI/SAFI disable', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x80, 14, u16(2), '01', '10', '0'.repeat(32), '00', '81' + '0'.repeat(34)), nlri: '', action: AFI, sub: 9 },
   { name: '§7.11 MP_UNREACH NLRI overrun → AFI/SAFI disable', attrs: attr(0x80, 15, u16(2), '01', '40' + '2001'), nlri: '', action: AFI, sub: 9 },
+  // Issue 11: Kite accepted an MP_REACH next hop of 0.0.0.0. RFC 4760 §3 makes it the route's next
+  // hop, which RFC 4271 §6.3 requires to be a valid host address: the NLRI are treated as withdrawn
+  // (BIRD), the session stays (the length is fine, so §7.11's AFI/SAFI disable does not apply).
+  { name: 'RFC 4760 §3 MP_REACH IPv4 next hop 0.0.0.0 → treat-as-withdraw', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x80, 14, u16(1), '01', '04', ip4('0.0.0.0'), '00', '18' + '0a0001'), nlri: '', action: TAW, sub: 8 },
+  { name: 'RFC 4760 §3 MP_REACH IPv4 next hop 240.0.0.1 → treat-as-withdraw', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x80, 14, u16(1), '01', '04', ip4('240.0.0.1'), '00', '18' + '0a0001'), nlri: '', action: TAW, sub: 8 },
+  { name: 'RFC 4760 §3 MP_REACH IPv6 next hop :: → treat-as-withdraw', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x80, 14, u16(2), '01', '10', '0'.repeat(32), '00', '20' + '20010db8'), nlri: '', action: TAW, sub: 8 },
+  { name: 'RFC 4760 §3 MP_REACH IPv6 next hop ff02::1 → treat-as-withdraw', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x80, 14, u16(2), '01', '10', 'ff02' + '0'.repeat(27) + '1', '00', '20' + '20010db8'), nlri: '', action: TAW, sub: 8 },
+  // Issue 11: with a malformed attribute, no reachable NLRI and only withdrawals, Kite withdrew and
+  // kept the session; BIRD (3/1) and FRR reset it. RFC 7606 §5.2: path attributes other than
+  // MP_UNREACH_NLRI without reachable NLRI is no well-defined UPDATE, so the NLRI may have been
+  // misread: "session reset" instead of treat-as-withdraw. Each treat-as-withdraw attribute class:
+  ...([
+    ['ORIGIN', attr(0x40, 1, '03') + AS_PATH_1 + NH, 6],
+    ['NEXT_HOP', ORIGIN_IGP + AS_PATH_1 + attr(0x40, 3, '0a0000'), 5],
+    ['MED', BASE + attr(0x80, 4, '000001'), 5],
+    ['COMMUNITIES', BASE + attr(0xc0, 8, '000001'), 9],
+    ['EXTENDED COMMUNITIES', BASE + attr(0xc0, 16, '0102030405'), 9],
+    ['LARGE_COMMUNITY', BASE + attr(0xc0, 32, u32(1), u32(2)), 9],
+    ['ORIGINATOR_ID', BASE + attr(0x80, 9, '01'), 5],
+    ['CLUSTER_LIST', BASE + attr(0x80, 10, '010203'), 5],
+  ] as const).map(([what, attrs, sub]) => ({ name: `§5.2 malformed ${what}, no reachable NLRI, withdrawing a route → session reset`, attrs, nlri: '', withdrawn: '18' + '0a0009', action: RESET, sub })),
   { name: '§3(c) MP_REACH flags → AFI/SAFI disable', attrs: BASE + attr(0xc0, 14, u16(1), '01', '04', ip4('1.1.1.1'), '00'), action: AFI, sub: 4 },
 ];
 
 describe('RFC 7606 error handling, case by case', () => {
   for (const tc of ERROR_CASES) {
     it(tc.name, () => {
-      const m = dec(tc.attrs, ctx(tc.c), tc.nlri ?? NLRI);
+      const m = dec(tc.attrs, ctx(tc.c), tc.nlri ?? NLRI, tc.withdrawn ?? '');
       expect(m.action).toBe(tc.action);
       if (tc.sub === null) expect(m.errors).toEqual([]);
       else {
@@ -312,5 +337,53 @@ describe('interning', () => {
     expect(sum).toBe(0);
     expect(interner.size).toBe(1);
     expect(ms).toBeLessThan(3000); // 1M prefixes; ~10x headroom over a typical run
+  });
+});
+
+// Issue 11, differential fuzzing against BIRD 2.0.12 and FRR 8.4.4: what leaves toward an eBGP peer.
+describe('what is not sent across an AS boundary', () => {
+  const enc = (a: PathAttrs, ibgp: boolean, code: number): string => {
+    const w = new BufWriter(256);
+    ATTRIBUTES.get(code)!.encode(a, w, { fourOctetAs: true, ibgp, nextHop: true });
+    return w.buf.subarray(0, w.pos).toString('hex');
+  };
+  const base: PathAttrs = { id: 0, origin: 0, asPath: [], nextHop: '192.0.2.1', atomicAggregate: false, unknown: [] };
+  it('RFC 4360 §6: a non-transitive extended community (T bit 0x40) goes to iBGP, not to eBGP', () => {
+    const a: PathAttrs = { ...base, extCommunities: [0x0002fde800000064n, 0x4002fde800000065n] };
+    expect(enc(a, true, 16)).toBe(attr(0xc0, 16, '0002fde800000064', '4002fde800000065'));
+    expect(enc(a, false, 16)).toBe(attr(0xc0, 16, '0002fde800000064'));
+    // Only non-transitive ones: no attribute at all toward eBGP.
+    expect(enc({ ...base, extCommunities: [0x4302000000000001n] }, false, 16)).toBe('');
+  });
+  it('RFC 5065 §5: confederation segments never leave toward an eBGP peer', () => {
+    const a: PathAttrs = { ...base, asPath: [{ type: 3, asns: [64512] }, { type: 2, asns: [65001] }] };
+    expect(enc(a, true, 2)).toBe(attr(0x40, 2, '03', '01', u32(64512), '02', '01', u32(65001)));
+    expect(enc(a, false, 2)).toBe(attr(0x40, 2, '02', '01', u32(65001)));
+  });
+});
+
+// Issue 11: Kite stored a 232.x/24 from the NLRI field. RFC 4271 §6.3: a semantically incorrect NLRI
+// field, "e.g., an unexpected multicast IP address", is ignored (the prefix, not the UPDATE).
+describe('RFC 4271 §6.3: multicast prefixes in NLRI are ignored', () => {
+  it('skips 232.1.2.0/24 and keeps the unicast prefixes beside it, in every iterator', () => {
+    const m = dec(BASE, ctx(), '18' + 'e80102' + '18' + '0a0001' + '04' + 'e0' + '03' + 'e0');
+    expect(m.action).toBe(ErrorAction.None);
+    // 232.1.2.0/24 and 224.0.0.0/4 are multicast; 224.0.0.0/3 also covers class E, so it is no multicast prefix.
+    expect(v4(m.nlri)).toEqual(['10.0.1.0/24', '224.0.0.0/3']);
+    const seen: string[] = [];
+    forEachIPv4(m.nlri!, (a, l) => seen.push(`${a >>> 24}/${l}`));
+    expect(seen).toEqual(['10/24', '224/3']);
+    expect(countPrefixes(m.nlri!)).toBe(2);
+  });
+  it('skips ff00::/8 prefixes in MP_REACH_NLRI and MP_UNREACH_NLRI', () => {
+    const reach = attr(0x90, 14, u16(2), '01', '10', '20010db8000000000000000000000001', '00', '10' + 'ff0e' + '20' + '20010db8');
+    const m = dec(ORIGIN_IGP + AS_PATH_1 + reach, ctx(), '');
+    const out: string[] = [];
+    forEachPrefix(m.mpReach!, (b, l) => out.push(formatPrefix(IPV6_UNICAST, b, l)));
+    expect(out).toEqual(['2001:db8::/32']);
+    const un = dec(attr(0x80, 15, u16(2), '01', '10' + 'ff0e'), ctx(), '');
+    let n = 0;
+    forEachPrefix(un.mpUnreach!, () => n++);
+    expect(n).toBe(0);
   });
 });

@@ -56,15 +56,19 @@ export const AS_PATH: AttrCodec = {
     const segs: AsPathSegment[] = [];
     const why = decodeSegments(buf, s, e, ctx.fourOctetAs ? 4 : 2, segs);
     if (why) return { subcode: UpdateSub.MalformedAsPath, reason: `AS_PATH: ${why}` };
-    // RFC 7606 §7.2: confederation segments from a peer outside the confederation → treat-as-withdraw.
-    if (!ctx.ibgp && segs.some((x) => isConfed(x.type))) return { subcode: UpdateSub.MalformedAsPath, reason: 'AS_PATH: confederation segment from an external peer' };
+    // RFC 5065 §5 with RFC 7606 §7.2: confederation segments from a peer outside our confederation
+    // make a malformed AS_PATH → treat-as-withdraw. Kite is in no confederation, so every peer,
+    // iBGP included, is outside one (BIRD treats the iBGP case the same way).
+    if (segs.some((x) => isConfed(x.type))) return { subcode: UpdateSub.MalformedAsPath, reason: `AS_PATH: confederation segment from ${ctx.ibgp ? 'an iBGP peer, but no confederation is configured' : 'an external peer'}` };
     b.asPath = segs;
     return null;
   },
   encode(a, w, ctx) {
     const width = ctx.fourOctetAs ? 4 : 2;
-    writeAttrHeader(w, WELL_KNOWN, AttrCode.AS_PATH, segmentsLength(a.asPath, width, false));
-    writeSegments(w, a.asPath, width, false);
+    // RFC 5065 §5: confederation segments never leave towards a peer outside the confederation.
+    const skipConfed = !ctx.ibgp;
+    writeAttrHeader(w, WELL_KNOWN, AttrCode.AS_PATH, segmentsLength(a.asPath, width, skipConfed));
+    writeSegments(w, a.asPath, width, skipConfed);
   },
   format: (a) => formatAsPath(a.asPath),
 };

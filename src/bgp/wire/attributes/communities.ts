@@ -24,6 +24,9 @@ export const COMMUNITIES: AttrCodec = {
   format: (a) => a.communities?.map((c) => `${c >>> 16}:${c & 0xffff}`).join(' '),
 };
 
+/** RFC 4360 §2: the T bit (0x40 of the type's high octet) clear means transitive across ASes. */
+export const isTransitiveExt = (c: bigint): boolean => ((c >> 56n) & 0x40n) === 0n;
+
 export const EXT_COMMUNITIES: AttrCodec = {
   code: AttrCode.EXT_COMMUNITIES, name: 'EXTENDED_COMMUNITIES', flags: OPT_TRANSITIVE, malformed: ErrorAction.TreatAsWithdraw,
   decode(buf, s, e, b) {
@@ -33,11 +36,16 @@ export const EXT_COMMUNITIES: AttrCodec = {
     b.extCommunities = out;
     return null;
   },
-  encode(a, w) {
+  encode(a, w, ctx) {
     const c = a.extCommunities;
     if (!c || c.length === 0) return;
-    writeAttrHeader(w, OPT_TRANSITIVE, AttrCode.EXT_COMMUNITIES, c.length * 8);
-    for (const x of c) w.u64(x);
+    // RFC 4360 §6 (and §2: the T bit, 0x40 in the type's high octet): a non-transitive extended
+    // community is not passed to an eBGP peer. BIRD and FRR strip them the same way.
+    let n = c.length;
+    if (!ctx.ibgp) for (const x of c) if (!isTransitiveExt(x)) n--;
+    if (n === 0) return;
+    writeAttrHeader(w, OPT_TRANSITIVE, AttrCode.EXT_COMMUNITIES, n * 8);
+    for (const x of c) if (ctx.ibgp || isTransitiveExt(x)) w.u64(x);
   },
   format: (a) => a.extCommunities?.map((c) => `0x${c.toString(16).padStart(16, '0')}`).join(' '),
 };

@@ -5,6 +5,7 @@ import { ErrCode, UpdateSub, WireError } from '../errors.js';
 import { checkNlri, maxBitsForFamily } from '../nlri.js';
 import { formatIpv6 } from '../../../net/index.js';
 import { ipv4At } from './common.js';
+import { badIpv4NextHop } from './next-hop.js';
 
 export const MP_FLAGS = 0x80; // optional, non-transitive
 
@@ -15,6 +16,19 @@ export interface MpReach {
   /** The AFI, SAFI, next hop length and next hop bytes (part of the interning key). */
   nhStart: number;
   nhEnd: number;
+  /**
+   * Why the (global) next hop can never be one, when it cannot: RFC 4760 §3 makes it the next hop
+   * of RFC 4271 §6.3, which must be a valid host address. The announced NLRI are treated as
+   * withdrawn (as BIRD does; RFC 7606 §7.3 by analogy), the session stays up.
+   */
+  badNextHop?: string;
+}
+
+/** As badIpv4NextHop, for the 16 bytes of an IPv6 global next hop (RFC 4291 §2.5.2, §2.7). */
+function badIpv6NextHop(buf: Uint8Array, at: number): string | null {
+  if (buf[at] === 0xff) return 'a multicast address';
+  for (let i = 0; i < 16; i++) if (buf[at + i] !== 0) return null;
+  return 'the unspecified address';
 }
 
 const SUPPORTED = new Set<FamilyKey>([IPV4_UNICAST, IPV6_UNICAST]);
@@ -35,15 +49,17 @@ export function parseMpReach(buf: Buffer, s: number, e: number, attr: Buffer, ct
   const nhLen = buf[s + 3]!;
   const nh = s + 4;
   if (nh + nhLen + 1 > e) return mpError(family, attr, `MP_REACH_NLRI next hop length ${nhLen} runs past the attribute`);
-  let nextHop: string, ll: string | undefined;
+  let nextHop: string, ll: string | undefined, bad: string | null;
   if (family === IPV4_UNICAST) {
     if (nhLen !== 4) return mpError(family, attr, `IPv4 next hop length ${nhLen}`);
     nextHop = ipv4At(buf, nh);
+    bad = badIpv4NextHop(buf, nh);
   } else {
     // RFC 2545 §3: 16 octets global, or 32 octets global + link-local.
     if (nhLen !== 16 && nhLen !== 32) return mpError(family, attr, `IPv6 next hop length ${nhLen}`);
     nextHop = formatIpv6(buf, nh);
     if (nhLen === 32) ll = formatIpv6(buf, nh + 16);
+    bad = badIpv6NextHop(buf, nh);
   }
   const ns = nh + nhLen + 1; // skip the reserved octet (RFC 4760 §3)
   const addPath = ctx.addPathRx.has(family);
@@ -51,6 +67,7 @@ export function parseMpReach(buf: Buffer, s: number, e: number, attr: Buffer, ct
   if (why) return mpError(family, attr, `MP_REACH_NLRI: ${why}`);
   const out: MpReach = { view: { buf, start: ns, end: e, family, addPath }, nextHop, nhStart: s, nhEnd: nh + nhLen };
   if (ll !== undefined) out.nextHopLinkLocal = ll;
+  if (bad !== null) out.badNextHop = `MP_REACH_NLRI next hop ${nextHop} is ${bad}`;
   return out;
 }
 
