@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FibReport } from '../../src/api/types.js';
-import { caliName, wepName } from '../../src/lab/topology.js';
+import { caliName } from '../../src/lab/topology.js';
+import { clusterYaml } from '../helpers/cluster-config.js';
 import { Kite, requireKiteBuilt, type KiteSpec } from '../interop/kite.js';
 import { Lab, must, run, sleep, waitFor, type LabNode } from '../interop/netns.js';
 import { GobgpPeer, waitPeerState } from '../interop/peers.js';
@@ -71,72 +72,13 @@ const nodeIp = (index: number): string => `198.18.${SUBNET}.${index}`;
 const calicoIf = (pod: string): string => caliName('default', pod);
 
 function configYaml(): string {
-  const docs: string[] = [
-    `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  asNumber: ${AS}
-  nodeToNodeMeshEnabled: true
-  logSeverityScreen: Info
-  serviceClusterIPs:
-    - cidr: ${SERVICE_CIDR}`,
-    `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: ${POOL}
-  blockSize: 26
-  ipipMode: Never
-  vxlanMode: Never
-  natOutgoing: false`,
-    `apiVersion: projectcalico.org/v3
-kind: BGPPeer
-metadata:
-  name: node-1-external
-spec:
-  node: node-1
-  peerIP: ${nodeIp(PEER_INDEX)}
-  asNumber: ${PEER_AS}`,
-  ];
-  for (const n of NODES) {
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: Node
-metadata:
-  name: ${n.name}
-spec:
-  bgp:
-    ipv4Address: ${nodeIp(n.index)}/24`);
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata:
-  name: ${n.name}-${n.block.replace(/[./]/g, '-')}
-spec:
-  node: ${n.name}
-  cidr: ${n.block}
-  state: confirmed
-  deleted: "false"`);
-  }
-  for (const p of PODS) {
-    docs.push(`apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata:
-  name: ${wepName(p.node, p.name)}
-  namespace: default
-spec:
-  node: ${p.node}
-  orchestrator: k8s
-  pod: ${p.name}
-  endpoint: eth0
-  interfaceName: ${calicoIf(p.name)}${p.mac ? `\n  mac: ${p.mac}` : ''}
-  ipNetworks:
-    - ${p.ip}/32
-  profiles:
-    - kns.default`);
-  }
-  return docs.join('\n---\n') + '\n';
+  return clusterYaml({
+    bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info', serviceClusterIPs: [{ cidr: SERVICE_CIDR }] },
+    nodes: NODES.map((n) => ({ name: n.name, ipv4: `${nodeIp(n.index)}/24`, blocks: [n.block] })),
+    pools: [{ name: 'default-ipv4-ippool', cidr: POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false }],
+    peers: [{ name: 'node-1-external', node: 'node-1', peerIP: nodeIp(PEER_INDEX), asNumber: PEER_AS }],
+    workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.ip, interfaceName: calicoIf(p.name), mac: p.mac })),
+  });
 }
 
 /** Kite from test/interop/kite.ts, reading the shared three-node YAML instead of its own. */

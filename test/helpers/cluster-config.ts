@@ -3,6 +3,7 @@
 // field names, written as the multi-document projectcalico.org/v3 YAML Kite's file datastore reads.
 import { stringify } from 'yaml';
 import { affinityName } from '../../src/ipam/names.js';
+import { wepName } from '../../src/lab/topology.js';
 
 type Fields = Record<string, unknown>;
 
@@ -15,8 +16,22 @@ export interface ClusterNodeConfig {
   asNumber?: number;
   labels?: Record<string, string>;
   routeReflectorClusterID?: string;
+  ipv4IPIPTunnelAddr?: string;
   /** Confirmed affine blocks (one BlockAffinity each). */
   blocks?: readonly string[];
+}
+
+/** A pod's WorkloadEndpoint as Calico's CNI writes it (orchestrator k8s, endpoint eth0, profile kns.<namespace>). */
+export interface PodEndpoint {
+  node: string;
+  pod: string;
+  /** Namespace (default: "default"). */
+  namespace?: string;
+  /** The pod's IPv4 address (a /32 in ipNetworks). */
+  ip: string;
+  /** The host side of the pod's veth (cali…). */
+  interfaceName: string;
+  mac?: string;
 }
 
 /** A named resource: its name plus its spec fields, with Calico's field names. */
@@ -31,16 +46,18 @@ export interface ClusterConfig {
   peers?: readonly Named[];
   /** v1 Secrets (kube-system) by name: key → value (stringData). */
   secrets?: Readonly<Record<string, Record<string, string>>>;
+  workloads?: readonly PodEndpoint[];
 }
 
 /** Fields left undefined are left out, as if not written. */
+const defined = (o: Fields): Fields => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
 const resource = (kind: string, r: Named): Fields => {
   const { name, annotations, ...spec } = r;
-  const defined = Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined));
-  return { apiVersion: 'projectcalico.org/v3', kind, metadata: annotations ? { name, annotations } : { name }, spec: defined };
+  return { apiVersion: 'projectcalico.org/v3', kind, metadata: annotations ? { name, annotations } : { name }, spec: defined(spec) };
 };
 
-/** The resources in file order: configuration, nodes, pools, filters, peers, secrets, block affinities (named as Calico names them). */
+/** The resources in file order: configuration, nodes, pools, filters, peers, secrets, block affinities (named as Calico names them), workload endpoints. */
 export function clusterResources(c: ClusterConfig): Fields[] {
   const docs: Fields[] = [resource('BGPConfiguration', { name: 'default', ...c.bgp })];
   for (const n of c.nodes) {
@@ -48,6 +65,7 @@ export function clusterResources(c: ClusterConfig): Fields[] {
     if (n.ipv6 !== undefined) bgp['ipv6Address'] = n.ipv6;
     if (n.asNumber !== undefined) bgp['asNumber'] = n.asNumber;
     if (n.routeReflectorClusterID !== undefined) bgp['routeReflectorClusterID'] = n.routeReflectorClusterID;
+    if (n.ipv4IPIPTunnelAddr !== undefined) bgp['ipv4IPIPTunnelAddr'] = n.ipv4IPIPTunnelAddr;
     const metadata: Fields = { name: n.name };
     if (n.labels !== undefined && Object.keys(n.labels).length > 0) metadata['labels'] = n.labels;
     docs.push({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata, spec: { bgp } });
@@ -62,6 +80,16 @@ export function clusterResources(c: ClusterConfig): Fields[] {
     for (const cidr of n.blocks ?? []) {
       docs.push(resource('BlockAffinity', { name: affinityName(n.name, cidr), node: n.name, cidr, state: 'confirmed', deleted: 'false' }));
     }
+  }
+  for (const w of c.workloads ?? []) {
+    const namespace = w.namespace ?? 'default';
+    docs.push({
+      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: wepName(w.node, w.pod), namespace },
+      spec: defined({
+        node: w.node, orchestrator: 'k8s', pod: w.pod, endpoint: 'eth0', interfaceName: w.interfaceName, mac: w.mac,
+        ipNetworks: [`${w.ip}/32`], profiles: [`kns.${namespace}`],
+      }),
+    });
   }
   return docs;
 }

@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caliName, wepName } from '../../src/lab/topology.js';
+import { caliName } from '../../src/lab/topology.js';
+import { clusterYaml } from '../helpers/cluster-config.js';
 import { runInVm, type VmResult, vmPrereqs } from './qemu.js';
 
 const execFileP = promisify(execFile);
@@ -60,60 +61,12 @@ const PROBES: [string, string, string, number][] = [
 ];
 
 function configYaml(): string {
-  const docs = [
-    `apiVersion: projectcalico.org/v3
-kind: BGPConfiguration
-metadata:
-  name: default
-spec:
-  asNumber: 64512
-  nodeToNodeMeshEnabled: true
-  logSeverityScreen: Info`,
-    ...NODES.map((n) => `apiVersion: projectcalico.org/v3
-kind: Node
-metadata:
-  name: ${n.name}
-spec:
-  bgp:
-    ipv4Address: ${n.ip}/24
-    ipv4IPIPTunnelAddr: ${n.tunnel}`),
-    `apiVersion: projectcalico.org/v3
-kind: IPPool
-metadata:
-  name: default-ipv4-ippool
-spec:
-  cidr: ${POOL}
-  blockSize: 26
-  ipipMode: CrossSubnet
-  vxlanMode: Never
-  natOutgoing: false`,
-    ...NODES.map((n) => `apiVersion: projectcalico.org/v3
-kind: BlockAffinity
-metadata:
-  name: ${n.name}-${n.block.replace(/[./]/g, '-')}
-spec:
-  node: ${n.name}
-  cidr: ${n.block}
-  state: confirmed
-  deleted: false`),
-    ...PODS.map((p) => `apiVersion: projectcalico.org/v3
-kind: WorkloadEndpoint
-metadata:
-  name: ${wepName(p.node, p.name)}
-  namespace: default
-spec:
-  node: ${p.node}
-  orchestrator: k8s
-  pod: ${p.name}
-  endpoint: eth0
-  interfaceName: ${p.cali}
-  mac: ${p.mac}
-  ipNetworks:
-    - ${p.ip}/32
-  profiles:
-    - kns.default`),
-  ];
-  return docs.join('\n---\n') + '\n';
+  return clusterYaml({
+    bgp: { asNumber: 64512, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
+    nodes: NODES.map((n) => ({ name: n.name, ipv4: `${n.ip}/24`, ipv4IPIPTunnelAddr: n.tunnel, blocks: [n.block] })),
+    pools: [{ name: 'default-ipv4-ippool', cidr: POOL, blockSize: 26, ipipMode: 'CrossSubnet', vxlanMode: 'Never', natOutgoing: false }],
+    workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.ip, interfaceName: p.cali, mac: p.mac })),
+  });
 }
 
 function topologySh(): string {
