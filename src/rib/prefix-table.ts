@@ -2,7 +2,7 @@
 // IPv4 lives in typed arrays behind an open-addressing hash (no object per prefix),
 // so a million /24s cost a few tens of bytes each; IPv6 (rare in pod networks) uses a Map.
 import { IPV4_UNICAST, IPV6_UNICAST, type FamilyKey } from '../bgp/wire/types.js';
-import { formatIpv4, formatIpv6, IpAddr, Prefix, writeIpv4, type Family } from '../net/index.js';
+import { formatIpv4, formatIpv6, IpAddr, Prefix, readIpv4, writeIpv4, type Family } from '../net/index.js';
 
 const EMPTY = -1;
 
@@ -85,20 +85,21 @@ export class PrefixTable {
   }
 
   find(family: FamilyKey, bytes: Uint8Array, len: number): number {
-    if (family === IPV4_UNICAST) return this.find4(readU32(bytes), len);
+    if (family === IPV4_UNICAST) return this.find4(readIpv4(bytes), len);
     return this.find6(bytes, len);
   }
 
   get(family: FamilyKey, bytes: Uint8Array, len: number): number {
-    if (family === IPV4_UNICAST) return this.get4(readU32(bytes), len);
+    if (family === IPV4_UNICAST) return this.get4(readIpv4(bytes), len);
     return this.get6(bytes, len);
   }
 
   /** The 4 or 16 address bytes of a slot (a fresh array: for display and export). */
   bytes(slot: number): Uint8Array {
     if (this.family[slot] === IPV4_UNICAST) {
-      const a = this.addr4[slot]!;
-      return Uint8Array.of(a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255);
+      const out = new Uint8Array(4);
+      writeIpv4(this.addr4[slot]!, out, 0);
+      return out;
     }
     return this.addr6.get(slot)!;
   }
@@ -106,8 +107,7 @@ export class PrefixTable {
   /** Writes a slot's address bytes into `out` (4 or 16 bytes used) and returns it: no allocation. */
   bytesInto(slot: number, out: Uint8Array): Uint8Array {
     if (this.family[slot] === IPV4_UNICAST) {
-      const a = this.addr4[slot]!;
-      out[0] = a >>> 24; out[1] = (a >>> 16) & 255; out[2] = (a >>> 8) & 255; out[3] = a & 255;
+      writeIpv4(this.addr4[slot]!, out, 0);
       out.fill(0, 4);
       return out;
     }
@@ -221,8 +221,6 @@ export class PrefixTable {
     }
   }
 }
-
-export const readU32 = (b: Uint8Array): number => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
 
 export function growU8(a: Uint8Array, n: number): Uint8Array { const b = new Uint8Array(n); b.set(a); return b; }
 export function growU16(a: Uint16Array, n: number): Uint16Array { const b = new Uint16Array(n); b.set(a); return b; }

@@ -2,7 +2,7 @@
 // prefix in address order, the longest prefix covering an address, a prefix's paths best first.
 // It returns slots and path indexes; turning them into JSON is the API's business (src/api/view.ts).
 import { IPV4_UNICAST, type FamilyKey } from '../bgp/wire/types.js';
-import { readU32 } from './prefix-table.js';
+import { readIpv4 as readU32 } from '../net/index.js';
 import type { Rib } from './rib.js';
 
 /** Every Loc-RIB slot, IPv4 first, in address order. */

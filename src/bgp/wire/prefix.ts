@@ -1,6 +1,6 @@
 // A prefix as the codec and the RIB hold it: AFI/SAFI family key, address bytes, length. Address
 // text rules (parse, RFC 5952 output) live in src/net; this file only adapts them to family keys.
-import { checkPrefix, formatIpv4, formatIpv6, NetParseError, parseIpv4 } from '../../net/index.js';
+import { checkPrefix, formatIpv4, formatIpv6, NetParseError, parseIpv4, readIpv4 } from '../../net/index.js';
 import { familyOfKey, unicastKey, type FamilyKey } from './types.js';
 
 export interface Prefix { family: FamilyKey; bytes: Uint8Array; len: number }
@@ -26,5 +26,5 @@ const scratch = new Uint8Array(16);
 export function formatPrefix(family: FamilyKey, bytes: Uint8Array, len: number): string {
   scratch.fill(0);
   scratch.set(bytes.subarray(0, 16));
-  return `${familyOfKey(family) === 6 ? formatIpv6(scratch) : formatIpv4(((scratch[0]! << 24) | (scratch[1]! << 16) | (scratch[2]! << 8) | scratch[3]!) >>> 0)}/${len}`;
+  return `${familyOfKey(family) === 6 ? formatIpv6(scratch) : formatIpv4(readIpv4(scratch))}/${len}`;
 }
