@@ -22,7 +22,7 @@ const FLOORS: Record<string, number> = {
   rib: 4, ipam: 4,
   dataplane: 5, api: 5,
   calc: 6,
-  lab: 7,
+  lab: 7, status: 7, // status.ts: the control API's answers, read from the instance's parts
   daemon: 8, // the composition root
   cli: 9,
 };
@@ -53,9 +53,6 @@ const PENDING_LAYERING: readonly (Edge & { issue: number })[] = [
   { from: 'dataplane', to: 'datastore', issue: 10, why: 'dataplane still parses addresses with datastore/ip.ts' },
 ];
 const PENDING_CYCLE_EDGES: readonly { edge: string; issue: number; why: string }[] = [
-  // Issue 10, config cycle: node-config.ts imports blocks.ts and peers.ts, which import its types back.
-  { edge: 'src/config/blocks.ts -> src/config/node-config.ts', issue: 10, why: 'config cycle, another helper' },
-  { edge: 'src/config/peers.ts -> src/config/node-config.ts', issue: 10, why: 'config cycle, another helper' },
 ];
 
 type Graph = ReadonlyMap<string, ReadonlySet<string>>;

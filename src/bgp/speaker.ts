@@ -7,17 +7,21 @@ import type { Logger } from 'pino';
 import { Interner } from '../rib/intern.js';
 import { CeaseSub } from './wire/errors.js';
 import { ipv4ToUint } from './wire/prefix.js';
-import { parseAddr } from '../net/index.js';
+import { canonicalAddress } from './address.js';
 import type { FamilyKey, OpenMessage, RouteRefreshMessage, UpdateMessage } from './wire/types.js';
 import type { StateName } from './fsm/fsm.js';
 import {
   Session, type CapabilityOptions, type DownInfo, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
 } from './session.js';
-import { realClock, type Clock } from './timers.js';
+import { realClock, type Clock, type TimerHandle } from './timers.js';
 import { tcpNative } from '../native/addon.js';
 import { applyGtsm, dial, md5Counters, nativeListenFd } from './sockets.js';
 
-export interface PeerConfig {
+/**
+ * What the speaker needs to run sessions with one peer. The node's peer model is
+ * config/types.ts PeerConfig; the channel (rib/channel.ts) maps one to the other.
+ */
+export interface SpeakerPeer {
   /** Peer IP address (IPv4 or IPv6). Identifies the peer: incoming connections are matched on it. */
   address: string;
   /** Remote TCP port to dial (default 179). */
@@ -80,7 +84,7 @@ export interface PeerSessionStatus {
 /** What the RIB composition root uses to talk to one peer. */
 export interface PeerHandle {
   readonly address: string;
-  readonly config: Readonly<PeerConfig>;
+  readonly config: Readonly<SpeakerPeer>;
   /** The established session's negotiated info, null when not established. */
   readonly established: EstablishedInfo | null;
   /** Queue one bulk message (UPDATE) on the established session; false when not established. */
@@ -105,12 +109,7 @@ export interface RouteConsumer {
   onDown(peer: PeerHandle, reason: string, how: DownInfo): void;
 }
 
-/** Canonical text of an address: IPv4-mapped IPv6 becomes IPv4, IPv6 is RFC 5952 text. */
-export function canonicalAddress(addr: string): string {
-  const a = addr.startsWith('::ffff:') && net.isIPv4(addr.slice(7)) ? addr.slice(7) : addr;
-  if (net.isIPv6(a)) return parseAddr(a.replace(/%.*$/, ''))?.toString() ?? a;
-  return a;
-}
+export { canonicalAddress };
 
 interface SpeakerCore {
   readonly opts: SpeakerOptions;
@@ -129,10 +128,11 @@ class Peer implements PeerHandle {
   private info: EstablishedInfo | null = null;
   private lastErr = '';
   private removed = false;
-  /** Wall-clock ms until which the peer is held down after cease(); its connections are refused. */
+  /** Clock ms until which the peer is held down after cease(); its connections are refused. */
   private holdDownUntil = 0;
+  private holdDownTimer: TimerHandle | null = null;
 
-  constructor(private readonly core: SpeakerCore, readonly config: Readonly<PeerConfig>) {
+  constructor(private readonly core: SpeakerCore, readonly config: Readonly<SpeakerPeer>) {
     this.address = canonicalAddress(config.address);
     this.primary = this.makeSession(true);
   }
@@ -181,28 +181,37 @@ class Peer implements PeerHandle {
     this.primary.dispose(reason, subcode);
     this.primary.setAutoRestart(true);
     this.lastErr = reason;
-    this.holdDownUntil = Date.now() + holdDownMs;
-    const t = setTimeout(() => { if (!this.removed) this.primary.start(); }, holdDownMs);
-    t.unref();
+    const clock = this.core.clock;
+    this.holdDownUntil = clock.now() + holdDownMs;
+    if (this.holdDownTimer !== null) clock.clearTimeout(this.holdDownTimer);
+    this.holdDownTimer = clock.setTimeout(() => { this.holdDownTimer = null; if (!this.removed) this.primary.start(); }, holdDownMs);
   }
 
   stop(reason: string): void {
     this.removed = true;
+    this.cancelHoldDown();
     this.secondary?.stop(reason);
     this.primary.stop(reason);
   }
 
   remove(reason: string, subcode: number): void {
     this.removed = true;
+    this.cancelHoldDown();
     this.secondary?.dispose(reason, subcode);
     this.primary.dispose(reason, subcode);
+  }
+
+  private cancelHoldDown(): void {
+    if (this.holdDownTimer !== null) this.core.clock.clearTimeout(this.holdDownTimer);
+    this.holdDownTimer = null;
   }
 
   /** An incoming connection from this peer's address. */
   incoming(socket: Duplex): void {
     if (this.removed) { socket.destroy(); return; }
-    if (Date.now() < this.holdDownUntil) {
-      this.core.log.info({ peer: this.address, seconds: Math.ceil((this.holdDownUntil - Date.now()) / 1000) }, 'refused connection: peer is held down after exceeding its prefix limit');
+    const now = this.core.clock.now();
+    if (now < this.holdDownUntil) {
+      this.core.log.info({ peer: this.address, seconds: Math.ceil((this.holdDownUntil - now) / 1000) }, 'refused connection: peer is held down after exceeding its prefix limit');
       socket.destroy();
       return;
     }
@@ -430,7 +439,7 @@ export class Speaker {
   }
 
   /** Add a peer (starts it when the speaker is running). Throws when the address is already configured. */
-  addPeer(config: PeerConfig): PeerHandle {
+  addPeer(config: SpeakerPeer): PeerHandle {
     const key = canonicalAddress(config.address);
     if (this.peers.has(key)) throw new Error(`peer ${key} is already configured`);
     const p = new Peer(this.core, { ...config });
@@ -457,11 +466,13 @@ export class Speaker {
     return true;
   }
 
-  /** Replace a peer's configuration; an unchanged config is a no-op, a changed one resets the session (6/6). */
-  updatePeer(config: PeerConfig): PeerHandle {
+  /**
+   * Replace a peer's configuration: the session resets (Cease/Other Configuration Change, 6/6).
+   * Callers decide what changed (the calc pipeline's peer deltas); the speaker does not compare.
+   */
+  updatePeer(config: SpeakerPeer): PeerHandle {
     const key = canonicalAddress(config.address);
     const p = this.peers.get(key);
-    if (p && JSON.stringify(p.config) === JSON.stringify(config)) return p;
     if (p) {
       this.peers.delete(key);
       p.remove('peer configuration changed', CeaseSub.OtherConfigurationChange);

@@ -1,47 +1,138 @@
-// The calculation pipeline (rxjs): datastore snapshots and sync status in, this node's desired
-// state out — BGP configuration (peer set, originated routes, policy inputs) and dataplane
-// intents (workloads, Calico node addresses). Pure: no I/O; the daemon subscribes and applies.
-// An invalid snapshot produces a `rejected` event and nothing else, so the last good desired
-// state stays in force; nothing downstream may prune or withdraw before `inSync` is true.
-import { Observable, combineLatest, distinctUntilChanged, filter, map, share, shareReplay } from 'rxjs';
-import { deriveNodeConfig, type NodeConfig, type PeerConfig } from '../config/node-config.js';
+// The calculation pipeline (rxjs): datastore snapshots, sync status and what IPAM granted in;
+// this node's desired state out — its configuration, and typed deltas for the BGP instance
+// (peer added / changed / removed, route originated / withdrawn). Pure: no I/O; the daemon
+// subscribes and applies. An invalid snapshot produces a `rejected` event and nothing else, so
+// the last good desired state stays in force; nothing downstream may prune or withdraw before
+// `inSync` is true.
+import { Observable, combineLatest, distinctUntilChanged, filter, map, mergeMap, scan, share, shareReplay } from 'rxjs';
+import { canonicalAddress } from '../bgp/address.js';
+import { formatPrefix, parsePrefix } from '../bgp/wire/prefix.js';
+import { deriveNodeConfig } from '../config/node-config.js';
+import type { NodeConfig, PeerIntent } from '../config/types.js';
 import type { SyncStatus } from '../datastore/datastore.js';
-import type { BGPFilter, Resources, WorkloadEndpoint } from '../datastore/resources.js';
+import type { Resources, WorkloadEndpoint } from '../datastore/resources.js';
+import type { IpamGrant } from '../ipam/tunnel.js';
+import { samePeer } from './peer-equal.js';
 
 /** One step of derivation: the config for this node, or why the snapshot was rejected. */
 export type Derived =
   | { ok: true; config: NodeConfig; resources: Resources }
   | { ok: false; error: Error };
 
+
+export const PeerDeltaKind = { Added: 'peer-added', Changed: 'peer-changed', Removed: 'peer-removed' } as const;
+export type PeerDeltaKind = (typeof PeerDeltaKind)[keyof typeof PeerDeltaKind];
+
+/** A change of the peer set, keyed by the peer's canonical address. */
+export type PeerDelta =
+  | { readonly kind: typeof PeerDeltaKind.Added; readonly address: string; readonly peer: PeerIntent }
+  | { readonly kind: typeof PeerDeltaKind.Changed; readonly address: string; readonly peer: PeerIntent; readonly previous: PeerIntent }
+  | { readonly kind: typeof PeerDeltaKind.Removed; readonly address: string; readonly previous: PeerIntent };
+
+export const RouteDeltaKind = { Originated: 'route-originated', Withdrawn: 'route-withdrawn' } as const;
+export type RouteDeltaKind = (typeof RouteDeltaKind)[keyof typeof RouteDeltaKind];
+
+/**
+ * A change of what this node originates, by canonical prefix text. `block`: an affine block
+ * (export policy: local-block) rather than a service CIDR (local-static); a prefix already
+ * originated is originated again when only that changes.
+ */
+export type RouteDelta =
+  | { readonly kind: typeof RouteDeltaKind.Originated; readonly prefix: string; readonly block: boolean }
+  | { readonly kind: typeof RouteDeltaKind.Withdrawn; readonly prefix: string };
+
+export interface Desired {
+  config: NodeConfig;
+  resources: Resources;
+}
+
 export interface DesiredState {
-  /** Every accepted snapshot with the configuration derived from it. */
-  accepted: Observable<{ config: NodeConfig; resources: Resources }>;
-  /** Every valid derived configuration (also when only notes changed). */
-  config: Observable<NodeConfig>;
+  /** Every valid configuration with the snapshot it came from, IPAM's grant merged in (also when only notes changed). */
+  config: Observable<Desired>;
   /** Snapshots that could not be turned into a configuration; the previous one stays. */
   rejected: Observable<Error>;
-  /** The peer set, emitted only when it changes. */
-  peers: Observable<readonly PeerConfig[]>;
-  /** Originated prefixes (own blocks, then service CIDRs), only when they change. */
-  originated: Observable<readonly string[]>;
-  /** BGPFilter resources (policy inputs), only when they change. */
-  filters: Observable<readonly BGPFilter[]>;
-  /** This node's WorkloadEndpoints (dataplane intents), only when they change. */
+  /** Peer set changes; a new subscriber first gets the current set as additions. */
+  peers: Observable<PeerDelta>;
+  /** Originated route changes (own blocks, then service CIDRs); a new subscriber first gets the current set. */
+  routes: Observable<RouteDelta>;
+  /** This node's WorkloadEndpoints (the dataplane's intents), only when they change. */
   workloads: Observable<readonly WorkloadEndpoint[]>;
   /** True once the datastore is in sync and a valid configuration exists: pruning is allowed from then on. */
   inSync: Observable<boolean>;
 }
 
+// Workload endpoints are plain data from the datastore; their own change detection stays textual.
 const sameJson = <T>(a: T, b: T): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-/** What this node originates: its blocks, then the service CIDRs unless excluded. */
-export function originatedPrefixes(cfg: NodeConfig): string[] {
-  const out = cfg.originate.map((o) => o.prefix);
-  if (cfg.services.advertise) out.push(...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs);
-  return [...new Set(out)];
+/** Adds what IPAM allocated for this node to a derived configuration (a tunnel address in the Node wins). */
+export function withIpam(cfg: NodeConfig, grant: IpamGrant | null): NodeConfig {
+  if (grant === null || cfg.ipv4IPIPTunnelAddr) return cfg;
+  const have = new Set(cfg.originate.map((o) => o.prefix));
+  return { ...cfg, ipv4IPIPTunnelAddr: grant.tunnelAddress,
+    originate: [...cfg.originate, ...grant.blocks.filter((b) => !have.has(b.prefix))] };
 }
 
-export function calculate(snapshots: Observable<Resources>, status: Observable<SyncStatus>, node: string): DesiredState {
+/** What this node originates, by canonical prefix: its blocks, then the service CIDRs unless excluded. */
+export function originatedPrefixes(cfg: NodeConfig): Map<string, { block: boolean }> {
+  const out = new Map<string, { block: boolean }>();
+  for (const o of cfg.originate) out.set(o.prefix, { block: true });
+  // Service CIDRs are originated by every node (Calico's static routes), unless the node is
+  // excluded from external load balancers; the export policy decides who receives them.
+  if (cfg.services.advertise) {
+    for (const c of [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs]) {
+      const p = parsePrefix(c);
+      const key = formatPrefix(p.family, p.bytes, p.len);
+      if (!out.has(key)) out.set(key, { block: false });
+    }
+  }
+  return out;
+}
+
+/** The peers a configuration asks for, with their passwords, by canonical address. */
+function peerIntents(cfg: NodeConfig, resources: Resources): Map<string, PeerIntent> {
+  const out = new Map<string, PeerIntent>();
+  for (const p of cfg.peers) {
+    const ref = p.password?.secretKeyRef;
+    const password = ref === undefined ? undefined : resources.secrets?.[ref.name]?.[ref.key];
+    const problem = ref !== undefined && password === undefined
+      ? `BGP password: Secret "${ref.name}" or its key "${ref.key}" not found; the session runs without TCP MD5, and a peer that expects a password will not answer it`
+      : undefined;
+    out.set(canonicalAddress(p.address), { config: p, password, ...(problem !== undefined ? { passwordProblem: problem } : {}) });
+  }
+  return out;
+}
+
+/** Removals first (a removed address may come back under another peer), then additions and changes in configuration order. */
+function peerDeltas(old: ReadonlyMap<string, PeerIntent>, now: ReadonlyMap<string, PeerIntent>): PeerDelta[] {
+  const out: PeerDelta[] = [];
+  for (const [address, previous] of old) if (!now.has(address)) out.push({ kind: PeerDeltaKind.Removed, address, previous });
+  for (const [address, peer] of now) {
+    const previous = old.get(address);
+    if (previous === undefined) out.push({ kind: PeerDeltaKind.Added, address, peer });
+    else if (!samePeer(previous.config, peer.config) || previous.password !== peer.password) out.push({ kind: PeerDeltaKind.Changed, address, peer, previous });
+  }
+  return out;
+}
+
+function routeDeltas(old: ReadonlyMap<string, { block: boolean }>, now: ReadonlyMap<string, { block: boolean }>): RouteDelta[] {
+  const out: RouteDelta[] = [];
+  for (const prefix of old.keys()) if (!now.has(prefix)) out.push({ kind: RouteDeltaKind.Withdrawn, prefix });
+  for (const [prefix, { block }] of now) {
+    if (old.get(prefix)?.block !== block) out.push({ kind: RouteDeltaKind.Originated, prefix, block });
+  }
+  return out;
+}
+
+/** Turns successive states into the deltas between them, starting from nothing. */
+function deltas<S, D>(states: Observable<S>, empty: S, diff: (a: S, b: S) => D[]): Observable<D> {
+  return states.pipe(
+    scan((acc: { state: S; out: D[] }, s: S) => ({ state: s, out: diff(acc.state, s) }), { state: empty, out: [] }),
+    mergeMap((acc) => acc.out),
+  );
+}
+
+export function calculate(snapshots: Observable<Resources>, status: Observable<SyncStatus>, node: string,
+  ipam: Observable<IpamGrant | null>): DesiredState {
   const derived = snapshots.pipe(
     map((resources): Derived => {
       try {
@@ -56,14 +147,12 @@ export function calculate(snapshots: Observable<Resources>, status: Observable<S
     filter((d): d is Extract<Derived, { ok: true }> => d.ok),
     shareReplay({ bufferSize: 1, refCount: true }),
   );
-  const config = good.pipe(map((d) => d.config));
+  const config = combineLatest([good, ipam]).pipe(map(([d, grant]): Desired => ({ config: withIpam(d.config, grant), resources: d.resources })));
   return {
-    accepted: good.pipe(map((d) => ({ config: d.config, resources: d.resources }))),
     config,
     rejected: derived.pipe(filter((d): d is Extract<Derived, { ok: false }> => !d.ok), map((d) => d.error)),
-    peers: config.pipe(map((c) => c.peers), distinctUntilChanged(sameJson)),
-    originated: config.pipe(map(originatedPrefixes), distinctUntilChanged(sameJson)),
-    filters: good.pipe(map((d) => d.resources.bgpFilters), distinctUntilChanged(sameJson)),
+    peers: deltas(config.pipe(map((d) => peerIntents(d.config, d.resources))), new Map(), peerDeltas),
+    routes: deltas(config.pipe(map((d) => originatedPrefixes(d.config))), new Map(), routeDeltas),
     workloads: good.pipe(map((d) => d.resources.workloadEndpoints.filter((w) => w.spec.node === node)), distinctUntilChanged(sameJson)),
     inSync: combineLatest([status, good]).pipe(map(([s]) => s === 'in-sync'), distinctUntilChanged()),
   };

@@ -4,7 +4,7 @@
 import { familyOfText, parsePrefix } from '../net/index.js';
 import type { Ctx } from './context.js';
 import { selector } from './context.js';
-import type { OriginatedBlock, PoolConfig } from './node-config.js';
+import type { OriginatedBlock, PoolConfig } from './types.js';
 
 export function originate(ctx: Ctx): OriginatedBlock[] {
   const { me, notes, rs } = ctx;

@@ -4,133 +4,16 @@
 // Peering rules follow confd (confd/pkg/backends/calico client.go updatePeersV1 and
 // bgp_processor.go); each skipped or replaced item leaves a human-readable note explaining why.
 import { ConfigError } from '../datastore/errors.js';
-import { parseAddr, type Family, type Prefix } from '../net/index.js';
-import {
-  DEFAULTS, type AllowedUse, type BGPConfiguration, type BindMode, type EncapMode, type LogSeverity, type NextHopMode,
-  type Resources, type SecretKeyRef, type BGPPeerSpec,
-} from '../datastore/resources.js';
-import type { Labels } from '../datastore/selector.js';
+import { parseAddr, type Prefix } from '../net/index.js';
+import { DEFAULTS, type BGPConfiguration, type Resources } from '../datastore/resources.js';
 import { originate, pools } from './blocks.js';
 import { nodeInfo, type Ctx, type NodeInfo } from './context.js';
 import { bgpPeerPeers, dedupe, meshPeers, reversePeers, type Candidate } from './peers.js';
+import type { AddressConfig, NodeConfig, ResolvedPrefixAdvertisement } from './types.js';
 
-export interface AddressConfig {
-  /** The node's address: "198.18.0.1". */
-  address: string;
-  /** Prefix length of its subnet (from "198.18.0.1/24"); defines "same subnet" for CrossSubnet. */
-  prefixLength: number;
-  /** The subnet: "198.18.0.0/24". */
-  subnet: string;
-}
-
-export const PeerKind = { Mesh: 'mesh', BGPPeer: 'bgppeer' } as const;
-export type PeerKind = (typeof PeerKind)[keyof typeof PeerKind];
-
-export interface PeerConfig {
-  /** Unique per node: "Mesh_198_18_0_2", a BGPPeer name, or "<BGPPeer>-<node>[-v6]" for selector peers. */
-  name: string;
-  kind: PeerKind;
-  /** The BGPPeer this session comes from (absent for mesh). */
-  resource?: string;
-  /** True when created by Calico's automatic reverse peering (the BGPPeer selected this node as peer). */
-  reverse: boolean;
-  /** Name of the Calico node at the other end, when it is one. */
-  peerNode?: string;
-  address: string;
-  family: Family;
-  port: number;
-  asNumber: number;
-  /** The AS this node presents on the session (BGPPeer.localASNumber, else the node's AS). */
-  localAsNumber: number;
-  /** Wait for the other side to connect (one dialler per pair of Calico nodes). */
-  passive: boolean;
-  /** Local address to bind and use as next hop; absent with sourceAddress None. */
-  sourceAddress?: string;
-  /** Calico configures every session as multihop (BIRD `multihop`): no directly-connected check. */
-  multihop: boolean;
-  /** GTSM (RFC 5082): expected maximum hop count, when set. */
-  ttlSecurity?: number;
-  /** Seconds, when set; the hold time is 3× (BIRD) or the negotiated value. */
-  keepaliveTime?: number;
-  /** Graceful-restart time (RFC 4724) requested on the BGPPeer / nodeMeshMaxRestartTime, when set. */
-  maxRestartTime?: number;
-  /** Effective graceful-restart time: maxRestartTime, else DEFAULTS.restartTimeSeconds. */
-  restartTime: number;
-  password?: { secretKeyRef: SecretKeyRef };
-  /** Effective mode: Self/Keep from nextHopMode, Keep for keepOriginalNextHop on eBGP, else Auto. */
-  nextHopMode: NextHopMode;
-  keepOriginalNextHop: boolean;
-  numAllowedLocalASNumbers: number;
-  /** Kite extension (annotation kite.dev/max-prefixes): most prefixes accepted from the peer. */
-  maxPrefixes?: number;
-  /** Seconds the session stays down after the limit was hit (kite.dev/max-prefixes-restart, default 60). */
-  maxPrefixesRestart?: number;
-  filters: string[];
-  reachableBy?: string;
-  /** This node is a route reflector and the peer is one of its clients (RFC 4456). */
-  routeReflectorClient: boolean;
-  /** The cluster ID to send when routeReflectorClient. */
-  routeReflectorClusterID?: string;
-  /** The raw BGPPeer spec, for later features (absent for mesh). */
-  spec?: BGPPeerSpec;
-}
-
-export interface OriginatedBlock {
-  prefix: string;
-  /** Name of the IPPool the block belongs to. */
-  pool: string;
-}
-
-export interface PoolConfig {
-  name: string;
-  cidr: string;
-  family: Family;
-  blockSize: number;
-  ipipMode: EncapMode;
-  vxlanMode: EncapMode;
-  natOutgoing: boolean;
-  disabled: boolean;
-  disableBGPExport: boolean;
-  nodeSelector: string;
-  /** nodeSelector selects this node (IPAM may allocate here). */
-  selectsThisNode: boolean;
-  allowedUses: AllowedUse[];
-}
-
-export interface ResolvedPrefixAdvertisement {
-  cidr: string;
-  /** Community values ("a:b" or large "a:b:c"), names already resolved. */
-  communities: string[];
-}
-
-export interface NodeConfig {
-  node: string;
-  labels: Labels;
-  asNumber: number;
-  routerId: string;
-  ipv4Address?: AddressConfig;
-  ipv6Address?: AddressConfig;
-  ipv4IPIPTunnelAddr?: string;
-  listenPort: number;
-  bindMode: BindMode;
-  routeReflectorClusterID?: string;
-  logSeverityScreen: LogSeverity;
-  nodeToNodeMeshEnabled: boolean;
-  peers: PeerConfig[];
-  originate: OriginatedBlock[];
-  pools: PoolConfig[];
-  services: {
-    /** False when the node carries node.kubernetes.io/exclude-from-external-load-balancers=true. */
-    advertise: boolean;
-    clusterIPs: string[];
-    externalIPs: string[];
-    loadBalancerIPs: string[];
-  };
-  prefixAdvertisements: ResolvedPrefixAdvertisement[];
-  ignoredInterfaces: string[];
-  /** Why things were skipped, replaced or defaulted, in words. */
-  notes: string[];
-}
+// The configuration's types live in types.ts (so peers.ts and blocks.ts need not import this
+// file, which imports them); re-exported here for the callers that know this file.
+export * from './types.js';
 
 export interface DeriveOptions {
   /** Router ID override (Calico's CALICO_ROUTER_ID), needed for IPv6-only nodes. */

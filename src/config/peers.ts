@@ -4,7 +4,7 @@
 import { DEFAULTS, NextHopMode, ReversePeering, SourceAddress, type BGPPeer, type BGPPeerSpec } from '../datastore/resources.js';
 import { parseAddr, type Family, type IpAddr } from '../net/index.js';
 import { addrOf, describeNode, nodesMatching, selector, type Ctx, type NodeInfo } from './context.js';
-import { PeerKind, type PeerConfig } from './node-config.js';
+import { PeerKind, type PeerConfig } from './types.js';
 
 /** Peers are ranked for de-duplication: an explicit global BGPPeer beats a node-specific one,
  * which beats an automatic reverse peering, which beats the mesh (as in confd's emit order). */

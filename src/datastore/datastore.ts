@@ -33,6 +33,13 @@ export interface Datastore {
    */
   start(handlers: DatastoreHandlers): Promise<void>;
   stop(): void;
+  /**
+   * Records the IPIP tunnel address Kite's IPAM allocated for this node where Calico keeps it
+   * (Kubernetes: the Node's projectcalico.org/IPv4IPIPTunnelAddr annotation, as calico-node
+   * writes it). The file datastore records nothing: the file is the operator's. Rejects with a
+   * readable reason when the write fails.
+   */
+  setTunnelAddress(address: string): Promise<void>;
 }
 
 /**
@@ -55,5 +62,6 @@ export function createFileDatastore(path: string, debounceMs?: number): Datastor
       stopped = true;
       watch?.close();
     },
+    async setTunnelAddress(): Promise<void> {},
   };
 }

@@ -1,208 +1,272 @@
-// A channel binds one BGP session to the RIB (BIRD's term): it imports the peer's UPDATEs
-// into its Adj-RIB-In after the loop checks every BGP speaker must make, and counts what it
-// received and accepted. Export is the update groups' job (export.ts).
+// A channel binds one configured peer to the RIB (BIRD's term): it owns the peer's session
+// binding in the speaker, its Adj-RIB-In (adj-rib-in.ts: loop checks, import filter, limits,
+// counters), its membership in the update groups (export.ts), and an explicit state that holds
+// the graceful-restart timers of the receiving role (RFC 4724 §4.2: the peer's restart time,
+// then the stale-path time) and this peer's part in our own restart (its first End-of-RIB).
 import type { Logger } from 'pino';
-import { forEachIPv4, forEachPrefix } from '../bgp/wire/nlri.js';
-import { formatPrefix } from '../bgp/wire/prefix.js';
-import { ErrorAction, IPV4_UNICAST, SegType, type FamilyKey, type NlriView, type PathAttrs, type UpdateMessage } from '../bgp/wire/types.js';
+import type { DownInfo, EstablishedInfo } from '../bgp/session.js';
+import type { PeerHandle, SpeakerPeer } from '../bgp/speaker.js';
+import type { Clock, TimerHandle } from '../bgp/timers.js';
+import { CeaseSub } from '../bgp/wire/errors.js';
+import { ipv4ToUint } from '../bgp/wire/prefix.js';
+import { IPV4_UNICAST, IPV6_UNICAST, type UpdateMessage } from '../bgp/wire/types.js';
+import type { NodeConfig, PeerConfig, PeerIntent } from '../config/types.js';
+import { AdjRibIn, type ChannelStatus as ImportCounts, type ImportFilter } from './adj-rib-in.js';
+import type { ExportPeer } from './export.js';
 import type { Rib } from './rib.js';
 
-export interface ChannelOptions {
-  /** Our AS numbers that mark a loop when found in a received AS_PATH (RFC 4271 §9.1.2). */
-  localAs: readonly number[];
-  /** How many times our AS may appear before the route is a loop (Calico numAllowedLocalASNumbers). */
-  allowLocalAs: number;
-  /** Our BGP identifier (uint32): a route carrying it as ORIGINATOR_ID came back (RFC 4456 §8). */
-  routerId: number;
-  /** Our cluster ID (uint32) when we reflect: found in CLUSTER_LIST means a reflection loop. */
-  clusterId?: number;
-  ibgp: boolean;
-  rrClient: boolean;
-  /** Most prefixes accepted from the peer (Kite extension); onLimit runs once when exceeded. */
-  maxPrefixes?: number;
-  onLimit?: (count: number, max: number) => void;
-  /**
-   * BGPFilter import rules for this peer (src/policy), when it lists any: a reason when the
-   * route is rejected, null when accepted as received, or the interned attribute set to store
-   * instead (a BGPFilter rule's operations). Without it every loop-free route is accepted, as Calico does.
-   */
-  onEndOfRib?: () => void;
-  importFilter?: (family: FamilyKey, bytes: Uint8Array, len: number, attrs: PathAttrs) => string | null | PathAttrs;
-  log: Logger;
+/**
+ * down → start: configured (the speaker has the peer). start → up: Established.
+ * up → stale: lost without NOTIFICATION from a peer with a restart time; its routes stay, marked
+ * stale, for that time. stale → stale: back with graceful restart; stale paths wait for End-of-RIB.
+ * stale → up: End-of-RIB swept the last stale path, or the timer swept them while Established.
+ * up/stale → flushing → start: lost otherwise, back without graceful restart, or the timer ran
+ * out while down. any → flushing → down: de-configured. flushing lasts while the RIB forgets.
+ */
+export const ChannelState = { Down: 'down', Start: 'start', Up: 'up', Stale: 'stale', Flushing: 'flushing' } as const;
+export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
+
+/** The speaker, as a channel uses it: binds and unbinds the peer's sessions. */
+export interface SessionBinder {
+  addPeer(config: SpeakerPeer): PeerHandle;
+  updatePeer(config: SpeakerPeer): PeerHandle;
+  removePeer(address: string): boolean;
+  peer(address: string): PeerHandle | undefined;
 }
 
-export interface ChannelStatus {
-  prefixesReceived: number;
-  prefixesAccepted: number;
+/** The update groups, as a channel uses them. */
+export interface ExportBinder {
+  join(peer: ExportPeer): void;
+  leave(id: string): void;
+  refresh(id: string): void;
+}
+
+/** Where a peer's import filter comes from (policy.ts). */
+export interface ImportPolicySource { importFilter(p: PeerConfig): ImportFilter | undefined }
+
+/** The instance as channels see it: the configuration in force (identity pinned at start). */
+export interface InstanceView { readonly config: NodeConfig }
+
+/** Our own graceful restart (restart.ts): read when each OPEN is built. */
+export interface RestartView { readonly restarting: boolean }
+
+export interface ChannelEvents {
+  /** The first End-of-RIB since the channel was (re)configured: convergence may be complete. */
+  endOfRib(ch: Channel): void;
+  state?(ch: Channel, from: ChannelState, to: ChannelState): void;
+}
+
+export interface ChannelDeps {
+  rib: Rib;
+  speaker: SessionBinder;
+  exporter: ExportBinder;
+  policy: ImportPolicySource;
+  instance: InstanceView;
+  restart: RestartView;
+  clock: Clock;
+  log: Logger;
+  events: ChannelEvents;
+}
+
+export interface ChannelStatus extends ImportCounts {
+  state: ChannelState;
 }
 
 export class Channel {
-  private peerIndex = -1;
-  /** Prefixes received but rejected by the loop checks, keyed by text, so withdrawals keep counts right. */
-  private readonly rejected = new Set<string>();
-  private readonly loopCache = new Map<number, string | null>();
-  private address = '';
-  private limitHit = false;
-  /** A first End-of-RIB arrived since the session came up (the dataplane waits for it before pruning). */
-  endOfRibSeen = false;
+  private stateNow: ChannelState = ChannelState.Down;
+  private intent: PeerIntent;
+  private adj!: AdjRibIn;
+  private handle!: PeerHandle;
+  /** The peer's graceful-restart time from its last OPEN (RFC 4724), 0 when it has none. */
+  private peerRestartTime = 0;
+  /** Runs out a restarting peer's restart time, then its stale paths' time. */
+  private staleTimer: TimerHandle | null = null;
+  private endOfRib = false;
 
-  constructor(private readonly rib: Rib, private readonly opts: ChannelOptions) {}
-
-  get isUp(): boolean { return this.peerIndex >= 0; }
-
-  status(): ChannelStatus {
-    const accepted = this.peerIndex >= 0 ? this.rib.peerPrefixCount(this.peerIndex) : 0;
-    return { prefixesReceived: accepted + this.rejected.size, prefixesAccepted: accepted };
+  /** Binds the peer in the speaker (which dials or waits, as configured). */
+  constructor(readonly address: string, intent: PeerIntent, private readonly d: ChannelDeps) {
+    this.intent = intent;
+    this.bind(false);
   }
 
-  /**
-   * The session reached Established: register the peer with the RIB. After a graceful restart
-   * the peer keeps its index, and its stale paths stay until End-of-RIB or the restart timer.
-   */
-  up(remoteAddress: string, remoteBgpId: number, peerRestarts: boolean): void {
-    this.address = remoteAddress;
-    const info = { address: remoteAddress, bgpId: remoteBgpId, ibgp: this.opts.ibgp, rrClient: this.opts.rrClient };
-    if (this.peerIndex >= 0 && this.retained && peerRestarts) {
-      this.rib.setPeer(this.peerIndex, info);
-      this.limitHit = false;
-      return;
+  get state(): ChannelState { return this.stateNow; }
+  get config(): PeerConfig { return this.intent.config; }
+  /** A first End-of-RIB arrived since the channel was (re)configured (the dataplane waits for it before pruning). */
+  get endOfRibSeen(): boolean { return this.endOfRib; }
+
+  status(): ChannelStatus { return { ...this.adj.status(), state: this.stateNow }; }
+
+  /** A changed configuration (or password): forget the peer's routes and reset its session (Cease 6/6). */
+  reconfigure(intent: PeerIntent): void {
+    this.d.exporter.leave(this.address);
+    this.flush();
+    this.stopStaleTimer();
+    this.intent = intent;
+    this.bind(true);
+  }
+
+  /** De-configured: Cease/Peer De-configured, routes withdrawn. */
+  close(): void {
+    this.d.speaker.removePeer(this.address);
+    this.d.exporter.leave(this.address);
+    this.stopStaleTimer();
+    this.flush();
+    this.setState(ChannelState.Down);
+    this.d.log.info({ peer: this.address }, 'peer removed from configuration');
+  }
+
+  /** Kite stops: timers end; routes stay where they are (the process is going). */
+  stop(): void { this.stopStaleTimer(); }
+
+  // ---- session events (routed here by channels.ts) -----------------------------------
+
+  established(peer: PeerHandle, info: EstablishedInfo): void {
+    const gr = info.negotiated.remoteGracefulRestart;
+    const peerRestarts = gr !== undefined;
+    const keep = this.adj.retained && peerRestarts;
+    if (this.adj.retained) {
+      // Keep the stale paths until End-of-RIB, bounded by the restart time once more.
+      if (gr !== undefined) this.startStaleTimer(Math.max(gr.restartTime, 1));
+      else this.stopStaleTimer();
     }
-    if (this.peerIndex >= 0) this.down();
-    this.peerIndex = this.rib.addPeer(info);
+    this.peerRestartTime = gr?.restartTime ?? 0;
+    if (!keep && this.adj.isUp) this.setState(ChannelState.Flushing);
+    this.adj.up(peer.address, info.remoteOpen.bgpId, peerRestarts);
+    this.setState(keep ? ChannelState.Stale : ChannelState.Up);
+    const p = this.intent.config;
+    const cfg = this.d.instance.config;
+    this.d.exporter.join({
+      id: this.address, sink: peer, ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient,
+      localAs: p.localAsNumber, nextHopMode: p.nextHopMode,
+      nextHop4: p.sourceAddress && !p.sourceAddress.includes(':') ? p.sourceAddress : cfg.ipv4Address?.address ?? cfg.routerId,
+      nextHop6: cfg.ipv6Address?.address,
+      ctx: info.negotiated, families: info.negotiated.families, filters: p.filters,
+    });
   }
 
-  /** True while a restarting peer's paths are kept (RFC 4724 helper mode). */
-  retained = false;
-
-  /**
-   * The session went down without a NOTIFICATION and the peer can restart gracefully (RFC 4724
-   * §4.2): keep its routes, marked stale, instead of withdrawing them.
-   */
-  retain(): number {
-    if (this.peerIndex < 0) return 0;
-    this.retained = true;
-    this.rejected.clear();
-    return this.rib.markStale(this.peerIndex);
-  }
-
-  /** Drops what is still stale: at End-of-RIB for a family, or for all when the restart timer fires. */
-  sweepStale(family?: FamilyKey): number {
-    if (this.peerIndex < 0) return 0;
-    const n = this.rib.sweepStale(this.peerIndex, family);
-    if (family === undefined || this.rib.staleCount(this.peerIndex) === 0) this.retained = false;
-    return n;
-  }
-
-  /** The session left Established: forget what the peer sent (RFC 4271 §8, §9). */
-  down(): void {
-    if (this.peerIndex < 0) return;
-    this.rib.removePeer(this.peerIndex);
-    this.peerIndex = -1;
-    this.retained = false;
-    this.rejected.clear();
-    this.loopCache.clear();
-    this.limitHit = false;
-  }
-
-  /** Imports one UPDATE into the peer's Adj-RIB-In, honouring the RFC 7606 action. */
   update(msg: UpdateMessage): void {
-    const peer = this.peerIndex;
-    if (peer < 0) return;
-    const rib = this.rib;
-    if (msg.endOfRib !== undefined) {
-      // RFC 4724 §4.2: the peer has resent this family; what it did not resend is gone.
-      const n = this.retained ? this.sweepStale(msg.endOfRib) : 0;
-      if (!this.endOfRibSeen) { this.endOfRibSeen = true; this.opts.onEndOfRib?.(); }
-      this.opts.log.info({ peer: this.address, family: msg.endOfRib, staleRemoved: n }, 'End-of-RIB received');
-      return;
+    if (msg.endOfRib === undefined) { this.adj.update(msg); return; }
+    // RFC 4724 §4.2: the peer has resent this family; what it did not resend is gone.
+    const n = this.adj.retained ? this.adj.sweepStale(msg.endOfRib) : 0;
+    if (this.stateNow === ChannelState.Stale && !this.adj.retained) {
+      this.stopStaleTimer();
+      this.setState(ChannelState.Up);
     }
-    if (msg.withdrawn) this.withdrawView(msg.withdrawn);
-    if (msg.mpUnreach) this.withdrawView(msg.mpUnreach);
-    if (msg.action >= ErrorAction.TreatAsWithdraw) {
-      // RFC 7606 §2: the NLRI of a malformed UPDATE are handled as withdrawn.
-      if (msg.nlri) this.withdrawView(msg.nlri);
-      if (msg.mpReach) this.withdrawView(msg.mpReach);
-      this.opts.log.warn({ peer: this.address, errors: msg.errors.map((e) => e.message) },
-        'malformed UPDATE treated as withdraw (RFC 7606)');
-      return;
-    }
-    const attrs = msg.attrs;
-    if (!attrs) return;
-    const loop = this.loop(attrs);
-    if (loop !== null) {
-      // Rejected: remember the prefixes (for counts) and drop any earlier path of theirs.
-      const reject = (fam: FamilyKey) => (b: Uint8Array, l: number, id: number) => {
-        this.rejected.add(formatPrefix(fam, b, l));
-        rib.withdraw(peer, fam, b, l, id);
-      };
-      if (msg.nlri) forEachPrefix(msg.nlri, reject(IPV4_UNICAST));
-      if (msg.mpReach) forEachPrefix(msg.mpReach, reject(msg.mpReach.family));
-      this.opts.log.debug({ peer: this.address, reason: loop }, 'routes rejected');
-      return;
-    }
-    const id = attrs.id;
-    const filter = this.opts.importFilter;
-    if (filter) {
-      const each = (fam: FamilyKey) => (b: Uint8Array, l: number, p: number) => {
-        const why = filter(fam, b, l, attrs);
-        if (typeof why !== 'string') {
-          // Accepted, as received (null) or changed by the rule's operations (an interned set).
-          this.rejected.delete(formatPrefix(fam, b, l));
-          rib.announce(peer, fam, b, l, p, why === null ? id : why.id);
-          return;
-        }
-        this.rejected.add(formatPrefix(fam, b, l));
-        rib.withdraw(peer, fam, b, l, p);
-      };
-      if (msg.nlri) forEachPrefix(msg.nlri, each(IPV4_UNICAST));
-      if (msg.mpReach) forEachPrefix(msg.mpReach, each(msg.mpReach.family));
-      this.checkLimit(peer);
-      return;
-    }
-    if (msg.nlri) forEachIPv4(msg.nlri, (a, l, p) => rib.announce4(peer, a, l, p, id));
-    if (msg.mpReach) {
-      const fam = msg.mpReach.family;
-      forEachPrefix(msg.mpReach, (b, l, p) => rib.announce(peer, fam, b, l, p, id));
-    }
-    this.checkLimit(peer);
-    if (this.rejected.size) {
-      // An accepted re-announcement of a previously rejected prefix.
-      const un = (fam: FamilyKey) => (b: Uint8Array, l: number) => { this.rejected.delete(formatPrefix(fam, b, l)); };
-      if (msg.nlri) forEachPrefix(msg.nlri, un(IPV4_UNICAST));
-      if (msg.mpReach) forEachPrefix(msg.mpReach, un(msg.mpReach.family));
-    }
+    if (!this.endOfRib) { this.endOfRib = true; this.d.events.endOfRib(this); }
+    this.d.log.info({ peer: this.address, family: msg.endOfRib, staleRemoved: n }, 'End-of-RIB received');
   }
 
-  private checkLimit(peer: number): void {
-    const max = this.opts.maxPrefixes;
-    if (max !== undefined && !this.limitHit && this.rib.peerPrefixCount(peer) > max) {
-      this.limitHit = true;
-      this.opts.onLimit?.(this.rib.peerPrefixCount(peer), max);
+  down(reason: string, how: DownInfo): void {
+    this.d.exporter.leave(this.address);
+    if (!how.notification && this.peerRestartTime > 0) {
+      // RFC 4724 §4.2 helper: the peer may be restarting; keep its routes, marked stale.
+      const n = this.adj.retain();
+      this.d.log.info({ peer: this.address, reason, staleRoutes: n, restartTime: this.peerRestartTime },
+        'peer session lost without NOTIFICATION: keeping its routes as stale for its restart time (graceful restart)');
+      this.startStaleTimer(this.peerRestartTime);
+      this.setState(this.adj.retained ? ChannelState.Stale : ChannelState.Start);
+      return;
     }
+    this.stopStaleTimer();
+    this.flush();
+    this.setState(ChannelState.Start);
   }
 
-  /** Why a path must not be used (a loop), or null. Cached per interned attribute set. */
-  private loop(a: PathAttrs): string | null {
-    const hit = this.loopCache.get(a.id);
-    if (hit !== undefined) return hit;
-    let why: string | null = null;
-    let own = 0;
-    for (const seg of a.asPath) {
-      if (seg.type === SegType.AS_CONFED_SEQUENCE || seg.type === SegType.AS_CONFED_SET) continue;
-      for (const asn of seg.asns) if (this.opts.localAs.includes(asn)) own++;
+  // ---- internals ----------------------------------------------------------------------
+
+  /** A fresh Adj-RIB-In and session for the current intent; `replace`: the speaker already has the peer. */
+  private bind(replace: boolean): void {
+    const p = this.intent.config;
+    const cfg = this.d.instance.config;
+    this.peerRestartTime = 0;
+    this.endOfRib = false;
+    this.adj = new AdjRibIn(this.d.rib, {
+      localAs: [...new Set([cfg.asNumber, p.localAsNumber])], allowLocalAs: p.numAllowedLocalASNumbers,
+      routerId: ipv4ToUint(cfg.routerId),
+      ...(cfg.routeReflectorClusterID !== undefined ? { clusterId: ipv4ToUint(cfg.routeReflectorClusterID) } : {}),
+      ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.d.log,
+      ...(p.maxPrefixes !== undefined ? { maxPrefixes: p.maxPrefixes } : {}),
+      onLimit: (count, max) => this.limitExceeded(count, max),
+      ...this.importFilterOption(p),
+    });
+    if (this.intent.passwordProblem !== undefined) {
+      this.d.log.error({ peer: p.address, secret: p.password?.secretKeyRef.name, key: p.password?.secretKeyRef.key }, this.intent.passwordProblem);
     }
-    if (own > this.opts.allowLocalAs) why = `AS_PATH contains our AS ${own} time(s) (RFC 4271 §9.1.2; allowed: ${this.opts.allowLocalAs})`;
-    else if (this.opts.ibgp && a.originatorId === this.opts.routerId) why = 'ORIGINATOR_ID is our router ID (RFC 4456 §8)';
-    else if (this.opts.ibgp && this.opts.clusterId !== undefined && a.clusterList?.includes(this.opts.clusterId)) why = 'CLUSTER_LIST contains our cluster ID (RFC 4456 §8)';
-    if (this.loopCache.size > 10_000) this.loopCache.clear();
-    this.loopCache.set(a.id, why);
-    return why;
+    const sp = this.speakerPeer();
+    this.handle = replace ? this.d.speaker.updatePeer(sp) : this.d.speaker.addPeer(sp);
+    this.setState(ChannelState.Start);
+    this.d.log.info({ peer: this.address, asNumber: p.asNumber, passive: p.passive, name: p.name }, replace ? 'peer reconfigured' : 'peer added');
   }
 
-  private withdrawView(v: NlriView): void {
-    const peer = this.peerIndex;
-    if (this.rejected.size) forEachPrefix(v, (b, l) => { this.rejected.delete(formatPrefix(v.family, b, l)); });
-    if (v.family === IPV4_UNICAST) forEachIPv4(v, (a, l, id) => this.rib.withdraw4(peer, a, l, id));
-    else forEachPrefix(v, (b, l, id) => this.rib.withdraw(peer, v.family, b, l, id));
+  private importFilterOption(p: PeerConfig): { importFilter?: ImportFilter } {
+    const f = this.d.policy.importFilter(p);
+    return f === undefined ? {} : { importFilter: f };
+  }
+
+  /** The speaker's view of this peer. */
+  private speakerPeer(): SpeakerPeer {
+    const p = this.intent.config;
+    const restart = this.d.restart;
+    return {
+      address: p.address,
+      port: p.port,
+      peerAs: p.asNumber,
+      localAs: p.localAsNumber,
+      passive: p.passive,
+      ...(p.sourceAddress !== undefined ? { localAddress: p.sourceAddress } : {}),
+      ...(this.intent.password !== undefined ? { password: this.intent.password } : {}),
+      ...(p.ttlSecurity !== undefined ? { ttlSecurity: p.ttlSecurity } : {}),
+      // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
+      ...(p.keepaliveTime !== undefined ? { holdTime: p.keepaliveTime * 3 } : {}),
+      capabilities: {
+        // Read when each OPEN is built (a function is not part of the peer's config identity).
+        gracefulRestartTime: p.restartTime, restarting: () => restart.restarting,
+        // ADD-PATH send/receive on iBGP (as Calico's BIRD): a reflector carries every equal-cost
+        // path, so ECMP survives route reflection (RFC 7911).
+        addPath: p.asNumber === p.localAsNumber ? [{ family: IPV4_UNICAST, mode: 3 }, { family: IPV6_UNICAST, mode: 3 }] : [],
+      },
+    };
+  }
+
+  private limitExceeded(count: number, max: number): void {
+    const restart = this.intent.config.maxPrefixesRestart ?? 60;
+    const reason = `maximum prefixes exceeded: received ${count}, limit ${max} (annotation kite.dev/max-prefixes); restarting in ${restart} s`;
+    this.d.log.warn({ peer: this.address, count, max, restartSeconds: restart }, 'peer exceeded its prefix limit: sending Cease/Maximum Number of Prefixes Reached');
+    // Deferred: the session is still inside its UPDATE callback.
+    setImmediate(() => this.d.speaker.peer(this.address)?.cease(CeaseSub.MaxPrefixes, reason, restart * 1000));
+  }
+
+  private startStaleTimer(seconds: number): void {
+    this.stopStaleTimer();
+    this.staleTimer = this.d.clock.setTimeout(() => {
+      this.staleTimer = null;
+      const n = this.adj.sweepStale();
+      if (n > 0) this.d.log.warn({ peer: this.address, removed: n }, 'graceful restart: stale routes removed (no End-of-RIB in time)');
+      if (this.d.speaker.peer(this.address)?.established) {
+        if (this.stateNow === ChannelState.Stale) this.setState(ChannelState.Up);
+        return;
+      }
+      this.flush();
+      this.setState(ChannelState.Start);
+    }, seconds * 1000);
+  }
+
+  private stopStaleTimer(): void {
+    if (this.staleTimer !== null) this.d.clock.clearTimeout(this.staleTimer);
+    this.staleTimer = null;
+  }
+
+  /** Forget what the peer sent (RFC 4271 §8, §9). */
+  private flush(): void {
+    if (!this.adj.isUp) return;
+    this.setState(ChannelState.Flushing);
+    this.adj.down();
+  }
+
+  private setState(to: ChannelState): void {
+    const from = this.stateNow;
+    if (from === to) return;
+    this.stateNow = to;
+    this.d.events.state?.(this, from, to);
   }
 }

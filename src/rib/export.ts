@@ -11,11 +11,11 @@ import { UpdateWriter, type OutPrefix } from '../bgp/wire/update-writer.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, SegType, type CodecContext, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
 import { growI32, growU8 } from './prefix-table.js';
 import { LOCAL_PEER, type Rib } from './rib.js';
+import type { NextHopMode } from '../datastore/resources.js';
 
 /** Where a group's messages go: the session's bulk queue. */
 export interface ExportSink { send(buf: Buffer): boolean }
 
-export type NextHopMode = 'Auto' | 'Self' | 'Keep';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -46,7 +46,7 @@ export interface ExportMods {
 }
 
 /** Decides whether a best path may go to a group (Calico's export rules, src/policy). */
-export type ExportPolicy = (slot: number, best: number, peer: ExportPeer) => ({ accept: false; reason: string } | ({ accept: true } & ExportMods));
+export type ExportCheck = (slot: number, best: number, peer: ExportPeer) => ({ accept: false; reason: string } | ({ accept: true } & ExportMods));
 
 export interface ExporterOptions {
   /** Our BGP identifier (uint32), for ORIGINATOR_ID when reflecting. */
@@ -54,7 +54,7 @@ export interface ExporterOptions {
   /** Route-reflector cluster ID (uint32) when this node reflects; undefined: iBGP split horizon. */
   clusterId?: number;
   log: Logger;
-  policy?: ExportPolicy;
+  policy?: ExportCheck;
 }
 
 class Group {

@@ -175,16 +175,18 @@ describe('Speaker: a new connection while Established', () => {
 });
 
 describe('Speaker: configuration', () => {
-  it('updatePeer with an unchanged config keeps the session', async () => {
+  // Whether a peer's configuration changed is decided upstream (the calc pipeline's peer
+  // deltas): updatePeer always replaces the session, so the speaker does not compare configs.
+  it('updatePeer replaces the session; addPeer refuses a configured address', async () => {
     const { a, b, ca, cb } = await pair();
     const cfg = { address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' };
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
     const h = a.addPeer(cfg);
     await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
-    expect(a.updatePeer({ ...cfg })).toBe(h);
     expect(() => a.addPeer(cfg)).toThrow(/already configured/);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(ca.down).toHaveLength(0);
+    expect(a.updatePeer({ ...cfg })).not.toBe(h);
+    await eventually('the session replaced', () => ca.down.length === 1 && ca.up.length === 2, 5000);
+    expect(ca.down[0]!.reason).toMatch(/configuration changed/);
   });
 
   it('peers over IPv6 loopback', async () => {

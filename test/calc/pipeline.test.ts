@@ -3,7 +3,8 @@
 // without disturbing the last good state, and "in sync" only once the datastore says so.
 import { BehaviorSubject, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { calculate } from '../../src/calc/pipeline.js';
+import { calculate, PeerDeltaKind, RouteDeltaKind } from '../../src/calc/pipeline.js';
+import type { IpamGrant } from '../../src/ipam/tunnel.js';
 import type { SyncStatus } from '../../src/datastore/datastore.js';
 import { parseResources } from '../../src/datastore/file.js';
 import type { Resources } from '../../src/datastore/resources.js';
@@ -41,16 +42,30 @@ metadata: { name: ${name}, namespace: default }
 spec: { node: ${node}, pod: ${name}, interfaceName: cali${name.padEnd(11, '0').slice(0, 11)}, ipNetworks: [${ip}/32] }
 `;
 
+/**
+ * Folds the peer and route deltas back into the current sets: after each snapshot whose deltas
+ * changed a set, the set (sorted) is recorded, so "emitted only on change" reads as before.
+ */
 function harness(node = 'a') {
-  const snapshots = new Subject<Resources>();
+  const input = new Subject<Resources>();
   const status = new BehaviorSubject<SyncStatus>('waiting');
-  const d = calculate(snapshots, status, node);
+  const d = calculate(input, status, node, new BehaviorSubject<IpamGrant | null>(null));
   const got = { peers: [] as string[][], originated: [] as string[][], workloads: [] as string[][], rejected: [] as string[], inSync: [] as boolean[] };
-  d.peers.subscribe((p) => got.peers.push(p.map((x) => x.address)));
-  d.originated.subscribe((o) => got.originated.push([...o]));
+  const peers = new Set<string>(), routes = new Set<string>();
+  let peerDeltas = 0, routeDeltas = 0;
+  d.peers.subscribe((x) => { peerDeltas++; if (x.kind === PeerDeltaKind.Removed) peers.delete(x.address); else peers.add(x.address); });
+  d.routes.subscribe((x) => { routeDeltas++; if (x.kind === RouteDeltaKind.Withdrawn) routes.delete(x.prefix); else routes.add(x.prefix); });
   d.workloads.subscribe((w) => got.workloads.push(w.map((x) => x.metadata.name)));
   d.rejected.subscribe((e) => got.rejected.push(e.message));
   d.inSync.subscribe((s) => got.inSync.push(s));
+  const snapshots = {
+    next(r: Resources): void {
+      const [p0, r0] = [peerDeltas, routeDeltas];
+      input.next(r);
+      if (peerDeltas > p0) got.peers.push([...peers].sort());
+      if (routeDeltas > r0) got.originated.push([...routes].sort());
+    },
+  };
   return { snapshots, status, got };
 }
 

@@ -38,6 +38,8 @@ export interface KubeClient {
    * KubeHttpError for other statuses (e.g. 410 when the resourceVersion is too old).
    */
   stream(path: string, h: StreamHandlers, idleTimeoutMs: number): Promise<KubeStream>;
+  /** A JSON merge patch (RFC 7386, which every kube-apiserver accepts) to `path`; resolves for every HTTP status. */
+  mergePatch(path: string, patch: unknown): Promise<KubeResponse>;
 }
 
 /**
@@ -88,28 +90,35 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
   };
   const send = (opts: RequestOptions, cb: (res: IncomingMessage) => void) => (secure ? httpsRequest(opts, cb) : httpRequest(opts, cb));
 
+  /** One request with a whole (JSON when it parses) answer. */
+  const exchange = async (method: 'GET' | 'PATCH', path: string, body?: string): Promise<KubeResponse> => {
+    const opts = await options(path);
+    opts.method = method;
+    if (body !== undefined) opts.headers = { ...opts.headers, 'Content-Type': 'application/merge-patch+json', 'Content-Length': Buffer.byteLength(body) };
+    return new Promise((resolve, reject) => {
+      const req = send(opts, (res) => {
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (d: string) => { text += d; });
+        res.on('error', reject);
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try { parsed = JSON.parse(text); } catch { /* keep the text for the error message */ }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      });
+      req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+
   return {
     server: cluster.server,
 
-    async get(path: string): Promise<KubeResponse> {
-      const opts = await options(path);
-      return new Promise((resolve, reject) => {
-        const req = send(opts, (res) => {
-          res.setEncoding('utf8');
-          let text = '';
-          res.on('data', (d: string) => { text += d; });
-          res.on('error', reject);
-          res.on('end', () => {
-            let body: unknown = text;
-            try { body = JSON.parse(text); } catch { /* keep the text for the error message */ }
-            resolve({ status: res.statusCode ?? 0, body });
-          });
-        });
-        req.setTimeout(30_000, () => req.destroy(new Error(`GET ${path}: no answer in 30 s`)));
-        req.on('error', reject);
-        req.end();
-      });
-    },
+    get: (path: string): Promise<KubeResponse> => exchange('GET', path),
+
+    mergePatch: (path: string, patch: unknown): Promise<KubeResponse> => exchange('PATCH', path, JSON.stringify(patch)),
 
     async stream(path: string, h: StreamHandlers, idleTimeoutMs: number): Promise<KubeStream> {
       const opts = await options(path);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Datastore, DatastoreHandlers, SyncStatus } from '../datastore.js';
 import { addResource, emptyResources, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
-import { convertCalico, convertNode, convertPod, convertSecret } from './convert.js';
+import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation } from './convert.js';
 import { discoverCalico, type CalicoGroup } from './discovery.js';
 import { DEFAULT_TIMING, Reflector, type ReflectorTiming } from './reflector.js';
 
@@ -145,6 +145,18 @@ export class KubernetesDatastore implements Datastore {
     for (const r of this.reflectors) r.stop();
     this.first?.reject(new Error('Kubernetes datastore stopped before it synced'));
     this.first = undefined;
+  }
+
+  /** A merge patch of the Node's annotation: the Node's other annotations stay as they are. */
+  async setTunnelAddress(address: string): Promise<void> {
+    const client = this.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
+    const annotation = NodeAnnotation.ipv4IPIPTunnelAddr;
+    const res = await client.mergePatch(`/api/v1/nodes/${encodeURIComponent(this.opts.nodeName)}`,
+      { metadata: { annotations: { [annotation]: address } } });
+    if (res.status >= 300) {
+      const body = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+      throw new Error(`writing the Node annotation ${annotation} failed (RBAC: nodes patch): HTTP ${res.status}: ${body.slice(0, 300)}`);
+    }
   }
 
   private setStatus(s: SyncStatus): void {

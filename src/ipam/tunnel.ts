@@ -1,0 +1,92 @@
+// The IPIP tunnel address as a service (calico-node's job, now Kite's): allocates the node's
+// tunnel address with Kite's IPAM (claiming an affine block), records it through the datastore
+// (Kubernetes: the Node annotation calico-node writes), and hands back what to originate.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Datastore } from '../datastore/datastore.js';
+import { cidrContains, parseCIDR } from '../datastore/ip.js';
+import type { IPPool } from '../datastore/resources.js';
+import type { Labels } from '../datastore/selector.js';
+import { Allocator } from './allocator.js';
+import type { IpamStore } from './store.js';
+
+/** What Kite's IPAM allocated for this node: the IPIP tunnel address and its affine blocks, by pool. */
+export interface IpamGrant {
+  tunnelAddress: string;
+  blocks: readonly { prefix: string; pool: string }[];
+}
+
+/**
+ * Where the IPAM objects live: with the Kubernetes datastore, Calico's own IPAM custom resources
+ * (so Calico's CNI IPAM and Kite agree); otherwise a locked state file under `stateDir`.
+ */
+export async function ipamStoreFor(o: { datastore: 'file' | 'kubernetes'; kubeconfig?: string | undefined;
+  group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' | undefined; stateDir: string }): Promise<IpamStore> {
+  if (o.datastore === 'kubernetes') {
+    const { loadKubeConfig } = await import('../datastore/kubernetes/client.js');
+    const { KubeStore, createKubeRequester } = await import('./kube-store.js');
+    return new KubeStore({ requester: createKubeRequester(loadKubeConfig(o.kubeconfig)), ...(o.group !== undefined ? { apiVersion: o.group } : {}) });
+  }
+  const { FileStore } = await import('./file-store.js');
+  return new FileStore(join(o.stateDir, 'ipam'));
+}
+
+export interface TunnelAddressOptions {
+  node: string;
+  /** Opened on first use (the Kubernetes store needs the datastore's discovered group). */
+  store: () => Promise<IpamStore>;
+  /** Records the address where Calico keeps it. */
+  datastore: Pick<Datastore, 'setTunnelAddress'>;
+  /** The current IPPools (read on every request). */
+  pools: () => readonly IPPool[];
+  log: Logger;
+  /** Said in the log line, where the IPAM objects live. */
+  where: Record<string, string>;
+}
+
+export class TunnelAddress {
+  private grantNow: IpamGrant | null = null;
+  private busy = false;
+
+  constructor(private readonly o: TunnelAddressOptions) {}
+
+  get grant(): IpamGrant | null { return this.grantNow; }
+  /** An allocation is running (or done): asking again does nothing. */
+  get settled(): boolean { return this.busy || this.grantNow !== null; }
+
+  /**
+   * Allocates this node's tunnel address as calico-node does, for a node that needs one (a pool
+   * uses IPIP and the Node has no ipv4IPIPTunnelAddr; the caller decides). Returns the grant, or
+   * null when none could be had (logged; a later configuration may try again).
+   */
+  async ensure(labels: Labels, pools: readonly { name: string; cidr: string }[]): Promise<IpamGrant | null> {
+    if (this.settled) return null;
+    this.busy = true;
+    const log = this.o.log;
+    try {
+      const alloc = new Allocator({ store: await this.o.store(), pools: this.o.pools });
+      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels });
+      if (!r.address) { log.warn({ reason: r.reason }, 'no IPIP tunnel address'); return null; }
+      try {
+        await this.o.datastore.setTunnelAddress(r.address);
+      } catch (e) {
+        log.error({ node: this.o.node, err: (e as Error).message }, `IPIP tunnel address ${r.address} allocated, but recording it in the datastore failed; using it anyway`);
+      }
+      const blocks = (await alloc.affineBlocks(this.o.node, 4)).map((prefix) => ({ prefix, pool: poolOf(pools, prefix) }));
+      this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== '') };
+      log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason, ...this.o.where }, 'IPIP tunnel address allocated by Kite IPAM');
+      return this.grantNow;
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'IPIP tunnel address allocation failed');
+      return null;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** The pool that holds a block ('' when none does). */
+function poolOf(pools: readonly { name: string; cidr: string }[], prefix: string): string {
+  const b = parseCIDR(prefix);
+  return pools.find((p) => { const a = parseCIDR(p.cidr); return a !== null && b !== null && cidrContains(a, b); })?.name ?? '';
+}

@@ -1,0 +1,98 @@
+// Calico's route policy (src/policy) adapted to the table: the export check the update groups
+// ask per best path and peer (reading the RIB's slots), and each channel's import filter with
+// the memo of what BGPFilter import operations made of a received attribute set.
+import type { Interner } from './intern.js';
+import { formatPrefix } from '../bgp/wire/prefix.js';
+import type { PathAttrs } from '../bgp/wire/types.js';
+import type { NodeConfig, PeerConfig } from '../config/types.js';
+import type { BGPFilter } from '../datastore/resources.js';
+import {
+  compileExportPolicy, compileImportPolicy, peerInfo, PeerType, RouteSource,
+  type Decision, type ExportPolicy, type ImportPolicy, type RouteInfo,
+} from '../policy/index.js';
+import type { ImportFilter } from './adj-rib-in.js';
+import { withMods, type ExportCheck } from './export.js';
+import { LOCAL_PEER, type Rib } from './rib.js';
+
+/** Which originated prefixes are affine blocks (the rest are service CIDRs): local.ts. */
+export interface BlockSet { isBlock(prefix: string): boolean }
+
+export interface RoutePolicyOptions {
+  rib: Rib;
+  interner: Interner;
+  local: BlockSet;
+}
+
+export class RoutePolicy {
+  private exportPolicy: ExportPolicy;
+  private importPolicy: ImportPolicy;
+  /** Reused prefix bytes for policy evaluation (no allocation per route on export). */
+  private readonly scratch = new Uint8Array(16);
+  /** Import operations' results, per decision (rules' decisions are shared objects) and received set. */
+  private importMods = new WeakMap<object, Map<number, PathAttrs>>();
+
+  /** Throws ConfigError when a BGPFilter cannot be compiled. */
+  constructor(private readonly o: RoutePolicyOptions, cfg: NodeConfig, filters: readonly BGPFilter[]) {
+    this.exportPolicy = compileExportPolicy(cfg, filters);
+    this.importPolicy = compileImportPolicy(cfg, filters);
+  }
+
+  /** Compile remarks (a BGPFilter a peer names that does not exist, an unresolved community name). */
+  get notes(): readonly string[] { return this.exportPolicy.notes; }
+
+  /** A new configuration's policies; throws (and the previous ones stay in force) when one does not compile. */
+  update(cfg: NodeConfig, filters: readonly BGPFilter[]): void {
+    const exp = compileExportPolicy(cfg, filters);
+    this.importPolicy = compileImportPolicy(cfg, filters);
+    this.exportPolicy = exp;
+  }
+
+  /** Calico's export rules for one best path toward one peer (the update groups' hook). */
+  readonly exportCheck: ExportCheck = (slot, best, peer) => {
+    const rib = this.o.rib;
+    const t = rib.prefixes;
+    const fam = t.family[slot]!;
+    const src = rib.pathPeer(best);
+    const route: RouteInfo = {
+      family: fam, bytes: t.bytesInto(slot, this.scratch), len: t.plen[slot]!, attrs: rib.pathAttrs(best),
+      source: src !== LOCAL_PEER ? RouteSource.Peer
+        : this.o.local.isBlock(formatPrefix(fam, t.bytes(slot), t.plen[slot]!)) ? RouteSource.LocalBlock : RouteSource.LocalStatic,
+    };
+    if (src !== LOCAL_PEER) route.fromPeerType = rib.peer(src)?.ibgp ? PeerType.IBGP : PeerType.EBGP;
+    const d = this.exportPolicy.evaluate(route, { ibgp: peer.ibgp, address: peer.id, filters: peer.filters ?? [] });
+    return d.accept ? { accept: true, communities: d.communities, largeCommunities: d.largeCommunities, prependAs: d.prependAs }
+      : { accept: false, reason: d.reason };
+  };
+
+  /**
+   * The peer's BGPFilter import rules as its channel's filter, when it lists any (the policy in
+   * force when a route arrives decides). Without rules every loop-free route is accepted, as Calico does.
+   */
+  importFilter(p: PeerConfig): ImportFilter | undefined {
+    if (p.filters.length === 0) return undefined;
+    const info = peerInfo(p);
+    const fromPeerType = p.asNumber === p.localAsNumber ? PeerType.IBGP : PeerType.EBGP;
+    return (family, bytes, len, attrs) => {
+      const d = this.importPolicy.evaluate({ family, bytes, len, attrs, source: RouteSource.Peer, fromPeerType }, info);
+      return d.accept ? this.importedAttrs(attrs, d) : d.reason;
+    };
+  }
+
+  /**
+   * A BGPFilter import rule's operations applied to a received set: communities and large
+   * communities added, ASNs prepended (they then count in the decision process), and setPriority
+   * as the kernel route's metric (kept with the set, never sent). null: stored as received.
+   */
+  private importedAttrs(attrs: PathAttrs, d: Extract<Decision, { accept: true }>): PathAttrs | null {
+    if (!d.communities?.length && !d.largeCommunities?.length && !d.prependAs?.length && d.priority === undefined) return null;
+    let byId = this.importMods.get(d);
+    if (byId === undefined) this.importMods.set(d, (byId = new Map()));
+    const hit = byId.get(attrs.id);
+    if (hit !== undefined && this.o.interner.has(hit.id)) return hit;
+    if (byId.size > 50_000) byId.clear();
+    const input = withMods(attrs, d);
+    const built = this.o.interner.internAttrs(d.priority !== undefined ? { ...input, kernelPriority: d.priority } : input);
+    byId.set(attrs.id, built);
+    return built;
+  }
+}
