@@ -22,6 +22,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetlinkMonitor, Netlink } from '../dist/dataplane/netlink/index.js';
 import { createDataplane, openKernel, systemClock } from '../dist/dataplane/index.js';
+import { Prefix } from '../dist/net/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--dataplane-child NS N`: the dataplane-alone method, run in a fresh process (see below).
@@ -366,7 +367,8 @@ async function dataplaneChild(ns) {
   dp.update({ config, remote: new Map(), workloads: [] });
   await dp.flush();
   const remote = new Map();
-  for (let i = 0; i < N; i++) remote.set(`${prefix(i)}/24`, [{ address: PEER_IP }]);
+  // Prefixes as the RIB hands them (IPv4 as numbers): (1.0.0.0 + i*256)/24.
+  for (let i = 0; i < N; i++) remote.set(Prefix.v4((((1 << 16) + i) << 8) >>> 0, 24), [{ address: PEER_IP }]);
   // No route monitor here: it would compete with the dataplane for the one thread. The clock
   // stops when netlink has acknowledged all N adds.
   const t0 = now();

@@ -47,11 +47,7 @@ const NEVER: readonly Edge[] = [
  * Edges another issue-10 helper is removing at the time of writing. The coordinator empties this
  * after merging; an entry that no longer matches any import fails the last test, so it cannot rot.
  */
-const PENDING_LAYERING: readonly (Edge & { issue: number })[] = [
-  // Issue 10, dataplane: desired.ts, rib-source.ts, host.ts and workloads.ts still parse addresses
-  // with datastore/ip.ts (moving to src/net); no datastore resources or config any more.
-  { from: 'dataplane', to: 'datastore', issue: 10, why: 'dataplane still parses addresses with datastore/ip.ts' },
-];
+const PENDING_LAYERING: readonly (Edge & { issue: number })[] = [];
 const PENDING_CYCLE_EDGES: readonly { edge: string; issue: number; why: string }[] = [
 ];
 

@@ -67,7 +67,7 @@ describe('BGPFilter', () => {
     expect(route('10.244.2.64/26')).toMatchObject({ communities: [], asPath: [] });
     // setPriority travels with the stored set to the dataplane's input as the kernel metric.
     const { remoteRoutes } = await import('../src/dataplane/rib-source.js');
-    const hops = remoteRoutes(x.rib, new Map());
+    const hops = new Map([...remoteRoutes(x.rib, new Map())].map(([p, h]) => [p.toString(), h]));
     expect(hops.get('10.244.2.0/26')).toEqual([{ address: '127.0.0.52', priority: 512 }]);
     expect(hops.get('10.244.2.64/26')).toEqual([{ address: '127.0.0.52' }]);
   });

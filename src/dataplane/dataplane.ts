@@ -6,7 +6,7 @@
 // Composition API (the daemon wires it; see kernel.ts for the real side effects):
 //   const dp = createDataplane({ ops, sysctl, clock, log, protocol?, table?, ... });
 //   dp.update({ config, remote, workloads })  any subset of the inputs; schedules an apply
-//   dp.setRemoteRoute(prefix, nextHops | null) one Loc-RIB prefix changed (null: withdrawn)
+//   dp.setRemoteRoute(prefix, nextHops | null) one Loc-RIB prefix (a net Prefix) changed (null: withdrawn)
 //   dp.markInSync()   datastore and BGP are in sync (first End-of-RIB from every peer, or the
 //                     daemon's timeout): from now on, routes Kite owns but no longer wants are deleted
 //   dp.linkChanged()  a link event: resync from a dump soon (also done every resyncIntervalMs)
@@ -21,6 +21,7 @@
 // owners of one protocol number would delete each other's routes. Ownership: routes with that
 // protocol, plus unicast routes on workload (cali*) interfaces; nothing else is ever changed.
 
+import type { Prefix } from '../net/index.js';
 import { HostView } from './host.js';
 import type { DataplaneInputs, RemoteNextHop } from './inputs.js';
 import type { DataplaneUpdate, Manager } from './manager.js';
@@ -63,7 +64,7 @@ export interface DataplaneOptions {
 
 export interface Dataplane {
   update(inputs: Partial<DataplaneInputs>): void;
-  setRemoteRoute(prefix: string, nextHops: readonly RemoteNextHop[] | null): void;
+  setRemoteRoute(prefix: Prefix, nextHops: readonly RemoteNextHop[] | null): void;
   markInSync(): void;
   linkChanged(): void;
   resync(): Promise<void>;
@@ -141,7 +142,7 @@ class LinuxDataplane implements Dataplane {
     this.scheduler.schedule();
   }
 
-  setRemoteRoute(prefix: string, nextHops: readonly RemoteNextHop[] | null): void {
+  setRemoteRoute(prefix: Prefix, nextHops: readonly RemoteNextHop[] | null): void {
     // Only the routes manager uses remote routes (the hot path: one call per Loc-RIB change).
     this.routes.onUpdate({ kind: 'remote', prefix, hops: nextHops });
     this.scheduler.schedule();

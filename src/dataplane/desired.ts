@@ -10,10 +10,10 @@
 //   IPv6 (IPIP is IPv4 only)  <block> via <node IP> dev <host NIC>
 // Equal-cost paths become one multipath route.
 
-import { cidrContains, cidrHas, parseCIDR, parseIP, type CIDR, type IP } from '../datastore/ip.js';
+import { containsV4, formatIpv4, parseAddr, parsePrefix, type Prefix } from '../net/index.js';
 import type { Connected, HostView } from './host.js';
 import type { DataplaneConfig, LocalWorkload, PoolInput, RemoteNextHop } from './inputs.js';
-import { routeKey } from './route-key.js';
+import { prefixKey, routeKey, type RouteKey } from './route-key.js';
 import { Scope, type Family, type KLink, type KNexthop, type KRoute } from './types.js';
 
 export interface ComputeOptions {
@@ -56,27 +56,28 @@ export function conflict(r: { desired: DesiredRoute }, held: DesiredRoute): Unpr
 
 type RouteBase = Pick<KRoute, 'family' | 'dst' | 'dstLen' | 'table' | 'protocol'> & { metric?: number };
 
-function baseOf(c: CIDR, opt: ComputeOptions): RouteBase {
-  const r: RouteBase = { family: c.family, dst: c.text.slice(0, c.text.indexOf('/')), dstLen: c.prefixLength, table: opt.table, protocol: opt.protocol };
+/** The kernel route's destination fields for a network prefix (host bits clear). */
+function baseOf(net: Prefix, opt: ComputeOptions): RouteBase {
+  const r: RouteBase = { family: net.family, dst: net.addr.toString(), dstLen: net.len, table: opt.table, protocol: opt.protocol };
   // State the kernel's IPv6 default explicitly so desired and dumped routes have the same key.
-  if (c.family === 6) r.metric = 1024;
+  if (net.family === 6) r.metric = 1024;
   return r;
 }
 
 export interface LocalState {
   /** Workload and own-block routes by route key. Earlier sources win a key: workloads, then blocks. */
-  routes: Map<string, DesiredRoute>;
+  routes: Map<RouteKey, DesiredRoute>;
   unprogrammed: UnprogrammedRoute[];
 }
 
 /** Routes from this node's own state: workloads (/32, /128 on cali*) and affine blocks (blackholes). */
 export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWorkload[], host: HostView, opt: ComputeOptions): LocalState {
   const st: LocalState = { routes: new Map(), unprogrammed: [] };
-  const put = (c: CIDR, d: DesiredRoute): void => {
+  const put = (net: Prefix, d: DesiredRoute): void => {
     const key = routeKey(d.route);
     const held = st.routes.get(key);
     if (held !== undefined) {
-      st.unprogrammed.push({ prefix: c.text, source: d.source, kind: 'refused', reason: heldBy(held) });
+      st.unprogrammed.push({ prefix: net.toString(), source: d.source, kind: 'refused', reason: heldBy(held) });
       return;
     }
     st.routes.set(key, d);
@@ -89,23 +90,23 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
   // always reports universe), so asking for "link" would never compare equal after a dump.
   for (const w of workloads) {
     for (const text of w.ipNetworks) {
-      const c = parseCIDR(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`);
-      if (c === null) {
+      const net = parsePrefix(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`)?.network();
+      if (net === undefined) {
         st.unprogrammed.push({ prefix: text, source: RouteSource.Workload, kind: 'refused', reason: `workload ${w.name}: "${text}" is not an IP network` });
         continue;
       }
       const link = host.link(w.interfaceName);
       if (link === undefined) {
-        waiting(c.text, RouteSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is not present yet`);
+        waiting(net.toString(), RouteSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is not present yet`);
         continue;
       }
       if (!link.up) {
         // fib_check_nh refuses a device that is down (ENETDOWN "Nexthop device is not up").
-        waiting(c.text, RouteSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is down`);
+        waiting(net.toString(), RouteSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is down`);
         continue;
       }
-      put(c, {
-        route: { ...baseOf(c, opt), scope: c.family === 4 ? Scope.Link : Scope.Universe, type: 'unicast', oif: link.index },
+      put(net, {
+        route: { ...baseOf(net, opt), scope: net.family === 4 ? Scope.Link : Scope.Universe, type: 'unicast', oif: link.index },
         source: RouteSource.Workload,
         why: `workload ${w.name} on ${w.interfaceName}`,
       });
@@ -115,9 +116,9 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
   // (b) Own affine blocks: blackhole, so traffic to unallocated addresses stops here instead of
   // following a covering route back out (and the BGP origination has a kernel route behind it).
   for (const o of cfg.blocks) {
-    const c = parseCIDR(o.prefix);
-    if (c === null) continue;
-    put(c, { route: { ...baseOf(c, opt), scope: Scope.Universe, type: 'blackhole' }, source: RouteSource.Block, why: `affine block of this node (pool ${o.pool})` });
+    const net = parsePrefix(o.prefix)?.network();
+    if (net === undefined) continue;
+    put(net, { route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'blackhole' }, source: RouteSource.Block, why: `affine block of this node (pool ${o.pool})` });
   }
   return st;
 }
@@ -125,64 +126,32 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
 // ---- remote routes ----------------------------------------------------------------------------
 // The per-prefix work runs for every Loc-RIB change (100k prefixes on a full table), so what does
 // not depend on the prefix is prepared once per (config, host) in a RemoteContext, IPv4 prefixes
-// are compared as 32-bit numbers, and next-hop shapes are cached per (pool, next hop).
+// are compared as the RIB's 32-bit numbers (no text on the way), and next-hop shapes are cached
+// per (pool, next hop).
 
-/** An IPv4 network as numbers: `net` has no host bits. */
-interface V4 {
-  net: number;
+/** A network prefix with its IPv4 number and length at hand (v4 is 0 for IPv6). */
+interface Net {
+  net: Prefix;
+  v4: number;
   len: number;
 }
 
-const maskV4 = (len: number): number => (len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0);
-const v4Contains = (outer: V4, inner: V4): boolean => inner.len >= outer.len && ((inner.net & maskV4(outer.len)) >>> 0) === outer.net;
-const v4Overlaps = (a: V4, b: V4): boolean => v4Contains(a, b) || v4Contains(b, a);
-const toV4 = (c: CIDR): V4 | undefined => (c.family === 4 ? { net: Number(c.network), len: c.prefixLength } : undefined);
+const netOf = (p: Prefix): Net => {
+  const net = p.network();
+  return { net, v4: net.v4, len: net.len };
+};
 
-/**
- * "a.b.c.d/len" written canonically (decimal octets without leading zeros, host bits clear), as
- * the RIB prints prefixes, parsed without allocating. Anything else (IPv6, other spellings)
- * returns -1 and takes the general parser.
- */
-function fastV4(s: string): number {
-  let net = 0;
-  let i = 0;
-  const n = s.length;
-  for (let octet = 0; octet < 4; octet++) {
-    const start = i;
-    let v = 0;
-    while (i < n) {
-      const ch = s.charCodeAt(i);
-      if (ch < 48 || ch > 57) break;
-      v = v * 10 + (ch - 48);
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || v > 255 || (digits > 1 && s.charCodeAt(start) === 48)) return -1;
-    net = net * 256 + v;
-    if (octet < 3) {
-      if (s.charCodeAt(i) !== 46) return -1;
-      i++;
-    }
-  }
-  if (s.charCodeAt(i) !== 47) return -1;
-  i++;
-  const lenStart = i;
-  let len = 0;
-  while (i < n) {
-    const ch = s.charCodeAt(i);
-    if (ch < 48 || ch > 57) return -1;
-    len = len * 10 + (ch - 48);
-    i++;
-  }
-  const lenDigits = i - lenStart;
-  if (lenDigits === 0 || lenDigits > 2 || len > 32 || (lenDigits > 1 && s.charCodeAt(lenStart) === 48)) return -1;
-  if (((net & ~maskV4(len)) >>> 0) !== 0) return -1;
-  FAST.net = net;
-  FAST.len = len;
-  return lenStart - 1;
+/** outer contains inner, both networks; IPv4 on numbers. */
+function contains(outer: Net, inner: Prefix): boolean {
+  if (outer.net.family !== inner.family) return false;
+  return inner.family === 4 ? containsV4(outer.v4, outer.len, inner.v4, inner.len) : outer.net.contains(inner);
 }
-/** fastV4's result (one shared slot: no object per call). */
-const FAST: V4 = { net: 0, len: 0 };
+
+function overlaps(x: Net, p: Prefix): boolean {
+  if (x.net.family !== p.family) return false;
+  if (p.family === 4) return containsV4(x.v4, x.len, p.v4, p.len) || containsV4(p.v4, p.len, x.v4, x.len);
+  return x.net.contains(p) || p.contains(x.net);
+}
 
 interface HopShape {
   /** Usable next hop (shared, never mutated), or undefined when skipped or waiting. */
@@ -194,12 +163,10 @@ interface HopShape {
   wait?: string;
 }
 
-interface PoolRef {
+interface PoolRef extends Net {
   /** Position in RemoteContext.pools (indexes the next-hop shape cache). */
   i: number;
   p: PoolInput;
-  c: CIDR;
-  v4: V4 | undefined;
 }
 
 /** What remote-route computation needs that does not depend on the prefix. */
@@ -208,12 +175,13 @@ export interface RemoteContext {
   readonly notes: string[];
   /** Most specific first, so the first containing pool is the longest match. */
   readonly pools: PoolRef[];
-  readonly services: { c: CIDR; v4: V4 | undefined }[];
-  readonly connected: { conn: Connected; v4: V4 | undefined }[];
-  readonly ownBlocks: Set<string>;
+  readonly services: Net[];
+  readonly connected: { conn: Connected; net: Net }[];
+  /** Route keys of this node's own blocks. */
+  readonly ownBlocks: Set<RouteKey>;
   readonly nic4: Connected | undefined;
   readonly nic6: Connected | undefined;
-  readonly subnet: CIDR | undefined;
+  readonly subnet: Prefix | undefined;
   readonly tunnel: KLink | undefined;
   readonly selfAddrs: Set<string>;
   /** Per next-hop object (the RIB source shares one per attribute set), per pool. */
@@ -223,18 +191,18 @@ export interface RemoteContext {
 export function remoteContext(cfg: DataplaneConfig, host: HostView, opt: ComputeOptions): RemoteContext {
   const notes: string[] = [];
   const pools = cfg.pools
-    .map((p) => ({ p, c: parseCIDR(p.cidr) }))
-    .filter((x): x is { p: PoolInput; c: CIDR } => x.c !== null)
-    .sort((a, b) => b.c.prefixLength - a.c.prefixLength)
-    .map((x, i) => ({ ...x, i, v4: toV4(x.c) }));
+    .map((p) => ({ p, prefix: parsePrefix(p.cidr) }))
+    .filter((x): x is { p: PoolInput; prefix: Prefix } => x.prefix !== null)
+    .sort((a, b) => b.prefix.len - a.prefix.len)
+    .map((x, i): PoolRef => ({ ...netOf(x.prefix), i, p: x.p }));
   const services = cfg.serviceRanges
-    .map((s) => parseCIDR(s))
-    .filter((c): c is CIDR => c !== null)
-    .map((c) => ({ c, v4: toV4(c) }));
-  const ownBlocks = new Set<string>();
+    .map((s) => parsePrefix(s))
+    .filter((p): p is Prefix => p !== null)
+    .map(netOf);
+  const ownBlocks = new Set<RouteKey>();
   for (const o of cfg.blocks) {
-    const c = parseCIDR(o.prefix);
-    if (c !== null) ownBlocks.add(c.text);
+    const p = parsePrefix(o.prefix);
+    if (p !== null) ownBlocks.add(prefixKey(p.network()));
   }
   const nic4 = cfg.ipv4Address ? host.holderOf(cfg.ipv4Address.address) : undefined;
   const nic6 = cfg.ipv6Address ? host.holderOf(cfg.ipv6Address.address) : undefined;
@@ -244,68 +212,47 @@ export function remoteContext(cfg: DataplaneConfig, host: HostView, opt: Compute
   const subnet = sameSubnet(cfg, nic4, notes);
   return {
     opt, notes, pools, services, ownBlocks, nic4, nic6, subnet,
-    connected: host.connected.map((conn) => ({ conn, v4: conn.cidr.family === 4 ? { net: Number(conn.cidr.network), len: conn.cidr.prefixLength } : undefined })),
+    connected: host.connected.map((conn) => ({ conn, net: netOf(conn.prefix) })),
     tunnel: host.link(opt.tunnelName),
     selfAddrs: new Set([cfg.ipv4Address?.address, cfg.ipv6Address?.address].filter((a): a is string => a !== undefined)),
     shapes: new WeakMap(),
   };
 }
 
-export type RemoteResult = { key: string; desired: DesiredRoute } | { un: UnprogrammedRoute };
+export type RemoteResult = { key: RouteKey; desired: DesiredRoute } | { un: UnprogrammedRoute };
 
-/** The kernel route for one remote prefix, or why there is none. Pure; no conflict check against local routes. */
-export function remoteRoute(ctx: RemoteContext, prefix: string, hops: readonly RemoteNextHop[]): RemoteResult {
+/**
+ * The kernel route for one remote prefix (a network, as the RIB holds it), or why there is none.
+ * Pure; no conflict check against local routes. Text is made only for the kernel route's
+ * destination and for refusals.
+ */
+export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly RemoteNextHop[]): RemoteResult {
   const R = RouteSource.Remote;
-  const refused = (p: string, reason: string): RemoteResult => ({ un: { prefix: p, source: R, kind: 'refused', reason } });
-  let c: CIDR | undefined;
-  let v4: V4 | undefined;
-  let family: Family;
-  let dst: string;
-  let dstLen: number;
-  let text: string;
-  const slash = fastV4(prefix);
-  if (slash >= 0) {
-    family = 4;
-    v4 = { net: FAST.net, len: FAST.len };
-    dst = prefix.slice(0, slash);
-    dstLen = v4.len;
-    text = prefix;
-  } else {
-    const parsed = parseCIDR(prefix);
-    if (parsed === null) return refused(prefix, 'not a prefix');
-    c = parsed;
-    family = c.family;
-    v4 = toV4(c);
-    dst = c.text.slice(0, c.text.indexOf('/'));
-    dstLen = c.prefixLength;
-    text = c.text;
-  }
-  const cidr = (): CIDR => (c ??= parseCIDR(text)!);
-  const overlaps = (x: { v4: V4 | undefined; c: CIDR }): boolean =>
-    v4 !== undefined ? x.v4 !== undefined && v4Overlaps(x.v4, v4) : cidrContains(x.c, cidr()) || cidrContains(cidr(), x.c);
+  const refused = (reason: string): RemoteResult => ({ un: { prefix: prefix.toString(), source: R, kind: 'refused', reason } });
+  const family = prefix.family;
 
-  if (dstLen === 0) return refused(text, 'a default route is never programmed from BGP');
+  if (prefix.len === 0) return refused('a default route is never programmed from BGP');
   for (const s of ctx.services) {
-    if (overlaps(s)) return refused(text, `overlaps the service range ${s.c.text}: kube-proxy owns service addresses`);
+    if (overlaps(s, prefix)) return refused(`overlaps the service range ${s.net.toString()}: kube-proxy owns service addresses`);
   }
   for (const h of ctx.connected) {
-    if (overlaps({ v4: h.v4, c: h.conn.cidr })) {
-      const own = h.conn;
-      return refused(text, `covers or lies inside ${own.cidr.ip.text}/${own.cidr.prefixLength} on ${own.link.name}, a host address and connected subnet`);
+    if (overlaps(h.net, prefix)) {
+      return refused(`covers or lies inside ${h.conn.prefix.toString()} on ${h.conn.link.name}, a host address and connected subnet`);
     }
   }
   let pool: PoolRef | undefined;
   for (const x of ctx.pools) {
-    if (v4 !== undefined ? x.v4 !== undefined && v4Contains(x.v4, v4) : cidrContains(x.c, cidr())) {
+    if (contains(x, prefix)) {
       pool = x;
       break;
     }
   }
-  if (pool === undefined) return refused(text, 'outside every IPPool: only pool routes are programmed from BGP');
+  if (pool === undefined) return refused('outside every IPPool: only pool routes are programmed from BGP');
   if (pool.p.vxlanMode !== 'Never') {
-    return refused(text, `IPPool ${pool.p.name} uses VXLAN (vxlanMode ${pool.p.vxlanMode}), whose routes Kite does not program`);
+    return refused(`IPPool ${pool.p.name} uses VXLAN (vxlanMode ${pool.p.vxlanMode}), whose routes Kite does not program`);
   }
-  if (ctx.ownBlocks.has(text)) return refused(text, 'this node\'s own block: the local blackhole route stands');
+  const key = prefixKey(prefix);
+  if (ctx.ownBlocks.has(key)) return refused('this node\'s own block: the local blackhole route stands');
 
   let first: HopShape | undefined;
   let multipath: KNexthop[] | undefined;
@@ -330,10 +277,12 @@ export function remoteRoute(ctx: RemoteContext, prefix: string, hops: readonly R
     }
   }
   if (first === undefined) {
-    if (wait !== undefined) return { un: { prefix: text, source: R, kind: 'waiting', reason: wait } };
-    return refused(text, hops.length === 0 ? 'no next hop' : `no usable next hop (${hops.map((h) => h.address).join(', ')}: wrong family or this node)`);
+    if (wait !== undefined) return { un: { prefix: prefix.toString(), source: R, kind: 'waiting', reason: wait } };
+    return refused(hops.length === 0 ? 'no next hop' : `no usable next hop (${hops.map((h) => h.address).join(', ')}: wrong family or this node)`);
   }
-  const route: KRoute = { family, dst, dstLen, table: ctx.opt.table, protocol: ctx.opt.protocol, scope: Scope.Universe, type: 'unicast' };
+  // The kernel route's destination is the one text made per route: KernelOps speaks `ip route`'s
+  // vocabulary, and the netlink codec writes it straight into the message.
+  const route: KRoute = { family, dst: family === 4 ? formatIpv4(prefix.v4) : prefix.addr.toString(), dstLen: prefix.len, table: ctx.opt.table, protocol: ctx.opt.protocol, scope: Scope.Universe, type: 'unicast' };
   const priority = hops[0]?.priority;
   if (priority !== undefined) route.metric = priority;
   else if (family === 6) route.metric = 1024;
@@ -347,9 +296,9 @@ export function remoteRoute(ctx: RemoteContext, prefix: string, hops: readonly R
     why = `${whys!.join('; ')} (${multipath.length} equal-cost paths)`;
   }
   if (viaTunnel) route.mtu = ctx.opt.tunnelMtu;
-  // The canonical prefix text is the route key of a default-metric route (routeKey).
+  // A default-metric route's key is the prefix's own key (prefixKey); a metric makes another.
   if (priority !== undefined) why += ` (metric ${priority}: BGPFilter setPriority on import)`;
-  return { key: c === undefined && priority === undefined ? text : routeKey(route), desired: { route, source: R, why } };
+  return { key: priority === undefined ? key : routeKey(route), desired: { route, source: R, why } };
 }
 
 /** How one next hop is reached for prefixes of one pool (cached: it depends on neither the prefix nor the other hops). */
@@ -361,9 +310,10 @@ function hopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop: Remote
 }
 
 function computeHopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop: RemoteNextHop): HopShape {
-  const ip = parseIP(hop.address);
-  if (ip === null || ip.family !== family || ctx.selfAddrs.has(ip.text)) return { tunnel: false };
-  const who = hop.calicoNode !== undefined ? `node ${hop.calicoNode}` : `router ${ip.text}`;
+  const ip = parseAddr(hop.address);
+  const text = ip?.toString();
+  if (ip === null || text === undefined || ip.family !== family || ctx.selfAddrs.has(text)) return { tunnel: false };
+  const who = hop.calicoNode !== undefined ? `node ${hop.calicoNode}` : `router ${text}`;
   let encap: 'tunnel' | 'direct' = 'direct';
   let because: string;
   if (family === 6) because = 'IPv6 (IPIP carries IPv4 only)';
@@ -373,23 +323,23 @@ function computeHopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop:
     because = `pool ${pool.p.name} has ipipMode Always`;
   } else if (pool.p.ipipMode === 'CrossSubnet') {
     const subnet = ctx.subnet;
-    const same = subnet !== undefined && cidrHas(subnet, ip);
+    const same = subnet !== undefined && subnet.has(ip);
     encap = same ? 'direct' : 'tunnel';
-    because = `pool ${pool.p.name} has ipipMode CrossSubnet and ${ip.text} is ${same ? 'in' : 'outside'} ${subnet ? `this node's subnet ${subnet.text}` : 'this node\'s subnet (unknown)'}`;
+    because = `pool ${pool.p.name} has ipipMode CrossSubnet and ${text} is ${same ? 'in' : 'outside'} ${subnet ? `this node's subnet ${subnet.toString()}` : 'this node\'s subnet (unknown)'}`;
   } else because = `pool ${pool.p.name} has ipipMode Never`;
   if (encap === 'tunnel') {
     const t = ctx.tunnel;
     if (t === undefined || !t.up) {
       return { tunnel: true, wait: `${ctx.opt.tunnelName} is ${t === undefined ? 'missing' : 'down'} (needed for ${who}: ${because})` };
     }
-    return { tunnel: true, nexthop: { gateway: ip.text, oif: t.index, onlink: true }, shape: `${who} via IPIP: ${because}` };
+    return { tunnel: true, nexthop: { gateway: text, oif: t.index, onlink: true }, shape: `${who} via IPIP: ${because}` };
   }
-  return { tunnel: false, nexthop: directHop(ip, family === 4 ? ctx.nic4?.link.index : ctx.nic6?.link.index, family), shape: `${who} direct: ${because}` };
+  return { tunnel: false, nexthop: directHop(text, family === 4 ? ctx.nic4?.link.index : ctx.nic6?.link.index, family), shape: `${who} direct: ${because}` };
 }
 
 /** A next hop on the host NIC. IPv4 uses onlink as calico-node does: the node IP is on the link even when the configured prefix says otherwise. */
-function directHop(ip: IP, nic: number | undefined, family: Family): KNexthop {
-  const nh: KNexthop = { gateway: ip.text };
+function directHop(gateway: string, nic: number | undefined, family: Family): KNexthop {
+  const nh: KNexthop = { gateway };
   if (nic !== undefined) {
     nh.oif = nic;
     if (family === 4) nh.onlink = true;
@@ -404,13 +354,13 @@ function directHop(ip: IP, nic: number | undefined, family: Family): KNexthop {
  * (cloud hosts with /32 addresses), no node counts as same-subnet, so CrossSubnet routes use IPIP,
  * which works across any underlay, rather than a direct route that may not be on-link.
  */
-function sameSubnet(cfg: DataplaneConfig, nic: { cidr: CIDR; link: { name: string } } | undefined, notes: string[]): CIDR | undefined {
+function sameSubnet(cfg: DataplaneConfig, nic: Connected | undefined, notes: string[]): Prefix | undefined {
   const a = cfg.ipv4Address;
   if (a === undefined) return undefined;
-  if (a.prefixLength < 32) return parseCIDR(a.subnet) ?? undefined;
-  if (nic !== undefined && nic.cidr.prefixLength < 32) {
-    const kernel = parseCIDR(`${nic.cidr.ip.text}/${nic.cidr.prefixLength}`)!;
-    notes.push(`ipv4Address ${a.address}/32 has no subnet: CrossSubnet uses ${kernel.text}, the prefix on ${nic.link.name} in the kernel`);
+  if (a.prefixLength < 32) return parsePrefix(a.subnet)?.network() ?? undefined;
+  if (nic !== undefined && nic.prefix.len < 32) {
+    const kernel = nic.prefix.network();
+    notes.push(`ipv4Address ${a.address}/32 has no subnet: CrossSubnet uses ${kernel.toString()}, the prefix on ${nic.link.name} in the kernel`);
     return kernel;
   }
   notes.push(`ipv4Address ${a.address}/32 has no subnet and the kernel shows none either: CrossSubnet treats every node as in another subnet and routes via IPIP`);

@@ -2,14 +2,17 @@
 // desired-state computation asks of them (which link is the host NIC, is it up, which subnets are
 // directly connected). Built fresh after every dump; never mutated.
 
-import { cidrContains, parseCIDR, parseIP, type CIDR } from '../datastore/ip.js';
+import { parseAddr, parsePrefix, type Prefix } from '../net/index.js';
 import type { Family, KAddress, KLink } from './types.js';
 
 export interface Connected {
-  /** The address as configured ("198.18.0.1/24"). */
-  cidr: CIDR;
+  /** The address as configured, host bits kept ("198.18.0.1/24"); network() is the subnet. */
+  prefix: Prefix;
   link: KLink;
 }
+
+/** fe80::/10 (RFC 4291 §2.5.6). */
+const isLinkLocal6 = (p: Prefix): boolean => p.addr.v6 !== undefined && p.addr.v6[0] === 0xfe && (p.addr.v6[1]! & 0xc0) === 0x80;
 
 export class HostView {
   private readonly byName = new Map<string, KLink>();
@@ -30,10 +33,10 @@ export class HostView {
     for (const a of addresses) {
       const link = this.byIndex.get(a.index);
       if (link === undefined || link.name === tunnelName || isWorkloadName(link.name)) continue;
-      const cidr = parseCIDR(`${a.address}/${a.prefixLen}`);
-      // fe80::/10 is on every IPv6 link and means nothing beyond it (RFC 4291 §2.5.6).
-      if (cidr === null || (cidr.family === 6 && cidr.ip.value >> 118n === 0x3fan)) continue;
-      this.connected.push({ cidr, link });
+      const prefix = parsePrefix(`${a.address}/${a.prefixLen}`);
+      // fe80::/10 is on every IPv6 link and means nothing beyond it.
+      if (prefix === null || isLinkLocal6(prefix)) continue;
+      this.connected.push({ prefix, link });
     }
   }
 
@@ -44,10 +47,6 @@ export class HostView {
   get signature(): string {
     return this.links.map((l) => `${l.index}:${l.name}:${l.up ? 1 : 0}:${l.mtu}`).join(',') + '/' +
       this.addresses.map((a) => `${a.index}:${a.address}/${a.prefixLen}`).join(',');
-  }
-
-  static empty(): HostView {
-    return new HostView([], [], () => false, 'tunl0');
   }
 
   link(name: string): KLink | undefined {
@@ -68,14 +67,9 @@ export class HostView {
 
   /** The link holding `address` (the node's IP): the host NIC, and the address as the kernel has it. */
   holderOf(address: string): Connected | undefined {
-    const ip = parseIP(address);
+    const ip = parseAddr(address);
     if (ip === null) return undefined;
-    return this.connected.find((c) => c.cidr.ip.value === ip.value && c.cidr.family === ip.family);
-  }
-
-  /** A host address or connected subnet that overlaps `prefix` (either contains the other). */
-  overlapping(prefix: CIDR): Connected | undefined {
-    return this.connected.find((c) => cidrContains(prefix, c.cidr) || cidrContains(c.cidr, prefix));
+    return this.connected.find((c) => c.prefix.addr.equals(ip));
   }
 
   addressesOn(index: number, family?: Family): KAddress[] {

@@ -3,6 +3,7 @@
 // remote routes with their next hops. The calc layer (src/calc/dataplane-inputs.ts) builds these
 // from datastore resources and node config; the dataplane imports neither.
 
+import type { Prefix } from '../net/index.js';
 import type { Family } from './types.js';
 
 /** An IPPool's encapsulation setting, as Calico spells it. */
@@ -66,11 +67,16 @@ export interface LocalWorkload {
   mac?: string;
 }
 
+/**
+ * Loc-RIB prefixes learned from peers (networks, as the RIB holds them) with their best and
+ * equal-cost next hops: any iterable of pairs, e.g. a Map<Prefix, hops>.
+ */
+export type RemoteRoutes = Iterable<readonly [Prefix, readonly RemoteNextHop[]]>;
+
 /** Everything at once (`Dataplane.update` takes any subset). */
 export interface DataplaneInputs {
   config: DataplaneConfig | undefined;
-  /** Loc-RIB prefixes learned from peers -> their best/equal-cost next hops. */
-  remote: ReadonlyMap<string, readonly RemoteNextHop[]>;
+  remote: RemoteRoutes;
   workloads: readonly LocalWorkload[];
 }
 

@@ -3,7 +3,8 @@
 // driven by the scheduler). Every manager sees every update and ignores the kinds it does not use.
 
 import type { HostView } from './host.js';
-import type { DataplaneConfig, LocalWorkload, RemoteNextHop } from './inputs.js';
+import type { Prefix } from '../net/index.js';
+import type { DataplaneConfig, LocalWorkload, RemoteNextHop, RemoteRoutes } from './inputs.js';
 import type { ApplyOutcome } from './scheduler.js';
 
 export type DataplaneUpdate =
@@ -11,10 +12,10 @@ export type DataplaneUpdate =
   | { kind: 'config'; config: DataplaneConfig }
   /** This node's workloads, all of them. */
   | { kind: 'workloads'; workloads: readonly LocalWorkload[] }
-  /** One Loc-RIB prefix changed (hops null: withdrawn). */
-  | { kind: 'remote'; prefix: string; hops: readonly RemoteNextHop[] | null }
+  /** One Loc-RIB prefix (a network) changed (hops null: withdrawn). */
+  | { kind: 'remote'; prefix: Prefix; hops: readonly RemoteNextHop[] | null }
   /** Every remote prefix at once, replacing what was there. */
-  | { kind: 'remoteAll'; routes: ReadonlyMap<string, readonly RemoteNextHop[]> }
+  | { kind: 'remoteAll'; routes: RemoteRoutes }
   /** Links and addresses as the kernel just showed them. */
   | { kind: 'host'; host: HostView }
   /** Re-read kernel state before the next apply (periodic, link events, after a failure). */

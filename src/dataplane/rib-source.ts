@@ -3,23 +3,10 @@
 // the address (IPIP only ever goes to Calico nodes; the calc layer supplies which addresses are
 // nodes). Locally originated prefixes are not remote.
 
-import { formatPrefix } from '../bgp/wire/prefix.js';
-import { IPV4_UNICAST } from '../bgp/wire/types.js';
-import { parseIP } from '../datastore/ip.js';
+import { parseAddr, type Prefix } from '../net/index.js';
 import { LOCAL_PEER, type BestChangeListener, type Rib } from '../rib/rib.js';
 import type { Dataplane } from './dataplane.js';
 import type { NodeAddresses, RemoteNextHop } from './inputs.js';
-
-/** The prefix text of a RIB slot ("10.244.2.0/26"); valid while the slot is live (listeners run before release). */
-export function slotPrefix(rib: Rib, slot: number): string {
-  const t = rib.prefixes;
-  if (t.family[slot] === IPV4_UNICAST) {
-    // The common case, once per Loc-RIB change: straight from the table's 32-bit address.
-    const a = t.addr4[slot]!;
-    return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/${t.plen[slot]!}`;
-  }
-  return formatPrefix(t.family[slot]!, t.bytes(slot), t.plen[slot]!);
-}
 
 /**
  * One next hop per interned attribute set (a full table shares a handful), valid for one node
@@ -32,8 +19,8 @@ function hopOf(attrs: { nextHop: string; kernelPriority?: number }, nodes: NodeA
   if (byAttrs === undefined) hopCache.set(nodes, (byAttrs = new WeakMap()));
   let hop = byAttrs.get(attrs);
   if (hop === undefined) {
-    const ip = parseIP(attrs.nextHop);
-    hop = ip === null ? null : { address: ip.text };
+    const ip = parseAddr(attrs.nextHop);
+    hop = ip === null ? null : { address: ip.toString() };
     if (hop !== null) {
       const node = nodes.get(hop.address);
       if (node !== undefined) hop.calicoNode = node;
@@ -59,19 +46,22 @@ export function remoteNextHops(rib: Rib, slot: number, nodes: NodeAddresses): Re
 }
 
 /** Every remote prefix of the RIB, for a full `dp.update({ remote })`. */
-export function remoteRoutes(rib: Rib, nodes: NodeAddresses): Map<string, RemoteNextHop[]> {
-  const out = new Map<string, RemoteNextHop[]>();
+export function remoteRoutes(rib: Rib, nodes: NodeAddresses): Map<Prefix, RemoteNextHop[]> {
+  const out = new Map<Prefix, RemoteNextHop[]>();
   rib.prefixes.forEach((slot) => {
     const hops = remoteNextHops(rib, slot, nodes);
-    if (hops !== null) out.set(slotPrefix(rib, slot), hops);
+    if (hops !== null) out.set(rib.prefixes.prefix(slot), hops);
   });
   return out;
 }
 
-/** A best-change listener feeding one prefix at a time into the dataplane: `rib.onBestChange(followRib(rib, dp, () => nodes))`. */
+/**
+ * A best-change listener feeding one prefix at a time into the dataplane:
+ * `rib.onBestChange(followRib(rib, dp, () => nodes))`. The prefix goes as the RIB holds it (an
+ * IPv4 network is its 32-bit number): no text on the way to the kernel.
+ */
 export function followRib(rib: Rib, dp: Dataplane, nodes: () => NodeAddresses): BestChangeListener {
   return (slot, _old, newBest) => {
-    const prefix = slotPrefix(rib, slot);
-    dp.setRemoteRoute(prefix, newBest < 0 ? null : remoteNextHops(rib, slot, nodes()));
+    dp.setRemoteRoute(rib.prefixes.prefix(slot), newBest < 0 ? null : remoteNextHops(rib, slot, nodes()));
   };
 }

@@ -2,6 +2,7 @@
 // what the kernel keys a route by in one table (family, destination, prefix length, metric;
 // fib_table_insert / fib6_add_1), and equality compares only what Kite sets on its routes.
 
+import { parseIpv4, type Prefix } from '../net/index.js';
 import type { KNexthop, KRoute, RouteDelete } from './types.js';
 
 /**
@@ -13,14 +14,27 @@ export function effectiveMetric(r: { family: 4 | 6; metric?: number }): number {
 }
 
 /**
- * "10.244.1.0/26": one kernel route per key in one table (a RouteTable holds one table; the
- * family shows in the text). A metric other than the family's default is appended ("…|m100").
- * For the common route the key is the canonical prefix text itself, so the Loc-RIB's prefix
- * string serves as the key without building another one.
+ * One kernel route per key in one table (a RouteTable holds one table). IPv4 routes with the
+ * default metric, nearly all of them, are keyed by a number: address * 64 + length (below 2^38,
+ * an exact integer), so a Loc-RIB prefix's key is arithmetic on the RIB's 32-bit address. Other
+ * routes are keyed by text: "fd00:244::/122", and a metric other than the family's default is
+ * appended ("10.244.2.0/26|m512").
  */
-export function routeKey(r: { family: 4 | 6; dst: string; dstLen: number; metric?: number }): string {
+export type RouteKey = number | string;
+
+/** The key of the default-metric route for prefix p (also the routes manager's key for p). */
+export function prefixKey(p: Prefix): RouteKey {
+  return p.family === 4 ? p.v4 * 64 + p.len : p.toString();
+}
+
+export function routeKey(r: { family: 4 | 6; dst: string; dstLen: number; metric?: number }): RouteKey {
   const m = effectiveMetric(r);
-  return m === (r.family === 6 ? 1024 : 0) ? `${r.dst}/${r.dstLen}` : `${r.dst}/${r.dstLen}|m${m}`;
+  if (m !== (r.family === 6 ? 1024 : 0)) return `${r.dst}/${r.dstLen}|m${m}`;
+  if (r.family === 4) {
+    const a = parseIpv4(r.dst);
+    if (a >= 0) return a * 64 + r.dstLen;
+  }
+  return `${r.dst}/${r.dstLen}`;
 }
 
 /** Route types that carry no next hop: the kernel reports IPv6 ones on lo, which is not a difference. */

@@ -5,7 +5,7 @@
 // Kite's protocol number, or any route on a workload (cali*) interface. Nothing is pruned before
 // the caller says the inputs are complete (BIRD's kernel protocol: prune after the initial feed).
 
-import { deleteSpecOf, formatRoute, routeKey, routesEqual } from './route-key.js';
+import { deleteSpecOf, formatRoute, routeKey, routesEqual, type RouteKey } from './route-key.js';
 import type { DesiredRoute } from './desired.js';
 import type { Clock, DpLog, KernelOps, KRoute, OpResult } from './types.js';
 
@@ -37,7 +37,7 @@ export const RouteState = {
 export type RouteState = (typeof RouteState)[keyof typeof RouteState];
 
 export interface RouteEntryStatus {
-  key: string;
+  key: RouteKey;
   prefix: string;
   desired?: DesiredRoute;
   kernel?: KRoute;
@@ -57,22 +57,22 @@ export interface ApplyResult {
 }
 
 export class RouteTable {
-  private readonly desired = new Map<string, DesiredRoute>();
+  private readonly desired = new Map<RouteKey, DesiredRoute>();
   /** The kernel's routes in our table, as of the last dump plus our successful operations. */
-  private readonly kernel = new Map<string, KRoute>();
-  private readonly dirty = new Set<string>();
+  private readonly kernel = new Map<RouteKey, KRoute>();
+  private readonly dirty = new Set<RouteKey>();
   /** Keys with an operation issued and not yet answered. */
-  private readonly inflight = new Set<string>();
-  private readonly failures = new Map<string, string>();
+  private readonly inflight = new Set<RouteKey>();
+  private readonly failures = new Map<RouteKey, string>();
   /** Workload-interface routes seen undesired, since when (clock ms). */
-  private readonly undesiredSince = new Map<string, number>();
+  private readonly undesiredSince = new Map<RouteKey, number>();
   private resyncPending = true;
   private prunable = false;
 
   constructor(private readonly o: RouteTableOptions) {}
 
   /** Set or clear one desired route; the key becomes dirty only when the route changed. */
-  setDesiredRoute(key: string, d: DesiredRoute | undefined): void {
+  setDesiredRoute(key: RouteKey, d: DesiredRoute | undefined): void {
     const old = this.desired.get(key);
     if (d === undefined) {
       if (old === undefined) return;
@@ -85,7 +85,7 @@ export class RouteTable {
   }
 
   /** Clear the desired route at `key` if it is still `d` (another source may hold the key now). */
-  clearDesiredRoute(key: string, d: DesiredRoute): void {
+  clearDesiredRoute(key: RouteKey, d: DesiredRoute): void {
     if (this.desired.get(key) === d) this.setDesiredRoute(key, undefined);
   }
 
@@ -135,11 +135,11 @@ export class RouteTable {
     if (this.resyncPending) await this.resync();
     const now = this.o.clock.now();
     const adds: KRoute[] = [];
-    const addKeys: string[] = [];
+    const addKeys: RouteKey[] = [];
     const replaces: KRoute[] = [];
-    const replaceKeys: string[] = [];
+    const replaceKeys: RouteKey[] = [];
     const deletes: KRoute[] = [];
-    const deleteKeys: string[] = [];
+    const deleteKeys: RouteKey[] = [];
     let wakeAt: number | undefined;
     let again = false;
     for (const key of this.dirty) {
@@ -231,12 +231,12 @@ export class RouteTable {
     return res;
   }
 
-  private settle(key: string): void {
+  private settle(key: RouteKey): void {
     this.dirty.delete(key);
     this.failures.delete(key);
   }
 
-  private fail(key: string, r: Extract<OpResult, { ok: false }>, res: ApplyResult): void {
+  private fail(key: RouteKey, r: Extract<OpResult, { ok: false }>, res: ApplyResult): void {
     res.failures++;
     if (this.failures.get(key) !== r.message) this.o.log.warn({ err: r.message }, 'route operation failed; will retry');
     this.failures.set(key, r.message);
@@ -248,7 +248,7 @@ export class RouteTable {
 
   /** Every desired route and every owned kernel route, with its state and the reason for any difference. */
   status(): RouteEntryStatus[] {
-    const keys = new Set<string>([...this.desired.keys()]);
+    const keys = new Set<RouteKey>(this.desired.keys());
     for (const [k, r] of this.kernel) if (this.owned(r)) keys.add(k);
     const now = this.o.clock.now();
     const out: RouteEntryStatus[] = [];

@@ -9,7 +9,8 @@ import { computeLocal, conflict, remoteContext, remoteRoute, type DesiredRoute, 
 import type { HostView } from './host.js';
 import type { DataplaneConfig, LocalWorkload, RemoteNextHop } from './inputs.js';
 import type { DataplaneUpdate, Manager } from './manager.js';
-import { formatRoute } from './route-key.js';
+import type { Prefix } from '../net/index.js';
+import { formatRoute, prefixKey, type RouteKey } from './route-key.js';
 import { RouteTable, type ApplyResult } from './route-table.js';
 import type { ApplyOutcome, Scheduler } from './scheduler.js';
 import type { FibRouteStatus } from './status.js';
@@ -35,17 +36,18 @@ export interface RoutesManagerOptions {
 export class RoutesManager implements Manager {
   private readonly table: RouteTable;
   private config: DataplaneConfig | undefined;
-  private remote = new Map<string, readonly RemoteNextHop[]>();
+  /** Loc-RIB prefixes by key (prefixKey: a number for IPv4) with their next hops. */
+  private remote = new Map<RouteKey, { prefix: Prefix; hops: readonly RemoteNextHop[] }>();
   private workloads: readonly LocalWorkload[] = [];
   private host: HostView;
   private hostSignature = '';
   /** Everything is recomputed at the next apply. */
   private full = true;
-  private readonly remoteDirty = new Set<string>();
-  /** Per remote prefix: the route key it holds in the route table, or why it has none. */
-  private readonly remoteOut = new Map<string, RemoteResult>();
-  /** Route key -> the remote prefix holding it, when the key is not that prefix's own text. */
-  private readonly keyOwner = new Map<string, string>();
+  private readonly remoteDirty = new Set<RouteKey>();
+  /** Per remote prefix key: the route key it holds in the route table, or why it has none. */
+  private readonly remoteOut = new Map<RouteKey, RemoteResult>();
+  /** Route key -> the remote prefix key holding it, when the two differ (a metric from setPriority). */
+  private readonly keyOwner = new Map<RouteKey, RouteKey>();
   private local: LocalState = { routes: new Map(), unprogrammed: [] };
   private ctx: RemoteContext | undefined;
   /** Unprogrammed route ("remote 0.0.0.0/0") -> the decision last logged for it. */
@@ -72,13 +74,16 @@ export class RoutesManager implements Manager {
 
   onUpdate(u: DataplaneUpdate): void {
     switch (u.kind) {
-      case 'remote':
-        if (u.hops === null || u.hops.length === 0) this.remote.delete(u.prefix);
-        else this.remote.set(u.prefix, u.hops);
-        this.remoteDirty.add(u.prefix);
+      case 'remote': {
+        const key = prefixKey(u.prefix);
+        if (u.hops === null || u.hops.length === 0) this.remote.delete(key);
+        else this.remote.set(key, { prefix: u.prefix, hops: u.hops });
+        this.remoteDirty.add(key);
         return;
+      }
       case 'remoteAll':
-        this.remote = new Map(u.routes);
+        this.remote = new Map();
+        for (const [prefix, hops] of u.routes) this.remote.set(prefixKey(prefix), { prefix, hops });
         this.full = true;
         return;
       case 'config':
@@ -159,14 +164,14 @@ export class RoutesManager implements Manager {
       }
     }
     let n = 0;
-    for (const prefix of this.remoteDirty) {
+    for (const pk of this.remoteDirty) {
       if (n++ >= limit) break;
-      this.remoteDirty.delete(prefix);
-      const before = this.remoteOut.get(prefix);
+      this.remoteDirty.delete(pk);
+      const before = this.remoteOut.get(pk);
       const beforeKey = before !== undefined && 'key' in before ? before.key : undefined;
-      if (beforeKey !== undefined && beforeKey !== prefix) this.keyOwner.delete(beforeKey);
-      const hops = this.remote.get(prefix);
-      const r = hops !== undefined ? this.remoteResult(prefix, hops) : undefined;
+      if (beforeKey !== undefined && beforeKey !== pk) this.keyOwner.delete(beforeKey);
+      const rt = this.remote.get(pk);
+      const r = rt !== undefined ? this.remoteResult(pk, rt.prefix, rt.hops) : undefined;
       const key = r !== undefined && 'key' in r ? r.key : undefined;
       // Only this prefix's own route is withdrawn: a local route may hold the key by now.
       if (beforeKey !== undefined && beforeKey !== key) this.table.clearDesiredRoute(beforeKey, (before as { desired: DesiredRoute }).desired);
@@ -174,27 +179,27 @@ export class RoutesManager implements Manager {
       const logNow = r !== undefined && 'un' in r ? `${r.un.source} ${r.un.prefix}` : undefined;
       if (logBefore !== undefined && logBefore !== logNow) this.logged.delete(logBefore);
       if (r === undefined) {
-        this.remoteOut.delete(prefix);
+        this.remoteOut.delete(pk);
         continue;
       }
-      this.remoteOut.set(prefix, r);
+      this.remoteOut.set(pk, r);
       if ('key' in r) {
-        if (r.key !== prefix) this.keyOwner.set(r.key, prefix);
+        if (r.key !== pk) this.keyOwner.set(r.key, pk);
         this.table.setDesiredRoute(r.key, r.desired);
       } else this.logDecision(logNow!, `${r.un.kind}: ${r.un.reason}`);
     }
   }
 
   /** One remote prefix, refused when a local route or another remote prefix holds its key. */
-  private remoteResult(prefix: string, hops: readonly RemoteNextHop[]): RemoteResult {
+  private remoteResult(pk: RouteKey, prefix: Prefix, hops: readonly RemoteNextHop[]): RemoteResult {
     const r = remoteRoute(this.ctx!, prefix, hops);
     if ('un' in r) return r;
-    const held = this.local.routes.get(r.key) ?? this.ownerRoute(r.key, prefix);
+    const held = this.local.routes.get(r.key) ?? this.ownerRoute(r.key, pk);
     return held !== undefined ? { un: conflict(r, held) } : r;
   }
 
   /** The route of the remote prefix (other than `self`) holding `key`, if any. */
-  private ownerRoute(key: string, self: string): DesiredRoute | undefined {
+  private ownerRoute(key: RouteKey, self: RouteKey): DesiredRoute | undefined {
     for (const p of [key, this.keyOwner.get(key)]) {
       if (p === undefined || p === self) continue;
       const r = this.remoteOut.get(p);

@@ -5,7 +5,7 @@
 // accept_ra=0 — plus host-wide forwarding. Sysctls are written once per interface instance
 // (name and ifindex): a recreated interface gets them again.
 
-import { parseIP } from '../datastore/ip.js';
+import { parseAddr } from '../net/index.js';
 import type { LocalWorkload } from './inputs.js';
 import type { HostView } from './host.js';
 import { NUD_PERMANENT, type Family, type KNeighbour } from './types.js';
@@ -50,8 +50,8 @@ export interface WorkloadPlan {
 }
 
 const addrOf = (net: string): { family: Family; text: string } | undefined => {
-  const ip = parseIP(net.includes('/') ? net.slice(0, net.indexOf('/')) : net);
-  return ip === null ? undefined : { family: ip.family, text: ip.text };
+  const ip = parseAddr(net, 0, net.includes('/') ? net.indexOf('/') : net.length);
+  return ip === null ? undefined : { family: ip.family, text: ip.toString() };
 };
 
 /**

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { LocalWorkload, RemoteNextHop } from '../../src/dataplane/inputs.js';
 import type { KRoute, OpResult } from '../../src/dataplane/types.js';
 import type { FakeKernel } from './fakes.js';
-import { config, node, pool, rig, standardKernel } from './world.js';
+import { config, node, pool, remote as remoteOf, rig, standardKernel } from './world.js';
 
 async function run(
   remote: Record<string, RemoteNextHop[]>,
@@ -20,7 +20,7 @@ async function run(
     return add(rs);
   };
   const r = rig(k);
-  r.dp.update({ config: config(over.cfg), remote: new Map(Object.entries(remote)), workloads: over.workloads ?? [] });
+  r.dp.update({ config: config(over.cfg), remote: remoteOf(remote), workloads: over.workloads ?? [] });
   await r.dp.flush();
   const st = r.dp.status();
   const byPrefix = new Map<string, KRoute>();

@@ -7,13 +7,12 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataplane, type Dataplane } from '../../src/dataplane/dataplane.js';
-import type { RemoteNextHop } from '../../src/dataplane/inputs.js';
 import { netlinkOps, systemClock } from '../../src/dataplane/kernel.js';
 import { Netlink } from '../../src/dataplane/netlink/index.js';
 import type { KernelOps } from '../../src/dataplane/types.js';
 import { FakeLog, FakeSysctl } from './fakes.js';
 import { ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
-import { config, node, pool } from './world.js';
+import { config, node, pfx, pool, remote as remoteOf } from './world.js';
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`dataplane kernel tests skipped: ${missing}`);
@@ -74,11 +73,11 @@ const routes = (): string[] =>
 describe.skipIf(missing !== undefined)(`dataplane in namespace ${NS}`, () => {
   const opened: Netlink[] = [];
   const dps: Dataplane[] = [];
-  const remote = new Map<string, RemoteNextHop[]>([
-    ['10.244.2.0/26', [node('198.18.0.2')]],
-    ['10.244.9.0/26', [node('198.18.0.3'), node('198.18.0.7')]],
-    ['fd00:244::40/122', [node('fd00:18::2')]],
-  ]);
+  const remote = remoteOf({
+    '10.244.2.0/26': [node('198.18.0.2')],
+    '10.244.9.0/26': [node('198.18.0.3'), node('198.18.0.7')],
+    'fd00:244::40/122': [node('fd00:18::2')],
+  });
   const cfg = config({
     pools: [pool({ name: 'v4', cidr: '10.244.0.0/16' }), pool({ name: 'v6', cidr: 'fd00:244::/56' })],
     blocks: [{ prefix: '10.244.1.0/26', pool: 'v4' }, { prefix: 'fd00:244::/122', pool: 'v6' }],
@@ -150,7 +149,7 @@ describe.skipIf(missing !== undefined)(`dataplane in namespace ${NS}`, () => {
     sh(['ip', '-n', NS, 'route', 'add', '10.244.50.0/26', 'via', '198.18.0.9', 'proto', 'static']);
     await dp.resync();
     expect(mutations).toEqual([expect.stringMatching(/^addRoutes .*"dst":"10\.244\.2\.0"/)]);
-    dp.setRemoteRoute('10.244.9.0/26', null);
+    dp.setRemoteRoute(pfx('10.244.9.0/26'), null);
     await dp.flush();
     expect(routes()).not.toContain('10.244.9.0/26 198.18.0.3@eth0,198.18.0.7@eth0');
     expect(routes()).toContain('10.244.2.0/26 via 198.18.0.2 dev eth0 onlink');

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { SlowKernel } from './fakes.js';
-import { config, node, rig, standardKernel } from './world.js';
+import { config, node, pfx, rig, standardKernel } from './world.js';
 
 const P = (i: number): string => `10.244.${i}.0/26`;
 
@@ -14,11 +14,11 @@ describe('overlapping applies', () => {
     const r = rig(k);
     r.dp.update({ config: config(), remote: new Map(), workloads: [] });
     await r.dp.flush();
-    r.dp.setRemoteRoute(P(2), [node('198.18.0.2')]);
+    r.dp.setRemoteRoute(pfx(P(2)), [node('198.18.0.2')]);
     const first = r.dp.flush();
     // Let the apply issue its add, then change the route before the kernel has answered.
     while (!k.ops.some((o) => o.startsWith('add 10.244.2.0/26'))) await new Promise((res) => setImmediate(res));
-    r.dp.setRemoteRoute(P(2), [node('198.18.0.3')]);
+    r.dp.setRemoteRoute(pfx(P(2)), [node('198.18.0.3')]);
     await first;
     await r.dp.flush();
     expect([...k.routes.values()].filter((x) => x.dst === '10.244.2.0').map((x) => x.gateway)).toEqual(['198.18.0.3']);
@@ -34,10 +34,10 @@ describe('overlapping applies', () => {
     r.dp.update({ config: config(), remote: new Map(), workloads: [] });
     r.dp.markInSync();
     await r.dp.flush();
-    r.dp.setRemoteRoute(P(2), [node('198.18.0.2')]);
+    r.dp.setRemoteRoute(pfx(P(2)), [node('198.18.0.2')]);
     const first = r.dp.flush();
     while (!k.ops.some((o) => o.startsWith('add 10.244.2.0/26'))) await new Promise((res) => setImmediate(res));
-    r.dp.setRemoteRoute(P(2), null);
+    r.dp.setRemoteRoute(pfx(P(2)), null);
     await first;
     await r.dp.flush();
     expect([...k.routes.values()].filter((x) => x.dst === '10.244.2.0')).toEqual([]);
@@ -48,11 +48,11 @@ describe('overlapping applies', () => {
     const r = rig(k, { routeSlice: 3 });
     r.dp.update({ config: config(), remote: new Map(), workloads: [] });
     await r.dp.flush();
-    for (let i = 2; i < 30; i++) r.dp.setRemoteRoute(P(i), [node('198.18.0.2')]);
+    for (let i = 2; i < 30; i++) r.dp.setRemoteRoute(pfx(P(i)), [node('198.18.0.2')]);
     const done = r.dp.flush();
     // More changes arrive between slices (BGP runs while the kernel works).
     await new Promise((res) => setImmediate(res));
-    for (let i = 30; i < 40; i++) r.dp.setRemoteRoute(P(i), [node('198.18.0.3')]);
+    for (let i = 30; i < 40; i++) r.dp.setRemoteRoute(pfx(P(i)), [node('198.18.0.3')]);
     await done;
     await r.dp.flush();
     const adds = k.ops.filter((o) => o.startsWith('add 10.244.'));
@@ -70,13 +70,13 @@ describe('overlapping applies: a prefix recomputed while its own operation is in
     const r = rig(k, { routeSlice: 2 });
     r.dp.update({ config: config(), remote: new Map(), workloads: [] });
     await r.dp.flush();
-    for (let i = 2; i < 12; i++) r.dp.setRemoteRoute(P(i), [node('198.18.0.2')]);
+    for (let i = 2; i < 12; i++) r.dp.setRemoteRoute(pfx(P(i)), [node('198.18.0.2')]);
     k.hold();
     const done = r.dp.flush();
     // With the kernel holding every answer, move prefix 2 to another node after its slice was
     // issued: a later slice recomputes it while its add is in flight.
     await new Promise((res) => setImmediate(res));
-    r.dp.setRemoteRoute(P(2), [node('198.18.0.3')]);
+    r.dp.setRemoteRoute(pfx(P(2)), [node('198.18.0.3')]);
     for (let i = 0; i < 10; i++) await new Promise((res) => setImmediate(res));
     k.release();
     await done;

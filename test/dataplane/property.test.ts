@@ -14,7 +14,7 @@ import type { EncapMode, LocalWorkload, RemoteNextHop } from '../../src/dataplan
 import type { KRoute } from '../../src/dataplane/types.js';
 import { FakeKernel, SlowKernel } from './fakes.js';
 import { oracle } from './oracle.js';
-import { config, node, pool, PROTO, rig, standardKernel } from './world.js';
+import { config, node, pfx, pool, PROTO, remote as remoteOf, rig, standardKernel } from './world.js';
 
 const PREFIXES = ['10.244.2.0/26', '10.244.3.0/26', '10.244.4.0/26', '10.244.1.0/26', '10.244.1.9/32', '192.168.7.0/24'];
 const HOPS = ['198.18.0.2', '198.18.0.3', '198.19.5.4', '198.18.0.1'];
@@ -72,14 +72,14 @@ describe('reconciler property', () => {
         let workloads: LocalWorkload[] = [];
         /** Foreign routes by FakeKernel key: what must survive untouched. */
         const foreign = new Map<string, KRoute>();
-        r.dp.update({ config: cfg(), remote, workloads });
+        r.dp.update({ config: cfg(), remote: remoteOf(Object.fromEntries(remote)), workloads });
         const ours = () => [...k.routes.entries()].filter(([, x]) => !foreign.has(FakeKernel.key(x)));
 
         for (const a of actions) {
           switch (a.t) {
             case 'remote': {
               const hops = a.hops.map((h) => node(HOPS[h]!));
-              r.dp.setRemoteRoute(PREFIXES[a.prefix]!, hops.length ? hops : null);
+              r.dp.setRemoteRoute(pfx(PREFIXES[a.prefix]!), hops.length ? hops : null);
               if (hops.length) remote.set(PREFIXES[a.prefix]!, hops);
               else remote.delete(PREFIXES[a.prefix]!);
               break;
@@ -238,7 +238,7 @@ describe('incremental path against a full recompute', () => {
         let cfg = configOf(first);
         const remote = new Map<string, RemoteNextHop[]>();
         let workloads: LocalWorkload[] = [];
-        r.dp.update({ config: cfg, remote, workloads });
+        r.dp.update({ config: cfg, remote: remoteOf(Object.fromEntries(remote)), workloads });
         // In sync from the start, so the kernel holds exactly the desired routes after each step.
         r.dp.markInSync();
         const link = (name: string) => [...k.links.values()].find((l) => l.name === name);
@@ -260,13 +260,13 @@ describe('incremental path against a full recompute', () => {
               const prefix = RIB_PREFIXES[a.prefix]!;
               // A fresh object per change, as the RIB source hands one per attribute set.
               const hops = a.hops.map((h, i) => ({ ...RIB_HOPS[h]!, ...(i === 0 && a.priority !== null ? { priority: a.priority } : {}) }));
-              r.dp.setRemoteRoute(prefix, hops.length ? hops : null);
+              r.dp.setRemoteRoute(pfx(prefix), hops.length ? hops : null);
               if (hops.length) remote.set(prefix, hops);
               else remote.delete(prefix);
               break;
             }
             case 'feed':
-              r.dp.update({ remote });
+              r.dp.update({ remote: remoteOf(Object.fromEntries(remote)) });
               break;
             case 'config':
               cfg = configOf(a.shape);

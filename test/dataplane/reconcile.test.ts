@@ -3,11 +3,9 @@
 // after a restart, failures and retries, periodic and link-triggered resyncs, status reasons.
 
 import { describe, expect, it } from 'vitest';
-import type { RemoteNextHop } from '../../src/dataplane/inputs.js';
 import type { KRoute } from '../../src/dataplane/types.js';
-import { config, node, PROTO, rig } from './world.js';
+import { config, node, pfx, PROTO, remote, rig } from './world.js';
 
-const remote = (o: Record<string, RemoteNextHop[]>) => new Map(Object.entries(o));
 const v4 = (dst: string, extra: Partial<KRoute>): KRoute => {
   const [a, l] = dst.split('/');
   return { family: 4, dst: a!, dstLen: Number(l), table: 254, protocol: PROTO, scope: 0, type: 'unicast', ...extra };
@@ -35,10 +33,10 @@ describe('deltas', () => {
     r.dp.update({ config: config(), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
     await r.dp.flush();
     r.k.takeOps();
-    r.dp.setRemoteRoute('10.244.2.0/26', [node('198.18.0.9')]);
+    r.dp.setRemoteRoute(pfx('10.244.2.0/26'), [node('198.18.0.9')]);
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual(['replace 10.244.2.0/26 via 198.18.0.9 dev tunl0 onlink mtu 1480 proto 75']);
-    r.dp.setRemoteRoute('10.244.2.0/26', [node('198.18.0.9'), node('198.18.0.4')]);
+    r.dp.setRemoteRoute(pfx('10.244.2.0/26'), [node('198.18.0.9'), node('198.18.0.4')]);
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual(['replace 10.244.2.0/26 nh(198.18.0.4 tunl0 onlink) nh(198.18.0.9 tunl0 onlink) mtu 1480 proto 75']);
   });
@@ -48,7 +46,7 @@ describe('deltas', () => {
     r.dp.update({ config: config(), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
     await r.dp.flush();
     r.k.takeOps();
-    r.dp.setRemoteRoute('10.244.2.0/26', null);
+    r.dp.setRemoteRoute(pfx('10.244.2.0/26'), null);
     r.dp.update({ config: config({ blocks: [] }) });
     await r.dp.flush();
     await r.dp.resync();

@@ -36,7 +36,7 @@ describe('remote routes from the RIB', () => {
     rib.announce4(b, ipv4ToUint('10.244.2.0'), 26, 0, 1);
     rib.announce4(b, ipv4ToUint('10.244.3.0'), 26, 0, 2);
     rib.announce4(LOCAL_PEER, ipv4ToUint('10.244.1.0'), 26, 0, 3);
-    const got = remoteRoutes(rib, nodes);
+    const got = new Map([...remoteRoutes(rib, nodes)].map(([p, h]) => [p.toString(), h]));
     // Order within the equal-cost set follows the RIB (best first); compare as sets.
     got.forEach((hops) => hops.sort((x, y) => (x.address < y.address ? -1 : 1)));
     expect(got).toEqual(
@@ -59,7 +59,7 @@ describe('remote routes from the RIB', () => {
   it('followRib feeds announcements and withdrawals into the dataplane', () => {
     const { rib, a } = ribWithPeers();
     const calls: [string, RemoteNextHop[] | null][] = [];
-    const dp: Pick<Dataplane, 'setRemoteRoute'> = { setRemoteRoute: (p, h) => void calls.push([p, h === null ? null : [...h]]) };
+    const dp: Pick<Dataplane, 'setRemoteRoute'> = { setRemoteRoute: (p, h) => void calls.push([p.toString(), h === null ? null : [...h]]) };
     rib.onBestChange(followRib(rib, dp as Dataplane, () => nodes));
     rib.announce4(a, ipv4ToUint('10.244.2.0'), 26, 0, 0);
     rib.withdraw4(a, ipv4ToUint('10.244.2.0'), 26, 0);
@@ -70,20 +70,20 @@ describe('remote routes from the RIB', () => {
   });
 });
 
-describe('slotPrefix', () => {
-  it('prints IPv4 slots exactly as formatPrefix does (fast path), and IPv6 through it', async () => {
+describe('the prefix followRib hands the dataplane', () => {
+  it('is the slot\'s prefix: it prints exactly as formatPrefix does', async () => {
     const fc = (await import('fast-check')).default;
     const { formatPrefix } = await import('../../src/bgp/wire/prefix.js');
-    const { slotPrefix } = await import('../../src/dataplane/rib-source.js');
     const { IPV4_UNICAST } = await import('../../src/bgp/wire/types.js');
     fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (addr, len) => {
       const { rib, a } = ribWithPeers();
       const net = len === 0 ? 0 : (addr & (0xffffffff << (32 - len))) >>> 0;
+      let handed = '';
+      const dp: Pick<Dataplane, 'setRemoteRoute'> = { setRemoteRoute: (p) => void (handed = p.toString()) };
+      rib.onBestChange(followRib(rib, dp as Dataplane, () => nodes));
       rib.announce4(a, net, len, 0, 0);
-      let slot = -1;
-      rib.prefixes.forEach((s) => { slot = s; });
       const bytes = Uint8Array.of(net >>> 24, (net >>> 16) & 255, (net >>> 8) & 255, net & 255);
-      expect(slotPrefix(rib, slot)).toBe(formatPrefix(IPV4_UNICAST, bytes, len));
+      expect(handed).toBe(formatPrefix(IPV4_UNICAST, bytes, len));
     }), { numRuns: 500 });
   });
 });

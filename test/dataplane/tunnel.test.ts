@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { planTunnel, type TunnelInput } from '../../src/dataplane/tunnel.js';
 import type { KLink } from '../../src/dataplane/types.js';
-import { config, node, pool, rig, standardKernel } from './world.js';
+import { config, node, pool, remote, rig, standardKernel } from './world.js';
 
 const tunl0: KLink = { index: 3, name: 'tunl0', up: true, mtu: 1480, kind: 'ipip' };
 const base: TunnelInput = { name: 'tunl0', needed: true, address: '10.244.1.1', mtu: 1480, link: tunl0, addresses: [], allowRemove: false };
@@ -57,7 +57,7 @@ describe('dataplane and tunl0', () => {
     const k = standardKernel();
     k.removeLink('tunl0');
     const r = rig(k);
-    r.dp.update({ config: config({ blocks: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
+    r.dp.update({ config: config({ blocks: [] }), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual([
       'create link tunl0 ipip mtu 1480 up',
@@ -70,11 +70,11 @@ describe('dataplane and tunl0', () => {
     const k = standardKernel();
     k.links.get(2)!.mtu = 9000;
     const r = rig(k);
-    r.dp.update({ config: config({ blocks: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
+    r.dp.update({ config: config({ blocks: [] }), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
     await r.dp.flush();
     expect(r.k.takeOps()).toEqual(['set link tunl0 mtu 8980', 'add 10.244.2.0/26 via 198.18.0.2 dev tunl0 onlink mtu 8980 proto 75']);
     const r2 = rig(standardKernel(), { tunnelMtu: 1400 });
-    r2.dp.update({ config: config({ blocks: [] }), remote: new Map([['10.244.2.0/26', [node('198.18.0.2')]]]) });
+    r2.dp.update({ config: config({ blocks: [] }), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')] }) });
     await r2.dp.flush();
     expect(r2.k.takeOps()).toEqual(['set link tunl0 mtu 1400', 'add 10.244.2.0/26 via 198.18.0.2 dev tunl0 onlink mtu 1400 proto 75']);
   });

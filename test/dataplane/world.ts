@@ -4,6 +4,7 @@
 
 import { createDataplane, type Dataplane, type DataplaneOptions } from '../../src/dataplane/dataplane.js';
 import type { DataplaneConfig, PoolInput, RemoteNextHop } from '../../src/dataplane/inputs.js';
+import { mustParsePrefix, type Prefix } from '../../src/net/index.js';
 import { FakeClock, FakeKernel, FakeLog, FakeSysctl } from './fakes.js';
 
 export const PROTO = 75;
@@ -38,6 +39,13 @@ export function standardKernel<K extends FakeKernel = FakeKernel>(k: K = new Fak
   );
   return k;
 }
+
+/** A prefix as the RIB hands it to the dataplane. */
+export const pfx = (text: string): Prefix => mustParsePrefix(text);
+
+/** Remote routes from text: { "10.244.2.0/26": [hops] }. */
+export const remote = (o: Record<string, RemoteNextHop[]>): Map<Prefix, RemoteNextHop[]> =>
+  new Map(Object.entries(o).map(([p, hops]) => [pfx(p), hops]));
 
 export const node = (address: string, name?: string): RemoteNextHop => ({ address, calicoNode: name ?? `node-${address.split(/[.:]/).pop()}` });
 
