@@ -3,7 +3,6 @@
 // filterStatement and friends): every field set on a rule must match; the first matching rule
 // of the first filter (in the BGPPeer's order) decides, because BIRD's `accept;`/`reject;` ends
 // the whole filter; operations run only on Accept.
-import { familyOfKey, type FamilyKey } from '../bgp/wire/types.js';
 import { parseCidr, sameBits, type ParsedCidr } from './prefix-set.js';
 import type { BGPFilterOperationSpec, BGPFilterRuleSpec } from '../datastore/bgpfilter.js';
 import type { Accepted, BGPFilter, Decision, PeerInfo, PeerType, RouteInfo } from './types.js';
@@ -119,7 +118,7 @@ function compileRule(r: BGPFilterRuleSpec, fam: 4 | 6, where: string, errors: st
     const p = parseCidr(r.cidr);
     const max = fam === 4 ? 32 : 128;
     if (p === null) bad(`cidr "${r.cidr}" is not a CIDR`);
-    else if (isV6(p.family) !== (fam === 6)) bad(`cidr "${r.cidr}" is not an IPv${fam} CIDR`);
+    else if (p.family !== fam) bad(`cidr "${r.cidr}" is not an IPv${fam} CIDR`);
     const op = r.matchOperator;
     if (op === undefined) bad('cidr needs a matchOperator (Equal, NotEqual, In or NotIn)');
     else if (!['Equal', 'NotEqual', 'In', 'NotIn'].includes(op)) bad(`matchOperator must be Equal, NotEqual, In or NotIn, not "${String(op)}"`);
@@ -251,9 +250,6 @@ function hasCommunity(route: RouteInfo, c: CommunityMatch): boolean {
   return a.largeCommunities?.some((x) => x[0] === g && x[1] === l1 && x[2] === l2) ?? false;
 }
 
-/** The family half of a route's family key, for filter lists (exportV4 vs exportV6). */
-export const isV6 = (family: FamilyKey): boolean => familyOfKey(family) === 6;
-
 /** True when every field the rule sets matches the route sent to / learned from `peer`. */
 export function ruleMatches(rule: CompiledRule, route: RouteInfo, peer: PeerInfo): boolean {
   if (rule.peerType !== undefined && (rule.peerType === 'iBGP') !== peer.ibgp) return false;
@@ -272,7 +268,7 @@ export function ruleMatches(rule: CompiledRule, route: RouteInfo, peer: PeerInfo
  * when no rule matches (Calico's own rules decide then).
  */
 export function evaluateFilters(compiled: CompiledFilters, route: RouteInfo, peer: PeerInfo): Decision | null {
-  const v6 = isV6(route.family);
+  const v6 = route.family === 6;
   for (const name of peer.filters) {
     const f = compiled.byName.get(name);
     if (f === undefined) continue;

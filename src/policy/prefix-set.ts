@@ -5,11 +5,10 @@
 // Semantics match BIRD's `net ~ cidr` (the route lies inside the entry: entry length <= route
 // length and the first `entry length` bits agree) and `net = cidr` (same bits, same length).
 // Two adjacent /25s do NOT contain the /24 they tile, exactly as `net ~ a || net ~ b` in BIRD.
-import { familyOfKey, IPV4_UNICAST, unicastKey, type FamilyKey } from '../bgp/wire/types.js';
-import { parsePrefix, writeIpv4 } from '../net/index.js';
+import { parsePrefix, writeIpv4, type Family } from '../net/index.js';
 
-/** A parsed CIDR: family key, address bytes (host bits cleared) and prefix length. */
-export interface ParsedCidr { family: FamilyKey; bytes: Uint8Array; len: number }
+/** A parsed CIDR: family, address bytes (host bits cleared) and prefix length. */
+export interface ParsedCidr { family: Family; bytes: Uint8Array; len: number }
 
 /**
  * Parses "10.0.0.0/16" or "2001:db8::/32". Host bits are cleared rather than rejected, as Go's
@@ -17,7 +16,7 @@ export interface ParsedCidr { family: FamilyKey; bytes: Uint8Array; len: number 
  */
 export function parseCidr(text: string): ParsedCidr | null {
   const p = parsePrefix(text, { hostBits: 'clear' });
-  return p === null ? null : { family: unicastKey(p.family), bytes: p.addr.toBytes(), len: p.len };
+  return p === null ? null : { family: p.family, bytes: p.addr.toBytes(), len: p.len };
 }
 
 /** Bit `i` (0 = most significant) of an address; bytes past the array's end read as zero. */
@@ -92,15 +91,15 @@ export class PrefixSet<T> {
     this.prefixes.push(p);
   }
 
-  private trie(family: FamilyKey): Trie {
-    return familyOfKey(family) === 6 ? this.v6 : this.v4;
+  private trie(family: Family): Trie {
+    return family === 6 ? this.v6 : this.v4;
   }
 
   /**
    * Index of the entry containing (bytes, len): the outermost (shortest) when `outermost`,
    * else the innermost (longest). -1 when none does.
    */
-  private find(family: FamilyKey, bytes: Uint8Array, len: number, outermost: boolean): number {
+  private find(family: Family, bytes: Uint8Array, len: number, outermost: boolean): number {
     const t = this.trie(family);
     let n = 0;
     let found = t.entry[0]!;
@@ -118,24 +117,24 @@ export class PrefixSet<T> {
   }
 
   /** True when some entry contains the prefix (BIRD `net ~ entry` for any entry). */
-  contains(family: FamilyKey, bytes: Uint8Array, len: number): boolean {
+  contains(family: Family, bytes: Uint8Array, len: number): boolean {
     return this.find(family, bytes, len, true) >= 0;
   }
 
   /** Value of the outermost entry containing the prefix. */
-  outermost(family: FamilyKey, bytes: Uint8Array, len: number): T | undefined {
+  outermost(family: Family, bytes: Uint8Array, len: number): T | undefined {
     const i = this.find(family, bytes, len, true);
     return i < 0 ? undefined : this.values[i];
   }
 
   /** Value of the innermost (most specific) entry containing the prefix. */
-  innermost(family: FamilyKey, bytes: Uint8Array, len: number): T | undefined {
+  innermost(family: Family, bytes: Uint8Array, len: number): T | undefined {
     const i = this.find(family, bytes, len, false);
     return i < 0 ? undefined : this.values[i];
   }
 
   /** Value of the entry equal to the prefix (BIRD `net = entry`). */
-  exact(family: FamilyKey, bytes: Uint8Array, len: number): T | undefined {
+  exact(family: Family, bytes: Uint8Array, len: number): T | undefined {
     const t = this.trie(family);
     let n = 0;
     for (let i = 0; i < len && n >= 0; i++) n = bitAt(bytes, i) === 0 ? t.child0[n]! : t.child1[n]!;
@@ -146,7 +145,7 @@ export class PrefixSet<T> {
 
   /** IPv4 convenience for the RIB's uint32 path (RIB keeps IPv4 addresses as numbers). */
   contains4(addr: number, len: number): boolean {
-    return this.contains(IPV4_UNICAST, u32Bytes(addr), len);
+    return this.contains(4, u32Bytes(addr), len);
   }
 
   /** Entries in insertion order, for listings and tests. */

@@ -1,7 +1,8 @@
 // Types shared by the export and import policies: what a route and a peer look like to policy,
 // what a decision says, and which part of the datastore's BGPFilter (src/datastore/bgpfilter.ts)
 // policy compiles.
-import type { AsPathSegment, FamilyKey } from '../bgp/wire/types.js';
+import type { AsPathSegment } from '../bgp/wire/types.js';
+import type { Family } from '../net/index.js';
 import type { BGPFilter as BGPFilterResource } from '../datastore/resources.js';
 
 /** Where a route came from, in BIRD's terms (`source`): static, kernel (`RTS_INHERIT`) or BGP. */
@@ -32,8 +33,8 @@ export interface PolicyAttrs {
 }
 
 export interface RouteInfo {
-  /** IPV4_UNICAST (0x101) or IPV6_UNICAST (0x201). */
-  family: FamilyKey;
+  /** Address family (a BGP route's AFI/SAFI key maps to it through familyOfKey). */
+  family: Family;
   /** Prefix bytes, host bits zero; may be shorter than the address (bytes past the end read as 0). */
   bytes: Uint8Array;
   /** Prefix length. */

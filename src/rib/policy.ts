@@ -2,8 +2,7 @@
 // ask per best path and peer (reading the RIB's slots), and each channel's import filter with
 // the memo of what BGPFilter import operations made of a received attribute set.
 import type { Interner } from './intern.js';
-import { formatPrefix } from '../bgp/wire/prefix.js';
-import type { PathAttrs } from '../bgp/wire/types.js';
+import { familyOfKey, type PathAttrs } from '../bgp/wire/types.js';
 import type { NodeConfig, PeerConfig } from '../config/types.js';
 import type { BGPFilter } from '../datastore/resources.js';
 import {
@@ -51,12 +50,11 @@ export class RoutePolicy {
   readonly exportCheck: ExportCheck = (slot, best, peer) => {
     const rib = this.o.rib;
     const t = rib.prefixes;
-    const fam = t.family[slot]!;
     const src = rib.pathPeer(best);
     const route: RouteInfo = {
-      family: fam, bytes: t.bytesInto(slot, this.scratch), len: t.plen[slot]!, attrs: rib.pathAttrs(best),
+      family: t.familyOf(slot), bytes: t.bytesInto(slot, this.scratch), len: t.plen[slot]!, attrs: rib.pathAttrs(best),
       source: src !== LOCAL_PEER ? RouteSource.Peer
-        : this.o.local.isBlock(formatPrefix(fam, t.bytes(slot), t.plen[slot]!)) ? RouteSource.LocalBlock : RouteSource.LocalStatic,
+        : this.o.local.isBlock(t.text(slot)) ? RouteSource.LocalBlock : RouteSource.LocalStatic,
     };
     if (src !== LOCAL_PEER) route.fromPeerType = rib.peer(src)?.ibgp ? PeerType.IBGP : PeerType.EBGP;
     const d = this.exportPolicy.evaluate(route, { ibgp: peer.ibgp, address: peer.id, filters: peer.filters ?? [] });
@@ -73,7 +71,7 @@ export class RoutePolicy {
     const info = peerInfo(p);
     const fromPeerType = p.asNumber === p.localAsNumber ? PeerType.IBGP : PeerType.EBGP;
     return (family, bytes, len, attrs) => {
-      const d = this.importPolicy.evaluate({ family, bytes, len, attrs, source: RouteSource.Peer, fromPeerType }, info);
+      const d = this.importPolicy.evaluate({ family: familyOfKey(family) ?? 4, bytes, len, attrs, source: RouteSource.Peer, fromPeerType }, info);
       return d.accept ? this.importedAttrs(attrs, d) : d.reason;
     };
   }

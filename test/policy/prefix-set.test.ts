@@ -3,7 +3,6 @@
 // IPv4 and IPv6 never mix, short byte arrays read as zero-padded.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IPV4_UNICAST, IPV6_UNICAST } from '../../src/bgp/wire/types.js';
 import { parseCidr, PrefixSet, prefixContains } from '../../src/policy/prefix-set.js';
 
 const v4 = (t: string) => { const p = parseCidr(t); if (p === null) throw new Error(t); return p; };
@@ -19,7 +18,6 @@ const toBytes = (n: Naive): Uint8Array => {
   for (let i = 0; i < b.length; i++) b[i] = Number((n.value >> BigInt((b.length - 1 - i) * 8)) & 0xffn);
   return b;
 };
-const famKey = (f: 4 | 6) => (f === 4 ? IPV4_UNICAST : IPV6_UNICAST);
 
 // Generates prefixes clustered in a small space so that containment happens often.
 const arbPrefix = (fam: 4 | 6): fc.Arbitrary<Naive> =>
@@ -38,13 +36,13 @@ describe('PrefixSet vs naive', () => {
       entries.forEach((e, i) => {
         const key = `${e.fam}/${e.value}/${e.len}`;
         if (!firstIndex.has(key)) firstIndex.set(key, i);
-        set.add({ family: famKey(e.fam), bytes: toBytes(e), len: e.len }, i);
+        set.add({ family: e.fam, bytes: toBytes(e), len: e.len }, i);
       });
       for (const q of queries) {
         const holders = entries.map((e, i) => ({ e, i })).filter(({ e }) => naiveContains(e, q))
           .filter(({ e, i }) => firstIndex.get(`${e.fam}/${e.value}/${e.len}`) === i);
         const b = toBytes(q);
-        const f = famKey(q.fam);
+        const f = q.fam;
         expect(set.contains(f, b, q.len)).toBe(holders.length > 0);
         const shortest = holders.reduce<typeof holders[number] | undefined>((m, h) => (m === undefined || h.e.len < m.e.len ? h : m), undefined);
         const longest = holders.reduce<typeof holders[number] | undefined>((m, h) => (m === undefined || h.e.len > m.e.len ? h : m), undefined);
@@ -58,7 +56,7 @@ describe('PrefixSet vs naive', () => {
 
   it('prefixContains agrees with the naive model', () => {
     fc.assert(fc.property(arbPrefix(4), arbPrefix(4), (o, i) => {
-      const outer = { family: IPV4_UNICAST, bytes: toBytes(o), len: o.len };
+      const outer = { family: 4 as const, bytes: toBytes(o), len: o.len };
       expect(prefixContains(outer, toBytes(i), i.len)).toBe(naiveContains(o, i));
     }), { numRuns: 1000 });
   });
@@ -66,8 +64,8 @@ describe('PrefixSet vs naive', () => {
   it('contains4 agrees with contains on bytes', () => {
     fc.assert(fc.property(fc.array(arbPrefix(4), { maxLength: 10 }), arbPrefix(4), (entries, q) => {
       const set = new PrefixSet<number>();
-      entries.forEach((e, i) => set.add({ family: IPV4_UNICAST, bytes: toBytes(e), len: e.len }, i));
-      expect(set.contains4(Number(q.value), q.len)).toBe(set.contains(IPV4_UNICAST, toBytes(q), q.len));
+      entries.forEach((e, i) => set.add({ family: 4, bytes: toBytes(e), len: e.len }, i));
+      expect(set.contains4(Number(q.value), q.len)).toBe(set.contains(4, toBytes(q), q.len));
     }), { numRuns: 300 });
   });
 });
@@ -82,30 +80,30 @@ describe('PrefixSet edges', () => {
   });
   it('families never mix: an IPv4 query with the v6 entry\'s leading bytes misses', () => {
     const p = v4('32.1.13.184/32'); // 0x20010db8 as IPv4
-    expect(set.contains(IPV4_UNICAST, p.bytes, p.len)).toBe(false);
+    expect(set.contains(4, p.bytes, p.len)).toBe(false);
     const q = v4('2001:db8:1::/48');
     expect(set.outermost(q.family, q.bytes, q.len)).toBe('v6');
   });
   it('a /0 entry holds every prefix of its family only', () => {
     const all = PrefixSet.of([['0.0.0.0/0', 'default']]);
-    expect(all.contains(IPV4_UNICAST, Uint8Array.of(203, 0, 113, 7), 32)).toBe(true);
-    expect(all.contains(IPV6_UNICAST, new Uint8Array(16), 0)).toBe(false);
+    expect(all.contains(4, Uint8Array.of(203, 0, 113, 7), 32)).toBe(true);
+    expect(all.contains(6, new Uint8Array(16), 0)).toBe(false);
   });
   it('short byte arrays read as zero-padded (NLRI carry only the significant bytes)', () => {
-    expect(set.exact(IPV4_UNICAST, Uint8Array.of(10, 0, 0), 25)).toBe('a');
-    expect(set.contains(IPV6_UNICAST, Uint8Array.of(0x20, 0x01, 0x0d, 0xb8), 32)).toBe(true);
+    expect(set.exact(4, Uint8Array.of(10, 0, 0), 25)).toBe('a');
+    expect(set.contains(6, Uint8Array.of(0x20, 0x01, 0x0d, 0xb8), 32)).toBe(true);
   });
   it('a second entry for the same prefix keeps the first value', () => {
     const s = PrefixSet.of([['10.1.0.0/16', 'first'], ['10.1.0.0/16', 'second']]);
     expect(s.size).toBe(1);
-    expect(s.exact(IPV4_UNICAST, Uint8Array.of(10, 1, 0, 0), 16)).toBe('first');
+    expect(s.exact(4, Uint8Array.of(10, 1, 0, 0), 16)).toBe('first');
   });
   it('grows past its initial capacity', () => {
     const s = new PrefixSet<number>();
     for (let i = 0; i < 300; i++) s.add(v4(`10.${i >> 8}.${i & 255}.0/24`), i);
-    expect(s.exact(IPV4_UNICAST, Uint8Array.of(10, 1, 10, 0), 24)).toBe(266);
-    expect(s.contains(IPV4_UNICAST, Uint8Array.of(10, 1, 10, 77), 32)).toBe(true);
-    expect(s.contains(IPV4_UNICAST, Uint8Array.of(10, 2, 0, 0), 24)).toBe(false);
+    expect(s.exact(4, Uint8Array.of(10, 1, 10, 0), 24)).toBe(266);
+    expect(s.contains(4, Uint8Array.of(10, 1, 10, 77), 32)).toBe(true);
+    expect(s.contains(4, Uint8Array.of(10, 2, 0, 0), 24)).toBe(false);
   });
   it('parseCidr clears host bits like Go net.ParseCIDR and rejects junk', () => {
     expect(parseCidr('77.0.0.1/16')?.bytes).toEqual(Uint8Array.of(77, 0, 0, 0));
