@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Netlink, NetlinkMonitor, type MonitorEvent, type NlResult, type Route } from '../../../src/dataplane/netlink/index.js';
 import { createLab, ipJson, isCI, missingPrerequisite, removeLab, sh, sleep } from './lab.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const missing = missingPrerequisite();
 if (missing) console.warn(`netlink kernel tests skipped: ${missing}`);
@@ -220,7 +221,7 @@ describe.skipIf(missing !== undefined)(`netlink in namespace ${NS}`, () => {
       sh(['ip', '-n', NS, 'link', 'set', 'vb', 'up']);
       sh(['ip', '-n', NS, 'link', 'set', 'vb', 'name', 'vb2']);
       sh(['ip', '-n', NS, 'route', 'add', 'blackhole', '10.30.0.0/24', 'proto', String(PROTO)]);
-      for (let i = 0; i < 50 && !events.some((e) => e.kind === 'route'); i++) await sleep(20);
+      await eventually('the route event', () => events.some((e) => e.kind === 'route'), 1000);
       const vbChanges = events.flatMap((e) => (e.kind === 'link' && e.link.index === vb ? e.changes : []));
       expect(vbChanges).toEqual(expect.arrayContaining(['down', 'up', 'renamed']));
       expect(vbChanges.indexOf('down')).toBeLessThan(vbChanges.indexOf('up'));
@@ -338,7 +339,7 @@ describe.skipIf(missing !== undefined)(`netlink in namespace ${NS}`, () => {
       for (let i = 0; i < 2000; i++) specs.push({ dst: `10.90.${i >> 8}.${i & 255}`, dstLen: 32, type: 'blackhole' as const, protocol: 82 });
       okAll(await nl.addRoutes(specs));
       m.resume();
-      for (let i = 0; i < 50 && !seen.some((e) => e.kind === 'overflow'); i++) await sleep(20);
+      await eventually('the overflow', () => seen.some((e) => e.kind === 'overflow'), 1000);
       const ov = seen.find((e) => e.kind === 'overflow');
       expect(ov).toMatchObject({ kind: 'overflow', errno: 105 });
       // Some events got through before the drop; far fewer than were sent.
@@ -346,7 +347,7 @@ describe.skipIf(missing !== undefined)(`netlink in namespace ${NS}`, () => {
       // The monitor still works afterwards.
       seen.length = 0;
       sh(['ip', '-n', NS, 'route', 'add', 'blackhole', '10.91.0.0/24']);
-      for (let i = 0; i < 50 && !seen.some((e) => e.kind === 'route'); i++) await sleep(20);
+      await eventually('a route event after the overflow', () => seen.some((e) => e.kind === 'route'), 1000);
       expect(seen.some((e) => e.kind === 'route' && e.route.dst === '10.91.0.0')).toBe(true);
     } finally {
       m.close();
