@@ -8,8 +8,7 @@ import type { PathStatus, RouteStatus } from '../../src/api/types.js';
 import { createControlClient, type ControlClient } from '../../src/api/client.js';
 import { type Lab, type LabNode, sleep, waitFor } from '../interop/netns.js';
 import { BirdPeer, FrrPeer, type PeerSpec } from '../interop/peers.js';
-import { Kite, requireKiteBuilt } from '../interop/kite.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
+import { Kite } from '../interop/kite.js';
 import { clusterYaml as calicoYaml } from '../helpers/cluster-config.js';
 
 export const CALICO_AS = 64512;
@@ -124,14 +123,6 @@ export class ClusterKite extends Kite {
 /** Start Kite nodes one after another (each waits for its control socket). */
 export async function startAll(kites: ClusterKite[]): Promise<void> {
   for (const k of kites) await k.start();
-}
-
-/** The first steps of every cluster suite's beforeAll: prerequisites, Kite built, the lab with `names` as nodes 1, 2, … */
-export async function createLab(lab: Lab, names: readonly string[]): Promise<void> {
-  await requireInteropPrereqs();
-  requireKiteBuilt();
-  await lab.create();
-  for (const [i, n] of names.entries()) await lab.addNode(n, i + 1);
 }
 
 /** A Kite (not started) for every node of the cluster. */

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab, sleep, waitFor } from '../interop/netns.js';
 import { waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
+import { createLab } from '../interop/kite.js';
+import { CALICO_AS, ClusterKite, clusterKites, destroyLab, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
 
 vi.setConfig({ testTimeout: 150_000, hookTimeout: 180_000 });
 

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab } from '../interop/netns.js';
 import { waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, GrFrrPeer, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
+import { createLab } from '../interop/kite.js';
+import { CALICO_AS, ClusterKite, clusterKites, destroyLab, GrFrrPeer, RR_CLUSTER_ID, RrBirdPeer, startAll, type ClusterSpec } from './cluster.js';
 import { waitFor } from '../interop/netns.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab, sleep, waitFor } from '../interop/netns.js';
 import { BirdPeer, waitPeerState } from '../interop/peers.js';
-import { CALICO_AS, ClusterKite, clusterKites, createLab, destroyLab, GrFrrPeer, startAll, type ClusterSpec } from './cluster.js';
+import { createLab } from '../interop/kite.js';
+import { CALICO_AS, ClusterKite, clusterKites, destroyLab, GrFrrPeer, startAll, type ClusterSpec } from './cluster.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 

@@ -6,7 +6,7 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
 import { type Lab, type LabNode, type NsProcess, FatalWaitError, run, waitFor } from './netns.js';
-import { REPO_ROOT } from './prereqs.js';
+import { REPO_ROOT, requireInteropPrereqs } from './prereqs.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
 
 export interface KitePeerSpec {
@@ -40,6 +40,19 @@ const KITE_DIST = join(REPO_ROOT, 'dist', 'daemon.js');
 export function requireKiteBuilt(): void {
   const missing = [KITE_BIN, KITE_DIST].filter((p) => !existsSync(p));
   if (missing.length) throw new Error(`Kite is not built (missing ${missing.join(', ')}): run \`npm run build\` first`);
+}
+
+/**
+ * The first steps of an interop suite's beforeAll: prerequisites, Kite built, the lab with `names`
+ * as nodes 1, 2, … (returned in that order).
+ */
+export async function createLab(lab: Lab, names: readonly string[]): Promise<LabNode[]> {
+  await requireInteropPrereqs();
+  requireKiteBuilt();
+  await lab.create();
+  const nodes: LabNode[] = [];
+  for (const [i, n] of names.entries()) nodes.push(await lab.addNode(n, i + 1));
+  return nodes;
 }
 
 /** The multi-document Calico YAML Kite reads: BGPConfiguration, Node, IPPools, BGPPeers (and their Secrets), BlockAffinities. */

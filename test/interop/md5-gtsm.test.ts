@@ -8,8 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab } from './netns.js';
 import { makePeer, waitPeerRoute, waitPeerState, sleep, type PeerDaemon } from './peers.js';
-import { requireInteropPrereqs } from './prereqs.js';
-import { Kite, requireKiteBuilt } from './kite.js';
+import { createLab, Kite } from './kite.js';
 import { Capture } from './pcap.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -35,14 +34,7 @@ describe('TCP MD5 and GTSM with BIRD and FRR', () => {
   const G = lab.v4(5);
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    const kn = await lab.addNode('kite', 1);
-    const bn = await lab.addNode('bird', 2);
-    const fn = await lab.addNode('frr', 3);
-    const wn = await lab.addNode('wrong', 4);
-    const gn = await lab.addNode('nogtsm', 5);
+    const [kn, bn, fn, wn, gn] = await createLab(lab, ['kite', 'bird', 'frr', 'wrong', 'nogtsm']);
     cap = new Capture(lab, kn, 'md5');
     await cap.start();
     const me = { address: K, asNumber: KITE_AS };

@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Lab, sleep } from './netns.js';
 import { makePeer, waitPeerNoRoute, waitPeerRoute, waitPeerState, type PeerDaemon, type PeerKind } from './peers.js';
-import { requireInteropPrereqs } from './prereqs.js';
-import { Kite, requireKiteBuilt } from './kite.js';
+import { createLab, Kite } from './kite.js';
 
 export const KITE_AS = 65000;
 export const EBGP_AS = 4200000001;
@@ -41,12 +40,7 @@ export function defineInteropSuite(kind: PeerKind, subnet: number): void {
       [`--- ${kind} ebgp log tail ---`, ebgp.log().split('\n').slice(-25).join('\n'), '--- kite log tail ---', kite.log().split('\n').slice(-25).join('\n')].join('\n');
 
     beforeAll(async () => {
-      await requireInteropPrereqs();
-      requireKiteBuilt();
-      await lab.create();
-      const kn = await lab.addNode('kite', 1);
-      const en = await lab.addNode('ebgp', 2);
-      const inn = await lab.addNode('ibgp', 3);
+      const [kn, en, inn] = await createLab(lab, ['kite', 'ebgp', 'ibgp']);
       ebgp = makePeer(kind, {
         lab, node: en, asNumber: EBGP_AS,
         neighbors: [{ address: K.v4, asNumber: KITE_AS, holdTime: EBGP_HOLD }, { address: K.v6, asNumber: KITE_AS, holdTime: EBGP_HOLD }],

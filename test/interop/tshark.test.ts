@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab } from './netns.js';
 import { makePeer, waitPeerRoute, waitPeerState, type PeerDaemon } from './peers.js';
-import { requireInteropPrereqs } from './prereqs.js';
-import { Kite, requireKiteBuilt } from './kite.js';
+import { createLab, Kite } from './kite.js';
 import { analyzePcap, BGP_TYPE, Capture, type PcapReport } from './pcap.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -21,11 +20,7 @@ describe('tshark decodes Kite cleanly', () => {
   const P = { v4: lab.v4(2), v6: lab.v6(2) };
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    const kn = await lab.addNode('kite', 1);
-    const pn = await lab.addNode('bird', 2);
+    const [kn, pn] = await createLab(lab, ['kite', 'bird']);
     cap = new Capture(lab, kn);
     await cap.start();
     bird = makePeer('bird', {
