@@ -109,4 +109,43 @@ describe('calculation pipeline', () => {
     h.status.next('resyncing'); // a relist: pruning must stop again
     expect(h.got.inSync).toEqual([false, true, false]);
   });
+
+  it('emits typed peer deltas: added, changed (a Secret\'s password too), removed; nothing for an equal snapshot', () => {
+    const snapshots = new Subject<Resources>();
+    const d = calculate(snapshots, new BehaviorSubject<SyncStatus>('in-sync'), 'a', new BehaviorSubject<IpamGrant | null>(null));
+    const seen: string[] = [];
+    d.peers.subscribe((x) => seen.push(`${x.kind} ${x.address}${x.kind !== PeerDeltaKind.Removed ? ` ${x.peer.password ?? '-'}` : ''}`));
+    const tor = (password: string, keepalive = '') => `---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: { name: tor }
+spec: { peerIP: 198.18.0.9, asNumber: 65000, password: { secretKeyRef: { name: bgp, key: tor } }${keepalive} }
+---
+apiVersion: v1
+kind: Secret
+metadata: { name: bgp }
+stringData: { tor: ${password} }
+`;
+    snapshots.next(yaml(tor('one')));
+    expect(seen).toEqual(['peer-added 198.18.0.2 -', 'peer-added 198.18.0.9 one']);
+    snapshots.next(yaml(tor('one')));
+    expect(seen).toHaveLength(2);
+    snapshots.next(yaml(tor('two')));
+    expect(seen.slice(2)).toEqual(['peer-changed 198.18.0.9 two']);
+    snapshots.next(yaml(tor('two', ', keepaliveTime: 10s')));
+    expect(seen.slice(3)).toEqual(['peer-changed 198.18.0.9 two']);
+    snapshots.next(yaml());
+    expect(seen.slice(4)).toEqual(['peer-removed 198.18.0.9']);
+  });
+
+  it('merges what IPAM granted: the tunnel block is originated, and only once', () => {
+    const snapshots = new Subject<Resources>();
+    const grants = new BehaviorSubject<IpamGrant | null>(null);
+    const d = calculate(snapshots, new BehaviorSubject<SyncStatus>('in-sync'), 'a', grants);
+    const seen: string[] = [];
+    d.routes.subscribe((x) => seen.push(`${x.kind} ${x.prefix}${x.kind === RouteDeltaKind.Originated ? ` block=${x.block}` : ''}`));
+    snapshots.next(yaml());
+    grants.next({ tunnelAddress: '10.244.9.0', blocks: [{ prefix: '10.244.9.0/26', pool: 'pods' }, { prefix: '10.244.1.0/26', pool: 'pods' }] });
+    expect(seen).toEqual(['route-originated 10.244.1.0/26 block=true', 'route-originated 10.96.0.0/12 block=false', 'route-originated 10.244.9.0/26 block=true']);
+  });
 });
