@@ -6,10 +6,8 @@ import { pino, type Logger } from 'pino';
 import { BehaviorSubject, Subject, skip, type Subscription } from 'rxjs';
 import { startControlServer } from './api/server.js';
 import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
-import { Speaker } from './bgp/speaker.js';
 import { realClock } from './bgp/timers.js';
 import { Interner } from './rib/intern.js';
-import { ipv4ToUint } from './bgp/wire/prefix.js';
 import { dataplaneFeed } from './calc/dataplane-inputs.js';
 import { calculate, PeerDeltaKind, RouteDeltaKind, type PeerDelta, type RouteDelta } from './calc/pipeline.js';
 import type { NodeConfig } from './config/types.js';
@@ -17,11 +15,10 @@ import { ipipInUse } from './dataplane/inputs.js';
 import type { FibStatus } from './dataplane/index.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
-import { ipamStoreFor, TunnelAddress, type IpamGrant } from './ipam/tunnel.js';
-import { Channels } from './rib/channels.js';
-import { Exporter } from './rib/export.js';
-import { LocalRoutes } from './rib/local.js';
-import { RoutePolicy } from './rib/policy.js';
+import { TunnelAddress, type IpamGrant } from './ipam/tunnel.js';
+import type { Channels } from './rib/channels.js';
+import { BgpInstance } from './rib/instance.js';
+import type { LocalRoutes } from './rib/local.js';
 import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
 import { InstanceStatus } from './status.js';
@@ -60,8 +57,9 @@ interface DataplaneHandle { feed(): void; markInSync(): void; status(): FibStatu
 export class Daemon implements StatusProvider {
   private readonly interner = new Interner();
   readonly rib = new Rib(this.interner);
-  /** The configuration in force (identity pinned at start); the channels read it. */
-  private readonly instance = { config: undefined as unknown as NodeConfig };
+  private bgp: BgpInstance | null = null;
+  /** The configuration in force (the first one until the BGP instance exists, then the instance's). */
+  private first: NodeConfig | null = null;
   private resources: Resources | null = null;
   /** The datastore's sync status: nothing is pruned before 'in-sync'. */
   syncStatus: SyncStatus = 'waiting';
@@ -72,10 +70,6 @@ export class Daemon implements StatusProvider {
   private datastore: Datastore | null = null;
   private restart!: LocalRestart;
   private tunnel: TunnelAddress | null = null;
-  private policy!: RoutePolicy;
-  private exporter!: Exporter;
-  private speaker!: Speaker;
-  private channels: Channels | null = null;
   private view!: InstanceStatus;
   private dp: DataplaneHandle | null = null;
   private dpInSync = false;
@@ -83,23 +77,24 @@ export class Daemon implements StatusProvider {
 
   constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
 
+  private get config(): NodeConfig { return this.bgp?.config ?? this.first!; }
+
   async start(): Promise<void> {
-    const { opts, log, rib, interner } = this;
+    const { opts, log, rib } = this;
     this.restart = new LocalRestart({ marker: join(dirname(opts.socket), `kite-${opts.node}.running`), clock: realClock, log });
     const source = opts.datastore === 'kubernetes' ? 'kubernetes' : opts.config;
     const snapshots = new Subject<Resources>();
     const status = new BehaviorSubject<SyncStatus>('waiting');
     const calc = calculate(snapshots, status, opts.node, this.grants);
-    let first = true;
     let firstError: Error | null = null;
     this.subscriptions.push(
       calc.config.subscribe(({ config, resources }) => {
         this.resources = resources;
-        if (first || this.channels === null) { this.instance.config = config; first = false; return; }
-        this.apply(config);
+        if (this.bgp === null) this.first = config;
+        else this.reconfigure(config);
       }),
       calc.rejected.subscribe((e) => {
-        if (first) firstError = e;
+        if (this.first === null) firstError = e;
         else log.error({ datastore: source, err: e.message }, 'configuration rejected; the last good configuration stays in force');
       }),
       calc.inSync.subscribe((s) => { if (s) this.checkConverged(); }),
@@ -117,29 +112,19 @@ export class Daemon implements StatusProvider {
       },
       onError: (e) => log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force'),
     });
-    if (first) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
-    await this.allocateTunnel(this.instance.config);
-    const cfg = this.instance.config;
-    for (const note of cfg.notes) log.info({ note }, 'configuration note');
-    const local = new LocalRoutes(rib, interner);
-    this.policy = new RoutePolicy({ rib, interner, local }, cfg, this.resources?.bgpFilters ?? []);
-    for (const note of this.policy.notes) log.info({ note }, 'export policy note');
-    const routerId = ipv4ToUint(cfg.routerId);
-    const clusterId = cfg.routeReflectorClusterID === undefined ? undefined : ipv4ToUint(cfg.routeReflectorClusterID);
-    this.exporter = new Exporter(rib, interner, { routerId, clusterId, log, policy: this.policy.exportCheck });
-    this.speaker = new Speaker({ localAs: cfg.asNumber, routerId: cfg.routerId, logger: log, listenAddress: opts.listenAddress,
-      listenPort: opts.listenPort ?? cfg.listenPort, interner });
-    const channels = new Channels({ rib, speaker: this.speaker, exporter: this.exporter, policy: this.policy, instance: this.instance,
-      restart: this.restart, clock: realClock, log, onEndOfRib: () => this.checkConverged() });
-    this.speaker.setConsumer(channels);
-    this.channels = channels;
-    this.view = new InstanceStatus({ node: opts.node, config: () => this.instance.config, rib, speaker: this.speaker, channels,
-      exporter: this.exporter, fib: () => this.dp?.status() ?? null });
+    if (this.first === null) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
+    await this.allocateTunnel(this.first);
+    const bgp = new BgpInstance({ rib, interner: this.interner, config: this.first, filters: this.resources?.bgpFilters ?? [],
+      listenAddress: opts.listenAddress, listenPort: opts.listenPort, restart: this.restart, clock: realClock, log,
+      onEndOfRib: () => this.checkConverged() });
+    this.bgp = bgp;
+    this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null });
+    // Subscribed now, each delta stream first replays the current state as additions.
     this.subscriptions.push(
-      calc.peers.subscribe((d) => applyPeer(channels, d)),
-      calc.routes.subscribe((d) => applyRoute(local, d)),
+      calc.peers.subscribe((d) => applyPeer(bgp.channels, d)),
+      calc.routes.subscribe((d) => applyRoute(bgp.local, d)),
       calc.config.pipe(skip(1)).subscribe(() => {
-        log.info({ peers: channels.size, originated: local.size }, 'configuration applied');
+        log.info({ peers: bgp.channels.size, originated: bgp.local.size }, 'configuration applied');
         this.dp?.feed();
       }),
     );
@@ -149,15 +134,16 @@ export class Daemon implements StatusProvider {
       // touches the BGP port or the restart marker of the running one.
       this.control = await startControlServer(this, opts.socket, log);
       this.restart.arm();
-      await this.speaker.start();
+      await bgp.start();
     } catch (e) {
       this.datastore.stop();
       this.dp?.stop();
-      await this.speaker.stop('start-up failed').catch(() => {});
+      await bgp.stop('start-up failed').catch(() => {});
       await this.control?.close().catch(() => {});
       throw e;
     }
-    log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: local.size, socket: opts.socket }, 'kite started');
+    const cfg = bgp.config;
+    log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: bgp.local.size, socket: opts.socket }, 'kite started');
     if (this.restart.restarting) {
       this.restart.startDeadline(this.inSyncTimeoutMs);
       this.checkConverged(); // no peers at all: the restart is over at once
@@ -168,29 +154,15 @@ export class Daemon implements StatusProvider {
     this.datastore?.stop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.dp?.stop(); // routes stay in the kernel: a restart adopts them
-    await this.speaker.stop(reason);
+    await this.bgp?.stop(reason);
     await this.control?.close();
-    this.channels?.stop();
     this.restart.disarm();
   }
 
-  /** A new valid configuration (peers and routes follow as deltas): identity stays, policy is recompiled. */
-  private apply(cfg: NodeConfig): void {
-    const old = this.instance.config;
-    if (old.asNumber !== cfg.asNumber || old.routerId !== cfg.routerId || old.listenPort !== cfg.listenPort) {
-      this.log.warn({ old: { asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort },
-        new: { asNumber: cfg.asNumber, routerId: cfg.routerId, listenPort: cfg.listenPort } },
-      'asNumber, router ID and listen port changes take effect after a restart; other changes are applied now');
-    }
-    this.instance.config = { ...cfg, asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort };
-    try {
-      this.policy.update(this.instance.config, this.resources?.bgpFilters ?? []);
-      this.exporter.reevaluate();
-    } catch (e) {
-      this.log.error({ err: (e as Error).message }, 'export policy rejected; the previous one stays in force');
-    }
+  private reconfigure(cfg: NodeConfig): void {
+    this.bgp?.reconfigure(cfg, this.resources?.bgpFilters ?? []);
     // An IPIP pool appeared while running: allocate in the background (the grant re-applies).
-    void this.allocateTunnel(this.instance.config);
+    void this.allocateTunnel(this.config);
   }
 
   /**
@@ -199,13 +171,9 @@ export class Daemon implements StatusProvider {
    */
   private async allocateTunnel(cfg: NodeConfig): Promise<void> {
     if (cfg.ipv4IPIPTunnelAddr || !ipipInUse(cfg.pools) || this.tunnel?.settled || this.datastore === null) return;
-    const datastore = this.datastore;
-    const stateDir = process.env['KITE_STATE_DIR'] ?? '/var/lib/kite';
-    const kind = this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file';
-    const group = (datastore as { group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' }).group;
-    this.tunnel ??= new TunnelAddress({ node: this.opts.node, datastore, log: this.log, pools: () => this.resources?.ipPools ?? [],
-      store: () => ipamStoreFor({ datastore: kind, kubeconfig: this.opts.kubeconfig, group, stateDir }),
-      where: kind === 'kubernetes' ? { store: 'kubernetes' } : { stateDir } });
+    this.tunnel ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
+      datastoreKind: this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file', kubeconfig: this.opts.kubeconfig,
+      stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [] });
     const grant = await this.tunnel.ensure(cfg.labels, cfg.pools);
     if (grant !== null) this.grants.next(grant);
   }
@@ -218,7 +186,7 @@ export class Daemon implements StatusProvider {
     const d = await import('./dataplane/index.js');
     const kernel = d.openKernel();
     const dp = d.createDataplane({ ops: kernel.ops, sysctl: d.procSysctl(), clock: d.systemClock(), log: this.log });
-    let feed = dataplaneFeed(this.instance.config, this.resources);
+    let feed = dataplaneFeed(this.config, this.resources);
     // First among the RIB's listeners, so a burst of changes reaches the kernel (on the netlink
     // thread) before Kite re-advertises it, and the two overlap.
     this.rib.onBestChange(d.followRib(this.rib, dp, () => feed.nodes), { first: true });
@@ -229,7 +197,7 @@ export class Daemon implements StatusProvider {
     timer.unref();
     this.dp = {
       feed: () => {
-        feed = dataplaneFeed(this.instance.config, this.resources);
+        feed = dataplaneFeed(this.config, this.resources);
         dp.update({ config: feed.config, remote: d.remoteRoutes(this.rib, feed.nodes), workloads: feed.workloads });
       },
       markInSync: () => { clearTimeout(timer); dp.markInSync(); },
@@ -243,7 +211,7 @@ export class Daemon implements StatusProvider {
   /** At each first End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */
   private checkConverged(): void {
     // Before the channels exist there are no peers to wait for (as when none is configured).
-    if (this.syncStatus !== 'in-sync' || !(this.channels?.allEndOfRib ?? true)) return;
+    if (this.syncStatus !== 'in-sync' || !(this.bgp?.channels.allEndOfRib ?? true)) return;
     this.restart.done('End-of-RIB received from every peer');
     this.dataplaneInSync('End-of-RIB received from every peer');
   }

@@ -1,22 +1,15 @@
 // The BGP instance's answers to the control API (src/api): summary, peers, Loc-RIB routes and the
 // dataplane's report, read from the speaker, the channels, the update groups and the RIB.
 import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
-import type { Speaker } from './bgp/speaker.js';
-import type { NodeConfig } from './config/types.js';
 import type { FibStatus } from './dataplane/index.js';
-import type { Channels } from './rib/channels.js';
-import type { Exporter } from './rib/export.js';
+import type { BgpInstance } from './rib/instance.js';
 import type { Rib } from './rib/rib.js';
 import { allRoutes, lookupRoute } from './api/view.js';
 
 export interface InstanceParts {
   node: string;
-  /** The configuration in force. */
-  config(): NodeConfig;
   rib: Rib;
-  speaker: Speaker;
-  channels: Channels;
-  exporter: Exporter;
+  bgp: BgpInstance;
   /** The Linux dataplane's status; null with --dataplane none. */
   fib(): FibStatus | null;
 }
@@ -25,21 +18,21 @@ export class InstanceStatus implements StatusProvider {
   constructor(private readonly p: InstanceParts) {}
 
   summary(): Summary {
-    const cfg = this.p.config();
+    const cfg = this.p.bgp.config;
     return { node: this.p.node, routerId: cfg.routerId, asNumber: cfg.asNumber, peers: this.peers(),
       ribIPv4: this.p.rib.countIPv4, ribIPv6: this.p.rib.countIPv6 };
   }
 
   peers(): PeerStatus[] {
-    return this.p.speaker.status().map((s) => {
-      const ch = this.p.channels.status(s.address);
+    return this.p.bgp.speaker.status().map((s) => {
+      const ch = this.p.bgp.channels.status(s.address);
       return {
         address: s.address,
         asNumber: s.asNumber,
         state: s.state,
         prefixesReceived: ch?.prefixesReceived ?? 0,
         prefixesAccepted: ch?.prefixesAccepted ?? 0,
-        prefixesAdvertised: this.p.exporter.advertised(s.address),
+        prefixesAdvertised: this.p.bgp.exporter.advertised(s.address),
         lastError: s.lastError,
       };
     });

@@ -33,15 +33,15 @@ export async function ipamStoreFor(o: { datastore: 'file' | 'kubernetes'; kubeco
 
 export interface TunnelAddressOptions {
   node: string;
-  /** Opened on first use (the Kubernetes store needs the datastore's discovered group). */
-  store: () => Promise<IpamStore>;
-  /** Records the address where Calico keeps it. */
+  /** Records the address where Calico keeps it; its kind decides where the IPAM objects live. */
   datastore: Pick<Datastore, 'setTunnelAddress'>;
+  datastoreKind: 'file' | 'kubernetes';
+  kubeconfig?: string | undefined;
+  /** The file store's directory (its ipam/ subdirectory holds the state file). */
+  stateDir: string;
   /** The current IPPools (read on every request). */
   pools: () => readonly IPPool[];
   log: Logger;
-  /** Said in the log line, where the IPAM objects live. */
-  where: Record<string, string>;
 }
 
 export class TunnelAddress {
@@ -64,7 +64,11 @@ export class TunnelAddress {
     this.busy = true;
     const log = this.o.log;
     try {
-      const alloc = new Allocator({ store: await this.o.store(), pools: this.o.pools });
+      const o = this.o;
+      // The Kubernetes store uses the API group the datastore's discovery chose.
+      const group = (o.datastore as { group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' }).group;
+      const store = await ipamStoreFor({ datastore: o.datastoreKind, kubeconfig: o.kubeconfig, group, stateDir: o.stateDir });
+      const alloc = new Allocator({ store, pools: o.pools });
       const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels });
       if (!r.address) { log.warn({ reason: r.reason }, 'no IPIP tunnel address'); return null; }
       try {
@@ -74,7 +78,8 @@ export class TunnelAddress {
       }
       const blocks = (await alloc.affineBlocks(this.o.node, 4)).map((prefix) => ({ prefix, pool: poolOf(pools, prefix) }));
       this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== '') };
-      log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason, ...this.o.where }, 'IPIP tunnel address allocated by Kite IPAM');
+      log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason,
+        ...(o.datastoreKind === 'kubernetes' ? { store: 'kubernetes' } : { stateDir: o.stateDir }) }, 'IPIP tunnel address allocated by Kite IPAM');
       return this.grantNow;
     } catch (e) {
       log.error({ err: (e as Error).message }, 'IPIP tunnel address allocation failed');
