@@ -4,7 +4,7 @@
 // runs one way: the calc layer knows both vocabularies, the dataplane only its own.
 
 import type { NodeConfig } from '../config/node-config.js';
-import { parseCIDR, parseIP } from '../datastore/ip.js';
+import { parseAddr, parsePrefix } from '../net/index.js';
 import type { Node, Resources, WorkloadEndpoint } from '../datastore/resources.js';
 import type { DataplaneConfig, LocalWorkload, NodeAddresses } from '../dataplane/inputs.js';
 
@@ -40,8 +40,8 @@ export function calicoNodeAddresses(nodes: readonly Node[]): Map<string, string>
   for (const n of nodes) {
     for (const a of [n.spec.bgp?.ipv4Address, n.spec.bgp?.ipv6Address]) {
       if (a === undefined) continue;
-      const ip = a.includes('/') ? parseCIDR(a)?.ip : parseIP(a);
-      if (ip) out.set(ip.text, n.metadata.name);
+      const ip = a.includes('/') ? parsePrefix(a)?.addr : parseAddr(a);
+      if (ip) out.set(ip.toString(), n.metadata.name);
     }
   }
   return out;

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Datastore } from '../datastore/datastore.js';
-import { cidrContains, parseCIDR } from '../datastore/ip.js';
+import { parsePrefix } from '../net/index.js';
 import type { IPPool } from '../datastore/resources.js';
 import type { Labels } from '../datastore/selector.js';
 import { Allocator } from './allocator.js';
@@ -92,6 +92,6 @@ export class TunnelAddress {
 
 /** The pool that holds a block ('' when none does). */
 function poolOf(pools: readonly { name: string; cidr: string }[], prefix: string): string {
-  const b = parseCIDR(prefix);
-  return pools.find((p) => { const a = parseCIDR(p.cidr); return a !== null && b !== null && cidrContains(a, b); })?.name ?? '';
+  const b = parsePrefix(prefix);
+  return pools.find((p) => { const a = parsePrefix(p.cidr); return a !== null && b !== null && a.contains(b); })?.name ?? '';
 }
