@@ -27,9 +27,11 @@ export class IpAddr {
     return new IpAddr(4, n >>> 0, undefined);
   }
 
-  /** An IPv6 address from 16 bytes at off (copied). */
+  /** An IPv6 address from 16 bytes at off (copied into a plain Uint8Array, even from a Buffer). */
   static v6(b: Uint8Array, off = 0): IpAddr {
-    return new IpAddr(6, 0, Uint8Array.prototype.slice.call(b, off, off + 16));
+    const own = new Uint8Array(16);
+    own.set(b.subarray(off, off + 16));
+    return new IpAddr(6, 0, own);
   }
 
   /** Reads an address of `family` from bytes at off (4 or 16 bytes). */
