@@ -52,7 +52,7 @@ export function systemClock(): Clock {
     now: () => Date.now(),
     // A zero delay ("apply soon") runs in the same turn's check phase, right after the I/O that
     // caused it, in order with other setImmediate work (the BGP export flush): the kernel then
-    // starts on the routes while the rest of that work runs (see dataplane.ts, slices).
+    // starts on the routes while the rest of that work runs (see scheduler.ts, slices).
     setTimeout: (fn, ms) => {
       if (ms <= 0) return { immediate: setImmediate(fn) };
       const t = setTimeout(fn, ms);

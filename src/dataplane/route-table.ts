@@ -252,7 +252,7 @@ export class RouteTable {
     for (const [k, r] of this.kernel) if (this.owned(r)) keys.add(k);
     const now = this.o.clock.now();
     const out: RouteEntryStatus[] = [];
-    for (const key of [...keys].sort()) {
+    for (const key of keys) {
       const d = this.desired.get(key);
       const k = this.kernel.get(key);
       const r = (d?.route ?? k)!;
@@ -278,6 +278,8 @@ export class RouteTable {
       }
       out.push(e);
     }
-    return out;
+    // In key text order ("10.244.2.0/26" before "10.244.2.0/26|m512"); a numeric key's text is its prefix.
+    const text = (e: RouteEntryStatus): string => (typeof e.key === 'number' ? e.prefix : e.key);
+    return out.sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
   }
 }
