@@ -528,10 +528,10 @@ export class Speaker {
     this.server = null;
     this.listenFd = null; // closed with the server
     if (!srv) return;
+    const clock = this.core.clock;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 3000);
-      t.unref();
-      srv.close(() => { clearTimeout(t); resolve(); });
+      const t = clock.setTimeout(resolve, 3000);
+      srv.close(() => { clock.clearTimeout(t); resolve(); });
     });
   }
 }

@@ -10,7 +10,7 @@ import { formatPrefix, parsePrefix } from '../bgp/wire/prefix.js';
 import { deriveNodeConfig } from '../config/node-config.js';
 import type { NodeConfig, PeerIntent } from '../config/types.js';
 import type { SyncStatus } from '../datastore/datastore.js';
-import type { Resources, WorkloadEndpoint } from '../datastore/resources.js';
+import type { Resources } from '../datastore/resources.js';
 import type { IpamGrant } from '../ipam/tunnel.js';
 import { samePeer } from './peer-equal.js';
 
@@ -55,14 +55,9 @@ export interface DesiredState {
   peers: Observable<PeerDelta>;
   /** Originated route changes (own blocks, then service CIDRs); a new subscriber first gets the current set. */
   routes: Observable<RouteDelta>;
-  /** This node's WorkloadEndpoints (the dataplane's intents), only when they change. */
-  workloads: Observable<readonly WorkloadEndpoint[]>;
   /** True once the datastore is in sync and a valid configuration exists: pruning is allowed from then on. */
   inSync: Observable<boolean>;
 }
-
-// Workload endpoints are plain data from the datastore; their own change detection stays textual.
-const sameJson = <T>(a: T, b: T): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** Adds what IPAM allocated for this node to a derived configuration (a tunnel address in the Node wins). */
 export function withIpam(cfg: NodeConfig, grant: IpamGrant | null): NodeConfig {
@@ -153,7 +148,6 @@ export function calculate(snapshots: Observable<Resources>, status: Observable<S
     rejected: derived.pipe(filter((d): d is Extract<Derived, { ok: false }> => !d.ok), map((d) => d.error)),
     peers: deltas(config.pipe(map((d) => peerIntents(d.config, d.resources))), new Map(), peerDeltas),
     routes: deltas(config.pipe(map((d) => originatedPrefixes(d.config))), new Map(), routeDeltas),
-    workloads: good.pipe(map((d) => d.resources.workloadEndpoints.filter((w) => w.spec.node === node)), distinctUntilChanged(sameJson)),
     inSync: combineLatest([status, good]).pipe(map(([s]) => s === 'in-sync'), distinctUntilChanged()),
   };
 }

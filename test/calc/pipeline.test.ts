@@ -1,5 +1,5 @@
 // The calculation pipeline: Calico resources in, this node's desired state out — peers,
-// originated routes, policy inputs and workloads emitted only on change, bad snapshots rejected
+// originated routes and policy inputs emitted only on change (as typed deltas), bad snapshots rejected
 // without disturbing the last good state, and "in sync" only once the datastore says so.
 import { BehaviorSubject, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -50,12 +50,11 @@ function harness(node = 'a') {
   const input = new Subject<Resources>();
   const status = new BehaviorSubject<SyncStatus>('waiting');
   const d = calculate(input, status, node, new BehaviorSubject<IpamGrant | null>(null));
-  const got = { peers: [] as string[][], originated: [] as string[][], workloads: [] as string[][], rejected: [] as string[], inSync: [] as boolean[] };
+  const got = { peers: [] as string[][], originated: [] as string[][], rejected: [] as string[], inSync: [] as boolean[] };
   const peers = new Set<string>(), routes = new Set<string>();
   let peerDeltas = 0, routeDeltas = 0;
   d.peers.subscribe((x) => { peerDeltas++; if (x.kind === PeerDeltaKind.Removed) peers.delete(x.address); else peers.add(x.address); });
   d.routes.subscribe((x) => { routeDeltas++; if (x.kind === RouteDeltaKind.Withdrawn) routes.delete(x.prefix); else routes.add(x.prefix); });
-  d.workloads.subscribe((w) => got.workloads.push(w.map((x) => x.metadata.name)));
   d.rejected.subscribe((e) => got.rejected.push(e.message));
   d.inSync.subscribe((s) => got.inSync.push(s));
   const snapshots = {
@@ -70,12 +69,12 @@ function harness(node = 'a') {
 }
 
 describe('calculation pipeline', () => {
-  it('turns resources into peers, originated routes and workloads', () => {
+  it('turns resources into peers and originated routes', () => {
     const h = harness();
     h.snapshots.next(yaml(wep('web', 'a', '10.244.1.2') + wep('db', 'b', '10.244.2.2')));
     expect(h.got.peers).toEqual([['198.18.0.2']]);
     expect(h.got.originated).toEqual([['10.244.1.0/26', '10.96.0.0/12']]);
-    expect(h.got.workloads).toEqual([['web']]); // only this node's
+    // Which workloads are this node's is the dataplane inputs' job (dataplane-inputs.test.ts).
   });
 
   it('emits each output only when it changes', () => {
