@@ -8,11 +8,9 @@ import { startControlServer } from './api/server.js';
 import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { realClock } from './bgp/timers.js';
 import { Interner } from './rib/intern.js';
-import { dataplaneFeed } from './calc/dataplane-inputs.js';
 import { calculate, PeerDeltaKind, RouteDeltaKind, type PeerDelta, type RouteDelta } from './calc/pipeline.js';
 import type { NodeConfig } from './config/types.js';
 import { ipipInUse } from './dataplane/inputs.js';
-import type { FibStatus } from './dataplane/index.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
 import { TunnelAddress, type IpamGrant } from './ipam/tunnel.js';
@@ -21,6 +19,7 @@ import { BgpInstance } from './rib/instance.js';
 import type { LocalRoutes } from './rib/local.js';
 import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
+import { startDataplane, type DataplaneHandle } from './fib.js';
 import { InstanceStatus } from './status.js';
 
 export interface DaemonOptions {
@@ -51,9 +50,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   });
 }
 
-/** What the daemon holds of the Linux dataplane (loaded lazily). */
-interface DataplaneHandle { feed(): void; markInSync(): void; status(): FibStatus; stop(): void }
-
 export class Daemon implements StatusProvider {
   private readonly interner = new Interner();
   readonly rib = new Rib(this.interner);
@@ -72,7 +68,6 @@ export class Daemon implements StatusProvider {
   private tunnel: TunnelAddress | null = null;
   private view!: InstanceStatus;
   private dp: DataplaneHandle | null = null;
-  private dpInSync = false;
   private control: { close(): Promise<void> } | null = null;
 
   constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
@@ -129,7 +124,9 @@ export class Daemon implements StatusProvider {
       }),
     );
     try {
-      if (opts.dataplane === 'linux') await this.startDataplane();
+      if (opts.dataplane === 'linux') {
+        this.dp = await startDataplane({ rib, log, inSyncTimeoutMs: this.inSyncTimeoutMs, inputs: () => ({ config: this.config, resources: this.resources }) });
+      }
       // The control socket first: a second Kite on the same socket stops here, before it
       // touches the BGP port or the restart marker of the running one.
       this.control = await startControlServer(this, opts.socket, log);
@@ -178,49 +175,12 @@ export class Daemon implements StatusProvider {
     if (grant !== null) this.grants.next(grant);
   }
 
-  /**
-   * The Linux dataplane (src/dataplane): kernel routes for remote blocks, blackholes for own
-   * blocks, workload routes, tunl0. Loaded only with --dataplane linux (it needs the netlink addon).
-   */
-  private async startDataplane(): Promise<void> {
-    const d = await import('./dataplane/index.js');
-    const kernel = d.openKernel();
-    const dp = d.createDataplane({ ops: kernel.ops, sysctl: d.procSysctl(), clock: d.systemClock(), log: this.log });
-    let feed = dataplaneFeed(this.config, this.resources);
-    // First among the RIB's listeners, so a burst of changes reaches the kernel (on the netlink
-    // thread) before Kite re-advertises it, and the two overlap.
-    this.rib.onBestChange(d.followRib(this.rib, dp, () => feed.nodes), { first: true });
-    const stopLinks = await d.watchLinks(dp, this.log);
-    // Nothing is pruned before BGP has converged: every peer's first End-of-RIB, or a timeout
-    // for peers that never come up (RFC 4724's selection deferral plays the same role).
-    const timer = setTimeout(() => this.dataplaneInSync('timeout waiting for End-of-RIB from every peer'), this.inSyncTimeoutMs);
-    timer.unref();
-    this.dp = {
-      feed: () => {
-        feed = dataplaneFeed(this.config, this.resources);
-        dp.update({ config: feed.config, remote: d.remoteRoutes(this.rib, feed.nodes), workloads: feed.workloads });
-      },
-      markInSync: () => { clearTimeout(timer); dp.markInSync(); },
-      status: () => dp.status(),
-      stop: () => { clearTimeout(timer); stopLinks(); dp.stop(); kernel.close(); },
-    };
-    this.dp.feed();
-    this.log.info({ protocol: dp.status().protocol }, 'linux dataplane started (routes tagged with this protocol number)');
-  }
-
   /** At each first End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */
   private checkConverged(): void {
     // Before the channels exist there are no peers to wait for (as when none is configured).
     if (this.syncStatus !== 'in-sync' || !(this.bgp?.channels.allEndOfRib ?? true)) return;
     this.restart.done('End-of-RIB received from every peer');
-    this.dataplaneInSync('End-of-RIB received from every peer');
-  }
-
-  private dataplaneInSync(why: string): void {
-    if (!this.dp || this.dpInSync) return;
-    this.dpInSync = true;
-    this.log.info({ why }, 'dataplane in sync: routes Kite owns but no longer wants may now be removed');
-    this.dp.markInSync();
+    this.dp?.markInSync('End-of-RIB received from every peer');
   }
 
   // The control API's questions, answered by status.ts.

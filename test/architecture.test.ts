@@ -22,7 +22,7 @@ const FLOORS: Record<string, number> = {
   rib: 4, ipam: 4,
   dataplane: 5, api: 5,
   calc: 6,
-  lab: 7, status: 7, // status.ts: the control API's answers, read from the instance's parts
+  lab: 7, status: 7, fib: 7, // status.ts: the control API's answers; fib.ts: the RIB → dataplane link
   daemon: 8, // the composition root
   cli: 9,
 };
