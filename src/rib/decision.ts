@@ -2,6 +2,7 @@
 // comparators. Each step returns <0 when path a is preferred, >0 when b is, 0 to go on;
 // the RIB asks which step decided, so `kite show routes` can say why a path won.
 import { SegType, type PathAttrs } from '../bgp/wire/types.js';
+import { parseAddr } from '../net/index.js';
 
 export interface Candidate {
   attrs: PathAttrs;
@@ -103,16 +104,17 @@ export const STEPS: readonly Step[] = [
 /** Index of the first step at or after which paths are no longer equal-cost (multipath stops before router-id). */
 export const MULTIPATH_STEPS = STEPS.findIndex((s) => s.name === 'router-id');
 
-/** Compares two peer addresses numerically (IPv4 before IPv6). */
+/**
+ * Compares two peer addresses numerically, IPv4 before IPv6 (RFC 4271 §9.1.2.2 g; BIRD compares
+ * the addresses, not their text: fd00::9 is below fd00::10). Text that is no address (never from a
+ * socket) sorts after every address, by text, so the order stays total.
+ */
 export function comparePeerAddress(x: string, y: string): number {
   if (x === y) return 0;
-  const kx = addressKey(x), ky = addressKey(y);
-  return kx < ky ? -1 : kx > ky ? 1 : 0;
-}
-
-function addressKey(a: string): string {
-  if (a.includes(':')) return `6${a}`; // textual order is enough to be total and stable
-  return `4${a.split('.').map((o) => o.padStart(3, '0')).join('.')}`;
+  const ax = parseAddr(x), ay = parseAddr(y);
+  if (ax && ay) return ax.compare(ay);
+  if (ax || ay) return ax ? -1 : 1;
+  return x < y ? -1 : 1;
 }
 
 /** Runs the steps: returns [order, index of the deciding step] (order <0: a wins, >0: b wins, 0: equal). */

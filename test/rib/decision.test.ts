@@ -52,6 +52,11 @@ describe('decision process', () => {
   it('shortest CLUSTER_LIST', () => expect(decidedBy(cand({}, { originatorId: 5, clusterList: [1] }), cand({}, { originatorId: 5, clusterList: [1, 2] }))).toBe('cluster-list-length'));
   it('lowest peer address, numerically', () => {
     expect(comparePeerAddress('198.18.0.9', '198.18.0.10')).toBeLessThan(0);
+    // IPv6 too: as numbers, not text (fd00::9 < fd00::10, though '9' > '1' as text); IPv4 first.
+    expect(comparePeerAddress('fd00::9', 'fd00::10')).toBeLessThan(0);
+    expect(comparePeerAddress('fd00::a', 'fd00::9')).toBeGreaterThan(0);
+    expect(comparePeerAddress('198.18.0.10', 'fd00::1')).toBeLessThan(0);
+    expect(comparePeerAddress('fd00::1', 'fd00:0::1')).toBe(0);
     expect(decidedBy(cand({ peerAddress: '198.18.0.9' }), cand({ peerAddress: '198.18.0.10' }))).toBe('peer-address');
   });
   it('identical paths are equal', () => expect(decide(cand(), cand(), opts)).toEqual([0, STEPS.length]));
