@@ -4,6 +4,7 @@
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BehaviorSubject, Subject, skip, type Subscription } from 'rxjs';
+import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HttpServer } from './api/http.js';
 import { startControlServer } from './api/server.js';
 import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
 import { realClock } from './bgp/timers.js';
@@ -21,6 +22,7 @@ import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
 import { startDataplane, type DataplaneHandle } from './fib.js';
 import { InstanceStatus } from './status.js';
+import { liveness, readiness, type HealthInputs, type Verdict } from './health/health.js';
 
 export interface DaemonOptions {
   config: string;
@@ -33,12 +35,18 @@ export interface DaemonOptions {
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
+  /** The HTTP server (/livez, /readyz, /metrics): address and port; none when unset or off. */
+  httpAddress?: string;
+  httpPort?: number | 'off';
+  /** calico-node's -threshold-time: the start-up window of readiness (default 30 s). */
+  readyThresholdMs?: number;
 }
 
 /** Runs until SIGTERM/SIGINT; resolves once every peer has been told and the socket is closed. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const log = pino({ level: opts.logLevel ?? 'info', base: { node: opts.node } });
-  const daemon = new Daemon(opts, log);
+  // The command line serves health by default; in-process daemons (tests) only when asked.
+  const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT }, log);
   await daemon.start();
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
@@ -69,12 +77,35 @@ export class Daemon implements StatusProvider {
   private view!: InstanceStatus;
   private dp: DataplaneHandle | null = null;
   private control: { close(): Promise<void> } | null = null;
+  /** Kite's HTTP endpoint: health registers here at start, other parts add their paths (/metrics). */
+  readonly http = new HttpServer();
+  private startedAt = Date.now();
+  private started = false;
+  private datastoreActivity = Date.now();
 
   constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
 
   private get config(): NodeConfig { return this.bgp?.config ?? this.first!; }
 
   async start(): Promise<void> {
+    this.startedAt = Date.now();
+    this.http.handle('/livez', () => verdictReply(this.liveness()));
+    this.http.handle('/readyz', () => verdictReply(this.readiness()));
+    if (this.opts.httpPort !== undefined && this.opts.httpPort !== 'off') {
+      // First: liveness answers while the datastore syncs; readiness says "starting".
+      const a = await this.http.listen(this.opts.httpAddress ?? DEFAULT_HTTP_HOST, this.opts.httpPort);
+      this.log.info({ address: a.address, port: a.port }, 'HTTP server listening (/livez, /readyz)');
+    }
+    try {
+      await this.startParts();
+    } catch (e) {
+      await this.http.close();
+      throw e;
+    }
+    this.started = true;
+  }
+
+  private async startParts(): Promise<void> {
     const { opts, log, rib } = this;
     this.restart = new LocalRestart({ marker: join(dirname(opts.socket), `kite-${opts.node}.running`), clock: realClock, log });
     const source = opts.datastore === 'kubernetes' ? 'kubernetes' : opts.config;
@@ -99,13 +130,17 @@ export class Daemon implements StatusProvider {
       ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: opts.node, log, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}) })
       : createFileDatastore(opts.config);
     await this.datastore.start({
-      onStatus: (s) => { this.syncStatus = s; status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
+      onStatus: (s) => { this.syncStatus = s; this.datastoreActivity = Date.now(); status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
       onSnapshot: (resources) => {
+        this.datastoreActivity = Date.now();
         snapshots.next(resources);
         // The file datastore refuses to start on a first snapshot that yields no configuration.
         if (firstError) { const e = firstError; firstError = null; throw e; }
       },
-      onError: (e) => log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force'),
+      onError: (e) => {
+        this.datastoreActivity = Date.now();
+        log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force');
+      },
     });
     if (this.first === null) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
     await this.allocateTunnel(this.first);
@@ -154,7 +189,22 @@ export class Daemon implements StatusProvider {
     await this.bgp?.stop(reason);
     await this.control?.close();
     this.restart.disarm();
+    await this.http.close();
   }
+
+  /** What health.ts judges: read fresh at every probe. */
+  healthInputs(): HealthInputs {
+    const peers = this.bgp === null ? [] : this.view.peers().map((p) => ({ address: p.address, state: p.state }));
+    return {
+      now: Date.now(), startedAt: this.startedAt, started: this.started, datastore: this.syncStatus,
+      datastoreActivity: this.datastoreActivity, peers, restarting: this.restart?.restarting ?? false,
+      dataplaneBusySince: this.dp?.busySince() ?? null,
+      ...(this.opts.readyThresholdMs !== undefined ? { readyThresholdMs: this.opts.readyThresholdMs } : {}),
+    };
+  }
+
+  readiness(): Verdict { return readiness(this.healthInputs()); }
+  liveness(): Verdict { return liveness(this.healthInputs()); }
 
   private reconfigure(cfg: NodeConfig): void {
     this.bgp?.reconfigure(cfg, this.resources?.bgpFilters ?? []);
@@ -188,6 +238,11 @@ export class Daemon implements StatusProvider {
   peers(): PeerStatus[] { return this.view.peers(); }
   fib(): FibReport { return this.view.fib(); }
   routes(filter: { prefix?: string }): ReturnType<StatusProvider['routes']> { return this.view.routes(filter); }
+}
+
+/** 200 "ok", or 503 with one reason a line (what `kite health` prints). */
+function verdictReply(v: Verdict): { status: number; body: string } {
+  return v.ok ? { status: 200, body: 'ok\n' } : { status: 503, body: `${v.reasons.join('\n')}\n` };
 }
 
 function applyPeer(channels: Channels, d: PeerDelta): void {

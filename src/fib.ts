@@ -15,6 +15,8 @@ export interface DataplaneHandle {
   /** BGP has converged (or stopped waiting): routes Kite owns but no longer wants may go. Once. */
   markInSync(why: string): void;
   status(): FibStatus;
+  /** When the dataplane's apply in flight started (Date.now ms), null when idle. */
+  busySince(): number | null;
   stop(): void;
 }
 
@@ -52,6 +54,7 @@ export async function startDataplane(o: DataplaneLinkOptions): Promise<Dataplane
       dp.markInSync();
     },
     status: () => dp.status(),
+    busySince: () => dp.busySince(),
     stop: () => { clearTimeout(timer); stopLinks(); dp.stop(); kernel.close(); },
   };
   // Nothing is pruned before BGP has converged: every peer's first End-of-RIB, or a timeout

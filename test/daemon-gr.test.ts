@@ -26,7 +26,7 @@ function config(bBlocks: string[]): string {
 
 function startB(): ChildProcess {
   const p = spawn(process.execPath, [join(root, 'bin/kite'), 'run', '--config', world.file, '--node', 'b',
-    '--socket', join(world.dir, 'b.sock'), '--listen-address', '127.0.0.42', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--socket', join(world.dir, 'b.sock'), '--listen-address', '127.0.0.42', '--log-level', 'warn', '--http-port', '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
   return p;
 }
 

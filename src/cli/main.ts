@@ -1,8 +1,9 @@
-// The kite command line: dispatches `run`, `show`, `lab`, `help` and `version`. Exit codes: 0 ok,
+// The kite command line: dispatches `run`, `show`, `health`, `lab`, `help` and `version`. Exit codes: 0 ok,
 // 1 an error (one line on stderr, prefixed "kite:"), 2 a usage error.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { health, parseHealthArgs } from './health.js';
 import { lab, parseLabArgs } from './lab.js';
 import { parseRunArgs, run } from './run.js';
 import { parseShowArgs, show } from './show.js';
@@ -60,6 +61,12 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       const opts = parseShowArgs(rest);
       if (!opts) { io.out(HELP.show); return EXIT_OK; }
       io.out(await show(opts));
+      return EXIT_OK;
+    }
+    case 'health': {
+      const opts = parseHealthArgs(rest);
+      if (!opts) { io.out(HELP.health); return EXIT_OK; }
+      io.out(await health(opts));
       return EXIT_OK;
     }
     case 'lab': {

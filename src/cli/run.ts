@@ -25,6 +25,9 @@ export interface RunDaemonOptions {
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
+  /** The HTTP server (/livez, /readyz, /metrics); unset: runDaemon's defaults (localhost:9097). */
+  httpAddress?: string;
+  httpPort?: number | 'off';
 }
 
 interface DaemonModule {
@@ -54,6 +57,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       'listen-address': { type: 'string' },
       'listen-port': { type: 'string' },
       'log-level': { type: 'string' },
+      'http-address': { type: 'string' },
+      'http-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }, 'run');
@@ -101,6 +106,16 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${level}'`, 'run');
     }
     opts.logLevel = level;
+  }
+  // Health and metrics over HTTP: a flag overrides its variable (as calico-node's flags do).
+  const httpAddress = values['http-address'] ?? env['KITE_HTTP_ADDRESS'];
+  if (httpAddress !== undefined) opts.httpAddress = httpAddress;
+  const httpPort = values['http-port'] ?? env['KITE_HTTP_PORT'];
+  if (httpPort === 'off') opts.httpPort = 'off';
+  else if (httpPort !== undefined) {
+    const n = /^\d{1,5}$/.test(httpPort) ? Number(httpPort) : NaN;
+    if (!(n >= 0 && n <= 65535)) throw new UsageError(`--http-port '${httpPort}' is not a port number (0-65535) or off`, 'run');
+    opts.httpPort = n;
   }
   return opts;
 }

@@ -31,6 +31,7 @@ the routing half of calico-node.
 Commands:
   run       run the daemon on this node
   show      show the state of the running daemon (summary, peers, routes, fib)
+  health    ask the running daemon whether it is live or ready (for exec probes)
   lab       build a network-namespace cluster on this machine and ping pod to pod
   version   print the version
   help      show help for a command: kite help <command>
@@ -53,6 +54,10 @@ Options:
   --listen-address ADDR  address to accept BGP connections on (default: all)
   --listen-port N        BGP port (default: from BGPConfiguration, else 179)
   --log-level LEVEL      trace, debug, info, warn, error, fatal or silent (default: info)
+  --http-address ADDR    where /livez, /readyz and /metrics are served
+                         (default: $KITE_HTTP_ADDRESS, else localhost)
+  --http-port N|off      their port; 0 picks a free one, off serves none
+                         (default: $KITE_HTTP_PORT, else 9097; Felix keeps 9099)
   -h, --help             show this help
 `,
   show: `Usage: kite show summary|peers|routes|fib [options]
@@ -91,6 +96,21 @@ Options:
   --ping             status: run the ping matrix again
   --json             print the report as JSON on stdout (progress stays on stderr)
   -h, --help         show this help
+`,
+  health: `Usage: kite health [live|ready] [options]
+
+Asks the running daemon's /livez or /readyz (default: ready). Exit 0 and prints "live" or
+"ready"; otherwise exit 1 with the reasons, e.g. "not ready: BGP not established with 10.0.0.2".
+
+  live     the event loop answers; the datastore watch and the dataplane are not stuck
+  ready    as calico-node -bird-ready: datastore in sync; during start-up every BGP peer
+           Established and no graceful restart in progress; after it, at least one peer up
+
+Options:
+  --http-address ADDR  the daemon's HTTP address (default: $KITE_HTTP_ADDRESS, else localhost)
+  --http-port N        its port (default: $KITE_HTTP_PORT, else 9097)
+  --timeout S          seconds to wait for the answer (default 5)
+  -h, --help           show this help
 `,
   version: `Usage: kite version
 

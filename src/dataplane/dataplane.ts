@@ -70,6 +70,8 @@ export interface Dataplane {
   resync(): Promise<void>;
   flush(): Promise<void>;
   status(): FibStatus;
+  /** Clock time the apply in flight started, null when idle (health: a hung apply is not live). */
+  busySince(): number | null;
   stop(): void;
 }
 
@@ -168,6 +170,10 @@ class LinuxDataplane implements Dataplane {
 
   flush(): Promise<void> {
     return this.scheduler.flush();
+  }
+
+  busySince(): number | null {
+    return this.scheduler.busySince;
   }
 
   /** Timers stop; routes stay in the kernel (a restart adopts them unchanged). */

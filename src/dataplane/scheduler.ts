@@ -41,6 +41,7 @@ export class Scheduler {
   private wake: TimerHandle | undefined;
   private periodic: TimerHandle | undefined;
   private retryDelay: number;
+  private applyingSince: number | null = null;
 
   constructor(private readonly o: SchedulerOptions) {
     this.retryDelay = o.retryMs;
@@ -49,6 +50,11 @@ export class Scheduler {
 
   get isStopped(): boolean {
     return this.stopped;
+  }
+
+  /** Clock time the apply in flight started, null when idle: liveness calls a long one stuck. */
+  get busySince(): number | null {
+    return this.applyingSince;
   }
 
   /** Apply soon: every update in the same turn shares one apply. */
@@ -90,6 +96,7 @@ export class Scheduler {
   private async loop(): Promise<void> {
     do {
       this.again = false;
+      this.applyingSince = this.o.clock.now();
       try {
         const res = await this.o.apply();
         if (res.again === true) this.again = true;
@@ -101,6 +108,8 @@ export class Scheduler {
         this.o.resyncDue();
         this.o.log.error({ err: e instanceof Error ? e.message : String(e) }, 'dataplane apply failed; resyncing from a dump');
         this.armRetry();
+      } finally {
+        this.applyingSince = null;
       }
     } while (this.again && !this.stopped);
   }
