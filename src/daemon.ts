@@ -1,6 +1,7 @@
 // The composition root: datastore → calc pipeline → channels (one per peer) and the RIB →
-// dataplane, plus the control API; owns the process lifecycle (SIGTERM/SIGINT: Cease to every
-// peer; config edits: applied live as deltas, bad edits rejected). Wiring only: the work is in the parts.
+// dataplane, plus the control API and the HTTP server; owns the process lifecycle (SIGTERM: a
+// stop for a restart, peers keep our routes; or a decommission with Cease; config edits applied
+// live as deltas, bad edits rejected). Wiring only: the work is in the parts.
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BehaviorSubject, Subject, skip, type Subscription } from 'rxjs';
@@ -38,11 +39,17 @@ export interface DaemonOptions {
   /** The HTTP server (/livez, /readyz, /metrics): address and port; none when unset or off. */
   httpAddress?: string;
   httpPort?: number | 'off';
+  /**
+   * What SIGTERM/SIGINT mean: restart (default) keeps kernel routes and lets peers keep ours
+   * through graceful restart, so the Kite that comes back takes over without a flap;
+   * decommission sends Cease and the peers withdraw our routes at once.
+   */
+  onStop?: 'restart' | 'decommission';
   /** calico-node's -threshold-time: the start-up window of readiness (default 30 s). */
   readyThresholdMs?: number;
 }
 
-/** Runs until SIGTERM/SIGINT; resolves once every peer has been told and the socket is closed. */
+/** Runs until SIGTERM/SIGINT; resolves once every peer has been told (or left holding our routes) and the socket is closed. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const log = pino({ level: opts.logLevel ?? 'info', base: { node: opts.node } });
   // The command line serves health by default; in-process daemons (tests) only when asked.
@@ -50,8 +57,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   await daemon.start();
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
-      log.info({ signal: sig }, 'shutting down: sending Cease/Administrative Shutdown to every peer');
-      void daemon.stop(`kite on ${opts.node} shutting down (${sig})`).finally(resolve);
+      const restart = (opts.onStop ?? 'restart') === 'restart';
+      if (restart) log.info({ signal: sig }, 'stopping for a restart: kernel routes stay, peers keep our routes through graceful restart (no Cease)');
+      else log.info({ signal: sig }, 'decommissioning: sending Cease/Administrative Shutdown to every peer');
+      void daemon.stop(`kite on ${opts.node} ${restart ? 'restarting' : 'shutting down'} (${sig})`, { restart }).finally(resolve);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
@@ -176,19 +185,25 @@ export class Daemon implements StatusProvider {
     }
     const cfg = bgp.config;
     log.info({ routerId: cfg.routerId, asNumber: cfg.asNumber, peers: cfg.peers.length, originated: bgp.local.size, socket: opts.socket }, 'kite started');
-    if (this.restart.restarting) {
-      this.restart.startDeadline(this.inSyncTimeoutMs);
-      this.checkConverged(); // no peers at all: the restart is over at once
-    }
+    if (this.restart.restarting) this.restart.startDeadline(this.inSyncTimeoutMs);
+    // The datastore was in sync before the channels existed: judge now (no peers: over at once).
+    this.checkConverged();
   }
 
-  async stop(reason: string): Promise<void> {
+  /**
+   * Stops. By default a decommission: Cease to every peer, and the next start is a fresh one.
+   * With `restart`: connections are dropped without NOTIFICATION and the restart marker stays,
+   * so peers keep our routes as stale and the next start announces Restart State (RFC 4724).
+   * Either way the kernel keeps its routes (a decommission's peers stop sending traffic here).
+   */
+  async stop(reason: string, how: { restart?: boolean } = {}): Promise<void> {
     this.datastore?.stop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.dp?.stop(); // routes stay in the kernel: a restart adopts them
-    await this.bgp?.stop(reason);
+    await this.bgp?.stop(reason, how);
     await this.control?.close();
-    this.restart.disarm();
+    if (how.restart === true) this.restart.release();
+    else this.restart.disarm();
     await this.http.close();
   }
 
@@ -227,8 +242,10 @@ export class Daemon implements StatusProvider {
 
   /** At each first End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */
   private checkConverged(): void {
-    // Before the channels exist there are no peers to wait for (as when none is configured).
-    if (this.syncStatus !== 'in-sync' || !(this.bgp?.channels.allEndOfRib ?? true)) return;
+    // Before the channels exist nothing is converged: the datastore's first in-sync arrives
+    // before any peer is configured, and ending the restart then would send OPENs without
+    // Restart State, so peers would flush our routes (start() asks again once peers exist).
+    if (this.syncStatus !== 'in-sync' || !(this.bgp?.channels.allEndOfRib ?? false)) return;
     this.restart.done('End-of-RIB received from every peer');
     this.dp?.markInSync('End-of-RIB received from every peer');
   }

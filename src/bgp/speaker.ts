@@ -194,6 +194,17 @@ class Peer implements PeerHandle {
     this.primary.stop(reason);
   }
 
+  /**
+   * Stop for a restart: drop the connection without a NOTIFICATION, so a peer that negotiated
+   * graceful restart keeps our routes as stale until we are back (RFC 4724 §4.2).
+   */
+  halt(reason: string): void {
+    this.removed = true;
+    this.cancelHoldDown();
+    this.secondary?.dispose(reason, null);
+    this.primary.dispose(reason, null);
+  }
+
   remove(reason: string, subcode: number): void {
     this.removed = true;
     this.cancelHoldDown();
@@ -518,12 +529,14 @@ export class Speaker {
 
   /**
    * Shut down: Cease/Administrative Shutdown (6/2) with the RFC 8203 `reason` to every peer
-   * with a connection up, then close the listener. Resolves when the listener is closed
+   * with a connection up (with `restart`, the connections are dropped silently instead, RFC 4724
+   * §4.2), then close the listener. Resolves when the listener is closed
    * (or after a few seconds if a peer does not close its side).
    */
-  async stop(reason = 'shutdown'): Promise<void> {
+  async stop(reason = 'shutdown', how: { restart?: boolean } = {}): Promise<void> {
     this.stopped = true;
-    for (const p of this.peers.values()) p.stop(reason);
+    // A restart leaves peers holding our routes (graceful restart); a shutdown tells them to drop them.
+    for (const p of this.peers.values()) if (how.restart === true) p.halt(reason); else p.stop(reason);
     const srv = this.server;
     this.server = null;
     this.listenFd = null; // closed with the server

@@ -28,6 +28,8 @@ export interface RunDaemonOptions {
   /** The HTTP server (/livez, /readyz, /metrics); unset: runDaemon's defaults (localhost:9097). */
   httpAddress?: string;
   httpPort?: number | 'off';
+  /** What SIGTERM/SIGINT mean (default restart: no Cease, peers keep our routes). */
+  onStop?: 'restart' | 'decommission';
 }
 
 interface DaemonModule {
@@ -59,6 +61,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       'log-level': { type: 'string' },
       'http-address': { type: 'string' },
       'http-port': { type: 'string' },
+      'on-stop': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }, 'run');
@@ -116,6 +119,11 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     const n = /^\d{1,5}$/.test(httpPort) ? Number(httpPort) : NaN;
     if (!(n >= 0 && n <= 65535)) throw new UsageError(`--http-port '${httpPort}' is not a port number (0-65535) or off`, 'run');
     opts.httpPort = n;
+  }
+  const onStop = values['on-stop'] ?? env['KITE_ON_STOP'];
+  if (onStop !== undefined) {
+    if (onStop !== 'restart' && onStop !== 'decommission') throw new UsageError(`--on-stop must be restart or decommission, not '${onStop}'`, 'run');
+    opts.onStop = onStop;
   }
   return opts;
 }

@@ -58,6 +58,10 @@ Options:
                          (default: $KITE_HTTP_ADDRESS, else localhost)
   --http-port N|off      their port; 0 picks a free one, off serves none
                          (default: $KITE_HTTP_PORT, else 9097; Felix keeps 9099)
+  --on-stop MODE         what SIGTERM/SIGINT do (default: $KITE_ON_STOP, else restart):
+                         restart keeps kernel routes and drops sessions without a word, so
+                         peers keep this node's routes (graceful restart) until Kite is back;
+                         decommission sends Cease, and peers withdraw the routes at once
   -h, --help             show this help
 `,
   show: `Usage: kite show summary|peers|routes|fib [options]

@@ -79,9 +79,9 @@ export class BgpInstance {
   /** Listens and starts every configured peer. */
   start(): Promise<void> { return this.speaker.start(); }
 
-  /** Cease/Administrative Shutdown to every peer; timers end. */
-  async stop(reason: string): Promise<void> {
-    await this.speaker.stop(reason);
+  /** Cease/Administrative Shutdown to every peer (with `restart`: dropped without a word, so they keep our routes); timers end. */
+  async stop(reason: string, how: { restart?: boolean } = {}): Promise<void> {
+    await this.speaker.stop(reason, how);
     this.channels.stop();
   }
 }

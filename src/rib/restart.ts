@@ -1,5 +1,6 @@
 // Graceful restart (RFC 4724), restarting-speaker role for the whole BGP instance: a marker file
-// left by a run that did not stop cleanly means the kernel still forwards with its routes, so
+// left by a run that did not stop for good (a crash, or a stop for a restart) means the kernel
+// still forwards with its routes, so
 // OPENs carry Restart State (and forwarding preserved) until every peer has sent End-of-RIB or
 // a deadline passes. The receiving-speaker role is per peer, in channel.ts.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +49,11 @@ export class LocalRestart {
     this.live = false;
     this.clearDeadline();
     this.o.log.info({ why }, 'graceful restart complete: later OPENs no longer announce Restart State');
+  }
+
+  /** A stop for a restart: the marker stays, so the next run announces Restart State. */
+  release(): void {
+    this.clearDeadline();
   }
 
   /** A clean stop: the next run starts normally. */

@@ -28,6 +28,8 @@ export interface KiteSpec {
   /** Confirmed affine blocks of this node (IPv4 in 10.244.0.0/16 /26, IPv6 in fd00:10:244::/48 /122). */
   blocks: string[];
   listenPort?: number;
+  /** What SIGTERM does (kite run --on-stop); default decommission here. */
+  onStop?: 'restart' | 'decommission';
 }
 
 export const IPV4_POOL = '10.244.0.0/16';
@@ -104,7 +106,8 @@ export class Kite {
   async start(): Promise<void> {
     requireKiteBuilt();
     this.writeConfig();
-    const args = [KITE_BIN, 'run', '--config', this.configFile, '--node', this.nodeName, '--socket', this.socket];
+    // The suites test what a stop tells the peer: decommission (Cease); restarts without a word are the GR tests'.
+    const args = [KITE_BIN, 'run', '--config', this.configFile, '--node', this.nodeName, '--socket', this.socket, '--on-stop', this.spec.onStop ?? 'decommission'];
     if (this.spec.listenPort) args.push('--listen-port', String(this.spec.listenPort));
     this.proc = this.spec.lab.spawn(this.spec.node, process.execPath, args, { logName: `kite-${this.spec.node.name}-${this.starts++}`, cwd: REPO_ROOT });
     await waitFor('Kite control socket', async () => {
@@ -113,7 +116,7 @@ export class Kite {
     }, { timeoutMs: 20_000, intervalMs: 300, describe: async () => this.log() });
   }
 
-  /** SIGTERM (Kite should send Cease/Administrative Shutdown to every peer) and wait for exit. */
+  /** SIGTERM (with --on-stop decommission, the default here: Cease/Administrative Shutdown to every peer) and wait for exit. */
   async stop(): Promise<void> {
     await this.proc?.stop(10_000);
   }

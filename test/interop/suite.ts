@@ -174,7 +174,7 @@ export function defineInteropSuite(kind: PeerKind, subnet: number): void {
       await kite.waitPeerState(E.v4, 'Established', 60_000);
     });
 
-    it("Kite's SIGTERM reaches the peer as Cease / Administrative Shutdown", async () => {
+    it("Kite's decommission stop (SIGTERM with --on-stop decommission) reaches the peer as Cease / Administrative Shutdown", async () => {
       await waitPeerState(ebgp, K.v4);
       const before = new Set(ebgp.log().split('\n'));
       await kite.stop();
