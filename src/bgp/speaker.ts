@@ -55,8 +55,11 @@ export interface SpeakerOptions {
   /** BGP Identifier, dotted quad. */
   routerId: string;
   logger: Logger;
-  /** Listen address (default "::", which also accepts IPv4 on a dual-stack host; falls back to 0.0.0.0). */
-  listenAddress?: string;
+  /**
+   * Listen address, or one listener per address (Calico bindMode NodeIP: the node's IPv4 and IPv6
+   * addresses). Default "::", which also accepts IPv4 on a dual-stack host; falls back to 0.0.0.0.
+   */
+  listenAddress?: string | readonly string[];
   /** Listen port (default 179; 0 picks a free port, for tests). null: do not listen at all. */
   listenPort?: number | null;
   /** Defaults for peers that do not set their own. */
@@ -365,9 +368,9 @@ class Peer implements PeerHandle {
 export class Speaker {
   private readonly core: SpeakerCore;
   private readonly peers = new Map<string, Peer>();
-  private server: net.Server | null = null;
-  /** The listening socket's fd when created natively (per-peer MD5 keys go on it). */
-  private listenFd: number | null = null;
+  private servers: net.Server[] = [];
+  /** The listening sockets' fds when created natively (per-peer MD5 keys go on each). */
+  private listenFds: number[] = [];
   private stopped = false;
 
   constructor(opts: SpeakerOptions) {
@@ -387,13 +390,17 @@ export class Speaker {
   /** Start listening (unless listenPort is null) and start every configured peer. */
   async start(): Promise<void> {
     const port = this.core.opts.listenPort === undefined ? 179 : this.core.opts.listenPort;
-    if (port !== null) this.server = await this.listen(this.core.opts.listenAddress, port);
+    if (port !== null) {
+      const a = this.core.opts.listenAddress;
+      const list: (string | undefined)[] = a === undefined ? [undefined] : typeof a === 'string' ? [a] : [...a];
+      for (const host of list) this.servers.push(await this.listen(host, port));
+    }
     for (const p of this.peers.values()) p.start();
   }
 
   /** The bound listen port (useful with port 0). */
   get port(): number | null {
-    const a = this.server?.address();
+    const a = this.servers[0]?.address();
     return a && typeof a === 'object' ? a.port : null;
   }
 
@@ -412,7 +419,7 @@ export class Speaker {
         reject(e);
         return;
       }
-      this.listenFd = fd;
+      if (fd !== null) this.listenFds.push(fd);
       srv.listen(fd !== null ? { fd } : { host, port, ipv6Only: false }, () => {
         srv.off('error', reject);
         srv.on('error', (e) => this.core.log.error({ err: e }, 'bgp listener error'));
@@ -455,11 +462,11 @@ export class Speaker {
     if (this.peers.has(key)) throw new Error(`peer ${key} is already configured`);
     const p = new Peer(this.core, { ...config });
     this.peers.set(key, p);
-    if (this.server !== null) {
+    if (this.servers.length > 0) {
       this.setListenKey(key, config.password);
       this.setListenTtl();
     }
-    if (this.server !== null || this.core.opts.listenPort === null) {
+    if (this.servers.length > 0 || this.core.opts.listenPort === null) {
       if (!this.stopped) p.start();
     }
     return p;
@@ -497,9 +504,10 @@ export class Speaker {
    * connection: while any peer has ttlSecurity the listening socket sends with TTL 255 (harmless
    * to other peers; accepted sockets then get their own minimum TTL per peer).
    */
-  private setListenTtl(fd = this.listenFd): void {
+  private setListenTtl(fd?: number): void {
+    if (fd === undefined) { for (const f of this.listenFds) this.setListenTtl(f); return; }
     const n = tcpNative();
-    if (fd === null || n === null) return;
+    if (n === null) return;
     const gtsm = [...this.peers.values()].some((p) => (p.config.ttlSecurity ?? 0) > 0);
     try {
       n.tcpSetTtl(fd, gtsm ? 255 : -1, -1);
@@ -509,10 +517,11 @@ export class Speaker {
   }
 
   /** Set (or with no password, remove) the peer's TCP MD5 key on the listening socket. */
-  private setListenKey(address: string, password: string | undefined, fd = this.listenFd): void {
-    if (fd === null && this.server === null) return; // not listening (yet): applied when it does
+  private setListenKey(address: string, password: string | undefined, fd?: number): void {
+    if (fd === undefined && this.servers.length === 0) return; // not listening (yet): applied when it does
+    if (fd === undefined && this.listenFds.length > 0) { for (const f of this.listenFds) this.setListenKey(address, password, f); return; }
     const n = tcpNative();
-    if (fd === null || n === null) {
+    if (fd === undefined || n === null) {
       if (password) this.core.log.error({ peer: address }, 'TCP MD5 password configured but the listener has no native socket (addon missing): incoming connections from this peer will fail');
       return;
     }
@@ -537,14 +546,13 @@ export class Speaker {
     this.stopped = true;
     // A restart leaves peers holding our routes (graceful restart); a shutdown tells them to drop them.
     for (const p of this.peers.values()) if (how.restart === true) p.halt(reason); else p.stop(reason);
-    const srv = this.server;
-    this.server = null;
-    this.listenFd = null; // closed with the server
-    if (!srv) return;
+    const servers = this.servers;
+    this.servers = [];
+    this.listenFds = []; // closed with the servers
     const clock = this.core.clock;
-    await new Promise<void>((resolve) => {
+    await Promise.all(servers.map((srv) => new Promise<void>((resolve) => {
       const t = clock.setTimeout(resolve, 3000);
       srv.close(() => { clock.clearTimeout(t); resolve(); });
-    });
+    })));
   }
 }

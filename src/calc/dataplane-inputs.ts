@@ -12,7 +12,7 @@ import type { DataplaneConfig, LocalWorkload, NodeAddresses } from '../dataplane
 export function dataplaneConfig(cfg: NodeConfig): DataplaneConfig {
   const out: DataplaneConfig = {
     pools: cfg.pools.map((p) => ({ name: p.name, cidr: p.cidr, family: p.family, ipipMode: p.ipipMode, vxlanMode: p.vxlanMode })),
-    blocks: cfg.originate.map((o) => ({ prefix: o.prefix, pool: o.pool })),
+    blocks: cfg.originate.map((o) => (o.pool === undefined ? { prefix: o.prefix } : { prefix: o.prefix, pool: o.pool })),
     // Whether the node advertises them or not, service ranges are kube-proxy's to route.
     serviceRanges: [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs],
   };

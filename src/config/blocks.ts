@@ -1,6 +1,6 @@
 // What a node originates and which pools it knows: its affine blocks (BlockAffinity, or an
-// IPAMBlock with affinity host:<node>) that lie in an IPPool exporting to BGP, and every pool
-// with Calico's defaults applied.
+// IPAMBlock with affinity host:<node>) unless an IPPool with disableBGPExport holds them, and
+// every pool with Calico's defaults applied.
 import { familyOfText, parsePrefix } from '../net/index.js';
 import type { Ctx } from './context.js';
 import { selector } from './context.js';
@@ -21,7 +21,11 @@ export function originate(ctx: Ctx): OriginatedBlock[] {
       .filter((p) => p.cidr !== null && p.cidr.contains(c))
       .sort((a, b) => (b.cidr?.len ?? 0) - (a.cidr?.len ?? 0))[0]?.pool;
     if (pool === undefined) {
-      notes.push(`block ${prefix} (${from}) is outside every IPPool; not advertised`);
+      // Calico advertises it all the same: confd's bird_aggr.cfg accepts every confirmed (or
+      // implicit) affine block in calico_aggr() before any pool check (bird_ipam.cfg
+      // calico_export_to_bgp_peers), e.g. the blocks of a pool deleted while still in use.
+      notes.push(`block ${prefix} (${from}) is outside every IPPool; advertised as Calico does (its affinity stands)`);
+      out.push({ prefix: c.network().toString() });
       return;
     }
     if (pool.spec.disableBGPExport) {

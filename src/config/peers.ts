@@ -128,8 +128,9 @@ export function bgpPeerPeers(ctx: Ctx): Candidate[] {
           p.peerNode = other.name;
           p.port = other.listenPort;
           applySpec(ctx, p, bp);
-          // confd makes global peerings between Calico nodes one-directional like the mesh.
-          if (global) p.passive = theirs.toString() > (addrOf(me, f)?.toString() ?? '');
+          // Active on both sides: confd's nodeAsBGPPeers leaves calico_node unset for peers a
+          // peerSelector picks, and bgp_processor.go buildPeerFromData makes a peer passive only
+          // with calico_node (a peerIP that is a Calico node) and the higher address.
           out.push({ rank, peer: p });
         }
       }

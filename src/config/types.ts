@@ -68,8 +68,8 @@ export interface PeerConfig {
 
 export interface OriginatedBlock {
   prefix: string;
-  /** Name of the IPPool the block belongs to. */
-  pool: string;
+  /** Name of the IPPool the block belongs to; absent when no pool holds it (still advertised, as Calico does). */
+  pool?: string;
 }
 
 export interface PoolConfig {

@@ -118,7 +118,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
   for (const o of cfg.blocks) {
     const net = parsePrefix(o.prefix)?.network();
     if (net === undefined) continue;
-    put(net, { route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'blackhole' }, source: RouteSource.Block, why: `affine block of this node (pool ${o.pool})` });
+    put(net, { route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'blackhole' }, source: RouteSource.Block, why: `affine block of this node (${o.pool === undefined ? 'in no pool' : `pool ${o.pool}`})` });
   }
   return st;
 }

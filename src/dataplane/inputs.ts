@@ -31,8 +31,8 @@ export interface NodeAddress {
 /** A block affine to this node: blackholed here, so traffic to unallocated addresses stops. */
 export interface OwnBlock {
   prefix: string;
-  /** The pool it was carved from (for messages). */
-  pool: string;
+  /** The pool it was carved from (for messages); absent when no pool holds it any more. */
+  pool?: string;
 }
 
 /** The node-wide part of the inputs (one value, replaced as a whole when anything changes). */

@@ -93,6 +93,9 @@ function serviceBlocks(c: Checker, o: Obj, key: string): ServiceIPBlock[] | unde
     const b = c.obj(item, p);
     if (b === undefined) return;
     c.fields(b, p, ['cidr']);
+    // Calico's ServiceClusterIPBlock (and the external / load-balancer ones) has `cidr,omitempty`:
+    // an entry without one is valid there and advertises nothing. Accept it and say so.
+    if (!given(b, 'cidr')) { c.warn(p, 'has no cidr: accepted (Calico\'s API allows it) but it advertises nothing'); return; }
     const cidr = c.cidr(b, 'cidr', p, { required: true });
     if (cidr !== undefined) out.push({ cidr: cidr.network().toString() });
   });
@@ -256,7 +259,9 @@ function bgpPeer(c: Checker, o: Obj): BGPPeerSpec {
     c.error([...SPEC, 'asNumber'], 'must be empty with spec.peerSelector (the selected nodes\' own AS numbers are used)');
   }
   if (peerIP !== undefined && !given(o, 'asNumber')) {
-    c.error([...SPEC, 'asNumber'], 'is required with spec.peerIP (the neighbour\'s AS number)');
+    // Calico's API has `asNumber,omitempty` and accepts the peer; confd reads the missing AS as the
+    // cluster's (nodesWithIPPortAndAS), so the session is iBGP. Accept it with a warning.
+    c.warn([...SPEC, 'asNumber'], 'not set with spec.peerIP: the cluster AS number is used (an iBGP session), as confd reads it');
   }
   const las = c.asn(o, 'localASNumber', SPEC);
   if (las !== undefined) s.localASNumber = las;

@@ -71,7 +71,7 @@ export function compileExportPolicy(cfg: NodeConfig, filters: readonly BGPFilter
     const c = parseCidr(b.prefix);
     if (c === null) continue;
     blocks.add(c, {
-      exact: frozen({ accept: true, reason: `own block ${b.prefix} (IPPool "${b.pool}")` }),
+      exact: frozen({ accept: true, reason: b.pool === undefined ? `own block ${b.prefix} (in no IPPool: Calico's calico_aggr accepts it before any pool check)` : `own block ${b.prefix} (IPPool "${b.pool}")` }),
       inside: frozen({ accept: false, reason: `inside own block ${b.prefix}, which is advertised instead` }),
     });
   }

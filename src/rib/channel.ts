@@ -181,7 +181,9 @@ export class Channel {
     this.peerRestartTime = 0;
     this.endOfRib = false;
     this.adj = new AdjRibIn(this.d.rib, {
-      localAs: [...new Set([cfg.asNumber, p.localAsNumber])], allowLocalAs: p.numAllowedLocalASNumbers,
+      // BIRD's loop check (bgp_rx_update: as_path_contains(local_as)) uses the session's own local
+      // AS only, which Calico sets from localASNumber; the node's AS on another session is no loop.
+      localAs: [p.localAsNumber], allowLocalAs: p.numAllowedLocalASNumbers,
       routerId: ipv4ToUint(cfg.routerId),
       ...(cfg.routeReflectorClusterID !== undefined ? { clusterId: ipv4ToUint(cfg.routeReflectorClusterID) } : {}),
       ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.d.log,
@@ -221,9 +223,10 @@ export class Channel {
       capabilities: {
         // Read when each OPEN is built (a function is not part of the peer's config identity).
         gracefulRestartTime: p.restartTime, restarting: () => restart.restarting,
-        // ADD-PATH send/receive on iBGP (as Calico's BIRD): a reflector carries every equal-cost
-        // path, so ECMP survives route reflection (RFC 7911).
-        addPath: p.asNumber === p.localAsNumber ? [{ family: IPV4_UNICAST, mode: 3 }, { family: IPV6_UNICAST, mode: 3 }] : [],
+        // ADD-PATH send/receive on every session, eBGP included: Calico's template bgp_template has
+        // `add paths on;` for all peers, so a reflector carries every equal-cost path and ECMP
+        // survives route reflection (RFC 7911).
+        addPath: [{ family: IPV4_UNICAST, mode: 3 }, { family: IPV6_UNICAST, mode: 3 }],
       },
     };
   }

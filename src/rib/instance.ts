@@ -50,7 +50,7 @@ export class BgpInstance {
     for (const note of this.policy.notes) log.info({ note }, 'export policy note');
     this.exporter = new Exporter(rib, interner, { routerId: ipv4ToUint(cfg.routerId), log, policy: this.policy.exportCheck,
       clusterId: cfg.routeReflectorClusterID === undefined ? undefined : ipv4ToUint(cfg.routeReflectorClusterID) });
-    this.speaker = new Speaker({ localAs: cfg.asNumber, routerId: cfg.routerId, logger: log, listenAddress: o.listenAddress,
+    this.speaker = new Speaker({ localAs: cfg.asNumber, routerId: cfg.routerId, logger: log, listenAddress: o.listenAddress ?? bindAddresses(cfg),
       listenPort: o.listenPort ?? cfg.listenPort, interner, clock: o.clock });
     this.channels = new Channels({ rib, speaker: this.speaker, exporter: this.exporter, policy: this.policy, instance: this.current,
       restart: o.restart, clock: o.clock, log, onEndOfRib: () => o.onEndOfRib() });
@@ -62,12 +62,12 @@ export class BgpInstance {
   /** A new valid configuration (peers and routes follow as deltas): identity stays, policy is recompiled. */
   reconfigure(cfg: NodeConfig, filters: readonly BGPFilter[]): void {
     const old = this.current.config;
-    if (old.asNumber !== cfg.asNumber || old.routerId !== cfg.routerId || old.listenPort !== cfg.listenPort) {
-      this.o.log.warn({ old: { asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort },
-        new: { asNumber: cfg.asNumber, routerId: cfg.routerId, listenPort: cfg.listenPort } },
-      'asNumber, router ID and listen port changes take effect after a restart; other changes are applied now');
+    if (old.asNumber !== cfg.asNumber || old.routerId !== cfg.routerId || old.listenPort !== cfg.listenPort || old.bindMode !== cfg.bindMode) {
+      this.o.log.warn({ old: { asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort, bindMode: old.bindMode },
+        new: { asNumber: cfg.asNumber, routerId: cfg.routerId, listenPort: cfg.listenPort, bindMode: cfg.bindMode } },
+      'asNumber, router ID, listen port and bindMode changes take effect after a restart; other changes are applied now');
     }
-    this.current.config = { ...cfg, asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort };
+    this.current.config = { ...cfg, asNumber: old.asNumber, routerId: old.routerId, listenPort: old.listenPort, bindMode: old.bindMode };
     try {
       this.policy.update(this.current.config, filters);
       this.exporter.reevaluate();
@@ -84,4 +84,15 @@ export class BgpInstance {
     await this.speaker.stop(reason, how);
     this.channels.stop();
   }
+}
+
+/**
+ * BGPConfiguration bindMode NodeIP: listen only on the node's own addresses (confd's
+ * populateNodeConfig sets BIRD's `listen bgp address` to the node IP per family), one listener
+ * each for IPv4 and IPv6; None (the default): every address.
+ */
+function bindAddresses(cfg: NodeConfig): string[] | undefined {
+  if (cfg.bindMode !== 'NodeIP') return undefined;
+  const list = [cfg.ipv4Address?.address, cfg.ipv6Address?.address].filter((a): a is string => a !== undefined);
+  return list.length > 0 ? list : undefined;
 }

@@ -158,9 +158,12 @@ describe('which BGPPeers apply', () => {
     expect(summary(c)).toEqual(['p-b 198.18.0.2:1790 AS64512', 'p-c 198.18.0.3:179 AS65003']);
     expect(c.peers.every((p) => p.kind === 'bgppeer' && p.resource === 'p')).toBe(true);
   });
-  it('global peerSelector peerings between nodes have one dialler, like the mesh', () => {
+  // Issue 11 item 3: the passive rule is the mesh's. confd's nodeAsBGPPeers (client.go) leaves
+  // calico_node unset for nodes a peerSelector picks, and bgp_processor.go buildPeerFromData makes a
+  // global peer passive only when calico_node is set and its IP is the greater: both sides dial.
+  it('global peerSelector peerings between nodes are active on both sides (the passive rule is the mesh\'s)', () => {
     const docs = [peer('all', '{peerSelector: all()}')];
-    expect(derive([mesh, ...nodes, ...docs], 'a').peers.map((p) => [p.address, p.passive])).toEqual([['198.18.0.2', true]]);
+    expect(derive([mesh, ...nodes, ...docs], 'a').peers.map((p) => [p.address, p.passive])).toEqual([['198.18.0.2', false]]);
     expect(derive([mesh, ...nodes, ...docs], 'b').peers.map((p) => [p.address, p.passive])).toEqual([['198.18.0.1', false]]);
   });
   it('BGPPeer fields reach the peer', () => {
@@ -270,18 +273,21 @@ describe('originated blocks', () => {
     affinity('b8', '{node: other, cidr: 10.244.8.0/26, state: confirmed}'),
     affinity('b9', '{node: a, cidr: 10.244.9.0/26, state: pendingDeletion}'),
   ];
-  it('confirmed or unset, not deleted, inside an exported pool (disabled pools still export)', () => {
+  // A block outside every pool is advertised: Calico's bird_aggr.cfg (confd) accepts each confirmed
+  // or implicit affine block in calico_aggr() before bird_ipam.cfg's pool checks run (issue 11 item 1).
+  it('confirmed or unset, not deleted, not in a disableBGPExport pool (disabled pools and no pool still export)', () => {
     const c = derive(docs, 'a');
     expect(c.originate).toEqual([
       { prefix: '10.244.1.0/26', pool: 'main' },
       { prefix: '10.244.2.0/26', pool: 'main' },
       { prefix: '10.246.1.0/26', pool: 'old' },
+      { prefix: '192.168.0.0/26' },
     ]);
     expect(c.notes).toEqual(expect.arrayContaining([
       'block 10.244.3.0/26 (BlockAffinity "b3") is pending, not confirmed; not advertised',
       'block 10.244.4.0/26 (BlockAffinity "b4") is marked deleted; not advertised',
       'block 10.245.1.0/26 is in IPPool "off", which has disableBGPExport; not advertised',
-      'block 192.168.0.0/26 (BlockAffinity "b7") is outside every IPPool; not advertised',
+      'block 192.168.0.0/26 (BlockAffinity "b7") is outside every IPPool; advertised as Calico does (its affinity stands)',
       'block 10.244.9.0/26 (BlockAffinity "b9") is pendingDeletion, not confirmed; not advertised',
     ]));
   });

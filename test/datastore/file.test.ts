@@ -110,17 +110,33 @@ metadata: {name: tor}
 spec: {nodeSelector: "rack = 'r1'", peerIP: 10.0.0.1, asNumber: 65000}
 `).message).toBe(`cfg.yaml: document 2 (BGPPeer "tor"): spec.nodeSelector: selector "rack = 'r1'": at position 6: unexpected character "="`);
   });
-  it('BGPPeer needs peerIP or peerSelector, and asNumber with peerIP', () => {
+  // Issue 11 item 5: Calico's BGPPeerSpec has `asNumber,omitempty` (projectcalico/api v3), so a
+  // peerIP without asNumber is a valid resource; confd reads the missing AS as the cluster's.
+  it('BGPPeer needs peerIP or peerSelector; a peerIP without asNumber is accepted with a warning', () => {
     expect(errorOf(`apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: p}
 spec: {node: node-1}
 `).message).toContain('spec: needs spec.peerIP');
-    expect(errorOf(`apiVersion: projectcalico.org/v3
+    const rs = parseResources(`${HEAD}---\napiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: p}
 spec: {peerIP: 10.0.0.1}
-`).message).toContain('spec.asNumber: is required with spec.peerIP');
+`, 'cfg.yaml');
+    expect(rs.bgpPeers[0]?.spec.peerAddress).toBe('10.0.0.1');
+    expect(rs.warnings.join('\n')).toContain('spec.asNumber: not set with spec.peerIP: the cluster AS number is used');
+  });
+  // Issue 11 item 5: ServiceClusterIPBlock / ServiceLoadBalancerIPBlock have `cidr,omitempty` in
+  // Calico's API: an entry without one is valid there and advertises nothing.
+  it('a service IP entry without cidr is accepted with a warning and advertises nothing', () => {
+    const rs = parseResources(`apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec: {serviceClusterIPs: [{}, {cidr: 10.96.0.0/12}], serviceLoadBalancerIPs: [{}]}
+`, 'cfg.yaml');
+    expect(rs.bgpConfigurations[0]?.spec.serviceClusterIPs).toEqual([{ cidr: '10.96.0.0/12' }]);
+    expect(rs.bgpConfigurations[0]?.spec.serviceLoadBalancerIPs).toEqual([]);
+    expect(rs.warnings.filter((w) => w.includes('has no cidr'))).toHaveLength(2);
     expect(errorOf(`apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: p}
