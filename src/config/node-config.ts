@@ -25,7 +25,9 @@ const COMMUNITY_VALUE = /^\d+:\d+(:\d+)?$/;
 const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
 
 export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOptions = {}): NodeConfig {
-  const notes: string[] = [];
+  // Validation's warnings (fields accepted as Calico accepts them but without effect, unknown
+  // fields) lead the notes, so they are logged with the configuration instead of lost.
+  const notes: string[] = [...rs.warnings];
   const global = rs.bgpConfigurations.find((c) => c.metadata.name === 'default');
   const perNode = new Map<string, BGPConfiguration>();
   for (const c of rs.bgpConfigurations) {

@@ -30,6 +30,8 @@ export interface KiteSpec {
   listenPort?: number;
   /** What SIGTERM does (kite run --on-stop); default decommission here. */
   onStop?: 'restart' | 'decommission';
+  /** The whole Calico YAML, when a test needs resources beyond the above (then asNumber, peers and blocks only describe it). */
+  yaml?: string;
 }
 
 export const IPV4_POOL = '10.244.0.0/16';
@@ -100,7 +102,7 @@ export class Kite {
   }
 
   writeConfig(): void {
-    writeFileSync(this.configFile, kiteConfigYaml(this.spec));
+    writeFileSync(this.configFile, this.spec.yaml ?? kiteConfigYaml(this.spec));
   }
 
   async start(): Promise<void> {

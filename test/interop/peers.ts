@@ -34,6 +34,14 @@ export interface NeighborSpec {
   password?: string;
   /** GTSM (RFC 5082): the neighbour is at most this many hops away. */
   ttlSecurity?: number;
+  /** BIRD only: the neighbour's TCP port (default 179). */
+  port?: number;
+  /** BIRD only: wait for the neighbour to connect (`passive on`). */
+  passive?: boolean;
+  /** BIRD only: `add paths on` in the channel (RFC 7911 ADD-PATH send and receive). */
+  addPaths?: boolean;
+  /** BIRD only: statements run on each exported route before `accept` (e.g. `bgp_local_pref = 7;`). */
+  exportStatements?: string;
 }
 
 export interface PeerSpec {
@@ -43,6 +51,10 @@ export interface PeerSpec {
   neighbors: NeighborSpec[];
   /** Prefixes to originate from the start (IPv4 and IPv6 mixed). */
   announce?: string[];
+  /** BIRD only: the TCP port it listens on (default 179). */
+  listenPort?: number;
+  /** Tells two daemons in one namespace apart (their directory and sockets): "a" → bird-<node>-a. */
+  instance?: string;
 }
 
 export type PeerKind = 'bird' | 'frr' | 'gobgp';
@@ -107,7 +119,7 @@ abstract class BasePeer implements PeerDaemon {
 
   constructor(spec: PeerSpec, kind: PeerKind) {
     this.spec = spec;
-    this.dir = join(spec.lab.dir, `${kind}-${spec.node.name}`);
+    this.dir = join(spec.lab.dir, `${kind}-${spec.node.name}${spec.instance === undefined ? '' : `-${spec.instance}`}`);
     mkdirSync(this.dir, { recursive: true });
     this.announced = new Set(spec.announce ?? []);
   }
@@ -201,6 +213,7 @@ export class BirdPeer extends BasePeer {
     const lines = [
       `log "${this.logFile()}" all;`,
       `router id ${this.node.ipv4};`,
+      ...(this.spec.listenPort !== undefined ? [`listen bgp port ${this.spec.listenPort};`] : []),
       'protocol device { scan time 5; }',
       'protocol direct { ipv4; ipv6; }',
       `protocol static s4 { ipv4; ${v4.map((p) => `route ${p} blackhole;`).join(' ')} }`,
@@ -212,7 +225,8 @@ export class BirdPeer extends BasePeer {
       lines.push(
         `protocol bgp ${BirdPeer.protoName(i)} {`,
         `  local ${this.localFor(n.address)} as ${this.spec.asNumber};`,
-        `  neighbor ${n.address} as ${n.asNumber};`,
+        `  neighbor ${n.address}${n.port !== undefined ? ` port ${n.port}` : ''} as ${n.asNumber};`,
+        ...(n.passive ? ['  passive on;'] : []),
         // iBGP defaults to multihop with recursive next hops, which needs an IGP; the lab is one
         // segment, so every session is direct. Except IPv6: a direct session adds our link-local
         // address as a second next hop, which bgpd without zebra rejects ("sent a v6 LL next-hop
@@ -223,7 +237,7 @@ export class BirdPeer extends BasePeer {
         ...(n.ttlSecurity !== undefined ? ['  ttl security on;'] : []),
         `  hold time ${hold}; keepalive time ${n.keepalive ?? Math.max(1, Math.floor(hold / 3))};`,
         '  connect retry time 1; connect delay time 1; error wait time 1, 2;',
-        `  ${fam} { import all; export where source = RTS_STATIC; next hop self; };`,
+        `  ${fam} { import all; export filter { if source != RTS_STATIC then reject; ${n.exportStatements ?? ''} accept; }; next hop self;${n.addPaths ? ' add paths on;' : ''} };`,
         '}',
       );
     });
@@ -245,7 +259,7 @@ export class BirdPeer extends BasePeer {
   async start(): Promise<void> {
     const conf = this.writeConfig();
     this.proc = this.lab.spawn(this.node, 'bird', ['-f', '-c', conf, '-s', this.socket, '-P', join(this.dir, 'bird.pid')], {
-      logName: `bird-${this.node.name}`,
+      logName: `bird-${this.node.name}${this.spec.instance === undefined ? '' : `-${this.spec.instance}`}`,
     });
     await waitFor('BIRD control socket', async () => {
       await this.exitedEarly('bird');

@@ -1,0 +1,173 @@
+// Calico conformance (issue 11, part 1): each case runs a Calico datastore input through the real
+// Kite daemon in a namespace and checks what a real BIRD peer receives, against what Calico's confd
+// templates (projectcalico/calico confd/etc/calico/confd/templates, confd/pkg/backends/calico) render.
+// One test per divergence found by running Calico's own confd template tests through Kite.
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Lab, waitFor, type LabNode } from './netns.js';
+import { BirdPeer, waitPeerRoute, waitPeerState } from './peers.js';
+import { createLab, IPV4_POOL, IPV6_POOL, Kite } from './kite.js';
+import { clusterYaml, type ClusterNodeConfig, type Named } from '../helpers/cluster-config.js';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
+const CLUSTER_AS = 64512;
+const POOLS: Named[] = [
+  { name: 'default-ipv4-ippool', cidr: IPV4_POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true },
+  { name: 'default-ipv6-ippool', cidr: IPV6_POOL, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never' },
+];
+
+describe('Calico conformance: what a BIRD peer receives from Kite given Calico resources', () => {
+  const lab = new Lab('cal', 70);
+  const nodes = new Map<string, LabNode>();
+  const kites: Kite[] = [];
+  const birds: BirdPeer[] = [];
+  const NAMES = ['k1', 'b1', 'k3', 'b3', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9'] as const;
+  const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
+
+  beforeAll(async () => {
+    const list = await createLab(lab, NAMES);
+    NAMES.forEach((name, i) => nodes.set(name, list[i]!));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const k of kites) await k.stop().catch(() => undefined);
+    for (const b of birds) await b.stop().catch(() => undefined);
+    await lab.destroy();
+  }, 60_000);
+
+  /** The Kite node as a Calico Node: its lab addresses, with their /24 and /64. */
+  const kiteNode = (node: LabNode, blocks: string[], extra: Partial<ClusterNodeConfig> = {}): ClusterNodeConfig => ({
+    name: 'kite', ipv4: `${node.ipv4}/24`, ipv6: `${node.ipv6}/64`, blocks, ...extra,
+  });
+
+  async function startKite(node: LabNode, yaml: string): Promise<Kite> {
+    const k = new Kite({ lab, node, asNumber: CLUSTER_AS, peers: [], blocks: [], yaml });
+    kites.push(k);
+    await k.start();
+    return k;
+  }
+
+  async function startBird(b: BirdPeer): Promise<BirdPeer> {
+    birds.push(b);
+    await b.start();
+    return b;
+  }
+
+  // Item 1. confd's bird_aggr.cfg emits each confirmed (or implicit) affine block as a static
+  // blackhole and calico_aggr() accepts it before bird_ipam.cfg's pool checks run: a block no pool
+  // holds any more (its pool deleted while addresses are in use) is still advertised.
+  it('blocks outside every IPPool are advertised', async () => {
+    const k = n('k1'), b = n('b1');
+    await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.1.0/26', '10.250.1.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100 }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.1.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
+    expect(await waitPeerRoute(bird, '10.250.1.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [CLUSTER_AS] });
+  });
+
+  // Item 3. confd's nodeAsBGPPeers (client.go) leaves calico_node unset for the nodes a
+  // peerSelector picks, and bgp_processor.go buildPeerFromData sets `passive on` only for a
+  // calico_node peer with the greater address: the mesh's rule does not apply. The BIRD here is a
+  // Calico Node with the greater address, and it only listens: the session comes up only if Kite dials.
+  it('a BGPPeer with peerSelector and no nodeSelector does not make Kite passive', async () => {
+    const k = n('k3'), b = n('b3');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.3.0/26']), { name: 'router', ipv4: `${b.ipv4}/24`, labels: { role: 'router' } }],
+      pools: POOLS,
+      peers: [{ name: 'routers', peerSelector: "role == 'router'" }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: CLUSTER_AS, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS, passive: true }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.3.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [] });
+    expect((await kite.peer(b.ipv4))?.state).toBe('Established');
+  });
+
+  // Item 5. Calico's API (projectcalico/api v3) has `asNumber,omitempty` on BGPPeerSpec and
+  // `cidr,omitempty` on the service IP blocks: such resources are valid. confd reads a peer
+  // without asNumber as one in the cluster's AS (nodesWithIPPortAndAS): an iBGP session.
+  it('a peerIP without asNumber and a service entry without cidr are accepted, with warnings', async () => {
+    const k = n('k5'), b = n('b5');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false, serviceClusterIPs: [{}], serviceLoadBalancerIPs: [{}, { cidr: '10.97.0.0/24' }] },
+      nodes: [kiteNode(k, ['10.244.5.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'tor', peerIP: b.ipv4 }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: CLUSTER_AS, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.5.0/26')).toMatchObject({ asPath: [] }); // iBGP: no AS prepended
+    expect(await waitPeerRoute(bird, '10.97.0.0/24')).toMatchObject({ asPath: [] });
+    expect(kite.log()).toContain('spec.asNumber: not set with spec.peerIP: the cluster AS number is used');
+    expect(kite.log()).toContain('spec.serviceClusterIPs[0]: has no cidr');
+  });
+
+  // Item 6. BIRD's loop check (proto/bgp/attrs.c, bgp_rx_update: as_path_contains(local_as)) looks
+  // for the session's own local AS, which Calico's template sets from localASNumber (`local as`).
+  // The node's AS in a route from a session presenting another AS is no loop: calico-node keeps it.
+  it('the AS-path loop check on import uses only the session\'s local AS', async () => {
+    const k = n('k6'), b = n('b6');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: 65000, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.6.0/26'], { asNumber: 65000 })],
+      pools: POOLS,
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100, localASNumber: 65010 }],
+    }));
+    const bird = await startBird(new BirdPeer({
+      lab, node: b, asNumber: 65100, announce: ['10.99.6.0/24'],
+      neighbors: [{ address: k.ipv4, asNumber: 65010, exportStatements: 'bgp_path.prepend(65000);' }],
+    }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.6.0/26')).toMatchObject({ asPath: [65010] });
+    const r = await kite.waitRoute('10.99.6.0/24');
+    expect(r.paths[0]?.asPath).toEqual([65100, 65000]);
+  });
+
+  // Item 8. With bindMode NodeIP, confd sets BIRD's listen address to the node's IP
+  // (bgp_processor.go populateNodeConfig: ListenAddress = NodeIP / NodeIPv6 per family).
+  it('bindMode NodeIP listens only on the node\'s IPv4 and IPv6 addresses', async () => {
+    const k = n('k8'), b = n('b8');
+    await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false, bindMode: 'NodeIP' },
+      nodes: [kiteNode(k, ['10.244.8.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100 }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.8.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
+    const listeners = await waitFor('two BGP listeners', async () => {
+      const r = await lab.exec(k, 'ss', ['-ltnH', 'sport', '=', ':179']);
+      const local = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/)[3] ?? '').sort();
+      return local.length >= 2 ? local : undefined;
+    });
+    expect(listeners).toEqual([`${k.ipv4}:179`, `[${k.ipv6}]:179`].sort());
+  });
+
+  // Item 9. Calico's template bgp_template has `add paths on;` and every session (mesh, global,
+  // node-specific, local workload) derives from it, eBGP included: Kite offers ADD-PATH (RFC 7911)
+  // send and receive on an eBGP session, and BIRD, configured the same, negotiates both directions.
+  it('ADD-PATH capability on eBGP sessions too', async () => {
+    const k = n('k9'), b = n('b9');
+    await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.9.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100 }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS, addPaths: true }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.9.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
+    const out = await bird.birdc('show', 'protocols', 'all', BirdPeer.protoName(0));
+    expect(/Session:\s+(.*)/.exec(out)?.[1], out).toMatch(/external/);
+    // What BIRD received in Kite's OPEN: ADD-PATH receive and send for both families.
+    const caps = out.split('Neighbor capabilities')[1]?.split('Session:')[0] ?? '';
+    expect(caps, out).toMatch(/ADD-PATH\s+RX: ipv4 ipv6\s+TX: ipv4 ipv6/);
+  });
+});
