@@ -3,7 +3,7 @@
 # (containers/Dockerfile) and kite-tor:$VERSION (containers/tor/Dockerfile), after making sure
 # their base images exist (scripts/container-base.sh). Prints each build's time and the image sizes.
 #
-#   scripts/container-build.sh [SOURCE_DIR]
+#   scripts/container-build.sh [SOURCE_DIR]      ($KITE_REVISION labels the image; default: git's HEAD)
 #
 # npm inside the build trusts one extra CA bundle when this machine's npm has one (a TLS-inspecting
 # proxy): $KITE_BUILD_CA, else npm's cafile, else $NODE_EXTRA_CA_CERTS, copied to
@@ -13,7 +13,7 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 src=$(cd "${1:-$here}" && pwd)
 version=$(node -p "require('$src/package.json').version")
-revision=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
+revision=${KITE_REVISION:-$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 say() { echo "container-build: $*" >&2; }
 
 sh "$here/scripts/container-base.sh"

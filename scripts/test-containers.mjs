@@ -2,8 +2,9 @@
 // (tracked and untracked, nothing git ignores: no node_modules, dist or build), it builds the kite
 // and kite-tor images, brings the compose cluster up (docker-compose.yml: three Kite nodes with
 // pods, an FRR ToR), checks the sessions, routes and kernel routes through `kite show … --json`,
-// the ToR's through vtysh, pod-to-pod and ToR-to-pod pings and the health checks, tears it all
-// down, and prints the image sizes and how long each step took.
+// the ToR's through vtysh, pod-to-pod and ToR-to-pod pings and the health checks, stops a node as
+// the DaemonSet stops a pod (a graceful restart), tears it all down, and prints the image sizes
+// and how long each step took.
 //
 // It installs what it runs (scripts/container-deps.sh), starts a Docker engine when none answers
 // and stops the one it started (scripts/docker-engine.sh), and builds the base images when no
@@ -43,7 +44,7 @@ function run(cmd, args, opts = {}) {
 /** Runs a program with its output going to ours (long steps whose progress a reader wants). */
 function stream(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: opts.cwd ?? ROOT });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
     p.on('error', reject);
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
   });
@@ -115,7 +116,8 @@ async function main() {
     log(`${files.length} files in ${src}`);
   });
   await step('base images (scripts/container-base.sh)', () => stream('sh', [join(src, 'scripts', 'container-base.sh')]));
-  await step('build kite and kite-tor (scripts/container-build.sh)', () => stream('sh', [join(src, 'scripts', 'container-build.sh'), src]));
+  const revision = (await run('git', ['rev-parse', '--short', 'HEAD'])).trim();
+  await step('build kite and kite-tor (scripts/container-build.sh)', () => stream('sh', [join(src, 'scripts', 'container-build.sh'), src], { env: { KITE_REVISION: revision } }));
   const sizes = {};
   for (const image of ['kite:0.1.0', 'kite-tor:0.1.0']) sizes[image] = Number(await run('docker', ['image', 'inspect', '-f', '{{.Size}}', image]));
 
@@ -197,11 +199,11 @@ async function main() {
     for (const t of all) check(`ping tor → ${t.pod}@${t.n} (${t.ip})`, out.includes(`${t.ip} ok`));
   });
 
-  await step('health (kite-health live|ready, the image HEALTHCHECK)', async () => {
+  await step('health (kite health live|ready, the image HEALTHCHECK)', async () => {
     for (const n of NODES) {
       for (const mode of ['live', 'ready']) {
-        const ok = await execIn(n, ['kite-health', mode]).then(() => true, (e) => (log(e.message), false));
-        check(`${n}: kite-health ${mode}`, ok);
+        const ok = await execIn(n, ['kite', 'health', mode]).then(() => true, (e) => (log(e.message), false));
+        check(`${n}: kite health ${mode}`, ok);
       }
     }
     // Docker runs the HEALTHCHECK every 15 s: wait for its verdict.
@@ -216,6 +218,41 @@ async function main() {
       await sleep(2000);
     }
     for (const [n, s] of Object.entries(status)) check(`${n}: Docker reports healthy`, s === 'healthy', s);
+  });
+
+  await step('graceful restart (kite-stop restart on node-2, as the DaemonSet stops a pod)', async () => {
+    const gone = BLOCK['node-2'];
+    const routeOn = async (n) => (await showJson(n, 'routes')).some((r) => r.prefix === gone);
+    await execIn('node-2', ['kite-stop', 'restart']);
+    // Killed without a NOTIFICATION: node-1 sees the session drop and keeps node-2's block as stale.
+    let down = false;
+    for (let i = 0; i < 30 && !down; i++) {
+      const s = await showJson('node-1', 'summary');
+      down = s.peers.some((p) => p.address === NODE_IP['node-2'] && p.state !== 'Established');
+      if (!down) await sleep(500);
+    }
+    check('node-1 sees node-2 go', down);
+    check(`node-1 keeps ${gone} while node-2 restarts (RFC 4724 helper)`, await routeOn('node-1'));
+    const kernel = await execIn('node-1', ['ip', 'route', 'show', gone]);
+    check(`node-1's kernel keeps ${gone}`, kernel.includes(NODE_IP['node-2']), kernel);
+    const tor = JSON.parse(await execIn('tor', ['vtysh', '-c', `show ip route ${gone} json`]));
+    check(`the ToR keeps ${gone}`, Object.keys(tor).includes(gone), JSON.stringify(tor));
+    // The container exited with Kite; starting it again is the new pod.
+    await dc(['start', 'node-2']);
+    const deadline = Date.now() + CONVERGE_S * 1000;
+    let back = false;
+    while (!back && Date.now() < deadline) {
+      back = await Promise.all(NODES.map(async (n) => {
+        const [s, f] = await Promise.all([showJson(n, 'summary'), showJson(n, 'fib')]);
+        return s.peers.every((p) => p.state === 'Established') && f.inSync;
+      })).then((all) => all.every(Boolean), () => false);
+      if (!back) await sleep(1000);
+    }
+    check('node-2 is back and every session Established again', back);
+    const logs = await dc(['logs', '--no-color', 'node-2']);
+    check('node-2 restarted gracefully (its .running marker survived: Restart State announced)', logs.includes('announcing graceful restart'), 'no graceful-restart line in its log');
+    const out = await execIn('node-1', ['ip', 'netns', 'exec', 'pod-1a', 'ping', '-n', '-q', '-c', '1', '-W', '2', PODS['node-2']['pod-2a']]).then(() => 'ok', (e) => e.message);
+    check('pod-1a reaches pod-2a again', out === 'ok', out);
   });
 
   return sizes;

@@ -23,10 +23,15 @@ const ESSENTIAL = new Set([
 /** What scripts/qemu/install.sh installs for the VM harness (test/kernel/qemu.ts). */
 const VM = ['qemu-system-x86_64', 'busybox', 'modprobe', 'xz'];
 
+/** What scripts/container-deps.sh installs for `npm run test:containers` (Docker, compose, debootstrap). */
+const CONTAINER_SCRIPT = join(ROOT, 'scripts', 'container-deps.sh');
+/** Programs the container scripts run inside the images, which the Dockerfiles install (kite and kite-stop are Kite's own). */
+const IN_IMAGES = ['kite', 'kite-stop', 'vtysh', 'ip', 'ping'];
+
 interface Row { program: string; path: string; pkg: string; usedBy: string }
 
-function table(): Row[] {
-  const out = execFileSync('sh', [SCRIPT, '--list'], { encoding: 'utf8' });
+function table(script = SCRIPT): Row[] {
+  const out = execFileSync('sh', [script, '--list'], { encoding: 'utf8' });
   return out.trim().split('\n').map((line) => {
     const [program = '', path = '', pkg = '', usedBy = ''] = line.split('|');
     return { program, path, pkg, usedBy };
@@ -43,7 +48,7 @@ function files(dir: string, exts: string[]): string[] {
 
 // A program named by a string literal where something runs it: spawn('x'), execFile('x'),
 // run('x'), must('x'), lab.exec(node, 'x'), ['netns', 'exec', ns, 'x'], ...
-const CALL = /\b(?:spawn|spawnSync|spawnIn|spawnInNs|execFile|execFileSync|execFileP|exec|mustExec|run|must|sh|trySh)\(\s*(?:[\w.!?()[\]]+\s*,\s*)?['"]([\w./-]+)['"]/g;
+const CALL = /\b(?:spawn|spawnSync|spawnIn|spawnInNs|execFile|execFileSync|execFileP|exec|mustExec|run|must|sh|trySh|stream)\(\s*(?:[\w.!?()[\]]+\s*,\s*)?['"]([\w./-]+)['"]/g;
 const NETNS = /'netns',\s*'exec',\s*[\w.!?()[\]]+,\s*'([\w./-]+)'/g;
 // In the guest's shell scripts: a command after `ip netns exec <ns>`, and commands that start a line.
 const SH_NETNS = /ip netns exec (?:"\$\([^)]*\)"|\S+) ([a-z][\w.-]*)/g;
@@ -109,6 +114,22 @@ describe('scripts/install-deps.sh', () => {
     const vm = readFileSync(join(ROOT, 'scripts', 'qemu', 'install.sh'), 'utf8');
     for (const p of VM) expect(vm, p).toContain(p);
     expect(vm).toContain('install-deps.sh'); // the guest runs the host's ping, ip, tcpdump
+  });
+
+  it('leaves the container tooling to scripts/container-deps.sh, whose table names what the container test runs', () => {
+    const rows2 = table(CONTAINER_SCRIPT);
+    for (const r of rows2) {
+      expect(r.path, JSON.stringify(r)).toMatch(/^\/usr\/s?bin\/[\w.-]+$/);
+      expect(r.pkg, JSON.stringify(r)).toMatch(/^[a-z0-9][a-z0-9.+-]+$/);
+    }
+    expect(rows2.map((r) => r.program)).toEqual(expect.arrayContaining(['docker', 'dockerd', 'docker-compose', 'debootstrap']));
+    const listed = new Set([...rows2, ...rows].map((r) => r.program));
+    const code = [join(ROOT, 'scripts', 'test-containers.mjs'), ...files(join(ROOT, 'containers'), ['.mjs'])];
+    const unlisted = code.flatMap((f) => [...programsRunBy(readFileSync(f, 'utf8'), false)]
+      .filter((p) => !listed.has(p) && !ESSENTIAL.has(p) && !IN_IMAGES.includes(p)).map((p) => `${relative(ROOT, f)}: ${p}`));
+    expect(unlisted, 'programs the container test runs that no installer installs').toEqual([]);
+    // Guards the scan: the orchestrator's own runs are seen.
+    expect([...programsRunBy(readFileSync(code[0]!, 'utf8'), false)]).toEqual(expect.arrayContaining(['docker', 'git', 'sh']));
   });
 
   it('rejects an unknown option', () => {
