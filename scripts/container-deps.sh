@@ -18,5 +18,60 @@ git|/usr/bin/git|git|scripts/test-containers.mjs: the checkout'"'"'s files; scri
 flock|/usr/bin/flock|util-linux|these install scripts: one apt-get at a time
 '
 
-WHO=container-deps
-. "$(dirname "$0")/apt-table.sh"
+missing() {
+  echo "$TABLE" | while IFS='|' read -r name path pkg _; do
+    [ -n "$name" ] || continue
+    if [ ! -x "$path" ] && ! command -v "$name" >/dev/null 2>&1; then printf '%s:%s ' "$name" "$pkg"; fi
+  done
+}
+packages() { for m in $1; do echo "${m#*:}"; done | sort -u | tr '\n' ' '; }
+names() { for m in $1; do printf '%s (%s) ' "${m%%:*}" "${m#*:}"; done; }
+
+case "${1:-}" in
+  --list) echo "$TABLE" | sed '/^$/d'; exit 0 ;;
+  --check) m=$(missing); [ -z "$m" ] && exit 0; echo "container-deps: missing: $(names "$m")" >&2; exit 1 ;;
+  '') ;;
+  *) echo "usage: scripts/container-deps.sh [--check|--list]" >&2; exit 2 ;;
+esac
+
+m=$(missing)
+[ -z "$m" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "container-deps: missing: $(names "$m")and not root; run as root, or: apt-get install $(packages "$m")" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "container-deps: missing: $(names "$m")and no apt-get on this machine" >&2
+  exit 1
+fi
+
+. "$(dirname "$0")/apt-lock.sh"
+m=$(missing)
+[ -z "$m" ] && exit 0
+
+# Keep the packages' scripts from starting a system-wide dockerd/containerd: scripts/docker-engine.sh
+# starts the engine itself, and stops it again, when a test needs one.
+made_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  made_policy=1
+fi
+
+pkgs=$(packages "$m")
+echo "container-deps: installing $pkgs for: $(names "$m")" >&2
+log=$(mktemp /tmp/kite-container-deps.XXXXXX.log)
+export DEBIAN_FRONTEND=noninteractive
+# shellcheck disable=SC2086 # the package list is meant to split
+{ apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends $pkgs; } >"$log" 2>&1
+rc=$?
+[ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+
+m=$(missing)
+if [ $rc -ne 0 ] || [ -n "$m" ]; then
+  echo "container-deps: still missing: $(names "$m")(apt-get rc=$rc); last lines of $log:" >&2
+  tail -n 20 "$log" >&2
+  exit 1
+fi
+rm -f "$log"
+exit 0

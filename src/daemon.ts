@@ -3,11 +3,15 @@
 // stop for a restart, peers keep our routes; or a decommission with Cease; config edits applied
 // live as deltas, bad edits rejected). Wiring only: the work is in the parts.
 import { dirname, join } from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { BehaviorSubject, Subject, skip, type Subscription } from 'rxjs';
 import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HttpServer } from './api/http.js';
 import { startControlServer } from './api/server.js';
-import type { FibReport, PeerStatus, StatusProvider, Summary } from './api/types.js';
+import type {
+  AdjDirection, AdjRoute, ConfigReport, FibReport, PeerActionName, PeerActionResult, PeerDetail, PeerStatus, StatusProvider, Summary,
+} from './api/types.js';
+import { createLogger, levelOfSeverity, type LogFormat } from './logger.js';
+import { KiteMetrics } from './metrics/metrics.js';
 import { realClock } from './bgp/timers.js';
 import { Interner } from './rib/intern.js';
 import { calculate, PeerDeltaKind, RouteDeltaKind, type PeerDelta, type RouteDelta } from './calc/pipeline.js';
@@ -23,7 +27,6 @@ import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
 import { startDataplane, type DataplaneHandle } from './fib.js';
 import { InstanceStatus } from './status.js';
-import { overlay, startUp, type Started, type StartupEnv } from './startup/index.js';
 import { liveness, readiness, type HealthInputs, type Verdict } from './health/health.js';
 
 export interface DaemonOptions {
@@ -37,6 +40,13 @@ export interface DaemonOptions {
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
+  /** json, pretty, or auto (pretty on a terminal); default auto. */
+  logFormat?: LogFormat;
+  /**
+   * Follow the BGPConfiguration's logSeverityScreen (runDaemon sets it when --log-level is not
+   * given); in-process daemons keep the level of the logger they are handed.
+   */
+  logLevelFromDatastore?: boolean;
   /** The HTTP server (/livez, /readyz, /metrics): address and port; none when unset or off. */
   httpAddress?: string;
   httpPort?: number | 'off';
@@ -46,22 +56,15 @@ export interface DaemonOptions {
    * decommission sends Cease and the peers withdraw our routes at once.
    */
   onStop?: 'restart' | 'decommission';
-  /**
-   * calico-node's start-up variables (IP, IP6, *_AUTODETECTION_METHOD, AS, CALICO_ROUTER_ID,
-   * default pools; src/startup): run between the first snapshot and BGP. Unset: no start-up
-   * (in-process tests whose cluster file says everything).
-   */
-  startup?: StartupEnv;
   /** calico-node's -threshold-time: the start-up window of readiness (default 30 s). */
   readyThresholdMs?: number;
 }
 
 /** Runs until SIGTERM/SIGINT; resolves once every peer has been told (or left holding our routes) and the socket is closed. */
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
-  const log = pino({ level: opts.logLevel ?? 'info', base: { node: opts.node } });
+  const log = createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'auto', base: { node: opts.node } });
   // The command line serves health by default; in-process daemons (tests) only when asked.
-  // The command line also runs calico-node's start-up (its variables, or their defaults).
-  const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT, startup: opts.startup ?? {} }, log);
+  const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT, logLevelFromDatastore: opts.logLevel === undefined }, log);
   await daemon.start();
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
@@ -96,11 +99,16 @@ export class Daemon implements StatusProvider {
   private control: { close(): Promise<void> } | null = null;
   /** Kite's HTTP endpoint: health registers here at start, other parts add their paths (/metrics). */
   readonly http = new HttpServer();
+  /** Prometheus metrics, served on the HTTP server's /metrics. */
+  readonly metrics: KiteMetrics;
   private startedAt = Date.now();
   private started = false;
   private datastoreActivity = Date.now();
 
-  constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {}
+  constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {
+    // Process metrics only when served: in-process daemons in tests share one process.
+    this.metrics = new KiteMetrics({ defaultMetrics: opts.httpPort !== undefined && opts.httpPort !== 'off' });
+  }
 
   private get config(): NodeConfig { return this.bgp?.config ?? this.first!; }
 
@@ -108,10 +116,11 @@ export class Daemon implements StatusProvider {
     this.startedAt = Date.now();
     this.http.handle('/livez', () => verdictReply(this.liveness()));
     this.http.handle('/readyz', () => verdictReply(this.readiness()));
+    this.http.handle('/metrics', async () => ({ status: 200, body: await this.metrics.expose(), contentType: this.metrics.contentType }));
     if (this.opts.httpPort !== undefined && this.opts.httpPort !== 'off') {
       // First: liveness answers while the datastore syncs; readiness says "starting".
       const a = await this.http.listen(this.opts.httpAddress ?? DEFAULT_HTTP_HOST, this.opts.httpPort);
-      this.log.info({ address: a.address, port: a.port }, 'HTTP server listening (/livez, /readyz)');
+      this.log.info({ address: a.address, port: a.port }, 'HTTP server listening (/livez, /readyz, /metrics)');
     }
     try {
       await this.startParts();
@@ -128,8 +137,7 @@ export class Daemon implements StatusProvider {
     const source = opts.datastore === 'kubernetes' ? 'kubernetes' : opts.config;
     const snapshots = new Subject<Resources>();
     const status = new BehaviorSubject<SyncStatus>('waiting');
-    const derive: { routerId?: string } = {};
-    const calc = calculate(snapshots, status, opts.node, this.grants, derive);
+    const calc = calculate(snapshots, status, opts.node, this.grants);
     let firstError: Error | null = null;
     this.subscriptions.push(
       calc.config.subscribe(({ config, resources }) => {
@@ -143,48 +151,33 @@ export class Daemon implements StatusProvider {
       }),
       calc.inSync.subscribe((s) => { if (s) this.checkConverged(); }),
     );
-    // With start-up, snapshots wait until it has decided this node's identity, then carry it.
-    let started: Started | null = null;
-    let pending: Resources | null = null;
-    const push = (resources: Resources): void => {
-      snapshots.next(started === null ? resources : overlay(resources, started, opts.node));
-      // The file datastore refuses to start on a first snapshot that yields no configuration.
-      if (firstError) { const e = firstError; firstError = null; throw e; }
-    };
     this.datastore = opts.datastore === 'kubernetes'
       // Loaded only when used: the Kubernetes client is large and the file datastore needs none of it.
       ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: opts.node, log, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}) })
       : createFileDatastore(opts.config);
-    const datastore = this.datastore;
-    await datastore.start({
-      onStatus: (s) => { this.syncStatus = s; this.datastoreActivity = Date.now(); status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
+    await this.datastore.start({
+      onStatus: (s) => { this.syncStatus = s; this.datastoreActivity = Date.now(); this.metrics.datastoreStatus(s); status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
       onSnapshot: (resources) => {
         this.datastoreActivity = Date.now();
-        if (opts.startup !== undefined && started === null) pending = resources;
-        else push(resources);
+        snapshots.next(resources);
+        // The file datastore refuses to start on a first snapshot that yields no configuration.
+        if (firstError) { const e = firstError; firstError = null; throw e; }
       },
       onError: (e) => {
         this.datastoreActivity = Date.now();
         log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force');
       },
     });
-    if (opts.startup !== undefined && pending !== null) {
-      try {
-        started = await startUp({ env: opts.startup, nodeName: opts.node, resources: pending, datastore, log });
-        if (started.identity.routerId !== undefined) derive.routerId = started.identity.routerId;
-        push(pending);
-      } catch (e) {
-        datastore.stop();
-        throw e;
-      }
-    }
     if (this.first === null) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
+    this.applySeverity(this.first);
     await this.allocateTunnel(this.first);
     const bgp = new BgpInstance({ rib, interner: this.interner, config: this.first, filters: this.resources?.bgpFilters ?? [],
       listenAddress: opts.listenAddress, listenPort: opts.listenPort, restart: this.restart, clock: realClock, log,
-      onEndOfRib: () => this.checkConverged() });
+      meter: this.metrics.speakerMeter, onEndOfRib: () => this.checkConverged() });
     this.bgp = bgp;
-    this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null });
+    this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null, resources: () => this.resources,
+      datastore: () => ({ status: this.syncStatus, watchRestarts: this.datastore?.watchRestarts?.() ?? new Map() }) });
+    this.metrics.setSource({ peers: () => this.view.peers(), node: () => this.view.nodeSnapshot() });
     // Subscribed now, each delta stream first replays the current state as additions.
     this.subscriptions.push(
       calc.peers.subscribe((d) => applyPeer(bgp.channels, d)),
@@ -196,7 +189,8 @@ export class Daemon implements StatusProvider {
     );
     try {
       if (opts.dataplane === 'linux') {
-        this.dp = await startDataplane({ rib, log, inSyncTimeoutMs: this.inSyncTimeoutMs, inputs: () => ({ config: this.config, resources: this.resources }) });
+        this.dp = await startDataplane({ rib, log, inSyncTimeoutMs: this.inSyncTimeoutMs, inputs: () => ({ config: this.config, resources: this.resources }),
+          meter: { applied: (sec, ok) => this.metrics.dataplaneApplied(sec, ok), netlinkError: (op, code) => this.metrics.netlinkError(op, code) } });
       }
       // The control socket first: a second Kite on the same socket stops here, before it
       // touches the BGP port or the restart marker of the running one.
@@ -248,7 +242,20 @@ export class Daemon implements StatusProvider {
   readiness(): Verdict { return readiness(this.healthInputs()); }
   liveness(): Verdict { return liveness(this.healthInputs()); }
 
+  /**
+   * Calico's logSeverityScreen (BGPConfiguration node.<name> over default) sets the log level,
+   * unless --log-level was given: the command line wins, as calico-node's environment does.
+   */
+  private applySeverity(cfg: NodeConfig): void {
+    if (this.opts.logLevelFromDatastore !== true) return;
+    const level = levelOfSeverity(cfg.logSeverityScreen);
+    if (this.log.level === level) return;
+    this.log.info({ logSeverityScreen: cfg.logSeverityScreen, level }, 'log level set from BGPConfiguration logSeverityScreen');
+    this.log.level = level;
+  }
+
   private reconfigure(cfg: NodeConfig): void {
+    this.applySeverity(cfg);
     this.bgp?.reconfigure(cfg, this.resources?.bgpFilters ?? []);
     // An IPIP pool appeared while running: allocate in the background (the grant re-applies).
     void this.allocateTunnel(this.config);
@@ -282,6 +289,14 @@ export class Daemon implements StatusProvider {
   peers(): PeerStatus[] { return this.view.peers(); }
   fib(): FibReport { return this.view.fib(); }
   routes(filter: { prefix?: string }): ReturnType<StatusProvider['routes']> { return this.view.routes(filter); }
+  peer(address: string): PeerDetail | null { return this.view.peer(address); }
+  adjRib(address: string, direction: AdjDirection): AdjRoute[] { return this.view.adjRib(address, direction); }
+  configReport(): ConfigReport { return this.view.configReport(); }
+  peerAction(address: string, action: PeerActionName, reason: string): PeerActionResult {
+    const r = this.view.peerAction(address, action, reason);
+    this.log.info({ peer: address, action, reason, ok: r.ok }, r.message);
+    return r;
+  }
 }
 
 /** 200 "ok", or 503 with one reason a line (what `kite health` prints). */

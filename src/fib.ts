@@ -27,13 +27,17 @@ export interface DataplaneLinkOptions {
   inputs(): { config: NodeConfig; resources: Resources | null };
   /** How long to wait for convergence before pruning anyway (ms). */
   inSyncTimeoutMs: number;
+  /** The metrics' hooks: each apply's duration, each failed netlink request. */
+  meter?: { applied(seconds: number, ok: boolean): void; netlinkError(op: string, code: string): void };
 }
 
 export async function startDataplane(o: DataplaneLinkOptions): Promise<DataplaneHandle> {
   const { rib, log } = o;
   const d = await import('./dataplane/index.js');
   const kernel = d.openKernel();
-  const dp = d.createDataplane({ ops: kernel.ops, sysctl: d.procSysctl(), clock: d.systemClock(), log });
+  const m = o.meter;
+  const ops = m === undefined ? kernel.ops : d.meteredOps(kernel.ops, (op, code) => m.netlinkError(op, code));
+  const dp = d.createDataplane({ ops, sysctl: d.procSysctl(), clock: d.systemClock(), log, ...(m ? { onApplied: (s: number, ok: boolean) => m.applied(s, ok) } : {}) });
   const current = () => { const i = o.inputs(); return dataplaneFeed(i.config, i.resources); };
   let feed = current();
   // First among the RIB's listeners, so a burst of changes reaches the kernel (on the netlink

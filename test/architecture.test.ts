@@ -15,13 +15,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * `bgp/wire` is its own unit so the codec stays pure (bytes ⇄ messages, nothing but net below it).
  */
 const FLOORS: Record<string, number> = {
-  net: 0, native: 0,
+  net: 0, native: 0, logger: 0, // logger.ts: pino set-up, pino-pretty, logSeverityScreen's levels
   'bgp/wire': 1, datastore: 1,
   bgp: 2, config: 2,
   policy: 3,
   rib: 4, ipam: 4,
   dataplane: 5, api: 5,
-  calc: 6, health: 6, startup: 6, // health: readiness and liveness verdicts from what the daemon reports
+  calc: 6, health: 6, // health: readiness and liveness verdicts from what the daemon reports
+  metrics: 6, // prom-client collectors over the status views' shapes (status.ts feeds them)
   lab: 7, status: 7, fib: 7, // status.ts: the control API's answers; fib.ts: the RIB → dataplane link
   daemon: 8, // the composition root
   cli: 9,

@@ -2,8 +2,13 @@
 // not running" into one sentence a user can act on instead of a gRPC UNAVAILABLE dump.
 import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { kiteService, peersFromProto, routesFromProto, summaryFromProto, type ProtoRoutesRequest, fibFromProto } from './proto.js';
-import type { PeerStatus, RouteStatus, Summary, FibReport } from './types.js';
+import {
+  adjRibRequest, adjRoutesFromProto, configFromProto, fibFromProto, kiteService, peerActionRequest, peerActionResultFromProto,
+  peerDetailFromProto, peersFromProto, routesFromProto, summaryFromProto, type ProtoRoutesRequest,
+} from './proto.js';
+import type {
+  AdjDirection, AdjRoute, ConfigReport, FibReport, PeerActionName, PeerActionResult, PeerDetail, PeerStatus, RouteStatus, Summary,
+} from './types.js';
 
 export { DEFAULT_SOCKET } from './proto.js';
 
@@ -12,6 +17,10 @@ export interface ControlClient {
   peers(): Promise<PeerStatus[]>;
   routes(filter?: { prefix?: string }): Promise<RouteStatus[]>;
   fib(): Promise<FibReport>;
+  peer(address: string): Promise<PeerDetail>;
+  adjRib(peer: string, direction: AdjDirection): Promise<AdjRoute[]>;
+  config(): Promise<ConfigReport>;
+  peerAction(address: string, action: PeerActionName, reason?: string): Promise<PeerActionResult>;
   close(): void;
 }
 
@@ -36,7 +45,7 @@ export function createControlClient(socketPath: string, options: ControlClientOp
   const client = new grpc.Client(`unix://${path}`, grpc.credentials.createInsecure());
   const timeoutMs = options.timeoutMs ?? 5000;
 
-  function call<T>(method: 'Summary' | 'Peers' | 'Routes' | 'Fib', request: object, convert: (v: unknown) => T): Promise<T> {
+  function call<T>(method: 'Summary' | 'Peers' | 'Routes' | 'Fib' | 'Peer' | 'AdjRib' | 'Config' | 'PeerAction', request: object, convert: (v: unknown) => T): Promise<T> {
     const def = service[method];
     if (!def) return Promise.reject(new Error(`kite.v1.Kite.${method} missing from proto/kite.proto`));
     return new Promise((ok, fail) => {
@@ -67,6 +76,10 @@ export function createControlClient(socketPath: string, options: ControlClientOp
       return call('Routes', req, routesFromProto);
     },
     fib: () => call('Fib', {}, fibFromProto),
+    peer: (address) => call('Peer', { address }, peerDetailFromProto),
+    adjRib: (peer, direction) => call('AdjRib', adjRibRequest(peer, direction), adjRoutesFromProto),
+    config: () => call('Config', {}, configFromProto),
+    peerAction: (address, action, reason = '') => call('PeerAction', peerActionRequest(address, action, reason), peerActionResultFromProto),
     close: () => client.close(),
   };
 }

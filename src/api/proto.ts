@@ -6,7 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import type { FibReport, PathStatus, PeerState, PeerStatus, RouteStatus, Summary } from './types.js';
+import {
+  PEER_TYPES,
+  type AdjDirection, type AdjRoute, type ConfigReport, type FamilyPrefixes, type FibReport, type PathStatus, type PeerActionName,
+  type PeerActionResult, type PeerDetail, type PeerState, type PeerStatus, type PeerType, type RouteStatus, type Sourced, type Summary,
+} from './types.js';
 
 export const DEFAULT_SOCKET = '/run/kite/kite.sock';
 
@@ -19,6 +23,13 @@ export interface ProtoPeerStatus {
   prefixesAccepted: number;
   prefixesAdvertised: number;
   lastError: string;
+  peerType: string;
+  name: string;
+  sinceSeconds: number;
+  disabled: boolean;
+  ipv4?: FamilyPrefixes;
+  ipv6?: FamilyPrefixes;
+  maxPrefixes?: number;
 }
 export interface ProtoSummary {
   node: string;
@@ -117,7 +128,7 @@ const ORIGIN_BY_NAME = reverse<PathStatus['origin']>(ORIGINS);
 // ---- types.ts -> proto (server side) ---------------------------------------------------
 
 export function peerToProto(p: PeerStatus): ProtoPeerStatus {
-  return {
+  const out: ProtoPeerStatus = {
     address: p.address,
     asNumber: p.asNumber,
     state: PEER_STATES[p.state],
@@ -125,7 +136,15 @@ export function peerToProto(p: PeerStatus): ProtoPeerStatus {
     prefixesAccepted: p.prefixesAccepted,
     prefixesAdvertised: p.prefixesAdvertised,
     lastError: p.lastError,
+    peerType: p.peerType ?? '',
+    name: p.name ?? '',
+    sinceSeconds: p.sinceSeconds ?? 0,
+    disabled: p.disabled ?? false,
   };
+  if (p.ipv4) out.ipv4 = p.ipv4;
+  if (p.ipv6) out.ipv6 = p.ipv6;
+  if (p.maxPrefixes != null) out.maxPrefixes = p.maxPrefixes;
+  return out;
 }
 
 export function summaryToProto(s: Summary): ProtoSummary {
@@ -139,7 +158,7 @@ export function summaryToProto(s: Summary): ProtoSummary {
   };
 }
 
-function pathToProto(p: PathStatus): ProtoPathStatus {
+export function pathToProto(p: PathStatus): ProtoPathStatus {
   const out: ProtoPathStatus = {
     nextHop: p.nextHop,
     asPath: p.asPath,
@@ -212,12 +231,18 @@ function numList(o: Rec, k: string, what: string): number[] {
   });
 }
 
+function familyFromProto(v: unknown, what: string): FamilyPrefixes {
+  const o = rec(v, what);
+  return { received: num(o, 'received', what), accepted: num(o, 'accepted', what), rejectedPolicy: num(o, 'rejectedPolicy', what),
+    rejectedLoop: num(o, 'rejectedLoop', what), advertised: num(o, 'advertised', what) };
+}
+
 export function peerFromProto(v: unknown, what = 'peer'): PeerStatus {
   const o = rec(v, what);
   const stateName = str(o, 'state', what);
   const state = PEER_STATE_BY_NAME.get(stateName);
   if (!state) throw new ProtoShapeError(`${what}.state ${stateName} is not a BGP FSM state`);
-  return {
+  const out: PeerStatus = {
     address: str(o, 'address', what),
     asNumber: num(o, 'asNumber', what),
     state,
@@ -226,6 +251,18 @@ export function peerFromProto(v: unknown, what = 'peer'): PeerStatus {
     prefixesAdvertised: num(o, 'prefixesAdvertised', what),
     lastError: str(o, 'lastError', what),
   };
+  // Fields of issue 13: an older daemon sends none of them (they decode as defaults), so they are
+  // read only when the peer type is there, and the peer prints as it did.
+  const type = o['peerType'];
+  if (typeof type !== 'string' || !(PEER_TYPES as readonly string[]).includes(type)) return out;
+  out.peerType = type as PeerType;
+  out.name = str(o, 'name', what);
+  out.sinceSeconds = num(o, 'sinceSeconds', what);
+  out.disabled = o['disabled'] === true;
+  if (o['ipv4'] != null) out.ipv4 = familyFromProto(o['ipv4'], `${what}.ipv4`);
+  if (o['ipv6'] != null) out.ipv6 = familyFromProto(o['ipv6'], `${what}.ipv6`);
+  out.maxPrefixes = optNum(o, 'maxPrefixes', what);
+  return out;
 }
 
 export function summaryFromProto(v: unknown): Summary {
@@ -245,7 +282,7 @@ export function peersFromProto(v: unknown): PeerStatus[] {
   return list(o, 'peers', 'reply').map((p, i) => peerFromProto(p, `peers[${i}]`));
 }
 
-function pathFromProto(v: unknown, what: string): PathStatus {
+export function pathFromProto(v: unknown, what: string): PathStatus {
   const o = rec(v, what);
   const originName = str(o, 'origin', what);
   const origin = ORIGIN_BY_NAME.get(originName);
@@ -309,4 +346,128 @@ export function routesFromProto(v: unknown): RouteStatus[] {
       bestReason: typeof ro['bestReason'] === 'string' ? ro['bestReason'] : '',
     };
   });
+}
+
+// ---- issue 13: one peer in full, Adj-RIBs, the derived configuration, peer actions -----------
+
+const ADJ = { received: 'ADJ_DIRECTION_RECEIVED', advertised: 'ADJ_DIRECTION_ADVERTISED' } as const satisfies Record<AdjDirection, string>;
+const ACTIONS = { reset: 'PEER_ACTION_RESET', disable: 'PEER_ACTION_DISABLE', enable: 'PEER_ACTION_ENABLE', refresh: 'PEER_ACTION_REFRESH' } as const satisfies Record<PeerActionName, string>;
+const ADJ_BY_NAME = reverse<AdjDirection>(ADJ);
+const ACTION_BY_NAME = reverse<PeerActionName>(ACTIONS);
+
+export interface ProtoAdjRibRequest { peer: string; direction: string }
+export interface ProtoPeerActionRequest { address: string; action: string; reason: string }
+
+export function adjRibRequest(peer: string, direction: AdjDirection): ProtoAdjRibRequest { return { peer, direction: ADJ[direction] }; }
+export function adjDirectionFromProto(name: string): AdjDirection | undefined { return ADJ_BY_NAME.get(name); }
+export function peerActionRequest(address: string, action: PeerActionName, reason: string): ProtoPeerActionRequest {
+  return { address, action: ACTIONS[action], reason };
+}
+export function peerActionFromProto(name: string): PeerActionName | undefined { return ACTION_BY_NAME.get(name); }
+
+/** null → absent, for proto3 `optional` fields and message fields. */
+function present<T extends Rec>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === null || o[k] === undefined) delete o[k];
+  return o;
+}
+
+export function peerDetailToProto(d: PeerDetail): object {
+  const { channelState, session, counters, gracefulRestart, config, ...status } = d;
+  return {
+    status: peerToProto(status), channelState,
+    session: present({ ...session }), counters, gracefulRestart: present({ ...gracefulRestart }), config: present({ ...config }),
+  };
+}
+
+export function peerDetailFromProto(v: unknown): PeerDetail {
+  const o = rec(v, 'peer detail');
+  const s = rec(o['session'], 'peer.session');
+  const c = rec(o['counters'], 'peer.counters');
+  const g = rec(o['gracefulRestart'], 'peer.gracefulRestart');
+  const k = rec(o['config'], 'peer.config');
+  const n = (r: Rec, f: string, w: string): number => num(r, f, w);
+  return {
+    ...peerFromProto(o['status'], 'peer.status'),
+    channelState: str(o, 'channelState', 'peer'),
+    session: {
+      port: n(s, 'port', 'session'), passive: s['passive'] === true, localAs: n(s, 'localAs', 'session'), holdTime: n(s, 'holdTime', 'session'),
+      keepaliveTime: n(s, 'keepaliveTime', 'session'), connectRetryTime: n(s, 'connectRetryTime', 'session'),
+      localAddress: optStr(s, 'localAddress', 'session'), remoteRouterId: optStr(s, 'remoteRouterId', 'session'),
+      connection: str(s, 'connection', 'session'), uptimeSeconds: n(s, 'uptimeSeconds', 'session'),
+      families: strList(s, 'families', 'session'), capabilities: strList(s, 'capabilities', 'session'),
+    },
+    counters: {
+      messagesReceived: n(c, 'messagesReceived', 'counters'), messagesSent: n(c, 'messagesSent', 'counters'),
+      updatesReceived: n(c, 'updatesReceived', 'counters'), updatesSent: n(c, 'updatesSent', 'counters'),
+      notificationsReceived: n(c, 'notificationsReceived', 'counters'), notificationsSent: n(c, 'notificationsSent', 'counters'),
+      establishedTransitions: n(c, 'establishedTransitions', 'counters'), connectRetries: n(c, 'connectRetries', 'counters'),
+    },
+    gracefulRestart: {
+      localRestartTime: n(g, 'localRestartTime', 'gracefulRestart'), peerRestartTime: optNum(g, 'peerRestartTime', 'gracefulRestart'),
+      peerRestarting: g['peerRestarting'] === true, staleRoutes: n(g, 'staleRoutes', 'gracefulRestart'),
+    },
+    config: {
+      sourceAddress: optStr(k, 'sourceAddress', 'config'), password: k['password'] === true, ttlSecurity: optNum(k, 'ttlSecurity', 'config'),
+      nextHopMode: str(k, 'nextHopMode', 'config'), filters: strList(k, 'filters', 'config'), resource: str(k, 'resource', 'config'),
+    },
+  };
+}
+
+export function adjRoutesToProto(routes: AdjRoute[]): object {
+  return { routes: routes.map((r) => ({ prefix: r.prefix, pathId: r.pathId, path: pathToProto(r.path) })) };
+}
+
+export function adjRoutesFromProto(v: unknown): AdjRoute[] {
+  const o = rec(v, 'adj-rib reply');
+  return list(o, 'routes', 'reply').map((x, i) => {
+    const w = `routes[${i}]`;
+    const r = rec(x, w);
+    return { prefix: str(r, 'prefix', w), pathId: num(r, 'pathId', w), path: pathFromProto(r['path'], `${w}.path`) };
+  });
+}
+
+export function configToProto(c: ConfigReport): object {
+  return present({ ...c, ipv4Address: c.ipv4Address, ipv6Address: c.ipv6Address });
+}
+
+function sourced<T>(v: unknown, what: string, kind: (o: Rec) => T): Sourced<T> {
+  const o = rec(v, what);
+  return { value: kind(o), source: str(o, 'source', what) };
+}
+
+export function configFromProto(v: unknown): ConfigReport {
+  const o = rec(v, 'config');
+  const s = (k: string): Sourced<string> => sourced(o[k], k, (r) => str(r, 'value', k));
+  const u = (k: string): Sourced<number> => sourced(o[k], k, (r) => num(r, 'value', k));
+  return {
+    node: str(o, 'node', 'config'),
+    routerId: s('routerId'),
+    asNumber: u('asNumber'),
+    ipv4Address: o['ipv4Address'] == null ? null : s('ipv4Address'),
+    ipv6Address: o['ipv6Address'] == null ? null : s('ipv6Address'),
+    listenPort: u('listenPort'),
+    logSeverityScreen: s('logSeverityScreen'),
+    nodeToNodeMesh: sourced(o['nodeToNodeMesh'], 'nodeToNodeMesh', (r) => r['value'] === true),
+    peers: list(o, 'peers', 'config').map((x, i) => {
+      const r = rec(x, `peers[${i}]`);
+      const t = str(r, 'peerType', 'peer');
+      if (!(PEER_TYPES as readonly string[]).includes(t)) throw new ProtoShapeError(`peers[${i}].peerType ${t} is not a peer type`);
+      return { name: str(r, 'name', 'peer'), address: str(r, 'address', 'peer'), asNumber: num(r, 'asNumber', 'peer'), peerType: t as PeerType, source: str(r, 'source', 'peer') };
+    }),
+    originated: list(o, 'originated', 'config').map((x, i) => {
+      const r = rec(x, `originated[${i}]`);
+      return { prefix: str(r, 'prefix', 'originated'), source: str(r, 'source', 'originated') };
+    }),
+    pools: list(o, 'pools', 'config').map((x, i) => {
+      const r = rec(x, `pools[${i}]`);
+      return { name: str(r, 'name', 'pool'), cidr: str(r, 'cidr', 'pool'), ipipMode: str(r, 'ipipMode', 'pool'), vxlanMode: str(r, 'vxlanMode', 'pool'),
+        natOutgoing: r['natOutgoing'] === true, disabled: r['disabled'] === true, source: str(r, 'source', 'pool') };
+    }),
+    notes: strList(o, 'notes', 'config'),
+  };
+}
+
+export function peerActionResultFromProto(v: unknown): PeerActionResult {
+  const o = rec(v, 'peer action reply');
+  return { ok: o['ok'] === true, message: str(o, 'message', 'reply') };
 }

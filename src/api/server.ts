@@ -1,14 +1,15 @@
 // The control API server: exposes a StatusProvider as the kite.v1.Kite gRPC service on a
-// Unix socket. It only reads daemon state, so it needs no authentication beyond the socket's
-// file permissions; it refuses to steal the socket from another live daemon.
+// Unix socket. Reads daemon state and takes the operator's peer actions; the socket's file
+// permissions (root) are its authentication. It refuses to steal the socket from another live daemon.
 import { lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
-  kiteService, peerToProto, routeToProto, summaryToProto,
-  type ProtoPeersReply, type ProtoRoutesReply, type ProtoRoutesRequest, type ProtoSummary,
- fibToProto } from './proto.js';
+  adjDirectionFromProto, adjRoutesToProto, configToProto, fibToProto, kiteService, peerActionFromProto, peerDetailToProto, peerToProto,
+  routeToProto, summaryToProto,
+  type ProtoAdjRibRequest, type ProtoPeerActionRequest, type ProtoPeersReply, type ProtoRoutesReply, type ProtoRoutesRequest, type ProtoSummary,
+} from './proto.js';
 import type { StatusProvider } from './types.js';
 
 export { DEFAULT_SOCKET } from './proto.js';
@@ -56,6 +57,27 @@ export async function startControlServer(
       }),
     Fib: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
       answer(cb, () => fibToProto(provider.fib?.())),
+    Peer: (call: grpc.ServerUnaryCall<{ address: string }, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => {
+        const d = supported(provider.peer, 'Peer').call(provider, call.request.address);
+        if (d === null) throw new NotFound(`${call.request.address} is not a configured peer (see kite show peers)`);
+        return peerDetailToProto(d);
+      }),
+    AdjRib: (call: grpc.ServerUnaryCall<ProtoAdjRibRequest, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => {
+        const dir = adjDirectionFromProto(call.request.direction);
+        if (dir === undefined) throw new InvalidArgument('direction must be received or advertised');
+        return adjRoutesToProto(supported(provider.adjRib, 'AdjRib').call(provider, call.request.peer, dir));
+      }),
+    Config: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => configToProto(supported(provider.configReport, 'Config').call(provider))),
+    PeerAction: (call: grpc.ServerUnaryCall<ProtoPeerActionRequest, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => {
+        const action = peerActionFromProto(call.request.action);
+        if (action === undefined) throw new InvalidArgument('action must be reset, disable, enable or refresh');
+        const reason = call.request.reason || `kite peer ${action}`;
+        return supported(provider.peerAction, 'PeerAction').call(provider, call.request.address, action, reason);
+      }),
   });
 
   await new Promise<void>((ok, fail) => {
@@ -75,6 +97,18 @@ export async function startControlServer(
   };
 }
 
+/** A request about a peer that is not configured (gRPC NOT_FOUND). */
+class NotFound extends Error {}
+/** A request the API cannot read (gRPC INVALID_ARGUMENT). */
+class InvalidArgument extends Error {}
+
+/** A provider method the daemon may not implement (in-process test providers): UNIMPLEMENTED when absent. */
+function supported<F>(f: F | undefined, rpc: string): F {
+  if (f === undefined) throw new Unimplemented(`${rpc} is not served by this daemon`);
+  return f;
+}
+class Unimplemented extends Error {}
+
 /** Runs a provider call; a throw becomes a gRPC error carrying its message, not a crash. */
 function answer<T>(cb: grpc.sendUnaryData<T>, fn: () => T): void {
   let reply: T;
@@ -82,7 +116,10 @@ function answer<T>(cb: grpc.sendUnaryData<T>, fn: () => T): void {
     reply = fn();
   } catch (err) {
     const details = err instanceof Error ? err.message : String(err);
-    cb({ code: grpc.status.UNKNOWN, details, name: 'Error', message: details, metadata: new grpc.Metadata() });
+    const code = err instanceof NotFound || (err instanceof Error && err.name === 'UnknownPeerError') ? grpc.status.NOT_FOUND
+      : err instanceof InvalidArgument ? grpc.status.INVALID_ARGUMENT
+      : err instanceof Unimplemented ? grpc.status.UNIMPLEMENTED : grpc.status.UNKNOWN;
+    cb({ code, details, name: 'Error', message: details, metadata: new grpc.Metadata() });
     return;
   }
   cb(null, reply);

@@ -104,8 +104,18 @@ export interface SessionCounters {
   establishedTransitions: number;
 }
 
+/**
+ * Counts what crosses the wire, for the metrics (src/metrics): called once per message with its
+ * BGP type code (RFC 4271 §4.1), and once per NOTIFICATION with its code and subcode.
+ */
+export interface SessionMeter {
+  message(direction: 'in' | 'out', type: number): void;
+  notification(direction: 'in' | 'out', code: number, subcode: number): void;
+}
+
 export interface SessionOptions {
   clock?: Clock;
+  meter?: SessionMeter;
   dialer?: Dialer;
   /** Shared attribute interner (one per speaker keeps equal attribute sets shared across peers). */
   interner?: AttrInterner;
@@ -190,6 +200,8 @@ export class Session {
   private negotiatedCtx: Negotiated | null = null;
   private lastErr = '';
   private establishedAt = 0;
+  /** Clock ms of the last FSM state change (start: construction). */
+  private changedAt: number;
 
   constructor(config: SessionConfig, private readonly listener: SessionListener = {}, private readonly opts: SessionOptions = {}) {
     const hold = config.holdTime ?? 240;
@@ -212,6 +224,7 @@ export class Session {
       hold: new Timer(this.clock, () => this.dispatch({ type: 'HoldTimer_Expires' })),
       keepalive: new Timer(this.clock, () => this.dispatch({ type: 'KeepaliveTimer_Expires' })),
     };
+    this.changedAt = this.clock.now();
     this.idleHoldTimer = new Timer(this.clock, () => {
       if (!this.halted && this.st.name === 'Idle') this.dispatch({ type: 'AutomaticStart' });
     });
@@ -230,6 +243,10 @@ export class Session {
   get connection(): 'none' | 'outgoing' | 'incoming' { return this.direction; }
   /** ms since Established, 0 when not established. */
   get uptimeMs(): number { return this.st.name === 'Established' ? this.clock.now() - this.establishedAt : 0; }
+  /** ms since the last FSM state change (how long the session has been in its state). */
+  get sinceMs(): number { return this.clock.now() - this.changedAt; }
+  /** The hold time in force: negotiated once OpenConfirm/Established, else the one we propose. */
+  get holdTimeNow(): number { return this.st.name === 'OpenConfirm' || this.st.name === 'Established' ? this.st.holdTime : this.holdTime; }
   get capabilities(): Readonly<Capabilities> { return this.localCaps; }
 
   /** What this OPEN announces: the Restart State and forwarding bits follow a live restart flag. */
@@ -347,6 +364,7 @@ export class Session {
     const reason = t.reason ?? ev.type;
     this.currentReason = reason;
     if (from.name !== t.next.name) {
+      this.changedAt = this.clock.now();
       // A way down (to Idle, or back to Active after a failure) records why; coming up clears it.
       if (t.next.name === 'Idle' || (t.next.name === 'Active' && from.name !== 'Idle')) this.lastErr = reason;
       if (t.next.name === 'Established') this.lastErr = '';
@@ -375,6 +393,7 @@ export class Session {
       case 'sendKeepalive': return this.writeUrgent(KEEPALIVE);
       case 'sendNotification': {
         this.counters.notificationsOut++;
+        this.opts.meter?.notification('out', a.code, a.subcode);
         return this.writeUrgent(encodeNotification(a.code, a.subcode, a.data));
       }
       case 'startTimer': {
@@ -520,6 +539,7 @@ export class Session {
   private writeUrgent(buf: Buffer): void {
     if (!this.socket) return;
     this.counters.messagesOut++;
+    this.opts.meter?.message('out', buf[18] ?? 0); // the type octet follows the 16-octet marker and length
     this.socket.write(buf);
   }
 
@@ -533,6 +553,7 @@ export class Session {
       if (!b) return;
       this.counters.messagesOut++;
       this.counters.updatesOut++;
+      this.opts.meter?.message('out', MsgType.UPDATE);
       if (!s.write(b)) return;
     }
   }
@@ -541,6 +562,7 @@ export class Session {
 
   private onMessage(type: number, body: Buffer): void {
     this.counters.messagesIn++;
+    this.opts.meter?.message('in', type);
     switch (type) {
       case MsgType.OPEN: return this.onOpen(body);
       case MsgType.KEEPALIVE: return this.dispatch({ type: 'KeepAliveMsg' });
@@ -679,9 +701,11 @@ export class Session {
     let verErr = false;
     try {
       const n = decodeNotification(body);
+      this.opts.meter?.notification('in', n.code, n.subcode);
       text = describeNotification('received', n.code, n.subcode, n.data, n.shutdownMessage);
       verErr = n.code === ErrCode.OpenMessage && n.subcode === OpenSub.UnsupportedVersion;
     } catch {
+      this.opts.meter?.notification('in', body[0] ?? 0, body[1] ?? 0);
       text = 'received malformed NOTIFICATION';
     }
     this.dispatch(verErr ? { type: 'NotifMsgVerErr', text } : { type: 'NotifMsg', text });

@@ -8,7 +8,8 @@ import { Interner } from '../rib/intern.js';
 import { CeaseSub } from './wire/errors.js';
 import { ipv4ToUint } from './wire/prefix.js';
 import { canonicalAddress } from './address.js';
-import type { FamilyKey, OpenMessage, RouteRefreshMessage, UpdateMessage } from './wire/types.js';
+import { familyName, type FamilyKey, type OpenMessage, type RouteRefreshMessage, type UpdateMessage } from './wire/types.js';
+import { formatIpv4 } from '../net/index.js';
 import type { StateName } from './fsm/fsm.js';
 import {
   Session, type CapabilityOptions, type DownInfo, type Dialer, type EstablishedInfo, type MessageProducer, type SessionCounters,
@@ -70,6 +71,33 @@ export interface SpeakerOptions {
   random?: () => number;
   /** Attribute interner shared with the RIB (one per daemon); a private one when absent. */
   interner?: Interner;
+  /** Counts messages, NOTIFICATIONs and state changes per peer (src/metrics); none when absent. */
+  meter?: SpeakerMeter;
+}
+
+/** The per-peer events the metrics count: SessionMeter's, with the peer's address, and state changes. */
+export interface SpeakerMeter {
+  message(peer: string, direction: 'in' | 'out', type: number): void;
+  notification(peer: string, direction: 'in' | 'out', code: number, subcode: number): void;
+  stateChange(peer: string, from: StateName, to: StateName): void;
+}
+
+/** What the session negotiated, for `kite show peer` (null fields until Established). */
+export interface PeerSessionDetail {
+  /** Hold time in force (negotiated once OPEN is exchanged, else ours) and the keepalive interval, seconds. */
+  holdTime: number;
+  keepaliveTime: number;
+  connectRetryTime: number;
+  localAddress: string | null;
+  remoteBgpId: string | null;
+  /** Which side opened the TCP connection. */
+  connection: 'none' | 'outgoing' | 'incoming';
+  /** Negotiated: families ("ipv4-unicast"), four-octet AS, route refresh, ADD-PATH, extended messages, graceful restart. */
+  families: string[];
+  capabilities: string[];
+  /** The peer's graceful-restart capability (RFC 4724) from its last OPEN, when it sent one. */
+  peerRestartTime: number | null;
+  peerRestarting: boolean;
 }
 
 /** Per-peer status for the control API (prefix counts come from the RIB). */
@@ -81,7 +109,12 @@ export interface PeerSessionStatus {
   state: StateName;
   lastError: string;
   uptimeMs: number;
+  /** ms in the current state. */
+  sinceMs: number;
+  /** Held down by `kite peer disable` until enabled. */
+  disabled: boolean;
   counters: SessionCounters;
+  detail: PeerSessionDetail;
 }
 
 /** What the RIB composition root uses to talk to one peer. */
@@ -104,6 +137,9 @@ export interface PeerHandle {
   cease(subcode: number, reason: string, holdDownMs: number): void;
 }
 
+export const PEER_ACTIONS = ['reset', 'disable', 'enable', 'refresh'] as const;
+export type PeerAction = (typeof PEER_ACTIONS)[number];
+
 /** Route events, per peer, for the RIB. onUpdate is synchronous; message buffers die after it. */
 export interface RouteConsumer {
   onEstablished(peer: PeerHandle, info: EstablishedInfo): void;
@@ -121,6 +157,24 @@ interface SpeakerCore {
   readonly interner: Interner;
   readonly clock: Clock;
   consumer: RouteConsumer | null;
+  /** Addresses held down by `kite peer disable`: kept here so a reconfigured peer stays down too. */
+  readonly disabled: Set<string>;
+}
+
+/** Negotiated capability names, for `kite show peer` (the words BIRD's `show protocols all` uses, roughly). */
+function capabilityNames(info: EstablishedInfo | null): string[] {
+  if (info === null) return [];
+  const n = info.negotiated;
+  const out: string[] = [];
+  if (n.fourOctetAs) out.push('4-octet AS');
+  if (n.routeRefresh) out.push('route refresh');
+  if (n.enhancedRouteRefresh) out.push('enhanced route refresh');
+  if (n.extendedMessage) out.push('extended message');
+  if (n.gracefulRestart) out.push('graceful restart');
+  const fam = (f: FamilyKey): string => familyName(f);
+  if (n.addPathRx.size) out.push(`ADD-PATH receive (${[...n.addPathRx].map(fam).join(', ')})`);
+  if (n.addPathTx.size) out.push(`ADD-PATH send (${[...n.addPathTx].map(fam).join(', ')})`);
+  return out;
 }
 
 /** One configured peer: a primary session, plus a second one while a collision is resolved. */
@@ -161,11 +215,58 @@ class Peer implements PeerHandle {
       state: s.state,
       lastError: this.lastErr || this.md5Hint(s.state),
       uptimeMs: s.uptimeMs,
+      sinceMs: s.sinceMs,
+      disabled: this.core.disabled.has(this.address),
       counters: { ...s.counters },
+      detail: this.detail(s),
     };
   }
 
-  start(): void { this.primary.start(); }
+  private detail(s: Session): PeerSessionDetail {
+    const info = this.info;
+    const gr = info?.negotiated.remoteGracefulRestart;
+    const hold = s.holdTimeNow;
+    return {
+      holdTime: hold,
+      keepaliveTime: Math.floor(hold / 3),
+      connectRetryTime: this.config.connectRetryTime ?? this.core.opts.connectRetryTime ?? 5,
+      localAddress: info?.localAddress ?? null,
+      remoteBgpId: info === null ? null : formatIpv4(info.remoteOpen.bgpId >>> 0),
+      connection: s.connection,
+      families: info?.negotiated.families.map((f) => familyName(f)) ?? [],
+      capabilities: capabilityNames(info),
+      peerRestartTime: gr?.restartTime ?? null,
+      peerRestarting: gr?.restartState ?? false,
+    };
+  }
+
+  start(): void { if (!this.core.disabled.has(this.address)) this.primary.start(); }
+
+  /**
+   * `kite peer disable` (birdc disable): Cease/Administrative Shutdown (RFC 4486 6/2, with the
+   * RFC 8203 message) and no restart, no accepted connection, until enable().
+   */
+  disable(reason: string): void {
+    this.core.disabled.add(this.address);
+    this.cancelHoldDown();
+    this.secondary?.stop(reason);
+    this.secondary = null;
+    this.primary.stop(reason);
+    this.lastErr = `disabled: ${reason}`;
+  }
+
+  /** `kite peer enable`: the session starts again (dials, or waits when passive). */
+  enable(): void {
+    if (!this.core.disabled.delete(this.address)) return;
+    this.lastErr = '';
+    if (!this.removed) this.primary.start();
+  }
+
+  /** `kite peer reset` (birdc restart): Cease/Administrative Reset (6/4), then at once back up. */
+  reset(reason: string): void {
+    if (this.core.disabled.has(this.address)) return;
+    this.cease(CeaseSub.AdministrativeReset, reason, 0);
+  }
 
   /**
    * A session with a TCP MD5 key that never gets a TCP connection is, most often, a password
@@ -223,6 +324,11 @@ class Peer implements PeerHandle {
   /** An incoming connection from this peer's address. */
   incoming(socket: Duplex): void {
     if (this.removed) { socket.destroy(); return; }
+    if (this.core.disabled.has(this.address)) {
+      this.core.log.info({ peer: this.address }, 'refused connection: peer is disabled (kite peer enable brings it back)');
+      socket.destroy();
+      return;
+    }
     const now = this.core.clock.now();
     if (now < this.holdDownUntil) {
       this.core.log.info({ peer: this.address, seconds: Math.ceil((this.holdDownUntil - now) / 1000) }, 'refused connection: peer is held down after exceeding its prefix limit');
@@ -278,6 +384,12 @@ class Peer implements PeerHandle {
       remotePort: port,
       ...(c.capabilities ?? o.capabilities ? { capabilities: c.capabilities ?? o.capabilities } : {}),
     };
+    const m = this.core.opts.meter;
+    const address = this.address;
+    const meter = m === undefined ? undefined : {
+      message: (dir: 'in' | 'out', type: number) => m.message(address, dir, type),
+      notification: (dir: 'in' | 'out', code: number, subcode: number) => m.notification(address, dir, code, subcode),
+    };
     const session: Session = new Session(sessionConfig, {
       onStateChange: (from, to, reason) => this.onStateChange(session, from, to, reason),
       onEstablished: (info) => this.onEstablished(session, info),
@@ -295,6 +407,7 @@ class Peer implements PeerHandle {
       autoRestart: primary,
       collisionCheck: (s, open) => this.collision(s, open),
       ...(o.random ? { random: o.random } : {}),
+      ...(meter ? { meter } : {}),
     });
     return session;
   }
@@ -304,6 +417,8 @@ class Peer implements PeerHandle {
       peer: this.address, port: this.config.port ?? 179, from, to, reason,
       connection: s.connection, role: s === this.primary ? 'primary' : 'secondary',
     }, 'bgp session state change');
+    // The peer's state is its live session's (or the primary's): a second connection's steps are not the peer's.
+    if (s === this.primary || to === 'Established') this.core.opts.meter?.stateChange(this.address, from, to);
     // lastError describes the peer: a second connection failing while another one is
     // Established (e.g. a refused collision) is logged but does not overwrite it.
     const otherUp = this.live !== null && this.live !== s;
@@ -381,6 +496,7 @@ export class Speaker {
       interner: opts.interner ?? new Interner(),
       clock: opts.clock ?? realClock,
       consumer: null,
+      disabled: new Set(),
     };
   }
 
@@ -478,6 +594,7 @@ export class Speaker {
     const p = this.peers.get(key);
     if (!p) return false;
     this.peers.delete(key);
+    this.core.disabled.delete(key); // a peer configured again later starts enabled
     p.remove('peer de-configured', CeaseSub.PeerDeconfigured);
     if (p.config.password) this.setListenKey(key, undefined);
     this.setListenTtl();
@@ -533,6 +650,26 @@ export class Speaker {
   }
 
   peer(address: string): PeerHandle | undefined { return this.peers.get(canonicalAddress(address)); }
+
+  /**
+   * The operator's actions on one peer (`kite peer ...`). Returns false when the address is not
+   * a configured peer. `refresh` asks the peer to resend its routes (ROUTE-REFRESH, RFC 2918) for
+   * every negotiated family; it is false too when the session is not Established or the peer
+   * did not announce route refresh.
+   */
+  peerAction(address: string, action: PeerAction, reason: string): boolean {
+    const p = this.peers.get(canonicalAddress(address));
+    if (p === undefined) return false;
+    switch (action) {
+      case 'disable': p.disable(reason); return true;
+      case 'enable': p.enable(); return true;
+      case 'reset': p.reset(reason); return true;
+      case 'refresh': {
+        const fams = p.established?.negotiated.families ?? [];
+        return fams.length > 0 && fams.map((f) => p.requestRouteRefresh(f)).every(Boolean);
+      }
+    }
+  }
   peerList(): PeerHandle[] { return [...this.peers.values()]; }
   status(): PeerSessionStatus[] { return this.peerList().map((p) => p.status()); }
 

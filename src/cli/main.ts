@@ -1,4 +1,4 @@
-// The kite command line: dispatches `run`, `show`, `health`, `lab`, `help` and `version`. Exit codes: 0 ok,
+// The kite command line: dispatches `run`, `show`, `peer`, `health`, `lab`, `help` and `version`. Exit codes: 0 ok,
 // 1 an error (one line on stderr, prefixed "kite:"), 2 a usage error.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,6 +7,7 @@ import { health, parseHealthArgs } from './health.js';
 import { lab, parseLabArgs } from './lab.js';
 import { parseRunArgs, run } from './run.js';
 import { parseShowArgs, show } from './show.js';
+import { parsePeerArgs, peer } from './peer.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP, isHelpTopic, usageLine, UsageError, type CliIo } from './usage.js';
 
 const processIo: CliIo = {
@@ -62,6 +63,13 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       if (!opts) { io.out(HELP.show); return EXIT_OK; }
       io.out(await show(opts));
       return EXIT_OK;
+    }
+    case 'peer': {
+      const opts = parsePeerArgs(rest);
+      if (!opts) { io.out(HELP.peer); return EXIT_OK; }
+      const r = await peer(opts);
+      io.out(r.text);
+      return r.ok ? EXIT_OK : EXIT_ERROR;
     }
     case 'health': {
       const opts = parseHealthArgs(rest);

@@ -2,14 +2,15 @@
 // The daemon is imported lazily so `kite show` never loads the BGP speaker or the datastores.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { hostname } from 'node:os';
 import { DEFAULT_SOCKET } from '../api/client.js';
-import { STARTUP_VARIABLES } from '../startup/variables.js';
+import type { LogFormat } from '../logger.js';
 import { parseOrUsage, UsageError } from './usage.js';
 
 export const Dataplane = { None: 'none', Linux: 'linux' } as const;
 export type Dataplane = (typeof Dataplane)[keyof typeof Dataplane];
 
+/** logger.ts's formats, listed here so `kite show` does not load pino to parse `kite run`'s flags. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const satisfies readonly LogFormat[];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** What `kite run` passes to runDaemon (src/daemon.ts). */
@@ -27,20 +28,13 @@ export interface RunDaemonOptions {
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
+  logFormat?: LogFormat;
   /** The HTTP server (/livez, /readyz, /metrics); unset: runDaemon's defaults (localhost:9097). */
   httpAddress?: string;
   httpPort?: number | 'off';
   /** What SIGTERM/SIGINT mean (default restart: no Cease, peers keep our routes). */
   onStop?: 'restart' | 'decommission';
-  /** calico-node's start-up variables set in the environment, flags laid over them (runDaemon runs start-up either way). */
-  startup?: Record<string, string>;
 }
-
-/** `kite run` flags that stand for calico-node's variables (a flag overrides its variable). */
-const STARTUP_FLAGS = {
-  ip: 'IP', ip6: 'IP6', 'ip-autodetection-method': 'IP_AUTODETECTION_METHOD', 'ip6-autodetection-method': 'IP6_AUTODETECTION_METHOD',
-  as: 'AS', 'router-id': 'CALICO_ROUTER_ID', 'no-default-pools': 'NO_DEFAULT_POOLS',
-} as const;
 
 interface DaemonModule {
   runDaemon(opts: RunDaemonOptions): Promise<void>;
@@ -69,16 +63,10 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       'listen-address': { type: 'string' },
       'listen-port': { type: 'string' },
       'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
       'http-address': { type: 'string' },
       'http-port': { type: 'string' },
       'on-stop': { type: 'string' },
-      ip: { type: 'string' },
-      ip6: { type: 'string' },
-      'ip-autodetection-method': { type: 'string' },
-      'ip6-autodetection-method': { type: 'string' },
-      as: { type: 'string' },
-      'router-id': { type: 'string' },
-      'no-default-pools': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   }, 'run');
@@ -89,9 +77,9 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     throw new UsageError(`--datastore must be file or kubernetes, not '${datastore}'`, 'run');
   }
   if (!values.config && datastore === DatastoreKind.File) throw new UsageError('--config FILE is required', 'run');
-  // calico-node's order: NODENAME (what its DaemonSet sets from spec.nodeName), then HOSTNAME,
-  // then the host name, lower-cased as Kubernetes names are.
-  const node = values.node || env['NODENAME'] || env['HOSTNAME']?.trim().toLowerCase() || hostname().trim().toLowerCase();
+  // NODENAME is what calico-node's DaemonSet sets from spec.nodeName; honour it so the
+  // manifests need no change.
+  const node = values.node || env['NODENAME'];
   if (!node) throw new UsageError('the node name is required: pass --node NAME or set NODENAME', 'run');
 
   // The Linux dataplane is the default on Linux, as calico-node programs routes by default.
@@ -127,6 +115,11 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     }
     opts.logLevel = level;
   }
+  const format = values['log-format'] ?? env['KITE_LOG_FORMAT'];
+  if (format !== undefined) {
+    if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--log-format must be ${LOG_FORMATS.join(', ')}, not '${format}'`, 'run');
+    opts.logFormat = format as LogFormat;
+  }
   // Health and metrics over HTTP: a flag overrides its variable (as calico-node's flags do).
   const httpAddress = values['http-address'] ?? env['KITE_HTTP_ADDRESS'];
   if (httpAddress !== undefined) opts.httpAddress = httpAddress;
@@ -137,14 +130,6 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     if (!(n >= 0 && n <= 65535)) throw new UsageError(`--http-port '${httpPort}' is not a port number (0-65535) or off`, 'run');
     opts.httpPort = n;
   }
-  const startup: Record<string, string> = {};
-  for (const v of STARTUP_VARIABLES) { const x = env[v]; if (x !== undefined) startup[v] = x; }
-  for (const [flag, v] of Object.entries(STARTUP_FLAGS)) {
-    const x = values[flag as keyof typeof STARTUP_FLAGS];
-    if (x !== undefined) startup[v] = String(x);
-  }
-  if (Object.keys(startup).length > 0) opts.startup = startup;
-
   const onStop = values['on-stop'] ?? env['KITE_ON_STOP'];
   if (onStop !== undefined) {
     if (onStop !== 'restart' && onStop !== 'decommission') throw new UsageError(`--on-stop must be restart or decommission, not '${onStop}'`, 'run');

@@ -30,7 +30,8 @@ the routing half of calico-node.
 
 Commands:
   run       run the daemon on this node
-  show      show the state of the running daemon (summary, peers, routes, fib)
+  show      show the state of the running daemon (summary, peers, peer, routes, fib, config)
+  peer      act on one peer of the running daemon: reset, disable, enable, refresh
   health    ask the running daemon whether it is live or ready (for exec probes)
   lab       build a network-namespace cluster on this machine and ping pod to pod
   version   print the version
@@ -47,13 +48,17 @@ Options:
   --config FILE          Calico resources as YAML (required with the file datastore)
   --datastore file|kubernetes  where Calico's resources come from (default: file)
   --kubeconfig PATH      Kubernetes datastore: kubeconfig (default: $KUBECONFIG, in-cluster)
-  --node NAME            this node's name (default: $NODENAME, else $HOSTNAME, else the host name)
+  --node NAME            this node's name (default: $NODENAME)
   --socket PATH          control API socket (default: /run/kite/kite.sock)
   --dataplane none|linux linux programs kernel routes (protocol 75), tunl0 and workload
                          routes; none keeps routes in the RIB only (default: linux on Linux)
   --listen-address ADDR  address to accept BGP connections on (default: all)
   --listen-port N        BGP port (default: from BGPConfiguration, else 179)
-  --log-level LEVEL      trace, debug, info, warn, error, fatal or silent (default: info)
+  --log-level LEVEL      trace, debug, info, warn, error, fatal or silent (default: the
+                         BGPConfiguration's logSeverityScreen, else info; the flag wins)
+  --log-format FORMAT    json (one JSON object a line, ISO-8601 times), pretty (readable
+                         lines, pino-pretty) or auto: pretty on a terminal, else json
+                         (default: $KITE_LOG_FORMAT, else auto)
   --http-address ADDR    where /livez, /readyz and /metrics are served
                          (default: $KITE_HTTP_ADDRESS, else localhost)
   --http-port N|off      their port; 0 picks a free one, off serves none
@@ -63,32 +68,40 @@ Options:
                          peers keep this node's routes (graceful restart) until Kite is back;
                          decommission sends Cease, and peers withdraw the routes at once
   -h, --help             show this help
-
-Start-up, as calico-node (each flag overrides its variable; see docs/startup.md):
-  --ip ADDR|autodetect|none        $IP: the node's IPv4 address (default: the Node's, else autodetect)
-  --ip6 ADDR|autodetect|none       $IP6: the node's IPv6 address (default: the Node's)
-  --ip-autodetection-method M      $IP_AUTODETECTION_METHOD: first-found, can-reach=DEST,
-                                   interface=RE,.., skip-interface=RE,.., cidr=CIDR,..,
-                                   kubernetes-internal-ip (default first-found)
-  --ip6-autodetection-method M     $IP6_AUTODETECTION_METHOD: the same for IPv6
-  --as N                           $AS: the node's AS number (default: the Node's, else global)
-  --router-id ADDR|hash            $CALICO_ROUTER_ID: hash derives one from the node name
-                                   (needed by IPv6-only nodes)
-  --no-default-pools               $NO_DEFAULT_POOLS: create no default pool ($CALICO_IPV4POOL_*
-                                   and $CALICO_IPV6POOL_* shape the pools created otherwise)
 `,
-  show: `Usage: kite show summary|peers|routes|fib [options]
+  show: `Usage: kite show summary|peers|routes|peer|fib|config [options]
 
 Shows the state of the daemon that serves the control socket.
 
-  summary   node, router id, AS, RIB sizes and a table of peers
-  peers     the table of peers
-  routes    the Loc-RIB: every path per prefix, '*>' marks the best
-  fib       the Linux dataplane: desired vs programmed kernel routes, and why they differ
+  summary                    node, router id, AS, RIB sizes and a table of peers
+  peers                      the table of peers: type, state, since, prefixes, info
+  peer ADDRESS               one peer in full: capabilities, timers, counters, graceful restart
+  routes                     the Loc-RIB: every path per prefix, '*>' marks the best
+  routes received PEER       the peer's Adj-RIB-In: what it sent, as accepted
+  routes advertised PEER     the peer's Adj-RIB-Out: what Kite sends it, as sent
+  fib                        the Linux dataplane: desired vs programmed kernel routes, and why they differ
+  config                     what Kite derived for this node, and where each item came from
 
 Options:
   --json           print JSON (the shapes of the control API) instead of a table
   --prefix P       routes only: the route for prefix P, or the routes covering address P
+  --socket PATH    control API socket (default: /run/kite/kite.sock)
+  -h, --help       show this help
+`,
+  peer: `Usage: kite peer reset|disable|enable|refresh ADDRESS [options]
+
+Acts on one peer of the daemon that serves the control socket (as birdc restart, disable and
+enable do on a protocol).
+
+  reset     Cease/Administrative Reset to the peer, then the session starts again
+  disable   Cease/Administrative Shutdown (with the reason as its message); the peer stays
+            down, and its connections are refused, until enabled
+  enable    the session starts again
+  refresh   ask the peer to resend its routes (ROUTE-REFRESH, RFC 2918) for every family
+
+Options:
+  --reason TEXT    why, sent in the Cease (RFC 8203) and logged (default: kite peer ACTION)
+  --json           print the result as JSON
   --socket PATH    control API socket (default: /run/kite/kite.sock)
   -h, --help       show this help
 `,

@@ -60,6 +60,8 @@ export interface DataplaneOptions {
   retryMs?: number;
   /** Remote prefixes computed per slice of a large change; default 8192. */
   routeSlice?: number;
+  /** Told how long each apply took (seconds) and whether it succeeded (the metrics' histogram). */
+  onApplied?(seconds: number, ok: boolean): void;
 }
 
 export interface Dataplane {
@@ -108,6 +110,7 @@ class LinuxDataplane implements Dataplane {
       retryMs: o.retryMs ?? 1000,
       resyncIntervalMs: o.resyncIntervalMs ?? DEFAULT_RESYNC_INTERVAL_MS,
       apply: () => this.applyOnce(),
+      ...(o.onApplied ? { onApplied: o.onApplied } : {}),
       resyncDue: () => {
         this.resyncNeeded = true;
       },

@@ -37,12 +37,24 @@ export interface DesiredRoute {
 export const Unprogrammed = { Refused: 'refused', Waiting: 'waiting' } as const;
 export type UnprogrammedKind = (typeof Unprogrammed)[keyof typeof Unprogrammed];
 
+/**
+ * Why a route is refused, as a small fixed set (the metrics' `reason` label; the text in
+ * `reason` says the same with the details).
+ */
+export const Refusal = {
+  Duplicate: 'duplicate', Invalid: 'invalid', DefaultRoute: 'default-route', ServiceRange: 'service-range',
+  HostSubnet: 'host-subnet', OutsidePool: 'outside-pool', VxlanPool: 'vxlan-pool', OwnBlock: 'own-block', NoNextHop: 'no-next-hop',
+} as const;
+export type Refusal = (typeof Refusal)[keyof typeof Refusal];
+
 export interface UnprogrammedRoute {
   prefix: string;
   source: RouteSource;
   /** refused: never programmed while inputs stay so; waiting: needs something on the host first. */
   kind: UnprogrammedKind;
   reason: string;
+  /** Set for refused routes. */
+  code?: Refusal;
 }
 
 /** Why a route cannot have a key that `held` already has. */
@@ -51,7 +63,7 @@ const heldBy = (held: DesiredRoute): string => `the same prefix is a local ${hel
 /** A remote route whose key a local route (or another spelling of the prefix) already holds. */
 export function conflict(r: { desired: DesiredRoute }, held: DesiredRoute): UnprogrammedRoute {
   const d = r.desired.route;
-  return { prefix: `${d.dst}/${d.dstLen}`, source: r.desired.source, kind: 'refused', reason: heldBy(held) };
+  return { prefix: `${d.dst}/${d.dstLen}`, source: r.desired.source, kind: 'refused', reason: heldBy(held), code: Refusal.Duplicate };
 }
 
 type RouteBase = Pick<KRoute, 'family' | 'dst' | 'dstLen' | 'table' | 'protocol'> & { metric?: number };
@@ -77,7 +89,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
     const key = routeKey(d.route);
     const held = st.routes.get(key);
     if (held !== undefined) {
-      st.unprogrammed.push({ prefix: net.toString(), source: d.source, kind: 'refused', reason: heldBy(held) });
+      st.unprogrammed.push({ prefix: net.toString(), source: d.source, kind: 'refused', reason: heldBy(held), code: Refusal.Duplicate });
       return;
     }
     st.routes.set(key, d);
@@ -92,7 +104,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
     for (const text of w.ipNetworks) {
       const net = parsePrefix(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`)?.network();
       if (net === undefined) {
-        st.unprogrammed.push({ prefix: text, source: RouteSource.Workload, kind: 'refused', reason: `workload ${w.name}: "${text}" is not an IP network` });
+        st.unprogrammed.push({ prefix: text, source: RouteSource.Workload, kind: 'refused', reason: `workload ${w.name}: "${text}" is not an IP network`, code: Refusal.Invalid });
         continue;
       }
       const link = host.link(w.interfaceName);
@@ -228,16 +240,16 @@ export type RemoteResult = { key: RouteKey; desired: DesiredRoute } | { un: Unpr
  */
 export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly RemoteNextHop[]): RemoteResult {
   const R = RouteSource.Remote;
-  const refused = (reason: string): RemoteResult => ({ un: { prefix: prefix.toString(), source: R, kind: 'refused', reason } });
+  const refused = (code: Refusal, reason: string): RemoteResult => ({ un: { prefix: prefix.toString(), source: R, kind: 'refused', reason, code } });
   const family = prefix.family;
 
-  if (prefix.len === 0) return refused('a default route is never programmed from BGP');
+  if (prefix.len === 0) return refused(Refusal.DefaultRoute, 'a default route is never programmed from BGP');
   for (const s of ctx.services) {
-    if (overlaps(s, prefix)) return refused(`overlaps the service range ${s.net.toString()}: kube-proxy owns service addresses`);
+    if (overlaps(s, prefix)) return refused(Refusal.ServiceRange, `overlaps the service range ${s.net.toString()}: kube-proxy owns service addresses`);
   }
   for (const h of ctx.connected) {
     if (overlaps(h.net, prefix)) {
-      return refused(`covers or lies inside ${h.conn.prefix.toString()} on ${h.conn.link.name}, a host address and connected subnet`);
+      return refused(Refusal.HostSubnet, `covers or lies inside ${h.conn.prefix.toString()} on ${h.conn.link.name}, a host address and connected subnet`);
     }
   }
   let pool: PoolRef | undefined;
@@ -247,12 +259,12 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
       break;
     }
   }
-  if (pool === undefined) return refused('outside every IPPool: only pool routes are programmed from BGP');
+  if (pool === undefined) return refused(Refusal.OutsidePool, 'outside every IPPool: only pool routes are programmed from BGP');
   if (pool.p.vxlanMode !== 'Never') {
-    return refused(`IPPool ${pool.p.name} uses VXLAN (vxlanMode ${pool.p.vxlanMode}), whose routes Kite does not program`);
+    return refused(Refusal.VxlanPool, `IPPool ${pool.p.name} uses VXLAN (vxlanMode ${pool.p.vxlanMode}), whose routes Kite does not program`);
   }
   const key = prefixKey(prefix);
-  if (ctx.ownBlocks.has(key)) return refused('this node\'s own block: the local blackhole route stands');
+  if (ctx.ownBlocks.has(key)) return refused(Refusal.OwnBlock, 'this node\'s own block: the local blackhole route stands');
 
   let first: HopShape | undefined;
   let multipath: KNexthop[] | undefined;
@@ -278,7 +290,7 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
   }
   if (first === undefined) {
     if (wait !== undefined) return { un: { prefix: prefix.toString(), source: R, kind: 'waiting', reason: wait } };
-    return refused(hops.length === 0 ? 'no next hop' : `no usable next hop (${hops.map((h) => h.address).join(', ')}: wrong family or this node)`);
+    return refused(Refusal.NoNextHop, hops.length === 0 ? 'no next hop' : `no usable next hop (${hops.map((h) => h.address).join(', ')}: wrong family or this node)`);
   }
   // The kernel route's destination is the one text made per route: KernelOps speaks `ip route`'s
   // vocabulary, and the netlink codec writes it straight into the message.

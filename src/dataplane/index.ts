@@ -11,5 +11,6 @@ export {
   type OwnBlock, type PoolInput, type RemoteNextHop,
 } from './inputs.js';
 export { followRib, remoteNextHops, remoteRoutes } from './rib-source.js';
-export { netlinkOps, openKernel, procSysctl, systemClock, watchLinks } from './kernel.js';
+export { meteredOps, netlinkOps, openKernel, procSysctl, systemClock, watchLinks } from './kernel.js';
 export type { Clock, DpLog, KernelOps, Sysctl } from './types.js';
+export { Refusal } from './desired.js';

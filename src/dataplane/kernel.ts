@@ -9,7 +9,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Netlink, NetlinkMonitor, type NetlinkOptions } from './netlink/index.js';
 import type { Dataplane } from './dataplane.js';
-import type { Clock, DpLog, KernelOps, KLink, Sysctl, TimerHandle } from './types.js';
+import type { Clock, DpLog, KernelOps, KLink, OpResult, Sysctl, TimerHandle } from './types.js';
 
 /** KernelOps over one netlink socket. Link dumps are narrowed to what the core reads. */
 export function netlinkOps(nl: Netlink): KernelOps {
@@ -32,6 +32,38 @@ export function netlinkOps(nl: Netlink): KernelOps {
     dumpNeighbours: () => nl.dumpNeighbours(),
     setNeighbours: (ns) => nl.setNeighbours(ns),
     deleteNeighbours: (ns) => nl.deleteNeighbours(ns),
+  };
+}
+
+/**
+ * KernelOps that report every failed netlink request to `onError` (the metrics' counter): each
+ * negative answer in a batch, and a request that threw (a dump, or a socket error). The results
+ * pass through unchanged.
+ */
+export function meteredOps(ops: KernelOps, onError: (op: string, code: string) => void): KernelOps {
+  const call = <R>(op: string, f: () => Promise<R>): Promise<R> => f().catch((e: unknown) => {
+    onError(op, 'exception');
+    throw e;
+  });
+  const batch = async (op: string, f: () => Promise<OpResult[]>): Promise<OpResult[]> => {
+    const rs = await call(op, f);
+    for (const r of rs) if (!r.ok) onError(op, r.code);
+    return rs;
+  };
+  return {
+    dumpRoutes: (f) => call('dump-routes', () => ops.dumpRoutes(f)),
+    addRoutes: (x) => batch('add-route', () => ops.addRoutes(x)),
+    replaceRoutes: (x) => batch('replace-route', () => ops.replaceRoutes(x)),
+    deleteRoutes: (x) => batch('delete-route', () => ops.deleteRoutes(x)),
+    dumpLinks: () => call('dump-links', () => ops.dumpLinks()),
+    createLinks: (x) => batch('create-link', () => ops.createLinks(x)),
+    setLinks: (x) => batch('set-link', () => ops.setLinks(x)),
+    dumpAddresses: () => call('dump-addresses', () => ops.dumpAddresses()),
+    addAddresses: (x) => batch('add-address', () => ops.addAddresses(x)),
+    deleteAddresses: (x) => batch('delete-address', () => ops.deleteAddresses(x)),
+    dumpNeighbours: () => call('dump-neighbours', () => ops.dumpNeighbours()),
+    setNeighbours: (x) => batch('set-neighbour', () => ops.setNeighbours(x)),
+    deleteNeighbours: (x) => batch('delete-neighbour', () => ops.deleteNeighbours(x)),
   };
 }
 

@@ -226,7 +226,7 @@ export class RoutesManager implements Manager {
     });
     const us: UnprogrammedRoute[] = [...this.local.unprogrammed];
     for (const r of this.remoteOut.values()) if ('un' in r) us.push(r.un);
-    for (const u of us) out.push({ prefix: u.prefix, source: u.source, state: u.kind, reason: u.reason });
+    for (const u of us) out.push({ prefix: u.prefix, source: u.source, state: u.kind, reason: u.reason, ...(u.code ? { code: u.code } : {}) });
     return out;
   }
 }

@@ -28,6 +28,8 @@ export interface SchedulerOptions {
   apply(): Promise<ApplyOutcome>;
   /** A resync is due: the periodic one, or after an apply threw (the kernel view is suspect). */
   resyncDue(): void;
+  /** Each apply's wall time in seconds (measured on the monotonic clock, not `clock`) and outcome. */
+  onApplied?(seconds: number, ok: boolean): void;
 }
 
 const MAX_RETRY_MS = 30_000;
@@ -97,14 +99,18 @@ export class Scheduler {
     do {
       this.again = false;
       this.applyingSince = this.o.clock.now();
+      const started = process.hrtime.bigint();
+      const took = (): number => Number(process.hrtime.bigint() - started) / 1e9;
       try {
         const res = await this.o.apply();
+        this.o.onApplied?.(took(), res.ok);
         if (res.again === true) this.again = true;
         if (res.resync === true) this.o.resyncDue();
         if (res.wakeAt !== undefined) this.armWake(res.wakeAt);
         if (res.ok) this.retryDelay = this.o.retryMs;
         else this.armRetry();
       } catch (e) {
+        this.o.onApplied?.(took(), false);
         this.o.resyncDue();
         this.o.log.error({ err: e instanceof Error ? e.message : String(e) }, 'dataplane apply failed; resyncing from a dump');
         this.armRetry();

@@ -1,7 +1,7 @@
 // What the dataplane reports about itself for `kite show fib`: every route Kite wants or owns,
 // its state, and the reason for any difference between what is wanted and what the kernel holds.
 
-import type { RouteSource } from './desired.js';
+import type { Refusal, RouteSource } from './desired.js';
 
 export type FibState = 'programmed' | 'pending' | 'failed' | 'conflict' | 'stale' | 'refused' | 'waiting';
 
@@ -14,6 +14,8 @@ export interface FibRouteStatus {
   /** The route the kernel holds for the same key. */
   kernel?: string;
   reason: string;
+  /** Refused routes: the reason as one of a fixed set (the metrics' label). */
+  code?: Refusal;
 }
 
 export interface FibStatus {

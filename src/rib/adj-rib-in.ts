@@ -32,15 +32,31 @@ export interface AdjRibInOptions {
 
 export type ImportFilter = (family: FamilyKey, bytes: Uint8Array, len: number, attrs: PathAttrs) => string | null | PathAttrs;
 
+/** One address family's counts; received = accepted + rejected (by the loop checks or the import policy). */
+export interface FamilyCounts {
+  received: number;
+  accepted: number;
+  rejectedLoop: number;
+  rejectedPolicy: number;
+}
+
 export interface ChannelStatus {
   prefixesReceived: number;
   prefixesAccepted: number;
+  ipv4: FamilyCounts;
+  ipv6: FamilyCounts;
+  /** The peer's prefix limit (kite.dev/max-prefixes), null when it has none. */
+  maxPrefixes: number | null;
 }
+
+/** Why a received prefix is not in the table. */
+const Rejected = { Loop: 'loop', Policy: 'policy' } as const;
+type Rejected = (typeof Rejected)[keyof typeof Rejected];
 
 export class AdjRibIn {
   private peerIndex = -1;
   /** Prefixes received but rejected by the loop checks, keyed by text, so withdrawals keep counts right. */
-  private readonly rejected = new Set<string>();
+  private readonly rejected = new Map<string, Rejected>();
   private readonly loopCache = new Map<number, string | null>();
   private address = '';
   private limitHit = false;
@@ -49,9 +65,26 @@ export class AdjRibIn {
 
   get isUp(): boolean { return this.peerIndex >= 0; }
 
+  /** The accepted paths (RIB path indexes) of this peer, for `kite show routes received`. */
+  paths(): number[] { return this.peerIndex >= 0 ? this.rib.peerPaths(this.peerIndex) : []; }
+
+  /** Paths kept stale for a restarting peer (RFC 4724). */
+  staleCount(): number { return this.peerIndex >= 0 && this.isRetained ? this.rib.staleCount(this.peerIndex) : 0; }
+
   status(): ChannelStatus {
-    const accepted = this.peerIndex >= 0 ? this.rib.peerPrefixCount(this.peerIndex) : 0;
-    return { prefixesReceived: accepted + this.rejected.size, prefixesAccepted: accepted };
+    const up = this.peerIndex >= 0;
+    const accepted = up ? this.rib.peerPrefixCount(this.peerIndex) : 0;
+    const accepted6 = up ? this.rib.peerPrefixCount6(this.peerIndex) : 0;
+    const v4: FamilyCounts = { received: 0, accepted: accepted - accepted6, rejectedLoop: 0, rejectedPolicy: 0 };
+    const v6: FamilyCounts = { received: 0, accepted: accepted6, rejectedLoop: 0, rejectedPolicy: 0 };
+    for (const [text, why] of this.rejected) {
+      const f = text.includes(':') ? v6 : v4;
+      if (why === Rejected.Loop) f.rejectedLoop++;
+      else f.rejectedPolicy++;
+    }
+    for (const f of [v4, v6]) f.received = f.accepted + f.rejectedLoop + f.rejectedPolicy;
+    return { prefixesReceived: accepted + this.rejected.size, prefixesAccepted: accepted, ipv4: v4, ipv6: v6,
+      maxPrefixes: this.opts.maxPrefixes ?? null };
   }
 
   /**
@@ -125,7 +158,7 @@ export class AdjRibIn {
     if (loop !== null) {
       // Rejected: remember the prefixes (for counts) and drop any earlier path of theirs.
       const reject = (fam: FamilyKey) => (b: Uint8Array, l: number, id: number) => {
-        this.rejected.add(formatPrefix(fam, b, l));
+        this.rejected.set(formatPrefix(fam, b, l), Rejected.Loop);
         rib.withdraw(peer, fam, b, l, id);
       };
       if (msg.nlri) forEachPrefix(msg.nlri, reject(IPV4_UNICAST));
@@ -144,7 +177,7 @@ export class AdjRibIn {
           rib.announce(peer, fam, b, l, p, why === null ? id : why.id);
           return;
         }
-        this.rejected.add(formatPrefix(fam, b, l));
+        this.rejected.set(formatPrefix(fam, b, l), Rejected.Policy);
         rib.withdraw(peer, fam, b, l, p);
       };
       if (msg.nlri) forEachPrefix(msg.nlri, each(IPV4_UNICAST));

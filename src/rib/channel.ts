@@ -96,6 +96,10 @@ export class Channel {
 
   status(): ChannelStatus { return { ...this.adj.status(), state: this.stateNow }; }
 
+  /** The Adj-RIB-In as accepted (RIB path indexes). */
+  receivedPaths(): number[] { return this.adj.paths(); }
+  staleRoutes(): number { return this.adj.staleCount(); }
+
   /** A changed configuration (or password): forget the peer's routes and reset its session (Cease 6/6). */
   reconfigure(intent: PeerIntent): void {
     this.d.exporter.leave(this.address);

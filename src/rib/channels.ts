@@ -50,6 +50,9 @@ export class Channels implements RouteConsumer {
 
   status(address: string): ChannelStatus | undefined { return this.byAddress.get(canonicalAddress(address))?.status(); }
 
+  /** The channel of a configured peer (by any spelling of its address). */
+  get(address: string): Channel | undefined { return this.byAddress.get(canonicalAddress(address)); }
+
   /** Kite stops: every channel's timers end. */
   stop(): void { for (const ch of this.byAddress.values()) ch.stop(); }
 

@@ -63,6 +63,9 @@ class Group {
   /** Per prefix slot: exported attribute id + 1 (0 = not advertised). */
   adjOut: Int32Array = new Int32Array(0);
   count = 0;
+  /** Paths in `multi` (ADD-PATH), and IPv6 entries of both stores: per-family counts without a scan. */
+  multiCount = 0;
+  count6 = 0;
   readonly withdrawals = new Map<FamilyKey, OutPrefix[]>();
   /** (source attrs id, source peer) → exported attrs, so a repeated attribute set is built once. */
   readonly cache = new Map<string, PathAttrs>();
@@ -149,10 +152,27 @@ export class Exporter {
 
   advertised(id: string): number {
     const g = this.memberOf.get(id);
-    if (!g) return 0;
-    let n = g.count;
-    for (const m of g.multi.values()) n += m.size;
-    return n;
+    return g ? g.count + g.multiCount : 0;
+  }
+
+  /** advertised() split by address family. */
+  advertisedByFamily(id: string): { ipv4: number; ipv6: number } {
+    const g = this.memberOf.get(id);
+    if (!g) return { ipv4: 0, ipv6: 0 };
+    return { ipv4: g.count + g.multiCount - g.count6, ipv6: g.count6 };
+  }
+
+  /**
+   * The peer's Adj-RIB-Out: every prefix slot with the path ID and the attributes it was sent
+   * (after the export rules and policy: next hop, AS_PATH, communities as on the wire).
+   */
+  adjRibOut(id: string): { slot: number; pathId: number; attrs: PathAttrs }[] {
+    const g = this.memberOf.get(id);
+    if (!g) return [];
+    const out: { slot: number; pathId: number; attrs: PathAttrs }[] = [];
+    for (let s = 0; s < g.adjOut.length; s++) if (g.adjOut[s]! > 0) out.push({ slot: s, pathId: 1, attrs: this.interner.get(g.adjOut[s]! - 1) });
+    for (const [slot, m] of g.multi) for (const [pathId, attrs] of m) out.push({ slot, pathId, attrs });
+    return out;
   }
 
   /** Number of update groups (for status and tests). */
@@ -267,13 +287,20 @@ export class Exporter {
       if (!list) ann.set(a, (list = []));
       list.push(this.outPrefix(g, slot, id));
     }
+    const delta = want.size - have.size;
+    g.multiCount += delta;
+    if (fam !== IPV4_UNICAST) g.count6 += delta;
     if (want.size) g.multi.set(slot, want); else g.multi.delete(slot);
   }
 
   private setAdj(g: Group, slot: number, a: PathAttrs): void {
     if (slot >= g.adjOut.length) g.adjOut = growI32(g.adjOut, Math.max(1024, this.rib.prefixes.capacity));
     const cur = g.adjOut[slot]!;
-    if (cur > 0) this.interner.unref(cur - 1); else g.count++;
+    if (cur > 0) this.interner.unref(cur - 1);
+    else {
+      g.count++;
+      if (this.rib.prefixes.family[slot] !== IPV4_UNICAST) g.count6++;
+    }
     this.interner.ref(a.id);
     g.adjOut[slot] = a.id + 1;
   }
@@ -282,8 +309,9 @@ export class Exporter {
     this.interner.unref(g.adjOut[slot]! - 1);
     g.adjOut[slot] = 0;
     g.count--;
-    if (!withdraw) return;
     const fam = this.rib.prefixes.family[slot]!;
+    if (fam !== IPV4_UNICAST) g.count6--;
+    if (!withdraw) return;
     let list = g.withdrawals.get(fam);
     if (!list) g.withdrawals.set(fam, (list = []));
     list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: 1 });

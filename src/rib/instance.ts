@@ -2,7 +2,7 @@
 // the update groups, the route policy and this node's own routes, around one RIB. The daemon
 // feeds it the calc pipeline's deltas; identity (AS, router ID, port) is fixed for its lifetime.
 import type { Logger } from 'pino';
-import { Speaker } from '../bgp/speaker.js';
+import { Speaker, type SpeakerMeter } from '../bgp/speaker.js';
 import type { Clock } from '../bgp/timers.js';
 import { ipv4ToUint } from '../bgp/wire/prefix.js';
 import type { NodeConfig } from '../config/types.js';
@@ -29,6 +29,8 @@ export interface BgpInstanceOptions {
   log: Logger;
   /** A peer's first End-of-RIB (see channels.allEndOfRib). */
   onEndOfRib(): void;
+  /** Counts the sessions' messages and state changes (the metrics). */
+  meter?: SpeakerMeter;
 }
 
 export class BgpInstance {
@@ -51,7 +53,7 @@ export class BgpInstance {
     this.exporter = new Exporter(rib, interner, { routerId: ipv4ToUint(cfg.routerId), log, policy: this.policy.exportCheck,
       clusterId: cfg.routeReflectorClusterID === undefined ? undefined : ipv4ToUint(cfg.routeReflectorClusterID) });
     this.speaker = new Speaker({ localAs: cfg.asNumber, routerId: cfg.routerId, logger: log, listenAddress: o.listenAddress ?? bindAddresses(cfg),
-      listenPort: o.listenPort ?? cfg.listenPort, interner, clock: o.clock });
+      listenPort: o.listenPort ?? cfg.listenPort, interner, clock: o.clock, ...(o.meter ? { meter: o.meter } : {}) });
     this.channels = new Channels({ rib, speaker: this.speaker, exporter: this.exporter, policy: this.policy, instance: this.current,
       restart: o.restart, clock: o.clock, log, onEndOfRib: () => o.onEndOfRib() });
     this.speaker.setConsumer(this.channels);

@@ -46,8 +46,13 @@ export class Rib {
   private pathFree = -1;
 
   private readonly peers: (RibPeer | undefined)[] = [{ address: '', bgpId: 0, ibgp: false }];
-  /** Paths held per peer (its Adj-RIB-In size). */
+  /** Paths held per peer (its Adj-RIB-In size), and how many of them are IPv6 (for per-family counts). */
   private received: Uint32Array = new Uint32Array(64);
+  private received6: Uint32Array = new Uint32Array(64);
+  /** Live paths in the table, all peers (the metrics' Loc-RIB path count). */
+  private livePaths = 0;
+  /** Best-path changes since start (a counter for the metrics; one add per change, no listener). */
+  private bestChanges = 0;
   private readonly listeners: BestChangeListener[] = [];
   private readonly decision: DecisionOptions;
 
@@ -70,8 +75,12 @@ export class Rib {
     if (i < 0) i = this.peers.length;
     if (i > 0xffff) throw new Error('too many peers');
     this.peers[i] = p;
-    if (i >= this.received.length) this.received = growU32(this.received, this.received.length * 2);
+    if (i >= this.received.length) {
+      this.received = growU32(this.received, this.received.length * 2);
+      this.received6 = growU32(this.received6, this.received.length);
+    }
     this.received[i] = 0;
+    this.received6[i] = 0;
     return i;
   }
 
@@ -120,6 +129,20 @@ export class Rib {
   }
 
   peerPrefixCount(i: number): number { return this.received[i] ?? 0; }
+  /** The peer's paths in IPv6 unicast (the rest are IPv4). */
+  peerPrefixCount6(i: number): number { return this.received6[i] ?? 0; }
+  /** Live paths of every peer, local ones included. */
+  get pathCount(): number { return this.livePaths; }
+  /** Best-path changes since start. */
+  get bestChangeCount(): number { return this.bestChanges; }
+
+  /** The live paths learned from peer i (its Adj-RIB-In as accepted), in store order. */
+  peerPaths(i: number): number[] {
+    const out: number[] = [];
+    if (this.received[i] === 0) return out;
+    for (let p = 0; p < this.pathTop; p++) if (this.pPeer[p] === i && this.isLive(p)) out.push(p);
+    return out;
+  }
   peer(i: number): RibPeer | undefined { return this.peers[i]; }
 
   // ---- updates -------------------------------------------------------------
@@ -165,6 +188,8 @@ export class Rib {
     this.pNext[p] = this.head[slot]!;
     this.head[slot] = p;
     this.received[peer]!++;
+    if (this.prefixes.family[slot] !== IPV4_UNICAST) this.received6[peer]!++;
+    this.livePaths++;
     this.decide(slot, false);
   }
 
@@ -183,6 +208,8 @@ export class Rib {
     if (prev < 0) this.head[slot] = this.pNext[p]!;
     else this.pNext[prev] = this.pNext[p]!;
     this.received[this.pPeer[p]!]!--;
+    if (this.prefixes.family[slot] !== IPV4_UNICAST) this.received6[this.pPeer[p]!]!--;
+    this.livePaths--;
     this.attrs.unref(this.pAttr[p]!);
     this.freePath(p);
     if (this.head[slot] === -1) {
@@ -250,6 +277,7 @@ export class Rib {
   }
 
   private emit(slot: number, oldBest: number, newBest: number): void {
+    this.bestChanges++;
     for (const l of this.listeners) l(slot, oldBest, newBest);
   }
 

@@ -9,3 +9,12 @@ export async function eventually(what: string, cond: () => boolean, timeoutMs = 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** eventually() for a condition that must itself wait (an HTTP scrape, a CLI call); checked every 100 ms. */
+export async function eventuallyAsync(what: string, cond: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

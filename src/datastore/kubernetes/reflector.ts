@@ -91,6 +91,9 @@ export class Reflector<T> {
     void this.run();
   }
 
+  /** The collection this reflector lists and watches. */
+  get path(): string { return this.o.path; }
+
   stop(): void {
     this.stopped = true;
     this.current?.close();
