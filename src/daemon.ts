@@ -27,6 +27,7 @@ import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
 import { startDataplane, type DataplaneHandle } from './fib.js';
 import { InstanceStatus } from './status.js';
+import { overlay, startUp, type Started, type StartupEnv } from './startup/index.js';
 import { liveness, readiness, type HealthInputs, type Verdict } from './health/health.js';
 
 export interface DaemonOptions {
@@ -56,6 +57,12 @@ export interface DaemonOptions {
    * decommission sends Cease and the peers withdraw our routes at once.
    */
   onStop?: 'restart' | 'decommission';
+  /**
+   * calico-node's start-up variables (IP, IP6, *_AUTODETECTION_METHOD, AS, CALICO_ROUTER_ID,
+   * default pools; src/startup): run between the first snapshot and BGP. Unset: no start-up
+   * (in-process tests whose cluster file says everything).
+   */
+  startup?: StartupEnv;
   /** calico-node's -threshold-time: the start-up window of readiness (default 30 s). */
   readyThresholdMs?: number;
 }
@@ -64,7 +71,8 @@ export interface DaemonOptions {
 export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const log = createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'auto', base: { node: opts.node } });
   // The command line serves health by default; in-process daemons (tests) only when asked.
-  const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT, logLevelFromDatastore: opts.logLevel === undefined }, log);
+  // The command line also runs calico-node's start-up (its variables, or their defaults).
+  const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT, startup: opts.startup ?? {}, logLevelFromDatastore: opts.logLevel === undefined }, log);
   await daemon.start();
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
@@ -137,7 +145,8 @@ export class Daemon implements StatusProvider {
     const source = opts.datastore === 'kubernetes' ? 'kubernetes' : opts.config;
     const snapshots = new Subject<Resources>();
     const status = new BehaviorSubject<SyncStatus>('waiting');
-    const calc = calculate(snapshots, status, opts.node, this.grants);
+    const derive: { routerId?: string } = {};
+    const calc = calculate(snapshots, status, opts.node, this.grants, derive);
     let firstError: Error | null = null;
     this.subscriptions.push(
       calc.config.subscribe(({ config, resources }) => {
@@ -151,23 +160,41 @@ export class Daemon implements StatusProvider {
       }),
       calc.inSync.subscribe((s) => { if (s) this.checkConverged(); }),
     );
+    // With start-up, snapshots wait until it has decided this node's identity, then carry it.
+    let started: Started | null = null;
+    let pending: Resources | null = null;
+    const push = (resources: Resources): void => {
+      snapshots.next(started === null ? resources : overlay(resources, started, opts.node));
+      // The file datastore refuses to start on a first snapshot that yields no configuration.
+      if (firstError) { const e = firstError; firstError = null; throw e; }
+    };
     this.datastore = opts.datastore === 'kubernetes'
       // Loaded only when used: the Kubernetes client is large and the file datastore needs none of it.
       ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: opts.node, log, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}) })
       : createFileDatastore(opts.config);
-    await this.datastore.start({
+    const datastore = this.datastore;
+    await datastore.start({
       onStatus: (s) => { this.syncStatus = s; this.datastoreActivity = Date.now(); this.metrics.datastoreStatus(s); status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
       onSnapshot: (resources) => {
         this.datastoreActivity = Date.now();
-        snapshots.next(resources);
-        // The file datastore refuses to start on a first snapshot that yields no configuration.
-        if (firstError) { const e = firstError; firstError = null; throw e; }
+        if (opts.startup !== undefined && started === null) pending = resources;
+        else push(resources);
       },
       onError: (e) => {
         this.datastoreActivity = Date.now();
         log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force');
       },
     });
+    if (opts.startup !== undefined && pending !== null) {
+      try {
+        started = await startUp({ env: opts.startup, nodeName: opts.node, resources: pending, datastore, log });
+        if (started.identity.routerId !== undefined) derive.routerId = started.identity.routerId;
+        push(pending);
+      } catch (e) {
+        datastore.stop();
+        throw e;
+      }
+    }
     if (this.first === null) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
     this.applySeverity(this.first);
     await this.allocateTunnel(this.first);

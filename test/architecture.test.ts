@@ -21,7 +21,7 @@ const FLOORS: Record<string, number> = {
   policy: 3,
   rib: 4, ipam: 4,
   dataplane: 5, api: 5,
-  calc: 6, health: 6, // health: readiness and liveness verdicts from what the daemon reports
+  calc: 6, health: 6, startup: 6, // health: readiness and liveness verdicts from what the daemon reports
   metrics: 6, // prom-client collectors over the status views' shapes (status.ts feeds them)
   lab: 7, status: 7, fib: 7, // status.ts: the control API's answers; fib.ts: the RIB → dataplane link
   daemon: 8, // the composition root

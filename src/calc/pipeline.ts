@@ -7,7 +7,7 @@
 import { Observable, combineLatest, distinctUntilChanged, filter, map, mergeMap, scan, share, shareReplay } from 'rxjs';
 import { canonicalAddress } from '../bgp/address.js';
 import { formatPrefix, parsePrefix } from '../bgp/wire/prefix.js';
-import { deriveNodeConfig } from '../config/node-config.js';
+import { deriveNodeConfig, type DeriveOptions } from '../config/node-config.js';
 import type { NodeConfig, PeerIntent } from '../config/types.js';
 import type { SyncStatus } from '../datastore/datastore.js';
 import type { Resources } from '../datastore/resources.js';
@@ -127,11 +127,11 @@ function deltas<S, D>(states: Observable<S>, empty: S, diff: (a: S, b: S) => D[]
 }
 
 export function calculate(snapshots: Observable<Resources>, status: Observable<SyncStatus>, node: string,
-  ipam: Observable<IpamGrant | null>): DesiredState {
+  ipam: Observable<IpamGrant | null>, derive: DeriveOptions = {}): DesiredState {
   const derived = snapshots.pipe(
     map((resources): Derived => {
       try {
-        return { ok: true, config: deriveNodeConfig(resources, node), resources };
+        return { ok: true, config: deriveNodeConfig(resources, node, derive), resources };
       } catch (e) {
         return { ok: false, error: e instanceof Error ? e : new Error(String(e)) };
       }

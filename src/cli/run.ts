@@ -2,8 +2,10 @@
 // The daemon is imported lazily so `kite show` never loads the BGP speaker or the datastores.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { DEFAULT_SOCKET } from '../api/client.js';
 import type { LogFormat } from '../logger.js';
+import { STARTUP_VARIABLES } from '../startup/variables.js';
 import { parseOrUsage, UsageError } from './usage.js';
 
 export const Dataplane = { None: 'none', Linux: 'linux' } as const;
@@ -34,7 +36,15 @@ export interface RunDaemonOptions {
   httpPort?: number | 'off';
   /** What SIGTERM/SIGINT mean (default restart: no Cease, peers keep our routes). */
   onStop?: 'restart' | 'decommission';
+  /** calico-node's start-up variables set in the environment, flags laid over them (runDaemon runs start-up either way). */
+  startup?: Record<string, string>;
 }
+
+/** `kite run` flags that stand for calico-node's variables (a flag overrides its variable). */
+const STARTUP_FLAGS = {
+  ip: 'IP', ip6: 'IP6', 'ip-autodetection-method': 'IP_AUTODETECTION_METHOD', 'ip6-autodetection-method': 'IP6_AUTODETECTION_METHOD',
+  as: 'AS', 'router-id': 'CALICO_ROUTER_ID', 'no-default-pools': 'NO_DEFAULT_POOLS',
+} as const;
 
 interface DaemonModule {
   runDaemon(opts: RunDaemonOptions): Promise<void>;
@@ -67,6 +77,13 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       'http-address': { type: 'string' },
       'http-port': { type: 'string' },
       'on-stop': { type: 'string' },
+      ip: { type: 'string' },
+      ip6: { type: 'string' },
+      'ip-autodetection-method': { type: 'string' },
+      'ip6-autodetection-method': { type: 'string' },
+      as: { type: 'string' },
+      'router-id': { type: 'string' },
+      'no-default-pools': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   }, 'run');
@@ -77,9 +94,9 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     throw new UsageError(`--datastore must be file or kubernetes, not '${datastore}'`, 'run');
   }
   if (!values.config && datastore === DatastoreKind.File) throw new UsageError('--config FILE is required', 'run');
-  // NODENAME is what calico-node's DaemonSet sets from spec.nodeName; honour it so the
-  // manifests need no change.
-  const node = values.node || env['NODENAME'];
+  // calico-node's order: NODENAME (what its DaemonSet sets from spec.nodeName), then HOSTNAME,
+  // then the host name, lower-cased as Kubernetes names are.
+  const node = values.node || env['NODENAME'] || env['HOSTNAME']?.trim().toLowerCase() || hostname().trim().toLowerCase();
   if (!node) throw new UsageError('the node name is required: pass --node NAME or set NODENAME', 'run');
 
   // The Linux dataplane is the default on Linux, as calico-node programs routes by default.
@@ -130,6 +147,14 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     if (!(n >= 0 && n <= 65535)) throw new UsageError(`--http-port '${httpPort}' is not a port number (0-65535) or off`, 'run');
     opts.httpPort = n;
   }
+  const startup: Record<string, string> = {};
+  for (const v of STARTUP_VARIABLES) { const x = env[v]; if (x !== undefined) startup[v] = x; }
+  for (const [flag, v] of Object.entries(STARTUP_FLAGS)) {
+    const x = values[flag as keyof typeof STARTUP_FLAGS];
+    if (x !== undefined) startup[v] = String(x);
+  }
+  if (Object.keys(startup).length > 0) opts.startup = startup;
+
   const onStop = values['on-stop'] ?? env['KITE_ON_STOP'];
   if (onStop !== undefined) {
     if (onStop !== 'restart' && onStop !== 'decommission') throw new UsageError(`--on-stop must be restart or decommission, not '${onStop}'`, 'run');

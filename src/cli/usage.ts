@@ -48,7 +48,7 @@ Options:
   --config FILE          Calico resources as YAML (required with the file datastore)
   --datastore file|kubernetes  where Calico's resources come from (default: file)
   --kubeconfig PATH      Kubernetes datastore: kubeconfig (default: $KUBECONFIG, in-cluster)
-  --node NAME            this node's name (default: $NODENAME)
+  --node NAME            this node's name (default: $NODENAME, else $HOSTNAME, else the host name)
   --socket PATH          control API socket (default: /run/kite/kite.sock)
   --dataplane none|linux linux programs kernel routes (protocol 75), tunl0 and workload
                          routes; none keeps routes in the RIB only (default: linux on Linux)
@@ -68,6 +68,19 @@ Options:
                          peers keep this node's routes (graceful restart) until Kite is back;
                          decommission sends Cease, and peers withdraw the routes at once
   -h, --help             show this help
+
+Start-up, as calico-node (each flag overrides its variable; see docs/startup.md):
+  --ip ADDR|autodetect|none        $IP: the node's IPv4 address (default: the Node's, else autodetect)
+  --ip6 ADDR|autodetect|none       $IP6: the node's IPv6 address (default: the Node's)
+  --ip-autodetection-method M      $IP_AUTODETECTION_METHOD: first-found, can-reach=DEST,
+                                   interface=RE,.., skip-interface=RE,.., cidr=CIDR,..,
+                                   kubernetes-internal-ip (default first-found)
+  --ip6-autodetection-method M     $IP6_AUTODETECTION_METHOD: the same for IPv6
+  --as N                           $AS: the node's AS number (default: the Node's, else global)
+  --router-id ADDR|hash            $CALICO_ROUTER_ID: hash derives one from the node name
+                                   (needed by IPv6-only nodes)
+  --no-default-pools               $NO_DEFAULT_POOLS: create no default pool ($CALICO_IPV4POOL_*
+                                   and $CALICO_IPV6POOL_* shape the pools created otherwise)
 `,
   show: `Usage: kite show summary|peers|routes|peer|fib|config [options]
 

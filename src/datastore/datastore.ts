@@ -2,7 +2,7 @@
 // validated Resources snapshots plus a sync status, so the daemon never withdraws routes or
 // prunes kernel state from a partial view (Calico's syncer: wait-for-datastore → resync → in-sync).
 import { watchFile, type FileWatch } from './file.js';
-import type { Resources } from './resources.js';
+import type { IPPool, Resources } from './resources.js';
 
 export const SyncStatus = {
   /** Not connected yet (or never got a first answer). */
@@ -42,7 +42,20 @@ export interface Datastore {
    * readable reason when the write fails.
    */
   setTunnelAddress(address: string): Promise<void>;
+  /**
+   * Records what start-up decided for this node where calico-node writes it (Kubernetes: the
+   * Node's projectcalico.org/IPv4Address, IPv6Address and ASNumber annotations by merge patch;
+   * null removes one). The file datastore records nothing: the daemon uses the values in memory.
+   */
+  setNodeBGP(fields: NodeBGPWrite): Promise<void>;
+  /** Creates a default IP pool as calico-node does (Kubernetes: create; one that exists is fine). File: nothing. */
+  createIPPool(pool: IPPool): Promise<void>;
+  /** The Kubernetes Node's InternalIP addresses (kubernetes-internal-ip); undefined without Kubernetes. */
+  nodeInternalIPs(): Promise<string[] | undefined>;
 }
+
+/** Start-up's write to this node's Calico fields: a value sets, null removes. */
+export type NodeBGPWrite = Partial<Record<'ipv4Address' | 'ipv6Address' | 'asNumber', string | number | null>>;
 
 /**
  * The file datastore behind the same interface: a file is complete as soon as it is read, so
@@ -65,5 +78,8 @@ export function createFileDatastore(path: string, debounceMs?: number): Datastor
       watch?.close();
     },
     async setTunnelAddress(): Promise<void> {},
+    async setNodeBGP(): Promise<void> {},
+    async createIPPool(): Promise<void> {},
+    async nodeInternalIPs(): Promise<string[] | undefined> { return undefined; },
   };
 }

@@ -28,6 +28,28 @@ describe('parseRunArgs', () => {
     expect(parseRunArgs(['--config', 'k.yaml', '--node', 'flag'], { NODENAME: 'from-env' })?.node).toBe('flag');
   });
 
+  it('falls back to HOSTNAME, then the host name, as calico-node determines its node name', async () => {
+    expect(parseRunArgs(['--config', 'k.yaml'], { HOSTNAME: ' Worker-1 ' })?.node).toBe('worker-1');
+    const { hostname } = await import('node:os');
+    expect(parseRunArgs(['--config', 'k.yaml'], {})?.node).toBe(hostname().trim().toLowerCase());
+  });
+
+  it('collects calico-node\'s start-up variables, each flag overriding its variable', () => {
+    const env = { IP: 'autodetect', IP_AUTODETECTION_METHOD: 'can-reach=8.8.8.8', AS: '64600', CALICO_IPV4POOL_CIDR: '10.1.0.0/16', UNRELATED: 'x' };
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--as', '64700', '--router-id', 'hash', '--no-default-pools'], env)?.startup).toEqual({
+      IP: 'autodetect', IP_AUTODETECTION_METHOD: 'can-reach=8.8.8.8', AS: '64700', CALICO_IPV4POOL_CIDR: '10.1.0.0/16',
+      CALICO_ROUTER_ID: 'hash', NO_DEFAULT_POOLS: 'true',
+    });
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--ip', '10.0.0.5', '--ip6', 'none', '--ip6-autodetection-method', 'interface=eth1'], {})?.startup)
+      .toEqual({ IP: '10.0.0.5', IP6: 'none', IP6_AUTODETECTION_METHOD: 'interface=eth1' });
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--on-stop', 'decommission'], {})?.onStop).toBe('decommission');
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n'], { KITE_ON_STOP: 'restart', KITE_HTTP_PORT: 'off' })).toMatchObject({ onStop: 'restart', httpPort: 'off' });
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--http-port', '9100', '--http-address', '0.0.0.0'], { KITE_HTTP_PORT: '1' }))
+      .toMatchObject({ httpPort: 9100, httpAddress: '0.0.0.0' });
+    expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--on-stop', 'later'], {})).toThrow(/--on-stop must be restart or decommission/);
+    expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--http-port', 'x'], {})).toThrow(/--http-port 'x' is not a port number/);
+  });
+
   it('returns null for --help', () => {
     expect(parseRunArgs(['--help'], {})).toBeNull();
     expect(parseRunArgs(['-h'], {})).toBeNull();
@@ -35,7 +57,6 @@ describe('parseRunArgs', () => {
 
   it.each([
     [[], /--config FILE is required/],
-    [['--config', 'k.yaml'], /pass --node NAME or set NODENAME/],
     [['--config', 'k.yaml', '--node', 'n', '--listen-port', '65536'], /not a port number/],
     [['--config', 'k.yaml', '--node', 'n', '--listen-port', '-1'], /argument is ambiguous/],
     [['--config', 'k.yaml', '--node', 'n', '--listen-port=-1'], /not a port number/],

@@ -167,7 +167,8 @@ describe('kite exit codes', () => {
       ['show', 'routes', '--frobnicate', '--socket', socket],
       ['show', 'peers', '--prefix', '10.0.0.0/8', '--socket', socket],
       ['show', 'routes', '--socket'],
-      ['run', '--config', 'x.yaml'],
+      // (No --node is no longer a usage error: the host name stands in, as in calico-node.)
+      ['run', '--config', 'x.yaml', '--node', 'n', '--on-stop', 'later'],
       ['run', '--config', 'x.yaml', '--node', 'n', '--dataplane', 'ebpf'],
       ['run', '--config', 'x.yaml', '--node', 'n', '--listen-port', '179x'],
       ['run', '--config', 'x.yaml', '--node', 'n', 'extra'],

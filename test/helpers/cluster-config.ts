@@ -10,8 +10,8 @@ type Fields = Record<string, unknown>;
 export interface ClusterNodeConfig {
   /** Calico node name. */
   name: string;
-  /** Node spec.bgp.ipv4Address, with its length ("127.0.0.21/8"). */
-  ipv4: string;
+  /** Node spec.bgp.ipv4Address, with its length ("127.0.0.21/8"); absent: left to start-up. */
+  ipv4?: string;
   ipv6?: string;
   asNumber?: number;
   labels?: Record<string, string>;
@@ -61,7 +61,7 @@ const resource = (kind: string, r: Named): Fields => {
 export function clusterResources(c: ClusterConfig): Fields[] {
   const docs: Fields[] = [resource('BGPConfiguration', { name: 'default', ...c.bgp })];
   for (const n of c.nodes) {
-    const bgp: Fields = { ipv4Address: n.ipv4 };
+    const bgp: Fields = n.ipv4 !== undefined ? { ipv4Address: n.ipv4 } : {};
     if (n.ipv6 !== undefined) bgp['ipv6Address'] = n.ipv6;
     if (n.asNumber !== undefined) bgp['asNumber'] = n.asNumber;
     if (n.routeReflectorClusterID !== undefined) bgp['routeReflectorClusterID'] = n.routeReflectorClusterID;

@@ -40,6 +40,8 @@ export interface KubeClient {
   stream(path: string, h: StreamHandlers, idleTimeoutMs: number): Promise<KubeStream>;
   /** A JSON merge patch (RFC 7386, which every kube-apiserver accepts) to `path`; resolves for every HTTP status. */
   mergePatch(path: string, patch: unknown): Promise<KubeResponse>;
+  /** POST (create) `body` as JSON to a collection `path`; resolves for every HTTP status (409: exists). */
+  create(path: string, body: unknown): Promise<KubeResponse>;
 }
 
 /**
@@ -91,10 +93,11 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
   const send = (opts: RequestOptions, cb: (res: IncomingMessage) => void) => (secure ? httpsRequest(opts, cb) : httpRequest(opts, cb));
 
   /** One request with a whole (JSON when it parses) answer. */
-  const exchange = async (method: 'GET' | 'PATCH', path: string, body?: string): Promise<KubeResponse> => {
+  const exchange = async (method: 'GET' | 'PATCH' | 'POST', path: string, body?: string): Promise<KubeResponse> => {
     const opts = await options(path);
     opts.method = method;
-    if (body !== undefined) opts.headers = { ...opts.headers, 'Content-Type': 'application/merge-patch+json', 'Content-Length': Buffer.byteLength(body) };
+    const type = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    if (body !== undefined) opts.headers = { ...opts.headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) };
     return new Promise((resolve, reject) => {
       const req = send(opts, (res) => {
         res.setEncoding('utf8');
@@ -119,6 +122,8 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
     get: (path: string): Promise<KubeResponse> => exchange('GET', path),
 
     mergePatch: (path: string, patch: unknown): Promise<KubeResponse> => exchange('PATCH', path, JSON.stringify(patch)),
+
+    create: (path: string, body: unknown): Promise<KubeResponse> => exchange('POST', path, JSON.stringify(body)),
 
     async stream(path: string, h: StreamHandlers, idleTimeoutMs: number): Promise<KubeStream> {
       const opts = await options(path);

@@ -3,8 +3,8 @@
 // debounced whole-Resources snapshots and Calico's sync status (waiting → resyncing → in-sync).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Datastore, DatastoreHandlers, SyncStatus } from '../datastore.js';
-import { addResource, emptyResources, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
+import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus } from '../datastore.js';
+import { addResource, emptyResources, type IPPool, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
 import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation } from './convert.js';
 import { discoverCalico, type CalicoGroup } from './discovery.js';
@@ -44,6 +44,8 @@ function defaultNamespace(): string {
   } catch { /* not in a pod */ }
   return 'kube-system';
 }
+
+const bodyText = (b: unknown): string => (typeof b === 'string' ? b : JSON.stringify(b)).slice(0, 300);
 
 const sortedValues = <T>(m: ReadonlyMap<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k) as T);
 
@@ -169,6 +171,38 @@ export class KubernetesDatastore implements Datastore {
       const body = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
       throw new Error(`writing the Node annotation ${annotation} failed (RBAC: nodes patch): HTTP ${res.status}: ${body.slice(0, 300)}`);
     }
+  }
+
+  /** calico-node's Node write at start-up: the annotations its kdd backend keeps spec.bgp in, by merge patch. */
+  async setNodeBGP(fields: NodeBGPWrite): Promise<void> {
+    const annotations: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(fields)) annotations[NodeAnnotation[k as keyof NodeBGPWrite]] = v === null ? null : String(v);
+    if (Object.keys(annotations).length === 0) return;
+    const res = await this.api().mergePatch(`/api/v1/nodes/${encodeURIComponent(this.opts.nodeName)}`, { metadata: { annotations } });
+    if (res.status >= 300) throw new Error(`writing the Node annotations ${Object.keys(annotations).join(', ')} failed (RBAC: nodes patch): HTTP ${res.status}: ${bodyText(res.body)}`);
+  }
+
+  /** A default pool, in the group discovery chose (the same spec fields in the CRD and v3 groups). */
+  async createIPPool(pool: IPPool): Promise<void> {
+    const group = this.group ?? 'crd.projectcalico.org/v1';
+    const res = await this.api().create(`/apis/${group}/ippools`, {
+      apiVersion: group, kind: 'IPPool', metadata: { name: pool.metadata.name },
+      spec: { cidr: pool.spec.cidr, blockSize: pool.spec.blockSize, ipipMode: pool.spec.ipipMode, vxlanMode: pool.spec.vxlanMode,
+        natOutgoing: pool.spec.natOutgoing, nodeSelector: pool.spec.nodeSelector ?? 'all()', disableBGPExport: pool.spec.disableBGPExport },
+    });
+    if (res.status === 409) return; // another node created it first
+    if (res.status >= 300) throw new Error(`creating IPPool ${pool.metadata.name} failed (RBAC: ippools create): HTTP ${res.status}: ${bodyText(res.body)}`);
+  }
+
+  async nodeInternalIPs(): Promise<string[] | undefined> {
+    const res = await this.api().get(`/api/v1/nodes/${encodeURIComponent(this.opts.nodeName)}`);
+    if (res.status >= 300) throw new Error(`reading Node ${this.opts.nodeName} failed: HTTP ${res.status}: ${bodyText(res.body)}`);
+    const addrs = (res.body as { status?: { addresses?: { type?: string; address?: string }[] } }).status?.addresses ?? [];
+    return addrs.filter((a) => a.type === 'InternalIP' && typeof a.address === 'string').map((a) => a.address as string);
+  }
+
+  private api(): KubeClient {
+    return this.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
   }
 
   private setStatus(s: SyncStatus): void {
