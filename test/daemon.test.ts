@@ -43,7 +43,9 @@ describe('daemon on loopback (three-node mesh)', () => {
     expect(svc.bestReason).toMatch(/^local-origin/);
     const [r] = a.routes({ prefix: '10.244.2.7' });
     expect(r!.prefix).toBe('10.244.2.0/26');
-    expect(r!.paths).toEqual([{ nextHop: '127.0.0.22', asPath: [], origin: 'igp', localPref: 100, med: null, communities: [],
+    // LOCAL_PREF carries Calico's route priority: 2147483647 − krt_metric (1024), as confd's mesh
+    // export filter sets it (confd/tests compiled_templates bgpfilter/node_mesh/priority1/bird.cfg).
+    expect(r!.paths).toEqual([{ nextHop: '127.0.0.22', asPath: [], origin: 'igp', localPref: 2147482623, med: null, communities: [],
       largeCommunities: [], originatorId: null, clusterList: [], peer: '127.0.0.22', best: true }]);
     expect(a.routes({ prefix: '10.244.1.0/26' })[0]!.paths[0]!.peer).toBeNull();
     const s = a.summary();

@@ -27,6 +27,11 @@ export interface AdjRibInOptions {
    * instead (a BGPFilter rule's operations). Without it every loop-free route is accepted, as Calico does.
    */
   importFilter?: ImportFilter;
+  /**
+   * Maps a received attribute set before the import filter, once per UPDATE (Calico's import
+   * filter turning LOCAL_PREF into the route's kernel priority, priority.ts); same set: unchanged.
+   */
+  importAttrs?: (attrs: PathAttrs) => PathAttrs;
   log: Logger;
 }
 
@@ -152,9 +157,9 @@ export class AdjRibIn {
         'malformed UPDATE treated as withdraw (RFC 7606)');
       return;
     }
-    const attrs = msg.attrs;
-    if (!attrs) return;
-    const loop = this.loop(attrs);
+    const received = msg.attrs;
+    if (!received) return;
+    const loop = this.loop(received);
     if (loop !== null) {
       // Rejected: remember the prefixes (for counts) and drop any earlier path of theirs.
       const reject = (fam: FamilyKey) => (b: Uint8Array, l: number, id: number) => {
@@ -166,6 +171,7 @@ export class AdjRibIn {
       this.opts.log.debug({ peer: this.address, reason: loop }, 'routes rejected');
       return;
     }
+    const attrs = this.opts.importAttrs?.(received) ?? received;
     const id = attrs.id;
     const filter = this.opts.importFilter;
     if (filter) {

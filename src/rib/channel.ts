@@ -9,7 +9,7 @@ import type { PeerHandle, SpeakerPeer } from '../bgp/speaker.js';
 import type { Clock, TimerHandle } from '../bgp/timers.js';
 import { CeaseSub } from '../bgp/wire/errors.js';
 import { ipv4ToUint } from '../bgp/wire/prefix.js';
-import { IPV4_UNICAST, IPV6_UNICAST, type UpdateMessage } from '../bgp/wire/types.js';
+import { IPV4_UNICAST, IPV6_UNICAST, type PathAttrs, type UpdateMessage } from '../bgp/wire/types.js';
 import type { NodeConfig, PeerConfig, PeerIntent } from '../config/types.js';
 import { AdjRibIn, type ChannelStatus as ImportCounts, type ImportFilter } from './adj-rib-in.js';
 import type { ExportPeer } from './export.js';
@@ -42,7 +42,11 @@ export interface ExportBinder {
 }
 
 /** Where a peer's import filter comes from (policy.ts). */
-export interface ImportPolicySource { importFilter(p: PeerConfig): ImportFilter | undefined }
+export interface ImportPolicySource {
+  importFilter(p: PeerConfig): ImportFilter | undefined;
+  /** Calico's LOCAL_PREF → kernel priority mapping on every received set (policy.ts). */
+  readonly importAttrs: (attrs: PathAttrs) => PathAttrs;
+}
 
 /** The instance as channels see it: the configuration in force (identity pinned at start). */
 export interface InstanceView { readonly config: NodeConfig }
@@ -193,6 +197,7 @@ export class Channel {
       ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient, log: this.d.log,
       ...(p.maxPrefixes !== undefined ? { maxPrefixes: p.maxPrefixes } : {}),
       onLimit: (count, max) => this.limitExceeded(count, max),
+      importAttrs: this.d.policy.importAttrs,
       ...this.importFilterOption(p),
     });
     if (this.intent.passwordProblem !== undefined) {

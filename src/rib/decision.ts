@@ -2,6 +2,7 @@
 // comparators. Each step returns <0 when path a is preferred, >0 when b is, 0 to go on;
 // the RIB asks which step decided, so `kite show routes` can say why a path won.
 import { SegType, type PathAttrs } from '../bgp/wire/types.js';
+import { elevated } from './priority.js';
 import { parseAddr } from '../net/index.js';
 
 export interface Candidate {
@@ -55,6 +56,14 @@ export const STEPS: readonly Step[] = [
     name: 'local-origin',
     rule: 'locally originated routes are preferred (as BIRD, FRR weight 32768)',
     compare: (a, b) => cmpNum(a.local ? 0 : 1, b.local ? 0 : 1),
+  },
+  {
+    // Calico's import filter sets BIRD `preference = 200` on a route whose kernel priority is
+    // below the normal 1024 (LOCAL_PREF above 2147482623, or a BGPFilter setPriority); other BGP
+    // routes have 100, and BIRD compares preference before any BGP attribute.
+    name: 'preference',
+    rule: 'Calico: BIRD preference 200 for an elevated-priority route (kernel metric below 1024), 100 otherwise',
+    compare: (a, b) => cmpNum(elevated(a.attrs.kernelPriority) ? 0 : 1, elevated(b.attrs.kernelPriority) ? 0 : 1),
   },
   {
     name: 'local-pref',

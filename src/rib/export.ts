@@ -11,6 +11,7 @@ import { UpdateWriter, type OutPrefix } from '../bgp/wire/update-writer.js';
 import { IPV4_UNICAST, IPV6_UNICAST, Origin, SegType, type CodecContext, type FamilyKey, type PathAttrs } from '../bgp/wire/types.js';
 import { growI32, growU8 } from './prefix-table.js';
 import { LOCAL_PEER, type Rib } from './rib.js';
+import { localPrefFor } from './priority.js';
 import type { NextHopMode } from '../datastore/resources.js';
 
 /** Where a group's messages go: the session's bulk queue. */
@@ -397,13 +398,16 @@ export class Exporter {
     if (local) {
       return {
         origin: Origin.IGP, asPath: peer.ibgp ? [] : [{ type: SegType.AS_SEQUENCE, asns: [peer.localAs] }],
-        nextHop: self, localPref: peer.ibgp ? 100 : undefined, atomicAggregate: false, unknown: [],
+        // Calico sends its route priority as LOCAL_PREF (2147483647 − krt_metric; 2147482623 normally).
+        nextHop: self, localPref: peer.ibgp ? localPrefFor(a.kernelPriority) : undefined, atomicAggregate: false, unknown: [],
       };
     }
     const { id: _id, ...rest } = a;
     const out: Mutable<PathAttrsInput> = { ...rest };
     if (peer.ibgp) {
-      out.localPref = a.localPref ?? 100;
+      // Calico's export filter: bgp_local_pref = 2147483647 − krt_metric, where krt_metric came
+      // from the received LOCAL_PREF (priority.ts) or is the normal 1024 (an eBGP-learned route).
+      out.localPref = localPrefFor(a.kernelPriority);
       if (srcIbgp) {
         // Reflection (RFC 4456 §8): keep the originator, prepend our cluster ID.
         out.originatorId = a.originatorId ?? srcBgpId;

@@ -12,6 +12,7 @@ import {
 import type { ImportFilter } from './adj-rib-in.js';
 import { withMods, type ExportCheck } from './export.js';
 import { LOCAL_PEER, type Rib } from './rib.js';
+import { priorityFromLocalPref } from './priority.js';
 
 /** Which originated prefixes are affine blocks (the rest are service CIDRs): local.ts. */
 export interface BlockSet { isBlock(prefix: string): boolean }
@@ -29,12 +30,32 @@ export class RoutePolicy {
   private readonly scratch = new Uint8Array(16);
   /** Import operations' results, per decision (rules' decisions are shared objects) and received set. */
   private importMods = new WeakMap<object, Map<number, PathAttrs>>();
+  /** Received set id → the same set with the kernel priority its LOCAL_PREF stands for. */
+  private readonly priorityMemo = new Map<number, PathAttrs>();
 
   /** Throws ConfigError when a BGPFilter cannot be compiled. */
   constructor(private readonly o: RoutePolicyOptions, cfg: NodeConfig, filters: readonly BGPFilter[]) {
     this.exportPolicy = compileExportPolicy(cfg, filters);
     this.importPolicy = compileImportPolicy(cfg, filters);
   }
+
+  /**
+   * Calico's import filter turns a received LOCAL_PREF into the route's kernel priority
+   * (krt_metric = 2147483647 − bgp_local_pref, priority.ts) before any BGPFilter rule; the set
+   * with the priority is interned once per received set. Sets without LOCAL_PREF (eBGP) or with
+   * the normal 2147482623 stay as they are.
+   */
+  readonly importAttrs = (attrs: PathAttrs): PathAttrs => {
+    if (attrs.localPref === undefined || attrs.kernelPriority !== undefined) return attrs;
+    const priority = priorityFromLocalPref(attrs.localPref);
+    if (priority === undefined) return attrs;
+    const hit = this.priorityMemo.get(attrs.id);
+    if (hit !== undefined && this.o.interner.has(hit.id)) return hit;
+    if (this.priorityMemo.size > 50_000) this.priorityMemo.clear();
+    const built = this.o.interner.internAttrs({ ...attrs, kernelPriority: priority });
+    this.priorityMemo.set(attrs.id, built);
+    return built;
+  };
 
   /** Compile remarks (a BGPFilter a peer names that does not exist, an unresolved community name). */
   get notes(): readonly string[] { return this.exportPolicy.notes; }
@@ -57,6 +78,9 @@ export class RoutePolicy {
         : this.o.local.isBlock(t.text(slot)) ? RouteSource.LocalBlock : RouteSource.LocalStatic,
     };
     if (src !== LOCAL_PEER) route.fromPeerType = rib.peer(src)?.ibgp ? PeerType.IBGP : PeerType.EBGP;
+    // Calico's export filter sees the route's krt_metric (from LOCAL_PREF or a setPriority).
+    const priority = rib.pathAttrs(best).kernelPriority;
+    if (priority !== undefined) route.priority = priority;
     const d = this.exportPolicy.evaluate(route, { ibgp: peer.ibgp, address: peer.id, filters: peer.filters ?? [] });
     return d.accept ? { accept: true, communities: d.communities, largeCommunities: d.largeCommunities, prependAs: d.prependAs }
       : { accept: false, reason: d.reason };
@@ -71,7 +95,11 @@ export class RoutePolicy {
     const info = peerInfo(p);
     const fromPeerType = p.asNumber === p.localAsNumber ? PeerType.IBGP : PeerType.EBGP;
     return (family, bytes, len, attrs) => {
-      const d = this.importPolicy.evaluate({ family: familyOfKey(family) ?? 4, bytes, len, attrs, source: RouteSource.Peer, fromPeerType }, info);
+      const route: RouteInfo = { family: familyOfKey(family) ?? 4, bytes, len, attrs, source: RouteSource.Peer, fromPeerType };
+      // Calico computes krt_metric from LOCAL_PREF before the BGPFilter function runs, so a
+      // `priority` match sees it (importAttrs below has put it on the set).
+      if (attrs.kernelPriority !== undefined) route.priority = attrs.kernelPriority;
+      const d = this.importPolicy.evaluate(route, info);
       return d.accept ? this.importedAttrs(attrs, d) : d.reason;
     };
   }

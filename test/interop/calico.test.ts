@@ -22,7 +22,7 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   const nodes = new Map<string, LabNode>();
   const kites: Kite[] = [];
   const birds: BirdPeer[] = [];
-  const NAMES = ['k1', 'b1', 'k3', 'b3', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9'] as const;
+  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9'] as const;
   const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
 
   beforeAll(async () => {
@@ -69,6 +69,43 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     await waitPeerState(bird, k.ipv4);
     expect(await waitPeerRoute(bird, '10.244.1.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
     expect(await waitPeerRoute(bird, '10.250.1.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [CLUSTER_AS] });
+  });
+
+  // Item 2. Calico carries route priority in LOCAL_PREF. Its export filter sets
+  // bgp_local_pref = 2147483647 − krt_metric (krt_metric 1024 unless set), its import filter
+  // krt_metric = 2147483647 − bgp_local_pref, and `preference = 200` when krt_metric < 1024
+  // (confd/tests compiled_templates bgpfilter/peer_type/bird.cfg, node_mesh/priority1/bird.cfg).
+  // Kite programs that metric into the kernel (the normal 1024 keeps the kernel's default). BIRD's
+  // preference is compared before any BGP attribute; in Kite's decision process it is the step
+  // 'preference' before LOCAL_PREF (src/rib/decision.ts), so an elevated route beats every normal
+  // BGP path, while Kite's own originated routes still come first (as BIRD's static blackholes,
+  // preference 200, hold their blocks).
+  it('LOCAL_PREF as Calico encodes route priority, both ways', async () => {
+    const k = n('k2'), b = n('b2');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.2.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: CLUSTER_AS }],
+    }));
+    const bird = await startBird(new BirdPeer({
+      lab, node: b, asNumber: CLUSTER_AS, announce: ['10.244.102.0/26', '10.244.103.0/26'],
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS,
+        exportStatements: 'if net = 10.244.102.0/26 then bgp_local_pref = 2147483000; else bgp_local_pref = 2147482000;' }],
+    }));
+    await waitPeerState(bird, k.ipv4);
+    await waitPeerRoute(bird, '10.244.2.0/26');
+    const all = await bird.birdc('show', 'route', 'table', 'master4', '10.244.2.0/26', 'all');
+    expect(/BGP\.local_pref:\s*(\d+)/.exec(all)?.[1], all).toBe('2147482623');
+    expect((await kite.waitRoute('10.244.102.0/26')).paths[0]?.localPref).toBe(2147483000);
+    // Into the kernel: metric 2147483647 − LOCAL_PREF.
+    const metric = async (prefix: string): Promise<number | undefined> => waitFor(`kernel route ${prefix}`, async () => {
+      const r = await lab.exec(k, 'ip', ['-j', 'route', 'show', prefix]);
+      const routes = JSON.parse(r.stdout || '[]') as Array<{ metric?: number }>;
+      return routes.length > 0 ? routes[0]!.metric ?? 0 : undefined;
+    });
+    expect(await metric('10.244.102.0/26')).toBe(647);
+    expect(await metric('10.244.103.0/26')).toBe(1647);
   });
 
   // Item 3. confd's nodeAsBGPPeers (client.go) leaves calico_node unset for the nodes a

@@ -90,7 +90,7 @@ function setup(intent: PeerIntent = { config: peerConfig(), password: undefined 
   const restart = { restarting: false };
   const deps: ChannelDeps = {
     rib, speaker, exporter, clock, log, restart,
-    policy: { importFilter: () => undefined }, instance: { config: node },
+    policy: { importFilter: () => undefined, importAttrs: (a) => a }, instance: { config: node },
     events: { endOfRib: () => { endOfRibs++; }, state: (_ch, _from, to) => { states.push(to); } },
   };
   const ch = new Channel('198.18.0.2', intent, deps);

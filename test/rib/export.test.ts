@@ -51,7 +51,10 @@ function setup(clusterId?: number) {
 }
 
 describe('export', () => {
-  it('local routes: eBGP gets our AS prepended and next hop self; iBGP an empty path and LOCAL_PREF 100', () => {
+  // LOCAL_PREF is Calico's route priority (issue 11 item 2): confd's export filter sets
+  // bgp_local_pref = 2147483647 − krt_metric, krt_metric 1024 unless set (confd/tests
+  // compiled_templates bgpfilter/node_mesh/priority1/bird.cfg), so a normal route leaves with 2147482623.
+  it('local routes: eBGP gets our AS prepended and next hop self; iBGP an empty path and LOCAL_PREF 2147482623', () => {
     const t = setup();
     t.announce(LOCAL_PEER, '10.244.1.0/26', t.attrs({ nextHop: '0.0.0.0' }));
     const e = t.peer('198.18.0.254', { ibgp: false });
@@ -63,7 +66,7 @@ describe('export', () => {
     expect(ea.localPref).toBeUndefined();
     const ia = i.sink.table.get('10.244.1.0/26')!;
     expect(ia.asPath).toEqual([]);
-    expect(ia.localPref).toBe(100);
+    expect(ia.localPref).toBe(2147482623);
     expect(ia.nextHop).toBe('198.18.0.1');
     expect(e.sink.eor).toBe(1);
   });
@@ -80,7 +83,8 @@ describe('export', () => {
     t.exporter.flush();
     expect(i.sink.table.has('10.244.3.0/26')).toBe(false);
     expect(i.sink.table.get('192.0.2.0/24')!.nextHop).toBe('198.18.0.254');
-    expect(i.sink.table.get('192.0.2.0/24')!.localPref).toBe(100);
+    // Calico's export filter: 2147483647 − krt_metric, 1024 for an eBGP-learned route (no LOCAL_PREF in).
+    expect(i.sink.table.get('192.0.2.0/24')!.localPref).toBe(2147482623);
     // To eBGP: both, our AS prepended, MED and LOCAL_PREF gone, next hop self.
     const x = e.sink.table.get('192.0.2.0/24')!;
     expect(x.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [64512, 65000] }]);
