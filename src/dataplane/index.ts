@@ -1,6 +1,9 @@
 // Public surface of Kite's Linux dataplane: the composition API (createDataplane), its inputs,
 // the status shape for `kite show fib`, the RIB reader and the real kernel side effects.
-// See dataplane.ts for the API contract and kernel.ts for wiring it to netlink.
+// See dataplane.ts for the API contract and kernel.ts for wiring it to netlink. Inside, as in
+// Felix: routes-, tunnel- and workloads-manager.ts (onUpdate/apply over manager.ts's update
+// union) driven by scheduler.ts; pure plans in desired.ts, tunnel.ts and workloads.ts; the
+// kernel's routes reconciled by route-table.ts. Inputs (inputs.ts) come from src/calc.
 
 export {
   createDataplane, DEFAULT_ROUTE_PROTOCOL, DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_WORKLOAD_GRACE_MS,
