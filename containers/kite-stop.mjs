@@ -7,8 +7,9 @@
 //                       kernel keeps them, until the next Kite restarts gracefully (it finds its
 //                       .running marker in /run/kite) and sends End-of-RIB. The pod must share its
 //                       process namespace: a PID 1 ignores SIGKILL sent from inside its namespace.
-//   kite-stop cease     SIGTERMs it instead: Kite sends every peer a Cease/Administrative Shutdown,
-//                       so they drop its routes at once (a node leaving for good).
+//   kite-stop cease     SIGUSR2s it instead, Kite's decommission signal: it sends every peer a
+//                       Cease/Administrative Shutdown, so they drop its routes at once (a node
+//                       leaving for good). (SIGTERM is a graceful restart too since issue 12.)
 //
 // Exit 0 once signalled; 1 with the reason when there is nothing it may signal.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -42,11 +43,11 @@ function main(mode) {
     return 1;
   }
   if (mode === 'restart' && pids.includes(1)) {
-    // Kubernetes' SIGTERM follows the hook, and Kite then sends every peer a Cease instead.
+    // SIGKILL from inside cannot end a PID 1 (Kite's own SIGTERM stop is a graceful restart as well).
     process.stderr.write('kite-stop: kite run is PID 1 here, which ignores SIGKILL: set shareProcessNamespace: true\n');
     return 1;
   }
-  for (const pid of pids) process.kill(pid, mode === 'restart' ? 'SIGKILL' : 'SIGTERM');
+  for (const pid of pids) process.kill(pid, mode === 'restart' ? 'SIGKILL' : 'SIGUSR2');
   process.stderr.write(mode === 'restart'
     ? `kite-stop: killed kite run (pid ${pids.join(', ')}) without a NOTIFICATION: peers keep its routes until it restarts\n`
     : `kite-stop: asked kite run (pid ${pids.join(', ')}) to send every peer a Cease and exit\n`);

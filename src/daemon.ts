@@ -75,14 +75,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
   const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT, startup: opts.startup ?? {}, logLevelFromDatastore: opts.logLevel === undefined }, log);
   await daemon.start();
   await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      const restart = (opts.onStop ?? 'restart') === 'restart';
+    let stopping = false;
+    const stop = (sig: string, restart: boolean) => {
+      if (stopping) return;
+      stopping = true;
       if (restart) log.info({ signal: sig }, 'stopping for a restart: kernel routes stay, peers keep our routes through graceful restart (no Cease)');
       else log.info({ signal: sig }, 'decommissioning: sending Cease/Administrative Shutdown to every peer');
       void daemon.stop(`kite on ${opts.node} ${restart ? 'restarting' : 'shutting down'} (${sig})`, { restart }).finally(resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    const onStopRestarts = (opts.onStop ?? 'restart') === 'restart';
+    process.once('SIGTERM', () => stop('SIGTERM', onStopRestarts));
+    process.once('SIGINT', () => stop('SIGINT', onStopRestarts));
+    // A deliberate decommission of a running Kite (kite-stop cease): Cease, peers withdraw at once.
+    process.once('SIGUSR2', () => stop('SIGUSR2', false));
   });
 }
 
