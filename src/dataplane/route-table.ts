@@ -11,6 +11,8 @@ import type { Clock, DpLog, KernelOps, KRoute, OpResult } from './types.js';
 
 /** RTPROT_KERNEL (linux/rtnetlink.h): routes the kernel installs for interface addresses. */
 const RTPROT_KERNEL = 2;
+/** RTPROT_BIRD: what calico-node's BIRD tags its kernel routes with (migration adopts them). */
+export const RTPROT_BIRD = 12;
 /** Batches larger than this are logged as counts (by the caller), not route by route. */
 const PER_ROUTE_LOG_MAX = 256;
 
@@ -25,6 +27,13 @@ export interface RouteTableOptions {
   workloadGraceMs: number;
   isWorkloadIndex(index: number | undefined): boolean;
   ifName(index: number): string | undefined;
+  /**
+   * Route protocols whose routes Kite takes over where it wants the same prefix (migration from
+   * calico-node: BIRD's 12). Taken over in place (replace) when the key matches; a route at
+   * another metric (BIRD's kernel metric) is deleted only after Kite's own route for the prefix is
+   * in. Routes of these protocols that Kite does not want are never touched. Default [12].
+   */
+  adoptProtocols?: readonly number[];
 }
 
 export const RouteState = {
@@ -68,8 +77,26 @@ export class RouteTable {
   private readonly undesiredSince = new Map<RouteKey, number>();
   private resyncPending = true;
   private prunable = false;
+  private readonly adopt: ReadonlySet<number>;
+  /** Adoptable kernel routes at a non-default metric, by the default-metric key of their prefix. */
+  private readonly siblings = new Map<RouteKey, RouteKey[]>();
 
-  constructor(private readonly o: RouteTableOptions) {}
+  constructor(private readonly o: RouteTableOptions) {
+    this.adopt = new Set(o.adoptProtocols ?? [RTPROT_BIRD]);
+  }
+
+  /** A route another daemon (BIRD) left that Kite replaces where it wants the prefix. */
+  adoptable(k: KRoute): boolean {
+    return this.adopt.has(k.protocol) && k.protocol !== this.o.protocol;
+  }
+
+  /** Kite's own route for k's prefix (default metric) is in the kernel as desired. */
+  private ownRouteIn(k: KRoute): boolean {
+    const key = routeKey({ family: k.family, dst: k.dst, dstLen: k.dstLen });
+    const d = this.desired.get(key)?.route;
+    const mine = this.kernel.get(key);
+    return d !== undefined && mine !== undefined && routesEqual(d, mine);
+  }
 
   /** Set or clear one desired route; the key becomes dirty only when the route changed. */
   setDesiredRoute(key: RouteKey, d: DesiredRoute | undefined): void {
@@ -119,7 +146,15 @@ export class RouteTable {
   async resync(): Promise<void> {
     const dumped = await this.o.ops.dumpRoutes({ table: this.o.table });
     this.kernel.clear();
-    for (const r of dumped) if (r.table === this.o.table) this.kernel.set(routeKey(r), r);
+    this.siblings.clear();
+    for (const r of dumped) {
+      if (r.table !== this.o.table) continue;
+      const key = routeKey(r);
+      this.kernel.set(key, r);
+      if (!this.adoptable(r)) continue;
+      const own = routeKey({ family: r.family, dst: r.dst, dstLen: r.dstLen });
+      if (own !== key) this.siblings.set(own, [...(this.siblings.get(own) ?? []), key]);
+    }
     for (const k of this.kernel.keys()) this.dirty.add(k);
     for (const k of this.desired.keys()) this.dirty.add(k);
     this.resyncPending = false;
@@ -156,11 +191,19 @@ export class RouteTable {
           addKeys.push(key);
           this.inflight.add(key);
         } else if (routesEqual(d, k)) this.settle(key);
-        else if (this.owned(k)) {
+        else if (this.owned(k) || this.adoptable(k)) {
           replaces.push(d);
           replaceKeys.push(key);
           this.inflight.add(key);
         } else this.settle(key); // foreign route holds the key: never touched; status says so
+        continue;
+      }
+      if (k !== undefined && this.adoptable(k) && this.desired.has(routeKey({ family: k.family, dst: k.dst, dstLen: k.dstLen }))) {
+        // BIRD's route at another metric for a prefix Kite wants: gone once Kite's is in (never first).
+        if (!this.ownRouteIn(k)) continue; // stays dirty: revisited once Kite's add is answered
+        deletes.push(k);
+        deleteKeys.push(key);
+        this.inflight.add(key);
         continue;
       }
       if (k === undefined || !this.owned(k)) {
@@ -199,6 +242,7 @@ export class RouteTable {
         // ESRCH: already gone (the interface went away and took it along), which is what we wanted.
         if (r.ok || r.errno === 3) {
           if (this.kernel.get(key) === k) this.kernel.delete(key);
+          if (this.adoptable(k)) this.o.log.info({ route: formatRoute(k, this.o.ifName) }, 'route adopted: Kite\'s own route for the prefix is in, the other daemon\'s is removed');
           this.undesiredSince.delete(key);
           if (!this.desired.has(key)) this.settle(key); // wanted again meanwhile: stays dirty
           res.deletes++;
@@ -219,6 +263,8 @@ export class RouteTable {
           if (this.desired.get(key)?.route === d) this.settle(key);
           if (op === 'add') res.adds++;
           else res.replaces++;
+          // Kite's route is in: BIRD's routes for the prefix at other metrics may go now.
+          for (const sib of this.siblings.get(key) ?? []) if (this.kernel.has(sib)) { this.dirty.add(sib); res.again = true; }
           // Per-route lines only for small batches: formatting 100k routes costs more than adding them.
           if (list.length <= PER_ROUTE_LOG_MAX) this.o.log.debug({ route: formatRoute(d, this.o.ifName) }, op === 'add' ? 'route added' : 'route replaced');
         } else {
@@ -263,7 +309,7 @@ export class RouteTable {
       if (d !== undefined) {
         if (k !== undefined && routesEqual(d.route, k)) e.reason = d.why;
         else if (failure !== undefined) Object.assign(e, { state: RouteState.Failed, reason: failure });
-        else if (k !== undefined && !this.owned(k)) {
+        else if (k !== undefined && !this.owned(k) && !this.adoptable(k)) {
           Object.assign(e, { state: RouteState.Conflict, reason: `the kernel holds a route for this prefix with protocol ${k.protocol}, not Kite's ${this.o.protocol}; Kite never changes routes it does not own` });
         } else Object.assign(e, { state: RouteState.Pending, reason: k === undefined ? 'not in the kernel yet' : 'the kernel route differs; replace pending' });
       } else if (failure !== undefined) Object.assign(e, { state: RouteState.Failed, reason: failure });

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { KRoute } from '../../src/dataplane/types.js';
-import { config, node, pfx, PROTO, remote, rig } from './world.js';
+import { config, node, pfx, PROTO, remote, rig, standardKernel } from './world.js';
 
 const v4 = (dst: string, extra: Partial<KRoute>): KRoute => {
   const [a, l] = dst.split('/');
@@ -113,7 +113,8 @@ describe('resync after external edits', () => {
 describe('ownership', () => {
   it('never touches a route with another protocol: not when undesired, not when it holds a desired key', async () => {
     const r = rig();
-    r.k.put(v4('10.244.2.0/26', { gateway: '198.18.0.50', oif: 2, protocol: 12 })); // BIRD's
+    // (BIRD's protocol 12 was the example here; since issue 12 Kite adopts BIRD's routes, see below.)
+    r.k.put(v4('10.244.2.0/26', { gateway: '198.18.0.50', oif: 2, protocol: 186 })); // FRR's BGP
     r.k.put(v4('10.244.7.0/26', { gateway: '198.18.0.51', oif: 2, protocol: 4 })); // static, in the pool
     r.k.put(v4('10.244.8.0/26', { gateway: '198.18.0.52', oif: 2, protocol: 80 })); // Felix's
     const before = r.k.table();
@@ -125,8 +126,8 @@ describe('ownership', () => {
     expect(r.k.table()).toEqual(before);
     const s = r.dp.status().routes.find((x) => x.prefix === '10.244.2.0/26')!;
     expect(s.state).toBe('conflict');
-    expect(s.reason).toBe("the kernel holds a route for this prefix with protocol 12, not Kite's 75; Kite never changes routes it does not own");
-    expect(s.kernel).toBe('10.244.2.0/26 via 198.18.0.50 dev eth0 proto 12');
+    expect(s.reason).toBe("the kernel holds a route for this prefix with protocol 186, not Kite's 75; Kite never changes routes it does not own");
+    expect(s.kernel).toBe('10.244.2.0/26 via 198.18.0.50 dev eth0 proto 186');
     expect(r.dp.status().routes.map((x) => x.prefix)).toEqual(['10.244.2.0/26']);
   });
 
@@ -256,5 +257,28 @@ describe('status and logs', () => {
     r.dp.stop();
     expect(r.clock.pending()).toBe(0);
     expect(r.k.table()).toHaveLength(2);
+  });
+});
+
+describe('migration from calico-node: BIRD\'s routes (protocol 12) adopted', () => {
+  it('replaces a BIRD route in place, adds before deleting one at another metric, leaves unwanted ones alone', async () => {
+    const k = standardKernel();
+    k.put(v4('10.244.2.0/26', { gateway: '198.18.0.2', oif: 3, onlink: true, protocol: 12 }));
+    k.put(v4('10.244.3.0/26', { gateway: '198.18.0.3', oif: 3, onlink: true, protocol: 12, metric: 32 }));
+    k.put(v4('10.244.9.0/26', { gateway: '198.18.0.9', oif: 3, onlink: true, protocol: 12 }));
+    k.put(v4('10.244.1.0/26', { type: 'blackhole', protocol: 12 }));
+    const r = rig(k);
+    r.dp.update({ config: config(), remote: remote({ '10.244.2.0/26': [node('198.18.0.2')], '10.244.3.0/26': [node('198.18.0.3')] }), workloads: [] });
+    await r.dp.flush();
+    // Never a moment without a route: in place, or Kite's first and BIRD's after.
+    expect(r.k.takeOps()).toEqual([
+      'add 10.244.3.0/26 via 198.18.0.3 dev tunl0 onlink mtu 1480 proto 75',
+      'replace blackhole 10.244.1.0/26 proto 75',
+      'replace 10.244.2.0/26 via 198.18.0.2 dev tunl0 onlink mtu 1480 proto 75',
+      'delete 10.244.3.0/26 proto 12', // BIRD's, at metric 32
+    ]);
+    expect(r.k.table().filter((t) => t.includes('10.244.3.0/26'))).toEqual(['10.244.3.0/26 via 198.18.0.3 dev tunl0 onlink mtu 1480 proto 75']);
+    expect(r.k.table().filter((t) => t.includes('proto 12'))).toEqual(['10.244.9.0/26 via 198.18.0.9 dev tunl0 onlink proto 12']);
+    expect(r.dp.status().routes.filter((s) => s.state !== 'programmed')).toEqual([]);
   });
 });
