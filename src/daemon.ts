@@ -337,9 +337,9 @@ function verdictReply(v: Verdict): { status: number; body: string } {
 }
 
 function applyPeer(channels: Channels, d: PeerDelta): void {
-  if (d.kind === PeerDeltaKind.Removed) channels.remove(d.address);
-  else if (d.kind === PeerDeltaKind.Added) channels.add(d.address, d.peer);
-  else channels.change(d.address, d.peer);
+  if (d.kind === PeerDeltaKind.Removed) channels.remove(d.key);
+  else if (d.kind === PeerDeltaKind.Added) channels.add(d.key, d.peer);
+  else channels.change(d.key, d.peer);
 }
 
 function applyRoute(local: LocalRoutes, d: RouteDelta): void {

@@ -51,9 +51,9 @@ export class InstanceStatus implements StatusProvider {
 
   private peerStatus(s: PeerSessionStatus): PeerStatus {
     const { bgp } = this.p;
-    const ch = bgp.channels.get(s.address);
+    const ch = bgp.channels.get(s.key);
     const st = ch?.status();
-    const adv = bgp.exporter.advertisedByFamily(s.address);
+    const adv = bgp.exporter.advertisedByFamily(s.key);
     const fam = (f: 'ipv4' | 'ipv6'): FamilyPrefixes => {
       const c = st?.[f];
       return { received: c?.received ?? 0, accepted: c?.accepted ?? 0, rejectedPolicy: c?.rejectedPolicy ?? 0, rejectedLoop: c?.rejectedLoop ?? 0, advertised: adv[f] };
@@ -79,7 +79,7 @@ export class InstanceStatus implements StatusProvider {
   peer(address: string): PeerDetail | null {
     const { bgp } = this.p;
     const s = bgp.speaker.peer(address)?.status();
-    const ch = bgp.channels.get(address);
+    const ch = s === undefined ? undefined : bgp.channels.get(s.key);
     if (s === undefined || ch === undefined) return null;
     const c: PeerConfig = ch.config;
     const d = s.detail;
@@ -109,7 +109,7 @@ export class InstanceStatus implements StatusProvider {
     const { bgp, rib } = this.p;
     const ch = bgp.channels.get(address);
     if (ch === undefined) throw new UnknownPeerError(address);
-    const peer = canonicalAddress(address);
+    const peer = canonicalAddress(ch.config.address);
     const rows: { slot: number; pathId: number; route: AdjRoute }[] = [];
     if (direction === 'received') {
       for (const p of ch.receivedPaths()) {
@@ -117,7 +117,7 @@ export class InstanceStatus implements StatusProvider {
         rows.push({ slot, pathId: rib.pathId(p), route: { prefix: rib.prefixes.text(slot), pathId: rib.pathId(p), path: pathStatus(rib.pathAttrs(p), peer, rib.best(slot) === p) } });
       }
     } else {
-      for (const e of bgp.exporter.adjRibOut(peer)) {
+      for (const e of bgp.exporter.adjRibOut(ch.key)) {
         rows.push({ slot: e.slot, pathId: e.pathId, route: { prefix: rib.prefixes.text(e.slot), pathId: e.pathId, path: pathStatus(e.attrs, null, false) } });
       }
     }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Interner } from '../rib/intern.js';
 import { CeaseSub } from './wire/errors.js';
 import { ipv4ToUint } from './wire/prefix.js';
-import { canonicalAddress } from './address.js';
+import { canonicalAddress, peerKey } from './address.js';
 import { familyName, type FamilyKey, type OpenMessage, type RouteRefreshMessage, type UpdateMessage } from './wire/types.js';
 import { formatIpv4 } from '../net/index.js';
 import type { StateName } from './fsm/fsm.js';
@@ -103,6 +103,8 @@ export interface PeerSessionDetail {
 /** Per-peer status for the control API (prefix counts come from the RIB). */
 export interface PeerSessionStatus {
   address: string;
+  /** The peer's key (address.ts peerKey): its address, or address and port when not 179. */
+  key: string;
   port: number;
   asNumber: number;
   passive: boolean;
@@ -120,6 +122,8 @@ export interface PeerSessionStatus {
 /** What the RIB composition root uses to talk to one peer. */
 export interface PeerHandle {
   readonly address: string;
+  /** The peer's key: its address, with the port when not 179 (address.ts peerKey). */
+  readonly key: string;
   readonly config: Readonly<SpeakerPeer>;
   /** The established session's negotiated info, null when not established. */
   readonly established: EstablishedInfo | null;
@@ -180,6 +184,7 @@ function capabilityNames(info: EstablishedInfo | null): string[] {
 /** One configured peer: a primary session, plus a second one while a collision is resolved. */
 class Peer implements PeerHandle {
   readonly address: string;
+  readonly key: string;
   primary: Session;
   secondary: Session | null = null;
   private info: EstablishedInfo | null = null;
@@ -191,6 +196,7 @@ class Peer implements PeerHandle {
 
   constructor(private readonly core: SpeakerCore, readonly config: Readonly<SpeakerPeer>) {
     this.address = canonicalAddress(config.address);
+    this.key = peerKey(config.address, config.port ?? 179);
     this.primary = this.makeSession(true);
   }
 
@@ -209,6 +215,7 @@ class Peer implements PeerHandle {
     const s = this.live ?? this.primary;
     return {
       address: this.address,
+      key: this.key,
       port: this.config.port ?? 179,
       asNumber: this.config.peerAs,
       passive: this.config.passive ?? false,
@@ -216,7 +223,7 @@ class Peer implements PeerHandle {
       lastError: this.lastErr || this.md5Hint(s.state),
       uptimeMs: s.uptimeMs,
       sinceMs: s.sinceMs,
-      disabled: this.core.disabled.has(this.address),
+      disabled: this.core.disabled.has(this.key),
       counters: { ...s.counters },
       detail: this.detail(s),
     };
@@ -240,14 +247,14 @@ class Peer implements PeerHandle {
     };
   }
 
-  start(): void { if (!this.core.disabled.has(this.address)) this.primary.start(); }
+  start(): void { if (!this.core.disabled.has(this.key)) this.primary.start(); }
 
   /**
    * `kite peer disable` (birdc disable): Cease/Administrative Shutdown (RFC 4486 6/2, with the
    * RFC 8203 message) and no restart, no accepted connection, until enable().
    */
   disable(reason: string): void {
-    this.core.disabled.add(this.address);
+    this.core.disabled.add(this.key);
     this.cancelHoldDown();
     this.secondary?.stop(reason);
     this.secondary = null;
@@ -257,14 +264,14 @@ class Peer implements PeerHandle {
 
   /** `kite peer enable`: the session starts again (dials, or waits when passive). */
   enable(): void {
-    if (!this.core.disabled.delete(this.address)) return;
+    if (!this.core.disabled.delete(this.key)) return;
     this.lastErr = '';
     if (!this.removed) this.primary.start();
   }
 
   /** `kite peer reset` (birdc restart): Cease/Administrative Reset (6/4), then at once back up. */
   reset(reason: string): void {
-    if (this.core.disabled.has(this.address)) return;
+    if (this.core.disabled.has(this.key)) return;
     this.cease(CeaseSub.AdministrativeReset, reason, 0);
   }
 
@@ -324,7 +331,7 @@ class Peer implements PeerHandle {
   /** An incoming connection from this peer's address. */
   incoming(socket: Duplex): void {
     if (this.removed) { socket.destroy(); return; }
-    if (this.core.disabled.has(this.address)) {
+    if (this.core.disabled.has(this.key)) {
       this.core.log.info({ peer: this.address }, 'refused connection: peer is disabled (kite peer enable brings it back)');
       socket.destroy();
       return;
@@ -553,9 +560,14 @@ export class Speaker {
 
   private onConnection(sock: net.Socket): void {
     const remote = sock.remoteAddress ? canonicalAddress(sock.remoteAddress) : '';
-    const peer = this.peers.get(remote);
+    const peer = this.incomingPeer(remote, sock.remotePort);
     if (!peer || this.stopped) {
-      this.core.log.warn({ remote, remotePort: sock.remotePort }, 'refused BGP connection from an address that is not a configured peer');
+      if (peer === null) {
+        this.core.log.warn({ remote, remotePort: sock.remotePort },
+          'refused BGP connection: several peers share this address on different ports and the connection\'s source port names none of them (Kite dials each of them instead)');
+      } else {
+        this.core.log.warn({ remote, remotePort: sock.remotePort }, 'refused BGP connection from an address that is not a configured peer');
+      }
       sock.destroy();
       return;
     }
@@ -572,14 +584,38 @@ export class Speaker {
     peer.incoming(sock);
   }
 
-  /** Add a peer (starts it when the speaker is running). Throws when the address is already configured. */
+  /**
+   * The peer an incoming connection from `remote` belongs to: the one peer at that address, or,
+   * when several share it on different ports, the one whose port is the connection's source port
+   * (a speaker that binds its listening port for outgoing connections too). undefined: no peer
+   * there; null: ambiguous, refused, since handing it to the wrong peer would end that peer's
+   * session (Kite then dials each of them, and every BGPPeer session is active on Kite's side).
+   */
+  private incomingPeer(remote: string, remotePort: number | undefined): Peer | null | undefined {
+    const at = [...this.peers.values()].filter((p) => p.address === remote);
+    if (at.length <= 1) return at[0];
+    return at.find((p) => (p.config.port ?? 179) === remotePort) ?? null;
+  }
+
+  /** A configured peer by key, or by any spelling of its address (the first of several on different ports). */
+  private lookup(id: string): Peer | undefined {
+    const c = canonicalAddress(id);
+    return this.peers.get(id) ?? this.peers.get(c) ?? [...this.peers.values()].find((p) => p.address === c);
+  }
+
+  /** The MD5 key the listening socket holds for an address: the password of a peer there, if any. */
+  private listenPasswordFor(address: string): string | undefined {
+    return [...this.peers.values()].find((p) => p.address === address && p.config.password)?.config.password;
+  }
+
+  /** Add a peer (starts it when the speaker is running). Throws when the address and port are already configured. */
   addPeer(config: SpeakerPeer): PeerHandle {
-    const key = canonicalAddress(config.address);
+    const key = peerKey(config.address, config.port ?? 179);
     if (this.peers.has(key)) throw new Error(`peer ${key} is already configured`);
     const p = new Peer(this.core, { ...config });
     this.peers.set(key, p);
     if (this.servers.length > 0) {
-      this.setListenKey(key, config.password);
+      if (config.password) this.setListenKey(p.address, config.password);
       this.setListenTtl();
     }
     if (this.servers.length > 0 || this.core.opts.listenPort === null) {
@@ -589,14 +625,13 @@ export class Speaker {
   }
 
   /** Remove a peer: Cease/Peer De-configured (6/3) when a connection is up. */
-  removePeer(address: string): boolean {
-    const key = canonicalAddress(address);
-    const p = this.peers.get(key);
+  removePeer(id: string): boolean {
+    const p = this.lookup(id);
     if (!p) return false;
-    this.peers.delete(key);
-    this.core.disabled.delete(key); // a peer configured again later starts enabled
+    this.peers.delete(p.key);
+    this.core.disabled.delete(p.key); // a peer configured again later starts enabled
     p.remove('peer de-configured', CeaseSub.PeerDeconfigured);
-    if (p.config.password) this.setListenKey(key, undefined);
+    if (p.config.password) this.setListenKey(p.address, this.listenPasswordFor(p.address));
     this.setListenTtl();
     return true;
   }
@@ -606,12 +641,12 @@ export class Speaker {
    * Callers decide what changed (the calc pipeline's peer deltas); the speaker does not compare.
    */
   updatePeer(config: SpeakerPeer): PeerHandle {
-    const key = canonicalAddress(config.address);
+    const key = peerKey(config.address, config.port ?? 179);
     const p = this.peers.get(key);
     if (p) {
       this.peers.delete(key);
       p.remove('peer configuration changed', CeaseSub.OtherConfigurationChange);
-      if (p.config.password && !config.password) this.setListenKey(key, undefined);
+      if (p.config.password && !config.password) this.setListenKey(p.address, this.listenPasswordFor(p.address));
     }
     return this.addPeer(config);
   }
@@ -649,7 +684,8 @@ export class Speaker {
     }
   }
 
-  peer(address: string): PeerHandle | undefined { return this.peers.get(canonicalAddress(address)); }
+  /** A configured peer by key (address, or address:port when not 179) or by address. */
+  peer(id: string): PeerHandle | undefined { return this.lookup(id); }
 
   /**
    * The operator's actions on one peer (`kite peer ...`). Returns false when the address is not
@@ -658,7 +694,7 @@ export class Speaker {
    * did not announce route refresh.
    */
   peerAction(address: string, action: PeerAction, reason: string): boolean {
-    const p = this.peers.get(canonicalAddress(address));
+    const p = this.lookup(address);
     if (p === undefined) return false;
     switch (action) {
       case 'disable': p.disable(reason); return true;

@@ -5,7 +5,7 @@
 // the last good desired state stays in force; nothing downstream may prune or withdraw before
 // `inSync` is true.
 import { Observable, combineLatest, distinctUntilChanged, filter, map, mergeMap, scan, share, shareReplay } from 'rxjs';
-import { canonicalAddress } from '../bgp/address.js';
+import { peerKey } from '../bgp/address.js';
 import { formatPrefix, parsePrefix } from '../bgp/wire/prefix.js';
 import { deriveNodeConfig, type DeriveOptions } from '../config/node-config.js';
 import type { NodeConfig, PeerIntent } from '../config/types.js';
@@ -23,11 +23,11 @@ export type Derived =
 export const PeerDeltaKind = { Added: 'peer-added', Changed: 'peer-changed', Removed: 'peer-removed' } as const;
 export type PeerDeltaKind = (typeof PeerDeltaKind)[keyof typeof PeerDeltaKind];
 
-/** A change of the peer set, keyed by the peer's canonical address. */
+/** A change of the peer set, keyed by the peer's key: its canonical address, and port when not 179 (bgp/address.ts peerKey). */
 export type PeerDelta =
-  | { readonly kind: typeof PeerDeltaKind.Added; readonly address: string; readonly peer: PeerIntent }
-  | { readonly kind: typeof PeerDeltaKind.Changed; readonly address: string; readonly peer: PeerIntent; readonly previous: PeerIntent }
-  | { readonly kind: typeof PeerDeltaKind.Removed; readonly address: string; readonly previous: PeerIntent };
+  | { readonly kind: typeof PeerDeltaKind.Added; readonly key: string; readonly peer: PeerIntent }
+  | { readonly kind: typeof PeerDeltaKind.Changed; readonly key: string; readonly peer: PeerIntent; readonly previous: PeerIntent }
+  | { readonly kind: typeof PeerDeltaKind.Removed; readonly key: string; readonly previous: PeerIntent };
 
 export const RouteDeltaKind = { Originated: 'route-originated', Withdrawn: 'route-withdrawn' } as const;
 export type RouteDeltaKind = (typeof RouteDeltaKind)[keyof typeof RouteDeltaKind];
@@ -83,7 +83,7 @@ export function originatedPrefixes(cfg: NodeConfig): Map<string, { block: boolea
   return out;
 }
 
-/** The peers a configuration asks for, with their passwords, by canonical address. */
+/** The peers a configuration asks for, with their passwords, by key (address, and port when not 179). */
 function peerIntents(cfg: NodeConfig, resources: Resources): Map<string, PeerIntent> {
   const out = new Map<string, PeerIntent>();
   for (const p of cfg.peers) {
@@ -92,7 +92,7 @@ function peerIntents(cfg: NodeConfig, resources: Resources): Map<string, PeerInt
     const problem = ref !== undefined && password === undefined
       ? `BGP password: Secret "${ref.name}" or its key "${ref.key}" not found; the session runs without TCP MD5, and a peer that expects a password will not answer it`
       : undefined;
-    out.set(canonicalAddress(p.address), { config: p, password, ...(problem !== undefined ? { passwordProblem: problem } : {}) });
+    out.set(peerKey(p.address, p.port), { config: p, password, ...(problem !== undefined ? { passwordProblem: problem } : {}) });
   }
   return out;
 }
@@ -100,11 +100,11 @@ function peerIntents(cfg: NodeConfig, resources: Resources): Map<string, PeerInt
 /** Removals first (a removed address may come back under another peer), then additions and changes in configuration order. */
 function peerDeltas(old: ReadonlyMap<string, PeerIntent>, now: ReadonlyMap<string, PeerIntent>): PeerDelta[] {
   const out: PeerDelta[] = [];
-  for (const [address, previous] of old) if (!now.has(address)) out.push({ kind: PeerDeltaKind.Removed, address, previous });
-  for (const [address, peer] of now) {
-    const previous = old.get(address);
-    if (previous === undefined) out.push({ kind: PeerDeltaKind.Added, address, peer });
-    else if (!samePeer(previous.config, peer.config) || previous.password !== peer.password) out.push({ kind: PeerDeltaKind.Changed, address, peer, previous });
+  for (const [key, previous] of old) if (!now.has(key)) out.push({ kind: PeerDeltaKind.Removed, key, previous });
+  for (const [key, peer] of now) {
+    const previous = old.get(key);
+    if (previous === undefined) out.push({ kind: PeerDeltaKind.Added, key, peer });
+    else if (!samePeer(previous.config, peer.config) || previous.password !== peer.password) out.push({ kind: PeerDeltaKind.Changed, key, peer, previous });
   }
   return out;
 }

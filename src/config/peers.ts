@@ -1,6 +1,6 @@
 // BGP sessions for one node, following confd (client.go updatePeersV1, bgp_processor.go): the
 // node-to-node mesh, the BGPPeers that apply to the node, Calico's automatic reverse peerings,
-// and de-duplication by neighbour address with a note for every session dropped.
+// and de-duplication by neighbour address and port with a note for every session dropped.
 import { DEFAULTS, NextHopMode, ReversePeering, SourceAddress, type BGPPeer, type BGPPeerSpec } from '../datastore/resources.js';
 import { parseAddr, type Family, type IpAddr } from '../net/index.js';
 import { addrOf, describeNode, nodesMatching, selector, type Ctx, type NodeInfo } from './context.js';
@@ -211,18 +211,22 @@ export function dedupe(candidates: Candidate[], notes: string[]): PeerConfig[] {
   const sorted = [...candidates].sort((a, b) => a.rank - b.rank
     || (a.peer.resource ?? '').localeCompare(b.peer.resource ?? '')
     || a.peer.name.localeCompare(b.peer.name));
-  const byAddress = new Map<string, Candidate>();
+  // confd keys peerings by (peer IP, port) (client.go updatePeersV1: GlobalBGPPeerKey{PeerIP, Port}),
+  // so two BGPPeers to one address on different ports are two sessions; the same address and
+  // port twice is one, the first by rank.
+  const byEndpoint = new Map<string, Candidate>();
   for (const c of sorted) {
-    const kept = byAddress.get(c.peer.address);
+    const key = `${c.peer.address} port ${c.peer.port}`;
+    const kept = byEndpoint.get(key);
     if (kept === undefined) {
-      byAddress.set(c.peer.address, c);
+      byEndpoint.set(key, c);
       continue;
     }
     const what = (x: Candidate): string => (x.peer.resource === undefined ? RANK_TEXT[x.rank] : `${RANK_TEXT[x.rank]} "${x.peer.resource}"`);
-    notes.push(`${c.peer.address}: ${what(kept)} is used; the ${what(c)} session to the same address is dropped`);
+    notes.push(`${c.peer.address}: ${what(kept)} is used; the ${what(c)} session to the same address${c.peer.port === 179 ? '' : ` and port ${c.peer.port}`} is dropped`);
   }
   // confd sorts peers by name for stable output.
-  return [...byAddress.values()].map((c) => c.peer).sort((a, b) => a.name.localeCompare(b.name));
+  return [...byEndpoint.values()].map((c) => c.peer).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**

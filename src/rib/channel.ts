@@ -30,8 +30,9 @@ export type ChannelState = (typeof ChannelState)[keyof typeof ChannelState];
 export interface SessionBinder {
   addPeer(config: SpeakerPeer): PeerHandle;
   updatePeer(config: SpeakerPeer): PeerHandle;
-  removePeer(address: string): boolean;
-  peer(address: string): PeerHandle | undefined;
+  /** By the peer's key (address, or address and port; bgp/address.ts peerKey). */
+  removePeer(key: string): boolean;
+  peer(key: string): PeerHandle | undefined;
 }
 
 /** The update groups, as a channel uses them. */
@@ -88,7 +89,8 @@ export class Channel {
   private endOfRib = false;
 
   /** Binds the peer in the speaker (which dials or waits, as configured). */
-  constructor(readonly address: string, intent: PeerIntent, private readonly d: ChannelDeps) {
+  /** `key`: the peer's key (bgp/address.ts peerKey), its address unless the port is not 179. */
+  constructor(readonly key: string, intent: PeerIntent, private readonly d: ChannelDeps) {
     this.intent = intent;
     this.bind(false);
   }
@@ -106,7 +108,7 @@ export class Channel {
 
   /** A changed configuration (or password): forget the peer's routes and reset its session (Cease 6/6). */
   reconfigure(intent: PeerIntent): void {
-    this.d.exporter.leave(this.address);
+    this.d.exporter.leave(this.key);
     this.flush();
     this.stopStaleTimer();
     this.intent = intent;
@@ -115,12 +117,12 @@ export class Channel {
 
   /** De-configured: Cease/Peer De-configured, routes withdrawn. */
   close(): void {
-    this.d.speaker.removePeer(this.address);
-    this.d.exporter.leave(this.address);
+    this.d.speaker.removePeer(this.key);
+    this.d.exporter.leave(this.key);
     this.stopStaleTimer();
     this.flush();
     this.setState(ChannelState.Down);
-    this.d.log.info({ peer: this.address }, 'peer removed from configuration');
+    this.d.log.info({ peer: this.key }, 'peer removed from configuration');
   }
 
   /** Kite stops: timers end; routes stay where they are (the process is going). */
@@ -144,7 +146,7 @@ export class Channel {
     const p = this.intent.config;
     const cfg = this.d.instance.config;
     this.d.exporter.join({
-      id: this.address, sink: peer, ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient,
+      id: this.key, sink: peer, ibgp: p.asNumber === p.localAsNumber, rrClient: p.routeReflectorClient,
       localAs: p.localAsNumber, nextHopMode: p.nextHopMode,
       nextHop4: p.sourceAddress && !p.sourceAddress.includes(':') ? p.sourceAddress : cfg.ipv4Address?.address ?? cfg.routerId,
       nextHop6: cfg.ipv6Address?.address,
@@ -161,15 +163,15 @@ export class Channel {
       this.setState(ChannelState.Up);
     }
     if (!this.endOfRib) { this.endOfRib = true; this.d.events.endOfRib(this); }
-    this.d.log.info({ peer: this.address, family: msg.endOfRib, staleRemoved: n }, 'End-of-RIB received');
+    this.d.log.info({ peer: this.key, family: msg.endOfRib, staleRemoved: n }, 'End-of-RIB received');
   }
 
   down(reason: string, how: DownInfo): void {
-    this.d.exporter.leave(this.address);
+    this.d.exporter.leave(this.key);
     if (!how.notification && this.peerRestartTime > 0) {
       // RFC 4724 §4.2 helper: the peer may be restarting; keep its routes, marked stale.
       const n = this.adj.retain();
-      this.d.log.info({ peer: this.address, reason, staleRoutes: n, restartTime: this.peerRestartTime },
+      this.d.log.info({ peer: this.key, reason, staleRoutes: n, restartTime: this.peerRestartTime },
         'peer session lost without NOTIFICATION: keeping its routes as stale for its restart time (graceful restart)');
       this.startStaleTimer(this.peerRestartTime);
       this.setState(this.adj.retained ? ChannelState.Stale : ChannelState.Start);
@@ -206,7 +208,7 @@ export class Channel {
     const sp = this.speakerPeer();
     this.handle = replace ? this.d.speaker.updatePeer(sp) : this.d.speaker.addPeer(sp);
     this.setState(ChannelState.Start);
-    this.d.log.info({ peer: this.address, asNumber: p.asNumber, passive: p.passive, name: p.name }, replace ? 'peer reconfigured' : 'peer added');
+    this.d.log.info({ peer: this.key, asNumber: p.asNumber, passive: p.passive, name: p.name }, replace ? 'peer reconfigured' : 'peer added');
   }
 
   private importFilterOption(p: PeerConfig): { importFilter?: ImportFilter } {
@@ -243,9 +245,9 @@ export class Channel {
   private limitExceeded(count: number, max: number): void {
     const restart = this.intent.config.maxPrefixesRestart ?? 60;
     const reason = `maximum prefixes exceeded: received ${count}, limit ${max} (annotation kite.dev/max-prefixes); restarting in ${restart} s`;
-    this.d.log.warn({ peer: this.address, count, max, restartSeconds: restart }, 'peer exceeded its prefix limit: sending Cease/Maximum Number of Prefixes Reached');
+    this.d.log.warn({ peer: this.key, count, max, restartSeconds: restart }, 'peer exceeded its prefix limit: sending Cease/Maximum Number of Prefixes Reached');
     // Deferred: the session is still inside its UPDATE callback.
-    setImmediate(() => this.d.speaker.peer(this.address)?.cease(CeaseSub.MaxPrefixes, reason, restart * 1000));
+    setImmediate(() => this.d.speaker.peer(this.key)?.cease(CeaseSub.MaxPrefixes, reason, restart * 1000));
   }
 
   private startStaleTimer(seconds: number): void {
@@ -253,8 +255,8 @@ export class Channel {
     this.staleTimer = this.d.clock.setTimeout(() => {
       this.staleTimer = null;
       const n = this.adj.sweepStale();
-      if (n > 0) this.d.log.warn({ peer: this.address, removed: n }, 'graceful restart: stale routes removed (no End-of-RIB in time)');
-      if (this.d.speaker.peer(this.address)?.established) {
+      if (n > 0) this.d.log.warn({ peer: this.key, removed: n }, 'graceful restart: stale routes removed (no End-of-RIB in time)');
+      if (this.d.speaker.peer(this.key)?.established) {
         if (this.stateNow === ChannelState.Stale) this.setState(ChannelState.Up);
         return;
       }

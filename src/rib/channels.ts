@@ -1,4 +1,4 @@
-// The BGP instance's channels, one per configured peer: applies the peer set's changes (added,
+// The BGP instance's channels, one per configured peer (by its key: address, and port when not 179): applies the peer set's changes (added,
 // changed, removed), routes the speaker's session events to the right channel, and says when
 // every peer has sent its first End-of-RIB (the end of our graceful restart, and the moment the
 // dataplane may prune).
@@ -15,7 +15,7 @@ export interface ChannelsOptions extends Omit<ChannelDeps, 'events'> {
 }
 
 export class Channels implements RouteConsumer {
-  private readonly byAddress = new Map<string, Channel>();
+  private readonly byKey = new Map<string, Channel>();
   private readonly deps: ChannelDeps;
 
   constructor(o: ChannelsOptions) {
@@ -23,51 +23,57 @@ export class Channels implements RouteConsumer {
     this.deps = { ...rest, events: { endOfRib: () => onEndOfRib() } };
   }
 
-  get size(): number { return this.byAddress.size; }
+  get size(): number { return this.byKey.size; }
 
   /** Every channel has had its first End-of-RIB (true with no peers at all). */
   get allEndOfRib(): boolean {
-    for (const ch of this.byAddress.values()) if (!ch.endOfRibSeen) return false;
+    for (const ch of this.byKey.values()) if (!ch.endOfRibSeen) return false;
     return true;
   }
 
-  add(address: string, peer: PeerIntent): void {
-    this.byAddress.set(address, new Channel(address, peer, this.deps));
+  add(key: string, peer: PeerIntent): void {
+    this.byKey.set(key, new Channel(key, peer, this.deps));
   }
 
-  change(address: string, peer: PeerIntent): void {
-    const ch = this.byAddress.get(address);
-    if (ch === undefined) this.add(address, peer);
+  change(key: string, peer: PeerIntent): void {
+    const ch = this.byKey.get(key);
+    if (ch === undefined) this.add(key, peer);
     else ch.reconfigure(peer);
   }
 
-  remove(address: string): void {
-    const ch = this.byAddress.get(address);
+  remove(key: string): void {
+    const ch = this.byKey.get(key);
     if (ch === undefined) return;
     ch.close();
-    this.byAddress.delete(address);
+    this.byKey.delete(key);
   }
 
-  status(address: string): ChannelStatus | undefined { return this.byAddress.get(canonicalAddress(address))?.status(); }
+  status(id: string): ChannelStatus | undefined { return this.get(id)?.status(); }
 
-  /** The channel of a configured peer (by any spelling of its address). */
-  get(address: string): Channel | undefined { return this.byAddress.get(canonicalAddress(address)); }
+  /**
+   * The channel of a configured peer: by its key, or by any spelling of its address (the first
+   * peer at that address when several share it on different ports).
+   */
+  get(id: string): Channel | undefined {
+    const c = canonicalAddress(id);
+    return this.byKey.get(id) ?? this.byKey.get(c) ?? [...this.byKey.values()].find((ch) => canonicalAddress(ch.config.address) === c);
+  }
 
   /** Kite stops: every channel's timers end. */
-  stop(): void { for (const ch of this.byAddress.values()) ch.stop(); }
+  stop(): void { for (const ch of this.byKey.values()) ch.stop(); }
 
   // ---- the speaker's RouteConsumer ------------------------------------------------------
 
   onEstablished(peer: PeerHandle, info: EstablishedInfo): void { this.of(peer)?.established(peer, info); }
   onUpdate(peer: PeerHandle, msg: UpdateMessage): void { this.of(peer)?.update(msg); }
-  onRouteRefresh(peer: PeerHandle, _msg: RouteRefreshMessage): void { this.deps.exporter.refresh(canonicalAddress(peer.address)); }
+  onRouteRefresh(peer: PeerHandle, _msg: RouteRefreshMessage): void { this.deps.exporter.refresh(peer.key); }
 
   onDown(peer: PeerHandle, reason: string, how: DownInfo): void {
-    const id = canonicalAddress(peer.address);
-    const ch = this.byAddress.get(id);
+    const id = peer.key;
+    const ch = this.byKey.get(id);
     if (ch === undefined) { this.deps.exporter.leave(id); return; }
     ch.down(reason, how);
   }
 
-  private of(peer: PeerHandle): Channel | undefined { return this.byAddress.get(canonicalAddress(peer.address)); }
+  private of(peer: PeerHandle): Channel | undefined { return this.byKey.get(peer.key); }
 }

@@ -53,7 +53,7 @@ function harness(node = 'a') {
   const got = { peers: [] as string[][], originated: [] as string[][], rejected: [] as string[], inSync: [] as boolean[] };
   const peers = new Set<string>(), routes = new Set<string>();
   let peerDeltas = 0, routeDeltas = 0;
-  d.peers.subscribe((x) => { peerDeltas++; if (x.kind === PeerDeltaKind.Removed) peers.delete(x.address); else peers.add(x.address); });
+  d.peers.subscribe((x) => { peerDeltas++; if (x.kind === PeerDeltaKind.Removed) peers.delete(x.key); else peers.add(x.key); });
   d.routes.subscribe((x) => { routeDeltas++; if (x.kind === RouteDeltaKind.Withdrawn) routes.delete(x.prefix); else routes.add(x.prefix); });
   d.rejected.subscribe((e) => got.rejected.push(e.message));
   d.inSync.subscribe((s) => got.inSync.push(s));
@@ -113,7 +113,7 @@ describe('calculation pipeline', () => {
     const snapshots = new Subject<Resources>();
     const d = calculate(snapshots, new BehaviorSubject<SyncStatus>('in-sync'), 'a', new BehaviorSubject<IpamGrant | null>(null));
     const seen: string[] = [];
-    d.peers.subscribe((x) => seen.push(`${x.kind} ${x.address}${x.kind !== PeerDeltaKind.Removed ? ` ${x.peer.password ?? '-'}` : ''}`));
+    d.peers.subscribe((x) => seen.push(`${x.kind} ${x.key}${x.kind !== PeerDeltaKind.Removed ? ` ${x.peer.password ?? '-'}` : ''}`));
     const tor = (password: string, keepalive = '') => `---
 apiVersion: projectcalico.org/v3
 kind: BGPPeer

@@ -166,6 +166,15 @@ describe('which BGPPeers apply', () => {
     expect(derive([mesh, ...nodes, ...docs], 'a').peers.map((p) => [p.address, p.passive])).toEqual([['198.18.0.2', false]]);
     expect(derive([mesh, ...nodes, ...docs], 'b').peers.map((p) => [p.address, p.passive])).toEqual([['198.18.0.1', false]]);
   });
+  // Issue 11 item 4: confd keys peerings by (peer IP, port) (client.go updatePeersV1), so two
+  // BGPPeers to one address on different ports are two sessions (bird.cfg: Node_<ip>_port_<port>).
+  it('two BGPPeers to one address on different ports are two sessions; the same port twice is one', () => {
+    const docs = [peer('a', '{peerIP: "10.0.0.1", asNumber: 65000}'), peer('b', '{peerIP: "10.0.0.1:1790", asNumber: 65001}'),
+      peer('c', '{peerIP: "10.0.0.1:179", asNumber: 65002}')];
+    const c = derive([mesh, ...nodes, ...docs], 'a');
+    expect(summary(c)).toEqual(['a 10.0.0.1:179 AS65000', 'b 10.0.0.1:1790 AS65001']);
+    expect(c.notes.join('\n')).toContain('10.0.0.1: global BGPPeer "a" is used; the global BGPPeer "c" session to the same address is dropped');
+  });
   it('BGPPeer fields reach the peer', () => {
     const c = derive([mesh, ...nodes, peer('p', `{peerIP: 10.0.0.1, asNumber: 65000, localASNumber: 65010, sourceAddress: None,
       maxRestartTime: 90s, keepaliveTime: 10s, keepOriginalNextHop: true, numAllowedLocalASNumbers: 2, ttlSecurity: 1,

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Lab, waitFor, type LabNode } from './netns.js';
-import { BirdPeer, waitPeerRoute, waitPeerState } from './peers.js';
+import { BirdPeer, sleep, waitPeerRoute, waitPeerState } from './peers.js';
 import { createLab, IPV4_POOL, IPV6_POOL, Kite } from './kite.js';
 import { clusterYaml, type ClusterNodeConfig, type Named } from '../helpers/cluster-config.js';
 
@@ -22,7 +22,7 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   const nodes = new Map<string, LabNode>();
   const kites: Kite[] = [];
   const birds: BirdPeer[] = [];
-  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9'] as const;
+  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9'] as const;
   const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
 
   beforeAll(async () => {
@@ -124,6 +124,36 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     await waitPeerState(bird, k.ipv4);
     expect(await waitPeerRoute(bird, '10.244.3.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [] });
     expect((await kite.peer(b.ipv4))?.state).toBe('Established');
+  });
+
+  // Item 4. confd keys peerings by (peer IP, port) (client.go updatePeersV1: NodeBGPPeerKey /
+  // GlobalBGPPeerKey), and bird.cfg gets one protocol per key (Global_<ip>_port_<port>): two
+  // BGPPeers to one address on different ports are two sessions. Here two BIRDs share a namespace,
+  // one on port 179 and one on 1790, with different AS numbers; each gets Kite's routes and keeps
+  // its session while the other's connections come and go.
+  it('two BGPPeers to the same address on different ports are two sessions', async () => {
+    const k = n('k4'), b = n('b4');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.4.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'bird-a', peerIP: b.ipv4, asNumber: 65100 }, { name: 'bird-b', peerIP: `${b.ipv4}:1790`, asNumber: 65101 }],
+    }));
+    const birdA = await startBird(new BirdPeer({ lab, node: b, instance: 'a', asNumber: 65100, announce: ['10.244.104.0/26'],
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    const birdB = await startBird(new BirdPeer({ lab, node: b, instance: 'b', listenPort: 1790, asNumber: 65101, announce: ['10.244.105.0/26'],
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(birdA, k.ipv4);
+    await waitPeerState(birdB, k.ipv4);
+    expect(await waitPeerRoute(birdA, '10.244.4.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
+    expect(await waitPeerRoute(birdB, '10.244.4.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
+    expect((await kite.waitRoute('10.244.104.0/26')).paths[0]?.asPath).toEqual([65100]);
+    expect((await kite.waitRoute('10.244.105.0/26')).paths[0]?.asPath).toEqual([65101]);
+    await sleep(5000); // both BIRDs keep retrying their own connections to Kite meanwhile
+    expect((await birdA.session(k.ipv4)).state).toBe('Established');
+    expect((await birdB.session(k.ipv4)).state).toBe('Established');
+    const peers = (await kite.peers()).filter((p) => p.address === b.ipv4);
+    expect(peers.map((p) => [p.name, p.asNumber, p.state]).sort()).toEqual([['bird-a', 65100, 'Established'], ['bird-b', 65101, 'Established']]);
   });
 
   // Item 5. Calico's API (projectcalico/api v3) has `asNumber,omitempty` on BGPPeerSpec and

@@ -51,7 +51,7 @@ export interface PeerSpec {
   neighbors: NeighborSpec[];
   /** Prefixes to originate from the start (IPv4 and IPv6 mixed). */
   announce?: string[];
-  /** BIRD only: the TCP port it listens on (default 179). */
+  /** BIRD only: the TCP port it listens on (default 179), also the source port of its connections. */
   listenPort?: number;
   /** Tells two daemons in one namespace apart (their directory and sockets): "a" → bird-<node>-a. */
   instance?: string;
@@ -213,7 +213,6 @@ export class BirdPeer extends BasePeer {
     const lines = [
       `log "${this.logFile()}" all;`,
       `router id ${this.node.ipv4};`,
-      ...(this.spec.listenPort !== undefined ? [`listen bgp port ${this.spec.listenPort};`] : []),
       'protocol device { scan time 5; }',
       'protocol direct { ipv4; ipv6; }',
       `protocol static s4 { ipv4; ${v4.map((p) => `route ${p} blackhole;`).join(' ')} }`,
@@ -224,7 +223,8 @@ export class BirdPeer extends BasePeer {
       const hold = n.holdTime ?? 9;
       lines.push(
         `protocol bgp ${BirdPeer.protoName(i)} {`,
-        `  local ${this.localFor(n.address)} as ${this.spec.asNumber};`,
+        // BIRD 2 has no global listen port: `local ... port` sets the protocol's (listening and source) port.
+        `  local ${this.localFor(n.address)}${this.spec.listenPort !== undefined ? ` port ${this.spec.listenPort}` : ''} as ${this.spec.asNumber};`,
         `  neighbor ${n.address}${n.port !== undefined ? ` port ${n.port}` : ''} as ${n.asNumber};`,
         ...(n.passive ? ['  passive on;'] : []),
         // iBGP defaults to multihop with recursive next hops, which needs an IGP; the lab is one

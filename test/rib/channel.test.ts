@@ -46,6 +46,7 @@ class FakeHandle implements PeerHandle {
   established: EstablishedInfo | null = null;
   ceased: string[] = [];
   constructor(readonly address: string, readonly config: SpeakerPeer) {}
+  get key(): string { return this.address; }
   send(): boolean { return true; }
   setProducer(): void {}
   wake(): void {}
