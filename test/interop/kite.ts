@@ -5,7 +5,7 @@
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
-import { type Lab, type LabNode, type NsProcess, FatalWaitError, run, waitFor } from './netns.js';
+import { type Lab, type LabNode, type NsProcess, type RunResult, FatalWaitError, run, waitFor } from './netns.js';
 import { REPO_ROOT, requireInteropPrereqs } from './prereqs.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
 
@@ -151,6 +151,19 @@ export class Kite {
 
   log(): string {
     return this.proc?.log() ?? '';
+  }
+
+  /** Any kite command against this daemon's socket (`peer reset ADDR`, `show peer ADDR`), as an operator runs it. */
+  cli(...args: string[]): Promise<RunResult> {
+    return run(process.execPath, [KITE_BIN, ...args, '--socket', this.socket], { timeoutMs: 15_000 });
+  }
+
+  /** GET on the daemon's HTTP server (localhost:9097 in its namespace, the default): /metrics, /readyz. */
+  async http(path: string): Promise<string> {
+    const script = `fetch('http://localhost:9097${path}').then(async (r) => { process.stdout.write(await r.text()); process.exitCode = r.ok ? 0 : 1; })`;
+    const r = await this.spec.lab.exec(this.spec.node, process.execPath, ['-e', script], { timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`GET ${path} in ${this.spec.node.ns} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout;
   }
 
   private async show<T>(what: string): Promise<T> {
