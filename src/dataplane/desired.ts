@@ -10,7 +10,7 @@
 //   IPv6 (IPIP is IPv4 only)  <block> via <node IP> dev <host NIC>
 // Equal-cost paths become one multipath route.
 
-import { containsV4, formatIpv4, parseAddr, parsePrefix, type Prefix } from '../net/index.js';
+import { containsV4, parseAddr, parsePrefix, type IpAddr, type Prefix } from '../net/index.js';
 import type { Connected, HostView } from './host.js';
 import type { DataplaneConfig, LocalWorkload, PoolInput, RemoteNextHop } from './inputs.js';
 import { prefixKey, routeKey, type RouteKey } from './route-key.js';
@@ -70,7 +70,7 @@ type RouteBase = Pick<KRoute, 'family' | 'dst' | 'dstLen' | 'table' | 'protocol'
 
 /** The kernel route's destination fields for a network prefix (host bits clear). */
 function baseOf(net: Prefix, opt: ComputeOptions): RouteBase {
-  const r: RouteBase = { family: net.family, dst: net.addr.toString(), dstLen: net.len, table: opt.table, protocol: opt.protocol };
+  const r: RouteBase = { family: net.family, dst: net.addr, dstLen: net.len, table: opt.table, protocol: opt.protocol };
   // State the kernel's IPv6 default explicitly so desired and dumped routes have the same key.
   if (net.family === 6) r.metric = 1024;
   return r;
@@ -282,7 +282,7 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
     else {
       multipath ??= [first.nexthop!];
       whys ??= [first.shape!];
-      if (!multipath.some((n) => n.gateway === shape.nexthop!.gateway)) {
+      if (!multipath.some((n) => n.gateway!.equals(shape.nexthop!.gateway!))) {
         multipath.push(shape.nexthop);
         whys.push(shape.shape!);
       }
@@ -292,9 +292,8 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
     if (wait !== undefined) return { un: { prefix: prefix.toString(), source: R, kind: 'waiting', reason: wait } };
     return refused(Refusal.NoNextHop, hops.length === 0 ? 'no next hop' : `no usable next hop (${hops.map((h) => h.address).join(', ')}: wrong family or this node)`);
   }
-  // The kernel route's destination is the one text made per route: KernelOps speaks `ip route`'s
-  // vocabulary, and the netlink codec writes it straight into the message.
-  const route: KRoute = { family, dst: family === 4 ? formatIpv4(prefix.v4) : prefix.addr.toString(), dstLen: prefix.len, table: ctx.opt.table, protocol: ctx.opt.protocol, scope: Scope.Universe, type: 'unicast' };
+  // The destination is the RIB's address value: the netlink codec writes its bytes, no text.
+  const route: KRoute = { family, dst: prefix.addr, dstLen: prefix.len, table: ctx.opt.table, protocol: ctx.opt.protocol, scope: Scope.Universe, type: 'unicast' };
   const priority = hops[0]?.priority;
   if (priority !== undefined) route.metric = priority;
   else if (family === 6) route.metric = 1024;
@@ -303,7 +302,7 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
     Object.assign(route, first.nexthop);
     why = first.shape!;
   } else {
-    const order = multipath.map((n, i) => i).sort((a, b) => (multipath![a]!.gateway! < multipath![b]!.gateway! ? -1 : multipath![a]!.gateway! > multipath![b]!.gateway! ? 1 : 0));
+    const order = multipath.map((n, i) => i).sort((a, b) => (gwText(multipath![a]!) < gwText(multipath![b]!) ? -1 : gwText(multipath![a]!) > gwText(multipath![b]!) ? 1 : 0));
     route.multipath = order.map((i) => multipath![i]!);
     why = `${whys!.join('; ')} (${multipath.length} equal-cost paths)`;
   }
@@ -312,6 +311,9 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
   if (priority !== undefined) why += ` (metric ${priority}: BGPFilter setPriority on import)`;
   return { key: priority === undefined ? key : routeKey(route), desired: { route, source: R, why } };
 }
+
+/** Multipath next hops are ordered by their text, as before they were values ("198.18.0.10" < "198.18.0.9"). */
+const gwText = (n: KNexthop): string => n.gateway!.toString();
 
 /** How one next hop is reached for prefixes of one pool (cached: it depends on neither the prefix nor the other hops). */
 function hopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop: RemoteNextHop): HopShape {
@@ -344,13 +346,13 @@ function computeHopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop:
     if (t === undefined || !t.up) {
       return { tunnel: true, wait: `${ctx.opt.tunnelName} is ${t === undefined ? 'missing' : 'down'} (needed for ${who}: ${because})` };
     }
-    return { tunnel: true, nexthop: { gateway: text, oif: t.index, onlink: true }, shape: `${who} via IPIP: ${because}` };
+    return { tunnel: true, nexthop: { gateway: ip, oif: t.index, onlink: true }, shape: `${who} via IPIP: ${because}` };
   }
-  return { tunnel: false, nexthop: directHop(text, family === 4 ? ctx.nic4?.link.index : ctx.nic6?.link.index, family), shape: `${who} direct: ${because}` };
+  return { tunnel: false, nexthop: directHop(ip, family === 4 ? ctx.nic4?.link.index : ctx.nic6?.link.index, family), shape: `${who} direct: ${because}` };
 }
 
 /** A next hop on the host NIC. IPv4 uses onlink as calico-node does: the node IP is on the link even when the configured prefix says otherwise. */
-function directHop(gateway: string, nic: number | undefined, family: Family): KNexthop {
+function directHop(gateway: IpAddr, nic: number | undefined, family: Family): KNexthop {
   const nh: KNexthop = { gateway };
   if (nic !== undefined) {
     nh.oif = nic;

@@ -7,14 +7,26 @@
 //   const stopWatch = await watchLinks(dp, log);     // link or address events -> dp.linkChanged()
 
 import { writeFile } from 'node:fs/promises';
-import { Netlink, NetlinkMonitor, type NetlinkOptions } from './netlink/index.js';
+import { mustParseAddr } from '../net/index.js';
+import { Netlink, NetlinkMonitor, type NetlinkOptions, type Route } from './netlink/index.js';
 import type { Dataplane } from './dataplane.js';
-import type { Clock, DpLog, KernelOps, KLink, OpResult, Sysctl, TimerHandle } from './types.js';
+import type { Clock, DpLog, KernelOps, KLink, KNexthop, KRoute, OpResult, Sysctl, TimerHandle } from './types.js';
+
+/** A dumped route (addresses as the codec prints them) as the core holds routes: addresses as values. */
+function kernelRoute(r: Route): KRoute {
+  const { dst, gateway, multipath, prefsrc: _prefsrc, ...rest } = r;
+  const k: KRoute = { ...rest, dst: mustParseAddr(dst) };
+  if (gateway !== undefined) k.gateway = mustParseAddr(gateway);
+  if (multipath !== undefined) {
+    k.multipath = multipath.map(({ gateway: gw, ...nh }): KNexthop => (gw !== undefined ? { ...nh, gateway: mustParseAddr(gw) } : nh));
+  }
+  return k;
+}
 
 /** KernelOps over one netlink socket. Link dumps are narrowed to what the core reads. */
 export function netlinkOps(nl: Netlink): KernelOps {
   return {
-    dumpRoutes: (f) => nl.dumpRoutes({ table: f.table }),
+    dumpRoutes: async (f) => (await nl.dumpRoutes({ table: f.table })).map(kernelRoute),
     addRoutes: (rs) => nl.addRoutes(rs),
     replaceRoutes: (rs) => nl.replaceRoutes(rs),
     deleteRoutes: (rs) => nl.deleteRoutes(rs),

@@ -2,7 +2,7 @@
 // what the kernel keys a route by in one table (family, destination, prefix length, metric;
 // fib_table_insert / fib6_add_1), and equality compares only what Kite sets on its routes.
 
-import { parseIpv4, type Prefix } from '../net/index.js';
+import type { IpAddr, Prefix } from '../net/index.js';
 import type { KNexthop, KRoute, RouteDelete } from './types.js';
 
 /**
@@ -27,14 +27,10 @@ export function prefixKey(p: Prefix): RouteKey {
   return p.family === 4 ? p.v4 * 64 + p.len : p.toString();
 }
 
-export function routeKey(r: { family: 4 | 6; dst: string; dstLen: number; metric?: number }): RouteKey {
+export function routeKey(r: { family: 4 | 6; dst: IpAddr; dstLen: number; metric?: number }): RouteKey {
   const m = effectiveMetric(r);
-  if (m !== (r.family === 6 ? 1024 : 0)) return `${r.dst}/${r.dstLen}|m${m}`;
-  if (r.family === 4) {
-    const a = parseIpv4(r.dst);
-    if (a >= 0) return a * 64 + r.dstLen;
-  }
-  return `${r.dst}/${r.dstLen}`;
+  if (m !== (r.family === 6 ? 1024 : 0)) return `${r.dst.toString()}/${r.dstLen}|m${m}`;
+  return r.dst.v6 === undefined ? r.dst.v4 * 64 + r.dstLen : `${r.dst.toString()}/${r.dstLen}`;
 }
 
 /** Route types that carry no next hop: the kernel reports IPv6 ones on lo, which is not a difference. */
@@ -54,13 +50,25 @@ function nexthopText(n: KNexthop): string {
   return `${n.gateway ?? '-'}@${n.oif ?? 0}${n.onlink ? '!' : ''}*${n.weight ?? 1}`;
 }
 
+const sameAddr = (x: IpAddr | undefined, y: IpAddr | undefined): boolean => (x === undefined ? y === undefined : y !== undefined && x.equals(y));
+
+function sameHop(a: KNexthop, b: KNexthop): boolean {
+  return sameAddr(a.gateway, b.gateway) && (a.oif ?? 0) === (b.oif ?? 0) && !a.onlink === !b.onlink && (a.weight ?? 1) === (b.weight ?? 1);
+}
+
 /** True when the kernel's route `k` is what the desired route `d` asks for. */
 export function routesEqual(d: KRoute, k: KRoute): boolean {
   if (d.type !== k.type || d.protocol !== k.protocol || d.scope !== k.scope) return false;
   if ((d.mtu ?? 0) !== (k.mtu ?? 0)) return false;
-  const a = nexthopsOf(d).map(nexthopText).sort();
-  const b = nexthopsOf(k).map(nexthopText).sort();
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  const a = nexthopsOf(d);
+  const b = nexthopsOf(k);
+  if (a.length !== b.length) return false;
+  // One next hop (nearly every route): compared field by field, no text.
+  if (a.length === 1) return sameHop(a[0]!, b[0]!);
+  // Multipath: the kernel may list next hops in another order.
+  const ta = a.map(nexthopText).sort();
+  const tb = b.map(nexthopText).sort();
+  return ta.every((x, i) => x === tb[i]);
 }
 
 export function deleteSpecOf(k: KRoute): RouteDelete {

@@ -3,6 +3,8 @@
 // Every side effect goes through one of these so tests drive the core with recording fakes.
 // The shapes are structurally compatible with src/dataplane/netlink (kernel.ts adapts).
 
+import type { IpAddr } from '../net/index.js';
+
 export type Family = 4 | 6;
 
 /** rtm_type names, as the netlink binding spells them. */
@@ -19,7 +21,7 @@ export const MAIN_TABLE = 254;
 export const NUD_PERMANENT = 0x80;
 
 export interface KNexthop {
-  gateway?: string;
+  gateway?: IpAddr;
   oif?: number;
   onlink?: boolean;
   /** 1..256, default 1. */
@@ -29,14 +31,14 @@ export interface KNexthop {
 /** A kernel route as dumped or as requested. */
 export interface KRoute {
   family: Family;
-  /** Network address text ("10.244.1.0", "fd00::"). */
-  dst: string;
+  /** Network address (10.244.1.0, fd00::): a value, written to netlink without text. */
+  dst: IpAddr;
   dstLen: number;
   table: number;
   protocol: number;
   scope: number;
   type: RouteType;
-  gateway?: string;
+  gateway?: IpAddr;
   oif?: number;
   onlink?: boolean;
   /** RTA_PRIORITY. The kernel omits 0 for IPv4 and uses 1024 for IPv6 routes given none. */
@@ -52,7 +54,7 @@ export interface KRoute {
  */
 export interface RouteDelete {
   family: Family;
-  dst: string;
+  dst: IpAddr;
   dstLen: number;
   table: number;
   protocol: number;

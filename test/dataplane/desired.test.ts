@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalWorkload, RemoteNextHop } from '../../src/dataplane/inputs.js';
 import type { KRoute, OpResult } from '../../src/dataplane/types.js';
-import type { FakeKernel } from './fakes.js';
+import { textRoute, type FakeKernel, type TextRoute } from './fakes.js';
 import { config, node, pool, remote as remoteOf, rig, standardKernel } from './world.js';
 
 async function run(
@@ -23,8 +23,9 @@ async function run(
   r.dp.update({ config: config(over.cfg), remote: remoteOf(remote), workloads: over.workloads ?? [] });
   await r.dp.flush();
   const st = r.dp.status();
-  const byPrefix = new Map<string, KRoute>();
-  for (const d of requested) byPrefix.set(`${d.dst}/${d.dstLen}`, d);
+  // Compared with routes written in the tests, addresses as text.
+  const byPrefix = new Map<string, TextRoute>();
+  for (const d of requested) byPrefix.set(`${d.dst.toString()}/${d.dstLen}`, textRoute(d));
   const why = (p: string) => st.routes.filter((u) => u.prefix === p && (u.state === 'refused' || u.state === 'waiting')).map((u) => `${u.state}: ${u.reason}`);
   /** Why each programmed route has its shape. */
   const reasons = st.routes.filter((u) => u.state === 'programmed').map((u) => u.reason);

@@ -5,8 +5,35 @@
 // src/dataplane/route-key.ts, so one bug cannot hide in both.
 
 import type {
-  Clock, DpLog, KAddress, KernelOps, KLink, KNeighbour, KRoute, OpResult, RouteDelete, Sysctl, TimerHandle,
+  Clock, DpLog, KAddress, KernelOps, KLink, KNeighbour, KNexthop, KRoute, OpResult, RouteDelete, Sysctl, TimerHandle,
 } from '../../src/dataplane/types.js';
+import { mustParseAddr, type IpAddr } from '../../src/net/index.js';
+
+/** A route as tests write it, addresses as text ("10.244.2.0", gateway "198.18.0.2"). */
+export type TextRoute = Omit<KRoute, 'dst' | 'gateway' | 'multipath'> & {
+  dst: string;
+  gateway?: string;
+  multipath?: (Omit<KNexthop, 'gateway'> & { gateway?: string })[];
+};
+
+/** The core's KRoute (addresses as values) from a route written with text addresses. */
+export function kroute(t: TextRoute | KRoute): KRoute {
+  if (typeof t.dst !== 'string') return t as KRoute;
+  const { dst, gateway, multipath, ...rest } = t as TextRoute;
+  const r: KRoute = { ...rest, dst: mustParseAddr(dst) };
+  if (gateway !== undefined) r.gateway = mustParseAddr(gateway);
+  if (multipath !== undefined) r.multipath = multipath.map(({ gateway: gw, ...nh }) => (gw !== undefined ? { ...nh, gateway: mustParseAddr(gw) } : nh));
+  return r;
+}
+
+/** A KRoute with its addresses as text again, for comparing with routes written in tests. */
+export function textRoute(r: KRoute): TextRoute {
+  const { dst, gateway, multipath, ...rest } = r;
+  const t: TextRoute = { ...rest, dst: dst.toString() };
+  if (gateway !== undefined) t.gateway = gateway.toString();
+  if (multipath !== undefined) t.multipath = multipath.map(({ gateway: gw, ...nh }) => (gw !== undefined ? { ...nh, gateway: gw.toString() } : nh));
+  return t;
+}
 
 const ok: OpResult = { ok: true };
 const err = (errno: number, code: string, what: string): OpResult => ({ ok: false, errno, code, message: `${what}: ${code}` });
@@ -23,7 +50,7 @@ export class FakeKernel implements KernelOps {
   /** Errno to answer for the next route op on this "dst/len" (then cleared). */
   failNext = new Map<string, [number, string]>();
 
-  static key(r: { family: number; table: number; dst: string; dstLen: number; metric?: number }): string {
+  static key(r: { family: number; table: number; dst: string | IpAddr; dstLen: number; metric?: number }): string {
     const metric = r.metric ?? (r.family === 6 ? 1024 : 0);
     return `${r.table} ${r.dst}/${r.dstLen} m${metric} v${r.family}`;
   }
@@ -207,7 +234,8 @@ export class FakeKernel implements KernelOps {
   }
 
   /** Install a route directly (another daemon, an admin, the CNI plugin). */
-  put(r: KRoute): void {
+  put(t: KRoute | TextRoute): void {
+    const r = kroute(t);
     this.routes.set(FakeKernel.key(r), this.store(r));
   }
 

@@ -5,7 +5,10 @@
 // property tests draw from needs to be right: canonical prefixes, IPv4 and one IPv6 pool.
 
 import type { DataplaneConfig, LocalWorkload, RemoteNextHop } from '../../src/dataplane/inputs.js';
-import type { KAddress, KLink, KNexthop, KRoute } from '../../src/dataplane/types.js';
+import type { KAddress, KLink, KRoute } from '../../src/dataplane/types.js';
+import { kroute, type TextRoute } from './fakes.js';
+
+type TextNexthop = NonNullable<TextRoute['multipath']>[number];
 
 export interface OracleHost {
   links: readonly KLink[];
@@ -53,7 +56,7 @@ function contains(outer: Net, inner: Net): boolean {
 const overlaps = (a: Net, b: Net): boolean => contains(a, b) || contains(b, a);
 
 export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonly RemoteNextHop[]>, workloads: readonly LocalWorkload[], host: OracleHost, configuredMtu?: number): OracleResult {
-  const routes = new Map<string, KRoute>();
+  const routes = new Map<string, TextRoute>();
   const unprogrammed: string[] = [];
   const keyOf = (r: { dst: string; dstLen: number; metric?: number; family: 4 | 6 }): string => `${r.dst}/${r.dstLen} m${r.metric ?? (r.family === 6 ? 1024 : 0)}`;
   const link = (name: string): KLink | undefined => host.links.find((l) => l.name === name);
@@ -78,7 +81,7 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
         unprogrammed.push(`workload ${n.text} waiting`);
         continue;
       }
-      const r: KRoute = { family: n.family, dst: n.text.split('/')[0]!, dstLen: n.len, table: TABLE, protocol: PROTO, scope: n.family === 4 ? 253 : 0, type: 'unicast', oif: l.index };
+      const r: TextRoute = { family: n.family, dst: n.text.split('/')[0]!, dstLen: n.len, table: TABLE, protocol: PROTO, scope: n.family === 4 ? 253 : 0, type: 'unicast', oif: l.index };
       if (n.family === 6) r.metric = 1024;
       if (routes.has(keyOf(r))) unprogrammed.push(`workload ${n.text} refused`);
       else routes.set(keyOf(r), r);
@@ -86,7 +89,7 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
   }
   for (const b of cfg.blocks) {
     const n = netOf(b.prefix);
-    const r: KRoute = { family: n.family, dst: n.text.split('/')[0]!, dstLen: n.len, table: TABLE, protocol: PROTO, scope: 0, type: 'blackhole' };
+    const r: TextRoute = { family: n.family, dst: n.text.split('/')[0]!, dstLen: n.len, table: TABLE, protocol: PROTO, scope: 0, type: 'blackhole' };
     if (n.family === 6) r.metric = 1024;
     if (routes.has(keyOf(r))) unprogrammed.push(`block ${n.text} refused`);
     else routes.set(keyOf(r), r);
@@ -114,7 +117,7 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
     if (pool === undefined || pool.vxlanMode !== 'Never') { refuse(); continue; }
     if (cfg.blocks.some((b) => b.prefix === prefix)) { refuse(); continue; }
 
-    const nexthops: KNexthop[] = [];
+    const nexthops: TextNexthop[] = [];
     let viaTunnel = false;
     let waiting = false;
     for (const h of hops) {
@@ -132,7 +135,7 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
         continue;
       }
       const nic = family === 4 ? nic4 : nic6;
-      const nh: KNexthop = { gateway: h.address };
+      const nh: TextNexthop = { gateway: h.address };
       if (nic !== undefined) {
         nh.oif = nic.link.index;
         if (family === 4) nh.onlink = true;
@@ -143,7 +146,7 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
       unprogrammed.push(`remote ${prefix} ${waiting ? 'waiting' : 'refused'}`);
       continue;
     }
-    const r: KRoute = { family: n.family, dst: prefix.split('/')[0]!, dstLen: n.len, table: TABLE, protocol: PROTO, scope: 0, type: 'unicast' };
+    const r: TextRoute = { family: n.family, dst: prefix.split('/')[0]!, dstLen: n.len, table: TABLE, protocol: PROTO, scope: 0, type: 'unicast' };
     if (hops[0]?.priority !== undefined) r.metric = hops[0].priority;
     else if (n.family === 6) r.metric = 1024;
     if (nexthops.length === 1) Object.assign(r, nexthops[0]);
@@ -152,5 +155,5 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
     if (local.has(keyOf(r))) unprogrammed.push(`remote ${prefix} refused`);
     else routes.set(keyOf(r), r);
   }
-  return { routes, unprogrammed: unprogrammed.sort() };
+  return { routes: new Map([...routes].map(([k, r]) => [k, kroute(r)])), unprogrammed: unprogrammed.sort() };
 }

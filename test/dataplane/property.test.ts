@@ -12,7 +12,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EncapMode, LocalWorkload, RemoteNextHop } from '../../src/dataplane/inputs.js';
 import type { KRoute } from '../../src/dataplane/types.js';
-import { FakeKernel, SlowKernel } from './fakes.js';
+import { mustParseAddr } from '../../src/net/index.js';
+import { FakeKernel, kroute, SlowKernel, type TextRoute } from './fakes.js';
 import { oracle } from './oracle.js';
 import { config, node, pfx, pool, PROTO, remote as remoteOf, rig, standardKernel } from './world.js';
 
@@ -51,9 +52,9 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ t: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 15_000 }) }),
 );
 
-const routeOf = (prefix: string, extra: Partial<KRoute>): KRoute => {
+const routeOf = (prefix: string, extra: Partial<TextRoute>): KRoute => {
   const [a, l] = prefix.split('/');
-  return { family: 4, dst: a!, dstLen: Number(l), table: 254, protocol: PROTO, scope: 0, type: 'unicast', ...extra };
+  return kroute({ family: 4, dst: a!, dstLen: Number(l), table: 254, protocol: PROTO, scope: 0, type: 'unicast', ...extra });
 };
 
 describe('reconciler property', () => {
@@ -102,7 +103,7 @@ describe('reconciler property', () => {
               if (list.length) {
                 const [key, x] = list[a.pick % list.length]!;
                 // A rewrite that kept Kite's tag (one that changes the protocol makes the route foreign).
-                k.routes.set(key, { ...x, type: 'unicast', protocol: PROTO, gateway: HOPS[a.hop]!, oif: 2, onlink: true });
+                k.routes.set(key, { ...x, type: 'unicast', protocol: PROTO, gateway: mustParseAddr(HOPS[a.hop]!), oif: 2, onlink: true });
               }
               break;
             }

@@ -3,10 +3,10 @@
 // after a restart, failures and retries, periodic and link-triggered resyncs, status reasons.
 
 import { describe, expect, it } from 'vitest';
-import type { KRoute } from '../../src/dataplane/types.js';
+import type { TextRoute } from './fakes.js';
 import { config, node, pfx, PROTO, remote, rig, standardKernel } from './world.js';
 
-const v4 = (dst: string, extra: Partial<KRoute>): KRoute => {
+const v4 = (dst: string, extra: Partial<TextRoute>): TextRoute => {
   const [a, l] = dst.split('/');
   return { family: 4, dst: a!, dstLen: Number(l), table: 254, protocol: PROTO, scope: 0, type: 'unicast', ...extra };
 };

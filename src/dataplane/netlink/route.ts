@@ -3,6 +3,7 @@
 // carry RTA_MULTIPATH, a packed list of struct rtnexthop each followed by its own attributes.
 
 import { AF, RT_SCOPE, RT_TABLE, RTA, RTAX, RTN, RTNH_F, RTPROT, SIZE } from './constants.js';
+import type { IpAddr } from '../../net/index.js';
 import { formatIp, ipFamily, type IpFamily } from './ip.js';
 import { forEachAttr } from './reader.js';
 import type { NlWriter } from './writer.js';
@@ -52,8 +53,28 @@ export interface Route {
   multipath?: Nexthop[];
 }
 
+/** An address in a request: a value (written as is: the dataplane's routes) or text (parsed). */
+export type AddrSpec = string | IpAddr;
+
+export interface NexthopSpec extends Omit<Nexthop, 'gateway'> {
+  gateway?: AddrSpec;
+}
+
 /** What a caller gives to add/replace/delete: everything but dst/dstLen has a default. */
-export type RouteSpec = Partial<Route> & { dst: string; dstLen: number };
+export type RouteSpec = Partial<Omit<Route, 'dst' | 'gateway' | 'multipath'>> & {
+  dst: AddrSpec;
+  dstLen: number;
+  gateway?: AddrSpec;
+  multipath?: NexthopSpec[];
+};
+
+const familyOf = (a: AddrSpec): IpFamily => (typeof a === 'string' ? ipFamily(a) : a.family);
+
+/** 0.0.0.0 or ::, the destination of a default route (which needs no RTA_DST). */
+function isUnspecified(a: AddrSpec, family: IpFamily): boolean {
+  if (typeof a === 'string') return a === (family === 4 ? '0.0.0.0' : '::');
+  return a.v6 === undefined ? a.v4 === 0 : a.v6.every((b) => b === 0);
+}
 
 export type RouteOp = 'add' | 'replace' | 'delete';
 
@@ -66,7 +87,7 @@ const AF_OF: Record<IpFamily, number> = { 4: AF.INET, 6: AF.INET6 };
  * (the kernel treats those as wildcards in fib_table_delete), matching only what is given.
  */
 export function writeRoute(w: NlWriter, r: RouteSpec, op: RouteOp): void {
-  const family = r.family ?? ipFamily(r.dst);
+  const family = r.family ?? familyOf(r.dst);
   const maxLen = family === 4 ? 32 : 128;
   if (!Number.isInteger(r.dstLen) || r.dstLen < 0 || r.dstLen > maxLen) {
     throw new Error(`invalid prefix length ${r.dstLen} for ${r.dst}`);
@@ -90,7 +111,7 @@ export function writeRoute(w: NlWriter, r: RouteSpec, op: RouteOp): void {
   w.u8(type);
   w.u32(r.onlink ? RTNH_F.ONLINK : 0);
 
-  if (r.dstLen > 0 || r.dst !== (family === 4 ? '0.0.0.0' : '::')) w.attrIp(RTA.DST, family, r.dst);
+  if (r.dstLen > 0 || !isUnspecified(r.dst, family)) w.attrIp(RTA.DST, family, r.dst);
   w.attrU32(RTA.TABLE, table);
   if (r.gateway !== undefined) writeGateway(w, family, r.gateway);
   if (r.oif !== undefined) w.attrU32(RTA.OIF, r.oif);
@@ -120,8 +141,8 @@ export function writeRoute(w: NlWriter, r: RouteSpec, op: RouteOp): void {
 }
 
 /** RTA_GATEWAY in the route's family; an IPv6 next hop for an IPv4 route (RFC 5549) needs RTA_VIA. */
-function writeGateway(w: NlWriter, family: IpFamily, gw: string): void {
-  const gwFamily = ipFamily(gw);
+function writeGateway(w: NlWriter, family: IpFamily, gw: AddrSpec): void {
+  const gwFamily = familyOf(gw);
   if (gwFamily === family) {
     w.attrIp(RTA.GATEWAY, family, gw);
     return;

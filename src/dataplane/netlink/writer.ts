@@ -3,6 +3,7 @@
 // (sendmsg copies the bytes into the kernel before returning), so encoding allocates nothing.
 
 import { SIZE } from './constants.js';
+import type { IpAddr } from '../../net/index.js';
 import { writeIp, type IpFamily } from './ip.js';
 
 /** NLMSG_ALIGN / RTA_ALIGN: every message and attribute starts on a 4-byte boundary. */
@@ -134,17 +135,19 @@ export class NlWriter {
     this.endAttr(a);
   }
 
-  /** An address attribute: 4 or 16 bytes parsed from text straight into the buffer. */
-  attrIp(type: number, family: IpFamily, text: string): void {
+  /** An address attribute: 4 or 16 bytes, from an address value or parsed from text, straight into the buffer. */
+  attrIp(type: number, family: IpFamily, addr: string | IpAddr): void {
     const a = this.beginAttr(type);
-    this.ipRaw(family, text);
+    this.ipRaw(family, addr);
     this.endAttr(a);
   }
 
-  ipRaw(family: IpFamily, text: string): void {
+  ipRaw(family: IpFamily, addr: string | IpAddr): void {
     const n = family === 4 ? 4 : 16;
     this.ensure(n);
-    writeIp(text, family, this.buf, this.pos);
+    if (typeof addr === 'string') writeIp(addr, family, this.buf, this.pos);
+    else if (addr.family !== family) throw new Error(`IPv${addr.family} address ${addr.toString()} where IPv${family} is wanted`);
+    else addr.write(this.buf, this.pos);
     this.pos += n;
   }
 }
