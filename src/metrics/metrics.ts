@@ -52,6 +52,8 @@ export interface KiteMetricsOptions {
 export class KiteMetrics {
   readonly registry = new Registry();
   private source: MetricsSource | null = null;
+  /** The source read once per scrape (every family's collect reads it): null between scrapes. */
+  private current: { peers: PeerStatus[]; node: NodeSnapshot } | null = null;
   private readonly messages = { in: new PeerCounts(), out: new PeerCounts() };
   private readonly notifications = { in: new PeerCounts(), out: new PeerCounts() };
   private readonly transitions = new PeerCounts();
@@ -73,7 +75,7 @@ export class KiteMetrics {
     const r = [this.registry];
     if (o.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     const self = this;
-    const peers = (): PeerStatus[] => self.source?.peers() ?? [];
+    const peers = (): PeerStatus[] => self.current?.peers ?? self.source?.peers() ?? [];
     const labels = (p: PeerStatus): Record<(typeof LABELS)[number], string> =>
       ({ peer: p.address, peer_type: p.peerType ?? 'unknown', peer_as: String(p.asNumber) });
     const fams = (p: PeerStatus): [string, FamilyPrefixes | undefined][] => [['ipv4', p.ipv4], ['ipv6', p.ipv6]];
@@ -140,7 +142,7 @@ export class KiteMetrics {
       collect() { this.reset(); for (const p of peers()) if (p.maxPrefixes != null && p.maxPrefixes > 0) this.set(labels(p), p.prefixesAccepted / p.maxPrefixes); } });
 
     // ---- node-wide -----------------------------------------------------------------------
-    const node = (): NodeSnapshot | null => self.source?.node() ?? null;
+    const node = (): NodeSnapshot | null => self.current?.node ?? self.source?.node() ?? null;
     new Gauge({ name: 'kite_rib_prefixes', help: 'Prefixes in the Loc-RIB.', labelNames: ['family'], registers: r,
       collect() { const n = node(); this.reset(); if (n) { this.set({ family: 'ipv4' }, n.rib.prefixesIPv4); this.set({ family: 'ipv6' }, n.rib.prefixesIPv6); } } });
     new Gauge({ name: 'kite_rib_paths', help: 'Paths in the RIB (every peer\'s accepted paths and this node\'s own).', registers: r,
@@ -179,7 +181,15 @@ export class KiteMetrics {
   /** The datastore's sync status changed; entering `resyncing` counts one resync. */
   datastoreStatus(s: SyncStatus): void { if (s === 'resyncing') this.resyncCount++; }
 
-  /** The exposition text (Prometheus text format 0.0.4). */
-  expose(): Promise<string> { return this.registry.metrics(); }
+  /** The exposition text (Prometheus text format 0.0.4); the daemon's views are read once for it. */
+  async expose(): Promise<string> {
+    const s = this.source;
+    this.current = s === null ? null : { peers: s.peers(), node: s.node() };
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.current = null;
+    }
+  }
   get contentType(): string { return this.registry.contentType; }
 }

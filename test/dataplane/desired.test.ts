@@ -177,6 +177,26 @@ describe('refusals, each with its reason', () => {
     expect(requested.map((d) => `${d.type} ${d.dst}/${d.dstLen}`)).toEqual(['blackhole 10.244.1.0/26']);
   });
 
+  it('each refusal carries its code (the metrics\' reason label) and is logged once, not on every resync', async () => {
+    const cfg = { pools: [pool({ name: 'v4', cidr: '10.244.0.0/16', ipipMode: 'Always' }), pool({ name: 'vx', cidr: '10.250.0.0/16', vxlanMode: 'Always' })] };
+    const k = standardKernel();
+    const r = rig(k);
+    r.dp.update({ config: config(cfg), workloads: [], remote: remoteOf({
+      '0.0.0.0/0': [node('198.18.0.2')], '10.96.0.0/12': [node('198.18.0.2')], '192.168.0.0/24': [node('198.18.0.2')],
+      '198.18.0.0/16': [node('198.18.0.2')], '10.250.1.0/26': [node('198.18.0.2')], '10.244.1.0/26': [node('198.18.0.2')],
+    }) });
+    await r.dp.flush();
+    for (let i = 0; i < 3; i++) await r.dp.resync();
+    const codes = Object.fromEntries(r.dp.status().routes.filter((u) => u.state === 'refused').map((u) => [u.prefix, u.code]));
+    expect(codes).toEqual({
+      '0.0.0.0/0': 'default-route', '10.96.0.0/12': 'service-range', '192.168.0.0/24': 'outside-pool',
+      '198.18.0.0/16': 'host-subnet', '10.250.1.0/26': 'vxlan-pool', '10.244.1.0/26': 'own-block',
+    });
+    const logged = r.log.lines.filter((l) => l.msg === 'route not programmed').map((l) => (l.obj as { route: string }).route);
+    expect(logged.filter((x) => x === 'remote 0.0.0.0/0')).toHaveLength(1);
+    expect(new Set(logged).size).toBe(logged.length);
+  });
+
   it('the tunnel address does not make the pool "a host subnet"', async () => {
     const { route } = await run({ '10.244.0.0/16': [{ address: '198.18.0.254' }] });
     expect(route('10.244.0.0/16')).toMatchObject({ gateway: '198.18.0.254' });
