@@ -8,7 +8,7 @@ const SCALARS = [
   'name', 'kind', 'resource', 'reverse', 'peerNode', 'address', 'family', 'port', 'asNumber', 'localAsNumber',
   'passive', 'sourceAddress', 'multihop', 'ttlSecurity', 'keepaliveTime', 'maxRestartTime', 'restartTime',
   'nextHopMode', 'keepOriginalNextHop', 'numAllowedLocalASNumbers', 'maxPrefixes', 'maxPrefixesRestart',
-  'reachableBy', 'routeReflectorClient', 'routeReflectorClusterID',
+  'reachableBy', 'routeReflectorClient', 'routeReflectorClusterID', 'localWorkload',
 ] as const satisfies readonly (keyof PeerConfig)[];
 
 /**

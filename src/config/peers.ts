@@ -136,7 +136,11 @@ export function bgpPeerPeers(ctx: Ctx): Candidate[] {
       }
       continue;
     }
-    if (s.peerAddress === undefined) continue; // a localWorkloadSelector peer: not supported yet
+    if ((s.localWorkloadSelector ?? '') !== '') {
+      out.push(...localWorkloadPeers(ctx, bp, rank, localAs));
+      continue;
+    }
+    if (s.peerAddress === undefined) continue;
     const ip = parseAddr(s.peerAddress);
     if (ip === null) continue;
     if (addrOf(me, ip.family)?.toString() === ip.toString()) {
@@ -157,6 +161,41 @@ export function bgpPeerPeers(ctx: Ctx): Candidate[] {
       notes.push(`BGPPeer "${bp.metadata.name}": this node has no IPv${ip.family} address, so the session to ${ip.toString()} has no source address`);
     }
     out.push({ rank, peer: p });
+  }
+  return out;
+}
+
+/**
+ * BGP peering with workloads on this node (BGPPeer localWorkloadSelector, e.g. a virtual router
+ * pod), as calico-node does it: Felix matches the selector against this node's workload
+ * endpoints' labels and confd makes one `Local_Workload_<ip>` session per endpoint, to its first
+ * IPv4 and first IPv6 address, in the BGPPeer's asNumber with localASNumber as our side, passive
+ * (the workload dials its node), multihop (confd bgp_processor.go processPeersFromPath; golden
+ * config confd/tests compiled_templates explicit_peering/local_bgp_peer/bird.cfg).
+ */
+function localWorkloadPeers(ctx: Ctx, bp: BGPPeer, rank: Rank, localAs: number): Candidate[] {
+  const { me, notes } = ctx;
+  const s = bp.spec;
+  const sel = selector(ctx, s.localWorkloadSelector ?? '');
+  const weps = ctx.rs.workloadEndpoints.filter((w) => w.spec.node === me.name && sel.matches(w.metadata.labels));
+  if (weps.length === 0) notes.push(`BGPPeer "${bp.metadata.name}": localWorkloadSelector "${s.localWorkloadSelector ?? ''}" selects no workload on this node`);
+  const out: Candidate[] = [];
+  for (const w of weps) {
+    for (const f of [4, 6] as const) {
+      const first = w.spec.ipNetworks.map((n) => parseAddr(n.replace(/\/\d+$/, ''))).find((a) => a !== null && a.family === f);
+      if (first === undefined || first === null) continue;
+      if (addrOf(me, f) === undefined) {
+        notes.push(`BGPPeer "${bp.metadata.name}": workload ${w.metadata.name} has an IPv${f} address but this node has none; no session to it`);
+        continue;
+      }
+      const p = basePeer(ctx, f, first, s.asNumber ?? ctx.globalAS, localAs, undefined);
+      p.name = `${bp.metadata.name}-${w.metadata.name}${f === 6 ? '-v6' : ''}`;
+      p.port = s.peerPort ?? DEFAULTS.listenPort;
+      applySpec(ctx, p, bp);
+      p.passive = true; // confd: `passive on` for every Local_Workload peer
+      p.localWorkload = w.metadata.name;
+      out.push({ rank, peer: p });
+    }
   }
   return out;
 }

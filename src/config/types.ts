@@ -62,6 +62,8 @@ export interface PeerConfig {
   routeReflectorClient: boolean;
   /** The cluster ID to send when routeReflectorClient. */
   routeReflectorClusterID?: string;
+  /** The workload endpoint at the other end of a localWorkloadSelector peering (a pod on this node). */
+  localWorkload?: string;
   /** The raw BGPPeer spec, for later features (absent for mesh). */
   spec?: BGPPeerSpec;
 }

@@ -175,6 +175,22 @@ describe('which BGPPeers apply', () => {
     expect(summary(c)).toEqual(['a 10.0.0.1:179 AS65000', 'b 10.0.0.1:1790 AS65001']);
     expect(c.notes.join('\n')).toContain('10.0.0.1: global BGPPeer "a" is used; the global BGPPeer "c" session to the same address is dropped');
   });
+  // Issue 11 item 10: confd's Local_Workload_<ip> peers (bgp_processor.go processPeersFromPath;
+  // compiled_templates explicit_peering/local_bgp_peer/bird.cfg): the BGPPeer's asNumber, its
+  // localASNumber as ours, passive, one per selected workload on this node and address family.
+  it('localWorkloadSelector: a passive session with each selected workload endpoint on this node', () => {
+    const wep = (name: string, nodeName: string, labels: string, ips: string): string =>
+      `${V3}\nkind: WorkloadEndpoint\nmetadata: {name: ${name}, namespace: default, labels: {${labels}}}\nspec: {node: ${nodeName}, ipNetworks: [${ips}], profiles: []}\n`;
+    const docs = [
+      peer('vr', `{localWorkloadSelector: "app == 'vrouter'", asNumber: 65200, localASNumber: 65002}`),
+      wep('a-k8s-vr-eth0', 'a', 'app: vrouter', '10.244.1.5/32'),
+      wep('a-k8s-web-eth0', 'a', 'app: web', '10.244.1.6/32'),
+      wep('b-k8s-vr-eth0', 'b', 'app: vrouter', '10.244.2.5/32'),
+    ];
+    const c = derive([mesh, ...nodes, ...docs], 'a');
+    expect(summary(c)).toEqual(['vr-a-k8s-vr-eth0 10.244.1.5:179 AS65200 passive']);
+    expect(c.peers[0]).toMatchObject({ localAsNumber: 65002, localWorkload: 'a-k8s-vr-eth0', resource: 'vr' });
+  });
   it('BGPPeer fields reach the peer', () => {
     const c = derive([mesh, ...nodes, peer('p', `{peerIP: 10.0.0.1, asNumber: 65000, localASNumber: 65010, sourceAddress: None,
       maxRestartTime: 90s, keepaliveTime: 10s, keepOriginalNextHop: true, numAllowedLocalASNumbers: 2, ttlSecurity: 1,

@@ -32,6 +32,8 @@ export interface PodEndpoint {
   /** The host side of the pod's veth (cali…). */
   interfaceName: string;
   mac?: string;
+  /** The pod's labels (Calico adds projectcalico.org/namespace and the like; not written here). */
+  labels?: Record<string, string>;
 }
 
 /** A named resource: its name plus its spec fields, with Calico's field names. */
@@ -84,7 +86,8 @@ export function clusterResources(c: ClusterConfig): Fields[] {
   for (const w of c.workloads ?? []) {
     const namespace = w.namespace ?? 'default';
     docs.push({
-      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: wepName(w.node, w.pod), namespace },
+      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint',
+      metadata: w.labels === undefined ? { name: wepName(w.node, w.pod), namespace } : { name: wepName(w.node, w.pod), namespace, labels: w.labels },
       spec: defined({
         node: w.node, orchestrator: 'k8s', pod: w.pod, endpoint: 'eth0', interfaceName: w.interfaceName, mac: w.mac,
         ipNetworks: [`${w.ip}/32`], profiles: [`kns.${namespace}`],

@@ -22,7 +22,7 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   const nodes = new Map<string, LabNode>();
   const kites: Kite[] = [];
   const birds: BirdPeer[] = [];
-  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9'] as const;
+  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9', 'k10', 'b10'] as const;
   const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
 
   beforeAll(async () => {
@@ -41,8 +41,8 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     name: 'kite', ipv4: `${node.ipv4}/24`, ipv6: `${node.ipv6}/64`, blocks, ...extra,
   });
 
-  async function startKite(node: LabNode, yaml: string): Promise<Kite> {
-    const k = new Kite({ lab, node, asNumber: CLUSTER_AS, peers: [], blocks: [], yaml });
+  async function startKite(node: LabNode, yaml: string, dataplane?: 'none'): Promise<Kite> {
+    const k = new Kite({ lab, node, asNumber: CLUSTER_AS, peers: [], blocks: [], yaml, ...(dataplane !== undefined ? { dataplane } : {}) });
     kites.push(k);
     await k.start();
     return k;
@@ -236,5 +236,33 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     // What BIRD received in Kite's OPEN: ADD-PATH receive and send for both families.
     const caps = out.split('Neighbor capabilities')[1]?.split('Session:')[0] ?? '';
     expect(caps, out).toMatch(/ADD-PATH\s+RX: ipv4 ipv6\s+TX: ipv4 ipv6/);
+  });
+
+  // Item 10. A BGPPeer with localWorkloadSelector peers with workloads on the node (a virtual
+  // router pod): Felix matches the selector against the node's workload endpoints, confd makes one
+  // Local_Workload_<ip> protocol per endpoint (bgp_processor.go processPeersFromPath), rendered as
+  // `local as <localASNumber>; neighbor <pod IP> as <asNumber>; passive on; multihop;` (golden
+  // config confd/tests compiled_templates explicit_peering/local_bgp_peer/bird.cfg). The "pod" is
+  // a BIRD whose address a WorkloadEndpoint on Kite's node holds; it dials Kite, which waits.
+  it('localWorkloadSelector peers: a session with each selected workload on the node', async () => {
+    const k = n('k10'), b = n('b10');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.10.0/26'])],
+      pools: POOLS,
+      peers: [{ name: 'vrouters', localWorkloadSelector: "app == 'vrouter'", asNumber: 65200, localASNumber: 65002 }],
+      workloads: [
+        { node: 'kite', pod: 'vrouter-0', ip: b.ipv4, interfaceName: 'cali0000000001', labels: { app: 'vrouter' } },
+        { node: 'kite', pod: 'web-0', ip: '10.244.10.9', interfaceName: 'cali0000000002', labels: { app: 'web' } },
+      ],
+    }), 'none');
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65200, announce: ['10.244.110.0/26'], neighbors: [{ address: k.ipv4, asNumber: 65002 }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect(await waitPeerRoute(bird, '10.244.10.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [65002] });
+    expect((await kite.waitRoute('10.244.110.0/26')).paths[0]?.asPath).toEqual([65200]);
+    const peers = await kite.peers();
+    expect(peers.map((p) => [p.address, p.name, p.state])).toEqual([[b.ipv4, 'vrouters-kite-k8s-vrouter--0-eth0', 'Established']]);
+    const detail = await kite.peerDetail(b.ipv4);
+    expect(detail.session.passive).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
 
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
+import type { PeerDetail, PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
 import { type Lab, type LabNode, type NsProcess, type RunResult, FatalWaitError, run, waitFor } from './netns.js';
 import { REPO_ROOT, requireInteropPrereqs } from './prereqs.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
@@ -32,6 +32,8 @@ export interface KiteSpec {
   onStop?: 'restart' | 'decommission';
   /** The whole Calico YAML, when a test needs resources beyond the above (then asNumber, peers and blocks only describe it). */
   yaml?: string;
+  /** kite run --dataplane (default: Kite's own default, linux). */
+  dataplane?: 'none' | 'linux';
 }
 
 export const IPV4_POOL = '10.244.0.0/16';
@@ -111,6 +113,7 @@ export class Kite {
     // The suites test what a stop tells the peer: decommission (Cease); restarts without a word are the GR tests'.
     const args = [KITE_BIN, 'run', '--config', this.configFile, '--node', this.nodeName, '--socket', this.socket, '--on-stop', this.spec.onStop ?? 'decommission'];
     if (this.spec.listenPort) args.push('--listen-port', String(this.spec.listenPort));
+    if (this.spec.dataplane !== undefined) args.push('--dataplane', this.spec.dataplane);
     this.proc = this.spec.lab.spawn(this.spec.node, process.execPath, args, { logName: `kite-${this.spec.node.name}-${this.starts++}`, cwd: REPO_ROOT });
     await waitFor('Kite control socket', async () => {
       if (this.proc && !this.proc.running) throw new FatalWaitError(`kite exited (${String(this.proc.exitCode)}):\n${this.proc.log()}`);
@@ -166,8 +169,8 @@ export class Kite {
     return r.stdout;
   }
 
-  private async show<T>(what: string): Promise<T> {
-    const r = await run(process.execPath, [KITE_BIN, 'show', what, '--json', '--socket', this.socket], { timeoutMs: 15_000 });
+  private async show<T>(what: string, ...more: string[]): Promise<T> {
+    const r = await run(process.execPath, [KITE_BIN, 'show', what, ...more, '--json', '--socket', this.socket], { timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`kite show ${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return JSON.parse(r.stdout) as T;
   }
@@ -178,6 +181,11 @@ export class Kite {
 
   peers(): Promise<PeerStatus[]> {
     return this.show<PeerStatus[]>('peers');
+  }
+
+  /** `kite show peer <address> --json`: one peer in full. */
+  peerDetail(address: string): Promise<PeerDetail> {
+    return this.show<PeerDetail>('peer', address);
   }
 
   routes(): Promise<RouteStatus[]> {
