@@ -29,6 +29,7 @@ import { startDataplane, type DataplaneHandle } from './fib.js';
 import { InstanceStatus } from './status.js';
 import { overlay, startUp, type Started, type StartupEnv } from './startup/index.js';
 import { liveness, readiness, type HealthInputs, type Verdict } from './health/health.js';
+import { connectedInterfaceResolver } from './net/connected.js';
 
 export interface DaemonOptions {
   config: string;
@@ -205,6 +206,8 @@ export class Daemon implements StatusProvider {
     await this.allocateTunnel(this.first);
     const bgp = new BgpInstance({ rib, interner: this.interner, config: this.first, filters: this.resources?.bgpFilters ?? [],
       listenAddress: opts.listenAddress, listenPort: opts.listenPort, restart: this.restart, clock: realClock, log,
+      // BIRD's ifname for a learned route: its next hop's interface (BGPFilter `interface` rules).
+      nextHopInterface: connectedInterfaceResolver(),
       meter: this.metrics.speakerMeter, onEndOfRib: () => this.checkConverged() });
     this.bgp = bgp;
     this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null, resources: () => this.resources,

@@ -22,6 +22,8 @@ export interface BgpInstanceOptions {
   config: NodeConfig;
   filters: readonly BGPFilter[];
   listenAddress?: string | undefined;
+  /** The host interface a next hop is reached on, for BGPFilter `interface` rules on learned routes (net/connected.ts). */
+  nextHopInterface?: (nextHop: string) => string | undefined;
   /** Overrides the configuration's listen port (0: any, for tests). */
   listenPort?: number | undefined;
   restart: RestartView;
@@ -48,7 +50,7 @@ export class BgpInstance {
     this.current = { config: cfg };
     for (const note of cfg.notes) log.info({ note }, 'configuration note');
     this.local = new LocalRoutes(rib, interner);
-    this.policy = new RoutePolicy({ rib, interner, local: this.local }, cfg, o.filters);
+    this.policy = new RoutePolicy({ rib, interner, local: this.local, ...(o.nextHopInterface !== undefined ? { nextHopInterface: o.nextHopInterface } : {}) }, cfg, o.filters);
     for (const note of this.policy.notes) log.info({ note }, 'export policy note');
     this.exporter = new Exporter(rib, interner, { routerId: ipv4ToUint(cfg.routerId), log, policy: this.policy.exportCheck,
       clusterId: cfg.routeReflectorClusterID === undefined ? undefined : ipv4ToUint(cfg.routeReflectorClusterID) });

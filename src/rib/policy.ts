@@ -21,6 +21,12 @@ export interface RoutePolicyOptions {
   rib: Rib;
   interner: Interner;
   local: BlockSet;
+  /**
+   * The host interface a next hop is reached on (net/connected.ts), for BGPFilter `interface`
+   * rules on routes learned from peers: BIRD gives such a route its resolved next hop's
+   * interface as `ifname`. Absent: those routes have no interface and such rules never match.
+   */
+  nextHopInterface?: (nextHop: string) => string | undefined;
 }
 
 export class RoutePolicy {
@@ -34,9 +40,13 @@ export class RoutePolicy {
   private readonly priorityMemo = new Map<number, PathAttrs>();
 
   /** Throws ConfigError when a BGPFilter cannot be compiled. */
+  /** Some BGPFilter rule matches on `interface`: only then is a learned route's next-hop interface looked up. */
+  private usesInterface: boolean;
+
   constructor(private readonly o: RoutePolicyOptions, cfg: NodeConfig, filters: readonly BGPFilter[]) {
     this.exportPolicy = compileExportPolicy(cfg, filters);
     this.importPolicy = compileImportPolicy(cfg, filters);
+    this.usesInterface = matchesInterface(filters);
   }
 
   /**
@@ -57,6 +67,16 @@ export class RoutePolicy {
     return built;
   };
 
+  /**
+   * A learned route's interface, as BIRD's `ifname`: the one its next hop is reached on
+   * (connected subnet), looked up only when a rule matches on interfaces.
+   */
+  private learnedInterface(route: RouteInfo, nextHop: string): void {
+    if (!this.usesInterface || this.o.nextHopInterface === undefined) return;
+    const name = this.o.nextHopInterface(nextHop);
+    if (name !== undefined) route.interface = name;
+  }
+
   /** Compile remarks (a BGPFilter a peer names that does not exist, an unresolved community name). */
   get notes(): readonly string[] { return this.exportPolicy.notes; }
 
@@ -65,6 +85,7 @@ export class RoutePolicy {
     const exp = compileExportPolicy(cfg, filters);
     this.importPolicy = compileImportPolicy(cfg, filters);
     this.exportPolicy = exp;
+    this.usesInterface = matchesInterface(filters);
   }
 
   /** Calico's export rules for one best path toward one peer (the update groups' hook). */
@@ -77,7 +98,10 @@ export class RoutePolicy {
       source: src !== LOCAL_PEER ? RouteSource.Peer
         : this.o.local.isBlock(t.text(slot)) ? RouteSource.LocalBlock : RouteSource.LocalStatic,
     };
-    if (src !== LOCAL_PEER) route.fromPeerType = rib.peer(src)?.ibgp ? PeerType.IBGP : PeerType.EBGP;
+    if (src !== LOCAL_PEER) {
+      route.fromPeerType = rib.peer(src)?.ibgp ? PeerType.IBGP : PeerType.EBGP;
+      this.learnedInterface(route, rib.pathAttrs(best).nextHop);
+    }
     // Calico's export filter sees the route's krt_metric (from LOCAL_PREF or a setPriority).
     const priority = rib.pathAttrs(best).kernelPriority;
     if (priority !== undefined) route.priority = priority;
@@ -99,6 +123,7 @@ export class RoutePolicy {
       // Calico computes krt_metric from LOCAL_PREF before the BGPFilter function runs, so a
       // `priority` match sees it (importAttrs below has put it on the set).
       if (attrs.kernelPriority !== undefined) route.priority = attrs.kernelPriority;
+      this.learnedInterface(route, attrs.nextHop);
       const d = this.importPolicy.evaluate(route, info);
       return d.accept ? this.importedAttrs(attrs, d) : d.reason;
     };
@@ -121,4 +146,10 @@ export class RoutePolicy {
     byId.set(attrs.id, built);
     return built;
   }
+}
+
+/** The BGPFilters have a rule with `interface` (either direction, either family). */
+function matchesInterface(filters: readonly BGPFilter[]): boolean {
+  return filters.some((f) => [f.spec.exportV4, f.spec.importV4, f.spec.exportV6, f.spec.importV6]
+    .some((rules) => (rules ?? []).some((r) => r.interface !== undefined)));
 }

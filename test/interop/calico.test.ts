@@ -22,7 +22,7 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   const nodes = new Map<string, LabNode>();
   const kites: Kite[] = [];
   const birds: BirdPeer[] = [];
-  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k8', 'b8', 'k9', 'b9', 'k10', 'b10'] as const;
+  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k7', 'b7', 'c7', 'k8', 'b8', 'k9', 'b9', 'k10', 'b10'] as const;
   const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
 
   beforeAll(async () => {
@@ -194,6 +194,34 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     expect(await waitPeerRoute(bird, '10.244.6.0/26')).toMatchObject({ asPath: [65010] });
     const r = await kite.waitRoute('10.99.6.0/24');
     expect(r.paths[0]?.asPath).toEqual([65100, 65000]);
+  });
+
+  // Item 7. In BIRD a BGP route's `ifname` is the interface of its resolved next hop (Calico's
+  // bgp_template has `gateway recursive`), and confd renders a BGPFilter rule's interface as
+  // `(defined(ifname))&&(ifname ~ "<pattern>")` (compiled_templates bgpfilter/node_mesh/priority1):
+  // `interface: "*"` matches every route learned from a peer. Kite resolves the next hop's
+  // interface from the host's connected subnets (net/connected.ts): here eth0.
+  it('a BGPFilter rule with interface "*" matches routes learned from peers', async () => {
+    const k = n('k7'), b = n('b7'), c = n('c7');
+    await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.7.0/26'])],
+      pools: POOLS,
+      filters: [{ name: 'by-interface', importV4: [
+        { action: 'Reject', interface: 'cali*', cidr: '10.244.108.0/26', matchOperator: 'Equal' },
+        { action: 'Reject', interface: '*', cidr: '10.244.107.0/26', matchOperator: 'Equal' },
+      ] }],
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100, filters: ['by-interface'] }, { name: 'other', peerIP: c.ipv4, asNumber: 65300 }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, announce: ['10.244.107.0/26', '10.244.108.0/26'],
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    const other = await startBird(new BirdPeer({ lab, node: c, asNumber: 65300, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(bird, k.ipv4);
+    await waitPeerState(other, k.ipv4);
+    // The other peer gets what Kite accepted: 108 (its interface eth0 is not cali*), not 107.
+    expect(await waitPeerRoute(other, '10.244.108.0/26')).toMatchObject({ asPath: [CLUSTER_AS, 65100] });
+    expect(await waitPeerRoute(other, '10.244.7.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
+    expect((await other.rib('ipv4')).map((r) => r.prefix)).not.toContain('10.244.107.0/26');
   });
 
   // Item 8. With bindMode NodeIP, confd sets BIRD's listen address to the node's IP
