@@ -181,6 +181,9 @@ function capabilityNames(info: EstablishedInfo | null): string[] {
   return out;
 }
 
+/** How long `kite peer reset` keeps the peer down before it connects again. */
+const RESET_HOLD_MS = 2000;
+
 /** One configured peer: a primary session, plus a second one while a collision is resolved. */
 class Peer implements PeerHandle {
   readonly address: string;
@@ -269,10 +272,16 @@ class Peer implements PeerHandle {
     if (!this.removed) this.primary.start();
   }
 
-  /** `kite peer reset` (birdc restart): Cease/Administrative Reset (6/4), then at once back up. */
+  /**
+   * `kite peer reset` (birdc restart): Cease/Administrative Reset (6/4), then back up after
+   * RESET_HOLD_MS. Not at once: a peer that does graceful restart takes a new connection while
+   * its session is up for a restart of ours (RFC 4724 §4.2) and drops the old one unread, so an
+   * immediate reconnect could overtake the NOTIFICATION (FRR then logs "NSF peer closed the
+   * session" and keeps our routes as stale). BIRD waits its start delay for the same reason.
+   */
   reset(reason: string): void {
     if (this.core.disabled.has(this.key)) return;
-    this.cease(CeaseSub.AdministrativeReset, reason, 0);
+    this.cease(CeaseSub.AdministrativeReset, reason, RESET_HOLD_MS);
   }
 
   /**
@@ -338,7 +347,7 @@ class Peer implements PeerHandle {
     }
     const now = this.core.clock.now();
     if (now < this.holdDownUntil) {
-      this.core.log.info({ peer: this.address, seconds: Math.ceil((this.holdDownUntil - now) / 1000) }, 'refused connection: peer is held down after exceeding its prefix limit');
+      this.core.log.info({ peer: this.address, seconds: Math.ceil((this.holdDownUntil - now) / 1000) }, 'refused connection: peer is held down (prefix limit exceeded, or reset)');
       socket.destroy();
       return;
     }

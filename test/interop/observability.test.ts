@@ -118,19 +118,24 @@ describe('observability: Kite <-> BIRD and FRR', () => {
     }
   });
 
-  it('a forced reset from the peer is counted as a NOTIFICATION received; kite peer reset as one sent', async () => {
+  it('kite peer reset reaches FRR as Cease/Administrative Reset; FRR\'s clear bgp is counted as a NOTIFICATION received', async () => {
     const l = labels(F, FRR_AS);
     const before = await metrics();
-    // FRR's `clear bgp` sends Cease/Administrative Reset (6/4) and reconnects.
+    const stats = async (): Promise<{ notificationsRecv?: number }> => ((await frr.neighborJson(K))['messageStats'] ?? {}) as { notificationsRecv?: number };
+    const recvBefore = (await stats()).notificationsRecv ?? 0;
+    expect(await cli('peer', 'reset', F)).toBe(`${F} reset: Cease/Administrative Reset sent; the session starts again\n`);
+    await waitFor('FRR received our Cease', async () => ((await stats()).notificationsRecv ?? 0) > recvBefore && /administrative reset/i.test((await frr.session(K)).lastError) ? true : undefined, {
+      timeoutMs: 30_000, intervalMs: 500, describe: async () => JSON.stringify(await frr.neighborJson(K)),
+    });
+    await kite.waitPeerState(F);
+    await waitPeerState(frr, K);
+    expect((await metrics()).value('kite_bgp_notifications_sent_total', { ...l, code: '6', subcode: '4' })).toBe(1);
+    // The other way: FRR's `clear bgp` sends Cease/Administrative Reset (6/4) and reconnects.
     await frr.vtysh(`clear bgp ${K}`);
     await waitFor('the NOTIFICATION counted', async () => ((await metrics()).value('kite_bgp_notifications_received_total', { ...l, code: '6', subcode: '4' }) >= 1 ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
     await kite.waitPeerState(F);
-    await cli('peer', 'reset', F);
-    await waitFor('FRR sees our reset', async () => (/administrative reset/i.test((await frr.session(K)).lastError) ? true : undefined), { timeoutMs: 30_000, intervalMs: 500 });
-    await kite.waitPeerState(F);
     await waitPeerState(frr, K);
     const m = await metrics();
-    expect(m.value('kite_bgp_notifications_sent_total', { ...l, code: '6', subcode: '4' })).toBe(1);
     // Each reset is one flap at least (a connection collision while reconnecting may add another).
     expect(m.value('kite_bgp_session_flaps_total', l)).toBeGreaterThanOrEqual(before.value('kite_bgp_session_flaps_total', l) + 2);
     expect(m.value('kite_bgp_session_established_transitions_total', l)).toBeGreaterThanOrEqual(3);
