@@ -230,6 +230,10 @@ export class Daemon implements StatusProvider {
       // The control socket first: a second Kite on the same socket stops here, before it
       // touches the BGP port or the restart marker of the running one.
       this.control = await startControlServer(this, opts.socket, log);
+      // Taking over from calico-node's BIRD: its routes forward traffic now, so Kite starts as a
+      // restarting speaker (RFC 4724 Restart State, forwarding preserved) and the peers keep this
+      // node's routes until Kite's End-of-RIB, instead of flushing them at its first OPEN.
+      if ((this.dp?.inheritedBirdRoutes ?? 0) > 0) this.restart.assume(`${this.dp!.inheritedBirdRoutes} routes of calico-node's BIRD (protocol 12) in the kernel: taking over its forwarding state`);
       this.restart.arm();
       await bgp.start();
     } catch (e) {

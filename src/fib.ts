@@ -15,6 +15,8 @@ export interface DataplaneHandle {
   /** BGP has converged (or stopped waiting): routes Kite owns but no longer wants may go. Once. */
   markInSync(why: string): void;
   status(): FibStatus;
+  /** Routes calico-node's BIRD (protocol 12) left in the main table when Kite started: a migration. */
+  readonly inheritedBirdRoutes: number;
   /** When the dataplane's apply in flight started (Date.now ms), null when idle. */
   busySince(): number | null;
   stop(): void;
@@ -44,6 +46,8 @@ export async function startDataplane(o: DataplaneLinkOptions): Promise<Dataplane
   // thread) before Kite re-advertises it, and the two overlap.
   rib.onBestChange(d.followRib(rib, dp, () => feed.nodes), { first: true });
   const stopLinks = await d.watchLinks(dp, log);
+  // BIRD's routes in the kernel mean calico-node ran here: its forwarding state is this node's.
+  const inheritedBirdRoutes = (await kernel.ops.dumpRoutes({ table: 254 })).filter((r) => r.protocol === d.RTPROT_BIRD).length;
   let inSync = false;
   const handle: DataplaneHandle = {
     feed: () => {
@@ -58,6 +62,7 @@ export async function startDataplane(o: DataplaneLinkOptions): Promise<Dataplane
       dp.markInSync();
     },
     status: () => dp.status(),
+    inheritedBirdRoutes,
     busySince: () => dp.busySince(),
     stop: () => { clearTimeout(timer); stopLinks(); dp.stop(); kernel.close(); },
   };

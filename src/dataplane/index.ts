@@ -17,3 +17,4 @@ export { followRib, remoteNextHops, remoteRoutes } from './rib-source.js';
 export { meteredOps, netlinkOps, openKernel, procSysctl, systemClock, watchLinks } from './kernel.js';
 export type { Clock, DpLog, KernelOps, Sysctl } from './types.js';
 export { Refusal } from './desired.js';
+export { RTPROT_BIRD } from './route-table.js';

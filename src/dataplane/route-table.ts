@@ -78,8 +78,10 @@ export class RouteTable {
   private resyncPending = true;
   private prunable = false;
   private readonly adopt: ReadonlySet<number>;
-  /** Adoptable kernel routes at a non-default metric, by the default-metric key of their prefix. */
-  private readonly siblings = new Map<RouteKey, RouteKey[]>();
+  /** Adoptable kernel routes (BIRD's) by prefix text ("10.244.1.0/26"): empty unless migrating. */
+  private readonly siblings = new Map<string, RouteKey[]>();
+  /** Prefixes of those whose route from Kite is in the kernel: theirs may go now. */
+  private readonly adoptReady = new Set<string>();
 
   constructor(private readonly o: RouteTableOptions) {
     this.adopt = new Set(o.adoptProtocols ?? [RTPROT_BIRD]);
@@ -90,12 +92,16 @@ export class RouteTable {
     return this.adopt.has(k.protocol) && k.protocol !== this.o.protocol;
   }
 
-  /** Kite's own route for k's prefix (default metric) is in the kernel as desired. */
-  private ownRouteIn(k: KRoute): boolean {
-    const key = routeKey({ family: k.family, dst: k.dst, dstLen: k.dstLen });
-    const d = this.desired.get(key)?.route;
-    const mine = this.kernel.get(key);
-    return d !== undefined && mine !== undefined && routesEqual(d, mine);
+  /** Kite's route `r` is in the kernel: other daemons' routes for its prefix (at any metric) may go. */
+  private landed(r: KRoute): boolean {
+    if (this.siblings.size === 0) return false;
+    const text = `${r.dst}/${r.dstLen}`;
+    const sibs = this.siblings.get(text);
+    if (sibs === undefined || this.adoptReady.has(text)) return false;
+    this.adoptReady.add(text);
+    let any = false;
+    for (const key of sibs) if (this.kernel.has(key)) { this.dirty.add(key); any = true; }
+    return any;
   }
 
   /** Set or clear one desired route; the key becomes dirty only when the route changed. */
@@ -147,13 +153,14 @@ export class RouteTable {
     const dumped = await this.o.ops.dumpRoutes({ table: this.o.table });
     this.kernel.clear();
     this.siblings.clear();
+    this.adoptReady.clear();
     for (const r of dumped) {
       if (r.table !== this.o.table) continue;
       const key = routeKey(r);
       this.kernel.set(key, r);
       if (!this.adoptable(r)) continue;
-      const own = routeKey({ family: r.family, dst: r.dst, dstLen: r.dstLen });
-      if (own !== key) this.siblings.set(own, [...(this.siblings.get(own) ?? []), key]);
+      const text = `${r.dst}/${r.dstLen}`;
+      this.siblings.set(text, [...(this.siblings.get(text) ?? []), key]);
     }
     for (const k of this.kernel.keys()) this.dirty.add(k);
     for (const k of this.desired.keys()) this.dirty.add(k);
@@ -190,17 +197,18 @@ export class RouteTable {
           adds.push(d);
           addKeys.push(key);
           this.inflight.add(key);
-        } else if (routesEqual(d, k)) this.settle(key);
-        else if (this.owned(k) || this.adoptable(k)) {
+        } else if (routesEqual(d, k)) {
+          this.settle(key);
+          this.landed(d); // siblings it dirties are visited later in this same walk
+        } else if (this.owned(k) || this.adoptable(k)) {
           replaces.push(d);
           replaceKeys.push(key);
           this.inflight.add(key);
         } else this.settle(key); // foreign route holds the key: never touched; status says so
         continue;
       }
-      if (k !== undefined && this.adoptable(k) && this.desired.has(routeKey({ family: k.family, dst: k.dst, dstLen: k.dstLen }))) {
-        // BIRD's route at another metric for a prefix Kite wants: gone once Kite's is in (never first).
-        if (!this.ownRouteIn(k)) continue; // stays dirty: revisited once Kite's add is answered
+      if (k !== undefined && this.adoptable(k) && this.adoptReady.has(`${k.dst}/${k.dstLen}`)) {
+        // BIRD's route at another metric for a prefix Kite's own route now serves: never deleted first.
         deletes.push(k);
         deleteKeys.push(key);
         this.inflight.add(key);
@@ -264,7 +272,7 @@ export class RouteTable {
           if (op === 'add') res.adds++;
           else res.replaces++;
           // Kite's route is in: BIRD's routes for the prefix at other metrics may go now.
-          for (const sib of this.siblings.get(key) ?? []) if (this.kernel.has(sib)) { this.dirty.add(sib); res.again = true; }
+          if (this.landed(d)) res.again = true;
           // Per-route lines only for small batches: formatting 100k routes costs more than adding them.
           if (list.length <= PER_ROUTE_LOG_MAX) this.o.log.debug({ route: formatRoute(d, this.o.ifName) }, op === 'add' ? 'route added' : 'route replaced');
         } else {

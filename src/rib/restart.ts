@@ -27,6 +27,13 @@ export class LocalRestart {
   /** Read when each OPEN is built: Restart State and the forwarding bits (RFC 4724 §3). */
   get restarting(): boolean { return this.live; }
 
+  /** Forwarding state left by another daemon is this node's (a migration): restart as if it were ours. */
+  assume(why: string): void {
+    if (this.live) return;
+    this.live = true;
+    this.o.log.warn({ why }, 'announcing graceful restart (Restart State, forwarding preserved)');
+  }
+
   /** Kite runs from now on: an unclean exit leaves the marker behind. */
   arm(): void {
     mkdirSync(dirname(this.o.marker), { recursive: true });
