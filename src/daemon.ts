@@ -212,7 +212,7 @@ export class Daemon implements StatusProvider {
     this.bgp = bgp;
     this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null, resources: () => this.resources,
       datastore: () => ({ status: this.syncStatus, watchRestarts: this.datastore?.watchRestarts?.() ?? new Map() }) });
-    this.metrics.setSource({ peers: () => this.view.peers(), node: () => this.view.nodeSnapshot() });
+    this.metrics.setSource({ peers: () => this.view.metricPeers(), node: () => this.view.nodeSnapshot() });
     // Subscribed now, each delta stream first replays the current state as additions.
     this.subscriptions.push(
       calc.peers.subscribe((d) => applyPeer(bgp.channels, d)),

@@ -12,7 +12,7 @@ import { explainConfig, peerType } from './config/provenance.js';
 import type { PeerConfig } from './config/types.js';
 import type { FibStatus } from './dataplane/index.js';
 import type { Resources } from './datastore/resources.js';
-import type { NodeSnapshot } from './metrics/metrics.js';
+import type { MetricPeer, NodeSnapshot } from './metrics/metrics.js';
 import type { BgpInstance } from './rib/instance.js';
 import type { Rib } from './rib/rib.js';
 import { sortedSlots } from './rib/view.js';
@@ -47,6 +47,11 @@ export class InstanceStatus implements StatusProvider {
 
   peers(): PeerStatus[] {
     return this.p.bgp.speaker.status().map((s) => this.peerStatus(s));
+  }
+
+  /** peers() with each peer's key (its address, or address:port off port 179): the metrics' peer label. */
+  metricPeers(): MetricPeer[] {
+    return this.p.bgp.speaker.status().map((s) => ({ ...this.peerStatus(s), key: s.key }));
   }
 
   private peerStatus(s: PeerSessionStatus): PeerStatus {

@@ -31,7 +31,8 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 const sock = (d: string): string[] => ['--socket', `${world.dir}/${d}.sock`];
-const peerLabels = { peer: B, peer_type: 'node-to-node mesh', peer_as: '64512' };
+// The peer label is the peer's key: its address, with the port when not 179 (these daemons listen on `port`).
+const peerLabels = { peer: `${B}:${port}`, peer_type: 'node-to-node mesh', peer_as: '64512' };
 
 beforeAll(async () => {
   a = await world.start('a', A, { httpAddress: '127.0.0.1', httpPort: 0 });

@@ -75,7 +75,7 @@ export interface SpeakerOptions {
   meter?: SpeakerMeter;
 }
 
-/** The per-peer events the metrics count: SessionMeter's, with the peer's address, and state changes. */
+/** The per-peer events the metrics count: SessionMeter's, with the peer's key (address.ts peerKey), and state changes. */
 export interface SpeakerMeter {
   message(peer: string, direction: 'in' | 'out', type: number): void;
   notification(peer: string, direction: 'in' | 'out', code: number, subcode: number): void;
@@ -401,10 +401,10 @@ class Peer implements PeerHandle {
       ...(c.capabilities ?? o.capabilities ? { capabilities: c.capabilities ?? o.capabilities } : {}),
     };
     const m = this.core.opts.meter;
-    const address = this.address;
+    const key = this.key;
     const meter = m === undefined ? undefined : {
-      message: (dir: 'in' | 'out', type: number) => m.message(address, dir, type),
-      notification: (dir: 'in' | 'out', code: number, subcode: number) => m.notification(address, dir, code, subcode),
+      message: (dir: 'in' | 'out', type: number) => m.message(key, dir, type),
+      notification: (dir: 'in' | 'out', code: number, subcode: number) => m.notification(key, dir, code, subcode),
     };
     const session: Session = new Session(sessionConfig, {
       onStateChange: (from, to, reason) => this.onStateChange(session, from, to, reason),
@@ -434,7 +434,7 @@ class Peer implements PeerHandle {
       connection: s.connection, role: s === this.primary ? 'primary' : 'secondary',
     }, 'bgp session state change');
     // The peer's state is its live session's (or the primary's): a second connection's steps are not the peer's.
-    if (s === this.primary || to === 'Established') this.core.opts.meter?.stateChange(this.address, from, to);
+    if (s === this.primary || to === 'Established') this.core.opts.meter?.stateChange(this.key, from, to);
     // lastError describes the peer: a second connection failing while another one is
     // Established (e.g. a refused collision) is logged but does not overwrite it.
     const otherUp = this.live !== null && this.live !== s;

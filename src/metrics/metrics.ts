@@ -24,16 +24,19 @@ export interface NodeSnapshot {
   datastore: { status: SyncStatus; watchRestarts: ReadonlyMap<string, number> };
 }
 
+/** A peer as the metrics see it: its status, and its key (the address, or address:port off 179). */
+export type MetricPeer = PeerStatus & { key: string };
+
 /** What the metrics read at scrape time: the daemon's status views. */
 export interface MetricsSource {
-  peers(): PeerStatus[];
+  peers(): MetricPeer[];
   node(): NodeSnapshot;
 }
 
 type Dir = 'in' | 'out';
 const LABELS = ['peer', 'peer_type', 'peer_as'] as const;
 
-/** Counts per peer address, then per key (a message type, "code/subcode"). */
+/** Counts per peer (its key), then per key (a message type, "code/subcode"). */
 class PeerCounts {
   private readonly by = new Map<string, Map<string, number>>();
   add(peer: string, key: string): void {
@@ -53,7 +56,7 @@ export class KiteMetrics {
   readonly registry = new Registry();
   private source: MetricsSource | null = null;
   /** The source read once per scrape (every family's collect reads it): null between scrapes. */
-  private current: { peers: PeerStatus[]; node: NodeSnapshot } | null = null;
+  private current: { peers: MetricPeer[]; node: NodeSnapshot } | null = null;
   private readonly messages = { in: new PeerCounts(), out: new PeerCounts() };
   private readonly notifications = { in: new PeerCounts(), out: new PeerCounts() };
   private readonly transitions = new PeerCounts();
@@ -75,10 +78,11 @@ export class KiteMetrics {
     const r = [this.registry];
     if (o.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     const self = this;
-    const peers = (): PeerStatus[] => self.current?.peers ?? self.source?.peers() ?? [];
-    const labels = (p: PeerStatus): Record<(typeof LABELS)[number], string> =>
-      ({ peer: p.address, peer_type: p.peerType ?? 'unknown', peer_as: String(p.asNumber) });
-    const fams = (p: PeerStatus): [string, FamilyPrefixes | undefined][] => [['ipv4', p.ipv4], ['ipv6', p.ipv6]];
+    const peers = (): MetricPeer[] => self.current?.peers ?? self.source?.peers() ?? [];
+    // The key, not the address: two BGPPeers to one address on different ports are two peers.
+    const labels = (p: MetricPeer): Record<(typeof LABELS)[number], string> =>
+      ({ peer: p.key, peer_type: p.peerType ?? 'unknown', peer_as: String(p.asNumber) });
+    const fams = (p: MetricPeer): [string, FamilyPrefixes | undefined][] => [['ipv4', p.ipv4], ['ipv6', p.ipv6]];
 
     // ---- per peer: session -----------------------------------------------------------
     new Gauge({ name: 'kite_bgp_session_up', help: '1 when the BGP session with the peer is Established, else 0.', labelNames: LABELS, registers: r,
@@ -92,7 +96,7 @@ export class KiteMetrics {
       collect() { this.reset(); for (const p of peers()) this.set(labels(p), p.disabled === true ? 1 : 0); } });
     const transitionCounter = (name: string, key: string, help: string): void => {
       new Counter({ name, help, labelNames: LABELS, registers: r,
-        collect() { this.reset(); for (const p of peers()) this.inc(labels(p), self.transitions.of(p.address).get(key) ?? 0); } });
+        collect() { this.reset(); for (const p of peers()) this.inc(labels(p), self.transitions.of(p.key).get(key) ?? 0); } });
     };
     transitionCounter('kite_bgp_session_established_transitions_total', 'established', 'Times the session reached Established.');
     transitionCounter('kite_bgp_session_flaps_total', 'flap', 'Times the session left Established (a flap).');
@@ -101,14 +105,14 @@ export class KiteMetrics {
         labelNames: [...LABELS, 'type'], registers: r,
         collect() {
           this.reset();
-          for (const p of peers()) for (const [type, n] of self.messages[dir].of(p.address)) this.inc({ ...labels(p), type }, n);
+          for (const p of peers()) for (const [type, n] of self.messages[dir].of(p.key)) this.inc({ ...labels(p), type }, n);
         } });
       new Counter({ name: `kite_bgp_notifications_${word}_total`, help: `BGP NOTIFICATION messages ${word}, by error code and subcode (RFC 4271 §4.5).`,
         labelNames: [...LABELS, 'code', 'subcode'], registers: r,
         collect() {
           this.reset();
           for (const p of peers()) {
-            for (const [key, n] of self.notifications[dir].of(p.address)) {
+            for (const [key, n] of self.notifications[dir].of(p.key)) {
               const [code = '0', subcode = '0'] = key.split('/');
               this.inc({ ...labels(p), code, subcode }, n);
             }
