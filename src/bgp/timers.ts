@@ -1,25 +1,8 @@
-// The clock the BGP session layer uses for its timers (ConnectRetry, Hold, Keepalive, idle hold),
-// behind a small interface so tests drive time with a fake clock or vi.useFakeTimers, and the
-// RFC 4271 §10 jitter helper.
+// The BGP session layer's timers (ConnectRetry, Hold, Keepalive, idle hold) on the shared clock
+// (src/clock.ts), and the RFC 4271 §10 jitter helper.
+import type { Clock, TimerHandle } from '../clock.js';
 
-export type TimerHandle = unknown;
-
-export interface Clock {
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-  /** Milliseconds, monotonic enough for uptime and counters. */
-  now(): number;
-}
-
-/**
- * The process clock. Looks the globals up at call time (not import time), so that
- * vi.useFakeTimers() installed after import still takes effect.
- */
-export const realClock: Clock = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
-  now: () => Date.now(),
-};
+export { realClock, type Clock, type TimerHandle } from '../clock.js';
 
 /**
  * RFC 4271 §10: ConnectRetry and Keepalive timers are jittered by a random factor in

@@ -104,7 +104,7 @@ export function systemClock(): Clock {
       return t;
     },
     clearTimeout: (h: TimerHandle) => {
-      if ('immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
+      if (typeof h === 'object' && h !== null && 'immediate' in h) clearImmediate((h as { immediate: NodeJS.Immediate }).immediate);
       else clearTimeout(h as NodeJS.Timeout);
     },
   };

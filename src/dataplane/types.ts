@@ -112,14 +112,7 @@ export interface Sysctl {
   write(path: string, value: string): Promise<void>;
 }
 
-export type TimerHandle = { readonly id: number } | object;
-
-export interface Clock {
-  /** Milliseconds, monotonic enough for grace periods and backoff. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(h: TimerHandle): void;
-}
+export type { Clock, TimerHandle } from '../clock.js';
 
 /** The pino subset the dataplane logs through. */
 export interface DpLog {
