@@ -24,12 +24,13 @@ export interface ComputeOptions {
   tunnelMtu: number;
 }
 
-export const RouteSource = { Remote: 'remote', Block: 'block', Workload: 'workload' } as const;
-export type RouteSource = (typeof RouteSource)[keyof typeof RouteSource];
+/** Where a desired kernel route comes from (not policy/types.ts's RouteSource, which says where a BGP route came from). */
+export const DesiredSource = { Remote: 'remote', Block: 'block', Workload: 'workload' } as const;
+export type DesiredSource = (typeof DesiredSource)[keyof typeof DesiredSource];
 
 export interface DesiredRoute {
   route: KRoute;
-  source: RouteSource;
+  source: DesiredSource;
   /** Why this shape, in words ("block of node-2 via IPIP: pool default-ipv4 has ipipMode Always"). */
   why: string;
 }
@@ -49,7 +50,7 @@ export type Refusal = (typeof Refusal)[keyof typeof Refusal];
 
 export interface UnprogrammedRoute {
   prefix: string;
-  source: RouteSource;
+  source: DesiredSource;
   /** refused: never programmed while inputs stay so; waiting: needs something on the host first. */
   kind: UnprogrammedKind;
   reason: string;
@@ -94,7 +95,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
     }
     st.routes.set(key, d);
   };
-  const waiting = (prefix: string, source: RouteSource, reason: string): void => {
+  const waiting = (prefix: string, source: DesiredSource, reason: string): void => {
     st.unprogrammed.push({ prefix, source, kind: 'waiting', reason });
   };
 
@@ -104,22 +105,22 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
     for (const text of w.ipNetworks) {
       const net = parsePrefix(text.includes('/') ? text : `${text}/${text.includes(':') ? 128 : 32}`)?.network();
       if (net === undefined) {
-        st.unprogrammed.push({ prefix: text, source: RouteSource.Workload, kind: 'refused', reason: `workload ${w.name}: "${text}" is not an IP network`, code: Refusal.Invalid });
+        st.unprogrammed.push({ prefix: text, source: DesiredSource.Workload, kind: 'refused', reason: `workload ${w.name}: "${text}" is not an IP network`, code: Refusal.Invalid });
         continue;
       }
       const link = host.link(w.interfaceName);
       if (link === undefined) {
-        waiting(net.toString(), RouteSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is not present yet`);
+        waiting(net.toString(), DesiredSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is not present yet`);
         continue;
       }
       if (!link.up) {
         // fib_check_nh refuses a device that is down (ENETDOWN "Nexthop device is not up").
-        waiting(net.toString(), RouteSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is down`);
+        waiting(net.toString(), DesiredSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is down`);
         continue;
       }
       put(net, {
         route: { ...baseOf(net, opt), scope: net.family === 4 ? Scope.Link : Scope.Universe, type: 'unicast', oif: link.index },
-        source: RouteSource.Workload,
+        source: DesiredSource.Workload,
         why: `workload ${w.name} on ${w.interfaceName}`,
       });
     }
@@ -130,7 +131,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
   for (const o of cfg.blocks) {
     const net = parsePrefix(o.prefix)?.network();
     if (net === undefined) continue;
-    put(net, { route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'blackhole' }, source: RouteSource.Block, why: `affine block of this node (${o.pool === undefined ? 'in no pool' : `pool ${o.pool}`})` });
+    put(net, { route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'blackhole' }, source: DesiredSource.Block, why: `affine block of this node (${o.pool === undefined ? 'in no pool' : `pool ${o.pool}`})` });
   }
   return st;
 }
@@ -239,7 +240,7 @@ export type RemoteResult = { key: RouteKey; desired: DesiredRoute } | { un: Unpr
  * destination and for refusals.
  */
 export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly RemoteNextHop[]): RemoteResult {
-  const R = RouteSource.Remote;
+  const R = DesiredSource.Remote;
   const refused = (code: Refusal, reason: string): RemoteResult => ({ un: { prefix: prefix.toString(), source: R, kind: 'refused', reason, code } });
   const family = prefix.family;
 

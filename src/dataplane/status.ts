@@ -1,13 +1,13 @@
 // What the dataplane reports about itself for `kite show fib`: every route Kite wants or owns,
 // its state, and the reason for any difference between what is wanted and what the kernel holds.
 
-import type { Refusal, RouteSource } from './desired.js';
+import type { Refusal, DesiredSource } from './desired.js';
 
 export type FibState = 'programmed' | 'pending' | 'failed' | 'conflict' | 'stale' | 'refused' | 'waiting';
 
 export interface FibRouteStatus {
   prefix: string;
-  source: RouteSource | 'kernel';
+  source: DesiredSource | 'kernel';
   state: FibState;
   /** The route Kite wants, `ip route` style. */
   desired?: string;
