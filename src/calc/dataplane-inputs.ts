@@ -19,6 +19,9 @@ export function dataplaneConfig(cfg: NodeConfig): DataplaneConfig {
   if (cfg.ipv4Address !== undefined) out.ipv4Address = { ...cfg.ipv4Address };
   if (cfg.ipv6Address !== undefined) out.ipv6Address = { ...cfg.ipv6Address };
   if (cfg.ipv4IPIPTunnelAddr !== undefined) out.ipv4IPIPTunnelAddr = cfg.ipv4IPIPTunnelAddr;
+  if (cfg.ignoredInterfaces.length > 0) out.ignoredInterfaces = [...cfg.ignoredInterfaces];
+  const peerRoutes = cfg.peers.flatMap((p) => (p.reachableBy === undefined ? [] : [{ peer: p.address, gateway: p.reachableBy }]));
+  if (peerRoutes.length > 0) out.peerRoutes = peerRoutes;
   return out;
 }
 

@@ -23,6 +23,7 @@
 
 import type { Prefix } from '../net/index.js';
 import { HostView } from './host.js';
+import { ignoredInterfaces } from './ignored.js';
 import type { DataplaneInputs, RemoteNextHop } from './inputs.js';
 import type { DataplaneUpdate, Manager } from './manager.js';
 import { RoutesManager } from './routes-manager.js';
@@ -96,6 +97,8 @@ class LinuxDataplane implements Dataplane {
   private resyncNeeded = true;
   private lastResync: number | null = null;
   private notes: string[] = [];
+  private ignored: (name: string) => boolean = () => false;
+  private ignoredGlobs = '';
   private readonly loggedNotes = new Set<string>();
 
   constructor(private readonly o: DataplaneOptions) {
@@ -128,7 +131,12 @@ class LinuxDataplane implements Dataplane {
   }
 
   private newHost(links: HostView['links'], addrs: HostView['addresses']): HostView {
-    return new HostView(links, addrs, (n) => this.prefixes.some((p) => n.startsWith(p)), this.tunnelName);
+    // Ignored interfaces (BGPConfiguration ignoredInterfaces) are not in the host view at all:
+    // no route on them is Kite's, no workload sysctl is written, no address counts as the host's.
+    const ignored = this.ignored;
+    const kept = links.filter((l) => !ignored(l.name));
+    const keptIndex = new Set(kept.map((l) => l.index));
+    return new HostView(kept, addrs.filter((a) => keptIndex.has(a.index)), (n) => this.prefixes.some((p) => n.startsWith(p)), this.tunnelName);
   }
 
   private send(u: DataplaneUpdate): void {
@@ -139,6 +147,12 @@ class LinuxDataplane implements Dataplane {
 
   update(inputs: Partial<DataplaneInputs>): void {
     if (inputs.config !== undefined) {
+      const globs = (inputs.config.ignoredInterfaces ?? []).join('\0');
+      if (globs !== this.ignoredGlobs) {
+        this.ignoredGlobs = globs;
+        this.ignored = ignoredInterfaces(inputs.config.ignoredInterfaces);
+        this.resyncNeeded = true; // the host view is rebuilt without (or with) them
+      }
       this.hasConfig = true;
       this.send({ kind: 'config', config: inputs.config });
     }

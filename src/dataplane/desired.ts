@@ -25,7 +25,7 @@ export interface ComputeOptions {
 }
 
 /** Where a desired kernel route comes from (not policy/types.ts's RouteSource, which says where a BGP route came from). */
-export const DesiredSource = { Remote: 'remote', Block: 'block', Workload: 'workload' } as const;
+export const DesiredSource = { Remote: 'remote', Block: 'block', Workload: 'workload', Peer: 'peer' } as const;
 export type DesiredSource = (typeof DesiredSource)[keyof typeof DesiredSource];
 
 export interface DesiredRoute {
@@ -132,6 +132,27 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
     const net = parsePrefix(o.prefix)?.network();
     if (net === undefined) continue;
     put(net, { route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'blackhole' }, source: DesiredSource.Block, why: `affine block of this node (${o.pool === undefined ? 'in no pool' : `pool ${o.pool}`})` });
+  }
+
+  // (d) BGPPeer reachableBy: <peer>/32 via <gateway>, as confd renders a static route for it, so
+  // the session's path does not depend on routes learned over that session.
+  for (const { peer, gateway } of cfg.peerRoutes ?? []) {
+    const net = parsePrefix(peer.includes(':') ? `${peer}/128` : `${peer}/32`);
+    const gw = parseAddr(gateway);
+    if (net === null || gw === null || gw.family !== net.family) {
+      st.unprogrammed.push({ prefix: peer, source: DesiredSource.Peer, kind: 'refused', reason: `BGPPeer ${peer}: reachableBy "${gateway}" is not an address of the peer's family`, code: Refusal.Invalid });
+      continue;
+    }
+    const via = host.connected.find((c) => c.prefix.network().has(gw));
+    if (via === undefined) {
+      waiting(net.toString(), DesiredSource.Peer, `BGPPeer ${peer}: reachableBy gateway ${gateway} is on no connected subnet`);
+      continue;
+    }
+    put(net, {
+      route: { ...baseOf(net, opt), scope: Scope.Universe, type: 'unicast', gateway: gw, oif: via.link.index },
+      source: DesiredSource.Peer,
+      why: `BGPPeer ${peer} reachableBy ${gateway} (via ${via.link.name})`,
+    });
   }
   return st;
 }

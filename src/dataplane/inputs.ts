@@ -45,6 +45,10 @@ export interface DataplaneConfig {
   blocks: readonly OwnBlock[];
   /** Cluster, external and load-balancer service ranges: kube-proxy's, never routed from BGP. */
   serviceRanges: readonly string[];
+  /** BGPConfiguration ignoredInterfaces (globs): links the dataplane never looks at nor touches. */
+  ignoredInterfaces?: readonly string[];
+  /** BGPPeer reachableBy: a host route to each such peer through its gateway (confd's static route). */
+  peerRoutes?: readonly { peer: string; gateway: string }[];
 }
 
 export interface RemoteNextHop {

@@ -119,6 +119,17 @@ const BGPCONFIG_FIELDS = [
   'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'ipv4NormalRoutePriority', 'ipv6NormalRoutePriority',
   'programClusterRoutes',
 ];
+/**
+ * BGPConfiguration fields Kite accepts but does not act on: each draws a warning naming it, so a
+ * user who sets one is told rather than met with silence (issue 12).
+ */
+const NOT_ACTED_ON: Readonly<Record<string, string>> = {
+  localWorkloadPeeringIPV4: 'Kite peers with local workloads from the node address',
+  localWorkloadPeeringIPV6: 'Kite peers with local workloads from the node address',
+  ipv4NormalRoutePriority: 'Kite uses Calico\'s default priority 1024',
+  ipv6NormalRoutePriority: 'Kite uses Calico\'s default priority 1024',
+  programClusterRoutes: 'Kite programs the routes it learns whatever this says',
+};
 /** The only fields a `node.<name>` BGPConfiguration may override (Calico reads nothing else from it). */
 const PER_NODE_FIELDS = ['listenPort', 'logSeverityScreen', 'prefixAdvertisements', 'communities'];
 
@@ -127,6 +138,9 @@ function bgpConfiguration(c: Checker, name: string, o: Obj): BGPConfigurationSpe
     c.error(['metadata', 'name'], `"${name}" is not a BGPConfiguration name Calico reads (use "default" or "node.<node name>")`);
   }
   c.fields(o, SPEC, BGPCONFIG_FIELDS);
+  for (const [k, why] of Object.entries(NOT_ACTED_ON)) {
+    if (o[k] !== undefined) c.warn([...SPEC, k], `Kite does not act on ${k} (${why}); it is ignored`);
+  }
   if (name.startsWith('node.')) {
     for (const k of Object.keys(o)) {
       if (BGPCONFIG_FIELDS.includes(k) && !PER_NODE_FIELDS.includes(k)) {

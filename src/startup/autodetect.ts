@@ -4,7 +4,10 @@
 import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
+import { ignoredInterfaces } from '../dataplane/ignored.js';
 import { parseAddr, parsePrefix, type Prefix } from '../net/index.js';
+
+export { globToRegExp } from '../dataplane/ignored.js';
 
 export type IpVersion = 4 | 6;
 
@@ -101,14 +104,8 @@ function usable(p: Prefix): boolean {
 }
 
 function withoutIgnored(interfaces: HostInterface[], ignored: readonly string[]): HostInterface[] {
-  if (ignored.length === 0) return interfaces;
-  const res = ignored.map(globToRegExp);
-  return interfaces.filter((i) => !res.some((r) => r.test(i.name)));
-}
-
-/** Calico's ignoredInterfaces entries are globs ("eth*", "cali?"): whole-name matches. */
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const skip = ignoredInterfaces(ignored);
+  return interfaces.filter((i) => !skip(i.name));
 }
 
 /** can-reach=: the source address the kernel picks for a UDP "connection" to dest (nothing is sent). */

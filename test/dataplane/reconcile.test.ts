@@ -282,3 +282,40 @@ describe('migration from calico-node: BIRD\'s routes (protocol 12) adopted', () 
     expect(r.dp.status().routes.filter((s) => s.state !== 'programmed')).toEqual([]);
   });
 });
+
+describe('BGPConfiguration ignoredInterfaces (Calico globs)', () => {
+  it('leaves ignored interfaces alone: their routes are not Kite\'s, their workloads get nothing written', async () => {
+    const r = rig();
+    const kept = r.k.addLink({ name: 'caliaaaaaaaaaaa', up: true, mtu: 1500 });
+    const ign = r.k.addLink({ name: 'calibbbbbbbbbbb', up: true, mtu: 1500 });
+    r.k.put(v4('10.244.1.5/32', { oif: kept.index, scope: 253, protocol: 3 }));
+    r.k.put(v4('10.244.1.6/32', { oif: ign.index, scope: 253, protocol: 3 }));
+    r.dp.update({ config: config({ ignoredInterfaces: ['calib*'] }), workloads: [
+      { name: 'a', interfaceName: 'caliaaaaaaaaaaa', ipNetworks: ['10.244.1.5/32'] },
+      { name: 'b', interfaceName: 'calibbbbbbbbbbb', ipNetworks: ['10.244.1.6/32'] },
+    ] });
+    r.dp.markInSync();
+    await r.dp.flush();
+    r.clock.advance(60_000);
+    await r.dp.flush();
+    expect(r.k.takeOps()).toEqual(['add blackhole 10.244.1.0/26 proto 75', 'replace 10.244.1.5/32 dev caliaaaaaaaaaaa scope link proto 75']);
+    expect(r.k.table()).toContain('10.244.1.6/32 dev calibbbbbbbbbbb scope link proto 3');
+    expect(r.sys.take().filter((s) => s.includes('calibbbbbbbbbbb'))).toEqual([]);
+    // Un-ignored, it is a workload interface like any other.
+    r.dp.update({ config: config() });
+    await r.dp.flush();
+    expect(r.k.takeOps()).toEqual(['replace 10.244.1.6/32 dev calibbbbbbbbbbb scope link proto 75']);
+  });
+});
+
+describe('BGPPeer reachableBy', () => {
+  it('programs <peer>/32 via the gateway, as confd\'s static route for it; waits for a gateway on no connected subnet', async () => {
+    const r = rig();
+    r.dp.update({ config: config({ blocks: [], peerRoutes: [{ peer: '203.0.113.5', gateway: '198.18.0.254' }, { peer: '203.0.113.6', gateway: '192.0.2.1' }] }) });
+    await r.dp.flush();
+    expect(r.k.takeOps()).toEqual(['add 203.0.113.5/32 via 198.18.0.254 dev eth0 proto 75']);
+    const s = r.dp.status().routes.map((x) => `${x.prefix} ${x.state}: ${x.reason}`);
+    expect(s).toContain('203.0.113.5/32 programmed: BGPPeer 203.0.113.5 reachableBy 198.18.0.254 (via eth0)');
+    expect(s).toContain('203.0.113.6/32 waiting: BGPPeer 203.0.113.6: reachableBy gateway 192.0.2.1 is on no connected subnet');
+  });
+});

@@ -41,7 +41,7 @@ function validate<R extends Resource>(
     const detail = c.problems.map((p) => (p.path === '' ? p.reason : `${rename(p.path)}: ${p.reason}`)).join('; ');
     return { error: `${what}: ${detail || 'invalid'}` };
   }
-  return { value: r as R };
+  return c.warnings.length > 0 ? { value: r as R, warnings: [...c.warnings] } : { value: r as R };
 }
 
 /** A Calico CRD object (crd.projectcalico.org/v1 or projectcalico.org/v3), validated as in a file. */

@@ -8,7 +8,8 @@ import { KubeHttpError, type KubeClient, type KubeStream } from './client.js';
 export type RawObject = Record<string, unknown>;
 
 /** What a raw object means to Kite: a value, "not for us" (e.g. another node's pod), or invalid. */
-export type Converted<T> = { value: T } | { absent: true } | { error: string };
+/** A valid object may carry warnings (fields accepted without effect): logged once per object and text. */
+export type Converted<T> = { value: T; warnings?: string[] } | { absent: true } | { error: string };
 
 export interface ReflectorTiming {
   /** Retry delays after failures, the last one repeating. */
@@ -63,6 +64,7 @@ export class Reflector<T> {
   private cache = new Map<string, T>();
   /** Last reported error per object key, so a recurring MODIFIED does not repeat the log. */
   private readonly objectErrors = new Map<string, string>();
+  private readonly objectWarnings = new Map<string, string>();
   private rv = '';
   private stopped = false;
   private current: KubeStream | undefined;
@@ -206,7 +208,14 @@ export class Reflector<T> {
       return 'keep';
     }
     this.objectErrors.delete(key);
-    return 'value' in c ? c : undefined;
+    if ('value' in c && c.warnings !== undefined && c.warnings.length > 0) {
+      const text = c.warnings.join('; ');
+      if (this.objectWarnings.get(key) !== text) {
+        this.objectWarnings.set(key, text);
+        this.o.log.warn({ object: key, warnings: c.warnings }, 'configuration field accepted without effect');
+      }
+    }
+    return 'value' in c ? { value: c.value } : undefined;
   }
 
   private watch(): Promise<void> {
