@@ -136,7 +136,7 @@ class LinuxDataplane implements Dataplane {
     const ignored = this.ignored;
     const kept = links.filter((l) => !ignored(l.name));
     const keptIndex = new Set(kept.map((l) => l.index));
-    return new HostView(kept, addrs.filter((a) => keptIndex.has(a.index)), (n) => this.prefixes.some((p) => n.startsWith(p)), this.tunnelName);
+    return new HostView(kept, addrs.filter((a) => keptIndex.has(a.index)), (n) => this.prefixes.some((p) => n.startsWith(p)), this.tunnelName, ignored);
   }
 
   private send(u: DataplaneUpdate): void {

@@ -45,6 +45,7 @@ export type UnprogrammedKind = (typeof Unprogrammed)[keyof typeof Unprogrammed];
 export const Refusal = {
   Duplicate: 'duplicate', Invalid: 'invalid', DefaultRoute: 'default-route', ServiceRange: 'service-range',
   HostSubnet: 'host-subnet', OutsidePool: 'outside-pool', VxlanPool: 'vxlan-pool', OwnBlock: 'own-block', NoNextHop: 'no-next-hop',
+  IgnoredInterface: 'ignored-interface',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
 
@@ -109,6 +110,10 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
         continue;
       }
       const link = host.link(w.interfaceName);
+      if (host.isIgnored(w.interfaceName)) {
+        st.unprogrammed.push({ prefix: net.toString(), source: RouteSource.Workload, kind: 'refused', reason: `workload ${w.name}: interface ${w.interfaceName} is in BGPConfiguration ignoredInterfaces`, code: Refusal.IgnoredInterface });
+        continue;
+      }
       if (link === undefined) {
         waiting(net.toString(), DesiredSource.Workload, `workload ${w.name}: interface ${w.interfaceName} is not present yet`);
         continue;

@@ -25,6 +25,8 @@ export class HostView {
     readonly addresses: readonly KAddress[],
     private readonly isWorkloadName: (name: string) => boolean,
     private readonly tunnelName: string,
+    /** BGPConfiguration ignoredInterfaces: such links are not in this view at all. */
+    readonly isIgnored: (name: string) => boolean = () => false,
   ) {
     for (const l of links) {
       this.byName.set(l.name, l);
