@@ -111,7 +111,7 @@ export function computeLocal(cfg: DataplaneConfig, workloads: readonly LocalWork
       }
       const link = host.link(w.interfaceName);
       if (host.isIgnored(w.interfaceName)) {
-        st.unprogrammed.push({ prefix: net.toString(), source: RouteSource.Workload, kind: 'refused', reason: `workload ${w.name}: interface ${w.interfaceName} is in BGPConfiguration ignoredInterfaces`, code: Refusal.IgnoredInterface });
+        st.unprogrammed.push({ prefix: net.toString(), source: DesiredSource.Workload, kind: 'refused', reason: `workload ${w.name}: interface ${w.interfaceName} is in BGPConfiguration ignoredInterfaces`, code: Refusal.IgnoredInterface });
         continue;
       }
       if (link === undefined) {
