@@ -76,6 +76,8 @@ describe('start-up with the file datastore', () => {
     await d.start();
     daemons.push(d);
     expect(d.summary()).toMatchObject({ node: 'f1', routerId: '127.0.0.82' });
+    // `kite show config` shows the address start-up decided.
+    expect(JSON.stringify(d.configReport().ipv4Address)).toContain('127.0.0.82');
     expect((await import('node:fs')).readFileSync(world.file, 'utf8')).toBe(before);
   });
 });
