@@ -72,9 +72,11 @@ export function originatedPrefixes(cfg: NodeConfig): Map<string, { block: boolea
   const out = new Map<string, { block: boolean }>();
   for (const o of cfg.originate) out.set(o.prefix, { block: true });
   // Service CIDRs are originated by every node (Calico's static routes), unless the node is
-  // excluded from external load balancers; the export policy decides who receives them.
+  // excluded from external load balancers; the export policy decides who receives them. Then
+  // the per-service /32s and /128s (a Local traffic policy and a ready endpoint here, confd's
+  // routeGenerator), inside those CIDRs.
   if (cfg.services.advertise) {
-    for (const c of [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs]) {
+    for (const c of [...cfg.services.clusterIPs, ...cfg.services.externalIPs, ...cfg.services.loadBalancerIPs, ...(cfg.services.routes ?? [])]) {
       const p = parsePrefix(c);
       const key = formatPrefix(p.family, p.bytes, p.len);
       if (!out.has(key)) out.set(key, { block: false });

@@ -7,6 +7,7 @@ import { ConfigError } from '../datastore/errors.js';
 import { parseAddr, type Prefix } from '../net/index.js';
 import { DEFAULTS, type BGPConfiguration, type Resources } from '../datastore/resources.js';
 import { originate, pools } from './blocks.js';
+import { serviceRoutes } from './service-routes.js';
 import { nodeInfo, type Ctx, type NodeInfo } from './context.js';
 import { bgpPeerPeers, dedupe, meshPeers, reversePeers, type Candidate } from './peers.js';
 import type { AddressConfig, NodeConfig, ResolvedPrefixAdvertisement } from './types.js';
@@ -76,7 +77,7 @@ export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOp
     peers,
     originate: originate(ctx),
     pools: pools(ctx),
-    services: services(ctx),
+    services: services(ctx, nodeName),
     prefixAdvertisements: prefixAdvertisements(perNode.get(nodeName), global),
     ignoredInterfaces: global?.spec.ignoredInterfaces ?? [],
     notes,
@@ -93,7 +94,7 @@ function addressConfig(c: Prefix): AddressConfig {
   return { address: c.addr.toString(), prefixLength: c.len, subnet: c.network().toString() };
 }
 
-function services(ctx: Ctx): NodeConfig['services'] {
+function services(ctx: Ctx, nodeName: string): NodeConfig['services'] {
   const g = ctx.global?.spec;
   const advertise = ctx.me.labels[EXCLUDE_LB_LABEL] !== 'true';
   const out = {
@@ -102,9 +103,10 @@ function services(ctx: Ctx): NodeConfig['services'] {
     externalIPs: (g?.serviceExternalIPs ?? []).map((b) => b.cidr),
     loadBalancerIPs: (g?.serviceLoadBalancerIPs ?? []).map((b) => b.cidr),
   };
+  const routes = serviceRoutes(ctx.rs, nodeName, out);
   const anyService = out.clusterIPs.length + out.externalIPs.length + out.loadBalancerIPs.length > 0;
   if (!advertise && anyService) ctx.notes.push(`this node has the label ${EXCLUDE_LB_LABEL}=true, so it does not advertise service addresses`);
-  return out;
+  return routes.length > 0 ? { ...out, routes } : out;
 }
 
 function prefixAdvertisements(node: BGPConfiguration | undefined, global: BGPConfiguration | undefined): ResolvedPrefixAdvertisement[] {

@@ -118,6 +118,8 @@ export interface NodeConfig {
     clusterIPs: string[];
     externalIPs: string[];
     loadBalancerIPs: string[];
+    /** Per-service /32 and /128 routes this node originates (config/service-routes.ts), sorted; absent means none. */
+    routes?: string[];
   };
   prefixAdvertisements: ResolvedPrefixAdvertisement[];
   ignoredInterfaces: string[];

@@ -9,6 +9,7 @@ import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yam
 import { Checker, type Path } from './check.js';
 import { ConfigError, formatProblem, type ConfigProblem } from './errors.js';
 import { addResource, allResources, emptyResources, type Resource, type Resources } from './resources.js';
+import { isEndpointSliceDoc, isServiceDoc, readEndpointSlice, readService } from './services.js';
 import { validateDocument } from './validate.js';
 
 /** Parses and validates YAML text. `file` is only used in messages. Throws ConfigError. */
@@ -73,6 +74,13 @@ export function parseResources(text: string, file: string): Resources {
         }
         continue;
       }
+      if (isServiceDoc(value) || isEndpointSliceDoc(value)) {
+        // Kubernetes Services and EndpointSlices, for per-service routes as with the Kubernetes
+        // datastore (a cluster's `kubectl get -o yaml` can be pasted in).
+        const problem = addKubernetesObject(out, value as Record<string, unknown>);
+        if (problem !== undefined) { c.error(problem.path, problem.reason); problems.push(...c.problems); }
+        continue;
+      }
       const r = validateDocument(value, c);
       problems.push(...c.problems);
       out.warnings.push(...c.warnings);
@@ -90,6 +98,28 @@ export function parseResources(text: string, file: string): Resources {
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
+}
+
+/** Adds a Service or EndpointSlice document; the problem with it otherwise. */
+function addKubernetesObject(out: Resources, raw: Record<string, unknown>): { path: Path; reason: string } | undefined {
+  if (isServiceDoc(raw)) {
+    const read = readService(raw);
+    if ('error' in read) return { path: [], reason: read.error };
+    const list = (out.services ??= []);
+    if (list.some((x) => x.namespace === read.value.namespace && x.name === read.value.name)) {
+      return { path: ['metadata', 'name'], reason: `duplicate Service "${read.value.namespace}/${read.value.name}"` };
+    }
+    list.push(read.value);
+    return undefined;
+  }
+  const read = readEndpointSlice(raw);
+  if ('error' in read) return { path: [], reason: read.error };
+  const list = (out.endpointSlices ??= []);
+  if (list.some((x) => x.namespace === read.value.namespace && x.name === read.value.name)) {
+    return { path: ['metadata', 'name'], reason: `duplicate EndpointSlice "${read.value.namespace}/${read.value.name}"` };
+  }
+  list.push(read.value);
+  return undefined;
 }
 
 function isSecret(v: unknown): v is Record<string, unknown> {

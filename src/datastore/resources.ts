@@ -209,6 +209,45 @@ export interface Resources {
    * documents in the file (file datastore).
    */
   secrets?: Record<string, Record<string, string>>;
+  /**
+   * Kubernetes Services (v1) and EndpointSlices (discovery.k8s.io/v1), for per-service routes
+   * (Calico confd's routeGenerator): watched with the Kubernetes datastore, read from documents
+   * of those kinds in the file datastore. Absent when neither source has any.
+   */
+  services?: Service[];
+  endpointSlices?: EndpointSlice[];
+}
+
+/** The part of a Kubernetes Service that decides its routes. Addresses in canonical text. */
+export interface Service {
+  namespace: string;
+  name: string;
+  /** ClusterIP, NodePort, LoadBalancer, ExternalName; Kubernetes' default ClusterIP when absent. */
+  type: string;
+  /** spec.clusterIPs (or spec.clusterIP), without "None". */
+  clusterIPs: string[];
+  externalIPs: string[];
+  /** status.loadBalancer.ingress[].ip, then spec.loadBalancerIP. */
+  loadBalancerIPs: string[];
+  /** Cluster unless the Service says Local. */
+  externalTrafficPolicy: 'Cluster' | 'Local';
+  internalTrafficPolicy: 'Cluster' | 'Local';
+}
+
+/** One endpoint of an EndpointSlice: where it runs and whether it is ready (absent ready counts as ready, as in Kubernetes). */
+export interface SliceEndpoint {
+  addresses: string[];
+  nodeName?: string;
+  ready: boolean;
+}
+
+/** An EndpointSlice, by the Service it belongs to (its kubernetes.io/service-name label). */
+export interface EndpointSlice {
+  namespace: string;
+  name: string;
+  service: string;
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints: SliceEndpoint[];
 }
 
 export function emptyResources(): Resources {

@@ -1,5 +1,6 @@
 // The Kubernetes datastore: one list+watch reflector per Calico kind (in the group discovery
-// found), Kubernetes Nodes, this node's Pods and the Secrets that BGP passwords name; emits
+// found), Kubernetes Nodes, this node's Pods, Services and EndpointSlices (per-service routes) and
+// the Secrets that BGP passwords name; emits
 // debounced whole-Resources snapshots and Calico's sync status (waiting → resyncing → in-sync).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -8,6 +9,8 @@ import { addResource, emptyResources, type IPPool, type Node, type Resource, typ
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
 import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation } from './convert.js';
 import { discoverCalico, type CalicoGroup } from './discovery.js';
+import { readEndpointSlice, readService } from '../services.js';
+import type { EndpointSlice, Service } from '../resources.js';
 import { DEFAULT_TIMING, Reflector, type ReflectorTiming } from './reflector.js';
 
 export { CalicoGroup } from './discovery.js';
@@ -61,6 +64,8 @@ export class KubernetesDatastore implements Datastore {
   private readonly calico: Reflector<Resource>[] = [];
   private nodes: Reflector<Node> | undefined;
   private pods: Reflector<WorkloadEndpoint> | undefined;
+  private services: Reflector<Service> | undefined;
+  private slices: Reflector<EndpointSlice> | undefined;
   private readonly secrets = new Map<string, Reflector<Record<string, string>>>();
   private timer: NodeJS.Timeout | undefined;
   private lastSnapshot: string | undefined;
@@ -80,6 +85,8 @@ export class KubernetesDatastore implements Datastore {
     const out: Reflector<unknown>[] = [...this.calico];
     if (this.nodes) out.push(this.nodes);
     if (this.pods) out.push(this.pods);
+    if (this.services) out.push(this.services);
+    if (this.slices) out.push(this.slices);
     out.push(...this.secrets.values());
     return out;
   }
@@ -134,6 +141,13 @@ export class KubernetesDatastore implements Datastore {
       ...common, path: '/api/v1/pods', query: { fieldSelector: `spec.nodeName=${this.opts.nodeName}` },
       convert: (raw) => convertPod(raw, this.opts.nodeName), onSynced: (s) => this.synced(s),
     });
+    // Services and their EndpointSlices: per-service routes (Calico confd's routeGenerator
+    // watches all Services and their endpoints). Slices keep only this node's endpoints.
+    this.services = new Reflector<Service>({ ...common, path: '/api/v1/services', convert: readService, onSynced: (s) => this.synced(s) });
+    this.slices = new Reflector<EndpointSlice>({
+      ...common, path: '/apis/discovery.k8s.io/v1/endpointslices',
+      convert: (raw) => readEndpointSlice(raw, this.opts.nodeName), onSynced: (s) => this.synced(s),
+    });
     const done = new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });
     for (const r of this.reflectors) r.start();
     return done;
@@ -142,7 +156,7 @@ export class KubernetesDatastore implements Datastore {
   /** Per collection (the last path segment: bgppeers, nodes, pods, secrets): watches after the first. */
   watchRestarts(): ReadonlyMap<string, number> {
     const out = new Map<string, number>();
-    const all = [...this.calico, this.nodes, this.pods, ...this.secrets.values()];
+    const all = [...this.calico, this.nodes, this.pods, this.services, this.slices, ...this.secrets.values()];
     for (const r of all) {
       if (r === undefined) continue;
       const name = r.path.slice(r.path.lastIndexOf('/') + 1);
@@ -313,6 +327,8 @@ export class KubernetesDatastore implements Datastore {
       if (data !== undefined) secrets[name] = data;
     }
     rs.secrets = secrets;
+    if (this.services) rs.services = sortedValues(this.services.items);
+    if (this.slices) rs.endpointSlices = sortedValues(this.slices.items);
     return rs;
   }
 }

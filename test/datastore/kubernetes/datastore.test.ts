@@ -7,7 +7,7 @@ import type { SyncStatus } from '../../../src/datastore/datastore.js';
 import { CalicoGroup, KubernetesDatastore, type KubernetesDatastoreOptions } from '../../../src/datastore/kubernetes/index.js';
 import type { Resources } from '../../../src/datastore/resources.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-apiserver.js';
-import { baseCluster, calico, k8sNode, pod, secret, V1, V3 } from './fixtures.js';
+import { baseCluster, calico, endpointSlice, k8sNode, pod, secret, service, V1, V3 } from './fixtures.js';
 import { loadRbac } from './rbac.js';
 import { eventually } from '../../helpers/eventually.js';
 
@@ -438,7 +438,29 @@ describe('RBAC (containers/clusterrole.yaml)', () => {
         expect(allowed(g, resource, verb, ns), `${verb} ${g}/${resource} in ${ns ?? 'cluster'}`).toBe(true);
         checked.add(`${verb} ${g}/${resource}`);
       }
-      expect(checked.size).toBe(2 * (6 + 3)); // list+watch of 6 Calico kinds, nodes, pods, secrets
+      expect(checked.size).toBe(2 * (6 + 5)); // list+watch of 6 Calico kinds, nodes, pods, secrets, services, endpointslices
     }
+  });
+});
+
+describe('Services and EndpointSlices (per-service routes)', () => {
+  it('lists and watches them; slices keep only this node\'s endpoints, so other nodes\' churn makes no snapshot', async () => {
+    const h = await harness([
+      ...baseCluster(),
+      service('shop', 'web', { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], externalTrafficPolicy: 'Local', type: 'LoadBalancer' }, ['192.0.2.10']),
+      endpointSlice('shop', 'web-abc', 'web', 'IPv4', [['10.244.1.5', 'node-1', true], ['10.244.2.5', 'node-2', true]]),
+    ]);
+    expect(h.last().services).toEqual([{ namespace: 'shop', name: 'web', type: 'LoadBalancer', clusterIPs: ['10.96.0.10'], externalIPs: [],
+      loadBalancerIPs: ['192.0.2.10'], externalTrafficPolicy: 'Local', internalTrafficPolicy: 'Cluster' }]);
+    expect(h.last().endpointSlices).toEqual([{ namespace: 'shop', name: 'web-abc', service: 'web', addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'node-1', ready: true }] }]);
+    const before = h.snapshots().length;
+    h.server.put(endpointSlice('shop', 'web-abc', 'web', 'IPv4', [['10.244.1.5', 'node-1', true], ['10.244.2.6', 'node-2', true]]));
+    await settle();
+    expect(h.snapshots().length).toBe(before);
+    h.server.put(endpointSlice('shop', 'web-abc', 'web', 'IPv4', [['10.244.1.5', 'node-1', false]]));
+    await eventually('not ready', () => h.last().endpointSlices?.[0]?.endpoints[0]?.ready === false, 3000);
+    h.server.remove('discovery.k8s.io/v1', 'EndpointSlice', 'web-abc', 'shop');
+    await eventually('slice gone', () => h.last().endpointSlices?.length === 0, 3000);
   });
 });

@@ -162,6 +162,8 @@ export class FakeApiServer {
     this.addType({ group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false });
     this.addType({ group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true });
     this.addType({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true });
+    this.addType({ group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true });
+    this.addType({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true });
   }
 
   static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {

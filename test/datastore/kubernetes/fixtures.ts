@@ -89,3 +89,25 @@ export function baseCluster(): Obj[] {
     pod('default', 'job-done', 'node-1', ['10.244.1.4'], { phase: 'Succeeded' }),
   ];
 }
+
+/** A v1 Service as kube-apiserver returns it (an allocated cluster IP, an optional load-balancer status). */
+export function service(namespace: string, name: string, spec: Obj, lbIngress: string[] = []): Obj {
+  return {
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { namespace, name, uid: `uid-${name}`, resourceVersion: '1' },
+    spec: { type: 'ClusterIP', sessionAffinity: 'None', ipFamilyPolicy: 'SingleStack', ...spec },
+    status: { loadBalancer: lbIngress.length > 0 ? { ingress: lbIngress.map((ip) => ({ ip })) } : {} },
+  };
+}
+
+/** An EndpointSlice as the EndpointSlice controller writes it: one endpoint per [address, node, ready]. */
+export function endpointSlice(namespace: string, name: string, svc: string, addressType: 'IPv4' | 'IPv6',
+  endpoints: [string, string, boolean][]): Obj {
+  return {
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { namespace, name, labels: { 'kubernetes.io/service-name': svc, 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+    addressType,
+    endpoints: endpoints.map(([ip, node, ready]) => ({ addresses: [ip], nodeName: node, conditions: { ready, serving: ready, terminating: false } })),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  };
+}
