@@ -9,7 +9,7 @@ import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yam
 import { Checker, type Path } from './check.js';
 import { ConfigError, formatProblem, type ConfigProblem } from './errors.js';
 import { addResource, allResources, emptyResources, type Resource, type Resources } from './resources.js';
-import { isEndpointSliceDoc, isServiceDoc, readEndpointSlice, readService } from './services.js';
+import { isEndpointSliceDoc, isServiceDoc, readEndpointSlice, readService, type Read } from './services.js';
 import { validateDocument } from './validate.js';
 
 /** Parses and validates YAML text. `file` is only used in messages. Throws ConfigError. */
@@ -102,22 +102,15 @@ export function parseResources(text: string, file: string): Resources {
 
 /** Adds a Service or EndpointSlice document; the problem with it otherwise. */
 function addKubernetesObject(out: Resources, raw: Record<string, unknown>): { path: Path; reason: string } | undefined {
-  if (isServiceDoc(raw)) {
-    const read = readService(raw);
-    if ('error' in read) return { path: [], reason: read.error };
-    const list = (out.services ??= []);
-    if (list.some((x) => x.namespace === read.value.namespace && x.name === read.value.name)) {
-      return { path: ['metadata', 'name'], reason: `duplicate Service "${read.value.namespace}/${read.value.name}"` };
-    }
-    list.push(read.value);
-    return undefined;
-  }
-  const read = readEndpointSlice(raw);
+  return isServiceDoc(raw)
+    ? addNamed('Service', readService(raw), (out.services ??= []))
+    : addNamed('EndpointSlice', readEndpointSlice(raw), (out.endpointSlices ??= []));
+}
+
+function addNamed<T extends { namespace: string; name: string }>(kind: string, read: Read<T>, list: T[]): { path: Path; reason: string } | undefined {
   if ('error' in read) return { path: [], reason: read.error };
-  const list = (out.endpointSlices ??= []);
-  if (list.some((x) => x.namespace === read.value.namespace && x.name === read.value.name)) {
-    return { path: ['metadata', 'name'], reason: `duplicate EndpointSlice "${read.value.namespace}/${read.value.name}"` };
-  }
+  const { namespace, name } = read.value;
+  if (list.some((x) => x.namespace === namespace && x.name === name)) return { path: ['metadata', 'name'], reason: `duplicate ${kind} "${namespace}/${name}"` };
   list.push(read.value);
   return undefined;
 }
