@@ -20,7 +20,7 @@ export const DEFAULT_HTTP_PORT = 9097;
 
 export class HttpServer {
   private readonly routes = new Map<string, HttpHandler>();
-  private server: Server | null = null;
+  private servers: Server[] = [];
 
   /** Registers `path` (exact match, e.g. "/metrics"); a later registration of the same path replaces it. */
   handle(path: string, handler: HttpHandler): void {
@@ -30,27 +30,45 @@ export class HttpServer {
 
   get paths(): string[] { return [...this.routes.keys()].sort(); }
 
-  /** Binds host:port (port 0: any free port); rejects on EADDRINUSE so a second Kite says so at start. */
+  /**
+   * Binds host:port (port 0: any free port); rejects on EADDRINUSE so a second Kite says so at
+   * start. "localhost" binds 127.0.0.1 and ::1 both: a prober (kubelet's httpGet host: localhost,
+   * Docker's HEALTHCHECK) may resolve the name to either, whatever order this process gets.
+   */
   async listen(host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((req, res) => void this.serve(req, res));
-    // A probe's connection must not hold the daemon's stop open.
-    server.keepAliveTimeout = 1000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => { server.off('error', reject); resolve(); });
-    });
-    this.server = server;
-    return server.address() as AddressInfo;
+    const hosts = host === 'localhost' ? ['127.0.0.1', '::1'] : [host];
+    let bound = port;
+    for (const [i, h] of hosts.entries()) {
+      const server = createServer((req, res) => void this.serve(req, res));
+      // A probe's connection must not hold the daemon's stop open.
+      server.keepAliveTimeout = 1000;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(bound, h, () => { server.off('error', reject); resolve(); });
+        });
+      } catch (e) {
+        // No IPv6 loopback on this host (IPv6 disabled): 127.0.0.1 serves alone.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (i > 0 && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) continue;
+        await this.close();
+        throw e;
+      }
+      this.servers.push(server);
+      bound = (server.address() as AddressInfo).port;
+    }
+    return this.servers[0]!.address() as AddressInfo;
   }
 
-  get address(): AddressInfo | null { return (this.server?.address() as AddressInfo | null) ?? null; }
+  get address(): AddressInfo | null { return (this.servers[0]?.address() as AddressInfo | null | undefined) ?? null; }
 
   async close(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s === null) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    const all = this.servers;
+    this.servers = [];
+    for (const s of all) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -49,3 +49,15 @@ describe('HttpServer', () => {
     await expect(other.listen('127.0.0.1', s.address!.port)).rejects.toThrow(/EADDRINUSE/);
   });
 });
+
+describe('HttpServer on localhost', () => {
+  it('answers on 127.0.0.1 and on ::1, whichever a prober resolves localhost to', async () => {
+    const s = new HttpServer();
+    servers.push(s);
+    s.handle('/livez', () => ({ status: 200, body: 'ok\n' }));
+    const { port } = await s.listen('localhost', 0);
+    expect(await (await fetch(`http://127.0.0.1:${port}/livez`)).text()).toBe('ok\n');
+    const v6 = await fetch(`http://[::1]:${port}/livez`).then((r) => r.text(), () => 'no IPv6 loopback here');
+    expect(['ok\n', 'no IPv6 loopback here']).toContain(v6);
+  });
+});
