@@ -210,7 +210,7 @@ export class Daemon implements StatusProvider {
       nextHopInterface: connectedInterfaceResolver(),
       meter: this.metrics.speakerMeter, onEndOfRib: () => this.checkConverged() });
     this.bgp = bgp;
-    this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null, resources: () => this.resources,
+    this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null, fibCounts: () => this.dp?.counts() ?? null, resources: () => this.resources,
       datastore: () => ({ status: this.syncStatus, watchRestarts: this.datastore?.watchRestarts?.() ?? new Map() }) });
     this.metrics.setSource({ peers: () => this.view.metricPeers(), node: () => this.view.nodeSnapshot() });
     // Subscribed now, each delta stream first replays the current state as additions.

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { dataplaneFeed } from './calc/dataplane-inputs.js';
 import type { NodeConfig } from './config/types.js';
-import type { FibStatus } from './dataplane/index.js';
+import type { FibStatus, RouteCounts } from './dataplane/index.js';
 import type { Resources } from './datastore/resources.js';
 import type { Rib } from './rib/rib.js';
 
@@ -15,6 +15,8 @@ export interface DataplaneHandle {
   /** BGP has converged (or stopped waiting): routes Kite owns but no longer wants may go. Once. */
   markInSync(why: string): void;
   status(): FibStatus;
+  /** The routes by state and the refused ones by reason, counted (the metrics). */
+  counts(): RouteCounts;
   /** Routes calico-node's BIRD (protocol 12) left in the main table when Kite started: a migration. */
   readonly inheritedBirdRoutes: number;
   /** When the dataplane's apply in flight started (Date.now ms), null when idle. */
@@ -62,6 +64,7 @@ export async function startDataplane(o: DataplaneLinkOptions): Promise<Dataplane
       dp.markInSync();
     },
     status: () => dp.status(),
+    counts: () => dp.counts(),
     inheritedBirdRoutes,
     busySince: () => dp.busySince(),
     stop: () => { clearTimeout(timer); stopLinks(); dp.stop(); kernel.close(); },

@@ -10,7 +10,7 @@ import { canonicalAddress } from './bgp/address.js';
 import type { PeerSessionStatus } from './bgp/speaker.js';
 import { explainConfig, peerType } from './config/provenance.js';
 import type { PeerConfig } from './config/types.js';
-import type { FibStatus } from './dataplane/index.js';
+import type { FibStatus, RouteCounts } from './dataplane/index.js';
 import type { Resources } from './datastore/resources.js';
 import type { MetricPeer, NodeSnapshot } from './metrics/metrics.js';
 import type { BgpInstance } from './rib/instance.js';
@@ -23,6 +23,8 @@ export interface InstanceParts {
   bgp: BgpInstance;
   /** The Linux dataplane's status; null with --dataplane none. */
   fib(): FibStatus | null;
+  /** Its routes counted by state and refusal reason; null with --dataplane none. */
+  fibCounts(): RouteCounts | null;
   /** The snapshot the configuration in force was derived from (for `kite show config`'s sources). */
   resources(): Resources | null;
   datastore(): NodeSnapshot['datastore'];
@@ -175,17 +177,7 @@ export class InstanceStatus implements StatusProvider {
   /** The node-wide numbers the metrics read at each scrape. */
   nodeSnapshot(): NodeSnapshot {
     const { rib } = this.p;
-    const f = this.p.fib();
-    let dataplane: NodeSnapshot['dataplane'] = null;
-    if (f !== null) {
-      const byState = new Map<string, number>();
-      const refused = new Map<string, number>();
-      for (const r of f.routes) {
-        byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
-        if (r.state === 'refused') refused.set(r.code ?? 'other', (refused.get(r.code ?? 'other') ?? 0) + 1);
-      }
-      dataplane = { byState, refused };
-    }
+    const dataplane = this.p.fibCounts();
     return {
       rib: { prefixesIPv4: rib.countIPv4, prefixesIPv6: rib.countIPv6, paths: rib.pathCount, bestPathChanges: rib.bestChangeCount },
       dataplane,

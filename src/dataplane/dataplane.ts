@@ -28,12 +28,12 @@ import type { DataplaneInputs, RemoteNextHop } from './inputs.js';
 import type { DataplaneUpdate, Manager } from './manager.js';
 import { RoutesManager } from './routes-manager.js';
 import { Scheduler, type ApplyOutcome } from './scheduler.js';
-import type { FibRouteStatus, FibStatus } from './status.js';
+import type { FibRouteStatus, FibStatus, RouteCounts } from './status.js';
 import { TunnelManager } from './tunnel-manager.js';
 import { MAIN_TABLE, type Clock, type DpLog, type KernelOps, type Sysctl } from './types.js';
 import { WorkloadsManager } from './workloads-manager.js';
 
-export type { FibRouteStatus, FibState, FibStatus } from './status.js';
+export type { FibRouteStatus, FibState, FibStatus, RouteCounts } from './status.js';
 
 export const DEFAULT_ROUTE_PROTOCOL = 75;
 export const DEFAULT_RESYNC_INTERVAL_MS = 90_000;
@@ -73,6 +73,8 @@ export interface Dataplane {
   resync(): Promise<void>;
   flush(): Promise<void>;
   status(): FibStatus;
+  /** status()'s route states and refusal codes, counted (cheap enough for every metrics scrape). */
+  counts(): RouteCounts;
   /** Clock time the apply in flight started, null when idle (health: a hung apply is not live). */
   busySince(): number | null;
   stop(): void;
@@ -238,6 +240,10 @@ class LinuxDataplane implements Dataplane {
     }
     for (const n of this.loggedNotes) if (!fresh.has(n)) this.loggedNotes.delete(n);
     this.notes = [...notes];
+  }
+
+  counts(): RouteCounts {
+    return this.routes.counts();
   }
 
   status(): FibStatus {

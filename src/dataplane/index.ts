@@ -7,7 +7,7 @@
 
 export {
   createDataplane, DEFAULT_ROUTE_PROTOCOL, DEFAULT_RESYNC_INTERVAL_MS, DEFAULT_WORKLOAD_GRACE_MS,
-  type Dataplane, type DataplaneOptions, type FibRouteStatus, type FibState, type FibStatus,
+  type Dataplane, type DataplaneOptions, type FibRouteStatus, type FibState, type FibStatus, type RouteCounts,
 } from './dataplane.js';
 export {
   ipipInUse, type DataplaneConfig, type DataplaneInputs, type EncapMode, type LocalWorkload, type NodeAddress, type NodeAddresses,

@@ -300,36 +300,61 @@ export class RouteTable {
     return this.dirty.size > 0;
   }
 
-  /** Every desired route and every owned kernel route, with its state and the reason for any difference. */
-  status(): RouteEntryStatus[] {
-    const keys = new Set<RouteKey>(this.desired.keys());
-    for (const [k, r] of this.kernel) if (this.owned(r)) keys.add(k);
-    const now = this.o.clock.now();
-    const out: RouteEntryStatus[] = [];
-    for (const key of keys) {
-      const d = this.desired.get(key);
-      const k = this.kernel.get(key);
-      const r = (d?.route ?? k)!;
-      const e: RouteEntryStatus = { key, prefix: `${r.dst}/${r.dstLen}`, state: RouteState.Programmed, reason: '' };
-      if (d !== undefined) e.desired = d;
-      if (k !== undefined) e.kernel = k;
-      const failure = this.failures.get(key);
-      if (d !== undefined) {
-        if (k !== undefined && routesEqual(d.route, k)) e.reason = d.why;
-        else if (failure !== undefined) Object.assign(e, { state: RouteState.Failed, reason: failure });
-        else if (k !== undefined && !this.owned(k) && !this.adoptable(k)) {
-          Object.assign(e, { state: RouteState.Conflict, reason: `the kernel holds a route for this prefix with protocol ${k.protocol}, not Kite's ${this.o.protocol}; Kite never changes routes it does not own` });
-        } else Object.assign(e, { state: RouteState.Pending, reason: k === undefined ? 'not in the kernel yet' : 'the kernel route differs; replace pending' });
-      } else if (failure !== undefined) Object.assign(e, { state: RouteState.Failed, reason: failure });
-      else {
+  /** How many routes status() would report in each state, without building its text (the metrics read it at every scrape). */
+  counts(): Map<RouteState, number> {
+    const out = new Map<RouteState, number>();
+    for (const key of this.statusKeys()) {
+      const st = this.stateOf(key, this.desired.get(key), this.kernel.get(key));
+      out.set(st, (out.get(st) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  /** The keys status() reports: every desired route and every owned kernel route. */
+  private *statusKeys(): Iterable<RouteKey> {
+    yield* this.desired.keys();
+    for (const [k, r] of this.kernel) if (this.owned(r) && !this.desired.has(k)) yield k;
+  }
+
+  private stateOf(key: RouteKey, d: DesiredRoute | undefined, k: KRoute | undefined): RouteState {
+    const failed = this.failures.has(key);
+    if (d === undefined) return failed ? RouteState.Failed : RouteState.Stale;
+    if (k !== undefined && routesEqual(d.route, k)) return RouteState.Programmed;
+    if (failed) return RouteState.Failed;
+    if (k !== undefined && !this.owned(k) && !this.adoptable(k)) return RouteState.Conflict;
+    return RouteState.Pending;
+  }
+
+  private reasonOf(state: RouteState, key: RouteKey, d: DesiredRoute | undefined, k: KRoute | undefined, now: number): string {
+    switch (state) {
+      case RouteState.Programmed: return d?.why ?? '';
+      case RouteState.Failed: return this.failures.get(key) ?? '';
+      case RouteState.Conflict:
+        return `the kernel holds a route for this prefix with protocol ${k?.protocol}, not Kite's ${this.o.protocol}; Kite never changes routes it does not own`;
+      case RouteState.Pending: return k === undefined ? 'not in the kernel yet' : 'the kernel route differs; replace pending';
+      case RouteState.Stale: {
         const since = this.undesiredSince.get(key);
-        e.state = RouteState.Stale;
-        e.reason = !this.prunable
+        return !this.prunable
           ? 'no longer desired; not deleted before the datastore and BGP are in sync'
           : since !== undefined
             ? `no longer desired; workload interface grace period, ${Math.max(0, Math.ceil((since + this.o.workloadGraceMs - now) / 1000))} s left`
             : 'no longer desired; delete pending';
       }
+    }
+  }
+
+  /** Every desired route and every owned kernel route, with its state and the reason for any difference. */
+  status(): RouteEntryStatus[] {
+    const now = this.o.clock.now();
+    const out: RouteEntryStatus[] = [];
+    for (const key of this.statusKeys()) {
+      const d = this.desired.get(key);
+      const k = this.kernel.get(key);
+      const r = (d?.route ?? k)!;
+      const state = this.stateOf(key, d, k);
+      const e: RouteEntryStatus = { key, prefix: `${r.dst}/${r.dstLen}`, state, reason: this.reasonOf(state, key, d, k, now) };
+      if (d !== undefined) e.desired = d;
+      if (k !== undefined) e.kernel = k;
       out.push(e);
     }
     // In key text order ("10.244.2.0/26" before "10.244.2.0/26|m512"); a numeric key's text is its prefix.

@@ -13,7 +13,7 @@ import type { Prefix } from '../net/index.js';
 import { formatRoute, prefixKey, type RouteKey } from './route-key.js';
 import { RouteTable, type ApplyResult } from './route-table.js';
 import type { ApplyOutcome, Scheduler } from './scheduler.js';
-import type { FibRouteStatus } from './status.js';
+import type { FibRouteStatus, RouteCounts } from './status.js';
 import { tunnelMtu } from './tunnel.js';
 import type { Clock, DpLog, KernelOps } from './types.js';
 
@@ -213,6 +213,19 @@ export class RoutesManager implements Manager {
     if (this.logged.get(key) === text) return;
     this.logged.set(key, text);
     this.o.log.info({ route: key, why: text }, 'route not programmed');
+  }
+
+  /** status()'s states and refusal codes, counted without its text (the metrics, at every scrape). */
+  counts(): RouteCounts {
+    const byState = new Map<string, number>(this.table.counts());
+    const refused = new Map<string, number>();
+    const count = (u: UnprogrammedRoute): void => {
+      byState.set(u.kind, (byState.get(u.kind) ?? 0) + 1);
+      if (u.kind === 'refused') refused.set(u.code ?? 'other', (refused.get(u.code ?? 'other') ?? 0) + 1);
+    };
+    for (const u of this.local.unprogrammed) count(u);
+    for (const r of this.remoteOut.values()) if ('un' in r) count(r.un);
+    return { byState, refused };
   }
 
   /** Every desired and owned kernel route with its state, then every route not programmed and why. */

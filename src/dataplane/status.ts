@@ -28,3 +28,9 @@ export interface FibStatus {
   /** Current decisions (CrossSubnet subnet source, tunnel notes…). */
   notes: string[];
 }
+
+/** How many routes are in each state, and the refused ones by reason code (the metrics). */
+export interface RouteCounts {
+  byState: ReadonlyMap<string, number>;
+  refused: ReadonlyMap<string, number>;
+}

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FibReport } from '../../src/api/types.js';
 import { caliName } from '../../src/lab/topology.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
+import { scrapeText } from '../helpers/scrape.js';
 import { Kite, requireKiteBuilt, type KiteSpec } from '../interop/kite.js';
 import { Lab, must, run, sleep, waitFor, type LabNode } from '../interop/netns.js';
 import { GobgpPeer, waitPeerState } from '../interop/peers.js';
@@ -241,6 +242,19 @@ describe('dataplane e2e: three nodes, real kernel', () => {
       expect(f.routes.find((r) => r.prefix === full), `fib entry for ${full}`).toMatchObject({ state: 'programmed' });
     }
   }, 90_000);
+
+  it("/metrics counts the dataplane's routes by state as kite show fib lists them, and each apply in the histogram", async () => {
+    const k = kite('node-1');
+    const f = await k.fib();
+    const m = await scrapeText(await k.http('/metrics'));
+    for (const state of ['programmed', 'refused', 'failed', 'conflict']) {
+      expect(m.value('kite_dataplane_routes', { state }), state).toBe(f.routes.filter((r) => r.state === state).length);
+    }
+    expect(m.value('kite_dataplane_routes', { state: 'programmed' })).toBeGreaterThan(0);
+    const applies = m.family('kite_dataplane_apply_duration_seconds').metrics;
+    expect(applies.some((h) => 'buckets' in h && Number(h.buckets['+Inf']) > 0)).toBe(true);
+    expect(m.value('kite_netlink_errors_total')).toBe(0);
+  }, 30_000);
 
   it('writes a permanent neighbour entry for each pod with a MAC, and none for the pod without', async () => {
     for (const p of PODS) {

@@ -192,6 +192,15 @@ describe('refusals, each with its reason', () => {
       '0.0.0.0/0': 'default-route', '10.96.0.0/12': 'service-range', '192.168.0.0/24': 'outside-pool',
       '198.18.0.0/16': 'host-subnet', '10.250.1.0/26': 'vxlan-pool', '10.244.1.0/26': 'own-block',
     });
+    // counts() (what the metrics read) tallies exactly what status() lists.
+    const tally = (xs: readonly (string | undefined)[]): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const x of xs) m.set(x ?? 'other', (m.get(x ?? 'other') ?? 0) + 1);
+      return m;
+    };
+    const routes = r.dp.status().routes;
+    expect(r.dp.counts()).toEqual({ byState: tally(routes.map((u) => u.state)), refused: tally(routes.filter((u) => u.state === 'refused').map((u) => u.code)) });
+    expect(r.dp.counts().byState.get('programmed')).toBe(1);
     const logged = r.log.lines.filter((l) => l.msg === 'route not programmed').map((l) => (l.obj as { route: string }).route);
     expect(logged.filter((x) => x === 'remote 0.0.0.0/0')).toHaveLength(1);
     expect(new Set(logged).size).toBe(logged.length);

@@ -23,6 +23,11 @@ export class Scrape {
   }
 }
 
+/** Parses exposition text already fetched (e.g. inside a network namespace). */
+export function scrapeText(text: string): Scrape {
+  return new Scrape(parsePrometheusTextFormat(text), text);
+}
+
 export async function scrape(url: string): Promise<Scrape> {
   const res = await fetch(url);
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);

@@ -5,10 +5,9 @@
 // with `kite show` and with what each peer reports; `kite peer` acts on real sessions and the
 // peers see it (BIRD's "Last error", FRR's last NOTIFICATION).
 
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AdjRoute, PeerDetail } from '../../src/api/types.js';
-import { Scrape } from '../helpers/scrape.js';
+import { scrapeText, type Scrape } from '../helpers/scrape.js';
 import { createLab, Kite } from './kite.js';
 import { Lab, sleep, waitFor } from './netns.js';
 import { BirdPeer, FrrPeer, waitPeerRoute, waitPeerState } from './peers.js';
@@ -28,10 +27,7 @@ describe('observability: Kite <-> BIRD and FRR', () => {
   let bird: BirdPeer;
   let frr: FrrPeer;
 
-  const metrics = async (): Promise<Scrape> => {
-    const text = await kite.http('/metrics');
-    return new Scrape(parsePrometheusTextFormat(text), text);
-  };
+  const metrics = async (): Promise<Scrape> => scrapeText(await kite.http('/metrics'));
   const labels = (peer: string, as: number): Record<string, string> => ({ peer, peer_type: 'global', peer_as: String(as) });
   const cli = async (...args: string[]): Promise<string> => {
     const r = await kite.cli(...args);
