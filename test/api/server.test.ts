@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlServer, type ControlServer } from '../../src/api/server.js';
 import { createControlClient, ControlApiError } from '../../src/api/client.js';
-import type { PeerStatus, RouteStatus, StatusProvider, Summary } from '../../src/api/types.js';
+import type { AdjRoute, ConfigReport, PeerDetail, PeerStatus, RouteStatus, StatusProvider, Summary } from '../../src/api/types.js';
 
 const PEERS: PeerStatus[] = [
   { address: '198.18.0.2', asNumber: 64512, state: 'Established', prefixesReceived: 3, prefixesAccepted: 2, prefixesAdvertised: 1, lastError: '' },
@@ -109,6 +109,55 @@ describe('control API', () => {
     } finally {
       withFib.close();
       without.close();
+    }
+  });
+
+  it('round-trips the peer views and actions of issue 13 exactly (nulls, zeros, empty lists), and says NOT_FOUND, INVALID_ARGUMENT, UNIMPLEMENTED', async () => {
+    const fam = { received: 3, accepted: 2, rejectedPolicy: 1, rejectedLoop: 0, advertised: 1 };
+    const zero = { received: 0, accepted: 0, rejectedPolicy: 0, rejectedLoop: 0, advertised: 0 };
+    const peer: PeerStatus = { ...PEERS[0]!, peerType: 'node-to-node mesh', name: 'Mesh_198_18_0_2', sinceSeconds: 0, disabled: false, ipv4: fam, ipv6: zero, maxPrefixes: null };
+    const detail: PeerDetail = {
+      ...peer, channelState: 'up',
+      session: { port: 179, passive: false, localAs: 64512, holdTime: 240, keepaliveTime: 80, connectRetryTime: 5, localAddress: null, remoteRouterId: '198.18.0.2',
+        connection: 'incoming', uptimeSeconds: 0, families: ['IPv4 unicast'], capabilities: [] },
+      counters: { messagesReceived: 5, messagesSent: 4, updatesReceived: 1, updatesSent: 0, notificationsReceived: 0, notificationsSent: 0, establishedTransitions: 1, connectRetries: 0 },
+      gracefulRestart: { localRestartTime: 120, peerRestartTime: null, peerRestarting: false, staleRoutes: 0 },
+      config: { sourceAddress: null, password: false, ttlSecurity: null, nextHopMode: 'Auto', filters: [], resource: '' },
+    };
+    const adj: AdjRoute[] = [{ prefix: '10.244.1.0/26', pathId: 0, path: ROUTES[0]!.paths[1]! }];
+    const config: ConfigReport = {
+      node: 'node-1', routerId: { value: '198.18.0.1', source: 'Node node-1 spec.bgp.ipv4Address' }, asNumber: { value: 64512, source: 'Calico default (64512)' },
+      ipv4Address: { value: '198.18.0.1/24', source: 'Node node-1 spec.bgp.ipv4Address' }, ipv6Address: null,
+      listenPort: { value: 179, source: 'Calico default (179)' }, logSeverityScreen: { value: 'Info', source: 'Calico default (Info)' },
+      nodeToNodeMesh: { value: false, source: 'BGPConfiguration default spec.nodeToNodeMeshEnabled' },
+      peers: [{ name: 'tor', address: '198.19.0.100', asNumber: 65000, peerType: 'global', source: 'BGPPeer tor' }], originated: [], pools: [], notes: [],
+    };
+    const actions: string[] = [];
+    const provider: StatusProvider = {
+      ...new FakeProvider(), summary: () => SUMMARY, routes: () => ROUTES,
+      peers: () => [peer, PEERS[1]!],
+      peer: (a) => (a === peer.address ? detail : null),
+      adjRib: (a, d) => { if (a !== peer.address) throw new Error(`${a} is not a configured peer`); return d === 'received' ? adj : []; },
+      configReport: () => config,
+      peerAction: (a, action, reason) => { actions.push(`${action} ${a} ${reason}`); return { ok: action !== 'refresh', message: `${action} done` }; },
+    };
+    const client = createControlClient(await serve('views.sock', provider));
+    const bare = createControlClient(await serve('bare.sock'));
+    try {
+      // A peer with the new fields and one without (an older daemon's shape) both survive as they are.
+      expect(JSON.stringify(await client.peers())).toBe(JSON.stringify([peer, PEERS[1]]));
+      expect(await client.peer(peer.address)).toEqual(detail);
+      expect(await client.adjRib(peer.address, 'received')).toEqual(adj);
+      expect(await client.adjRib(peer.address, 'advertised')).toEqual([]);
+      expect(await client.config()).toEqual(config);
+      expect(await client.peerAction(peer.address, 'disable', 'maintenance')).toEqual({ ok: true, message: 'disable done' });
+      expect(await client.peerAction(peer.address, 'refresh')).toEqual({ ok: false, message: 'refresh done' });
+      expect(actions).toEqual(['disable 198.18.0.2 maintenance', 'refresh 198.18.0.2 kite peer refresh']);
+      await expect(client.peer('192.0.2.1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(bare.config()).rejects.toMatchObject({ code: 'UNIMPLEMENTED' });
+    } finally {
+      client.close();
+      bare.close();
     }
   });
 
