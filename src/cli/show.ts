@@ -3,7 +3,7 @@
 // `birdc show protocols all` and `show ip bgp`.
 import { createControlClient, DEFAULT_SOCKET, type ControlClient } from '../api/client.js';
 import { ADJ_DIRECTIONS, type AdjDirection, type AdjRoute, type ConfigReport, type FibReport, type PeerDetail, type PeerStatus, type RouteStatus, type Summary } from '../api/types.js';
-import { Align, asPath, communities, NONE, optional, originCode, plural, table } from './format.js';
+import { Align, asPath, communities, NONE, optional, originCode, plural, table, type Column } from './format.js';
 import { parseOrUsage, UsageError } from './usage.js';
 
 export const SHOW_TOPICS = ['summary', 'peers', 'peer', 'routes', 'fib', 'config'] as const;
@@ -121,30 +121,27 @@ export function renderSummary(s: Summary): string[] {
   ];
 }
 
+/**
+ * `kite show peers`: calicoctl node status's columns (address, type, state, since, info) with the
+ * prefix counts. A daemon from before issue 13 reports no peer type: its table keeps its old
+ * columns (no type or since, "Last error" for info).
+ */
 export function renderPeers(peers: readonly PeerStatus[]): string[] {
   if (peers.length === 0) return ['No peers configured.'];
-  // A daemon from before issue 13 reports no peer type: its table keeps its old columns.
-  if (peers.every((p) => p.peerType !== undefined)) return renderPeerTypes(peers);
-  return table(
-    [
-      { header: 'Peer' },
-      { header: 'AS', align: Align.Right },
-      { header: 'State' },
-      { header: 'Rcvd', align: Align.Right },
-      { header: 'Accepted', align: Align.Right },
-      { header: 'Adv', align: Align.Right },
-      { header: 'Last error' },
-    ],
-    peers.map((p) => [
-      p.address,
-      String(p.asNumber),
-      p.state,
-      String(p.prefixesReceived),
-      String(p.prefixesAccepted),
-      String(p.prefixesAdvertised),
-      p.lastError,
-    ]),
-  );
+  const typed = peers.every((p) => p.peerType !== undefined);
+  type Col = [Column, (p: PeerStatus) => string];
+  const cols: Col[] = [
+    [{ header: 'Peer' }, (p) => p.address],
+    ...(typed ? [[{ header: 'Type' }, (p) => p.peerType ?? NONE] satisfies Col] : []),
+    [{ header: 'AS', align: Align.Right }, (p) => String(p.asNumber)],
+    [{ header: 'State' }, (p) => (p.disabled ? 'disabled' : p.state)],
+    ...(typed ? [[{ header: 'Since', align: Align.Right }, (p) => duration(p.sinceSeconds ?? 0)] satisfies Col] : []),
+    [{ header: 'Rcvd', align: Align.Right }, (p) => String(p.prefixesReceived)],
+    [{ header: 'Accepted', align: Align.Right }, (p) => String(p.prefixesAccepted)],
+    [{ header: 'Adv', align: Align.Right }, (p) => String(p.prefixesAdvertised)],
+    typed ? [{ header: 'Info' }, info] : [{ header: 'Last error' }, (p) => p.lastError],
+  ];
+  return table(cols.map(([c]) => c), peers.map((p) => cols.map(([, cell]) => cell(p))));
 }
 
 /** `kite show fib`: one row per kernel route Kite cares about, and why it differs when it does. */
@@ -225,27 +222,6 @@ function info(p: PeerStatus): string {
   if (p.disabled) return p.lastError || 'disabled';
   if (p.state === 'Established') return 'Established';
   return p.lastError || p.state;
-}
-
-/** `kite show peers`: calicoctl node status's columns (address, type, state, since, info) and the prefix counts. */
-function renderPeerTypes(peers: readonly PeerStatus[]): string[] {
-  return table(
-    [
-      { header: 'Peer' },
-      { header: 'Type' },
-      { header: 'AS', align: Align.Right },
-      { header: 'State' },
-      { header: 'Since', align: Align.Right },
-      { header: 'Rcvd', align: Align.Right },
-      { header: 'Accepted', align: Align.Right },
-      { header: 'Adv', align: Align.Right },
-      { header: 'Info' },
-    ],
-    peers.map((p) => [
-      p.address, p.peerType ?? NONE, String(p.asNumber), p.disabled ? 'disabled' : p.state, duration(p.sinceSeconds ?? 0),
-      String(p.prefixesReceived), String(p.prefixesAccepted), String(p.prefixesAdvertised), info(p),
-    ]),
-  );
 }
 
 /** `kite show peer <address>`: one peer in full, in the spirit of `birdc show protocols all`. */
