@@ -1,5 +1,5 @@
 // Kite's Linux dataplane: keeps the kernel's routes, tunl0 and workload interfaces in line with
-// what Kite knows. A thin composition, as in Felix: three managers (routes, tunnel, workloads)
+// what Kite knows. A thin composition, as in Felix: four managers (routes, tunnel, VXLAN, workloads)
 // buffer typed updates and apply them; one scheduler drives them (one apply at a time, bursts
 // coalesced, retries, slices); this file owns the host view they share, and status.
 //
@@ -30,6 +30,7 @@ import { RoutesManager } from './routes-manager.js';
 import { Scheduler, type ApplyOutcome } from './scheduler.js';
 import type { FibRouteStatus, FibStatus, RouteCounts } from './status.js';
 import { TunnelManager } from './tunnel-manager.js';
+import { VxlanManager } from './vxlan-manager.js';
 import { MAIN_TABLE, type Clock, type DpLog, type KernelOps, type Sysctl } from './types.js';
 import { WorkloadsManager } from './workloads-manager.js';
 
@@ -55,6 +56,8 @@ export interface DataplaneOptions {
   tunnelName?: string;
   /** Tunnel MTU; default the host NIC's MTU - 20 (1480 when the NIC is unknown). */
   tunnelMtu?: number;
+  /** VXLAN device MTU per family; default the host NIC's MTU - 50 (IPv4), - 70 (IPv6). */
+  vxlanMtu?: Partial<Record<4 | 6, number>>;
   /** Interface name prefixes of workloads; default ["cali"]. */
   workloadInterfacePrefixes?: string[];
   /** First retry delay after a failed operation (doubles up to 30 s); default 1 s. */
@@ -92,6 +95,7 @@ class LinuxDataplane implements Dataplane {
   private readonly scheduler: Scheduler;
   private readonly routes: RoutesManager;
   private readonly tunnel: TunnelManager;
+  private readonly vxlan: VxlanManager;
   private readonly workloads: WorkloadsManager;
   private readonly managers: readonly Manager[];
   private hasConfig = false;
@@ -127,9 +131,11 @@ class LinuxDataplane implements Dataplane {
       routeSlice: o.routeSlice ?? DEFAULT_ROUTE_SLICE,
     });
     this.tunnel = new TunnelManager({ ops: o.ops, log: o.log, name: this.tunnelName, mtu: o.tunnelMtu, host, refreshHost: () => this.refreshHost() });
+    this.vxlan = new VxlanManager({ ops: o.ops, log: o.log, host, refreshHost: () => this.refreshHost(), ...(o.vxlanMtu ? { mtu: o.vxlanMtu } : {}) });
     this.workloads = new WorkloadsManager({ ops: o.ops, sysctl: o.sysctl, log: o.log, host });
-    // Apply order: tunl0 before the routes through it; workload neighbours after their routes.
-    this.managers = [this.tunnel, this.routes, this.workloads];
+    // Apply order: tunl0 and the VXLAN devices before the routes through them; workload
+    // neighbours after their routes.
+    this.managers = [this.tunnel, this.vxlan, this.routes, this.workloads];
   }
 
   private newHost(links: HostView['links'], addrs: HostView['addresses']): HostView {
@@ -222,7 +228,7 @@ class LinuxDataplane implements Dataplane {
       if (r.wakeAt !== undefined) out.wakeAt = out.wakeAt === undefined ? r.wakeAt : Math.min(out.wakeAt, r.wakeAt);
       if (r.again === true) out.again = true;
       if (r.resync === true) out.resync = true;
-      if (m === this.routes) this.logNotes([...this.routes.notes, ...this.tunnel.notes]);
+      if (m === this.routes) this.logNotes([...this.routes.notes, ...this.tunnel.notes, ...this.vxlan.notes]);
     }
     return out;
   }

@@ -8,13 +8,17 @@
 //   ipipMode CrossSubnet  same subnet: <block> via <node IP> dev <host NIC> onlink; else via tunl0
 //   ipipMode Never        <block> via <node IP> dev <host NIC> onlink
 //   IPv6 (IPIP is IPv4 only)  <block> via <node IP> dev <host NIC>
+//   vxlanMode Always      <block> via <node's VTEP> dev vxlan.calico onlink (Felix's vxlan_mgr
+//                         routes; vxlan-v6.calico for IPv6): the device MTU covers the overhead
+//   vxlanMode CrossSubnet same subnet: direct as above; else via the VTEP
 // Equal-cost paths become one multipath route.
 
 import { containsV4, parseAddr, parsePrefix, type IpAddr, type Prefix } from '../net/index.js';
 import type { Connected, HostView } from './host.js';
-import type { DataplaneConfig, LocalWorkload, PoolInput, RemoteNextHop } from './inputs.js';
+import type { DataplaneConfig, LocalWorkload, PoolInput, RemoteNextHop, RemoteVtep } from './inputs.js';
 import { prefixKey, routeKey, type RouteKey } from './route-key.js';
 import { Scope, type Family, type KLink, type KNexthop, type KRoute } from './types.js';
+import { VXLAN_DEVICE } from './vxlan.js';
 
 export interface ComputeOptions {
   protocol: number;
@@ -221,7 +225,12 @@ export interface RemoteContext {
   readonly nic4: Connected | undefined;
   readonly nic6: Connected | undefined;
   readonly subnet: Prefix | undefined;
+  readonly subnet6: Prefix | undefined;
   readonly tunnel: KLink | undefined;
+  /** vxlan.calico, vxlan-v6.calico as the host shows them. */
+  readonly vxlan: Record<Family, KLink | undefined>;
+  /** Remote VTEPs by family, then node name. */
+  readonly vteps: Record<Family, Map<string, RemoteVtep>>;
   readonly selfAddrs: Set<string>;
   /** Per next-hop object (the RIB source shares one per attribute set), per pool. */
   readonly shapes: WeakMap<RemoteNextHop, (HopShape | undefined)[]>;
@@ -249,8 +258,12 @@ export function remoteContext(cfg: DataplaneConfig, host: HostView, opt: Compute
     notes.push(`no interface holds the node address ${cfg.ipv4Address.address}: direct IPv4 routes go "via <node IP>" and the kernel picks the device`);
   }
   const subnet = sameSubnet(cfg, nic4, notes);
+  const subnet6 = cfg.ipv6Address !== undefined && cfg.ipv6Address.prefixLength < 128 ? parsePrefix(cfg.ipv6Address.subnet)?.network() ?? undefined : undefined;
+  const vteps: Record<Family, Map<string, RemoteVtep>> = { 4: new Map(), 6: new Map() };
+  for (const v of cfg.vteps ?? []) vteps[v.family].set(v.node, v);
   return {
-    opt, notes, pools, services, ownBlocks, nic4, nic6, subnet,
+    opt, notes, pools, services, ownBlocks, nic4, nic6, subnet, subnet6, vteps,
+    vxlan: { 4: host.link(VXLAN_DEVICE[4]), 6: host.link(VXLAN_DEVICE[6]) },
     connected: host.connected.map((conn) => ({ conn, net: netOf(conn.prefix) })),
     tunnel: host.link(opt.tunnelName),
     selfAddrs: new Set([cfg.ipv4Address?.address, cfg.ipv6Address?.address].filter((a): a is string => a !== undefined)),
@@ -287,9 +300,6 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
     }
   }
   if (pool === undefined) return refused(Refusal.OutsidePool, 'outside every IPPool: only pool routes are programmed from BGP');
-  if (pool.p.vxlanMode !== 'Never') {
-    return refused(Refusal.VxlanPool, `IPPool ${pool.p.name} uses VXLAN (vxlanMode ${pool.p.vxlanMode}), whose routes Kite does not program`);
-  }
   const key = prefixKey(prefix);
   if (ctx.ownBlocks.has(key)) return refused(Refusal.OwnBlock, 'this node\'s own block: the local blackhole route stands');
 
@@ -355,6 +365,7 @@ function computeHopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop:
   const text = ip?.toString();
   if (ip === null || text === undefined || ip.family !== family || ctx.selfAddrs.has(text)) return { tunnel: false };
   const who = hop.calicoNode !== undefined ? `node ${hop.calicoNode}` : `router ${text}`;
+  if (pool.p.vxlanMode !== 'Never') return vxlanHopShape(ctx, pool, family, hop, ip, who);
   let encap: 'tunnel' | 'direct' = 'direct';
   let because: string;
   if (family === 6) because = 'IPv6 (IPIP carries IPv4 only)';
@@ -376,6 +387,33 @@ function computeHopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop:
     return { tunnel: true, nexthop: { gateway: ip, oif: t.index, onlink: true }, shape: `${who} via IPIP: ${because}` };
   }
   return { tunnel: false, nexthop: directHop(ip, family === 4 ? ctx.nic4?.link.index : ctx.nic6?.link.index, family), shape: `${who} direct: ${because}` };
+}
+
+/** A hop to a block of a VXLAN pool: via the node's VTEP on the vxlan device, or direct (CrossSubnet, same subnet; not a Calico node). */
+function vxlanHopShape(ctx: RemoteContext, pool: PoolRef, family: Family, hop: RemoteNextHop, ip: IpAddr, who: string): HopShape {
+  const text = ip.toString();
+  const mode = pool.p.vxlanMode;
+  let because: string;
+  let encap = true;
+  if (hop.calicoNode === undefined) {
+    encap = false;
+    because = 'next hop is not a Calico node, so no VXLAN';
+  } else if (mode === 'Always') because = `pool ${pool.p.name} has vxlanMode Always`;
+  else {
+    const subnet = family === 4 ? ctx.subnet : ctx.subnet6;
+    const same = subnet !== undefined && subnet.has(ip);
+    encap = !same;
+    because = `pool ${pool.p.name} has vxlanMode CrossSubnet and ${text} is ${same ? 'in' : 'outside'} ${subnet ? `this node's subnet ${subnet.toString()}` : 'this node\'s subnet (unknown)'}`;
+  }
+  if (!encap) return { tunnel: false, nexthop: directHop(ip, family === 4 ? ctx.nic4?.link.index : ctx.nic6?.link.index, family), shape: `${who} direct: ${because}` };
+  const dev = VXLAN_DEVICE[family];
+  const vtep = ctx.vteps[family].get(hop.calicoNode!);
+  if (vtep === undefined) return { tunnel: false, wait: `${who} has no IPv${family} VXLAN tunnel address and MAC in its Node yet (needed: ${because})` };
+  const link = ctx.vxlan[family];
+  if (link === undefined || !link.up) return { tunnel: false, wait: `${dev} is ${link === undefined ? 'missing' : 'down'} (needed for ${who}: ${because})` };
+  const gw = parseAddr(vtep.address);
+  if (gw === null) return { tunnel: false, wait: `${who}'s VTEP address "${vtep.address}" is not an address` };
+  return { tunnel: false, nexthop: { gateway: gw, oif: link.index, onlink: true }, shape: `${who} via VXLAN (VTEP ${vtep.address}): ${because}` };
 }
 
 /** A next hop on the host NIC. IPv4 uses onlink as calico-node does: the node IP is on the link even when the configured prefix says otherwise. */

@@ -4,6 +4,7 @@
 
 import { parseAddr, parsePrefix, type Prefix } from '../net/index.js';
 import type { Family, KAddress, KLink } from './types.js';
+import { isVxlanDevice } from './vxlan.js';
 
 export interface Connected {
   /** The address as configured, host bits kept ("198.18.0.1/24"); network() is the subnet. */
@@ -34,7 +35,8 @@ export class HostView {
     }
     for (const a of addresses) {
       const link = this.byIndex.get(a.index);
-      if (link === undefined || link.name === tunnelName || isWorkloadName(link.name)) continue;
+      // Tunnel addresses (tunl0's, the VTEP /32s) are no host subnet.
+      if (link === undefined || link.name === tunnelName || isVxlanDevice(link.name) || isWorkloadName(link.name)) continue;
       const prefix = parsePrefix(`${a.address}/${a.prefixLen}`);
       // fe80::/10 is on every IPv6 link and means nothing beyond it.
       if (prefix === null || isLinkLocal6(prefix)) continue;

@@ -41,6 +41,11 @@ export interface DataplaneConfig {
   ipv6Address?: NodeAddress;
   /** The address tunl0 carries (ipv4IPIPTunnelAddr), once allocated. */
   ipv4IPIPTunnelAddr?: string;
+  /** This node's VTEPs: what vxlan.calico (IPv4) and vxlan-v6.calico (IPv6) carry, once allocated. */
+  vxlan4?: LocalVtep;
+  vxlan6?: LocalVtep;
+  /** Other Calico nodes' VTEPs (from their Node resources): neighbour and FDB entries, VXLAN next hops. */
+  vteps?: readonly RemoteVtep[];
   pools: readonly PoolInput[];
   blocks: readonly OwnBlock[];
   /** Cluster, external and load-balancer service ranges: kube-proxy's, never routed from BGP. */
@@ -49,6 +54,26 @@ export interface DataplaneConfig {
   ignoredInterfaces?: readonly string[];
   /** BGPPeer reachableBy: a host route to each such peer through its gateway (confd's static route). */
   peerRoutes?: readonly { peer: string; gateway: string }[];
+}
+
+/** This node's VXLAN tunnel endpoint in one family (ipv4VXLANTunnelAddr and vxlanTunnelMACAddr). */
+export interface LocalVtep {
+  /** The VTEP address ("10.244.0.0"), carried as a /32 (/128) on the device. */
+  address: string;
+  /** The device's MAC ("66:…"). */
+  mac: string;
+}
+
+/** Another node's VXLAN tunnel endpoint. */
+export interface RemoteVtep {
+  /** Calico node name (RemoteNextHop.calicoNode names the same node). */
+  node: string;
+  family: Family;
+  /** Its VTEP address: the next hop of VXLAN routes to its blocks, with a permanent neighbour entry. */
+  address: string;
+  mac: string;
+  /** Its underlay address (the Node's ipv4Address / ipv6Address): where the FDB sends its MAC. */
+  nodeAddress: string;
 }
 
 export interface RemoteNextHop {
@@ -87,4 +112,9 @@ export interface DataplaneInputs {
 /** Does some pool use IPIP (so tunl0 must exist and carry the tunnel address)? */
 export function ipipInUse(pools: readonly Pick<PoolInput, 'family' | 'ipipMode' | 'vxlanMode'>[]): boolean {
   return pools.some((p) => p.family === 4 && p.ipipMode !== 'Never' && p.vxlanMode === 'Never');
+}
+
+/** Does some pool of this family use VXLAN (so its vxlan device must exist)? */
+export function vxlanInUse(pools: readonly Pick<PoolInput, 'family' | 'vxlanMode'>[], family: Family): boolean {
+  return pools.some((p) => p.family === family && p.vxlanMode !== 'Never');
 }

@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { mustParseAddr } from '../net/index.js';
 import { Netlink, NetlinkMonitor, type NetlinkOptions, type Route } from './netlink/index.js';
 import type { Dataplane } from './dataplane.js';
-import type { Clock, DpLog, KernelOps, KLink, KNexthop, KRoute, OpResult, Sysctl, TimerHandle } from './types.js';
+import type { Clock, DpLog, KernelOps, KFdb, KLink, KNexthop, KRoute, OpResult, Sysctl, TimerHandle } from './types.js';
 
 /** A dumped route (addresses as the codec prints them) as the core holds routes: addresses as values. */
 function kernelRoute(r: Route): KRoute {
@@ -34,9 +34,12 @@ export function netlinkOps(nl: Netlink): KernelOps {
       (await nl.dumpLinks()).map((l): KLink => {
         const k: KLink = { index: l.index, name: l.name, up: l.up, mtu: l.mtu };
         if (l.kind !== undefined) k.kind = l.kind;
+        if (l.mac !== undefined) k.mac = l.mac;
+        if (l.vxlan !== undefined) k.vxlan = l.vxlan;
         return k;
       }),
     createLinks: (ls) => nl.createLinks(ls),
+    deleteLinks: (ls) => nl.deleteLinks(ls),
     setLinks: (ss) => nl.setLinks(ss),
     dumpAddresses: () => nl.dumpAddresses(),
     addAddresses: (as) => nl.addAddresses(as),
@@ -44,6 +47,9 @@ export function netlinkOps(nl: Netlink): KernelOps {
     dumpNeighbours: () => nl.dumpNeighbours(),
     setNeighbours: (ns) => nl.setNeighbours(ns),
     deleteNeighbours: (ns) => nl.deleteNeighbours(ns),
+    dumpFdb: async (f) => (await nl.dumpFdb(f)).map((e): KFdb => (e.dst !== undefined ? { index: e.index, mac: e.mac, dst: e.dst, state: e.state } : { index: e.index, mac: e.mac, state: e.state })),
+    setFdb: (fs) => nl.setFdb(fs),
+    deleteFdb: (fs) => nl.deleteFdb(fs),
   };
 }
 
@@ -69,6 +75,7 @@ export function meteredOps(ops: KernelOps, onError: (op: string, code: string) =
     deleteRoutes: (x) => batch('delete-route', () => ops.deleteRoutes(x)),
     dumpLinks: () => call('dump-links', () => ops.dumpLinks()),
     createLinks: (x) => batch('create-link', () => ops.createLinks(x)),
+    deleteLinks: (x) => batch('delete-link', () => ops.deleteLinks(x)),
     setLinks: (x) => batch('set-link', () => ops.setLinks(x)),
     dumpAddresses: () => call('dump-addresses', () => ops.dumpAddresses()),
     addAddresses: (x) => batch('add-address', () => ops.addAddresses(x)),
@@ -76,6 +83,9 @@ export function meteredOps(ops: KernelOps, onError: (op: string, code: string) =
     dumpNeighbours: () => call('dump-neighbours', () => ops.dumpNeighbours()),
     setNeighbours: (x) => batch('set-neighbour', () => ops.setNeighbours(x)),
     deleteNeighbours: (x) => batch('delete-neighbour', () => ops.deleteNeighbours(x)),
+    dumpFdb: (f) => call('dump-fdb', () => ops.dumpFdb(f)),
+    setFdb: (x) => batch('set-fdb', () => ops.setFdb(x)),
+    deleteFdb: (x) => batch('delete-fdb', () => ops.deleteFdb(x)),
   };
 }
 

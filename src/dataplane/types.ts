@@ -70,6 +70,24 @@ export interface KLink {
   mtu: number;
   /** IFLA_INFO_KIND ("ipip", "veth"…). */
   kind?: string;
+  /** Hardware address ("66:3e:…"), for devices that have one. */
+  mac?: string;
+  /** For vxlan devices: what the kernel says they were created with. */
+  vxlan?: { vni: number; port?: number; parent?: number; local?: string; learning?: boolean };
+}
+
+/** A link to create: tunl0 (ipip) or a VXLAN device. */
+export type KLinkCreate =
+  | { name: string; kind: 'ipip'; mtu?: number; up?: boolean }
+  | { name: string; kind: 'vxlan'; mtu?: number; up?: boolean; mac?: string; vni: number; port: number; parent?: number; local?: string; learning?: boolean };
+
+/** An FDB entry on a vxlan device: frames for `mac` are sent to the underlay address `dst`. */
+export interface KFdb {
+  index: number;
+  mac: string;
+  dst?: string;
+  /** NUD_* bits. */
+  state: number;
 }
 
 export interface KAddress {
@@ -97,7 +115,8 @@ export interface KernelOps {
   replaceRoutes(routes: readonly KRoute[]): Promise<OpResult[]>;
   deleteRoutes(routes: readonly RouteDelete[]): Promise<OpResult[]>;
   dumpLinks(): Promise<KLink[]>;
-  createLinks(links: readonly { name: string; kind: 'ipip'; mtu?: number; up?: boolean }[]): Promise<OpResult[]>;
+  createLinks(links: readonly KLinkCreate[]): Promise<OpResult[]>;
+  deleteLinks(links: readonly { index: number }[]): Promise<OpResult[]>;
   setLinks(sets: readonly { index: number; up?: boolean; mtu?: number }[]): Promise<OpResult[]>;
   dumpAddresses(): Promise<KAddress[]>;
   addAddresses(addrs: readonly KAddress[]): Promise<OpResult[]>;
@@ -105,6 +124,9 @@ export interface KernelOps {
   dumpNeighbours(): Promise<KNeighbour[]>;
   setNeighbours(ns: readonly KNeighbour[]): Promise<OpResult[]>;
   deleteNeighbours(ns: readonly KNeighbour[]): Promise<OpResult[]>;
+  dumpFdb(filter: { index: number }): Promise<KFdb[]>;
+  setFdb(fs: readonly KFdb[]): Promise<OpResult[]>;
+  deleteFdb(fs: readonly KFdb[]): Promise<OpResult[]>;
 }
 
 /** Writes under /proc/sys; `path` uses '/' separators ("net/ipv4/conf/cali12/proxy_arp"). */

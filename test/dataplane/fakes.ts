@@ -5,7 +5,7 @@
 // src/dataplane/route-key.ts, so one bug cannot hide in both.
 
 import type {
-  Clock, DpLog, KAddress, KernelOps, KLink, KNeighbour, KNexthop, KRoute, OpResult, RouteDelete, Sysctl, TimerHandle,
+  Clock, DpLog, KAddress, KernelOps, KFdb, KLink, KLinkCreate, KNeighbour, KNexthop, KRoute, OpResult, RouteDelete, Sysctl, TimerHandle,
 } from '../../src/dataplane/types.js';
 import { mustParseAddr, type IpAddr } from '../../src/net/index.js';
 
@@ -43,6 +43,7 @@ export class FakeKernel implements KernelOps {
   links = new Map<number, KLink>();
   addresses: KAddress[] = [];
   neighbours: KNeighbour[] = [];
+  fdb: KFdb[] = [];
   /** Every mutation asked of the kernel, in order, as text. */
   ops: string[] = [];
   dumps = 0;
@@ -147,11 +148,52 @@ export class FakeKernel implements KernelOps {
     return [...this.links.values()].map((l) => ({ ...l }));
   }
 
-  async createLinks(ls: readonly { name: string; kind: 'ipip'; mtu?: number; up?: boolean }[]): Promise<OpResult[]> {
+  async createLinks(ls: readonly KLinkCreate[]): Promise<OpResult[]> {
     return ls.map((l) => {
-      this.ops.push(`create link ${l.name} ${l.kind} mtu ${l.mtu}${l.up ? ' up' : ''}`);
+      const vx = l.kind === 'vxlan' ? ` id ${l.vni} dstport ${l.port} dev ${this.name(l.parent)} local ${l.local}${l.mac ? ` address ${l.mac}` : ''}` : '';
+      this.ops.push(`create link ${l.name} ${l.kind}${vx} mtu ${l.mtu}${l.up ? ' up' : ''}`);
       if ([...this.links.values()].some((x) => x.name === l.name)) return err(17, 'EEXIST', l.name);
-      this.addLink({ name: l.name, kind: l.kind, mtu: l.mtu ?? 1480, up: l.up ?? false });
+      const link: Omit<KLink, 'index'> = { name: l.name, kind: l.kind, mtu: l.mtu ?? 1480, up: l.up ?? false };
+      if (l.kind === 'vxlan') {
+        link.mac = l.mac ?? '02:00:00:00:00:99';
+        link.vxlan = { vni: l.vni, port: l.port, learning: l.learning ?? false };
+        if (l.parent !== undefined) link.vxlan.parent = l.parent;
+        if (l.local !== undefined) link.vxlan.local = l.local;
+      }
+      this.addLink(link);
+      return ok;
+    });
+  }
+
+  async deleteLinks(ls: readonly { index: number }[]): Promise<OpResult[]> {
+    return ls.map((l) => {
+      const name = this.name(l.index);
+      this.ops.push(`delete link ${name}`);
+      if (!this.links.has(l.index)) return err(19, 'ENODEV', name);
+      this.removeLink(name);
+      return ok;
+    });
+  }
+
+  async dumpFdb(f: { index: number }): Promise<KFdb[]> {
+    this.dumps++;
+    return this.fdb.filter((e) => e.index === f.index).map((e) => ({ ...e }));
+  }
+
+  async setFdb(fs: readonly KFdb[]): Promise<OpResult[]> {
+    return fs.map((f) => {
+      this.ops.push(`fdb replace ${f.mac} dev ${this.name(f.index)} dst ${f.dst}${f.state === 0x80 ? ' permanent' : ''}`);
+      if (!this.links.has(f.index)) return err(19, 'ENODEV', f.mac);
+      this.fdb = this.fdb.filter((x) => !(x.index === f.index && x.mac === f.mac));
+      this.fdb.push({ ...f });
+      return ok;
+    });
+  }
+
+  async deleteFdb(fs: readonly KFdb[]): Promise<OpResult[]> {
+    return fs.map((f) => {
+      this.ops.push(`fdb delete ${f.mac} dev ${this.name(f.index)}`);
+      this.fdb = this.fdb.filter((x) => !(x.index === f.index && x.mac === f.mac));
       return ok;
     });
   }
@@ -231,6 +273,7 @@ export class FakeKernel implements KernelOps {
     }
     this.addresses = this.addresses.filter((a) => a.index !== l.index);
     this.neighbours = this.neighbours.filter((n) => n.index !== l.index);
+    this.fdb = this.fdb.filter((n) => n.index !== l.index);
   }
 
   /** Install a route directly (another daemon, an admin, the CNI plugin). */

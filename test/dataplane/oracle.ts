@@ -114,7 +114,7 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
     for (const p of cfg.pools) {
       if (contains(netOf(p.cidr), n) && (pool === undefined || netOf(p.cidr).len > netOf(pool.cidr).len)) pool = p;
     }
-    if (pool === undefined || pool.vxlanMode !== 'Never') { refuse(); continue; }
+    if (pool === undefined) { refuse(); continue; }
     if (cfg.blocks.some((b) => b.prefix === prefix)) { refuse(); continue; }
 
     const nexthops: TextNexthop[] = [];
@@ -124,7 +124,14 @@ export function oracle(cfg: DataplaneConfig, remote: ReadonlyMap<string, readonl
       const family = h.address.includes(':') ? 6 : 4;
       if (family !== n.family || self.has(h.address)) continue;
       let tunnel = false;
-      if (family === 4 && h.calicoNode !== undefined) {
+      if (pool.vxlanMode !== 'Never' && h.calicoNode !== undefined) {
+        // VXLAN to a Calico node needs its VTEP; these worlds give no node one, so it waits
+        // (CrossSubnet within the subnet goes direct, below).
+        const v6subnet = cfg.ipv6Address !== undefined && cfg.ipv6Address.prefixLength < 128 ? netOf(cfg.ipv6Address.subnet) : undefined;
+        const sn = family === 4 ? subnet : v6subnet;
+        const same = sn !== undefined && contains(sn, netOf(`${h.address}/${family === 4 ? 32 : 128}`));
+        if (pool.vxlanMode === 'Always' || !same) { waiting = true; continue; }
+      } else if (pool.vxlanMode === 'Never' && family === 4 && h.calicoNode !== undefined) {
         if (pool.ipipMode === 'Always') tunnel = true;
         else if (pool.ipipMode === 'CrossSubnet') tunnel = subnet === undefined || !contains(subnet, netOf(`${h.address}/32`));
       }

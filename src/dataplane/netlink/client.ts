@@ -9,7 +9,7 @@ import { writeAddress, readAddress, describeAddress, type Address, type AddressS
 import { describeLink, readLink, writeLinkCreate, writeLinkRef, writeLinkSet, type Link, type LinkCreate, type LinkSet } from './link.js';
 import { readDone, readError } from './message.js';
 import { loadNative, type NativeHandle, type NativeNetlink } from '../../native/addon.js';
-import { describeNeighbour, readNeighbour, writeNeighbour, type Neighbour, type NeighbourSpec } from './neigh.js';
+import { describeFdb, describeNeighbour, readFdb, readNeighbour, writeFdb, writeNeighbour, type FdbEntry, type FdbSpec, type Neighbour, type NeighbourSpec } from './neigh.js';
 import { forEachMessage, type NlHeader } from './reader.js';
 import { describeRoute, readRoute, writeRoute, ROUTE_TYPES, type Route, type RouteOp, type RouteSpec, type RouteType } from './route.js';
 import { NlWriter } from './writer.js';
@@ -316,6 +316,33 @@ export class Netlink {
     return all.filter(
       (n) => (filter.family === undefined || n.family === filter.family) && (filter.index === undefined || n.index === filter.index),
     );
+  }
+
+  // ---- FDB (vxlan devices) ------------------------------------------------------------------
+
+  /** Create or replace FDB entries (permanent, NTF_SELF unless given). */
+  setFdb(fs: readonly FdbSpec[]): Promise<NlResult[]> {
+    const flags = NLM_F.CREATE | NLM_F.REPLACE;
+    return this.request(fs.map((f) => simpleRequest(RTM.NEWNEIGH, flags, `set ${describeFdb(f)}`, (w) => writeFdb(w, f))));
+  }
+
+  deleteFdb(fs: readonly FdbSpec[]): Promise<NlResult[]> {
+    return this.request(fs.map((f) => simpleRequest(RTM.DELNEIGH, 0, `delete ${describeFdb(f)}`, (w) => writeFdb(w, f))));
+  }
+
+  /** FDB entries (AF_BRIDGE neighbours), optionally of one device. */
+  async dumpFdb(filter: { index?: number } = {}): Promise<FdbEntry[]> {
+    const req = simpleRequest(RTM.GETNEIGH, NLM_F.DUMP, 'dump fdb', (w) => {
+      w.u8(AF.BRIDGE);
+      w.u8(0);
+      w.u16(0);
+      w.i32(0);
+      w.u16(0);
+      w.u8(0);
+      w.u8(0);
+    });
+    const all = await this.dump(req, (buf, h) => (h.type === RTM.NEWNEIGH ? readFdb(buf, h.body, h.end) : undefined));
+    return all.filter((f) => filter.index === undefined || f.index === filter.index);
   }
 
   /** Close the socket; requests still queued or in flight resolve with EBADF failures. */

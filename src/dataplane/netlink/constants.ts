@@ -135,6 +135,9 @@ export const IFLA_INFO = { KIND: 1, DATA: 2, SLAVE_KIND: 4 } as const;
 /** Nested in IFLA_INFO_DATA for ipip/sit (linux/if_tunnel.h, IFLA_IPTUN_*). */
 export const IFLA_IPTUN = { LINK: 1, LOCAL: 2, REMOTE: 3, TTL: 4, TOS: 5, PMTUDISC: 10 } as const;
 
+/** Nested in IFLA_INFO_DATA for vxlan (linux/if_link.h, IFLA_VXLAN_*); PORT is big-endian. */
+export const IFLA_VXLAN = { ID: 1, LINK: 3, LOCAL: 4, TTL: 5, LEARNING: 7, PORT: 15, LOCAL6: 17 } as const;
+
 /** Interface flags (linux/if.h, IFF_*). */
 export const IFF = { UP: 0x1, BROADCAST: 0x2, LOOPBACK: 0x8, POINTOPOINT: 0x10, RUNNING: 0x40, NOARP: 0x80, LOWER_UP: 0x10000 } as const;
 

@@ -1,9 +1,11 @@
 // Links: struct ifinfomsg + IFLA_* attributes (linux/if_link.h) for RTM_NEWLINK/SETLINK/DELLINK
 // and link dumps/events. Creating the IPIP device uses IFLA_LINKINFO { IFLA_INFO_KIND "ipip",
-// IFLA_INFO_DATA { IFLA_IPTUN_* } } exactly as `ip link add tunl0 type ipip` does.
+// IFLA_INFO_DATA { IFLA_IPTUN_* } } exactly as `ip link add tunl0 type ipip` does; the VXLAN
+// device IFLA_INFO_DATA { IFLA_VXLAN_* } as `ip link add vxlan.calico type vxlan id 4096 dstport
+// 4789 dev <nic> local <ip> nolearning` does.
 
-import { AF, IFF, IFLA, IFLA_INFO, IFLA_IPTUN, OPERSTATE_NAME, SIZE } from './constants.js';
-import { formatIp, formatMac } from './ip.js';
+import { AF, IFF, IFLA, IFLA_INFO, IFLA_IPTUN, IFLA_VXLAN, OPERSTATE_NAME, SIZE } from './constants.js';
+import { formatIp, formatMac, ipFamily, parseMac } from './ip.js';
 import { forEachAttr, readString } from './reader.js';
 import type { NlWriter } from './writer.js';
 
@@ -28,6 +30,18 @@ export interface Link {
   parent?: number;
   /** For ipip links: IFLA_IPTUN_LOCAL / REMOTE. */
   tunnel?: { local?: string; remote?: string };
+  /** For vxlan links: VNI, UDP port, underlay device and source address. */
+  vxlan?: VxlanInfo;
+}
+
+export interface VxlanInfo {
+  vni: number;
+  port?: number;
+  /** IFLA_VXLAN_LINK: the underlay device's index. */
+  parent?: number;
+  /** IFLA_VXLAN_LOCAL / LOCAL6: the source address of encapsulated packets. */
+  local?: string;
+  learning?: boolean;
 }
 
 /** Change an existing link: identify it by index (or by name when index is 0). */
@@ -40,8 +54,27 @@ export interface LinkSet {
   newName?: string;
 }
 
-/** Create a link. Only ipip is needed by Kite (tunl0); other kinds can be added as rows here. */
-export interface LinkCreate {
+/** Create a link: ipip (tunl0) or vxlan (vxlan.calico, vxlan-v6.calico). */
+export type LinkCreate = IpipCreate | VxlanCreate;
+
+export interface VxlanCreate {
+  name: string;
+  kind: 'vxlan';
+  mtu?: number;
+  up?: boolean;
+  /** The device MAC (IFLA_ADDRESS); the kernel picks a random one when absent. */
+  mac?: string;
+  vni: number;
+  port: number;
+  /** Underlay device index (IFLA_VXLAN_LINK). */
+  parent?: number;
+  /** Source address of the outer header (LOCAL for IPv4, LOCAL6 for IPv6). */
+  local?: string;
+  /** MAC learning; off as Felix has it (the FDB is programmed, never learned). */
+  learning?: boolean;
+}
+
+export interface IpipCreate {
   name: string;
   kind: 'ipip';
   mtu?: number;
@@ -76,6 +109,10 @@ export function writeLinkCreate(w: NlWriter, c: LinkCreate): void {
   writeIfinfo(w, 0, c.up ? IFF.UP : 0, c.up ? IFF.UP : 0);
   w.attrString(IFLA.IFNAME, c.name);
   if (c.mtu !== undefined) w.attrU32(IFLA.MTU, c.mtu);
+  if (c.kind === 'vxlan') {
+    writeVxlan(w, c);
+    return;
+  }
   const info = w.beginAttr(IFLA.LINKINFO);
   w.attrString(IFLA_INFO.KIND, c.kind);
   const data = w.beginAttr(IFLA_INFO.DATA);
@@ -83,6 +120,24 @@ export function writeLinkCreate(w: NlWriter, c: LinkCreate): void {
   if (c.remote !== undefined) w.attrIp(IFLA_IPTUN.REMOTE, 4, c.remote);
   if (c.ttl !== undefined) w.attrU8(IFLA_IPTUN.TTL, c.ttl);
   w.attrU8(IFLA_IPTUN.PMTUDISC, c.pmtudisc === false ? 0 : 1);
+  w.endAttr(data);
+  w.endAttr(info);
+}
+
+function writeVxlan(w: NlWriter, c: VxlanCreate): void {
+  if (c.mac !== undefined) w.attrBytes(IFLA.ADDRESS, parseMac(c.mac));
+  const info = w.beginAttr(IFLA.LINKINFO);
+  w.attrString(IFLA_INFO.KIND, 'vxlan');
+  const data = w.beginAttr(IFLA_INFO.DATA);
+  w.attrU32(IFLA_VXLAN.ID, c.vni);
+  if (c.parent !== undefined) w.attrU32(IFLA_VXLAN.LINK, c.parent);
+  if (c.local !== undefined) {
+    const fam = ipFamily(c.local);
+    w.attrIp(fam === 4 ? IFLA_VXLAN.LOCAL : IFLA_VXLAN.LOCAL6, fam, c.local);
+  }
+  w.attrU8(IFLA_VXLAN.LEARNING, c.learning === true ? 1 : 0);
+  // The UDP port is in network byte order (nla_get_be16 in vxlan_nl2conf).
+  w.attrBytes(IFLA_VXLAN.PORT, Uint8Array.of((c.port >> 8) & 0xff, c.port & 0xff));
   w.endAttr(data);
   w.endAttr(info);
 }
@@ -147,6 +202,19 @@ function readTunnel(buf: Buffer, off: number, end: number, link: Link): void {
     else if (type === IFLA_IPTUN.REMOTE) t.remote = formatIp(buf, at, 4);
   });
   if (link.kind === 'ipip') link.tunnel = t;
+  else if (link.kind === 'vxlan') link.vxlan = readVxlan(buf, off, end);
+}
+
+function readVxlan(buf: Buffer, off: number, end: number): VxlanInfo {
+  const v: VxlanInfo = { vni: 0 };
+  forEachAttr(buf, off, end, (type, at, len) => {
+    if (type === IFLA_VXLAN.ID && len >= 4) v.vni = buf.readUInt32LE(at);
+    else if (type === IFLA_VXLAN.PORT && len >= 2) v.port = buf.readUInt16BE(at);
+    else if (type === IFLA_VXLAN.LINK && len >= 4) v.parent = buf.readUInt32LE(at);
+    else if ((type === IFLA_VXLAN.LOCAL && len === 4) || (type === IFLA_VXLAN.LOCAL6 && len === 16)) v.local = formatIp(buf, at, len);
+    else if (type === IFLA_VXLAN.LEARNING && len >= 1) v.learning = buf[at] !== 0;
+  });
+  return v;
 }
 
 export function describeLink(s: { index?: number; name?: string; newName?: string }): string {

@@ -1,7 +1,9 @@
 // Neighbours (ARP/NDP entries): struct ndmsg + NDA_* attributes (linux/neighbour.h). Kite writes
-// permanent entries for workload MACs; RTM_NEWNEIGH with CREATE|REPLACE makes that idempotent.
+// permanent entries for workload MACs and remote VTEPs; RTM_NEWNEIGH with CREATE|REPLACE makes
+// that idempotent. FDB entries are the same message in family AF_BRIDGE with NTF_SELF (the vxlan
+// device's own table), as `bridge fdb replace <mac> dev vxlan.calico dst <node IP> self permanent`.
 
-import { AF, NDA, NUD, SIZE } from './constants.js';
+import { AF, NDA, NTF, NUD, SIZE } from './constants.js';
 import { formatIp, formatMac, ipFamily, parseMac, type IpFamily } from './ip.js';
 import { forEachAttr } from './reader.js';
 import type { NlWriter } from './writer.js';
@@ -51,4 +53,42 @@ export function readNeighbour(buf: Buffer, body: number, end: number): Neighbour
 
 export function describeNeighbour(n: NeighbourSpec): string {
   return `neighbour ${n.address}${n.lladdr ? ' lladdr ' + n.lladdr : ''} on link #${n.index}`;
+}
+
+/** A forwarding-database entry on a vxlan device: frames for `mac` go to the underlay address `dst`. */
+export interface FdbEntry {
+  index: number;
+  mac: string;
+  /** The remote node's underlay address (absent on entries the kernel keeps for itself). */
+  dst?: string;
+  state: number;
+  flags: number;
+}
+
+export type FdbSpec = Partial<FdbEntry> & { index: number; mac: string };
+
+export function writeFdb(w: NlWriter, f: FdbSpec): void {
+  w.u8(AF.BRIDGE);
+  w.u8(0);
+  w.u16(0);
+  w.i32(f.index);
+  w.u16(f.state ?? NUD.PERMANENT);
+  w.u8(f.flags ?? NTF.SELF);
+  w.u8(0);
+  w.attrBytes(NDA.LLADDR, parseMac(f.mac));
+  if (f.dst !== undefined) w.attrIp(NDA.DST, ipFamily(f.dst), f.dst);
+}
+
+export function readFdb(buf: Buffer, body: number, end: number): FdbEntry | undefined {
+  if (body + SIZE.NDMSG > end || buf[body] !== AF.BRIDGE) return undefined;
+  const f: FdbEntry = { index: buf.readInt32LE(body + 4), state: buf.readUInt16LE(body + 8), flags: buf[body + 10]!, mac: '' };
+  forEachAttr(buf, body + SIZE.NDMSG, end, (type, at, len) => {
+    if (type === NDA.DST && (len === 4 || len === 16)) f.dst = formatIp(buf, at, len);
+    else if (type === NDA.LLADDR && len === 6) f.mac = formatMac(buf, at, len);
+  });
+  return f;
+}
+
+export function describeFdb(f: FdbSpec): string {
+  return `fdb ${f.mac}${f.dst ? ' dst ' + f.dst : ''} on link #${f.index}`;
 }
