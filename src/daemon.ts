@@ -16,7 +16,8 @@ import { realClock } from './bgp/timers.js';
 import { Interner } from './rib/intern.js';
 import { calculate, PeerDeltaKind, RouteDeltaKind, type PeerDelta, type RouteDelta } from './calc/pipeline.js';
 import type { NodeConfig } from './config/types.js';
-import { ipipInUse } from './dataplane/inputs.js';
+import { ipipInUse, vxlanInUse } from './dataplane/inputs.js';
+import { vxlanMac } from './ipam/names.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
 import { TunnelAddress, type IpamGrant } from './ipam/tunnel.js';
@@ -103,11 +104,13 @@ export class Daemon implements StatusProvider {
   syncStatus: SyncStatus = 'waiting';
   /** How long the dataplane (and our graceful restart) waits for every peer's End-of-RIB (ms). */
   inSyncTimeoutMs = 30_000;
-  private readonly grants = new BehaviorSubject<IpamGrant | null>(null);
+  /** What IPAM allocated: the IPIP tunnel address and the VXLAN VTEP, as they come. */
+  private readonly grants = new BehaviorSubject<readonly IpamGrant[]>([]);
   private readonly subscriptions: Subscription[] = [];
   private datastore: Datastore | null = null;
   private restart!: LocalRestart;
   private tunnel: TunnelAddress | null = null;
+  private vtep: TunnelAddress | null = null;
   private view!: InstanceStatus;
   private dp: DataplaneHandle | null = null;
   private control: { close(): Promise<void> } | null = null;
@@ -204,6 +207,7 @@ export class Daemon implements StatusProvider {
     if (this.first === null) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
     this.applySeverity(this.first);
     await this.allocateTunnel(this.first);
+    await this.allocateVtep(this.first);
     const bgp = new BgpInstance({ rib, interner: this.interner, config: this.first, filters: this.resources?.bgpFilters ?? [],
       listenAddress: opts.listenAddress, listenPort: opts.listenPort, restart: this.restart, clock: realClock, log,
       // BIRD's ifname for a learned route: its next hop's interface (BGPFilter `interface` rules).
@@ -298,6 +302,7 @@ export class Daemon implements StatusProvider {
     this.bgp?.reconfigure(cfg, this.resources?.bgpFilters ?? []);
     // An IPIP pool appeared while running: allocate in the background (the grant re-applies).
     void this.allocateTunnel(this.config);
+    void this.allocateVtep(this.config);
   }
 
   /**
@@ -310,7 +315,22 @@ export class Daemon implements StatusProvider {
       datastoreKind: this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file', kubeconfig: this.opts.kubeconfig,
       stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [] });
     const grant = await this.tunnel.ensure(cfg.labels, cfg.pools);
-    if (grant !== null) this.grants.next(grant);
+    if (grant !== null) this.grants.next([...this.grants.value, grant]);
+  }
+
+  /**
+   * The same for VXLAN: when a pool uses VXLAN and the Node has no ipv4VXLANTunnelAddr, Kite's
+   * IPAM allocates the VTEP address and writes it with the device MAC (the Node's, else derived
+   * from the node name), as calico-node does.
+   */
+  private async allocateVtep(cfg: NodeConfig): Promise<void> {
+    if (cfg.ipv4VXLANTunnelAddr || !vxlanInUse(cfg.pools, 4) || this.vtep?.settled || this.datastore === null) return;
+    this.vtep ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
+      datastoreKind: this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file', kubeconfig: this.opts.kubeconfig,
+      stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [],
+      vxlan: { mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.opts.node, 4) } });
+    const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
+    if (grant !== null) this.grants.next([...this.grants.value, grant]);
   }
 
   /** At each first End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */

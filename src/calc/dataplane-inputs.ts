@@ -6,7 +6,8 @@
 import type { NodeConfig } from '../config/node-config.js';
 import { parseAddr, parsePrefix } from '../net/index.js';
 import type { Node, Resources, WorkloadEndpoint } from '../datastore/resources.js';
-import type { DataplaneConfig, LocalWorkload, NodeAddresses } from '../dataplane/inputs.js';
+import type { DataplaneConfig, LocalWorkload, NodeAddresses, RemoteVtep } from '../dataplane/inputs.js';
+import { vxlanMac } from '../ipam/names.js';
 
 /** The node-wide dataplane inputs from the derived node config. */
 export function dataplaneConfig(cfg: NodeConfig): DataplaneConfig {
@@ -22,6 +23,34 @@ export function dataplaneConfig(cfg: NodeConfig): DataplaneConfig {
   if (cfg.ignoredInterfaces.length > 0) out.ignoredInterfaces = [...cfg.ignoredInterfaces];
   const peerRoutes = cfg.peers.flatMap((p) => (p.reachableBy === undefined ? [] : [{ peer: p.address, gateway: p.reachableBy }]));
   if (peerRoutes.length > 0) out.peerRoutes = peerRoutes;
+  // A VTEP without a MAC in the Node gets the one Kite derives from the node name (and writes
+  // with the address), so the device and every peer's FDB agree on it.
+  if (cfg.ipv4VXLANTunnelAddr !== undefined) out.vxlan4 = { address: cfg.ipv4VXLANTunnelAddr, mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(cfg.node, 4) };
+  if (cfg.ipv6VXLANTunnelAddr !== undefined) out.vxlan6 = { address: cfg.ipv6VXLANTunnelAddr, mac: cfg.vxlanTunnelMACAddrV6 ?? vxlanMac(cfg.node, 6) };
+  return out;
+}
+
+/**
+ * Other nodes' VTEPs from their Node resources (as Felix's VXLAN resolver reads them): a VTEP
+ * needs the tunnel address and the node's underlay address of the same family; its MAC is the
+ * Node's, else the one Kite derives from the node name.
+ */
+export function remoteVteps(nodes: readonly Node[], self: string): RemoteVtep[] {
+  const out: RemoteVtep[] = [];
+  for (const n of nodes) {
+    if (n.metadata.name === self) continue;
+    const s = n.spec;
+    const rows = [
+      { family: 4 as const, address: s.ipv4VXLANTunnelAddr, mac: s.vxlanTunnelMACAddr, under: s.bgp?.ipv4Address },
+      { family: 6 as const, address: s.ipv6VXLANTunnelAddr, mac: s.vxlanTunnelMACAddrV6, under: s.bgp?.ipv6Address },
+    ];
+    for (const r of rows) {
+      if (r.address === undefined || r.under === undefined) continue;
+      const under = r.under.includes('/') ? parsePrefix(r.under)?.addr : parseAddr(r.under);
+      if (!under) continue;
+      out.push({ node: n.metadata.name, family: r.family, address: r.address, mac: r.mac ?? vxlanMac(n.metadata.name, r.family), nodeAddress: under.toString() });
+    }
+  }
   return out;
 }
 
@@ -59,7 +88,7 @@ export interface DataplaneFeed {
 
 export function dataplaneFeed(cfg: NodeConfig, resources: Pick<Resources, 'nodes' | 'workloadEndpoints'> | null | undefined): DataplaneFeed {
   return {
-    config: dataplaneConfig(cfg),
+    config: { ...dataplaneConfig(cfg), vteps: remoteVteps(resources?.nodes ?? [], cfg.node) },
     workloads: localWorkloads(resources?.workloadEndpoints ?? [], cfg.node),
     nodes: calicoNodeAddresses(resources?.nodes ?? []),
   };

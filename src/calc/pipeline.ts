@@ -60,17 +60,29 @@ export interface DesiredState {
 }
 
 /** Adds what IPAM allocated for this node to a derived configuration (a tunnel address in the Node wins). */
-export function withIpam(cfg: NodeConfig, grant: IpamGrant | null): NodeConfig {
-  if (grant === null || cfg.ipv4IPIPTunnelAddr) return cfg;
+export function withIpam(cfg: NodeConfig, grant: IpamGrant | null | readonly IpamGrant[]): NodeConfig {
+  if (grant === null) return cfg;
+  if (isGrantList(grant)) return grant.reduce<NodeConfig>((c, g) => withIpam(c, g), cfg);
+  const vx = grant.kind === 'vxlan';
+  if (vx ? cfg.ipv4VXLANTunnelAddr : cfg.ipv4IPIPTunnelAddr) return cfg;
   const have = new Set(cfg.originate.map((o) => o.prefix));
-  return { ...cfg, ipv4IPIPTunnelAddr: grant.tunnelAddress,
-    originate: [...cfg.originate, ...grant.blocks.filter((b) => !have.has(b.prefix))] };
+  const out: NodeConfig = { ...cfg, originate: [...cfg.originate, ...grant.blocks.filter((b) => !have.has(b.prefix))] };
+  if (!vx) out.ipv4IPIPTunnelAddr = grant.tunnelAddress;
+  else {
+    out.ipv4VXLANTunnelAddr = grant.tunnelAddress;
+    if (grant.mac !== undefined && cfg.vxlanTunnelMACAddr === undefined) out.vxlanTunnelMACAddr = grant.mac;
+  }
+  return out;
 }
+
+const isGrantList = (g: IpamGrant | readonly IpamGrant[]): g is readonly IpamGrant[] => Array.isArray(g);
 
 /** What this node originates, by canonical prefix: its blocks, then the service CIDRs unless excluded. */
 export function originatedPrefixes(cfg: NodeConfig): Map<string, { block: boolean }> {
   const out = new Map<string, { block: boolean }>();
   for (const o of cfg.originate) out.set(o.prefix, { block: true });
+  // Borrowed workload addresses: not blocks (no blackhole, Calico learns them from the kernel).
+  for (const b of cfg.borrowed ?? []) if (!out.has(b)) out.set(b, { block: false });
   // Service CIDRs are originated by every node (Calico's static routes), unless the node is
   // excluded from external load balancers; the export policy decides who receives them. Then
   // the per-service /32s and /128s (a Local traffic policy and a ready endpoint here, confd's
@@ -129,7 +141,7 @@ function deltas<S, D>(states: Observable<S>, empty: S, diff: (a: S, b: S) => D[]
 }
 
 export function calculate(snapshots: Observable<Resources>, status: Observable<SyncStatus>, node: string,
-  ipam: Observable<IpamGrant | null>, derive: DeriveOptions = {}): DesiredState {
+  ipam: Observable<IpamGrant | null | readonly IpamGrant[]>, derive: DeriveOptions = {}): DesiredState {
   const derived = snapshots.pipe(
     map((resources): Derived => {
       try {

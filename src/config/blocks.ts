@@ -53,6 +53,33 @@ export function originate(ctx: Ctx): OriginatedBlock[] {
   return out;
 }
 
+/**
+ * Borrowed addresses (issue 15): this node's workload addresses that lie outside its own affine
+ * blocks but inside a pool (calico-ipam borrows from another node's block when this node's are
+ * full). Calico's BIRD learns each as a kernel /32 (/128) on its cali interface and exports it
+ * (bird_ipam.cfg: `net ~ block` rejects only inside own blocks; `net ~ pool` accepts); the block
+ * owner keeps advertising the block, so longest match delivers to this node. Canonical prefixes.
+ */
+export function borrowed(ctx: Ctx): string[] {
+  const { me, rs } = ctx;
+  const own = [
+    ...rs.blockAffinities.filter((b) => b.spec.node === me.name && !b.spec.deleted).map((b) => b.spec.cidr),
+    ...rs.ipamBlocks.filter((b) => b.spec.affinity === `host:${me.name}` && !b.spec.deleted).map((b) => b.spec.cidr),
+  ].map((c) => parsePrefix(c)).filter((p) => p !== null);
+  const pools = rs.ipPools.map((p) => parsePrefix(p.spec.cidr)).filter((p) => p !== null);
+  const out = new Set<string>();
+  for (const w of rs.workloadEndpoints) {
+    if (w.spec.node !== me.name) continue;
+    for (const text of w.spec.ipNetworks) {
+      const p = parsePrefix(text.includes('/') ? text : `${text}/${familyOfText(text) === 6 ? 128 : 32}`);
+      if (p === null || p.len !== (p.family === 4 ? 32 : 128)) continue;
+      if (own.some((b) => b.contains(p)) || !pools.some((q) => q.contains(p))) continue;
+      out.add(p.network().toString());
+    }
+  }
+  return [...out].sort();
+}
+
 export function pools(ctx: Ctx): PoolConfig[] {
   return ctx.rs.ipPools.map((p) => {
     const s = p.spec;

@@ -6,7 +6,7 @@
 import { ConfigError } from '../datastore/errors.js';
 import { parseAddr, type Prefix } from '../net/index.js';
 import { DEFAULTS, type BGPConfiguration, type Resources } from '../datastore/resources.js';
-import { originate, pools } from './blocks.js';
+import { borrowed, originate, pools } from './blocks.js';
 import { serviceRoutes } from './service-routes.js';
 import { nodeInfo, type Ctx, type NodeInfo } from './context.js';
 import { bgpPeerPeers, dedupe, meshPeers, reversePeers, type Candidate } from './peers.js';
@@ -84,8 +84,15 @@ export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOp
   };
   if (me.v4 !== undefined) cfg.ipv4Address = addressConfig(me.v4);
   if (me.v6 !== undefined) cfg.ipv6Address = addressConfig(me.v6);
-  const tunnel = rs.nodes.find((n) => n.metadata.name === nodeName)?.spec.bgp?.ipv4IPIPTunnelAddr;
+  const mine = rs.nodes.find((n) => n.metadata.name === nodeName)?.spec;
+  const tunnel = mine?.bgp?.ipv4IPIPTunnelAddr;
   if (tunnel !== undefined) cfg.ipv4IPIPTunnelAddr = tunnel;
+  const lent = borrowed(ctx);
+  if (lent.length > 0) cfg.borrowed = lent;
+  for (const f of ['ipv4VXLANTunnelAddr', 'vxlanTunnelMACAddr', 'ipv6VXLANTunnelAddr', 'vxlanTunnelMACAddrV6'] as const) {
+    const v = mine?.[f];
+    if (v !== undefined) cfg[f] = v;
+  }
   if (me.rrClusterID !== undefined) cfg.routeReflectorClusterID = me.rrClusterID;
   return cfg;
 }

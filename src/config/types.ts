@@ -104,6 +104,11 @@ export interface NodeConfig {
   ipv4Address?: AddressConfig;
   ipv6Address?: AddressConfig;
   ipv4IPIPTunnelAddr?: string;
+  /** This node's VXLAN VTEPs as its Node has them (or IPAM just allocated). */
+  ipv4VXLANTunnelAddr?: string;
+  vxlanTunnelMACAddr?: string;
+  ipv6VXLANTunnelAddr?: string;
+  vxlanTunnelMACAddrV6?: string;
   listenPort: number;
   bindMode: BindMode;
   routeReflectorClusterID?: string;
@@ -111,6 +116,8 @@ export interface NodeConfig {
   nodeToNodeMeshEnabled: boolean;
   peers: PeerConfig[];
   originate: OriginatedBlock[];
+  /** Local workload /32s (/128s) outside this node's blocks, inside a pool: originated one by one. */
+  borrowed?: string[];
   pools: PoolConfig[];
   services: {
     /** False when the node carries node.kubernetes.io/exclude-from-external-load-balancers=true. */

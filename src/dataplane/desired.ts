@@ -17,8 +17,7 @@ import { containsV4, parseAddr, parsePrefix, type IpAddr, type Prefix } from '..
 import type { Connected, HostView } from './host.js';
 import type { DataplaneConfig, LocalWorkload, PoolInput, RemoteNextHop, RemoteVtep } from './inputs.js';
 import { prefixKey, routeKey, type RouteKey } from './route-key.js';
-import { Scope, type Family, type KLink, type KNexthop, type KRoute } from './types.js';
-import { VXLAN_DEVICE } from './vxlan.js';
+import { Scope, VXLAN_DEVICE, type Family, type KLink, type KNexthop, type KRoute } from './types.js';
 
 export interface ComputeOptions {
   protocol: number;

@@ -3,8 +3,7 @@
 // directly connected). Built fresh after every dump; never mutated.
 
 import { parseAddr, parsePrefix, type Prefix } from '../net/index.js';
-import type { Family, KAddress, KLink } from './types.js';
-import { isVxlanDevice } from './vxlan.js';
+import { isVxlanDevice, type Family, type KAddress, type KLink } from './types.js';
 
 export interface Connected {
   /** The address as configured, host bits kept ("198.18.0.1/24"); network() is the subnet. */

@@ -17,6 +17,10 @@ export const Scope = { Universe: 0, Link: 253, Host: 254 } as const;
 /** RT_TABLE_MAIN: Kite programs the main table unless told otherwise. */
 export const MAIN_TABLE = 254;
 
+/** Felix's VXLAN devices per family (vxlan.ts keeps them; host.ts leaves their addresses out of the host's). */
+export const VXLAN_DEVICE: Readonly<Record<Family, string>> = { 4: 'vxlan.calico', 6: 'vxlan-v6.calico' };
+export const isVxlanDevice = (name: string): boolean => name === VXLAN_DEVICE[4] || name === VXLAN_DEVICE[6];
+
 /** NUD_PERMANENT (linux/neighbour.h): a static neighbour entry the kernel never expires. */
 export const NUD_PERMANENT = 0x80;
 

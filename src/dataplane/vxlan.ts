@@ -7,17 +7,15 @@
 
 import type { HostView } from './host.js';
 import type { DataplaneConfig, LocalVtep, RemoteVtep } from './inputs.js';
-import { NUD_PERMANENT, type Family, type KAddress, type KFdb, type KLink, type KLinkCreate, type KNeighbour } from './types.js';
+import { NUD_PERMANENT, VXLAN_DEVICE, type Family, type KAddress, type KFdb, type KLink, type KLinkCreate, type KNeighbour } from './types.js';
 
-export const VXLAN_DEVICE: Readonly<Record<Family, string>> = { 4: 'vxlan.calico', 6: 'vxlan-v6.calico' };
+export { VXLAN_DEVICE, isVxlanDevice } from './types.js';
 /** Felix's defaults (VXLANVNI, VXLANPort). */
 export const VXLAN_VNI = 4096;
 export const VXLAN_PORT = 4789;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14); IPv6 outer header is 40. */
 export const VXLAN_OVERHEAD: Readonly<Record<Family, number>> = { 4: 50, 6: 70 };
 
-const isVxlanDevice = (name: string): boolean => name === VXLAN_DEVICE[4] || name === VXLAN_DEVICE[6];
-export { isVxlanDevice };
 
 export interface VxlanDeviceInput {
   family: Family;

@@ -39,9 +39,10 @@ export interface Datastore {
    * Records the IPIP tunnel address Kite's IPAM allocated for this node where Calico keeps it
    * (Kubernetes: the Node's projectcalico.org/IPv4IPIPTunnelAddr annotation, as calico-node
    * writes it). The file datastore records nothing: the file is the operator's. Rejects with a
-   * readable reason when the write fails.
+   * readable reason when the write fails. For VXLAN (`vxlan` given): the VTEP address and the
+   * device MAC (projectcalico.org/IPv4VXLANTunnelAddr and VXLANTunnelMACAddr).
    */
-  setTunnelAddress(address: string): Promise<void>;
+  setTunnelAddress(address: string, vxlan?: { mac: string }): Promise<void>;
   /**
    * Records what start-up decided for this node where calico-node writes it (Kubernetes: the
    * Node's projectcalico.org/IPv4Address, IPv6Address and ASNumber annotations by merge patch;

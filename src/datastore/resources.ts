@@ -98,7 +98,14 @@ export interface NodeBGPSpec {
   ipv4IPIPTunnelAddr?: string;
   routeReflectorClusterID?: string;
 }
-export interface NodeSpec { bgp?: NodeBGPSpec }
+export interface NodeSpec {
+  bgp?: NodeBGPSpec;
+  /** This node's VXLAN tunnel endpoints (Calico's Node spec; Felix's VXLAN manager reads them). */
+  ipv4VXLANTunnelAddr?: string;
+  vxlanTunnelMACAddr?: string;
+  ipv6VXLANTunnelAddr?: string;
+  vxlanTunnelMACAddrV6?: string;
+}
 export type Node = Base<'Node', NodeSpec>;
 
 export interface BGPPeerSpec {

@@ -209,10 +209,26 @@ function bgpConfiguration(c: Checker, name: string, o: Obj): BGPConfigurationSpe
   return s;
 }
 
+const MAC_RE = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
+
 function node(c: Checker, o: Obj): NodeSpec {
-  // A Node spec has many fields Kite does not use (addresses, orchRefs, wireguard, VXLAN); only
-  // spec.bgp is checked strictly.
+  // A Node spec has many fields Kite does not use (addresses, orchRefs, wireguard); only
+  // spec.bgp and the VXLAN tunnel fields are checked.
   const s: NodeSpec = {};
+  const v4 = c.ip(o, 'ipv4VXLANTunnelAddr', SPEC, 4);
+  if (v4 !== undefined) s.ipv4VXLANTunnelAddr = v4.toString();
+  const v6 = c.ip(o, 'ipv6VXLANTunnelAddr', SPEC, 6);
+  if (v6 !== undefined) s.ipv6VXLANTunnelAddr = v6.toString();
+  for (const f of ['vxlanTunnelMACAddr', 'vxlanTunnelMACAddrV6'] as const) {
+    const mac = c.str(o, f, SPEC);
+    if (mac === undefined) continue;
+    if (!MAC_RE.test(mac)) c.error([...SPEC, f], `"${mac}" is not a MAC address`);
+    else s[f] = mac.toLowerCase();
+  }
+  return nodeBGP(c, o, s);
+}
+
+function nodeBGP(c: Checker, o: Obj, s: NodeSpec): NodeSpec {
   const b = c.optObj(o, 'bgp', SPEC);
   if (b === undefined) return s;
   const p = [...SPEC, 'bgp'];

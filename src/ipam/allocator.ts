@@ -9,7 +9,7 @@ import { AffinityState, type IPPool } from '../datastore/resources.js';
 import {
   assignFromBlock, blockAddressCount, freeCount, handleOrdinals, ipToOrdinal, isEmpty, newBlock, ordinalToIP, releaseOrdinals,
 } from './block.js';
-import { affinityName, blockName, handleName, hostAffinity, ipipTunnelHandle } from './names.js';
+import { affinityName, blockName, handleName, hostAffinity, ipipTunnelHandle, vxlanTunnelHandle } from './names.js';
 import type { AffinitySpec, BlockSpec, HandleSpec } from './objects.js';
 import { blockCandidates, IpamUse, judgePools, poolContaining, usablePools, type NodeInfo, type PoolFilter } from './pools.js';
 import { isStoreError, type IpamStore, type Stored } from './store.js';
@@ -452,28 +452,34 @@ export class Allocator {
    * handle "ipip-tunnel-addr-<node>" (a previous run that died before writing the Node) or
    * allocates one. Writing it to the Node (ipv4IPIPTunnelAddr) is the caller's job.
    */
-  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined }): Promise<TunnelResult> {
-    const f: PoolFilter = { family: 4, use: IpamUse.Tunnel, extra: (p) => (p.spec.ipipMode === 'Never' ? 'ipipMode is Never' : undefined) };
+  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined }, kind: 'ipip' | 'vxlan' = 'ipip'): Promise<TunnelResult> {
+    // The same for VXLAN (calico-node's allocateip: pools with vxlanMode Always or CrossSubnet,
+    // handle "vxlan-tunnel-addr-<node>"); the caller passes the Node's ipv4VXLANTunnelAddr.
+    const vx = kind === 'vxlan';
+    const K = vx ? 'VXLAN' : 'IPIP';
+    const f: PoolFilter = vx
+      ? { family: 4, use: IpamUse.Tunnel, extra: (p) => (p.spec.vxlanMode === 'Never' ? 'vxlanMode is Never' : undefined) }
+      : { family: 4, use: IpamUse.Tunnel, extra: (p) => (p.spec.ipipMode === 'Never' ? 'ipipMode is Never' : undefined) };
     const all = await this.opts.pools();
     const pools = usablePools(all, node, f);
     const current = node.ipv4IPIPTunnelAddr;
     if (pools.length === 0) {
       const why = judgePools(all, node, f).map((v) => `${v.pool.metadata.name}: ${v.reason}`).join('; ');
-      return { address: current, allocated: false, reason: `no IPIP pool can give node ${node.name} a tunnel address${why !== '' ? ` (${why})` : ''}` };
+      return { address: current, allocated: false, reason: `no ${K} pool can give node ${node.name} a tunnel address${why !== '' ? ` (${why})` : ''}` };
     }
-    const handle = ipipTunnelHandle(node.name);
+    const handle = vx ? vxlanTunnelHandle(node.name) : ipipTunnelHandle(node.name);
     const held = (await this.addressesOf(handle)).filter((ip) => poolContaining(pools, ip) !== undefined);
     const currentValid = current !== undefined && current !== '' && poolContaining(pools, current) !== undefined;
     if (currentValid && (held.length === 0 || held.includes(current))) {
-      return { address: current, allocated: false, reason: `keeps ${current}, inside an IPIP pool` };
+      return { address: current, allocated: false, reason: `keeps ${current}, inside an ${K} pool` };
     }
     const first = held[0];
     if (first !== undefined) return { address: first, allocated: true, reason: `${first} is already allocated to ${handle}` };
-    // The current address is outside every IPIP pool (or held by someone else): start afresh.
+    // The current address is outside every such pool (or held by someone else): start afresh.
     await this.releaseByHandle(handle);
     const [ip] = await this.autoAssign({
       node, handle, count: 1, family: 4, use: IpamUse.Tunnel, pools: pools.map((p) => p.metadata.name),
-      attrs: { node: node.name, type: 'ipipTunnelAddress' },
+      attrs: { node: node.name, type: vx ? 'vxlanTunnelAddress' : 'ipipTunnelAddress' },
     });
     return { address: ip, allocated: true, reason: `allocated ${ip ?? ''} from ${poolContaining(pools, ip ?? '')?.metadata.name ?? ''}` };
   }

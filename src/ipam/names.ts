@@ -39,6 +39,23 @@ export function ipipTunnelHandle(node: string): string {
   return `ipip-tunnel-addr-${node}`;
 }
 
+/** The handle calico-node uses for a node's VXLAN tunnel (VTEP) address. */
+export function vxlanTunnelHandle(node: string): string {
+  return `vxlan-tunnel-addr-${node}`;
+}
+
+/**
+ * The VTEP MAC Kite gives a node whose Node names none: derived from the node name (so every
+ * Kite node computes the same one for it), locally administered and unicast (IEEE 802 bits
+ * 0x02 set, 0x01 clear). Kite writes it to the Node with the VTEP address, as calico-node does
+ * with the MAC Felix's device got.
+ */
+export function vxlanMac(node: string, family: 4 | 6 = 4): string {
+  const h = createHash('sha256').update(`kite-vxlan-${family}-${node}`).digest();
+  h[0] = (h[0]! & 0xfe) | 0x02;
+  return [...h.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
 /** IPAMBlock.spec.affinity for a node. */
 export function hostAffinity(node: string): string {
   return `host:${node}`;

@@ -1,6 +1,7 @@
-// The IPIP tunnel address as a service (calico-node's job, now Kite's): allocates the node's
-// tunnel address with Kite's IPAM (claiming an affine block), records it through the datastore
-// (Kubernetes: the Node annotation calico-node writes), and hands back what to originate.
+// The tunnel addresses as a service (calico-node's job, now Kite's): allocates the node's IPIP
+// tunnel address or VXLAN VTEP address with Kite's IPAM (claiming an affine block), records it
+// through the datastore (Kubernetes: the Node annotations calico-node writes; for VXLAN with the
+// device MAC), and hands back what to originate.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Datastore } from '../datastore/datastore.js';
@@ -10,9 +11,12 @@ import type { Labels } from '../datastore/selector.js';
 import { Allocator } from './allocator.js';
 import type { IpamStore } from './store.js';
 
-/** What Kite's IPAM allocated for this node: the IPIP tunnel address and its affine blocks, by pool. */
+/** What Kite's IPAM allocated for this node: a tunnel address and its affine blocks, by pool. */
 export interface IpamGrant {
   tunnelAddress: string;
+  /** Which tunnel: IPIP (tunl0, the default) or VXLAN (vxlan.calico, with `mac`). */
+  kind?: 'ipip' | 'vxlan';
+  mac?: string;
   blocks: readonly { prefix: string; pool: string }[];
 }
 
@@ -42,6 +46,8 @@ export interface TunnelAddressOptions {
   /** The current IPPools (read on every request). */
   pools: () => readonly IPPool[];
   log: Logger;
+  /** VXLAN: allocate the VTEP address and record it with this MAC. Default: IPIP. */
+  vxlan?: { mac: string };
 }
 
 export class TunnelAddress {
@@ -69,20 +75,23 @@ export class TunnelAddress {
       const group = (o.datastore as { group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' }).group;
       const store = await ipamStoreFor({ datastore: o.datastoreKind, kubeconfig: o.kubeconfig, group, stateDir: o.stateDir });
       const alloc = new Allocator({ store, pools: o.pools });
-      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels });
-      if (!r.address) { log.warn({ reason: r.reason }, 'no IPIP tunnel address'); return null; }
+      const vx = o.vxlan;
+      const K = vx ? 'VXLAN' : 'IPIP';
+      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels }, vx ? 'vxlan' : 'ipip');
+      if (!r.address) { log.warn({ reason: r.reason }, `no ${K} tunnel address`); return null; }
       try {
-        await this.o.datastore.setTunnelAddress(r.address);
+        if (vx) await this.o.datastore.setTunnelAddress(r.address, vx);
+        else await this.o.datastore.setTunnelAddress(r.address);
       } catch (e) {
-        log.error({ node: this.o.node, err: (e as Error).message }, `IPIP tunnel address ${r.address} allocated, but recording it in the datastore failed; using it anyway`);
+        log.error({ node: this.o.node, err: (e as Error).message }, `${K} tunnel address ${r.address} allocated, but recording it in the datastore failed; using it anyway`);
       }
       const blocks = (await alloc.affineBlocks(this.o.node, 4)).map((prefix) => ({ prefix, pool: poolOf(pools, prefix) }));
-      this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== '') };
-      log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason,
-        ...(o.datastoreKind === 'kubernetes' ? { store: 'kubernetes' } : { stateDir: o.stateDir }) }, 'IPIP tunnel address allocated by Kite IPAM');
+      this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== ''), ...(vx ? { kind: 'vxlan' as const, mac: vx.mac } : {}) };
+      log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason, ...(vx ? { mac: vx.mac } : {}),
+        ...(o.datastoreKind === 'kubernetes' ? { store: 'kubernetes' } : { stateDir: o.stateDir }) }, `${K} tunnel address allocated by Kite IPAM`);
       return this.grantNow;
     } catch (e) {
-      log.error({ err: (e as Error).message }, 'IPIP tunnel address allocation failed');
+      log.error({ err: (e as Error).message }, `${this.o.vxlan ? 'VXLAN' : 'IPIP'} tunnel address allocation failed`);
       return null;
     } finally {
       this.busy = false;

@@ -25,6 +25,14 @@ export const NodeAnnotation = {
   routeReflectorClusterID: 'projectcalico.org/RouteReflectorClusterID',
 } as const;
 
+/** The annotations the kdd backend keeps a Node's VXLAN tunnel fields in (top-level spec fields in v3). */
+export const NodeVxlanAnnotation = {
+  ipv4VXLANTunnelAddr: 'projectcalico.org/IPv4VXLANTunnelAddr',
+  vxlanTunnelMACAddr: 'projectcalico.org/VXLANTunnelMACAddr',
+  ipv6VXLANTunnelAddr: 'projectcalico.org/IPv6VXLANTunnelAddr',
+  vxlanTunnelMACAddrV6: 'projectcalico.org/VXLANTunnelMACAddrV6',
+} as const;
+
 /**
  * Validates a document built from a Kubernetes object. `rename` maps a field path of the built
  * document back to where the value lives in the Kubernetes object, so errors point at what
@@ -72,12 +80,20 @@ export function convertNode(raw: RawObject): Converted<Node> {
   // often and mean nothing to routing.
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(ann)) if (k.startsWith('projectcalico.org/')) annotations[k] = v;
+  const spec: RawObject = Object.keys(bgp).length > 0 ? { bgp } : {};
+  for (const [field, key] of Object.entries(NodeVxlanAnnotation)) {
+    const v = ann[key];
+    if (v !== undefined && v !== '') spec[field] = v;
+  }
   const doc: RawObject = {
     apiVersion: API_VERSION, kind: 'Node',
     metadata: { name: meta['name'], labels: stringMap(meta['labels']), annotations },
-    spec: Object.keys(bgp).length > 0 ? { bgp } : {},
+    spec,
   };
-  const fieldToAnnotation = new Map(Object.entries(NodeAnnotation).map(([f, a]) => [`spec.bgp.${f}`, `metadata.annotations["${a}"]`]));
+  const fieldToAnnotation = new Map<string, string>([
+    ...Object.entries(NodeAnnotation).map(([f, a]) => [`spec.bgp.${f}`, `metadata.annotations["${a}"]`] as const),
+    ...Object.entries(NodeVxlanAnnotation).map(([f, a]) => [`spec.${f}`, `metadata.annotations["${a}"]`] as const),
+  ]);
   return validate<Node>(doc, `nodes/${str(meta['name'])}`, (p) => fieldToAnnotation.get(p) ?? p);
 }
 

@@ -7,14 +7,14 @@ import type { Logger } from 'pino';
 import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus } from '../datastore.js';
 import { addResource, emptyResources, type IPPool, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
-import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation } from './convert.js';
+import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation, NodeVxlanAnnotation } from './convert.js';
 import { discoverCalico, type CalicoGroup } from './discovery.js';
 import { readEndpointSlice, readService } from '../services.js';
 import type { EndpointSlice, Service } from '../resources.js';
 import { DEFAULT_TIMING, Reflector, type ReflectorTiming } from './reflector.js';
 
 export { CalicoGroup } from './discovery.js';
-export { caliInterfaceName, workloadEndpointName, NodeAnnotation } from './convert.js';
+export { caliInterfaceName, workloadEndpointName, NodeAnnotation, NodeVxlanAnnotation } from './convert.js';
 
 export interface KubernetesDatastoreOptions {
   /** Kubeconfig file; default $KUBECONFIG, then the in-cluster service account, then ~/.kube/config. */
@@ -176,11 +176,13 @@ export class KubernetesDatastore implements Datastore {
   }
 
   /** A merge patch of the Node's annotation: the Node's other annotations stay as they are. */
-  async setTunnelAddress(address: string): Promise<void> {
+  async setTunnelAddress(address: string, vxlan?: { mac: string }): Promise<void> {
     const client = this.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
-    const annotation = NodeAnnotation.ipv4IPIPTunnelAddr;
+    const annotation = vxlan === undefined ? NodeAnnotation.ipv4IPIPTunnelAddr : NodeVxlanAnnotation.ipv4VXLANTunnelAddr;
+    const annotations: Record<string, string> = { [annotation]: address };
+    if (vxlan !== undefined) annotations[NodeVxlanAnnotation.vxlanTunnelMACAddr] = vxlan.mac;
     const res = await client.mergePatch(`/api/v1/nodes/${encodeURIComponent(this.opts.nodeName)}`,
-      { metadata: { annotations: { [annotation]: address } } });
+      { metadata: { annotations } });
     if (res.status >= 300) {
       const body = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
       throw new Error(`writing the Node annotation ${annotation} failed (RBAC: nodes patch): HTTP ${res.status}: ${body.slice(0, 300)}`);
