@@ -81,6 +81,17 @@ interface DumpPending {
 
 type Pending = AckPending | DumpPending;
 
+/** An empty struct ndmsg of one address family: a neighbour (or, AF_BRIDGE, FDB) dump request. */
+function writeNdmsgDump(w: NlWriter, family: number): void {
+  w.u8(family);
+  w.u8(0);
+  w.u16(0);
+  w.i32(0);
+  w.u16(0);
+  w.u8(0);
+  w.u8(0);
+}
+
 /** Skip-stats mask for link dumps (RTEXT_FILTER_SKIP_STATS, linux/rtnetlink.h): 1/3 the bytes. */
 const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 /** Per-ACK receive-buffer cost: a small skb's truesize is well under 1 KiB; error ACKs with text are larger. */
@@ -303,15 +314,7 @@ export class Netlink {
   }
 
   async dumpNeighbours(filter: { family?: IpFamily; index?: number } = {}): Promise<Neighbour[]> {
-    const req = simpleRequest(RTM.GETNEIGH, NLM_F.DUMP, 'dump neighbours', (w) => {
-      w.u8(filter.family === 4 ? AF.INET : filter.family === 6 ? AF.INET6 : AF.UNSPEC);
-      w.u8(0);
-      w.u16(0);
-      w.i32(0);
-      w.u16(0);
-      w.u8(0);
-      w.u8(0);
-    });
+    const req = simpleRequest(RTM.GETNEIGH, NLM_F.DUMP, 'dump neighbours', (w) => writeNdmsgDump(w, filter.family === 4 ? AF.INET : filter.family === 6 ? AF.INET6 : AF.UNSPEC));
     const all = await this.dump(req, (buf, h) => (h.type === RTM.NEWNEIGH ? readNeighbour(buf, h.body, h.end) : undefined));
     return all.filter(
       (n) => (filter.family === undefined || n.family === filter.family) && (filter.index === undefined || n.index === filter.index),
@@ -332,15 +335,7 @@ export class Netlink {
 
   /** FDB entries (AF_BRIDGE neighbours), optionally of one device. */
   async dumpFdb(filter: { index?: number } = {}): Promise<FdbEntry[]> {
-    const req = simpleRequest(RTM.GETNEIGH, NLM_F.DUMP, 'dump fdb', (w) => {
-      w.u8(AF.BRIDGE);
-      w.u8(0);
-      w.u16(0);
-      w.i32(0);
-      w.u16(0);
-      w.u8(0);
-      w.u8(0);
-    });
+    const req = simpleRequest(RTM.GETNEIGH, NLM_F.DUMP, 'dump fdb', (w) => writeNdmsgDump(w, AF.BRIDGE));
     const all = await this.dump(req, (buf, h) => (h.type === RTM.NEWNEIGH ? readFdb(buf, h.body, h.end) : undefined));
     return all.filter((f) => filter.index === undefined || f.index === filter.index);
   }
