@@ -27,8 +27,10 @@ export interface PodEndpoint {
   pod: string;
   /** Namespace (default: "default"). */
   namespace?: string;
-  /** The pod's IPv4 address (a /32 in ipNetworks). */
+  /** The pod's address: IPv4 (a /32 in ipNetworks), or IPv6 (a /128) for an IPv6-only pod. */
   ip: string;
+  /** A dual-stack pod's IPv6 address (a /128 after the /32). */
+  ipv6?: string;
   /** The host side of the pod's veth (cali…). */
   interfaceName: string;
   mac?: string;
@@ -90,7 +92,7 @@ export function clusterResources(c: ClusterConfig): Fields[] {
       metadata: w.labels === undefined ? { name: wepName(w.node, w.pod), namespace } : { name: wepName(w.node, w.pod), namespace, labels: w.labels },
       spec: defined({
         node: w.node, orchestrator: 'k8s', pod: w.pod, endpoint: 'eth0', interfaceName: w.interfaceName, mac: w.mac,
-        ipNetworks: [`${w.ip}/32`], profiles: [`kns.${namespace}`],
+        ipNetworks: [w.ip, ...(w.ipv6 === undefined ? [] : [w.ipv6])].map((a) => `${a}/${a.includes(':') ? 128 : 32}`), profiles: [`kns.${namespace}`],
       }),
     });
   }

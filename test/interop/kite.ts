@@ -34,6 +34,8 @@ export interface KiteSpec {
   yaml?: string;
   /** kite run --dataplane (default: Kite's own default, linux). */
   dataplane?: 'none' | 'linux';
+  /** More `kite run` flags (--ip none --router-id hash for an IPv6-only node). */
+  args?: string[];
 }
 
 export const IPV4_POOL = '10.244.0.0/16';
@@ -114,6 +116,7 @@ export class Kite {
     const args = [KITE_BIN, 'run', '--config', this.configFile, '--node', this.nodeName, '--socket', this.socket, '--on-stop', this.spec.onStop ?? 'decommission'];
     if (this.spec.listenPort) args.push('--listen-port', String(this.spec.listenPort));
     if (this.spec.dataplane !== undefined) args.push('--dataplane', this.spec.dataplane);
+    if (this.spec.args !== undefined) args.push(...this.spec.args);
     this.proc = this.spec.lab.spawn(this.spec.node, process.execPath, args, { logName: `kite-${this.spec.node.name}-${this.starts++}`, cwd: REPO_ROOT });
     await waitFor('Kite control socket', async () => {
       if (this.proc && !this.proc.running) throw new FatalWaitError(`kite exited (${String(this.proc.exitCode)}):\n${this.proc.log()}`);

@@ -1,0 +1,237 @@
+// IPv6 end to end on the real kernel (issue 15 item 2): BGP to the kernel to a ping.
+//   1. A dual-stack cluster: three Kite nodes (mesh over IPv4 and over IPv6) and an FRR ToR peered
+//      on both families; pods with an IPv4 /32 and an IPv6 /128 ping each other across nodes in
+//      both families. Calico's shapes (../shared/CALICO.md; Felix route_table.go and
+//      calc/l3_route_resolver.go; calico CNI's IPv6 gateway, the host veth's link-local
+//      fe80::ecee:eeff:feee:eeee): /122 blocks with an own-block blackhole, /128 workload routes
+//      on cali*, proxy_ndp=1, forwarding=1, accept_ra=0 on cali*; the ToR learns every block with
+//      the node's global IPv6 address as next hop, never a link-local one alone.
+//   2. An IPv6-only cluster: two nodes with no IPv4 address that start with `--ip none
+//      --router-id hash` (calico-node's IP=none and CALICO_ROUTER_ID=hash, confd hashToIPv4),
+//      peer over IPv6 and carry IPv6 pod traffic.
+// Needs root, netns, FRR and a build. Every namespace is removed in afterAll.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caliName } from '../../src/lab/topology.js';
+import { clusterYaml } from '../helpers/cluster-config.js';
+import { Kite, requireKiteBuilt } from '../interop/kite.js';
+import { Lab, must, waitFor, type LabNode } from '../interop/netns.js';
+import { FrrPeer, waitPeerState } from '../interop/peers.js';
+import { requireInteropPrereqs } from '../interop/prereqs.js';
+
+const AS = 64512;
+const TOR_AS = 65000;
+const V4_POOL = '10.244.0.0/16';
+const V6_POOL = 'fd00:10:244::/48';
+/** Calico CNI's IPv6 gateway in a pod: the link-local address EUI-64 makes from the host side's ee:ee:ee:ee:ee:ee. */
+const V6_GATEWAY = 'fe80::ecee:eeff:feee:eeee';
+
+interface PodSpec { name: string; node: string; v4?: string; v6: string }
+
+/** A pod as Calico's CNI plugin leaves it, in both families (no host route: Kite's job). */
+async function addPod(lab: Lab, host: LabNode, p: PodSpec): Promise<LabNode> {
+  const ns = `${lab.name}-${p.name}`;
+  await must('ip', ['netns', 'add', ns]);
+  const pn: LabNode = { name: p.name, ns, index: 0, ipv4: p.v4 ?? '', ipv6: p.v6, ifname: 'eth0' };
+  lab.nodes.set(p.name, pn); // Lab.destroy removes it
+  const cali = caliName('default', p.name);
+  await must('ip', ['-n', host.ns, 'link', 'add', cali, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+  await must('ip', ['-n', host.ns, 'link', 'set', cali, 'address', 'ee:ee:ee:ee:ee:ee']);
+  // No DAD: the gateway link-local would stay tentative (unanswered) for a second or so.
+  await must('ip', ['netns', 'exec', host.ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${cali}.accept_dad=0`]);
+  await must('ip', ['-n', host.ns, 'link', 'set', cali, 'up']);
+  await must('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
+  await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  if (p.v4 !== undefined) await must('ip', ['-n', ns, 'addr', 'add', `${p.v4}/32`, 'dev', 'eth0']);
+  await must('ip', ['-n', ns, 'addr', 'add', `${p.v6}/128`, 'dev', 'eth0', 'nodad']);
+  await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+  if (p.v4 !== undefined) await must('ip', ['-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0', 'onlink']);
+  await must('ip', ['-n', ns, '-6', 'route', 'add', 'default', 'via', V6_GATEWAY, 'dev', 'eth0']);
+  return pn;
+}
+
+async function pingOk(lab: Lab, from: LabNode, to: string): Promise<void> {
+  await waitFor(`ping ${from.name} → ${to}`, async () => {
+    const r = await lab.exec(from, 'ping', ['-n', '-c', '1', '-W', '1', to], { timeoutMs: 5000 });
+    return r.code === 0 ? true : undefined;
+  }, { timeoutMs: 20_000, intervalMs: 200 });
+}
+
+async function routes6(lab: Lab, n: LabNode): Promise<string[]> {
+  return (await lab.mustExec(n, 'ip', ['-6', 'route', 'show', 'proto', '75'])).split('\n').map((l) => l.trim()).filter((l) => l !== '').sort();
+}
+
+describe('dual-stack three-node cluster with an FRR ToR', () => {
+  const lab = new Lab('v6ds', 77);
+  const NODES = [
+    { name: 'node-1', index: 1, v4block: '10.244.1.0/26', v6block: 'fd00:10:244:1::/122' },
+    { name: 'node-2', index: 2, v4block: '10.244.2.0/26', v6block: 'fd00:10:244:2::/122' },
+    { name: 'node-3', index: 3, v4block: '10.244.3.0/26', v6block: 'fd00:10:244:3::/122' },
+  ];
+  const PODS: PodSpec[] = [
+    { name: 'pod-a', node: 'node-1', v4: '10.244.1.2', v6: 'fd00:10:244:1::2' },
+    { name: 'pod-c', node: 'node-2', v4: '10.244.2.2', v6: 'fd00:10:244:2::2' },
+    { name: 'pod-d', node: 'node-3', v4: '10.244.3.2', v6: 'fd00:10:244:3::2' },
+  ];
+  const nodes = new Map<string, LabNode>();
+  const pods = new Map<string, LabNode>();
+  const kites: Kite[] = [];
+  let tor: FrrPeer;
+
+  beforeAll(async () => {
+    await requireInteropPrereqs();
+    requireKiteBuilt();
+    await lab.create();
+    for (const n of NODES) {
+      const ln = await lab.addNode(n.name, n.index);
+      nodes.set(n.name, ln);
+      // A default route in each family, as real nodes have (proxy ARP for 169.254.1.1 needs one).
+      await must('ip', ['-n', ln.ns, 'route', 'add', 'default', 'via', lab.v4(254), 'dev', 'eth0']);
+      await must('ip', ['-n', ln.ns, '-6', 'route', 'add', 'default', 'via', lab.v6(254), 'dev', 'eth0']);
+    }
+    const torNode = await lab.addNode('tor', 10);
+    tor = new FrrPeer({
+      lab, node: torNode, asNumber: TOR_AS,
+      neighbors: NODES.flatMap((n) => [{ address: lab.v4(n.index), asNumber: AS }, { address: lab.v6(n.index), asNumber: AS }]),
+    });
+    await tor.start();
+    for (const p of PODS) pods.set(p.name, await addPod(lab, nodes.get(p.node)!, p));
+    const yaml = clusterYaml({
+      bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
+      nodes: NODES.map((n) => ({ name: n.name, ipv4: `${lab.v4(n.index)}/24`, ipv6: `${lab.v6(n.index)}/64`, blocks: [n.v4block, n.v6block] })),
+      pools: [
+        { name: 'default-ipv4-ippool', cidr: V4_POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
+        { name: 'default-ipv6-ippool', cidr: V6_POOL, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
+      ],
+      peers: [{ name: 'tor-v4', peerIP: lab.v4(10), asNumber: TOR_AS }, { name: 'tor-v6', peerIP: lab.v6(10), asNumber: TOR_AS }],
+      workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.v4 ?? p.v6, ipv6: p.v6, interfaceName: caliName('default', p.name) })),
+    });
+    for (const n of NODES) {
+      const k = new Kite({ lab, node: nodes.get(n.name)!, nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml });
+      kites.push(k);
+      await k.start();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab.destroy();
+  }, 60_000);
+
+  it('the ToR has sessions to every node in both families and learns each block with the node\'s own address as next hop', async () => {
+    for (const n of NODES) {
+      await waitPeerState(tor, lab.v4(n.index));
+      await waitPeerState(tor, lab.v6(n.index));
+    }
+    await waitFor('the ToR has every block', async () => {
+      const rib = [...(await tor.rib('ipv4')), ...(await tor.rib('ipv6'))];
+      return NODES.every((n) => rib.some((r) => r.prefix === n.v4block) && rib.some((r) => r.prefix === n.v6block)) ? rib : undefined;
+    }, { timeoutMs: 30_000, describe: async () => tor.log().slice(-2000) });
+    const v6 = await tor.rib('ipv6');
+    const v4 = await tor.rib('ipv4');
+    const nodeV6 = NODES.map((n) => lab.v6(n.index));
+    const nodeV4 = NODES.map((n) => lab.v4(n.index));
+    for (const n of NODES) {
+      // eBGP: a node's global IPv6 address (RFC 2545 §2: the global one, a link-local only beside
+      // it). The other nodes pass the block on too (Calico's export accepts `net ~ pool`), so the
+      // ToR holds a path from each; the block's owner is among them.
+      const hops6 = v6.filter((r) => r.prefix === n.v6block).map((r) => r.nextHop);
+      expect(hops6).toContain(lab.v6(n.index));
+      for (const h of hops6) expect(nodeV6).toContain(h);
+      const hops4 = v4.filter((r) => r.prefix === n.v4block).map((r) => r.nextHop);
+      expect(hops4).toContain(lab.v4(n.index));
+      for (const h of hops4) expect(nodeV4).toContain(h);
+    }
+  }, 60_000);
+
+  it('programs the IPv6 shapes: remote /122 blocks via the node\'s IPv6 address, own block blackhole, pod /128 on cali', async () => {
+    for (const n of NODES) {
+      const ln = nodes.get(n.name)!;
+      await waitFor(`node ${n.name}: IPv6 routes`, async () => {
+        const got = await routes6(lab, ln);
+        const ok = got.some((l) => l.startsWith(`blackhole ${n.v6block}`))
+          && NODES.filter((o) => o !== n).every((o) => got.some((l) => l.startsWith(`${o.v6block} via ${lab.v6(o.index)} dev eth0`)))
+          && PODS.filter((p) => p.node === n.name).every((p) => got.some((l) => l.startsWith(`${p.v6} dev ${caliName('default', p.name)}`)));
+        return ok ? true : undefined;
+      }, { timeoutMs: 30_000, describe: async () => (await routes6(lab, ln)).join('\n') });
+    }
+    for (const p of PODS) {
+      const host = nodes.get(p.node)!;
+      const cali = caliName('default', p.name);
+      for (const [key, want] of [['proxy_ndp', '1'], ['forwarding', '1'], ['accept_ra', '0']]) {
+        expect((await lab.mustExec(host, 'sysctl', ['-n', `net.ipv6.conf.${cali}.${key}`])).trim(), `${cali} ${key}`).toBe(want);
+      }
+      expect((await lab.mustExec(host, 'sysctl', ['-n', 'net.ipv6.conf.all.forwarding'])).trim()).toBe('1');
+    }
+  }, 60_000);
+
+  it('pods ping each other across nodes over IPv4 and over IPv6', async () => {
+    for (const from of PODS) {
+      for (const to of PODS) {
+        if (from === to) continue;
+        await pingOk(lab, pods.get(from.name)!, to.v4!);
+        await pingOk(lab, pods.get(from.name)!, to.v6);
+      }
+    }
+  }, 90_000);
+});
+
+describe('IPv6-only cluster', () => {
+  const lab = new Lab('v6only', 78);
+  const NODES = [
+    { name: 'v6-node-1', index: 1, block: 'fd00:10:244:11::/122' },
+    { name: 'v6-node-2', index: 2, block: 'fd00:10:244:12::/122' },
+  ];
+  const PODS: PodSpec[] = [
+    { name: 'pod-x', node: 'v6-node-1', v6: 'fd00:10:244:11::2' },
+    { name: 'pod-y', node: 'v6-node-2', v6: 'fd00:10:244:12::2' },
+  ];
+  const nodes = new Map<string, LabNode>();
+  const pods = new Map<string, LabNode>();
+  const kites: Kite[] = [];
+
+  beforeAll(async () => {
+    await requireInteropPrereqs();
+    requireKiteBuilt();
+    await lab.create();
+    for (const n of NODES) {
+      const ln = await lab.addNode(n.name, n.index);
+      // IPv6 only: the lab gives every node an IPv4 address; take it away.
+      await must('ip', ['-n', ln.ns, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global', 'to', `${lab.v4(n.index)}/24`]);
+      await must('ip', ['-n', ln.ns, '-6', 'route', 'add', 'default', 'via', lab.v6(254), 'dev', 'eth0']);
+      nodes.set(n.name, ln);
+    }
+    for (const p of PODS) pods.set(p.name, await addPod(lab, nodes.get(p.node)!, p));
+    const yaml = clusterYaml({
+      bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
+      nodes: NODES.map((n) => ({ name: n.name, ipv6: `${lab.v6(n.index)}/64`, blocks: [n.block] })),
+      pools: [{ name: 'default-ipv6-ippool', cidr: V6_POOL, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false }],
+      workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.v6, interfaceName: caliName('default', p.name) })),
+    });
+    for (const n of NODES) {
+      // calico-node's IP=none and CALICO_ROUTER_ID=hash: no IPv4 address, a router ID from the node name.
+      const k = new Kite({ lab, node: nodes.get(n.name)!, nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml, args: ['--ip', 'none', '--router-id', 'hash'] });
+      kites.push(k);
+      await k.start();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab.destroy();
+  }, 60_000);
+
+  it('starts without an IPv4 address, with a hashed router ID, and meshes over IPv6', async () => {
+    for (const k of kites) {
+      const s = await k.summary();
+      expect(s.routerId).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      await waitFor(`${k.nodeName}: IPv6 mesh session up`, async () => {
+        const peers = await k.peers();
+        return peers.length === 1 && peers[0]?.state === 'Established' && peers[0].address.includes(':') ? true : undefined;
+      }, { timeoutMs: 30_000, describe: async () => JSON.stringify(await k.peers()) + k.log().split('\n').slice(-20).join('\n') });
+    }
+    expect((await kites[0]!.summary()).routerId).not.toBe((await kites[1]!.summary()).routerId);
+  }, 60_000);
+
+  it('pods ping each other over IPv6', async () => {
+    await pingOk(lab, pods.get('pod-x')!, 'fd00:10:244:12::2');
+    await pingOk(lab, pods.get('pod-y')!, 'fd00:10:244:11::2');
+  }, 60_000);
+});
