@@ -13,40 +13,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caliName } from '../../src/lab/topology.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
-import { Kite, requireKiteBuilt } from '../interop/kite.js';
+import { createLab, Kite } from '../interop/kite.js';
 import { Lab, must, waitFor, type LabNode } from '../interop/netns.js';
+import { addPod } from '../helpers/pods.js';
 import { FrrPeer, waitPeerState } from '../interop/peers.js';
-import { requireInteropPrereqs } from '../interop/prereqs.js';
 
 const AS = 64512;
 const TOR_AS = 65000;
 const V4_POOL = '10.244.0.0/16';
 const V6_POOL = 'fd00:10:244::/48';
-/** Calico CNI's IPv6 gateway in a pod: the link-local address EUI-64 makes from the host side's ee:ee:ee:ee:ee:ee. */
-const V6_GATEWAY = 'fe80::ecee:eeff:feee:eeee';
-
 interface PodSpec { name: string; node: string; v4?: string; v6: string }
 
-/** A pod as Calico's CNI plugin leaves it, in both families (no host route: Kite's job). */
-async function addPod(lab: Lab, host: LabNode, p: PodSpec): Promise<LabNode> {
-  const ns = `${lab.name}-${p.name}`;
-  await must('ip', ['netns', 'add', ns]);
-  const pn: LabNode = { name: p.name, ns, index: 0, ipv4: p.v4 ?? '', ipv6: p.v6, ifname: 'eth0' };
-  lab.nodes.set(p.name, pn); // Lab.destroy removes it
-  const cali = caliName('default', p.name);
-  await must('ip', ['-n', host.ns, 'link', 'add', cali, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-  await must('ip', ['-n', host.ns, 'link', 'set', cali, 'address', 'ee:ee:ee:ee:ee:ee']);
-  // No DAD: the gateway link-local would stay tentative (unanswered) for a second or so.
-  await must('ip', ['netns', 'exec', host.ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${cali}.accept_dad=0`]);
-  await must('ip', ['-n', host.ns, 'link', 'set', cali, 'up']);
-  await must('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
-  await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  if (p.v4 !== undefined) await must('ip', ['-n', ns, 'addr', 'add', `${p.v4}/32`, 'dev', 'eth0']);
-  await must('ip', ['-n', ns, 'addr', 'add', `${p.v6}/128`, 'dev', 'eth0', 'nodad']);
-  await must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-  if (p.v4 !== undefined) await must('ip', ['-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0', 'onlink']);
-  await must('ip', ['-n', ns, '-6', 'route', 'add', 'default', 'via', V6_GATEWAY, 'dev', 'eth0']);
-  return pn;
+/** One Kite per node from the cluster's YAML (linux dataplane), started in order. */
+async function startKites(lab: Lab, nodes: Map<string, LabNode>, yaml: string, args?: string[]): Promise<Kite[]> {
+  const out: Kite[] = [];
+  for (const [name, node] of nodes) {
+    const k = new Kite({ lab, node, nodeName: name, asNumber: AS, peers: [], blocks: [], yaml, ...(args === undefined ? {} : { args }) });
+    out.push(k);
+    await k.start();
+  }
+  return out;
 }
 
 async function pingOk(lab: Lab, from: LabNode, to: string): Promise<void> {
@@ -78,12 +64,8 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
   let tor: FrrPeer;
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    for (const n of NODES) {
-      const ln = await lab.addNode(n.name, n.index);
-      nodes.set(n.name, ln);
+    for (const ln of await createLab(lab, NODES.map((n) => n.name))) {
+      nodes.set(ln.name, ln);
       // A default route in each family, as real nodes have (proxy ARP for 169.254.1.1 needs one).
       await must('ip', ['-n', ln.ns, 'route', 'add', 'default', 'via', lab.v4(254), 'dev', 'eth0']);
       await must('ip', ['-n', ln.ns, '-6', 'route', 'add', 'default', 'via', lab.v6(254), 'dev', 'eth0']);
@@ -94,7 +76,7 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
       neighbors: NODES.flatMap((n) => [{ address: lab.v4(n.index), asNumber: AS }, { address: lab.v6(n.index), asNumber: AS }]),
     });
     await tor.start();
-    for (const p of PODS) pods.set(p.name, await addPod(lab, nodes.get(p.node)!, p));
+    for (const p of PODS) pods.set(p.name, (await addPod(lab, nodes.get(p.node)!, p.name, p.v4 ?? p.v6, { ipv6: p.v6 })).ns);
     const yaml = clusterYaml({
       bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
       nodes: NODES.map((n) => ({ name: n.name, ipv4: `${lab.v4(n.index)}/24`, ipv6: `${lab.v6(n.index)}/64`, blocks: [n.v4block, n.v6block] })),
@@ -105,11 +87,7 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
       peers: [{ name: 'tor-v4', peerIP: lab.v4(10), asNumber: TOR_AS }, { name: 'tor-v6', peerIP: lab.v6(10), asNumber: TOR_AS }],
       workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.v4 ?? p.v6, ipv6: p.v6, interfaceName: caliName('default', p.name) })),
     });
-    for (const n of NODES) {
-      const k = new Kite({ lab, node: nodes.get(n.name)!, nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml });
-      kites.push(k);
-      await k.start();
-    }
+    kites.push(...await startKites(lab, nodes, yaml));
   }, 120_000);
 
   afterAll(async () => {
@@ -189,29 +167,21 @@ describe('IPv6-only cluster', () => {
   const kites: Kite[] = [];
 
   beforeAll(async () => {
-    await requireInteropPrereqs();
-    requireKiteBuilt();
-    await lab.create();
-    for (const n of NODES) {
-      const ln = await lab.addNode(n.name, n.index);
+    for (const ln of await createLab(lab, NODES.map((n) => n.name))) {
       // IPv6 only: the lab gives every node an IPv4 address; take it away.
-      await must('ip', ['-n', ln.ns, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global', 'to', `${lab.v4(n.index)}/24`]);
+      await must('ip', ['-n', ln.ns, 'addr', 'flush', 'dev', 'eth0', 'scope', 'global', 'to', `${ln.ipv4}/24`]);
       await must('ip', ['-n', ln.ns, '-6', 'route', 'add', 'default', 'via', lab.v6(254), 'dev', 'eth0']);
-      nodes.set(n.name, ln);
+      nodes.set(ln.name, ln);
     }
-    for (const p of PODS) pods.set(p.name, await addPod(lab, nodes.get(p.node)!, p));
+    for (const p of PODS) pods.set(p.name, (await addPod(lab, nodes.get(p.node)!, p.name, p.v4 ?? p.v6, { ipv6: p.v6 })).ns);
     const yaml = clusterYaml({
       bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
       nodes: NODES.map((n) => ({ name: n.name, ipv6: `${lab.v6(n.index)}/64`, blocks: [n.block] })),
       pools: [{ name: 'default-ipv6-ippool', cidr: V6_POOL, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false }],
       workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.v6, interfaceName: caliName('default', p.name) })),
     });
-    for (const n of NODES) {
-      // calico-node's IP=none and CALICO_ROUTER_ID=hash: no IPv4 address, a router ID from the node name.
-      const k = new Kite({ lab, node: nodes.get(n.name)!, nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml, args: ['--ip', 'none', '--router-id', 'hash'] });
-      kites.push(k);
-      await k.start();
-    }
+    // calico-node's IP=none and CALICO_ROUTER_ID=hash: no IPv4 address, a router ID from the node name.
+    kites.push(...await startKites(lab, nodes, yaml, ['--ip', 'none', '--router-id', 'hash']));
   }, 120_000);
 
   afterAll(async () => {
