@@ -13,6 +13,8 @@ export interface LabCliOptions {
   pods: number;
   rr: boolean;
   tor: boolean;
+  /** --ipv6: ipv6; --dual-stack: dual; neither: ipv4. */
+  family: 'ipv4' | 'ipv6' | 'dual';
   routes: 'auto' | 'kite' | 'lab';
   ping: boolean;
   timeoutS: number;
@@ -29,6 +31,8 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
       pods: { type: 'string' },
       rr: { type: 'boolean' },
       tor: { type: 'boolean' },
+      ipv6: { type: 'boolean' },
+      'dual-stack': { type: 'boolean' },
       routes: { type: 'string' },
       ping: { type: 'boolean' },
       timeout: { type: 'string' },
@@ -48,10 +52,14 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
   };
   const routes = values.routes ?? 'auto';
   if (routes !== 'auto' && routes !== 'kite' && routes !== 'lab') throw new UsageError(`--routes must be auto, kite or lab, not '${routes}'`, 'lab');
-  const upOnly = ['nodes', 'pods', 'rr', 'tor', 'routes', 'timeout'] as const;
+  const upOnly = ['nodes', 'pods', 'rr', 'tor', 'ipv6', 'dual-stack', 'routes', 'timeout'] as const;
   if (action !== 'up') for (const k of upOnly) if (values[k] !== undefined) throw new UsageError(`--${k} applies to 'lab up' only`, 'lab');
   if (action !== 'status' && values.ping) throw new UsageError(`--ping applies to 'lab status' only`, 'lab');
   if (values.rr && values.tor) throw new UsageError('--rr and --tor do not combine', 'lab');
+  if (values.ipv6 && values['dual-stack']) throw new UsageError('--ipv6 and --dual-stack do not combine', 'lab');
+  if ((values.ipv6 || values['dual-stack']) && (values.rr || values.tor)) {
+    throw new UsageError(`--${values.ipv6 ? 'ipv6' : 'dual-stack'} builds a one-subnet mesh: --rr and --tor are IPv4-only in the lab so far`, 'lab');
+  }
   return {
     action: action as LabAction,
     json: values.json ?? false,
@@ -59,6 +67,7 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
     pods: int('pods', values.pods, 2, 1, 60),
     rr: values.rr ?? false,
     tor: values.tor ?? false,
+    family: values.ipv6 ? 'ipv6' : values['dual-stack'] ? 'dual' : 'ipv4',
     routes,
     ping: values.ping ?? false,
     timeoutS: int('timeout', values.timeout, 60, 5, 600),
@@ -73,7 +82,7 @@ export async function lab(opts: LabCliOptions, io: CliIo): Promise<number> {
   switch (opts.action) {
     case 'up': {
       const report = await m.labUp({
-        nodes: opts.nodes, podsPerNode: opts.pods, routeReflector: opts.rr, tor: opts.tor,
+        nodes: opts.nodes, podsPerNode: opts.pods, routeReflector: opts.rr, tor: opts.tor, family: opts.family,
         routes: opts.routes, convergeTimeoutMs: opts.timeoutS * 1000,
       }, progress);
       io.out(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
@@ -106,7 +115,8 @@ function pad(s: string, n: number): string {
 
 function formatReport(r: Report): string {
   const out: string[] = [];
-  out.push(`Lab: ${r.nodes.length} nodes, ${r.underlay}, ipipMode ${r.ipipMode} (${r.phase})`);
+  const family = r.family === 'ipv6' ? ', IPv6 only' : r.family === 'dual' ? ', dual-stack' : '';
+  out.push(`Lab: ${r.nodes.length} nodes, ${r.underlay}${family}, ipipMode ${r.ipipMode} (${r.phase})`);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
   if (r.routeModeText) out.push(`Routes: ${r.routeModeText}${r.routeModeReason ? ` (${r.routeModeReason})` : ''}`);
   if (r.convergenceMs !== undefined) {
@@ -115,9 +125,9 @@ function formatReport(r: Report): string {
   }
   for (const n of r.nodes) {
     out.push('');
-    out.push(`${n.name}  ${n.ip}  AS ${n.asNumber}  block ${n.block}${n.routeReflector ? '  route reflector' : ''}  kite ${n.kiteRunning ? 'running' : 'NOT running'}`);
+    out.push(`${n.name}  ${n.ip}${n.ip6 ? ` ${n.ip6}` : ''}  AS ${n.asNumber}  block ${n.block}${n.block6 ? ` ${n.block6}` : ''}${n.routeReflector ? '  route reflector' : ''}  kite ${n.kiteRunning ? 'running' : 'NOT running'}`);
     if (n.error) out.push(`  error: ${n.error}`);
-    out.push(`  pods: ${n.pods.map((p) => `${p.name} ${p.ip} (${p.interface})`).join(', ')}`);
+    out.push(`  pods: ${n.pods.map((p) => `${p.name} ${p.ip}${p.ip6 ? ` ${p.ip6}` : ''} (${p.interface})`).join(', ')}`);
     out.push('  peers:');
     for (const p of n.peers) out.push(`    ${pad(p.address, 16)} AS ${pad(String(p.asNumber), 6)} ${pad(p.state, 12)} rx ${p.prefixesReceived} tx ${p.prefixesAdvertised}${p.lastError ? `  (${p.lastError})` : ''}`);
     out.push('  BGP routes (best):');
@@ -133,13 +143,15 @@ function formatReport(r: Report): string {
     const pods = [...new Set(r.ping.matrix.map((c) => c.from))];
     const w = Math.max(8, ...pods.map((p) => p.length)) + 1;
     out.push('');
-    out.push(`Ping matrix (row pings column, net-ping ICMP echo): ${r.ping.ok}/${r.ping.total} ok`);
+    const both = r.family === 'dual';
+    out.push(`Ping matrix (row pings column, net-ping ICMP echo${both ? '; IPv4 rtt/IPv6 rtt' : ''}): ${r.ping.ok}/${r.ping.total} ok`);
     out.push(pad('', w) + pods.map((p) => pad(p, w)).join(''));
     for (const from of pods) {
       out.push(pad(from, w) + pods.map((to) => {
         if (to === from) return pad('-', w);
-        const c = r.ping?.matrix.find((x) => x.from === from && x.to === to);
-        return pad(c === undefined ? '?' : c.ok ? `${c.rttMs ?? 0}ms` : 'FAIL', w);
+        // One cell per family for a dual-stack pair: FAIL when either failed.
+        const cs = r.ping?.matrix.filter((x) => x.from === from && x.to === to) ?? [];
+        return pad(cs.length === 0 ? '?' : cs.every((c) => c.ok) ? cs.map((c) => `${c.rttMs ?? 0}ms`).join('/') : 'FAIL', w);
       }).join(''));
     }
     for (const c of r.ping.matrix.filter((x) => !x.ok)) out.push(`  ${c.from} -> ${c.to} (${c.toIp}): ${c.error ?? 'failed'}`);

@@ -133,6 +133,8 @@ Options:
   --pods N           up: pods per node (default 2)
   --rr               up: node-1 is a route reflector instead of a full mesh
   --tor              up: an FRR top-of-rack router; each node on its own subnet, eBGP to it
+  --ipv6             up: IPv6 only (nodes, /122 blocks, pods; Kites with --ip none --router-id hash)
+  --dual-stack       up: IPv4 and IPv6 on every node and pod; the ping matrix covers both
   --routes MODE      up: auto (Kite's linux dataplane when available, else the lab programs
                      routes from Kite's BGP table), kite or lab (default auto)
   --timeout S        up: seconds to wait for convergence (default 60)

@@ -11,7 +11,7 @@ import type { PingResult } from './ping-worker.js';
 import { Phase, readState, ROUTE_MODE_TEXT, RouteMode, STATE_FILE, writeState, type LabProcess, type LabState } from './state.js';
 import { cmdline, exec, ipBatch, isAlive, kernelHasLinkType, labNamespaces, namespacePids, sleep, spawnInNs, terminate } from './sys.js';
 import { ensureFrr, startTor, torSummary } from './tor.js';
-import { labConfigYaml, planLab, STATE_DIR, Underlay, type KernelFeatures, type LabOptions, type LabPlan, type NodePlan } from './topology.js';
+import { LabFamily, labConfigYaml, nodeBlocks, planLab, podAddresses, POOL_CIDR, POOL_CIDR_V6, STATE_DIR, Underlay, type KernelFeatures, type LabOptions, type LabPlan, type NodePlan } from './topology.js';
 
 export type Progress = (line: string) => void;
 
@@ -37,11 +37,14 @@ export interface PingCell {
 export interface NodeReport {
   name: string;
   ip: string;
+  /** A dual-stack node's IPv6 address and block. */
+  ip6?: string;
+  block6?: string;
   asNumber: number;
   block: string;
   routeReflector: boolean;
   kiteRunning: boolean;
-  pods: { name: string; ip: string; netns: string; interface: string }[];
+  pods: { name: string; ip: string; ip6?: string; netns: string; interface: string }[];
   peers: PeerStatus[];
   routes: RouteStatus[];
   /** `ip route` in the node namespace for the pool, as the kernel has it. */
@@ -52,6 +55,8 @@ export interface NodeReport {
 export interface LabReport {
   phase: Phase;
   underlay: string;
+  /** ipv4, ipv6 or dual (absent in reports of labs from before --ipv6). */
+  family?: string;
   ipipMode: string;
   reasons: string[];
   kernel?: KernelFeatures;
@@ -149,7 +154,7 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
       : `building the underlay: ${plan.nodes.length} node namespaces, each on its own /24 to ${plan.torNs}`);
     await buildUnderlay(plan);
     for (const n of plan.nodes) {
-      progress(`${n.name}: ${n.ip}/${n.prefixLength}, block ${n.block}, pods ${n.pods.map((p) => `${p.name} ${p.ip} (${p.hostIf})`).join(', ')}`);
+      progress(`${n.name}: ${n.ip}/${n.prefixLength}${n.ip6 !== undefined ? ` ${n.ip6}/64` : ''}, block ${nodeBlocks(n).join(' ')}, pods ${n.pods.map((p) => `${p.name} ${podAddresses(p).join(' ')} (${p.hostIf})`).join(', ')}`);
       for (const p of n.pods) await buildPod(n, p);
     }
     writeFileSync(plan.configPath, labConfigYaml(plan));
@@ -236,8 +241,13 @@ function yes(b: boolean): string {
 
 function startKite(plan: LabPlan, n: NodePlan, mode: RouteMode): LabProcess {
   const log = openSync(n.log, 'a');
+  const family = plan.options.family ?? LabFamily.IPv4;
   const argv = [process.execPath, KITE_BIN, 'run', '--config', plan.configPath, '--node', n.name, '--socket', n.socket,
-    '--listen-address', n.ip, '--dataplane', mode === RouteMode.Kite ? 'linux' : 'none', '--log-level', 'info'];
+    '--dataplane', mode === RouteMode.Kite ? 'linux' : 'none', '--log-level', 'info'];
+  // One listen address only for an IPv4 lab: a dual-stack node takes sessions on both addresses.
+  if (family === LabFamily.IPv4) argv.push('--listen-address', n.ip);
+  // calico-node's IP=none and CALICO_ROUTER_ID=hash: no IPv4 address, a router ID from the node name.
+  if (family === LabFamily.IPv6) argv.push('--ip', 'none', '--router-id', 'hash');
   const pid = spawnInNs(n.netns, argv, log);
   return { name: `kite ${n.name}`, pid, netns: n.netns, match: 'kite' };
 }
@@ -267,7 +277,8 @@ async function waitControl(n: NodePlan, proc: LabProcess, c: ControlClient | und
 function expectedPeers(plan: LabPlan, n: NodePlan): number {
   if (plan.underlay === Underlay.TorRouted) return 1;
   if (plan.options.routeReflector) return n.routeReflector ? plan.nodes.length - 1 : 1;
-  return plan.nodes.length - 1;
+  // The mesh: one session per family to every other node.
+  return (plan.nodes.length - 1) * (plan.options.family === LabFamily.Dual ? 2 : 1);
 }
 
 async function waitConverged(plan: LabPlan, state: LabState, clients: Map<string, ControlClient>, timeoutMs: number, progress: Progress): Promise<void> {
@@ -288,7 +299,7 @@ async function waitConverged(plan: LabPlan, state: LabState, clients: Map<string
         const est = peers.filter((p) => p.state === 'Established').length;
         const want = expectedPeers(plan, n);
         const have = new Set(routes.filter((r) => r.paths.some((p) => p.best)).map((r) => r.prefix));
-        const blocks = plan.nodes.filter((o) => o !== n).map((o) => o.block);
+        const blocks = plan.nodes.filter((o) => o !== n).flatMap(nodeBlocks);
         const got = blocks.filter((b) => have.has(b)).length;
         if (est < want || got < blocks.length) done = false;
         lines.push(`${n.name} ${est}/${want} peers, ${got}/${blocks.length} blocks`);
@@ -316,8 +327,13 @@ function tail(path: string, lines = 5): string {
 
 /** Kernel routes of a node namespace inside the pod pool, one `ip route` line each. */
 async function kernelRoutes(n: NodePlan): Promise<string[]> {
-  const { stdout } = await exec('ip', ['-n', n.netns, '-4', 'route', 'show', 'root', '10.244.0.0/16']);
-  return stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const out: string[] = [];
+  const v6 = n.ip.includes(':') || n.ip6 !== undefined;
+  for (const [fam, pool] of [['-4', POOL_CIDR], ...(v6 ? [['-6', POOL_CIDR_V6]] : [])] as const) {
+    const { stdout } = await exec('ip', ['-n', n.netns, fam, 'route', 'show', 'root', pool]);
+    out.push(...stdout.split('\n').map((l) => l.trim()).filter((l) => l !== ''));
+  }
+  return out;
 }
 
 /** Waits for each node's kernel to route every remote block and every local pod; returns what is missing. */
@@ -327,8 +343,8 @@ async function waitKernelRoutes(plan: LabPlan, timeoutMs: number): Promise<strin
     const missing: string[] = [];
     for (const n of plan.nodes) {
       const have = new Set((await kernelRoutes(n)).map((l) => l.replace(/^blackhole /, '').split(' ')[0]));
-      for (const o of plan.nodes) if (o !== n && !have.has(o.block)) missing.push(`${o.block} on ${n.name}`);
-      for (const p of n.pods) if (!have.has(p.ip)) missing.push(`${p.ip}/32 on ${n.name}`);
+      for (const o of plan.nodes) for (const b of nodeBlocks(o)) if (o !== n && !have.has(b)) missing.push(`${b} on ${n.name}`);
+      for (const p of n.pods) for (const a of podAddresses(p)) if (!have.has(a)) missing.push(`${a}/${a.includes(':') ? 128 : 32} on ${n.name}`);
     }
     if (missing.length === 0 || Date.now() > deadline) return missing;
     await sleep(250);
@@ -358,12 +374,14 @@ async function programFromBgp(plan: LabPlan, clients: Map<string, ControlClient>
     const cmds: string[] = [];
     for (const o of plan.nodes) {
       if (o === n) continue;
-      const best = routes.find((r) => r.prefix === o.block)?.paths.filter((p) => p.best) ?? [];
-      const hops = [...new Set(best.map((p) => p.nextHop))];
-      if (hops.length === 0) throw new Error(`${n.name} has no best path for ${o.block}`);
-      cmds.push(hops.length === 1
-        ? `route replace ${o.block} via ${hops[0]}`
-        : `route replace ${o.block} ${hops.map((h) => `nexthop via ${h}`).join(' ')}`);
+      for (const block of nodeBlocks(o)) {
+        const best = routes.find((r) => r.prefix === block)?.paths.filter((p) => p.best) ?? [];
+        const hops = [...new Set(best.map((p) => p.nextHop))];
+        if (hops.length === 0) throw new Error(`${n.name} has no best path for ${block}`);
+        cmds.push(hops.length === 1
+          ? `route replace ${block} via ${hops[0]}`
+          : `route replace ${block} ${hops.map((h) => `nexthop via ${h}`).join(' ')}`);
+      }
     }
     await ipBatch(n.netns, cmds);
   }
@@ -372,9 +390,10 @@ async function programFromBgp(plan: LabPlan, clients: Map<string, ControlClient>
 /** Every pod pings every other pod, from inside its own namespace, all pods at once. */
 export async function pingMatrix(plan: LabPlan): Promise<{ ok: number; total: number; allOk: boolean; matrix: PingCell[] }> {
   const pods = plan.nodes.flatMap((n) => n.pods);
-  const byIp = new Map(pods.map((p) => [p.ip, p]));
+  const byIp = new Map(pods.flatMap((p) => podAddresses(p).map((a) => [a, p] as const)));
   const rows = await Promise.all(pods.map(async (src) => {
-    const targets = pods.filter((p) => p !== src).map((p) => p.ip);
+    // Every address of every other pod: a dual-stack lab pings over IPv4 and over IPv6.
+    const targets = pods.filter((p) => p !== src).flatMap(podAddresses);
     let results: PingResult[];
     try {
       const { stdout } = await exec('ip', ['netns', 'exec', src.netns, process.execPath, PING_WORKER, ...targets], undefined, 30_000);
@@ -384,7 +403,8 @@ export async function pingMatrix(plan: LabPlan): Promise<{ ok: number; total: nu
       results = targets.map((target) => ({ target, ok: false, error }));
     }
     return results.map((r): PingCell => {
-      const cell: PingCell = { from: src.name, fromIp: src.ip, to: byIp.get(r.target)?.name ?? r.target, toIp: r.target, ok: r.ok };
+      const fromIp = r.target.includes(':') ? podAddresses(src).find((a) => a.includes(':')) ?? src.ip : src.ip;
+      const cell: PingCell = { from: src.name, fromIp, to: byIp.get(r.target)?.name ?? r.target, toIp: r.target, ok: r.ok };
       if (r.rttMs !== undefined) cell.rttMs = r.rttMs;
       if (r.error !== undefined) cell.error = r.error;
       return cell;
@@ -400,6 +420,7 @@ async function collectReport(state: LabState, clients: Map<string, ControlClient
   const report: LabReport = {
     phase: state.phase, underlay: plan.underlay, ipipMode: plan.encap, reasons: plan.reasons, nodes: [],
   };
+  if (plan.options.family !== undefined) report.family = plan.options.family;
   if (state.routeMode !== undefined) { report.routeMode = state.routeMode; report.routeModeText = ROUTE_MODE_TEXT[state.routeMode]; }
   if (state.routeModeReason !== undefined) report.routeModeReason = state.routeModeReason;
   if (state.convergenceMs !== undefined) report.convergenceMs = state.convergenceMs;
@@ -409,9 +430,11 @@ async function collectReport(state: LabState, clients: Map<string, ControlClient
     const nr: NodeReport = {
       name: n.name, ip: n.ip, asNumber: n.asNumber, block: n.block, routeReflector: n.routeReflector,
       kiteRunning: proc !== undefined && isAlive(proc.pid) && cmdline(proc.pid).includes(proc.match),
-      pods: n.pods.map((p) => ({ name: p.name, ip: p.ip, netns: p.netns, interface: p.hostIf })),
+      pods: n.pods.map((p) => ({ name: p.name, ip: p.ip, ...(p.ip6 !== undefined ? { ip6: p.ip6 } : {}), netns: p.netns, interface: p.hostIf })),
       peers: [], routes: [], kernelRoutes: [],
     };
+    if (n.ip6 !== undefined) nr.ip6 = n.ip6;
+    if (n.block6 !== undefined) nr.block6 = n.block6;
     try {
       const c = clients.get(n.name);
       if (c) { nr.peers = await c.peers(); nr.routes = await c.routes(); }

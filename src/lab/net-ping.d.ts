@@ -7,6 +7,8 @@ declare module 'net-ping' {
     packetSize?: number;
     sessionId?: number;
     ttl?: number;
+    /** NetworkProtocol.IPv4 (default) or IPv6: ICMP or ICMPv6. */
+    networkProtocol?: number;
   }
   export interface Session {
     pingHost(target: string, callback: (error: Error | null, target: string, sent?: Date, rcvd?: Date) => void): void;
@@ -14,6 +16,7 @@ declare module 'net-ping' {
     on(event: 'error', listener: (error: Error) => void): void;
   }
   export function createSession(options?: SessionOptions): Session;
-  const netPing: { createSession: typeof createSession };
+  export const NetworkProtocol: { IPv4: number; IPv6: number };
+  const netPing: { createSession: typeof createSession; NetworkProtocol: typeof NetworkProtocol };
   export default netPing;
 }

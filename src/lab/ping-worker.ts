@@ -12,15 +12,27 @@ export interface PingResult {
   error?: string;
 }
 
-function pingAll(targets: readonly string[], timeoutMs: number, retries: number): Promise<PingResult[]> {
+/** IPv4 and IPv6 targets need a session each (an ICMP and an ICMPv6 raw socket); results in target order. */
+async function pingAll(targets: readonly string[], timeoutMs: number, retries: number): Promise<PingResult[]> {
+  const v6 = targets.filter((t) => t.includes(':'));
+  const v4 = targets.filter((t) => !t.includes(':'));
+  const [r4, r6] = await Promise.all([pingFamily(v4, 4, timeoutMs, retries), pingFamily(v6, 6, timeoutMs, retries)]);
+  const by = new Map([...r4, ...r6].map((r) => [r.target, r]));
+  return targets.map((t) => by.get(t) ?? { target: t, ok: false, error: 'not pinged' });
+}
+
+function pingFamily(targets: readonly string[], family: 4 | 6, timeoutMs: number, retries: number): Promise<PingResult[]> {
+  if (targets.length === 0) return Promise.resolve([]);
   // The session id is the ICMP identifier: per process, so concurrent workers in different
   // pods never take each other's replies.
-  const session = netPing.createSession({ timeout: timeoutMs, retries, sessionId: process.pid % 65535 });
+  const session = netPing.createSession({
+    timeout: timeoutMs, retries, sessionId: process.pid % 65535,
+    networkProtocol: family === 6 ? netPing.NetworkProtocol.IPv6 : netPing.NetworkProtocol.IPv4,
+  });
   return new Promise((resolve, reject) => {
     session.on('error', (e) => reject(e));
     const results: PingResult[] = [];
     let left = targets.length;
-    if (left === 0) { session.close(); resolve(results); return; }
     targets.forEach((target, i) => {
       session.pingHost(target, (error, _t, sent, rcvd) => {
         results[i] = error || !sent || !rcvd

@@ -10,6 +10,11 @@ export const STATE_DIR = '/run/kite-lab';
 
 export const POOL_CIDR = '10.244.0.0/16';
 export const BLOCK_SIZE = 26;
+/** The IPv6 pool and Calico's default IPv6 block size (--ipv6, --dual-stack). */
+export const POOL_CIDR_V6 = 'fd00:10:244::/48';
+export const BLOCK_SIZE_V6 = 122;
+/** Calico CNI's IPv6 gateway in a pod: the link-local EUI-64 makes from the host side's ee:ee:ee:ee:ee:ee. */
+export const POD_GATEWAY_V6 = 'fe80::ecee:eeff:feee:eeee';
 /** Calico's pod gateway: a link-local address that the host side answers by proxy ARP. */
 export const POD_GATEWAY = '169.254.1.1';
 /** Calico gives the host side of every workload veth this MAC. */
@@ -29,7 +34,13 @@ export type Underlay = (typeof Underlay)[keyof typeof Underlay];
 export const Encap = { Never: 'Never', CrossSubnet: 'CrossSubnet' } as const;
 export type Encap = (typeof Encap)[keyof typeof Encap];
 
+/** Which address families the lab's nodes and pods have. */
+export const LabFamily = { IPv4: 'ipv4', IPv6: 'ipv6', Dual: 'dual' } as const;
+export type LabFamily = (typeof LabFamily)[keyof typeof LabFamily];
+
 export interface LabOptions {
+  /** Absent: IPv4 only. */
+  family?: LabFamily;
   nodes: number;
   podsPerNode: number;
   /** node-1 is a route reflector for the others instead of a full mesh. */
@@ -48,7 +59,10 @@ export interface PodPlan {
   /** Kubernetes pod name. */
   name: string;
   netns: string;
+  /** The pod's first address: IPv4, or IPv6 in an IPv6-only lab. */
   ip: string;
+  /** A dual-stack pod's IPv6 address. */
+  ip6?: string;
   mac: string;
   /** Host-side veth in the node namespace, named as Calico's CNI plugin names it. */
   hostIf: string;
@@ -59,13 +73,19 @@ export interface PodPlan {
 export interface NodePlan {
   name: string;
   netns: string;
-  /** Node (underlay) address and its prefix length. */
+  /** Node (underlay) address and its prefix length: IPv4, or IPv6 in an IPv6-only lab. */
   ip: string;
   prefixLength: number;
   /** Default gateway of the node when the underlay is routed by the ToR. */
   gateway?: string;
+  /** A dual-stack node's IPv6 address (/64) and IPv6 default gateway. */
+  ip6?: string;
+  gateway6?: string;
   asNumber: number;
+  /** The node's block: IPv4, or IPv6 in an IPv6-only lab. */
   block: string;
+  /** A dual-stack node's IPv6 block. */
+  block6?: string;
   /** Interface name of this node's uplink inside the fabric or ToR namespace. */
   fabricIf: string;
   /** ToR-side address of this node's link (ToR-routed underlay only). */
@@ -106,6 +126,10 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   if (!Number.isInteger(options.podsPerNode) || options.podsPerNode < 1 || options.podsPerNode > 60) throw new Error('--pods must be 1..60');
   if (options.tor && options.routeReflector) throw new Error('--rr and --tor do not combine: with --tor the ToR carries the routes between nodes');
   if (!kernel.bridge && !options.tor) throw new Error('this kernel has no bridge device type; use --tor (routed underlay, veths only)');
+  const family = options.family ?? LabFamily.IPv4;
+  if (family !== LabFamily.IPv4 && (options.tor || options.routeReflector)) {
+    throw new Error('--ipv6 and --dual-stack build a one-subnet mesh: --tor and --rr are IPv4-only in the lab so far');
+  }
 
   const reasons: string[] = [];
   const underlay = options.tor ? Underlay.TorRouted : Underlay.OneSubnet;
@@ -118,7 +142,9 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   // is safe to choose whenever the kernel could build tunl0. Without ipip, Never is the only mode
   // that works, and the underlay above was chosen so that it does.
   let encap: Encap = Encap.Never;
-  if (kernel.ipip && underlay === Underlay.OneSubnet) {
+  if (family === LabFamily.IPv6) {
+    reasons.push('IPv6 only: nodes fd00:198:18::<n>/64, pool fd00:10:244::/48 with /122 blocks (Calico\'s default), no IPv4 anywhere; each Kite starts with --ip none --router-id hash (calico-node\'s IP=none and CALICO_ROUTER_ID=hash); IPIP is IPv4-only, so pool ipipMode Never');
+  } else if (kernel.ipip && underlay === Underlay.OneSubnet) {
     encap = Encap.CrossSubnet;
     reasons.push('ipip is available: pool ipipMode CrossSubnet (same subnet, so no encapsulation is used)');
   } else if (kernel.ipip) {
@@ -127,29 +153,37 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
     reasons.push('this kernel has no ipip: pool ipipMode Never (native routing only)');
   }
 
+  if (family === LabFamily.Dual) {
+    reasons.push('dual-stack: each node also has fd00:198:18::<n>/64 and an IPv6 /122 block from fd00:10:244::/48, each pod an IPv6 /128; the mesh runs one session per family and the ping matrix covers both');
+  }
+  const v6only = family === LabFamily.IPv6;
   const nodes: NodePlan[] = [];
   for (let i = 1; i <= options.nodes; i++) {
     const name = `node-${i}`;
     const pods: PodPlan[] = [];
     for (let j = 1; j <= options.podsPerNode; j++) {
       const pod = `pod-${i}-${j}`;
+      const v6 = `fd00:10:244:${i.toString(16)}::${(j + 1).toString(16)}`;
       pods.push({
         name: pod,
         netns: `${NS_PREFIX}${name}-${pod}`,
-        ip: `10.244.${i}.${j + 1}`,
+        ip: v6only ? v6 : `10.244.${i}.${j + 1}`,
+        ...(family === LabFamily.Dual ? { ip6: v6 } : {}),
         mac: `0a:58:0a:f4:${hex2(i)}:${hex2(j + 1)}`,
         hostIf: caliName(K8S_NAMESPACE, pod),
         wepName: wepName(name, pod),
       });
     }
     const tor = underlay === Underlay.TorRouted;
+    const ip6 = `fd00:198:18::${i.toString(16)}`;
+    const block6 = `fd00:10:244:${i.toString(16)}::/${BLOCK_SIZE_V6}`;
     const node: NodePlan = {
       name,
       netns: `${NS_PREFIX}${name}`,
-      ip: tor ? `198.18.${i}.1` : `198.18.0.${i}`,
-      prefixLength: 24,
+      ip: v6only ? ip6 : tor ? `198.18.${i}.1` : `198.18.0.${i}`,
+      prefixLength: v6only ? 64 : 24,
       asNumber: tor ? TOR_AS + i : CLUSTER_AS,
-      block: `10.244.${i}.0/${BLOCK_SIZE}`,
+      block: v6only ? block6 : `10.244.${i}.0/${BLOCK_SIZE}`,
       fabricIf: `kl-${name}`,
       pods,
       socket: `${STATE_DIR}/${name}.sock`,
@@ -159,8 +193,9 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
     // Every node gets a default gateway, as a real node has one. It matters beyond realism:
     // the pods' gateway 169.254.1.1 is answered by proxy ARP, and the kernel proxies only for
     // an address it has a route to through another interface (arp_process, IN_DEV_PROXY_ARP).
-    node.gateway = tor ? `198.18.${i}.254` : '198.18.0.254';
+    node.gateway = v6only ? 'fd00:198:18::fe' : tor ? `198.18.${i}.254` : '198.18.0.254';
     if (tor) node.torIp = `198.18.${i}.254`;
+    if (family === LabFamily.Dual) Object.assign(node, { ip6, gateway6: 'fd00:198:18::fe', block6 });
     nodes.push(node);
   }
   if (options.routeReflector) reasons.push('node-1 is a route reflector (routeReflectorClusterID 224.0.0.1); the mesh is off');
@@ -171,6 +206,16 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   };
   if (options.tor) plan.torNs = `${NS_PREFIX}tor`;
   return plan;
+}
+
+/** A pod's addresses: its first, then a dual-stack pod's IPv6. */
+export function podAddresses(p: PodPlan): string[] {
+  return p.ip6 === undefined ? [p.ip] : [p.ip, p.ip6];
+}
+
+/** A node's blocks: its first, then a dual-stack node's IPv6 block. */
+export function nodeBlocks(n: NodePlan): string[] {
+  return n.block6 === undefined ? [n.block] : [n.block, n.block6];
 }
 
 function hex2(n: number): string {
@@ -198,9 +243,11 @@ metadata:
     kubernetes.io/hostname: ${n.name}${n.routeReflector ? '\n    route-reflector: "true"' : ''}
 spec:
   bgp:
-    ipv4Address: ${n.ip}/${n.prefixLength}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}`);
+    ${n.ip.includes(':') ? 'ipv6Address' : 'ipv4Address'}: ${n.ip}/${n.prefixLength}${n.ip6 !== undefined ? `\n    ipv6Address: ${n.ip6}/64` : ''}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}`);
   }
-  docs.push(`apiVersion: projectcalico.org/v3
+  const family = plan.options.family ?? LabFamily.IPv4;
+  if (family !== LabFamily.IPv6) {
+    docs.push(`apiVersion: projectcalico.org/v3
 kind: IPPool
 metadata:
   name: default-ipv4-ippool
@@ -210,16 +257,31 @@ spec:
   ipipMode: ${plan.encap}
   vxlanMode: Never
   natOutgoing: false`);
-  for (const n of plan.nodes) {
+  }
+  if (family !== LabFamily.IPv4) {
     docs.push(`apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata:
+  name: default-ipv6-ippool
+spec:
+  cidr: ${POOL_CIDR_V6}
+  blockSize: ${BLOCK_SIZE_V6}
+  ipipMode: Never
+  vxlanMode: Never
+  natOutgoing: false`);
+  }
+  for (const n of plan.nodes) {
+    for (const block of [n.block, ...(n.block6 === undefined ? [] : [n.block6])]) {
+      docs.push(`apiVersion: projectcalico.org/v3
 kind: BlockAffinity
 metadata:
-  name: ${n.name}-${n.block.replace(/[./]/g, '-')}
+  name: ${n.name}-${block.replace(/[.:/]/g, '-')}
 spec:
   node: ${n.name}
-  cidr: ${n.block}
+  cidr: ${block}
   state: confirmed
   deleted: false`);
+    }
   }
   if (plan.options.routeReflector) {
     // Calico's documented RR setup: every node peers with the nodes labelled route-reflector;
@@ -259,11 +321,11 @@ spec:
   interfaceName: ${p.hostIf}
   mac: ${p.mac}
   ipNetworks:
-    - ${p.ip}/32
+${podAddresses(p).map((a) => `    - ${a}/${a.includes(':') ? 128 : 32}`).join('\n')}
   profiles:
     - kns.${K8S_NAMESPACE}`);
     }
   }
-  return `# Generated by kite lab up: the Calico resources of a ${plan.nodes.length}-node lab (${plan.underlay}).\n` +
+  return `# Generated by kite lab up: the Calico resources of a ${plan.nodes.length}-node lab (${plan.underlay}${family === LabFamily.IPv4 ? '' : `, ${family}`}).\n` +
     docs.map((d) => `${d}\n`).join('---\n');
 }

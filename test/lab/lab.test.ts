@@ -1,5 +1,5 @@
 // Smoke test of `kite lab`: the real command (bin/kite, built dist/) brings the default lab up,
-// reports status, and goes down. Asserts every pod pings every pod and that nothing of the lab
+// reports status, and goes down; then the --dual-stack and --ipv6 labs, pinging in both families. Asserts every pod pings every pod and that nothing of the lab
 // (namespaces, processes, /run/kite-lab) is left afterwards. Needs root and netns; in CI
 // (CI=true) their absence is a failure, elsewhere the test is skipped with the reason.
 import { execFile } from 'node:child_process';
@@ -63,6 +63,23 @@ describe('kite lab naming', () => {
     expect(yaml).toContain('interfaceName: calia0150fc09e0');
     expect(plan.nodes.every((n) => n.ip.startsWith('198.18.'))).toBe(true);
   });
+  it('--dual-stack: an IPv6 address, /122 block and /128 per pod beside the IPv4 ones; --ipv6: IPv6 alone', () => {
+    const dual = planLab({ ...DEFAULT_OPTIONS, family: 'dual' }, { ipip: false, vxlan: false, bridge: true });
+    expect(dual.nodes[0]).toMatchObject({ ip: '198.18.0.1', ip6: 'fd00:198:18::1', block: '10.244.1.0/26', block6: 'fd00:10:244:1::/122' });
+    expect(dual.nodes[0]?.pods[0]).toMatchObject({ ip: '10.244.1.2', ip6: 'fd00:10:244:1::2' });
+    const dy = labConfigYaml(dual);
+    expect(dy).toContain('ipv6Address: fd00:198:18::1/64');
+    expect(dy).toContain('cidr: fd00:10:244::/48');
+    expect(dy.match(/kind: BlockAffinity/g)).toHaveLength(6);
+    expect(dy).toMatch(/ {4}- 10\.244\.1\.2\/32\n {4}- fd00:10:244:1::2\/128/);
+    const v6 = planLab({ ...DEFAULT_OPTIONS, family: 'ipv6' }, { ipip: true, vxlan: false, bridge: true });
+    expect(v6.nodes[1]).toMatchObject({ ip: 'fd00:198:18::2', prefixLength: 64, block: 'fd00:10:244:2::/122' });
+    expect(v6.reasons.join(' ')).toMatch(/--ip none --router-id hash/);
+    const vy = labConfigYaml(v6);
+    expect(vy).not.toContain('ipv4Address');
+    expect(vy).not.toContain('10.244.0.0/16');
+    expect(() => planLab({ ...DEFAULT_OPTIONS, family: 'ipv6', tor: true }, { ipip: false, vxlan: false, bridge: true })).toThrow(/IPv4-only/);
+  });
   it('chooses CrossSubnet only when the kernel has ipip', () => {
     expect(planLab(DEFAULT_OPTIONS, { ipip: true, vxlan: true, bridge: true }).encap).toBe('CrossSubnet');
     expect(planLab(DEFAULT_OPTIONS, { ipip: false, vxlan: true, bridge: true }).encap).toBe('Never');
@@ -124,4 +141,28 @@ describe.skipIf(missing !== null)('kite lab up / status / down (smoke)', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing to remove/);
   }, 60_000);
+
+  for (const [flag, perPair, sessions] of [['--dual-stack', 2, 4], ['--ipv6', 1, 2]] as const) {
+    it(`${flag}: every pod pings every pod over ${perPair === 2 ? 'IPv4 and IPv6' : 'IPv6'}, and down removes everything`, async () => {
+      await kite(['lab', 'down']);
+      const up = await kite(['lab', 'up', flag, '--json']);
+      expect(up.code, `kite lab up ${flag} failed:\n${up.stderr}`).toBe(0);
+      expect(up.stderr).toMatch(flag === '--ipv6' ? /lab: chose: IPv6 only/ : /lab: chose: dual-stack/);
+      const report = JSON.parse(up.stdout) as {
+        family: string; nodes: { peers: { state: string }[]; kernelRoutes: string[] }[];
+        ping: { total: number; allOk: boolean; matrix: { from: string; toIp: string; ok: boolean }[] };
+      };
+      expect(report.family).toBe(flag === '--ipv6' ? 'ipv6' : 'dual');
+      for (const n of report.nodes) {
+        expect(n.peers.map((p) => p.state)).toEqual(Array(sessions).fill('Established'));
+        expect(n.kernelRoutes.filter((l) => /^fd00:10:244:\d+::\/122 via fd00:198:18::\d+/.test(l))).toHaveLength(2);
+      }
+      expect(report.ping.total).toBe(30 * perPair);
+      expect(report.ping.matrix.filter((c) => !c.ok).map((c) => `${c.from}->${c.toIp}`)).toEqual([]);
+      expect(report.ping.matrix.filter((c) => c.toIp.includes(':'))).toHaveLength(30);
+      const down = await kite(['lab', 'down']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(existsSync('/run/kite-lab')).toBe(false);
+    }, 60_000);
+  }
 });
