@@ -72,7 +72,9 @@ describe('observability: Kite <-> BIRD and FRR', () => {
       expect(m.value('kite_bgp_prefixes_received', { ...l, family: 'ipv4' })).toBe(p.prefixesReceived);
       expect(m.value('kite_bgp_prefixes_advertised', { ...l, family: 'ipv4' })).toBe(p.prefixesAdvertised);
       expect(m.value('kite_bgp_prefixes_rejected', { ...l, family: 'ipv4', reason: 'loop' })).toBe(p.prefixesReceived - p.prefixesAccepted);
-      expect(m.value('kite_bgp_messages_received_total', { ...l, type: 'open' })).toBe(1);
+      // One OPEN per connection: two when both sides dialled at once (a collision, RFC 4271 §6.8).
+      expect(m.value('kite_bgp_messages_received_total', { ...l, type: 'open' })).toBeGreaterThanOrEqual(1);
+      expect(m.value('kite_bgp_session_established_transitions_total', l)).toBe(1);
       expect(m.value('kite_bgp_messages_received_total', { ...l, type: 'update' })).toBeGreaterThanOrEqual(1);
       expect(m.value('kite_bgp_messages_received_total', { ...l, type: 'keepalive' })).toBeGreaterThanOrEqual(1);
     }
