@@ -141,6 +141,22 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
     }
   }, 60_000);
 
+  it('a pool route from the ToR (FRR on a shared link sends its global next hop with a link-local beside it, RFC 2545 §3) is programmed via the global one on eth0', async () => {
+    const route = 'fd00:10:244:50::/122';
+    await tor.announce(route);
+    for (const n of NODES) {
+      const ln = nodes.get(n.name)!;
+      await waitFor(`node ${n.name}: ${route} from the ToR`, async () => {
+        const line = (await routes6(lab, ln)).find((l) => l.startsWith(`${route} `));
+        return line;
+      }, { timeoutMs: 20_000, describe: async () => (await routes6(lab, ln)).join('\n') }).then((line) => {
+        // The global next hop (BIRD's choice when both are present and the global is on-link).
+        expect(line).toMatch(new RegExp(`^${route.replace(/[.:/]/g, '\\$&')} via ${lab.v6(10).replace(/:/g, '\\:')} dev eth0`));
+      });
+    }
+    await tor.withdraw(route);
+  }, 60_000);
+
   it('pods ping each other across nodes over IPv4 and over IPv6', async () => {
     for (const from of PODS) {
       for (const to of PODS) {
