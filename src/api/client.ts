@@ -39,11 +39,20 @@ export class ControlApiError extends Error {
   }
 }
 
+/**
+ * KITE_API_TIMEOUT (seconds) overrides the 5 s per-call deadline: a node under heavy load (or an
+ * emulated one, as the qemu tests run) may need longer; a bad value is ignored.
+ */
+function envTimeoutMs(): number | undefined {
+  const s = Number(process.env['KITE_API_TIMEOUT']);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : undefined;
+}
+
 export function createControlClient(socketPath: string, options: ControlClientOptions = {}): ControlClient {
   const path = resolve(socketPath);
   const service = kiteService();
   const client = new grpc.Client(`unix://${path}`, grpc.credentials.createInsecure());
-  const timeoutMs = options.timeoutMs ?? 5000;
+  const timeoutMs = options.timeoutMs ?? envTimeoutMs() ?? 5000;
 
   function call<T>(method: 'Summary' | 'Peers' | 'Routes' | 'Fib' | 'Peer' | 'AdjRib' | 'Config' | 'PeerAction', request: object, convert: (v: unknown) => T): Promise<T> {
     const def = service[method];

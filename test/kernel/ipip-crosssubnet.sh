@@ -190,7 +190,8 @@ done
 # three more node processes is slow under emulation, and pings mostly wait.
 for line in "${NODES[@]}"; do
   read -r name _ <<<"$line"
-  $KITE show fib --json --socket "/run/kite-$name.sock" > "$OUT/fib-$name.json" 2> "$OUT/fib-$name.err" &
+  # Under emulation on a busy host the daemon can take longer than the CLI's 5 s default to answer.
+  KITE_API_TIMEOUT=60 $KITE show fib --json --socket "/run/kite-$name.sock" > "$OUT/fib-$name.json" 2> "$OUT/fib-$name.err" &
   FIB_PIDS+=($!)
 done
 

@@ -14,7 +14,7 @@ const SCRIPT = join(ROOT, 'scripts', 'install-deps.sh');
 /** Programs from Debian's Essential packages (or Node itself): present on every machine. */
 const ESSENTIAL = new Set([
   'sh', 'bash', // dash, bash
-  'mkdir', 'uname', 'id', 'rm', 'cat', 'sleep', 'seq', 'date', 'touch', 'ls', 'pwd', // coreutils
+  'mkdir', 'uname', 'id', 'rm', 'cat', 'sleep', 'seq', 'date', 'touch', 'ls', 'pwd', 'chown', 'test', 'timeout', // coreutils
   'grep', 'awk', 'sed', // grep, mawk, sed
   'npx', 'node', 'npm', // Node.js, which runs the tests
   'apt-get', // apt
