@@ -5,7 +5,9 @@
 //      calc/l3_route_resolver.go; calico CNI's IPv6 gateway, the host veth's link-local
 //      fe80::ecee:eeff:feee:eeee): /122 blocks with an own-block blackhole, /128 workload routes
 //      on cali*, proxy_ndp=1, forwarding=1, accept_ra=0 on cali*; the ToR learns every block with
-//      the node's global IPv6 address as next hop, never a link-local one alone.
+//      the node's global IPv6 address as next hop, never a link-local one alone; a pool route the
+//      ToR announces is programmed via its global address, and one announced by a second ToR
+//      too becomes one IPv6 multipath route (ECMP).
 //   2. An IPv6-only cluster: two nodes with no IPv4 address that start with `--ip none
 //      --router-id hash` (calico-node's IP=none and CALICO_ROUTER_ID=hash, confd hashToIPv4),
 //      peer over IPv6 and carry IPv6 pod traffic.
@@ -62,6 +64,7 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
   const pods = new Map<string, LabNode>();
   const kites: Kite[] = [];
   let tor: FrrPeer;
+  let tor2: FrrPeer;
 
   beforeAll(async () => {
     for (const ln of await createLab(lab, NODES.map((n) => n.name))) {
@@ -76,6 +79,12 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
       neighbors: NODES.flatMap((n) => [{ address: lab.v4(n.index), asNumber: AS }, { address: lab.v6(n.index), asNumber: AS }]),
     });
     await tor.start();
+    // A second ToR in the same AS, for IPv6 ECMP: both announce one pool prefix.
+    tor2 = new FrrPeer({
+      lab, node: await lab.addNode('tor2', 11), asNumber: TOR_AS,
+      neighbors: NODES.map((n) => ({ address: lab.v6(n.index), asNumber: AS })),
+    });
+    await tor2.start();
     for (const p of PODS) pods.set(p.name, (await addPod(lab, nodes.get(p.node)!, p.name, p.v4 ?? p.v6, { ipv6: p.v6 })).ns);
     const yaml = clusterYaml({
       bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
@@ -84,7 +93,8 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
         { name: 'default-ipv4-ippool', cidr: V4_POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
         { name: 'default-ipv6-ippool', cidr: V6_POOL, blockSize: 122, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false },
       ],
-      peers: [{ name: 'tor-v4', peerIP: lab.v4(10), asNumber: TOR_AS }, { name: 'tor-v6', peerIP: lab.v6(10), asNumber: TOR_AS }],
+      peers: [{ name: 'tor-v4', peerIP: lab.v4(10), asNumber: TOR_AS }, { name: 'tor-v6', peerIP: lab.v6(10), asNumber: TOR_AS },
+        { name: 'tor2-v6', peerIP: lab.v6(11), asNumber: TOR_AS }],
       workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.v4 ?? p.v6, ipv6: p.v6, interfaceName: caliName('default', p.name) })),
     });
     kites.push(...await startKites(lab, nodes, yaml));
@@ -155,6 +165,24 @@ describe('dual-stack three-node cluster with an FRR ToR', () => {
       });
     }
     await tor.withdraw(route);
+  }, 60_000);
+
+  it('IPv6 ECMP: one pool prefix from both ToRs is one multipath kernel route via both', async () => {
+    const route = 'fd00:10:244:60::/122';
+    await Promise.all([tor.announce(route), tor2.announce(route)]);
+    type R = { dst: string; gateway?: string; nexthops?: { gateway?: string; dev?: string }[] };
+    for (const n of NODES) {
+      const ln = nodes.get(n.name)!;
+      const hops = async (): Promise<string[]> => {
+        const rs = JSON.parse(await lab.mustExec(ln, 'ip', ['-6', '-j', 'route', 'show', 'proto', '75', route])) as R[];
+        return rs.flatMap((r) => (r.nexthops ?? (r.gateway ? [{ gateway: r.gateway }] : [])).map((h) => h.gateway ?? '')).sort();
+      };
+      await waitFor(`node ${n.name}: ${route} via both ToRs`, async () => {
+        const h = await hops();
+        return h.length === 2 && h[0] === lab.v6(10) && h[1] === lab.v6(11) ? true : undefined;
+      }, { timeoutMs: 20_000, describe: async () => JSON.stringify(await hops()) });
+    }
+    await Promise.all([tor.withdraw(route), tor2.withdraw(route)]);
   }, 60_000);
 
   it('pods ping each other across nodes over IPv4 and over IPv6', async () => {
