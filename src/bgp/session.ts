@@ -130,6 +130,9 @@ export interface SessionOptions {
 }
 
 const MAX_IDLE_HOLD = 120;
+/** Bytes of queued UPDATEs packed into one socket write (8 full 4096-octet UPDATEs, ~500 small ones); small enough that a KEEPALIVE waits behind little. */
+const COALESCE_BYTES = 32 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export function buildCapabilities(localAs: number, opts: CapabilityOptions = {}): Capabilities {
   const families = opts.families ?? [IPV4_UNICAST, IPV6_UNICAST];
@@ -192,7 +195,13 @@ export class Session {
   private pendingUpdate: UpdateMessage | null = null;
   private pendingRefresh: RouteRefreshMessage | null = null;
 
+  /** Bulk messages waiting for the socket; `bulkHead` is the next to write (no O(n) shift). */
   private bulk: Buffer[] = [];
+  private bulkHead = 0;
+  /** A pump is queued for the end of the current JavaScript task (send() coalesces until then). */
+  private pumpQueued = false;
+  /** A message taken from the queues that did not fit the last write: it opens the next one. */
+  private carry: Buffer | null = null;
   private producer: MessageProducer | null = null;
 
   private localOpenMsg: OpenMessage | null = null;
@@ -316,11 +325,16 @@ export class Session {
   /**
    * Queue one bulk message (UPDATE). Returns false when the session cannot send (not
    * Established). Bulk data waits behind socket backpressure; KEEPALIVE/NOTIFICATION do not.
+   * Messages queued in one JavaScript task (an export batch) leave together at its end, packed
+   * into writes of up to COALESCE_BYTES: one write() per peer per batch instead of one per UPDATE.
    */
   send(buf: Buffer): boolean {
     if (this.st.name !== 'Established' || !this.socket) return false;
     this.bulk.push(buf);
-    this.pump();
+    if (!this.pumpQueued) {
+      this.pumpQueued = true;
+      queueMicrotask(() => { this.pumpQueued = false; this.pump(); });
+    }
     return true;
   }
 
@@ -517,6 +531,8 @@ export class Session {
     this.socket = null;
     this.framer = null;
     this.bulk = [];
+    this.bulkHead = 0;
+    this.carry = null;
     this.producer = null;
     s.end();
     // A peer that stops reading would keep the socket half-open forever.
@@ -543,18 +559,42 @@ export class Session {
     this.socket.write(buf);
   }
 
-  /** Move bulk data to the socket while it is not asking us to wait (write() → false → 'drain'). */
+  /**
+   * Move bulk data to the socket while it is not asking us to wait (write() → false → 'drain').
+   * Consecutive messages are concatenated into one write of at most COALESCE_BYTES (or one larger
+   * message), so a KEEPALIVE written meanwhile waits behind at most one chunk plus the socket's
+   * high-water mark, and a slow peer holds only its own queue (the others' sockets drain apart).
+   * The producer (a table transfer) goes first and the queue after it: the queue holds the changes
+   * made since the transfer began, in order, so the peer ends with the current table.
+   */
   private pump(): void {
     const s = this.socket;
     if (!s || this.st.name !== 'Established') return;
+    const meter = this.opts.meter;
     while (!s.writableNeedDrain) {
-      let b = this.bulk.shift();
-      if (!b && this.producer) b = this.producer.pull() ?? undefined;
-      if (!b) return;
-      this.counters.messagesOut++;
-      this.counters.updatesOut++;
-      this.opts.meter?.message('out', MsgType.UPDATE);
-      if (!s.write(b)) return;
+      let first: Buffer | null = null;
+      let parts: Buffer[] | null = null;
+      let size = 0;
+      while (size < COALESCE_BYTES) {
+        let b = this.carry;
+        this.carry = null;
+        if (!b && this.producer) b = this.producer.pull();
+        if (!b && this.bulkHead < this.bulk.length) {
+          b = this.bulk[this.bulkHead]!;
+          this.bulk[this.bulkHead++] = EMPTY;
+        }
+        if (!b) break;
+        if (size > 0 && size + b.length > COALESCE_BYTES) { this.carry = b; break; } // the next write's first
+        this.counters.messagesOut++;
+        this.counters.updatesOut++;
+        meter?.message('out', MsgType.UPDATE);
+        if (first === null) first = b;
+        else (parts ??= [first]).push(b);
+        size += b.length;
+      }
+      if (this.bulkHead === this.bulk.length) { this.bulk = []; this.bulkHead = 0; }
+      if (first === null) return;
+      if (!s.write(parts === null ? first : Buffer.concat(parts, size))) return;
     }
   }
 

@@ -14,8 +14,18 @@ import { LOCAL_PEER, type Rib } from './rib.js';
 import { localPrefFor } from './priority.js';
 import type { NextHopMode } from '../datastore/resources.js';
 
-/** Where a group's messages go: the session's bulk queue. */
-export interface ExportSink { send(buf: Buffer): boolean }
+/**
+ * Where a group's messages go: the session's bulk queue, and for a table transfer its producer
+ * (pulled under backpressure, ahead of the queue). Without setProducer the table is sent at once.
+ */
+export interface ExportSink {
+  send(buf: Buffer): boolean;
+  setProducer?(p: { pull(): Buffer | null } | null): void;
+}
+
+/** Prefixes encoded per pull of a table transfer (a few UPDATEs of 4096 octets). */
+const TABLE_BATCH = 2048;
+const EMPTY = Buffer.alloc(0);
 
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -37,6 +47,12 @@ export interface ExportPeer {
   readonly families: readonly FamilyKey[];
   /** BGPFilter names the peer lists (part of the group key: they change what it is sent). */
   readonly filters?: readonly string[];
+  /**
+   * The peer's BGP Identifier (its OPEN): routes whose ORIGINATOR_ID it is are not sent to it
+   * (RFC 4456 §8: it would discard them; BIRD does not send them either). Not part of the group
+   * key: the group encodes once and each member skips the messages that carry its own ID.
+   */
+  readonly routerId?: number;
 }
 
 /** What the export policy may add to a route it accepts (Calico communities, BGPFilter operations). */
@@ -75,6 +91,15 @@ class Group {
   readonly addPath: ReadonlySet<FamilyKey>;
   /** ADD-PATH Adj-RIB-Out: prefix slot → path ID → exported attributes. */
   readonly multi = new Map<number, Map<number, PathAttrs>>();
+  /** Single-path Adj-RIB-Out entries by ORIGINATOR_ID: what a member with that router ID is not sent. */
+  readonly byOriginator = new Map<number, number>();
+  /** Router IDs of the members (with how many members have each). */
+  readonly memberIds = new Map<number, number>();
+  /**
+   * Withdrawals only for the member whose router ID is the key: it held another path for a prefix
+   * whose new path it originated, so it is not sent the announcement that would have replaced it.
+   */
+  readonly ownWithdrawals = new Map<number, Map<FamilyKey, OutPrefix[]>>();
 
   constructor(readonly key: string, readonly proto: ExportPeer) {
     this.writer = new UpdateWriter(proto.ctx);
@@ -115,6 +140,7 @@ export class Exporter {
       this.fill(g);
     }
     g.members.add(peer);
+    if (peer.routerId !== undefined) g.memberIds.set(peer.routerId, (g.memberIds.get(peer.routerId) ?? 0) + 1);
     this.memberOf.set(peer.id, g);
     this.sendTable(g, peer);
   }
@@ -123,7 +149,13 @@ export class Exporter {
     const g = this.memberOf.get(id);
     if (!g) return;
     this.memberOf.delete(id);
-    for (const m of g.members) if (m.id === id) g.members.delete(m);
+    for (const m of g.members) {
+      if (m.id !== id) continue;
+      g.members.delete(m);
+      if (m.routerId === undefined) continue;
+      const n = (g.memberIds.get(m.routerId) ?? 0) - 1;
+      if (n > 0) g.memberIds.set(m.routerId, n); else g.memberIds.delete(m.routerId);
+    }
     if (g.members.size === 0) {
       this.groups.delete(g.key);
       for (let s = 0; s < g.adjOut.length; s++) if (g.adjOut[s]! > 0) this.interner.unref(g.adjOut[s]! - 1);
@@ -153,14 +185,34 @@ export class Exporter {
 
   advertised(id: string): number {
     const g = this.memberOf.get(id);
-    return g ? g.count + g.multiCount : 0;
+    return g ? g.count + g.multiCount - this.ownCount(g, id) : 0;
   }
 
   /** advertised() split by address family. */
   advertisedByFamily(id: string): { ipv4: number; ipv6: number } {
     const g = this.memberOf.get(id);
     if (!g) return { ipv4: 0, ipv6: 0 };
-    return { ipv4: g.count + g.multiCount - g.count6, ipv6: g.count6 };
+    let own4 = 0, own6 = 0;
+    const rid = this.routerIdOf(g, id);
+    if (rid !== undefined && g.byOriginator.has(rid)) {
+      for (let s = 0; s < g.adjOut.length; s++) {
+        if (g.adjOut[s]! > 0 && this.interner.get(g.adjOut[s]! - 1).originatorId === rid) {
+          if (this.rib.prefixes.family[s] === IPV4_UNICAST) own4++; else own6++;
+        }
+      }
+    }
+    return { ipv4: g.count + g.multiCount - g.count6 - own4, ipv6: g.count6 - own6 };
+  }
+
+  private routerIdOf(g: Group, id: string): number | undefined {
+    for (const m of g.members) if (m.id === id) return m.routerId;
+    return undefined;
+  }
+
+  /** Single-path entries of the group the member is not sent (it originated them). */
+  private ownCount(g: Group, id: string): number {
+    const rid = this.routerIdOf(g, id);
+    return rid === undefined ? 0 : g.byOriginator.get(rid) ?? 0;
   }
 
   /**
@@ -171,8 +223,13 @@ export class Exporter {
     const g = this.memberOf.get(id);
     if (!g) return [];
     const out: { slot: number; pathId: number; attrs: PathAttrs }[] = [];
-    for (let s = 0; s < g.adjOut.length; s++) if (g.adjOut[s]! > 0) out.push({ slot: s, pathId: 1, attrs: this.interner.get(g.adjOut[s]! - 1) });
-    for (const [slot, m] of g.multi) for (const [pathId, attrs] of m) out.push({ slot, pathId, attrs });
+    const rid = this.routerIdOf(g, id);
+    for (let s = 0; s < g.adjOut.length; s++) {
+      if (g.adjOut[s]! <= 0) continue;
+      const attrs = this.interner.get(g.adjOut[s]! - 1);
+      if (rid === undefined || attrs.originatorId !== rid) out.push({ slot: s, pathId: 1, attrs });
+    }
+    for (const [slot, m] of g.multi) for (const [pathId, attrs] of m) if (rid === undefined || attrs.originatorId !== rid) out.push({ slot, pathId, attrs });
     return out;
   }
 
@@ -232,17 +289,57 @@ export class Exporter {
           continue;
         }
         if (cur === out.id) continue;
+        if (out.originatorId !== undefined && g.memberIds.has(out.originatorId)
+          && cur >= 0 && this.interner.get(cur).originatorId !== out.originatorId) this.ownWithdraw(g, out.originatorId, slot, 1);
         this.setAdj(g, slot, out);
         let list = ann.get(out);
         if (!list) ann.set(out, (list = []));
         list.push(this.outPrefix(g, slot));
       }
-      const msgs: Buffer[] = [];
-      for (const [family, list] of g.withdrawals) if (list.length) g.writer.withdraw(family, list, (m) => msgs.push(m));
-      g.withdrawals.clear();
-      for (const [attrs, list] of ann) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, attrs, list, (m) => msgs.push(m));
-      if (msgs.length) for (const m of g.members) for (const b of msgs) m.sink.send(b);
+      this.emit(g, ann);
     }
+  }
+
+  /**
+   * Encodes a group's pending changes once and hands them to every member, in per-prefix order:
+   * withdrawals, then a member's own-origin withdrawals, then announcements. A member is not sent
+   * the announcements that carry its own router ID as ORIGINATOR_ID.
+   */
+  private emit(g: Group, ann: Map<PathAttrs, OutPrefix[]>): void {
+    const msgs: Buffer[] = [];
+    /** Parallel to msgs: the ORIGINATOR_ID whose member skips it, or the only member it is for. */
+    const skip: (number | undefined)[] = [];
+    const only: (number | undefined)[] = [];
+    for (const [family, list] of g.withdrawals) if (list.length) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(undefined); only.push(undefined); });
+    g.withdrawals.clear();
+    for (const [rid, byFam] of g.ownWithdrawals) {
+      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(undefined); only.push(rid); });
+    }
+    g.ownWithdrawals.clear();
+    for (const [attrs, list] of ann) {
+      const o = attrs.originatorId !== undefined && g.memberIds.has(attrs.originatorId) ? attrs.originatorId : undefined;
+      g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, attrs, list, (m) => { msgs.push(m); skip.push(o); only.push(undefined); });
+    }
+    if (msgs.length === 0) return;
+    for (const m of g.members) {
+      const rid = m.routerId;
+      for (let k = 0; k < msgs.length; k++) {
+        if (rid !== undefined && skip[k] === rid) continue;
+        const to = only[k];
+        if (to !== undefined && to !== rid) continue;
+        m.sink.send(msgs[k]!);
+      }
+    }
+  }
+
+  /** The member with router ID `rid` loses its copy of a prefix (see Group.ownWithdrawals). */
+  private ownWithdraw(g: Group, rid: number, slot: number, pathId: number): void {
+    const fam = this.rib.prefixes.family[slot]!;
+    let byFam = g.ownWithdrawals.get(rid);
+    if (!byFam) g.ownWithdrawals.set(rid, (byFam = new Map()));
+    let list = byFam.get(fam);
+    if (!list) byFam.set(fam, (list = []));
+    list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId });
   }
 
   // Remembers each OutPrefix's slot for family lookup without an extra field on the wire type.
@@ -284,6 +381,7 @@ export class Exporter {
       this.interner.ref(a);
       if (old) this.interner.unref(old);
       if (old === a || !ann) continue;
+      if (old && a.originatorId !== undefined && old.originatorId !== a.originatorId && g.memberIds.has(a.originatorId)) this.ownWithdraw(g, a.originatorId, slot, id);
       let list = ann.get(a);
       if (!list) ann.set(a, (list = []));
       list.push(this.outPrefix(g, slot, id));
@@ -297,16 +395,27 @@ export class Exporter {
   private setAdj(g: Group, slot: number, a: PathAttrs): void {
     if (slot >= g.adjOut.length) g.adjOut = growI32(g.adjOut, Math.max(1024, this.rib.prefixes.capacity));
     const cur = g.adjOut[slot]!;
-    if (cur > 0) this.interner.unref(cur - 1);
-    else {
+    if (cur > 0) {
+      this.uncountOriginator(g, cur - 1);
+      this.interner.unref(cur - 1);
+    } else {
       g.count++;
       if (this.rib.prefixes.family[slot] !== IPV4_UNICAST) g.count6++;
     }
     this.interner.ref(a.id);
+    if (a.originatorId !== undefined) g.byOriginator.set(a.originatorId, (g.byOriginator.get(a.originatorId) ?? 0) + 1);
     g.adjOut[slot] = a.id + 1;
   }
 
+  private uncountOriginator(g: Group, attrId: number): void {
+    const o = this.interner.get(attrId).originatorId;
+    if (o === undefined) return;
+    const n = (g.byOriginator.get(o) ?? 0) - 1;
+    if (n > 0) g.byOriginator.set(o, n); else g.byOriginator.delete(o);
+  }
+
   private clearAdj(g: Group, slot: number, withdraw: boolean): void {
+    this.uncountOriginator(g, g.adjOut[slot]! - 1);
     this.interner.unref(g.adjOut[slot]! - 1);
     g.adjOut[slot] = 0;
     g.count--;
@@ -330,28 +439,93 @@ export class Exporter {
     });
   }
 
-  /** Sends a group's whole Adj-RIB-Out to one member, then End-of-RIB per family (RFC 4724 §2). */
+  /**
+   * Sends a group's whole Adj-RIB-Out to one member, then End-of-RIB per family (RFC 4724 §2).
+   * To a session the table goes as a producer, encoded as the socket takes it: a million routes
+   * are never queued at once, and timers (KEEPALIVE, hold) keep running between pulls. The slots
+   * are listed now, grouped by attribute set (one encoding per set, as many NLRI per UPDATE as
+   * fit); a slot whose entry changed before it is pulled is skipped, since the change itself
+   * follows the transfer on the session's queue. A member is not sent its own routes (RFC 4456 §8).
+   */
   private sendTable(g: Group, peer: ExportPeer): void {
-    const byAttr = new Map<number, OutPrefix[]>();
-    for (let s = 0; s < g.adjOut.length; s++) {
-      const v = g.adjOut[s]!;
-      if (v === 0) continue;
-      let list = byAttr.get(v - 1);
-      if (!list) byAttr.set(v - 1, (list = []));
-      list.push(this.outPrefix(g, s));
-    }
+    const own = peer.routerId;
+    const queue: Buffer[] = [];
     const multi = new Map<PathAttrs, OutPrefix[]>();
     for (const [slot, m] of g.multi) {
       for (const [pid, a] of m) {
+        if (own !== undefined && a.originatorId === own) continue;
         let list = multi.get(a);
         if (!list) multi.set(a, (list = []));
         list.push(this.outPrefix(g, slot, pid));
       }
     }
-    const send = (m: Buffer) => { peer.sink.send(m); };
-    for (const [a, list] of multi) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, a, list, send);
-    for (const [id, list] of byAttr) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, this.interner.get(id), list, send);
-    for (const f of g.families) send(g.writer.endOfRib(f));
+    for (const [a, list] of multi) g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, a, list, (m) => queue.push(m));
+    // Counting sort of the slots by attribute set: one Int32Array, no object per prefix.
+    const counts = new Map<number, number>();
+    const skipped = new Set<number>();
+    const adj = g.adjOut;
+    for (let s = 0; s < adj.length; s++) {
+      const v = adj[s]!;
+      if (v === 0) continue;
+      const c = counts.get(v - 1);
+      if (c !== undefined) { counts.set(v - 1, c + 1); continue; }
+      if (skipped.has(v - 1)) continue;
+      if (own !== undefined && this.interner.get(v - 1).originatorId === own) { skipped.add(v - 1); continue; }
+      counts.set(v - 1, 1);
+    }
+    const ids = [...counts.keys()];
+    const ends: number[] = [];
+    const next: number[] = [];
+    let total = 0;
+    for (const id of ids) { next.push(total); total += counts.get(id)!; ends.push(total); }
+    const at = new Map<number, number>(ids.map((id, k) => [id, k]));
+    const slots = new Int32Array(total);
+    for (let s = 0; s < adj.length; s++) {
+      const v = adj[s]!;
+      if (v === 0) continue;
+      const k = at.get(v - 1);
+      if (k !== undefined) slots[next[k]!++] = s;
+    }
+    let k = 0, pos = 0, eor = false;
+    const fam = this.rib.prefixes.family;
+    const refill = (): boolean => {
+      for (; k < ids.length; k++) {
+        const id = ids[k]!, end = ends[k]!;
+        const list: OutPrefix[] = [];
+        let family = -1;
+        while (pos < end && list.length < TABLE_BATCH) {
+          const s = slots[pos]!;
+          if (g.adjOut[s] !== id + 1) { pos++; continue; } // changed since: the change follows
+          if (family === -1) family = fam[s]!;
+          else if (fam[s] !== family) break;
+          list.push({ bytes: this.rib.prefixes.bytes(s), len: this.rib.prefixes.plen[s]!, pathId: 1 });
+          pos++;
+        }
+        if (list.length) {
+          g.writer.announce(family as FamilyKey, this.interner.get(id), list, (m) => queue.push(m));
+          return true;
+        }
+      }
+      if (eor) return false;
+      eor = true;
+      for (const f of g.families) queue.push(g.writer.endOfRib(f));
+      return true;
+    };
+    let head = 0;
+    const producer = {
+      pull: (): Buffer | null => {
+        while (head >= queue.length) {
+          queue.length = 0;
+          head = 0;
+          if (!refill()) return null;
+        }
+        const b = queue[head]!;
+        queue[head++] = EMPTY;
+        return b;
+      },
+    };
+    if (peer.sink.setProducer) { peer.sink.setProducer(producer); return; }
+    for (let b = producer.pull(); b !== null; b = producer.pull()) peer.sink.send(b);
   }
 
   /** What the group is sent for a prefix (its interned attributes), or null for nothing. */

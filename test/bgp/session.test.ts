@@ -522,6 +522,39 @@ describe('Session: backpressure', () => {
   });
 });
 
+describe('Session: export batches are coalesced (issue 16)', () => {
+  it('UPDATEs queued in one task leave in a few writes, in order, each one counted', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    const { s } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
+    const raw = new RawPeer(sb);
+    let writes = 0;
+    const write = sa.write.bind(sa) as (b: Buffer) => boolean;
+    (sa as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => { writes++; return write(b); };
+    s.accept(sa);
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    expect(s.state).toBe('Established');
+    const before = { writes, out: s.counters.updatesOut, messages: raw.messages().length };
+    // 1,000 small UPDATEs (a reflector's batch: one /26 per attribute set), each one distinct.
+    const total = 1000;
+    let bytes = 0;
+    for (let k = 0; k < total; k++) {
+      const m = msg(2, '0000' + '0000' + '1a0a' + (k >> 8).toString(16).padStart(2, '0') + (k & 255).toString(16).padStart(2, '0') + '00');
+      bytes += m.length;
+      expect(s.send(m)).toBe(true);
+    }
+    expect(writes).toBe(before.writes); // nothing written until the task that queued them ends
+    await settle(50);
+    const got = raw.messages().slice(before.messages).filter((m) => m.type === 2);
+    expect(got.length).toBe(total);
+    got.forEach((m, k) => expect(m.body.readUInt16BE(6)).toBe(k)); // the order they were queued in
+    expect(s.counters.updatesOut - before.out).toBe(total);
+    expect(writes - before.writes).toBeLessThanOrEqual(Math.ceil(bytes / (32 * 1024)) + 1);
+  });
+});
+
 describe('Session: dialling and automatic restart', () => {
   it('retries a refused connection every ConnectRetry seconds and restarts after a failure', async () => {
     const clock = new FakeClock();

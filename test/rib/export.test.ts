@@ -196,3 +196,82 @@ describe('export', () => {
     expect(t.exporter.groupCount).toBe(0);
   });
 });
+
+describe('export: ORIGINATOR_ID and ordering under coalescing (issue 16)', () => {
+  // RFC 4456 §8: "A router that recognizes the ORIGINATOR_ID attribute SHOULD ignore a route
+  // received with its BGP Identifier as the ORIGINATOR_ID." A client would discard its own routes
+  // reflected back, so the reflector does not send them (BIRD's bgp_export checks the same).
+  it('a client is not sent the routes it originated; the others are, from one encoding', () => {
+    const t = setup(0x01010101);
+    const src = [3, 4].map((id) => t.rib.addPeer({ address: `198.18.0.${id}`, bgpId: id, ibgp: true, rrClient: true }));
+    const c3 = t.peer('198.18.0.3', { ibgp: true, rrClient: true, routerId: 3 });
+    const c4 = t.peer('198.18.0.4', { ibgp: true, rrClient: true, routerId: 4 });
+    const c5 = t.peer('198.18.0.5', { ibgp: true, rrClient: true, routerId: 5 });
+    t.exporter.join(c3); t.exporter.join(c4);
+    expect(t.exporter.groupCount).toBe(1);
+    t.announce(src[0]!, '10.244.3.0/26', t.attrs({ localPref: 100, nextHop: '198.18.0.3' }));
+    t.announce(src[1]!, '10.244.4.0/26', t.attrs({ localPref: 100, nextHop: '198.18.0.4' }));
+    t.exporter.flush();
+    expect([...c3.sink.table.keys()]).toEqual(['10.244.4.0/26']);
+    expect([...c4.sink.table.keys()]).toEqual(['10.244.3.0/26']);
+    // A member joining later gets the table without its own routes either, plus End-of-RIB.
+    t.exporter.join(c5);
+    expect([...c5.sink.table.keys()].sort()).toEqual(['10.244.3.0/26', '10.244.4.0/26']);
+    t.exporter.leave('198.18.0.3');
+    t.exporter.join({ ...c3, sink: c3.sink });
+    expect(c3.sink.table.get('10.244.3.0/26')).toBeUndefined();
+    expect(t.exporter.advertised('198.18.0.3')).toBe(1);
+    expect(t.exporter.advertised('198.18.0.5')).toBe(2);
+    expect(t.exporter.advertisedByFamily('198.18.0.4')).toEqual({ ipv4: 1, ipv6: 0 });
+    expect(t.exporter.adjRibOut('198.18.0.4').map((e) => e.attrs.originatorId)).toEqual([3]);
+  });
+
+  it('a client that held another path for a prefix it now originates best is sent a withdrawal instead', () => {
+    const t = setup(0x01010101);
+    const s3 = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true, rrClient: true });
+    const s4 = t.rib.addPeer({ address: '198.18.0.4', bgpId: 4, ibgp: true, rrClient: true });
+    const c3 = t.peer('198.18.0.3', { ibgp: true, rrClient: true, routerId: 3 });
+    const c5 = t.peer('198.18.0.5', { ibgp: true, rrClient: true, routerId: 5 });
+    t.exporter.join(c3); t.exporter.join(c5);
+    t.announce(s4, '10.244.9.0/26', t.attrs({ localPref: 100, nextHop: '198.18.0.4' }));
+    t.exporter.flush();
+    expect(c3.sink.table.get('10.244.9.0/26')!.originatorId).toBe(4);
+    // Client 3's own path wins (higher LOCAL_PREF): client 3 must not keep client 4's path.
+    t.announce(s3, '10.244.9.0/26', t.attrs({ localPref: 200, nextHop: '198.18.0.3' }));
+    t.exporter.flush();
+    expect(c3.sink.table.has('10.244.9.0/26')).toBe(true);
+    expect(c3.sink.table.get('10.244.9.0/26')).toBeUndefined();
+    expect(c5.sink.table.get('10.244.9.0/26')!.originatorId).toBe(3);
+    // Back to client 4's path: client 3 gets it again.
+    const p = parsePrefix('10.244.9.0/26');
+    t.rib.withdraw(s3, p.family, p.bytes, p.len, 0);
+    t.exporter.flush();
+    expect(c3.sink.table.get('10.244.9.0/26')!.originatorId).toBe(4);
+    expect(c5.sink.table.get('10.244.9.0/26')!.originatorId).toBe(4);
+  });
+
+  it('withdrawals and announcements of one prefix keep their order within a batch and across batches', () => {
+    const t = setup();
+    const e = t.peer('198.18.0.254', { ibgp: false });
+    t.exporter.join(e);
+    const p = parsePrefix('10.244.1.0/26');
+    const a1 = () => t.attrs({ nextHop: '0.0.0.0', med: 1 });
+    const a2 = () => t.attrs({ nextHop: '0.0.0.0', med: 2 });
+    // Announced, withdrawn and announced again before one flush: the peer ends with the route.
+    t.announce(LOCAL_PEER, '10.244.1.0/26', a1());
+    t.rib.withdraw(LOCAL_PEER, p.family, p.bytes, p.len, 0);
+    t.announce(LOCAL_PEER, '10.244.1.0/26', a2());
+    t.exporter.flush();
+    expect(e.sink.table.get('10.244.1.0/26')).toBeDefined();
+    // Announced then withdrawn before a flush: the peer ends without it.
+    t.announce(LOCAL_PEER, '10.244.2.0/26', a1());
+    t.exporter.flush();
+    const q = parsePrefix('10.244.2.0/26');
+    t.announce(LOCAL_PEER, '10.244.2.0/26', a2());
+    t.rib.withdraw(LOCAL_PEER, q.family, q.bytes, q.len, 0);
+    t.exporter.flush();
+    expect(e.sink.table.has('10.244.2.0/26')).toBe(true);
+    expect(e.sink.table.get('10.244.2.0/26')).toBeUndefined();
+    expect(e.sink.table.get('10.244.1.0/26')).toBeDefined();
+  });
+});
