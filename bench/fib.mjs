@@ -14,6 +14,13 @@
 //          one update() of N remote routes; timed until flush() resolves, i.e. every route acked).
 //   BIRD:  clock starts when the bird process is spawned (config parse of N static routes included).
 //   ip -batch: wall time of `ip -n NS -batch FILE` (fork + parse + N RTM_NEWROUTE).
+//   VXLAN (issue 15): N remote block routes "via <VTEP> dev vxlan.calico onlink" spread over
+//          FIB_BENCH_VTEPS remote nodes (default 1000, 100 blocks each), each node with a permanent
+//          neighbour (VTEP -> MAC) and FDB entry (MAC -> node address). Kite: its dataplane alone
+//          in its own process (vxlan.calico created first, untimed), one update() of the VTEPs and
+//          the routes, timed until flush() resolves (every neighbour, FDB entry and route acked).
+//          ip: the same device made by `ip link add`, then `bridge -batch` (FDB) and `ip -batch`
+//          (neighbours, routes), wall time of both processes.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, openSync, closeSync } from 'node:fs';
@@ -27,6 +34,8 @@ import { Prefix } from '../dist/net/index.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `--dataplane-child NS N`: the dataplane-alone method, run in a fresh process (see below).
 const CHILD = process.argv[2] === '--dataplane-child';
+const CHILD_VXLAN = CHILD && process.argv[5] === 'vxlan';
+const VTEPS = Number(process.env.FIB_BENCH_VTEPS ?? 1000);
 const N = Number((CHILD ? process.argv[4] : process.argv[2]) ?? 100_000);
 const RUNS = CHILD ? 1 : Number(process.argv[3] ?? 1);
 const KITE_PROTO = 75;
@@ -382,8 +391,98 @@ async function dataplaneChild(ns) {
   return { ms: tAcked - t0, firstAdd: tAdd - t0, flush: now() - t0 };
 }
 
+// ---- VXLAN: Kite's dataplane alone and ip/bridge -batch ----------------------------------------
+
+/** Remote node j: its underlay address, VTEP and MAC (the same for both methods). */
+const vxNode = (j) => ({
+  name: `n${j}`,
+  address: `172.16.${j >> 8}.${j & 255}`,
+  vtep: `100.64.${j >> 8}.${j & 255}`,
+  mac: `66:00:00:00:${((j >> 8) & 255).toString(16).padStart(2, '0')}:${(j & 255).toString(16).padStart(2, '0')}`,
+});
+
+function vxCounts(node) {
+  return {
+    routes: countKernel(node, KITE_PROTO),
+    neigh: sh('ip', '-n', node, '-4', 'neigh', 'show', 'dev', 'vxlan.calico').split('\n').filter((l) => l.includes('PERMANENT')).length,
+    fdb: sh('ip', 'netns', 'exec', node, 'bridge', 'fdb', 'show', 'dev', 'vxlan.calico').split('\n').filter((l) => l.includes(' dst ')).length,
+  };
+}
+
+async function benchKiteVxlan() {
+  const { node } = makeNamespaces('kvx', false);
+  let r;
+  try {
+    r = JSON.parse(sh(process.execPath, fileURLToPath(import.meta.url), '--dataplane-child', node, String(N), 'vxlan').trim().split('\n').pop());
+  } catch (e) {
+    dropNamespaces();
+    throw e;
+  }
+  const c = vxCounts(node);
+  dropNamespaces();
+  return {
+    method: `VXLAN: Kite dataplane alone (${VTEPS} VTEPs, own process)`, ms: r.ms, count: c.routes,
+    note: `until flush() resolved: ${c.neigh} neighbours and ${c.fdb} FDB entries on vxlan.calico, then the routes via the VTEPs`,
+  };
+}
+
+async function benchIpVxlan() {
+  const { node } = makeNamespaces('ivx', false);
+  sh('ip', '-n', node, 'link', 'add', 'vxlan.calico', 'address', '66:00:00:ff:ff:ff', 'type', 'vxlan', 'id', '4096', 'dstport', '4789', 'dev', 'eth0', 'local', NODE_IP, 'nolearning');
+  sh('ip', '-n', node, 'link', 'set', 'vxlan.calico', 'mtu', '1450', 'up');
+  sh('ip', '-n', node, 'addr', 'add', '100.64.255.255/32', 'dev', 'vxlan.calico');
+  const fdb = [];
+  const ipb = [];
+  for (let j = 0; j < VTEPS; j++) {
+    const n = vxNode(j);
+    fdb.push(`fdb replace ${n.mac} dev vxlan.calico dst ${n.address} self permanent`);
+    ipb.push(`neigh replace ${n.vtep} lladdr ${n.mac} dev vxlan.calico nud permanent`);
+  }
+  for (let i = 0; i < N; i++) ipb.push(`route add ${prefix(i)}/24 via ${vxNode(i % VTEPS).vtep} dev vxlan.calico onlink proto ${KITE_PROTO}`);
+  const fdbFile = join(dir, 'fdb.batch');
+  const ipFile = join(dir, 'vxlan.batch');
+  writeFileSync(fdbFile, fdb.join('\n') + '\n');
+  writeFileSync(ipFile, ipb.join('\n') + '\n');
+  const t0 = now();
+  sh('ip', 'netns', 'exec', node, 'bridge', '-batch', fdbFile);
+  sh('ip', '-n', node, '-batch', ipFile);
+  const ms = now() - t0;
+  const c = vxCounts(node);
+  dropNamespaces();
+  return { method: `VXLAN: bridge -batch + ip -batch (${VTEPS} VTEPs)`, ms, count: c.routes, note: `wall time of both processes: ${c.fdb} FDB entries, ${c.neigh} neighbours, the routes` };
+}
+
+/** The child side for VXLAN: vxlan.calico made by the dataplane (untimed), then VTEPs and routes in one update. */
+async function vxlanChild(ns) {
+  const kernel = openKernel({ netns: ns });
+  const quiet = { debug() {}, info() {}, warn() {}, error: (o, m) => console.error(m, o) };
+  const dp = createDataplane({ ops: kernel.ops, sysctl: { write: async () => {} }, clock: systemClock(), log: quiet });
+  const pool = (name, cidr) => ({ name, cidr, family: 4, ipipMode: 'Never', vxlanMode: 'Always' });
+  const base = {
+    ipv4Address: { address: NODE_IP, prefixLength: 24, subnet: '198.18.250.0/24' }, pools: [pool('bench-1', '1.0.0.0/8'), pool('bench-2', '2.0.0.0/8')],
+    blocks: [], serviceRanges: [], vxlan4: { address: '100.64.255.255', mac: '66:00:00:ff:ff:ff' }, vteps: [],
+  };
+  dp.update({ config: base, remote: new Map(), workloads: [] });
+  await dp.flush();
+  const nodes = Array.from({ length: VTEPS }, (_, j) => vxNode(j));
+  const vteps = nodes.map((n) => ({ node: n.name, family: 4, address: n.vtep, mac: n.mac, nodeAddress: n.address }));
+  // One next-hop object per node, shared by its prefixes, as the RIB source shares them.
+  const hops = nodes.map((n) => [{ address: n.address, calicoNode: n.name }]);
+  const remote = new Map();
+  for (let i = 0; i < N; i++) remote.set(Prefix.v4((((1 << 16) + i) << 8) >>> 0, 24), hops[i % VTEPS]);
+  const t0 = now();
+  try {
+    dp.update({ config: { ...base, vteps }, remote });
+    await withTimeout(dp.flush(), 'Kite dataplane flush (VXLAN)');
+  } finally {
+    dp.stop();
+    kernel.close();
+  }
+  return { ms: now() - t0 };
+}
+
 if (CHILD) {
-  const r = await dataplaneChild(process.argv[3]);
+  const r = CHILD_VXLAN ? await vxlanChild(process.argv[3]) : await dataplaneChild(process.argv[3]);
   rmSync(dir, { recursive: true, force: true });
   console.log(JSON.stringify(r));
   process.exit(0);
@@ -402,8 +501,8 @@ try {
   console.error('bench:fib needs bird and ip: scripts/install-deps.sh could not install them (see above)');
   process.exit(1);
 }
-// FIB_BENCH_ONLY=kite,dataplane,bird,ip picks methods (default: all, in this order).
-const ALL = { kite: benchKite, dataplane: benchKiteDataplane, bird: benchBird, ip: benchIpBatch };
+// FIB_BENCH_ONLY=kite,dataplane,bird,ip,vxlan,ipvxlan picks methods (default: all, in this order).
+const ALL = { kite: benchKite, dataplane: benchKiteDataplane, bird: benchBird, ip: benchIpBatch, vxlan: benchKiteVxlan, ipvxlan: benchIpVxlan };
 const METHODS = (process.env.FIB_BENCH_ONLY ?? Object.keys(ALL).join(',')).split(',').map((k) => {
   if (!ALL[k]) { console.error(`FIB_BENCH_ONLY: unknown method ${k} (${Object.keys(ALL).join(', ')})`); process.exit(2); }
   return ALL[k];

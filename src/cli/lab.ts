@@ -15,6 +15,7 @@ export interface LabCliOptions {
   tor: boolean;
   /** --ipv6: ipv6; --dual-stack: dual; neither: ipv4. */
   family: 'ipv4' | 'ipv6' | 'dual';
+  vxlan: boolean;
   routes: 'auto' | 'kite' | 'lab';
   ping: boolean;
   timeoutS: number;
@@ -33,6 +34,7 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
       tor: { type: 'boolean' },
       ipv6: { type: 'boolean' },
       'dual-stack': { type: 'boolean' },
+      vxlan: { type: 'boolean' },
       routes: { type: 'string' },
       ping: { type: 'boolean' },
       timeout: { type: 'string' },
@@ -52,10 +54,12 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
   };
   const routes = values.routes ?? 'auto';
   if (routes !== 'auto' && routes !== 'kite' && routes !== 'lab') throw new UsageError(`--routes must be auto, kite or lab, not '${routes}'`, 'lab');
-  const upOnly = ['nodes', 'pods', 'rr', 'tor', 'ipv6', 'dual-stack', 'routes', 'timeout'] as const;
+  const upOnly = ['nodes', 'pods', 'rr', 'tor', 'ipv6', 'dual-stack', 'vxlan', 'routes', 'timeout'] as const;
   if (action !== 'up') for (const k of upOnly) if (values[k] !== undefined) throw new UsageError(`--${k} applies to 'lab up' only`, 'lab');
   if (action !== 'status' && values.ping) throw new UsageError(`--ping applies to 'lab status' only`, 'lab');
   if (values.rr && values.tor) throw new UsageError('--rr and --tor do not combine', 'lab');
+  if (values.vxlan && values.tor) throw new UsageError('--vxlan and --tor do not combine (the ToR routes pod blocks natively)', 'lab');
+  if (values.vxlan && values.ipv6) throw new UsageError('--vxlan is IPv4-only in the lab so far: use it with --dual-stack, not --ipv6', 'lab');
   if (values.ipv6 && values['dual-stack']) throw new UsageError('--ipv6 and --dual-stack do not combine', 'lab');
   if ((values.ipv6 || values['dual-stack']) && (values.rr || values.tor)) {
     throw new UsageError(`--${values.ipv6 ? 'ipv6' : 'dual-stack'} builds a one-subnet mesh: --rr and --tor are IPv4-only in the lab so far`, 'lab');
@@ -68,6 +72,7 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
     rr: values.rr ?? false,
     tor: values.tor ?? false,
     family: values.ipv6 ? 'ipv6' : values['dual-stack'] ? 'dual' : 'ipv4',
+    vxlan: values.vxlan ?? false,
     routes,
     ping: values.ping ?? false,
     timeoutS: int('timeout', values.timeout, 60, 5, 600),
@@ -82,7 +87,7 @@ export async function lab(opts: LabCliOptions, io: CliIo): Promise<number> {
   switch (opts.action) {
     case 'up': {
       const report = await m.labUp({
-        nodes: opts.nodes, podsPerNode: opts.pods, routeReflector: opts.rr, tor: opts.tor, family: opts.family,
+        nodes: opts.nodes, podsPerNode: opts.pods, routeReflector: opts.rr, tor: opts.tor, family: opts.family, vxlan: opts.vxlan,
         routes: opts.routes, convergeTimeoutMs: opts.timeoutS * 1000,
       }, progress);
       io.out(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
@@ -116,7 +121,7 @@ function pad(s: string, n: number): string {
 function formatReport(r: Report): string {
   const out: string[] = [];
   const family = r.family === 'ipv6' ? ', IPv6 only' : r.family === 'dual' ? ', dual-stack' : '';
-  out.push(`Lab: ${r.nodes.length} nodes, ${r.underlay}${family}, ipipMode ${r.ipipMode} (${r.phase})`);
+  out.push(`Lab: ${r.nodes.length} nodes, ${r.underlay}${family}, ipipMode ${r.ipipMode}${r.vxlanMode !== undefined ? `, vxlanMode ${r.vxlanMode}` : ''} (${r.phase})`);
   for (const reason of r.reasons) out.push(`  - ${reason}`);
   if (r.routeModeText) out.push(`Routes: ${r.routeModeText}${r.routeModeReason ? ` (${r.routeModeReason})` : ''}`);
   if (r.convergenceMs !== undefined) {

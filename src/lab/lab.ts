@@ -58,6 +58,7 @@ export interface LabReport {
   /** ipv4, ipv6 or dual (absent in reports of labs from before --ipv6). */
   family?: string;
   ipipMode: string;
+  vxlanMode?: string;
   reasons: string[];
   kernel?: KernelFeatures;
   routeMode?: RouteMode;
@@ -139,6 +140,8 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
     else if (opts.routes === RouteChoice.Kite) throw new Error(dp.reason);
     else routeModeReason = `${dp.reason}; falling back`;
   }
+  // VXLAN is Kite's dataplane's work (vxlan.calico, FDB, neighbours): the lab's own routes cannot stand in.
+  if (plan.vxlanMode !== undefined && routeMode !== RouteMode.Kite) throw new Error(`--vxlan needs Kite's linux dataplane: ${routeModeReason}`);
   progress(`routes: ${ROUTE_MODE_TEXT[routeMode]} (${routeModeReason})`);
 
   mkdirSync(STATE_DIR, { recursive: true });
@@ -420,6 +423,7 @@ async function collectReport(state: LabState, clients: Map<string, ControlClient
   const report: LabReport = {
     phase: state.phase, underlay: plan.underlay, ipipMode: plan.encap, reasons: plan.reasons, nodes: [],
   };
+  if (plan.vxlanMode !== undefined) report.vxlanMode = plan.vxlanMode;
   if (plan.options.family !== undefined) report.family = plan.options.family;
   if (state.routeMode !== undefined) { report.routeMode = state.routeMode; report.routeModeText = ROUTE_MODE_TEXT[state.routeMode]; }
   if (state.routeModeReason !== undefined) report.routeModeReason = state.routeModeReason;

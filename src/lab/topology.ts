@@ -31,7 +31,7 @@ export const Underlay = {
 } as const;
 export type Underlay = (typeof Underlay)[keyof typeof Underlay];
 
-export const Encap = { Never: 'Never', CrossSubnet: 'CrossSubnet' } as const;
+export const Encap = { Never: 'Never', CrossSubnet: 'CrossSubnet', Always: 'Always' } as const;
 export type Encap = (typeof Encap)[keyof typeof Encap];
 
 /** Which address families the lab's nodes and pods have. */
@@ -47,6 +47,8 @@ export interface LabOptions {
   routeReflector: boolean;
   /** An FRR top-of-rack router peering eBGP with every node. */
   tor: boolean;
+  /** The IPv4 pool uses VXLAN (vxlanMode Always) instead of IPIP. */
+  vxlan?: boolean;
 }
 
 export interface KernelFeatures {
@@ -84,6 +86,8 @@ export interface NodePlan {
   asNumber: number;
   /** The node's block: IPv4, or IPv6 in an IPv6-only lab. */
   block: string;
+  /** With --vxlan: the VTEP address (the block's first address, as calico-ipam gives it). */
+  vtep?: string;
   /** A dual-stack node's IPv6 block. */
   block6?: string;
   /** Interface name of this node's uplink inside the fabric or ToR namespace. */
@@ -100,6 +104,8 @@ export interface LabPlan {
   options: LabOptions;
   underlay: Underlay;
   encap: Encap;
+  /** The IPv4 pool's vxlanMode (Always with --vxlan; then encap, the ipipMode, is Never). */
+  vxlanMode?: Encap;
   /** Why this underlay and encapsulation were chosen, for the user. */
   reasons: string[];
   fabricNs: string;
@@ -142,7 +148,14 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   // is safe to choose whenever the kernel could build tunl0. Without ipip, Never is the only mode
   // that works, and the underlay above was chosen so that it does.
   let encap: Encap = Encap.Never;
-  if (family === LabFamily.IPv6) {
+  let vxlanMode: Encap | undefined;
+  if (options.vxlan === true) {
+    if (options.tor) throw new Error('--vxlan and --tor do not combine: with --tor the ToR routes pod blocks natively');
+    if (family === LabFamily.IPv6) throw new Error('--vxlan is IPv4-only in the lab so far (vxlan.calico; use --dual-stack for IPv4 VXLAN next to native IPv6)');
+    if (!kernel.vxlan) throw new Error('--vxlan: this kernel has no vxlan device type (modprobe vxlan)');
+    vxlanMode = Encap.Always;
+    reasons.push('--vxlan: IPv4 pool vxlanMode Always, ipipMode Never: every IPv4 pod packet between nodes goes through vxlan.calico (VNI 4096, UDP 4789, MTU 1450), each node\'s VTEP the first address of its block');
+  } else if (family === LabFamily.IPv6) {
     reasons.push('IPv6 only: nodes fd00:198:18::<n>/64, pool fd00:10:244::/48 with /122 blocks (Calico\'s default), no IPv4 anywhere; each Kite starts with --ip none --router-id hash (calico-node\'s IP=none and CALICO_ROUTER_ID=hash); IPIP is IPv4-only, so pool ipipMode Never');
   } else if (kernel.ipip && underlay === Underlay.OneSubnet) {
     encap = Encap.CrossSubnet;
@@ -184,6 +197,7 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
       prefixLength: v6only ? 64 : 24,
       asNumber: tor ? TOR_AS + i : CLUSTER_AS,
       block: v6only ? block6 : `10.244.${i}.0/${BLOCK_SIZE}`,
+      ...(vxlanMode !== undefined ? { vtep: `10.244.${i}.0` } : {}),
       fabricIf: `kl-${name}`,
       pods,
       socket: `${STATE_DIR}/${name}.sock`,
@@ -201,6 +215,7 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   if (options.routeReflector) reasons.push('node-1 is a route reflector (routeReflectorClusterID 224.0.0.1); the mesh is off');
   const plan: LabPlan = {
     options, underlay, encap, reasons, nodes,
+    ...(vxlanMode !== undefined ? { vxlanMode } : {}),
     fabricNs: `${NS_PREFIX}fabric`,
     configPath: `${STATE_DIR}/kite.yaml`,
   };
@@ -243,7 +258,7 @@ metadata:
     kubernetes.io/hostname: ${n.name}${n.routeReflector ? '\n    route-reflector: "true"' : ''}
 spec:
   bgp:
-    ${n.ip.includes(':') ? 'ipv6Address' : 'ipv4Address'}: ${n.ip}/${n.prefixLength}${n.ip6 !== undefined ? `\n    ipv6Address: ${n.ip6}/64` : ''}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}`);
+    ${n.ip.includes(':') ? 'ipv6Address' : 'ipv4Address'}: ${n.ip}/${n.prefixLength}${n.ip6 !== undefined ? `\n    ipv6Address: ${n.ip6}/64` : ''}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}${n.vtep !== undefined ? `\n  ipv4VXLANTunnelAddr: ${n.vtep}` : ''}`);
   }
   const family = plan.options.family ?? LabFamily.IPv4;
   if (family !== LabFamily.IPv6) {
@@ -255,7 +270,7 @@ spec:
   cidr: ${POOL_CIDR}
   blockSize: ${BLOCK_SIZE}
   ipipMode: ${plan.encap}
-  vxlanMode: Never
+  vxlanMode: ${plan.vxlanMode ?? 'Never'}
   natOutgoing: false`);
   }
   if (family !== LabFamily.IPv4) {
