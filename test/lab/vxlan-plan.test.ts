@@ -13,7 +13,7 @@ describe('kite lab --vxlan', () => {
     const plan = planLab({ ...DEFAULT_OPTIONS, vxlan: true }, kernel);
     expect(plan.vxlanMode).toBe('Always');
     expect(plan.encap).toBe('Never');
-    expect(plan.reasons.join('\n')).toMatch(/--vxlan: pool vxlanMode Always, ipipMode Never/);
+    expect(plan.reasons.join('\n')).toMatch(/--vxlan: IPv4 pool vxlanMode Always, ipipMode Never/);
     const rs = parseResources(labConfigYaml(plan), 'lab.yaml');
     expect(rs.ipPools[0]!.spec).toMatchObject({ vxlanMode: 'Always', ipipMode: 'Never' });
     expect(rs.nodes.map((n) => n.spec.ipv4VXLANTunnelAddr)).toEqual(['10.244.1.0', '10.244.2.0', '10.244.3.0']);
