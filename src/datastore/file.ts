@@ -167,10 +167,21 @@ export interface FileWatch {
   close(): void;
 }
 
+/** Quiet time before the first change after a quiet period is reloaded (see watchFile). */
+const QUICK_MS = 10;
+
 /**
  * Loads `path`, then watches it. Watches the directory, not the file, because editors and
- * ConfigMap mounts replace the file by rename, which ends a watch on the old inode. Changes are
- * debounced, and a reload whose content is byte-identical to the last good one is ignored.
+ * ConfigMap mounts replace the file by rename, which ends a watch on the old inode. A reload whose
+ * content is byte-identical to the last good one is ignored.
+ *
+ * The debounce is adaptive (issue 16): the first change after a quiet period is reloaded once the
+ * file has been still for QUICK_MS (a write's truncate and data events come within a millisecond),
+ * so a single edit lands in milliseconds, not `debounceMs`. Changes that follow a reload within
+ * `debounceMs` are coalesced with the full debounce, and a burst never waits more than
+ * `debounceMs` after its first event. A quick reload that finds the file empty or invalid does
+ * not act on it: it waits for `debounceMs` of quiet and looks again (a writer caught between its
+ * truncate and its data must not empty the configuration, nor log an error it is about to fix).
  */
 export async function watchFile(path: string, h: FileWatchHandlers, debounceMs = 200): Promise<FileWatch> {
   let good = await loadFile(path);
@@ -178,7 +189,20 @@ export async function watchFile(path: string, h: FileWatchHandlers, debounceMs =
   h.onUpdate(good);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  const reload = async (): Promise<void> => {
+  /** When the last reload ran, and when the pending burst began (-Infinity: none pending). */
+  let lastReloadAt = -Infinity;
+  let burstStart = -Infinity;
+  const quick = Math.min(QUICK_MS, debounceMs);
+  const schedule = (delay: number, fast: boolean): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      burstStart = -Infinity;
+      lastReloadAt = Date.now();
+      void reload(fast);
+    }, delay);
+  };
+  const reload = async (fast: boolean): Promise<void> => {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -186,9 +210,21 @@ export async function watchFile(path: string, h: FileWatchHandlers, debounceMs =
       return; // mid-rename: the next event reloads
     }
     if (closed || text === lastText) return;
+    let next: Resources | undefined;
+    let error: unknown;
+    try {
+      next = parseResources(text, path);
+    } catch (e) {
+      error = e;
+    }
+    if (fast && (next === undefined || text.trim() === '')) {
+      // Possibly a half-written file: decide once it has been still for the full debounce.
+      if (timer === undefined) schedule(debounceMs, false);
+      return;
+    }
     lastText = text;
     try {
-      const next = parseResources(text, path);
+      if (next === undefined) throw error;
       // The consumer may reject a valid file too (e.g. our node was removed): a throw from
       // onUpdate keeps the previous snapshot as the last good one.
       h.onUpdate(next);
@@ -201,8 +237,10 @@ export async function watchFile(path: string, h: FileWatchHandlers, debounceMs =
   const name = basename(path);
   const w: FSWatcher = watch(dirname(path), (_event, changed) => {
     if (changed !== null && changed !== name) return;
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => void reload(), debounceMs);
+    const now = Date.now();
+    if (burstStart === -Infinity) burstStart = now;
+    if (now - lastReloadAt < debounceMs) schedule(debounceMs, false); // a burst after a reload: coalesce
+    else schedule(Math.max(0, Math.min(quick, burstStart + debounceMs - now)), true);
   });
   return {
     current: () => good,

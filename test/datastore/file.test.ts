@@ -266,6 +266,60 @@ describe('watchFile', () => {
   });
 });
 
+describe('watchFile: adaptive debounce (issue 16)', () => {
+  const setup = async (name: string, debounceMs: number) => {
+    const path = join(dir, name);
+    await writeFile(path, HEAD);
+    const updates: number[] = [];
+    const errors: string[] = [];
+    const w = await watchFile(path, {
+      onUpdate: (rs) => updates.push(rs.bgpConfigurations[0]?.spec.asNumber ?? 0),
+      onError: (e) => errors.push(e.message),
+    }, debounceMs);
+    return { path, updates, errors, w };
+  };
+
+  it('a single edit after a quiet period lands at once, not after the debounce', async () => {
+    const t = await setup('quick.yaml', 60_000);
+    try {
+      await writeFile(t.path, HEAD.replace('64512', '65001'));
+      await eventually('the edit', () => t.updates.length === 2, 10_000); // a sixth of the debounce
+      expect(t.updates).toEqual([64512, 65001]);
+    } finally {
+      t.w.close();
+    }
+  });
+
+  it('edits that follow a reload are coalesced: the consumer sees the last, once', async () => {
+    const t = await setup('burst.yaml', 3000);
+    try {
+      await writeFile(t.path, HEAD.replace('64512', '65001'));
+      await eventually('the first edit', () => t.updates.length === 2, 10_000);
+      for (const as of ['65002', '65003', '65004']) await writeFile(t.path, HEAD.replace('64512', as));
+      await eventually('the last edit', () => t.updates.at(-1) === 65004, 20_000);
+      expect(t.updates).toEqual([64512, 65001, 65004]);
+      expect(t.errors).toEqual([]);
+    } finally {
+      t.w.close();
+    }
+  });
+
+  it('a file caught empty (a writer between truncate and data) is not acted on at once', async () => {
+    const t = await setup('truncated.yaml', 1500);
+    try {
+      await writeFile(t.path, '');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(t.updates).toEqual([64512]); // no empty configuration applied
+      await writeFile(t.path, HEAD.replace('64512', '65001'));
+      await eventually('the written file', () => t.updates.length === 2, 20_000);
+      expect(t.updates).toEqual([64512, 65001]);
+      expect(t.errors).toEqual([]);
+    } finally {
+      t.w.close();
+    }
+  });
+});
+
 describe('IPAMBlock and WorkloadEndpoint', () => {
   it('parse with the fields later features need', () => {
     const rs = parseResources(`apiVersion: crd.projectcalico.org/v1
