@@ -143,9 +143,10 @@ export class KubernetesDatastore implements Datastore {
     });
     // Services and their EndpointSlices: per-service routes (Calico confd's routeGenerator
     // watches all Services and their endpoints). Slices keep only this node's endpoints.
-    this.services = new Reflector<Service>({ ...common, path: '/api/v1/services', convert: readService, onSynced: (s) => this.synced(s) });
+    // Optional: a cluster whose RBAC predates them still syncs everything else (then no per-service routes).
+    this.services = new Reflector<Service>({ ...common, optional: true, path: '/api/v1/services', convert: readService, onSynced: (s) => this.synced(s) });
     this.slices = new Reflector<EndpointSlice>({
-      ...common, path: '/apis/discovery.k8s.io/v1/endpointslices',
+      ...common, optional: true, path: '/apis/discovery.k8s.io/v1/endpointslices',
       convert: (raw) => readEndpointSlice(raw, this.opts.nodeName), onSynced: (s) => this.synced(s),
     });
     const done = new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });

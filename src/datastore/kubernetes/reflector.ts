@@ -44,6 +44,12 @@ export interface ReflectorOptions<T> {
   onError(err: Error): void;
   log: Logger;
   timing?: Partial<ReflectorTiming>;
+  /**
+   * A collection Kite can do without (Services, EndpointSlices: per-service routes only): when
+   * the server refuses the first list (403: RBAC not updated yet, 404: not served), it counts as
+   * listed and empty, so the rest still syncs; the list is retried and replaces it once allowed.
+   */
+  optional?: boolean;
 }
 
 /** The resourceVersion given to us is too old for the server (HTTP 410, or an ERROR event). */
@@ -71,6 +77,8 @@ export class Reflector<T> {
   private wake: (() => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** An optional collection the server refused stands in as listed and empty (see ReflectorOptions.optional). */
+  private standIn = false;
   private readonly timing: ReflectorTiming;
   /** Counters for tests and `show` output. */
   readonly stats = { lists: 0, watches: 0, events: 0, bookmarks: 0, gone: 0 };
@@ -129,9 +137,15 @@ export class Reflector<T> {
           continue;
         }
         const err = e instanceof Error ? e : new Error(String(e));
+        const refused = err instanceof KubeHttpError && (err.status === 403 || err.status === 404);
+        if (this.o.optional === true && refused && !this.synced) {
+          this.standIn = true;
+          this.synced = true;
+          this.o.onSynced(true);
+        }
         // KubeHttpError already names the request; connection errors need the path added.
         const where = err instanceof KubeHttpError ? '' : `${this.o.path}: `;
-        this.o.onError(new Error(`${where}${err.message}; retrying`));
+        this.o.onError(new Error(`${where}${err.message}; ${this.standIn ? 'treated as empty meanwhile; ' : ''}retrying`));
         await this.sleep(this.backoff());
       }
     }
@@ -153,7 +167,8 @@ export class Reflector<T> {
 
   /** Lists every page, converts, then swaps the cache in one step and reports a change. */
   private async list(): Promise<void> {
-    if (this.synced) {
+    // A stand-in stays in force while its list is retried: it must not unsync the datastore.
+    if (this.synced && !this.standIn) {
       this.synced = false;
       this.o.onSynced(false);
     }
@@ -191,6 +206,7 @@ export class Reflector<T> {
     for (const k of [...this.objectErrors.keys()]) if (!seen.has(k)) this.objectErrors.delete(k);
     this.cache = next;
     this.rv = rv;
+    this.standIn = false;
     this.synced = true;
     this.o.onSynced(true);
     this.o.onChange();

@@ -464,3 +464,24 @@ describe('Services and EndpointSlices (per-service routes)', () => {
     await eventually('slice gone', () => h.last().endpointSlices?.length === 0, 3000);
   });
 });
+
+describe('Services and EndpointSlices refused (a ClusterRole from before per-service routes)', () => {
+  it('syncs everything else with them empty, says why, and picks them up once allowed', async () => {
+    const serverOpts: FakeApiServerOptions = { forbid: ['services', 'endpointslices'] };
+    const h = await harness([
+      ...baseCluster(),
+      service('shop', 'web', { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], externalTrafficPolicy: 'Local' }),
+    ], serverOpts);
+    expect(h.statuses()).toEqual(['waiting', 'resyncing', 'in-sync']);
+    expect(h.last().bgpPeers.length).toBeGreaterThan(0);
+    expect(h.last().services ?? []).toEqual([]);
+    expect(h.errors().some((e) => /services.*HTTP 403.*treated as empty meanwhile; retrying/.test(e))).toBe(true);
+    // The retries do not flap the sync status.
+    await settle(300);
+    expect(h.statuses()).toEqual(['waiting', 'resyncing', 'in-sync']);
+    // The ClusterRole is updated: the next list replaces the stand-in.
+    serverOpts.forbid = [];
+    await eventually('the Service listed', () => h.last().services?.length === 1, 5000);
+    expect(h.statuses()).toEqual(['waiting', 'resyncing', 'in-sync']);
+  });
+});
