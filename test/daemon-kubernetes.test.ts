@@ -11,18 +11,23 @@ import { FakeApiServer } from './datastore/kubernetes/fake-apiserver.js';
 import { baseCluster, calico, k8sNode } from './datastore/kubernetes/fixtures.js';
 import { loadRbac } from './datastore/kubernetes/rbac.js';
 import { eventually } from './helpers/eventually.js';
+import { vxlanMac } from '../src/ipam/names.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kite-k8s-'));
 let server: FakeApiServer | undefined;
 let daemon: Daemon | undefined;
 let server2: FakeApiServer | undefined;
 let daemon2: Daemon | undefined;
+let server3: FakeApiServer | undefined;
+let daemon3: Daemon | undefined;
 
 afterAll(async () => {
   await daemon?.stop('test over').catch(() => {});
   await daemon2?.stop('test over').catch(() => {});
+  await daemon3?.stop('test over').catch(() => {});
   await server?.close();
   await server2?.close();
+  await server3?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,5 +91,27 @@ describe('daemon with --datastore kubernetes', () => {
     }
     // The Node's other annotations are untouched by the merge patch.
     expect((server2.get('v1', 'Node', 'node-3')?.['metadata'] as { annotations: Record<string, string> }).annotations['projectcalico.org/IPv4Address']).toBe('10.0.0.9/24');
+  });
+
+  it('allocates the VXLAN VTEP from the VXLAN pool and writes it with the MAC, as calico-node does (issue 15)', async () => {
+    server3 = await FakeApiServer.start({ writable: true });
+    for (const o of [
+      calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false }),
+      calico('IPPool', 'vxlan-pool', { cidr: '10.246.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Always', natOutgoing: true, nodeSelector: 'all()' }),
+      k8sNode('node-4', { 'projectcalico.org/IPv4Address': '10.0.0.10/24' }),
+    ]) server3.put(o as Record<string, unknown>);
+    daemon3 = new Daemon({ config: '', datastore: 'kubernetes', kubeconfig: server3.kubeconfig(), node: 'node-4',
+      socket: join(dir, 'k3.sock'), dataplane: 'none', listenAddress: '127.0.0.63', listenPort: 0 }, pino({ level: 'silent' }));
+    await daemon3.start();
+    const annotations = () => (server3!.get('v1', 'Node', 'node-4')?.['metadata'] as { annotations?: Record<string, string> }).annotations ?? {};
+    await eventually('the VTEP annotation', () => annotations()['projectcalico.org/IPv4VXLANTunnelAddr'] !== undefined);
+    const addr = annotations()['projectcalico.org/IPv4VXLANTunnelAddr']!;
+    expect(addr).toMatch(/^10\.246\.\d+\.\d+$/);
+    expect(annotations()['projectcalico.org/VXLANTunnelMACAddr']).toBe(vxlanMac('node-4'));
+    expect(annotations()['projectcalico.org/IPv4IPIPTunnelAddr']).toBeUndefined();
+    // calico-node's handle for it.
+    expect(server3.writes.some((w) => w.method === 'POST' && w.path.startsWith('/apis/crd.projectcalico.org/v1/ipamhandles') && w.body.includes('vxlan-tunnel-addr-node-4'))).toBe(true);
+    const block = `${addr.split('.').slice(0, 3).join('.')}.${Number(addr.split('.')[3]) & 0xc0}/26`;
+    await eventually('the claimed block originated', () => daemon3!.routes({}).some((r) => r.prefix === block));
   });
 });

@@ -47,7 +47,7 @@ export type UnprogrammedKind = (typeof Unprogrammed)[keyof typeof Unprogrammed];
  */
 export const Refusal = {
   Duplicate: 'duplicate', Invalid: 'invalid', DefaultRoute: 'default-route', ServiceRange: 'service-range',
-  HostSubnet: 'host-subnet', OutsidePool: 'outside-pool', VxlanPool: 'vxlan-pool', OwnBlock: 'own-block', NoNextHop: 'no-next-hop',
+  HostSubnet: 'host-subnet', OutsidePool: 'outside-pool', OwnBlock: 'own-block', NoNextHop: 'no-next-hop',
   IgnoredInterface: 'ignored-interface',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];

@@ -94,4 +94,27 @@ describe('VXLAN', () => {
     await r.dp.flush();
     expect([...k.links.values()].some((l) => l.name === 'vxlan.calico')).toBe(false);
   });
+
+  it('IPv6: vxlan-v6.calico (NIC MTU - 70, the VTEP /128), routes via the VTEP, entries per remote node', async () => {
+    const r = rig();
+    r.dp.update({
+      config: config({
+        pools: [pool({ name: 'vx6', cidr: 'fd00:250::/48', vxlanMode: 'Always' })],
+        blocks: [],
+        vxlan6: { address: 'fd00:250::1', mac: MAC1 },
+        vteps: [{ node: 'node-2', family: 6, address: 'fd00:250:0:2::', mac: '66:00:00:00:00:02', nodeAddress: 'fd00:18::2' }],
+      }),
+      remote: remote({ 'fd00:250:0:2::/122': [node('fd00:18::2')] }),
+      workloads: [],
+    });
+    await r.dp.flush();
+    const ops = r.k.takeOps();
+    expect(ops).toContain(`create link vxlan-v6.calico vxlan id 4096 dstport 4789 dev eth0 local fd00:18::1 address ${MAC1} mtu 1430 up`);
+    expect(ops).toContain('add address fd00:250::1/128 dev vxlan-v6.calico');
+    expect(ops).toContain('fdb replace 66:00:00:00:00:02 dev vxlan-v6.calico dst fd00:18::2 permanent');
+    expect(ops).toContain('neigh replace fd00:250:0:2:: lladdr 66:00:00:00:00:02 dev vxlan-v6.calico permanent');
+    const dev = [...r.k.links.values()].find((l) => l.name === 'vxlan-v6.calico')!;
+    expect(textRoute(r.k.get('fd00:250:0:2::/122')!)).toMatchObject({ gateway: 'fd00:250:0:2::', oif: dev.index, onlink: true });
+    expect([...r.k.links.values()].some((l) => l.name === 'vxlan.calico')).toBe(false);
+  });
 });
