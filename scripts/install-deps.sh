@@ -29,6 +29,8 @@ gobgp|/usr/bin/gobgp|gobgpd|test/interop, test/dataplane-e2e: GoBGP state and ro
 tshark|/usr/bin/tshark|tshark|test/interop: an independent decode of Kite'"'"'s BGP messages
 dumpcap|/usr/bin/dumpcap|tshark|test/interop: packet captures
 text2pcap|/usr/bin/text2pcap|tshark|test/interop: the dissector check on hand-made bytes
+etcd|/usr/bin/etcd|etcd-server|test/datastore/etcd, bench:etcd, the lab (--datastore etcd): the etcdv3 datastore
+etcdctl|/usr/bin/etcdctl|etcd-client|test/datastore/etcd: writes, compaction and member status
 '
 
 WHO=install-deps

@@ -20,6 +20,7 @@ import { ipipInUse, vxlanInUse } from './dataplane/inputs.js';
 import { vxlanMac } from './ipam/names.js';
 import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
 import type { Resources } from './datastore/resources.js';
+import type { EtcdConfig } from './datastore/etcd/env.js';
 import { TunnelAddress, type IpamGrant } from './ipam/tunnel.js';
 import type { Channels } from './rib/channels.js';
 import { BgpInstance } from './rib/instance.js';
@@ -35,8 +36,9 @@ import { connectedInterfaceResolver } from './net/connected.js';
 export interface DaemonOptions {
   config: string;
   /** Where Calico's resources come from (default: the YAML file in `config`). */
-  datastore?: 'file' | 'kubernetes';
+  datastore?: 'file' | 'kubernetes' | 'etcdv3';
   kubeconfig?: string;
+  etcd?: EtcdConfig;
   node: string;
   socket: string;
   dataplane: 'none' | 'linux';
@@ -151,7 +153,7 @@ export class Daemon implements StatusProvider {
   private async startParts(): Promise<void> {
     const { opts, log, rib } = this;
     this.restart = new LocalRestart({ marker: join(dirname(opts.socket), `kite-${opts.node}.running`), clock: realClock, log });
-    const source = opts.datastore === 'kubernetes' ? 'kubernetes' : opts.config;
+    const source = opts.datastore === 'kubernetes' || opts.datastore === 'etcdv3' ? opts.datastore : opts.config;
     const snapshots = new Subject<Resources>();
     const status = new BehaviorSubject<SyncStatus>('waiting');
     const derive: { routerId?: string } = {};
@@ -180,7 +182,9 @@ export class Daemon implements StatusProvider {
     this.datastore = opts.datastore === 'kubernetes'
       // Loaded only when used: the Kubernetes client is large and the file datastore needs none of it.
       ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: opts.node, log, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}) })
-      : createFileDatastore(opts.config);
+      : opts.datastore === 'etcdv3'
+        ? (await import('./datastore/etcd/index.js')).createEtcdDatastore({ nodeName: opts.node, log, etcd: opts.etcd ?? { endpoints: ['http://127.0.0.1:2379'] } })
+        : createFileDatastore(opts.config);
     const datastore = this.datastore;
     await datastore.start({
       onStatus: (s) => { this.syncStatus = s; this.datastoreActivity = Date.now(); this.metrics.datastoreStatus(s); status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
@@ -312,7 +316,7 @@ export class Daemon implements StatusProvider {
   private async allocateTunnel(cfg: NodeConfig): Promise<void> {
     if (cfg.ipv4IPIPTunnelAddr || !ipipInUse(cfg.pools) || this.tunnel?.settled || this.datastore === null) return;
     this.tunnel ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
-      datastoreKind: this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file', kubeconfig: this.opts.kubeconfig,
+      datastoreKind: this.opts.datastore ?? 'file', kubeconfig: this.opts.kubeconfig,
       stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [] });
     const grant = await this.tunnel.ensure(cfg.labels, cfg.pools);
     if (grant !== null) this.grants.next([...this.grants.value, grant]);

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { DEFAULT_SOCKET } from '../api/client.js';
 import type { LogFormat } from '../logger.js';
 import { STARTUP_VARIABLES } from '../startup/variables.js';
+import { etcdConfigFromEnv, type EtcdConfig } from '../datastore/etcd/env.js';
 import { parseOrUsage, UsageError } from './usage.js';
 
 export const Dataplane = { None: 'none', Linux: 'linux' } as const;
@@ -16,7 +17,7 @@ export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const satisfies readonl
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** What `kite run` passes to runDaemon (src/daemon.ts). */
-export const DatastoreKind = { File: 'file', Kubernetes: 'kubernetes' } as const;
+export const DatastoreKind = { File: 'file', Kubernetes: 'kubernetes', Etcd: 'etcdv3' } as const;
 export type DatastoreKind = (typeof DatastoreKind)[keyof typeof DatastoreKind];
 
 export interface RunDaemonOptions {
@@ -24,6 +25,8 @@ export interface RunDaemonOptions {
   config: string;
   datastore?: DatastoreKind;
   kubeconfig?: string;
+  /** The etcdv3 datastore's endpoints and credentials (calico-node's ETCD_* variables). */
+  etcd?: EtcdConfig;
   node: string;
   socket: string;
   dataplane: Dataplane;
@@ -89,9 +92,10 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   }, 'run');
   if (values.help) return null;
 
-  const datastore = values.datastore ?? DatastoreKind.File;
-  if (datastore !== DatastoreKind.File && datastore !== DatastoreKind.Kubernetes) {
-    throw new UsageError(`--datastore must be file or kubernetes, not '${datastore}'`, 'run');
+  // calico-node's DATASTORE_TYPE=etcdv3 chooses etcd when no flag says otherwise.
+  const datastore = values.datastore ?? (env['DATASTORE_TYPE'] === DatastoreKind.Etcd && values.config === undefined ? DatastoreKind.Etcd : DatastoreKind.File);
+  if (datastore !== DatastoreKind.File && datastore !== DatastoreKind.Kubernetes && datastore !== DatastoreKind.Etcd) {
+    throw new UsageError(`--datastore must be file, kubernetes or etcdv3, not '${datastore}'`, 'run');
   }
   if (!values.config && datastore === DatastoreKind.File) throw new UsageError('--config FILE is required', 'run');
   // calico-node's order: NODENAME (what its DaemonSet sets from spec.nodeName), then HOSTNAME,
@@ -112,6 +116,12 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   if (datastore === DatastoreKind.Kubernetes) {
     opts.datastore = datastore;
     if (values.kubeconfig !== undefined) opts.kubeconfig = values.kubeconfig;
+  }
+  if (datastore === DatastoreKind.Etcd) {
+    const etcd = etcdConfigFromEnv(env);
+    if (etcd === undefined) throw new UsageError('--datastore etcdv3 needs ETCD_ENDPOINTS (e.g. http://10.0.0.1:2379,http://10.0.0.2:2379)', 'run');
+    opts.datastore = datastore;
+    opts.etcd = etcd;
   }
 
   const addr = values['listen-address'];
@@ -165,7 +175,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
 
 /** Starts the daemon and resolves once it has stopped. */
 export async function run(opts: RunDaemonOptions): Promise<void> {
-  if (opts.datastore !== DatastoreKind.Kubernetes && !existsSync(opts.config)) throw new RunError(`config file ${opts.config} does not exist`);
+  if ((opts.datastore ?? DatastoreKind.File) === DatastoreKind.File && !existsSync(opts.config)) throw new RunError(`config file ${opts.config} does not exist`);
   const daemon = await loadDaemon();
   await daemon.runDaemon(opts);
 }

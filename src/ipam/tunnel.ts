@@ -3,6 +3,7 @@
 // through the datastore (Kubernetes: the Node annotations calico-node writes; for VXLAN with the
 // device MAC), and hands back what to originate.
 import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
 import type { Logger } from 'pino';
 import type { Datastore } from '../datastore/datastore.js';
 import { parsePrefix } from '../net/index.js';
@@ -24,8 +25,13 @@ export interface IpamGrant {
  * Where the IPAM objects live: with the Kubernetes datastore, Calico's own IPAM custom resources
  * (so Calico's CNI IPAM and Kite agree); otherwise a locked state file under `stateDir`.
  */
-export async function ipamStoreFor(o: { datastore: 'file' | 'kubernetes'; kubeconfig?: string | undefined;
-  group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' | undefined; stateDir: string }): Promise<IpamStore> {
+export async function ipamStoreFor(o: { datastore: 'file' | 'kubernetes' | 'etcdv3'; kubeconfig?: string | undefined;
+  group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' | undefined; stateDir: string; etcd?: Etcd3 | undefined }): Promise<IpamStore> {
+  if (o.datastore === 'etcdv3') {
+    if (o.etcd === undefined) throw new Error('the etcd IPAM store needs the etcd datastore\'s client');
+    const { EtcdStore } = await import('./etcd-store.js');
+    return new EtcdStore(o.etcd);
+  }
   if (o.datastore === 'kubernetes') {
     const { loadKubeConfig } = await import('../datastore/kubernetes/client.js');
     const { KubeStore, createKubeRequester } = await import('./kube-store.js');
@@ -39,7 +45,7 @@ export interface TunnelAddressOptions {
   node: string;
   /** Records the address where Calico keeps it; its kind decides where the IPAM objects live. */
   datastore: Pick<Datastore, 'setTunnelAddress'>;
-  datastoreKind: 'file' | 'kubernetes';
+  datastoreKind: 'file' | 'kubernetes' | 'etcdv3';
   kubeconfig?: string | undefined;
   /** The file store's directory (its ipam/ subdirectory holds the state file). */
   stateDir: string;
@@ -73,7 +79,9 @@ export class TunnelAddress {
       const o = this.o;
       // The Kubernetes store uses the API group the datastore's discovery chose.
       const group = (o.datastore as { group?: 'crd.projectcalico.org/v1' | 'projectcalico.org/v3' }).group;
-      const store = await ipamStoreFor({ datastore: o.datastoreKind, kubeconfig: o.kubeconfig, group, stateDir: o.stateDir });
+      // The etcd store shares the etcd datastore's connection.
+      const etcd = (o.datastore as { client?: Etcd3 }).client;
+      const store = await ipamStoreFor({ datastore: o.datastoreKind, kubeconfig: o.kubeconfig, group, stateDir: o.stateDir, etcd });
       const alloc = new Allocator({ store, pools: o.pools });
       const vx = o.vxlan;
       const K = vx ? 'VXLAN' : 'IPIP';
@@ -88,7 +96,7 @@ export class TunnelAddress {
       const blocks = (await alloc.affineBlocks(this.o.node, 4)).map((prefix) => ({ prefix, pool: poolOf(pools, prefix) }));
       this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== ''), ...(vx ? { kind: 'vxlan' as const, mac: vx.mac } : {}) };
       log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason, ...(vx ? { mac: vx.mac } : {}),
-        ...(o.datastoreKind === 'kubernetes' ? { store: 'kubernetes' } : { stateDir: o.stateDir }) }, `${K} tunnel address allocated by Kite IPAM`);
+        ...(o.datastoreKind === 'file' ? { stateDir: o.stateDir } : { store: o.datastoreKind }) }, `${K} tunnel address allocated by Kite IPAM`);
       return this.grantNow;
     } catch (e) {
       log.error({ err: (e as Error).message }, `${this.o.vxlan ? 'VXLAN' : 'IPIP'} tunnel address allocation failed`);

@@ -73,7 +73,7 @@ describe('parseRunArgs', () => {
     expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'linux'], {})?.dataplane).toBe('linux');
     expect(parseRunArgs(['--datastore', 'kubernetes', '--kubeconfig', '/k', '--node', 'n'], {})).toMatchObject({ datastore: 'kubernetes', kubeconfig: '/k' });
     expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'vpp'], {})).toThrow(/--dataplane must be none or linux/);
-    expect(() => parseRunArgs(['--node', 'n', '--datastore', 'etcd'], {})).toThrow(/--datastore must be file or kubernetes/);
+    expect(() => parseRunArgs(['--node', 'n', '--datastore', 'etcd'], {})).toThrow(/--datastore must be file, kubernetes or etcdv3/);
     expect(() => parseRunArgs(['--node', 'n'], {})).toThrow(/--config FILE is required/);
     void RunError;
   });

@@ -1,0 +1,60 @@
+// Connecting to etcd as calico-node does: the endpoints, TLS client certificate and optional
+// username/password from its variables (ETCD_ENDPOINTS, ETCD_KEY_FILE, ETCD_CERT_FILE,
+// ETCD_CA_CERT_FILE, ETCD_USERNAME, ETCD_PASSWORD), and errors that say what to fix.
+import { readFileSync } from 'node:fs';
+import { Etcd3, type IOptions } from 'etcd3';
+import type { EtcdConfig } from './env.js';
+
+export type { EtcdConfig } from './env.js';
+
+function readTls(what: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`etcd ${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Checks the configuration and builds the client (no connection is made yet). */
+export function createEtcdClient(cfg: EtcdConfig): Etcd3 {
+  if (cfg.endpoints.length === 0) throw new Error('etcd: no endpoints (set ETCD_ENDPOINTS)');
+  const https = cfg.endpoints.filter((e) => e.startsWith('https://'));
+  if (https.length !== 0 && https.length !== cfg.endpoints.length) throw new Error('etcd: ETCD_ENDPOINTS mixes http:// and https://');
+  if ((cfg.keyFile === undefined) !== (cfg.certFile === undefined)) throw new Error('etcd: ETCD_KEY_FILE and ETCD_CERT_FILE go together');
+  if ((cfg.username === undefined) !== (cfg.password === undefined)) throw new Error('etcd: ETCD_USERNAME and ETCD_PASSWORD go together');
+  const timeout = cfg.callTimeoutMs ?? 5000;
+  const opts: IOptions = {
+    hosts: cfg.endpoints,
+    // Unary calls get a deadline, so a member we cannot reach fails over instead of hanging;
+    // streams (watches) rely on keepalive instead.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    grpcOptions: {
+      'grpc.keepalive_time_ms': cfg.keepaliveMs ?? 10_000,
+      'grpc.keepalive_timeout_ms': cfg.keepaliveTimeoutMs ?? 3000,
+      'grpc.keepalive_permit_without_calls': 1,
+    },
+  };
+  if (https.length > 0) {
+    opts.credentials = {
+      rootCertificate: cfg.caCertFile !== undefined ? readTls('CA certificate (ETCD_CA_CERT_FILE)', cfg.caCertFile) : Buffer.alloc(0),
+      ...(cfg.keyFile !== undefined ? { privateKey: readTls('key (ETCD_KEY_FILE)', cfg.keyFile) } : {}),
+      ...(cfg.certFile !== undefined ? { certChain: readTls('certificate (ETCD_CERT_FILE)', cfg.certFile) } : {}),
+    };
+  }
+  if (cfg.username !== undefined && cfg.password !== undefined) opts.auth = { username: cfg.username, password: cfg.password };
+  return new Etcd3(opts);
+}
+
+/** A client error in words an operator can act on (wrong certificate, wrong password, unreachable). */
+export function explainEtcdError(e: unknown, endpoints: readonly string[]): Error {
+  const msg = e instanceof Error ? e.message : String(e);
+  const where = endpoints.join(',');
+  if (/authentication failed|invalid auth token|user name not found|EtcdAuthenticationFailed/i.test(msg)) {
+    return new Error(`etcd ${where}: authentication failed: check ETCD_USERNAME and ETCD_PASSWORD (${msg})`);
+  }
+  if (/permission denied/i.test(msg)) return new Error(`etcd ${where}: permission denied for this user: ${msg}`);
+  if (/certificate|SSL|TLS|handshake|self.signed|unable to verify/i.test(msg)) {
+    return new Error(`etcd ${where}: TLS failed: check ETCD_CA_CERT_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE (${msg})`);
+  }
+  return new Error(`etcd ${where}: ${msg}`);
+}

@@ -1,0 +1,275 @@
+// The etcdv3 datastore: Calico's resources, IPAM blocks and block affinities read from etcd in
+// libcalico-go's key layout (keys.ts), one list+watch reflector per prefix, debounced whole
+// snapshots and the same sync status as the Kubernetes datastore (waiting → resyncing → in-sync).
+import type { Logger } from 'pino';
+import type { Etcd3 } from 'etcd3';
+import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus } from '../datastore.js';
+import { addResource, emptyResources, type IPPool, type Resource, type Resources } from '../resources.js';
+import { convertCalico } from '../kubernetes/convert.js';
+import type { Converted, RawObject } from '../kubernetes/reflector.js';
+import { createEtcdClient, explainEtcdError } from './client.js';
+import type { EtcdConfig } from './env.js';
+import { AFFINITIES_PREFIX, BLOCKS_PREFIX, kubeStyleName, parseKey, resourceKey, RESOURCES_PREFIX } from './keys.js';
+import { EtcdReflector } from './reflector.js';
+
+export { etcdConfigFromEnv, type EtcdConfig } from './env.js';
+
+export interface EtcdDatastoreOptions {
+  etcd: EtcdConfig;
+  /** This node's name: selects its WorkloadEndpoints and names its Node. */
+  nodeName: string;
+  log: Logger;
+  debounceMs?: number;
+  backoffMs?: readonly number[];
+  /** Use this client (tests, the IPAM store sharing one connection). */
+  client?: Etcd3;
+}
+
+/** The v3 kinds Kite reads, by the plural their keys use. */
+const PLURALS = new Set(['bgpconfigurations', 'bgppeers', 'bgpfilters', 'ippools', 'nodes', 'workloadendpoints']);
+
+const isObj = (v: unknown): v is RawObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJsonObject(key: string, value: string): { obj: RawObject } | { error: string } {
+  try {
+    const v: unknown = JSON.parse(value);
+    return isObj(v) ? { obj: v } : { error: `${key}: the value is not a JSON object` };
+  } catch (e) {
+    return { error: `${key}: the value is not JSON: ${(e as Error).message}` };
+  }
+}
+
+/** A key/value under /calico/resources/v3/projectcalico.org/ as Kite's resource; other kinds are absent. */
+export function convertResourceKV(key: string, value: string, nodeName: string): Converted<Resource> {
+  const k = parseKey(key);
+  if (k?.type !== 'resource' || !PLURALS.has(k.plural)) return { absent: true };
+  const parsed = parseJsonObject(key, value);
+  if ('error' in parsed) return parsed;
+  const obj = parsed.obj;
+  // The key names the object; the stored metadata may omit what the key already says.
+  const meta: RawObject = isObj(obj['metadata']) ? { ...obj['metadata'] } : {};
+  meta['name'] = k.name;
+  if (k.namespace !== undefined) meta['namespace'] = k.namespace;
+  if (k.plural === 'workloadendpoints') {
+    const spec = isObj(obj['spec']) ? obj['spec'] : {};
+    if (spec['node'] !== nodeName) return { absent: true };
+  }
+  return convertCalico({ ...obj, metadata: meta }, k.plural);
+}
+
+/** An IPAM block (libcalico-go model.AllocationBlock JSON) as Kite's IPAMBlock resource. */
+export function convertBlockKV(key: string, value: string): Converted<Resource> {
+  const k = parseKey(key);
+  if (k?.type !== 'block') return { absent: true };
+  const parsed = parseJsonObject(key, value);
+  if ('error' in parsed) return parsed;
+  const spec: RawObject = { ...parsed.obj };
+  delete spec['sequenceNumber'];
+  delete spec['sequenceNumberForAllocation'];
+  delete spec['affinityClaimTime'];
+  if (spec['affinity'] === null) delete spec['affinity'];
+  if (spec['deleted'] === undefined) spec['deleted'] = false;
+  if (spec['attributes'] === null) spec['attributes'] = [];
+  return convertCalico({ apiVersion: 'projectcalico.org/v3', kind: 'IPAMBlock', metadata: { name: kubeStyleName(k.cidr) }, spec }, 'ipamblocks');
+}
+
+/** A block affinity: host and CIDR from the key, {state, deleted} from the value. */
+export function convertAffinityKV(key: string, value: string): Converted<Resource> {
+  const k = parseKey(key);
+  if (k?.type !== 'affinity') return { absent: true };
+  const parsed = parseJsonObject(key, value);
+  if ('error' in parsed) return parsed;
+  const raw = parsed.obj;
+  const spec: RawObject = { node: k.host, cidr: k.cidr, deleted: raw['deleted'] ?? false };
+  if (typeof raw['state'] === 'string' && raw['state'] !== '') spec['state'] = raw['state'];
+  return convertCalico({ apiVersion: 'projectcalico.org/v3', kind: 'BlockAffinity', metadata: { name: kubeStyleName(k.cidr, k.host) }, spec }, 'blockaffinities');
+}
+
+const sortedValues = <T>(m: ReadonlyMap<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k) as T);
+
+export function createEtcdDatastore(opts: EtcdDatastoreOptions): EtcdDatastore {
+  return new EtcdDatastore(opts);
+}
+
+export class EtcdDatastore implements Datastore {
+  readonly client: Etcd3;
+  readonly reflectors: EtcdReflector<Resource>[] = [];
+  private h: DatastoreHandlers | undefined;
+  private status: SyncStatus | undefined;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private lastSnapshot: string | undefined;
+  private first: { resolve(): void; reject(e: Error): void } | undefined;
+  private readonly ownClient: boolean;
+
+  constructor(private readonly opts: EtcdDatastoreOptions) {
+    this.ownClient = opts.client === undefined;
+    this.client = opts.client ?? createEtcdClient(opts.etcd);
+  }
+
+  async start(h: DatastoreHandlers): Promise<void> {
+    if (this.h !== undefined) throw new Error('etcd datastore already started');
+    this.h = h;
+    this.setStatus('waiting');
+    const common = {
+      client: this.client, log: this.opts.log,
+      onChange: () => this.changed(),
+      onSynced: (s: boolean) => this.synced(s),
+      onError: (e: Error) => this.error(e),
+      ...(this.opts.backoffMs !== undefined ? { backoffMs: this.opts.backoffMs } : {}),
+    };
+    const node = this.opts.nodeName;
+    this.reflectors.push(
+      new EtcdReflector<Resource>({ ...common, prefix: RESOURCES_PREFIX, convert: (k, v) => convertResourceKV(k, v, node) }),
+      new EtcdReflector<Resource>({ ...common, prefix: BLOCKS_PREFIX, convert: convertBlockKV }),
+      new EtcdReflector<Resource>({ ...common, prefix: AFFINITIES_PREFIX, convert: convertAffinityKV }),
+    );
+    const done = new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });
+    for (const r of this.reflectors) r.start();
+    return done;
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const r of this.reflectors) r.stop();
+    this.first?.reject(new Error('etcd datastore stopped before it synced'));
+    this.first = undefined;
+    if (this.ownClient) this.client.close();
+  }
+
+  /** Watch streams after the first, by prefix (the metrics' watch restarts). */
+  watchRestarts(): ReadonlyMap<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.reflectors) out.set(r.prefix, Math.max(0, r.stats.watches - 1) + Math.max(0, r.stats.lists - 1));
+    return out;
+  }
+
+  /** Read-modify-write of this node's Node resource, compare-and-swap on its mod_revision. */
+  private async updateNode(change: (spec: RawObject) => void, what: string): Promise<void> {
+    const key = resourceKey('nodes', this.opts.nodeName);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let res;
+      try {
+        res = await this.client.kv.range({ key: Buffer.from(key) });
+      } catch (e) { throw explainEtcdError(e, this.opts.etcd.endpoints); }
+      const kv = res.kvs[0];
+      const obj: RawObject = kv === undefined
+        ? { kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: this.opts.nodeName, creationTimestamp: new Date().toISOString() }, spec: {} }
+        : JSON.parse(kv.value.toString()) as RawObject;
+      const spec: RawObject = isObj(obj['spec']) ? obj['spec'] : {};
+      obj['spec'] = spec;
+      change(spec);
+      const value = Buffer.from(JSON.stringify(obj));
+      const t = await this.client.kv.txn({
+        compare: [kv === undefined
+          ? { key: Buffer.from(key), target: 'Create', result: 'Equal', create_revision: 0 }
+          : { key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: kv.mod_revision }],
+        success: [{ request_put: { key: Buffer.from(key), value } }],
+        failure: [],
+      }).catch((e: unknown) => { throw explainEtcdError(e, this.opts.etcd.endpoints); });
+      if (t.succeeded) return;
+    }
+    throw new Error(`writing ${what} to ${key}: it kept changing under us (5 conflicts)`);
+  }
+
+  /**
+   * calico-node keeps the IPIP tunnel address in the Node's spec.bgp.ipv4IPIPTunnelAddr, and the
+   * VXLAN VTEP in spec.ipv4VXLANTunnelAddr with its MAC in spec.vxlanTunnelMACAddr (v3 NodeSpec).
+   */
+  async setTunnelAddress(address: string, vxlan?: { mac: string }): Promise<void> {
+    await this.updateNode((spec) => {
+      if (vxlan !== undefined) {
+        spec['ipv4VXLANTunnelAddr'] = address;
+        spec['vxlanTunnelMACAddr'] = vxlan.mac;
+        return;
+      }
+      const bgp: RawObject = isObj(spec['bgp']) ? spec['bgp'] : {};
+      bgp['ipv4IPIPTunnelAddr'] = address;
+      spec['bgp'] = bgp;
+    }, vxlan !== undefined ? 'the VXLAN tunnel address' : 'the IPIP tunnel address');
+  }
+
+  /** calico-node's start-up write: spec.bgp.ipv4Address/ipv6Address/asNumber (null removes). */
+  async setNodeBGP(fields: NodeBGPWrite): Promise<void> {
+    if (Object.keys(fields).length === 0) return;
+    await this.updateNode((spec) => {
+      const bgp: RawObject = isObj(spec['bgp']) ? spec['bgp'] : {};
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === null || v === undefined) delete bgp[k];
+        else bgp[k] = k === 'asNumber' ? Number(v) : v;
+      }
+      spec['bgp'] = bgp;
+    }, 'the Node\'s BGP fields');
+  }
+
+  /** A default pool as calico-node creates it: put only when the key does not exist yet. */
+  async createIPPool(pool: IPPool): Promise<void> {
+    const key = Buffer.from(resourceKey('ippools', pool.metadata.name));
+    const value = Buffer.from(JSON.stringify({
+      kind: 'IPPool', apiVersion: 'projectcalico.org/v3',
+      metadata: { name: pool.metadata.name, creationTimestamp: new Date().toISOString() },
+      spec: { cidr: pool.spec.cidr, blockSize: pool.spec.blockSize, ipipMode: pool.spec.ipipMode, vxlanMode: pool.spec.vxlanMode,
+        natOutgoing: pool.spec.natOutgoing, nodeSelector: pool.spec.nodeSelector ?? 'all()', ...(pool.spec.disableBGPExport ? { disableBGPExport: true } : {}) },
+    }));
+    await this.client.kv.txn({
+      compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+      success: [{ request_put: { key, value } }], failure: [],
+    }).catch((e: unknown) => { throw explainEtcdError(e, this.opts.etcd.endpoints); });
+  }
+
+  async nodeInternalIPs(): Promise<string[] | undefined> { return undefined; }
+
+  private setStatus(s: SyncStatus): void {
+    if (this.status === s) return;
+    this.status = s;
+    this.opts.log.info({ status: s }, 'etcd datastore sync status');
+    this.h?.onStatus(s);
+  }
+
+  private error(e: Error): void {
+    const err = explainEtcdError(e, this.opts.etcd.endpoints);
+    this.opts.log.error({ err: err.message }, 'etcd datastore');
+    this.h?.onError(err);
+  }
+
+  private synced(s: boolean): void {
+    if (this.stopped) return;
+    if (!s) {
+      if (this.status === 'in-sync') this.setStatus('resyncing');
+      return;
+    }
+    if (this.status === 'waiting') this.setStatus('resyncing');
+    if (this.reflectors.every((r) => r.synced)) this.flush();
+  }
+
+  private changed(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    this.timer = setTimeout(() => this.flush(), this.opts.debounceMs ?? 100);
+  }
+
+  private flush(): void {
+    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.stopped || this.h === undefined) return;
+    if (!this.reflectors.every((r) => r.synced)) {
+      if (this.status === 'in-sync') this.setStatus('resyncing');
+      return;
+    }
+    const rs: Resources = emptyResources();
+    for (const r of this.reflectors) for (const res of sortedValues(r.items)) addResource(rs, res);
+    // Sorted and stripped of revisions: a relist that found nothing new gives equal text, no snapshot.
+    const text = JSON.stringify(rs);
+    if (text !== this.lastSnapshot) {
+      this.lastSnapshot = text;
+      try {
+        this.h.onSnapshot(rs);
+      } catch (e) {
+        this.error(new Error(`snapshot rejected: ${(e as Error).message}`));
+      }
+    }
+    this.setStatus('in-sync');
+    this.first?.resolve();
+    this.first = undefined;
+  }
+}

@@ -1,0 +1,224 @@
+// The etcdv3 datastore against a real etcd (one member, in a Lab namespace): Calico's key layout
+// and values read as libcalico-go writes them (fixtures spelled out by hand below, not made by
+// Kite's encoder), watch changes, relist after compaction without a second snapshot, Kite's own
+// Node write, and two allocators racing for addresses through etcd transactions.
+// Reference for keys: libcalico-go lib/backend/model (ResourceListOptions.defaultPathRoot,
+// BlockKey, BlockAffinityKey "/calico/ipam/v2/host/%s/ipv%d/block/%s", IPAMHandleKey).
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Etcd3 } from 'etcd3';
+import { createEtcdDatastore, type EtcdDatastore } from '../../../src/datastore/etcd/index.js';
+import { affinityKey, blockKey, handleKey, parseKey, resourceKey } from '../../../src/datastore/etcd/keys.js';
+import type { Resources } from '../../../src/datastore/resources.js';
+import type { SyncStatus } from '../../../src/datastore/datastore.js';
+import { Allocator, IpamError } from '../../../src/ipam/index.js';
+import { EtcdStore } from '../../../src/ipam/etcd-store.js';
+import { auditStore, node, pool } from '../../ipam/helpers.js';
+import { EtcdCluster, sleep, waitFor } from './cluster.js';
+
+const log = pino({ level: 'silent' });
+
+describe('Calico etcdv3 keys (no etcd needed)', () => {
+  it('spells keys as libcalico-go does', () => {
+    expect(resourceKey('bgppeers', 'rr-1')).toBe('/calico/resources/v3/projectcalico.org/bgppeers/rr-1');
+    expect(resourceKey('workloadendpoints', 'n1-k8s-p-eth0', 'default')).toBe('/calico/resources/v3/projectcalico.org/workloadendpoints/default/n1-k8s-p-eth0');
+    expect(blockKey('10.65.0.0/26')).toBe('/calico/ipam/v2/assignment/ipv4/block/10.65.0.0-26');
+    expect(blockKey('fd00:10::/122')).toBe('/calico/ipam/v2/assignment/ipv6/block/fd00:10::-122');
+    expect(affinityKey('node-a', '10.65.0.64/26')).toBe('/calico/ipam/v2/host/node-a/ipv4/block/10.65.0.64-26');
+    expect(handleKey('ipip-tunnel-addr-node-a')).toBe('/calico/ipam/v2/handle/ipip-tunnel-addr-node-a');
+  });
+  it('parses what it spells and ignores keys outside the layout', () => {
+    expect(parseKey('/calico/ipam/v2/host/node-a/ipv6/block/fd00:10::40-122')).toEqual({ type: 'affinity', host: 'node-a', cidr: 'fd00:10::40/122' });
+    expect(parseKey('/calico/resources/v3/projectcalico.org/workloadendpoints/ns/w')).toEqual({ type: 'resource', plural: 'workloadendpoints', namespace: 'ns', name: 'w' });
+    expect(parseKey('/calico/felix/v2/no-region/host/n1/status')).toBeUndefined();
+    expect(parseKey('/calico/resources/v3/projectcalico.org/bgppeers/a/b')).toBeUndefined();
+  });
+});
+
+const hasEtcd = ((): boolean => { try { execFileSync('etcd', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const isRoot = process.getuid?.() === 0;
+
+// What calicoctl / calico-node put into etcd: keys and JSON values written out by hand.
+const R = '/calico/resources/v3/projectcalico.org';
+const FIXTURES: Record<string, unknown> = {
+  [`${R}/bgpconfigurations/default`]: { kind: 'BGPConfiguration', apiVersion: 'projectcalico.org/v3', metadata: { name: 'default', uid: 'a1', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { logSeverityScreen: 'Info', nodeToNodeMeshEnabled: true, asNumber: 64512 } },
+  [`${R}/nodes/node-a`]: { kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: 'node-a', uid: 'b1', creationTimestamp: '2026-01-01T00:00:00Z', labels: { rack: 'r1' } }, spec: { bgp: { ipv4Address: '198.18.5.1/24', ipv4IPIPTunnelAddr: '10.65.0.1' }, orchRefs: [{ nodeName: 'node-a', orchestrator: 'k8s' }] } },
+  [`${R}/nodes/node-b`]: { kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: 'node-b', uid: 'b2', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { bgp: { ipv4Address: '198.18.5.2/24' } } },
+  [`${R}/bgppeers/tor`]: { kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'tor', uid: 'c1', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { peerIP: '198.18.5.254', asNumber: 64500 } },
+  [`${R}/ippools/default-ipv4-ippool`]: { kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: 'default-ipv4-ippool', uid: 'd1', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { cidr: '10.65.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', natOutgoing: true, nodeSelector: 'all()' } },
+  // Kinds Kite does not read sit beside them and are skipped.
+  [`${R}/felixconfigurations/default`]: { kind: 'FelixConfiguration', apiVersion: 'projectcalico.org/v3', metadata: { name: 'default' }, spec: { bpfLogLevel: '' } },
+  [`${R}/workloadendpoints/default/node--a-k8s-web-eth0`]: { kind: 'WorkloadEndpoint', apiVersion: 'projectcalico.org/v3', metadata: { name: 'node--a-k8s-web-eth0', namespace: 'default', labels: { app: 'web' } }, spec: { node: 'node-a', orchestrator: 'k8s', pod: 'web', endpoint: 'eth0', interfaceName: 'cali0123456789a', ipNetworks: ['10.65.0.2/32'], profiles: ['kns.default'] } },
+  [`${R}/workloadendpoints/default/node--b-k8s-db-eth0`]: { kind: 'WorkloadEndpoint', apiVersion: 'projectcalico.org/v3', metadata: { name: 'node--b-k8s-db-eth0', namespace: 'default' }, spec: { node: 'node-b', orchestrator: 'k8s', pod: 'db', endpoint: 'eth0', interfaceName: 'cali0123456789b', ipNetworks: ['10.65.0.66/32'], profiles: ['kns.default'] } },
+  // libcalico-go model.AllocationBlock and BlockAffinity values (the key carries host and CIDR).
+  '/calico/ipam/v2/assignment/ipv4/block/10.65.0.0-26': {
+    cidr: '10.65.0.0/26', affinity: 'host:node-a', strictAffinity: false,
+    allocations: [null, 0, 1, ...Array.from({ length: 61 }, () => null)],
+    unallocated: [3, 4, ...Array.from({ length: 59 }, (_, i) => i + 5), 0],
+    attributes: [{ handle_id: 'ipip-tunnel-addr-node-a', secondary: { node: 'node-a', type: 'ipipTunnelAddress' } }, { handle_id: 'k8s-pod-network.web', secondary: { namespace: 'default', node: 'node-a', pod: 'web' } }],
+    deleted: false, sequenceNumber: 1767225600000000000, sequenceNumberForAllocation: { '1': 1767225600000000000, '2': 1767225600000000000 },
+  },
+  '/calico/ipam/v2/host/node-a/ipv4/block/10.65.0.0-26': { state: 'confirmed', deleted: false },
+  '/calico/ipam/v2/handle/ipip-tunnel-addr-node-a': { block: { '10.65.0.0/26': 1 }, deleted: false },
+};
+
+describe.skipIf(!hasEtcd || !isRoot)('etcd datastore against one etcd member', () => {
+  const cluster = new EtcdCluster('etcd1', 213, 1);
+  let client: Etcd3;
+  beforeAll(async () => {
+    await cluster.start();
+    client = new Etcd3({ hosts: cluster.endpoints });
+    for (const [k, v] of Object.entries(FIXTURES)) await client.put(k).value(JSON.stringify(v));
+  }, 60_000);
+  afterAll(async () => {
+    client?.close();
+    await cluster.destroy();
+  });
+
+  function watchDatastore(ds: EtcdDatastore): { snaps: Resources[]; statuses: SyncStatus[]; errors: string[]; started: Promise<void> } {
+    const out = { snaps: [] as Resources[], statuses: [] as SyncStatus[], errors: [] as string[], started: Promise.resolve() };
+    out.started = ds.start({ onSnapshot: (r) => out.snaps.push(r), onStatus: (s) => out.statuses.push(s), onError: (e) => out.errors.push(e.message) });
+    return out;
+  }
+
+  it('reads Calico\'s keys and values: resources, this node\'s endpoints, blocks and affinities', async () => {
+    const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-a', log, debounceMs: 20 });
+    const w = watchDatastore(ds);
+    try {
+      await w.started;
+      expect(w.statuses).toEqual(['waiting', 'resyncing', 'in-sync']);
+      const s = w.snaps.at(-1) as Resources;
+      expect(s.nodes.map((n) => [n.metadata.name, n.spec.bgp?.ipv4Address])).toEqual([['node-a', '198.18.5.1/24'], ['node-b', '198.18.5.2/24']]);
+      expect(s.nodes[0]?.metadata.labels).toEqual({ rack: 'r1' });
+      expect(s.bgpPeers.map((p) => [p.metadata.name, p.spec.peerIP, p.spec.asNumber])).toEqual([['tor', '198.18.5.254', 64500]]);
+      expect(s.bgpConfigurations[0]?.spec.asNumber).toBe(64512);
+      expect(s.ipPools.map((p) => [p.spec.cidr, p.spec.ipipMode])).toEqual([['10.65.0.0/16', 'Always']]);
+      expect(s.workloadEndpoints.map((e) => e.metadata.name)).toEqual(['node--a-k8s-web-eth0']);
+      expect(s.ipamBlocks.map((b) => [b.metadata.name, b.spec.cidr, b.spec.affinity, b.spec.allocations.filter((a) => a !== null).length])).toEqual([['10-65-0-0-26', '10.65.0.0/26', 'host:node-a', 2]]);
+      expect(s.blockAffinities.map((a) => [a.metadata.name, a.spec.node, a.spec.cidr, a.spec.state])).toEqual([['node-a-10-65-0-0-26', 'node-a', '10.65.0.0/26', 'confirmed']]);
+      expect(w.errors).toEqual([]);
+
+      // A change, a creation and a deletion each reach the next snapshot.
+      const n = w.snaps.length;
+      await cluster.put(`${R}/bgppeers/tor`, { ...FIXTURES[`${R}/bgppeers/tor`] as object, spec: { peerIP: '198.18.5.253', asNumber: 64500 } });
+      await cluster.put(`${R}/nodes/node-c`, { kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: 'node-c' }, spec: { bgp: { ipv4Address: '198.18.5.3/24' } } });
+      await cluster.del(`${R}/nodes/node-b`);
+      await waitFor('the changes in a snapshot', async () => {
+        const last = w.snaps.at(-1) as Resources;
+        return last.bgpPeers[0]?.spec.peerIP === '198.18.5.253' && last.nodes.map((x) => x.metadata.name).join() === 'node-a,node-c' ? true : undefined;
+      }, { timeoutMs: 5000, intervalMs: 50 });
+      expect(w.snaps.length).toBeGreaterThan(n);
+    } finally {
+      ds.stop();
+      await cluster.put(`${R}/bgppeers/tor`, FIXTURES[`${R}/bgppeers/tor`]);
+      await cluster.put(`${R}/nodes/node-b`, FIXTURES[`${R}/nodes/node-b`]);
+      await cluster.del(`${R}/nodes/node-c`);
+    }
+  }, 30_000);
+
+  it('a watch that comes back to a compacted revision relists; the unchanged view gives no second snapshot', async () => {
+    const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints, keepaliveMs: 1000, keepaliveTimeoutMs: 1000 }, nodeName: 'node-a', log, debounceMs: 20, backoffMs: [100] });
+    const w = watchDatastore(ds);
+    const m = cluster.members[0]!;
+    try {
+      await w.started;
+      const snaps = w.snaps.length;
+      const lists = ds.reflectors.map((r) => r.stats.lists);
+      // Cut the client off, churn a key and put it back (the view is unchanged), compact past it.
+      await cluster.disconnect(m);
+      await sleep(300);
+      await cluster.put(`${R}/bgppeers/flap`, { kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'flap' }, spec: { peerIP: '198.18.5.9', asNumber: 64501 } });
+      await cluster.del(`${R}/bgppeers/flap`);
+      await cluster.compact();
+      cluster.connect(m);
+      await waitFor('a relist after compaction', async () => (ds.reflectors.some((r, i) => r.stats.lists > (lists[i] ?? 0)) && w.statuses.at(-1) === 'in-sync' ? true : undefined), { timeoutMs: 15_000, intervalMs: 100 });
+      expect(ds.reflectors.reduce((n, r) => n + r.stats.compactions, 0)).toBeGreaterThan(0);
+      expect(w.statuses.slice(-2)).toEqual(['resyncing', 'in-sync']);
+      // No snapshot without the flapping peer and none with it: routes never moved.
+      expect(w.snaps.length).toBe(snaps);
+      // And the watch works again afterwards.
+      await cluster.put(`${R}/bgppeers/after`, { kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'after' }, spec: { peerIP: '198.18.5.8', asNumber: 64501 } });
+      await waitFor('the new peer', async () => ((w.snaps.at(-1) as Resources).bgpPeers.some((p) => p.metadata.name === 'after') ? true : undefined), { timeoutMs: 5000, intervalMs: 50 });
+    } finally {
+      ds.stop();
+      if (m.forwarder === undefined) cluster.connect(m);
+      await cluster.del(`${R}/bgppeers/after`);
+    }
+  }, 40_000);
+
+  it('writes this node\'s BGP fields into the Node resource as calico-node does, keeping the rest', async () => {
+    const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-a', log });
+    try {
+      await ds.setNodeBGP({ ipv4Address: '198.18.5.11/24', asNumber: 64513 });
+      await ds.setTunnelAddress('10.65.0.1');
+      const v = JSON.parse(await client.get(`${R}/nodes/node-a`).string() ?? '{}') as { metadata: { uid: string; labels: object }; spec: { bgp: object; orchRefs: unknown[] } };
+      expect(v.spec.bgp).toEqual({ ipv4Address: '198.18.5.11/24', ipv4IPIPTunnelAddr: '10.65.0.1', asNumber: 64513 });
+      expect(v.metadata.uid).toBe('b1');
+      expect(v.spec.orchRefs).toHaveLength(1);
+      await ds.setNodeBGP({ asNumber: null });
+      const w = JSON.parse(await client.get(`${R}/nodes/node-a`).string() ?? '{}') as { spec: { bgp: Record<string, unknown> } };
+      expect(w.spec.bgp['asNumber']).toBeUndefined();
+    } finally {
+      ds.stop();
+      await cluster.put(`${R}/nodes/node-a`, FIXTURES[`${R}/nodes/node-a`]);
+    }
+  }, 20_000);
+
+  it('IPAM: reads Calico\'s blocks, and two allocators racing through etcd transactions never hand out an address twice', async () => {
+    const c1 = new Etcd3({ hosts: cluster.endpoints });
+    const c2 = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      const s1 = new EtcdStore(c1);
+      const s2 = new EtcdStore(c2);
+      // Calico's block (written above by hand) is read with its owners.
+      const seen = await s1.list('IPAMBlock');
+      expect(seen.map((b) => [b.name, b.spec.affinity, b.spec.attributes[1]?.handle_id])).toEqual([['10-65-0-0-26', 'host:node-a', 'k8s-pod-network.web']]);
+      expect((await s1.get('BlockAffinity', 'node-a-10-65-0-0-26'))?.spec.state).toBe('confirmed');
+      expect((await s1.get('IPAMHandle', 'ipip-tunnel-addr-node-a'))?.spec.block).toEqual({ '10.65.0.0/26': 1 });
+
+      const pools = [pool('race', '10.66.0.0/27', { blockSize: 29 })];
+      const allocs = [new Allocator({ store: s1, pools: () => pools }), new Allocator({ store: s2, pools: () => pools })];
+      const got = await Promise.all(allocs.map(async (a, i) => {
+        const mine: string[] = [];
+        for (let k = 0; k < 12; k++) {
+          try {
+            mine.push(...await a.autoAssign({ node: node(`race-${k % 3}`), handle: `h-${i}-${k}` }));
+          } catch (e) {
+            if (!(e instanceof IpamError && e.code === 'exhausted')) throw e;
+          }
+        }
+        return mine;
+      }));
+      const all = got.flat();
+      expect(all.length).toBeGreaterThan(12);
+      expect(new Set(all).size).toBe(all.length);
+      const { owners } = await auditStore(s1);
+      for (const ip of all) expect(owners.has(ip)).toBe(true);
+      // Where they landed: Calico's keys, Calico's value shapes.
+      const keys = (await client.getAll().prefix('/calico/ipam/v2/').keys()).filter((k) => k.includes('10.66.'));
+      expect(keys.some((k) => /^\/calico\/ipam\/v2\/assignment\/ipv4\/block\/10\.66\.0\.\d+-29$/.test(k))).toBe(true);
+      expect(keys.some((k) => /^\/calico\/ipam\/v2\/host\/race-\d\/ipv4\/block\/10\.66\.0\.\d+-29$/.test(k))).toBe(true);
+      const aff = keys.find((k) => k.startsWith('/calico/ipam/v2/host/')) as string;
+      expect(Object.keys(JSON.parse(await client.get(aff).string() ?? '{}') as object).sort()).toEqual(['deleted', 'state']);
+      const h = JSON.parse(await client.get('/calico/ipam/v2/handle/h-0-0').string() ?? '{}') as object;
+      expect(Object.keys(h).sort()).toEqual(['block', 'deleted']);
+    } finally {
+      c1.close();
+      c2.close();
+    }
+  }, 60_000);
+
+  it('a wrong password gives a clear error', async () => {
+    const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints, username: 'root', password: 'wrong' }, nodeName: 'node-a', log, backoffMs: [200] });
+    const errors: string[] = [];
+    void ds.start({ onSnapshot: () => undefined, onStatus: () => undefined, onError: (e) => errors.push(e.message) }).catch(() => undefined);
+    try {
+      await waitFor('an error', async () => (errors.length > 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+      // Auth is not enabled on this etcd: the server says so, and the message names the variables.
+      expect(errors[0]).toMatch(/etcd unix:.*(authentication|ETCD_USERNAME)/);
+    } finally {
+      ds.stop();
+    }
+  }, 20_000);
+});
