@@ -1,0 +1,122 @@
+// Kite daemons reading a 3-member etcd cluster (members in Lab namespaces, the daemons in this
+// process on loopback, reaching each member through its Unix-socket forwarder): resources
+// created, changed and deleted reach the peers' routes; killing the leader, cutting Kite off from
+// one member, and a compaction while Kite is away lose no route and leave nothing stale.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../../src/daemon.js';
+import { DaemonDir, testPort } from '../../helpers/daemons.js';
+import { EtcdCluster, sleep, waitFor } from './cluster.js';
+
+const hasEtcd = ((): boolean => { try { execFileSync('etcd', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+const isRoot = process.getuid?.() === 0;
+
+const R = '/calico/resources/v3/projectcalico.org';
+const port = testPort(18900, 400);
+
+/** An AllocationBlock value as libcalico-go writes it, for a /26 affine to `host` with one address used. */
+const block = (cidr: string, host: string): object => ({
+  cidr, affinity: `host:${host}`, strictAffinity: false,
+  allocations: [0, ...Array.from({ length: 63 }, () => null)],
+  unallocated: Array.from({ length: 63 }, (_, i) => i + 1),
+  attributes: [{ handle_id: `k8s-pod-network.${host}`, secondary: { node: host } }], deleted: false,
+});
+const blockKey = (cidr: string): string => `/calico/ipam/v2/assignment/ipv4/block/${cidr.replace('/', '-')}`;
+
+describe.skipIf(!hasEtcd || !isRoot)('Kite on a 3-member etcd cluster', () => {
+  const cluster = new EtcdCluster('etcd3', 214, 3);
+  const world = new DaemonDir('etcd');
+  let a: Daemon;
+  let b: Daemon;
+  const prefixes = (d: Daemon): string => d.routes({}).map((r) => r.prefix).sort().join(',');
+
+  beforeAll(async () => {
+    await cluster.start();
+    await cluster.put(`${R}/bgpconfigurations/default`, { kind: 'BGPConfiguration', apiVersion: 'projectcalico.org/v3', metadata: { name: 'default' }, spec: { asNumber: 64512, listenPort: port, nodeToNodeMeshEnabled: true } });
+    await cluster.put(`${R}/ippools/p`, { kind: 'IPPool', apiVersion: 'projectcalico.org/v3', metadata: { name: 'p' }, spec: { cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false, nodeSelector: 'all()' } });
+    for (const [n, ip] of [['a', '127.0.0.71'], ['b', '127.0.0.72']] as const) {
+      await cluster.put(`${R}/nodes/${n}`, { kind: 'Node', apiVersion: 'projectcalico.org/v3', metadata: { name: n }, spec: { bgp: { ipv4Address: `${ip}/8` } } });
+    }
+    await cluster.put(blockKey('10.244.1.0/26'), block('10.244.1.0/26', 'a'));
+    await cluster.put(blockKey('10.244.2.0/26'), block('10.244.2.0/26', 'b'));
+    await cluster.put('/calico/ipam/v2/host/a/ipv4/block/10.244.1.0-26', { state: 'confirmed', deleted: false });
+    await cluster.put('/calico/ipam/v2/host/b/ipv4/block/10.244.2.0-26', { state: 'confirmed', deleted: false });
+    const etcd = { endpoints: cluster.endpoints, keepaliveMs: 2000, keepaliveTimeoutMs: 1000, callTimeoutMs: 2000 };
+    a = await world.start('a', '127.0.0.71', { datastore: 'etcdv3', etcd });
+    b = await world.start('b', '127.0.0.72', { datastore: 'etcdv3', etcd });
+    await waitFor('the mesh and both blocks', async () => (prefixes(a) === '10.244.1.0/26,10.244.2.0/26' && prefixes(b) === prefixes(a) ? true : undefined), { timeoutMs: 20_000, intervalMs: 100 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await world.close();
+    await cluster.destroy();
+  });
+
+  /** Samples both daemons' routes every 50 ms while `during` runs; returns every distinct view seen. */
+  async function watchRoutes(during: () => Promise<void>): Promise<Set<string>> {
+    const seen = new Set<string>();
+    let on = true;
+    const sampler = (async () => { while (on) { seen.add(`a:${prefixes(a)}`); seen.add(`b:${prefixes(b)}`); await sleep(50); } })();
+    try { await during(); } finally { on = false; await sampler; }
+    return seen;
+  }
+
+  it('a block created, changed to another node, and deleted in etcd reaches the peers\' routes', async () => {
+    await cluster.put(blockKey('10.244.3.0/26'), block('10.244.3.0/26', 'b'));
+    await waitFor('a learns b\'s new block', async () => (prefixes(a).includes('10.244.3.0/26') ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    // Moved to a: a originates it, b learns it from a.
+    await cluster.put(blockKey('10.244.3.0/26'), block('10.244.3.0/26', 'a'));
+    await waitFor('b learns the block from a', async () => (b.routes({ prefix: '10.244.3.0/26' })[0]?.paths.some((p) => p.peer !== null) ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+    await cluster.del(blockKey('10.244.3.0/26'));
+    await waitFor('the block gone everywhere', async () => (!prefixes(a).includes('10.244.3.0/26') && !prefixes(b).includes('10.244.3.0/26') ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+  }, 40_000);
+
+  it('killing the leader loses no route, and changes flow through the new leader', async () => {
+    const leader = await cluster.leader();
+    const seen = await watchRoutes(async () => {
+      await cluster.kill(leader);
+      await sleep(1500);
+      await cluster.put(blockKey('10.244.4.0/26'), block('10.244.4.0/26', 'b'));
+      await waitFor('a learns a block written after the leader died', async () => (prefixes(a).includes('10.244.4.0/26') ? true : undefined), { timeoutMs: 15_000, intervalMs: 50 });
+    });
+    const base = '10.244.1.0/26,10.244.2.0/26';
+    // Only the two steady views and the one with the new block: nothing went missing in between.
+    for (const v of seen) expect(v.slice(2), v).toMatch(new RegExp(`^${base.replaceAll('.', '\\.')}(,10\\.244\\.4\\.0/26)?$`));
+    await cluster.restart(leader);
+    await cluster.del(blockKey('10.244.4.0/26'));
+    await waitFor('no stale block', async () => (prefixes(a) === base && prefixes(b) === base ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+  }, 60_000);
+
+  it('cut off from one member, Kite keeps its routes and follows changes through the others', async () => {
+    const m = cluster.members[0]!;
+    const base = '10.244.1.0/26,10.244.2.0/26';
+    const seen = await watchRoutes(async () => {
+      await cluster.disconnect(m);
+      await sleep(2500);
+      await cluster.put(blockKey('10.244.5.0/26'), block('10.244.5.0/26', 'a'));
+      await waitFor('b learns a block written during the cut', async () => (prefixes(b).includes('10.244.5.0/26') ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+    });
+    for (const v of seen) expect(v.slice(2), v).toMatch(new RegExp(`^${base.replaceAll('.', '\\.')}(,10\\.244\\.5\\.0/26)?$`));
+    cluster.connect(m);
+    await cluster.del(blockKey('10.244.5.0/26'));
+    await waitFor('no stale block', async () => (prefixes(a) === base && prefixes(b) === base ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+  }, 60_000);
+
+  it('a compaction while Kite is away forces a relist; no route flaps and nothing stale stays', async () => {
+    const base = '10.244.1.0/26,10.244.2.0/26';
+    const seen = await watchRoutes(async () => {
+      for (const m of cluster.members) await cluster.disconnect(m);
+      await sleep(2500);
+      // Churn that ends where it began, one real deletion, then compact past all of it.
+      await cluster.put(blockKey('10.244.6.0/26'), block('10.244.6.0/26', 'b'));
+      await cluster.del(blockKey('10.244.6.0/26'));
+      await cluster.put(blockKey('10.244.7.0/26'), block('10.244.7.0/26', 'b'));
+      await cluster.compact();
+      for (const m of cluster.members) cluster.connect(m);
+      await waitFor('the block written while away', async () => (prefixes(a).includes('10.244.7.0/26') ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+    });
+    for (const v of seen) expect(v.slice(2), v).toMatch(new RegExp(`^${base.replaceAll('.', '\\.')}(,10\\.244\\.7\\.0/26)?$`));
+    await cluster.del(blockKey('10.244.7.0/26'));
+    await waitFor('no stale block', async () => (prefixes(a) === base && prefixes(b) === base ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+  }, 60_000);
+});
