@@ -15,6 +15,16 @@ function readTls(what: string, path: string): Buffer {
   }
 }
 
+type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
+
+/**
+ * Delays between watch-stream reconnects, capped at 2 s: the client's default keeps doubling,
+ * so after a longer outage Kite would come back to etcd many seconds after etcd came back.
+ */
+function cappedBackoff(delays: readonly number[] = [100, 250, 500, 1000, 2000], i = 0): WatchBackoff {
+  return { duration: delays[Math.min(i, delays.length - 1)] ?? 2000, next: () => cappedBackoff(delays, i + 1) };
+}
+
 /** Checks the configuration and builds the client (no connection is made yet). */
 export function createEtcdClient(cfg: EtcdConfig): Etcd3 {
   if (cfg.endpoints.length === 0) throw new Error('etcd: no endpoints (set ETCD_ENDPOINTS)');
@@ -28,6 +38,7 @@ export function createEtcdClient(cfg: EtcdConfig): Etcd3 {
     // Unary calls get a deadline, so a member we cannot reach fails over instead of hanging;
     // streams (watches) rely on keepalive instead.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    faultHandling: { watchBackoff: cappedBackoff() },
     grpcOptions: {
       'grpc.keepalive_time_ms': cfg.keepaliveMs ?? 10_000,
       'grpc.keepalive_timeout_ms': cfg.keepaliveTimeoutMs ?? 3000,

@@ -61,7 +61,7 @@ export class EtcdReflector<T> {
   }
 
   private async loop(): Promise<void> {
-    const backoff = this.o.backoffMs ?? [250, 500, 1000, 2000, 5000];
+    const backoff = this.o.backoffMs ?? [250, 500, 1000, 2000];
     let failures = 0;
     while (!this.stopped) {
       try {

@@ -113,7 +113,7 @@ describe.skipIf(!hasEtcd || !isRoot)('Kite on a 3-member etcd cluster', () => {
       await cluster.put(blockKey('10.244.7.0/26'), block('10.244.7.0/26', 'b'));
       await cluster.compact();
       for (const m of cluster.members) cluster.connect(m);
-      await waitFor('the block written while away', async () => (prefixes(a).includes('10.244.7.0/26') ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+      await waitFor('the block written while away', async () => (prefixes(a).includes('10.244.7.0/26') ? true : undefined), { timeoutMs: 30_000, intervalMs: 50 });
     });
     for (const v of seen) expect(v.slice(2), v).toMatch(new RegExp(`^${base.replaceAll('.', '\\.')}(,10\\.244\\.7\\.0/26)?$`));
     await cluster.del(blockKey('10.244.7.0/26'));
