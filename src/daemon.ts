@@ -113,6 +113,7 @@ export class Daemon implements StatusProvider {
   private restart!: LocalRestart;
   private tunnel: TunnelAddress | null = null;
   private vtep: TunnelAddress | null = null;
+  private vtepMacWritten = false;
   private view!: InstanceStatus;
   private dp: DataplaneHandle | null = null;
   private control: { close(): Promise<void> } | null = null;
@@ -328,6 +329,15 @@ export class Daemon implements StatusProvider {
    * from the node name), as calico-node does.
    */
   private async allocateVtep(cfg: NodeConfig): Promise<void> {
+    if (cfg.ipv4VXLANTunnelAddr && !cfg.vxlanTunnelMACAddr && vxlanInUse(cfg.pools, 4) && !this.vtepMacWritten && this.datastore !== null) {
+      // A VTEP without a MAC (calico-node's allocateip writes only the address): the device
+      // gets the derived MAC, and the Node says so, so other nodes' FDB entries match it.
+      this.vtepMacWritten = true;
+      const mac = vxlanMac(this.opts.node, 4);
+      await this.datastore.setTunnelAddress(cfg.ipv4VXLANTunnelAddr, { mac })
+        .catch((e: unknown) => this.log.error({ err: (e as Error).message }, `writing the VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
+      return;
+    }
     if (cfg.ipv4VXLANTunnelAddr || !vxlanInUse(cfg.pools, 4) || this.vtep?.settled || this.datastore === null) return;
     this.vtep ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
       datastoreKind: this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file', kubeconfig: this.opts.kubeconfig,

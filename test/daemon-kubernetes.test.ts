@@ -20,11 +20,15 @@ let server2: FakeApiServer | undefined;
 let daemon2: Daemon | undefined;
 let server3: FakeApiServer | undefined;
 let daemon3: Daemon | undefined;
+let server4: FakeApiServer | undefined;
+let daemon4: Daemon | undefined;
 
 afterAll(async () => {
   await daemon?.stop('test over').catch(() => {});
   await daemon2?.stop('test over').catch(() => {});
   await daemon3?.stop('test over').catch(() => {});
+  await daemon4?.stop('test over').catch(() => {});
+  await server4?.close();
   await server?.close();
   await server2?.close();
   await server3?.close();
@@ -113,5 +117,21 @@ describe('daemon with --datastore kubernetes', () => {
     expect(server3.writes.some((w) => w.method === 'POST' && w.path.startsWith('/apis/crd.projectcalico.org/v1/ipamhandles') && w.body.includes('vxlan-tunnel-addr-node-4'))).toBe(true);
     const block = `${addr.split('.').slice(0, 3).join('.')}.${Number(addr.split('.')[3]) & 0xc0}/26`;
     await eventually('the claimed block originated', () => daemon3!.routes({}).some((r) => r.prefix === block));
+  });
+
+  it('writes the VXLAN MAC to a Node that has a VTEP address but no MAC (calico-node\'s allocateip writes only the address)', async () => {
+    server4 = await FakeApiServer.start({ writable: true });
+    for (const o of [
+      calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false }),
+      calico('IPPool', 'vxlan-pool', { cidr: '10.247.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: true, nodeSelector: 'all()' }),
+      k8sNode('node-5', { 'projectcalico.org/IPv4Address': '10.0.0.11/24', 'projectcalico.org/IPv4VXLANTunnelAddr': '10.247.0.0' }),
+    ]) server4.put(o as Record<string, unknown>);
+    daemon4 = new Daemon({ config: '', datastore: 'kubernetes', kubeconfig: server4.kubeconfig(), node: 'node-5',
+      socket: join(dir, 'k4.sock'), dataplane: 'none', listenAddress: '127.0.0.64', listenPort: 0 }, pino({ level: 'silent' }));
+    await daemon4.start();
+    const annotations = () => (server4!.get('v1', 'Node', 'node-5')?.['metadata'] as { annotations?: Record<string, string> }).annotations ?? {};
+    await eventually('the MAC annotation', () => annotations()['projectcalico.org/VXLANTunnelMACAddr'] === vxlanMac('node-5'));
+    expect(annotations()['projectcalico.org/IPv4VXLANTunnelAddr']).toBe('10.247.0.0');
+    expect(server4.writes.filter((w) => w.method === 'POST')).toEqual([]);
   });
 });
