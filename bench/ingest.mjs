@@ -3,6 +3,7 @@
 // with Kite). Each receiver runs fresh in its own network namespace pair; prints a table.
 //
 //   npm run bench:ingest -- [--only kite,bird,frr,gobgp] [--count 1000000] [--timeout 300] [--json]
+//                           [--kite-dataplane linux|none]
 
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,10 @@ const ONLY = opt('only', ALL.join(',')).split(',').map((s) => s.trim()).filter(B
 const COUNT = Number(opt('count', '1000000'));
 const TIMEOUT_S = Number(opt('timeout', '300'));
 const JSON_OUT = argv.includes('--json');
+// Kite's default on Linux programs every route into the kernel (as BIRD's kernel protocol would
+// with export all): RSS then includes the dataplane's state. `none` measures the RIB alone, as the
+// first runs of this benchmark did (before the dataplane became the default).
+const KITE_DATAPLANE = opt('kite-dataplane', 'linux');
 for (const r of ONLY) if (!ALL.includes(r)) die(`unknown receiver ${r} (choose from ${ALL.join(', ')})`);
 
 const RECV_IP = '198.18.200.1';
@@ -180,7 +185,7 @@ const receivers = {
     );
     const kite = ['bin/kite'];
     return {
-      start: () => spawnIn(ns, process.execPath, [...kite, 'run', '--config', conf, '--node', 'bench', '--socket', sock], join(dir, 'kite.log')),
+      start: () => spawnIn(ns, process.execPath, [...kite, 'run', '--config', conf, '--node', 'bench', '--socket', sock, '--dataplane', KITE_DATAPLANE], join(dir, 'kite.log')),
       ready: async () => (await sh(process.execPath, [...kite, 'show', 'summary', '--json', '--socket', sock])).code === 0,
       count: async () => {
         const r = await sh(process.execPath, [...kite, 'show', 'summary', '--json', '--socket', sock]);

@@ -162,6 +162,33 @@ function cpuSeconds(pid) {
   return (Number(f[11]) + Number(f[12])) / TICK; // fields 14 and 15 (utime, stime), 0-based after comm
 }
 
+/** utime and stime apart, seconds. */
+function cpuSplit(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(x[11]) / TICK, sys: Number(x[12]) / TICK };
+}
+
+/** Write-like system calls the process has made (write, writev...; /proc/<pid>/io syscw, root). */
+function syscw(pid) {
+  try {
+    return Number(/syscw:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** TCP segments sent from a namespace so far (nstat, absolute counters). */
+async function tcpOutSegs(ns) {
+  const r = await sh('ip', ['netns', 'exec', ns, 'nstat', '-az', '-j', 'TcpOutSegs']);
+  try {
+    const j = JSON.parse(r.stdout);
+    return Number(j.kernel?.TcpOutSegs ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 function memKiB(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rss: Number(/VmRSS:\s+(\d+) kB/.exec(s)?.[1] ?? NaN), hwm: Number(/VmHWM:\s+(\d+) kB/.exec(s)?.[1] ?? NaN) };
@@ -315,6 +342,9 @@ async function runOne(name) {
     const sessionsS = (Date.now() - started) / 1000;
     await sleep(1000); // let the reflector settle (End-of-RIBs of the empty initial tables)
     const cpu0 = cpuSeconds(rr.pid);
+    const split0 = cpuSplit(rr.pid);
+    const w0 = syscw(rr.pid);
+    const seg0 = await tcpOutSegs(lab.rr);
     const mem0 = memKiB(rr.pid);
     const t0 = performance.now();
     await Promise.all(ids.slice(0, ORIGINATORS).map((i) => birdc(i, 'enable', 'st')));
@@ -352,6 +382,9 @@ async function runOne(name) {
       await sleep(50);
     }
     const cpu1 = cpuSeconds(rr.pid);
+    const split1 = cpuSplit(rr.pid);
+    const w1 = syscw(rr.pid);
+    const seg1 = await tcpOutSegs(lab.rr);
     await sleep(1000);
     const mem1 = memKiB(rr.pid);
     return {
@@ -365,6 +398,10 @@ async function runOne(name) {
       pollRounds: rounds,
       cpuSeconds: round(cpu1 - cpu0, 2),
       cpuTotalSeconds: round(cpu1, 2),
+      cpuUserSeconds: round(split1.user - split0.user, 2),
+      cpuSystemSeconds: round(split1.sys - split0.sys, 2),
+      writeSyscalls: w1 - w0,
+      tcpSegmentsOut: seg1 - seg0,
       rssBeforeMiB: round(mem0.rss / 1024, 1),
       rssAfterMiB: round(mem1.rss / 1024, 1),
       peakRssMiB: round(mem1.hwm / 1024, 1),
@@ -401,7 +438,7 @@ async function main() {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');
     return;
   }
-  const cols = ['reflector', 'sessionsUpSeconds', 'secondsLowerBound', 'seconds', 'cpuSeconds', 'rssBeforeMiB', 'rssAfterMiB', 'peakRssMiB'];
+  const cols = ['reflector', 'sessionsUpSeconds', 'secondsLowerBound', 'seconds', 'cpuSeconds', 'cpuUserSeconds', 'cpuSystemSeconds', 'writeSyscalls', 'tcpSegmentsOut', 'rssBeforeMiB', 'rssAfterMiB', 'peakRssMiB'];
   const head = ['reflector', 'sessions up s', 'all held after > s', 'all held by s', 'RR CPU s', 'RSS before MiB', 'RSS after MiB', 'peak RSS MiB'];
   const rows = results.map((r) => cols.map((c) => String(r[c])));
   process.stdout.write(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |\n`);

@@ -1,8 +1,16 @@
 // Kite's logger: pino writing JSON lines with level names and ISO-8601 UTC times, or a readable
 // line per record through pino-pretty (on a terminal, or with --log-format pretty). Also maps
 // Calico's logSeverityScreen (BGPConfiguration) to a pino level.
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/**
+ * pino-pretty is loaded only when a pretty logger is made (issue 16): a daemon logging JSON, as
+ * under Kubernetes, does not pay its ~10 MiB of resident memory. createRequire keeps
+ * createLogger synchronous (pino-pretty is CommonJS).
+ */
+const loadPretty = (): typeof PinoPretty => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -35,7 +43,7 @@ export function createLogger(o: LoggerOptions): Logger {
   };
   if (format === 'json') return pino(options, out as DestinationStream);
   // Synchronous, so a line written just before process.exit is not lost (as pino's own stdout).
-  const stream = pretty({ sync: true, destination: out, colorize: out.isTTY === true, ignore: 'pid,hostname', singleLine: true });
+  const stream = loadPretty()({ sync: true, destination: out, colorize: out.isTTY === true, ignore: 'pid,hostname', singleLine: true });
   return pino(options, stream);
 }
 
