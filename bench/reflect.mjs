@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['kite', 'bird'];
@@ -23,18 +24,23 @@ const opt = (name, dflt) => {
 };
 const ONLY = opt('only', ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const CLIENTS = Number(opt('clients', '100'));
-const ROUTES = Number(opt('routes', '10000'));
-const ORIGINATORS = Number(opt('originators', '4'));
+const SIM_MODE = process.argv.includes('--sim');
+const ROUTES = SIM_MODE ? Number(opt('clients', '100')) : Number(opt('routes', '10000'));
+const ORIGINATORS = SIM_MODE ? ROUTES : Number(opt('originators', '4'));
 const TIMEOUT_S = Number(opt('timeout', '300'));
 const JSON_OUT = argv.includes('--json');
+// --sim: the clients are one simulator process (bench/rr-sim.mjs, its own byte builder) instead
+// of a BIRD each, so 1,000 and 2,000 clients fit; every client originates one /26.
+const SIM = argv.includes('--sim');
 for (const r of ONLY) if (!ALL.includes(r)) die(`unknown reflector ${r} (choose from ${ALL.join(', ')})`);
-if (!(CLIENTS >= 2 && CLIENTS <= 200)) die('--clients must be 2..200');
-if (!(ORIGINATORS >= 1 && ORIGINATORS < CLIENTS)) die('--originators must be 1..clients-1');
-if (!(ROUTES >= ORIGINATORS && ROUTES <= 1 << 18)) die('--routes must be originators..262144');
+if (!(CLIENTS >= 2 && CLIENTS <= (SIM ? 4000 : 200))) die(`--clients must be 2..${SIM ? 4000 : 200}`);
+if (!SIM && !(ORIGINATORS >= 1 && ORIGINATORS < CLIENTS)) die('--originators must be 1..clients-1');
+if (!SIM && !(ROUTES >= ORIGINATORS && ROUTES <= 1 << 18)) die('--routes must be originators..262144');
 
 const AS = 64512;
-const RR_IP = '198.18.210.1';
-const clientIp = (i) => `198.18.210.${10 + i}`;
+const RR_IP = SIM_MODE ? '198.19.0.1' : '198.18.210.1';
+const PLEN = SIM_MODE ? 16 : 24;
+const clientIp = (i) => (SIM_MODE ? `198.19.${1 + (i >> 8)}.${i & 255}` : `198.18.210.${10 + i}`);
 const CLUSTER_ID = '244.0.0.1';
 const nextHopOf = (o) => `198.18.210.${200 + o}`;
 const PREFIX = `kt${process.pid}-`;
@@ -113,9 +119,9 @@ async function makeLab(tag) {
     await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
   await must('ip', ['-n', rr, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', cl]);
-  await must('ip', ['-n', rr, 'addr', 'add', `${RR_IP}/24`, 'dev', 'eth0']);
+  await must('ip', ['-n', rr, 'addr', 'add', `${RR_IP}/${PLEN}`, 'dev', 'eth0']);
   const batch = [];
-  for (let i = 0; i < CLIENTS; i++) batch.push(`addr add ${clientIp(i)}/24 dev eth0`);
+  for (let i = 0; i < CLIENTS; i++) batch.push(`addr add ${clientIp(i)}/${PLEN} dev eth0`);
   await must('ip', ['-n', cl, '-batch', writeTmp(batch.join('\n') + '\n')]);
   await must('ip', ['-n', rr, 'link', 'set', 'eth0', 'up']);
   await must('ip', ['-n', cl, 'link', 'set', 'eth0', 'up']);
@@ -268,7 +274,7 @@ const reflectors = {
     const conf = join(dir, 'kite.yaml');
     const docs = [
       `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  asNumber: ${AS}\n  nodeToNodeMeshEnabled: false\n  logSeverityScreen: Warning`,
-      `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: rr\n  labels:\n    route-reflector: "true"\nspec:\n  bgp:\n    ipv4Address: ${RR_IP}/24\n    asNumber: ${AS}\n    routeReflectorClusterID: ${CLUSTER_ID}`,
+      `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: rr\n  labels:\n    route-reflector: "true"\nspec:\n  bgp:\n    ipv4Address: ${RR_IP}/${PLEN}\n    asNumber: ${AS}\n    routeReflectorClusterID: ${CLUSTER_ID}`,
       `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: pool\nspec:\n  cidr: 10.0.0.0/8\n  blockSize: 26`,
     ];
     for (let i = 0; i < CLIENTS; i++) {
@@ -304,7 +310,91 @@ const reflectors = {
   },
 };
 
+/** --sim: the reflector and one simulator process with CLIENTS clients; the same measurements. */
+async function runSim(name) {
+  const dir = mkdtempSync(join(tmpDir, `${name}-`));
+  const lab = await makeLab(`rs${name.slice(0, 2)}`);
+  let rr, sim;
+  const lines = [];
+  try {
+    const child = spawn('ip', ['netns', 'exec', lab.cl, process.execPath, join(ROOT, 'bench/rr-sim.mjs'), String(CLIENTS), String(AS), RR_IP],
+      { detached: true, stdio: ['pipe', 'pipe', 'inherit'], cwd: ROOT });
+    sim = { pid: child.pid, child, exited: false };
+    child.once('exit', () => { sim.exited = true; liveProcs.delete(sim); });
+    liveProcs.add(sim);
+    let last = {};
+    createInterface({ input: child.stdout }).on('line', (l) => { try { last = JSON.parse(l); lines.push(last); } catch {} });
+    const deadline = Date.now() + TIMEOUT_S * 1000;
+    while (!last.listening && !lines.some((x) => x.listening)) {
+      if (sim.exited || Date.now() > deadline) throw new Error('simulator did not start');
+      await sleep(50);
+    }
+    const r = reflectors[name](lab.rr, dir);
+    const started = Date.now();
+    rr = r.start();
+    while ((last.up ?? 0) < CLIENTS) {
+      if (rr.exited) throw new Error(`${name} exited:\n${readFileSync(join(dir, name === 'kite' ? 'kite.log' : 'bird.log'), 'utf8').slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`only ${last.up}/${CLIENTS} sessions Established after ${TIMEOUT_S} s`);
+      await sleep(50);
+    }
+    const sessionsS = (Date.now() - started) / 1000;
+    await sleep(2000); // let the reflector settle (End-of-RIBs of the empty initial tables)
+    const cpu0 = cpuSeconds(rr.pid);
+    const split0 = cpuSplit(rr.pid);
+    const w0 = syscw(rr.pid);
+    const seg0 = await tcpOutSegs(lab.rr);
+    const mem0 = memKiB(rr.pid);
+    child.stdin.write('go\n');
+    while (!last.final) {
+      if (rr.exited) throw new Error(`${name} exited during the run`);
+      if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(last)}`);
+      await sleep(20);
+    }
+    const cpu1 = cpuSeconds(rr.pid);
+    const split1 = cpuSplit(rr.pid);
+    const w1 = syscw(rr.pid);
+    const seg1 = await tcpOutSegs(lab.rr);
+    const fin = last;
+    await sleep(1000);
+    const mem1 = memKiB(rr.pid);
+    child.stdin.write('report\n');
+    await sleep(300);
+    const after = lines.at(-1);
+    return {
+      reflector: name,
+      version: await r.version(),
+      clients: CLIENTS,
+      routes: ROUTES,
+      sessionsUpSeconds: round(sessionsS, 2),
+      seconds: round(fin.ms / 1000, 2),
+      secondsLowerBound: round(fin.ms / 1000, 2),
+      cpuSeconds: round(cpu1 - cpu0, 2),
+      cpuTotalSeconds: round(cpu1, 2),
+      cpuUserSeconds: round(split1.user - split0.user, 2),
+      cpuSystemSeconds: round(split1.sys - split0.sys, 2),
+      writeSyscalls: w1 - w0,
+      tcpSegmentsOut: seg1 - seg0,
+      rssBeforeMiB: round(mem0.rss / 1024, 1),
+      rssAfterMiB: round(mem1.rss / 1024, 1),
+      peakRssMiB: round(mem1.hwm / 1024, 1),
+      sessionDrops: after.drops,
+      notifications: after.notifications,
+      ownRoutesSentBack: after.ownReceived,
+      problems: after.problems,
+      routesHeld: after.held,
+    };
+  } finally {
+    await stopProc(rr);
+    await stopProc(sim);
+    await deleteNs(lab.rr);
+    await deleteNs(lab.cl);
+    if (!process.env.KT_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`bench: ${name} logs kept in ${dir}\n`);
+  }
+}
+
 async function runOne(name) {
+  if (SIM) return runSim(name);
   const dir = mkdtempSync(join(tmpDir, `${name}-`));
   const lab = await makeLab(`rf${name.slice(0, 2)}`);
   const ids = Array.from({ length: CLIENTS }, (_, i) => i);
@@ -438,8 +528,8 @@ async function main() {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n');
     return;
   }
-  const cols = ['reflector', 'sessionsUpSeconds', 'secondsLowerBound', 'seconds', 'cpuSeconds', 'cpuUserSeconds', 'cpuSystemSeconds', 'writeSyscalls', 'tcpSegmentsOut', 'rssBeforeMiB', 'rssAfterMiB', 'peakRssMiB'];
-  const head = ['reflector', 'sessions up s', 'all held after > s', 'all held by s', 'RR CPU s', 'RSS before MiB', 'RSS after MiB', 'peak RSS MiB'];
+  const cols = ['reflector', 'sessionsUpSeconds', 'secondsLowerBound', 'seconds', 'cpuSeconds', 'cpuUserSeconds', 'cpuSystemSeconds', 'writeSyscalls', 'tcpSegmentsOut', 'rssBeforeMiB', 'rssAfterMiB', 'peakRssMiB', ...(SIM ? ['sessionDrops', 'ownRoutesSentBack', 'problems'] : [])];
+  const head = ['reflector', 'sessions up s', 'all held after > s', 'all held by s', 'RR CPU s', 'user s', 'system s', 'write syscalls', 'TCP segments out', 'RSS before MiB', 'RSS after MiB', 'peak RSS MiB', ...(SIM ? ['session drops', 'own routes sent back', 'wrong routes'] : [])];
   const rows = results.map((r) => cols.map((c) => String(r[c])));
   process.stdout.write(`| ${head.join(' | ')} |\n| ${head.map(() => '---').join(' | ')} |\n`);
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
