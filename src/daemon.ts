@@ -340,7 +340,7 @@ export class Daemon implements StatusProvider {
     }
     if (cfg.ipv4VXLANTunnelAddr || !vxlanInUse(cfg.pools, 4) || this.vtep?.settled || this.datastore === null) return;
     this.vtep ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
-      datastoreKind: this.opts.datastore === 'kubernetes' ? 'kubernetes' : 'file', kubeconfig: this.opts.kubeconfig,
+      datastoreKind: this.opts.datastore ?? 'file', kubeconfig: this.opts.kubeconfig,
       stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [],
       vxlan: { mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.opts.node, 4) } });
     const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
