@@ -1,27 +1,28 @@
-// The composition root: datastore → calc pipeline → channels (one per peer) and the RIB →
-// dataplane, plus the control API and the HTTP server; owns the process lifecycle (SIGTERM: a
-// stop for a restart, peers keep our routes; or a decommission with Cease; config edits applied
-// live as deltas, bad edits rejected). Wiring only: the work is in the parts.
+// The composition root: datastore → start-up → calc pipeline → BGP instance (channels, RIB) →
+// dataplane, plus the control API and the HTTP server (health, metrics); config edits applied live
+// as deltas, bad edits rejected. Wiring only: the work is in the parts. The process around it
+// (signals, the logger) is cli/lifecycle.ts.
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { BehaviorSubject, Subject, skip, type Subscription } from 'rxjs';
-import { DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, HttpServer } from './api/http.js';
+import { DEFAULT_HTTP_HOST, HttpServer } from './api/http.js';
 import { startControlServer } from './api/server.js';
 import type {
   AdjDirection, AdjRoute, ConfigReport, FibReport, PeerActionName, PeerActionResult, PeerDetail, PeerStatus, StatusProvider, Summary,
 } from './api/types.js';
-import { createLogger, levelOfSeverity, type LogFormat } from './logger.js';
+import { levelOfSeverity, type LogFormat } from './logger.js';
 import { KiteMetrics } from './metrics/metrics.js';
 import { realClock } from './bgp/timers.js';
 import { Interner } from './rib/intern.js';
 import { calculate, PeerDeltaKind, RouteDeltaKind, type PeerDelta, type RouteDelta } from './calc/pipeline.js';
 import type { NodeConfig } from './config/types.js';
 import { ipipInUse, vxlanInUse } from './dataplane/inputs.js';
-import { vxlanMac } from './ipam/names.js';
-import { createFileDatastore, type Datastore, type SyncStatus } from './datastore/datastore.js';
+import type { Datastore, SyncStatus } from './datastore/datastore.js';
+import { datastoreSource, openDatastore } from './datastore/open.js';
 import type { Resources } from './datastore/resources.js';
 import type { EtcdConfig } from './datastore/etcd/env.js';
-import { TunnelAddress, type IpamGrant } from './ipam/tunnel.js';
+import type { IpamGrant } from './ipam/tunnel.js';
+import { TunnelAddresses } from './ipam/tunnels.js';
 import type { Channels } from './rib/channels.js';
 import { BgpInstance } from './rib/instance.js';
 import type { LocalRoutes } from './rib/local.js';
@@ -29,8 +30,10 @@ import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
 import { startDataplane, type DataplaneHandle } from './fib.js';
 import { InstanceStatus } from './status.js';
-import { overlay, startUp, type Started, type StartupEnv } from './startup/index.js';
+import type { StartupEnv } from './startup/index.js';
+import { StartupGate } from './startup/gate.js';
 import { liveness, readiness, type HealthInputs, type Verdict } from './health/health.js';
+import { serveHealth } from './health/serve.js';
 import { connectedInterfaceResolver } from './net/connected.js';
 
 export interface DaemonOptions {
@@ -71,30 +74,6 @@ export interface DaemonOptions {
   readyThresholdMs?: number;
 }
 
-/** Runs until SIGTERM/SIGINT; resolves once every peer has been told (or left holding our routes) and the socket is closed. */
-export async function runDaemon(opts: DaemonOptions): Promise<void> {
-  const log = createLogger({ level: opts.logLevel ?? 'info', format: opts.logFormat ?? 'auto', base: { node: opts.node } });
-  // The command line serves health by default; in-process daemons (tests) only when asked.
-  // The command line also runs calico-node's start-up (its variables, or their defaults).
-  const daemon = new Daemon({ ...opts, httpPort: opts.httpPort ?? DEFAULT_HTTP_PORT, startup: opts.startup ?? {}, logLevelFromDatastore: opts.logLevel === undefined }, log);
-  await daemon.start();
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (sig: string, restart: boolean) => {
-      if (stopping) return;
-      stopping = true;
-      if (restart) log.info({ signal: sig }, 'stopping for a restart: kernel routes stay, peers keep our routes through graceful restart (no Cease)');
-      else log.info({ signal: sig }, 'decommissioning: sending Cease/Administrative Shutdown to every peer');
-      void daemon.stop(`kite on ${opts.node} ${restart ? 'restarting' : 'shutting down'} (${sig})`, { restart }).finally(resolve);
-    };
-    const onStopRestarts = (opts.onStop ?? 'restart') === 'restart';
-    process.once('SIGTERM', () => stop('SIGTERM', onStopRestarts));
-    process.once('SIGINT', () => stop('SIGINT', onStopRestarts));
-    // A deliberate decommission of a running Kite (kite-stop cease): Cease, peers withdraw at once.
-    process.once('SIGUSR2', () => stop('SIGUSR2', false));
-  });
-}
-
 export class Daemon implements StatusProvider {
   private readonly interner = new Interner();
   readonly rib = new Rib(this.interner);
@@ -111,9 +90,7 @@ export class Daemon implements StatusProvider {
   private readonly subscriptions: Subscription[] = [];
   private datastore: Datastore | null = null;
   private restart!: LocalRestart;
-  private tunnel: TunnelAddress | null = null;
-  private vtep: TunnelAddress | null = null;
-  private vtepMacWritten = false;
+  private tunnels: TunnelAddresses | null = null;
   private view!: InstanceStatus;
   private dp: DataplaneHandle | null = null;
   private control: { close(): Promise<void> } | null = null;
@@ -134,8 +111,7 @@ export class Daemon implements StatusProvider {
 
   async start(): Promise<void> {
     this.startedAt = Date.now();
-    this.http.handle('/livez', () => verdictReply(this.liveness()));
-    this.http.handle('/readyz', () => verdictReply(this.readiness()));
+    serveHealth(this.http, () => this.healthInputs());
     this.http.handle('/metrics', async () => ({ status: 200, body: await this.metrics.expose(), contentType: this.metrics.contentType }));
     if (this.opts.httpPort !== undefined && this.opts.httpPort !== 'off') {
       // First: liveness answers while the datastore syncs; readiness says "starting".
@@ -154,7 +130,8 @@ export class Daemon implements StatusProvider {
   private async startParts(): Promise<void> {
     const { opts, log, rib } = this;
     this.restart = new LocalRestart({ marker: join(dirname(opts.socket), `kite-${opts.node}.running`), clock: realClock, log });
-    const source = opts.datastore === 'kubernetes' || opts.datastore === 'etcdv3' ? opts.datastore : opts.config;
+    const where = { kind: opts.datastore ?? 'file', file: opts.config } as const;
+    const source = datastoreSource(where);
     const snapshots = new Subject<Resources>();
     const status = new BehaviorSubject<SyncStatus>('waiting');
     const derive: { routerId?: string } = {};
@@ -173,46 +150,27 @@ export class Daemon implements StatusProvider {
       calc.inSync.subscribe((s) => { if (s) this.checkConverged(); }),
     );
     // With start-up, snapshots wait until it has decided this node's identity, then carry it.
-    let started: Started | null = null;
-    let pending: Resources | null = null;
-    const push = (resources: Resources): void => {
-      snapshots.next(started === null ? resources : overlay(resources, started, opts.node));
+    const gate = new StartupGate({ env: opts.startup, nodeName: opts.node, log, routerId: (id) => { derive.routerId = id; }, push: (resources) => {
+      snapshots.next(resources);
       // The file datastore refuses to start on a first snapshot that yields no configuration.
       if (firstError) { const e = firstError; firstError = null; throw e; }
-    };
-    this.datastore = opts.datastore === 'kubernetes'
-      // Loaded only when used: the Kubernetes client is large and the file datastore needs none of it.
-      ? (await import('./datastore/kubernetes/index.js')).createKubernetesDatastore({ nodeName: opts.node, log, ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}) })
-      : opts.datastore === 'etcdv3'
-        ? (await import('./datastore/etcd/index.js')).createEtcdDatastore({ nodeName: opts.node, log, etcd: opts.etcd ?? { endpoints: ['http://127.0.0.1:2379'] } })
-        : createFileDatastore(opts.config);
-    const datastore = this.datastore;
+    } });
+    const datastore = this.datastore = await openDatastore({ ...where, nodeName: opts.node, log, kubeconfig: opts.kubeconfig, etcd: opts.etcd });
     await datastore.start({
       onStatus: (s) => { this.syncStatus = s; this.datastoreActivity = Date.now(); this.metrics.datastoreStatus(s); status.next(s); log.info({ datastore: source, status: s }, 'datastore sync status'); },
-      onSnapshot: (resources) => {
-        this.datastoreActivity = Date.now();
-        if (opts.startup !== undefined && started === null) pending = resources;
-        else push(resources);
-      },
+      onSnapshot: (resources) => { this.datastoreActivity = Date.now(); gate.onSnapshot(resources); },
       onError: (e) => {
         this.datastoreActivity = Date.now();
         log.error({ datastore: source, err: e.message }, 'datastore problem; the last good configuration stays in force');
       },
     });
-    if (opts.startup !== undefined && pending !== null) {
-      try {
-        started = await startUp({ env: opts.startup, nodeName: opts.node, resources: pending, datastore, log });
-        if (started.identity.routerId !== undefined) derive.routerId = started.identity.routerId;
-        push(pending);
-      } catch (e) {
-        datastore.stop();
-        throw e;
-      }
-    }
+    await gate.run(datastore).catch((e: unknown) => { datastore.stop(); throw e; });
     if (this.first === null) throw new Error(`no usable configuration for node "${opts.node}" from ${source} (see the errors above)`);
     this.applySeverity(this.first);
-    await this.allocateTunnel(this.first);
-    await this.allocateVtep(this.first);
+    this.tunnels = new TunnelAddresses({ node: opts.node, datastore, log, datastoreKind: where.kind, kubeconfig: opts.kubeconfig,
+      stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [],
+      onGrant: (g) => this.grants.next([...this.grants.value, g]) });
+    await this.ensureTunnels(this.first);
     const bgp = new BgpInstance({ rib, interner: this.interner, config: this.first, filters: this.resources?.bgpFilters ?? [],
       listenAddress: opts.listenAddress, listenPort: opts.listenPort, restart: this.restart, clock: realClock, log,
       // BIRD's ifname for a learned route: its next hop's interface (BGPFilter `interface` rules).
@@ -305,46 +263,13 @@ export class Daemon implements StatusProvider {
   private reconfigure(cfg: NodeConfig): void {
     this.applySeverity(cfg);
     this.bgp?.reconfigure(cfg, this.resources?.bgpFilters ?? []);
-    // An IPIP pool appeared while running: allocate in the background (the grant re-applies).
-    void this.allocateTunnel(this.config);
-    void this.allocateVtep(this.config);
+    // A tunnel pool appeared while running: allocate in the background (the grant re-applies).
+    void this.ensureTunnels(this.config);
   }
 
-  /**
-   * When a pool uses IPIP and the Node has no ipv4IPIPTunnelAddr, Kite's IPAM allocates one as
-   * calico-node does (src/ipam/tunnel.ts); its block is then originated with this node's others.
-   */
-  private async allocateTunnel(cfg: NodeConfig): Promise<void> {
-    if (cfg.ipv4IPIPTunnelAddr || !ipipInUse(cfg.pools) || this.tunnel?.settled || this.datastore === null) return;
-    this.tunnel ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
-      datastoreKind: this.opts.datastore ?? 'file', kubeconfig: this.opts.kubeconfig,
-      stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [] });
-    const grant = await this.tunnel.ensure(cfg.labels, cfg.pools);
-    if (grant !== null) this.grants.next([...this.grants.value, grant]);
-  }
-
-  /**
-   * The same for VXLAN: when a pool uses VXLAN and the Node has no ipv4VXLANTunnelAddr, Kite's
-   * IPAM allocates the VTEP address and writes it with the device MAC (the Node's, else derived
-   * from the node name), as calico-node does.
-   */
-  private async allocateVtep(cfg: NodeConfig): Promise<void> {
-    if (cfg.ipv4VXLANTunnelAddr && !cfg.vxlanTunnelMACAddr && vxlanInUse(cfg.pools, 4) && !this.vtepMacWritten && this.datastore !== null) {
-      // A VTEP without a MAC (calico-node's allocateip writes only the address): the device
-      // gets the derived MAC, and the Node says so, so other nodes' FDB entries match it.
-      this.vtepMacWritten = true;
-      const mac = vxlanMac(this.opts.node, 4);
-      await this.datastore.setTunnelAddress(cfg.ipv4VXLANTunnelAddr, { mac })
-        .catch((e: unknown) => this.log.error({ err: (e as Error).message }, `writing the VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
-      return;
-    }
-    if (cfg.ipv4VXLANTunnelAddr || !vxlanInUse(cfg.pools, 4) || this.vtep?.settled || this.datastore === null) return;
-    this.vtep ??= new TunnelAddress({ node: this.opts.node, datastore: this.datastore, log: this.log,
-      datastoreKind: this.opts.datastore ?? 'file', kubeconfig: this.opts.kubeconfig,
-      stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [],
-      vxlan: { mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.opts.node, 4) } });
-    const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
-    if (grant !== null) this.grants.next([...this.grants.value, grant]);
+  /** IPAM's tunnel addresses for the pools' tunnels (src/ipam/tunnels.ts): IPIP and the VXLAN VTEP. */
+  private ensureTunnels(cfg: NodeConfig): Promise<void> {
+    return this.tunnels?.ensure(cfg, { ipip: ipipInUse(cfg.pools), vxlan: vxlanInUse(cfg.pools, 4) }) ?? Promise.resolve();
   }
 
   /** At each first End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */
@@ -370,11 +295,6 @@ export class Daemon implements StatusProvider {
     this.log.info({ peer: address, action, reason, ok: r.ok }, r.message);
     return r;
   }
-}
-
-/** 200 "ok", or 503 with one reason a line (what `kite health` prints). */
-function verdictReply(v: Verdict): { status: number; body: string } {
-  return v.ok ? { status: 200, body: 'ok\n' } : { status: 503, body: `${v.reasons.join('\n')}\n` };
 }
 
 function applyPeer(channels: Channels, d: PeerDelta): void {

@@ -1,4 +1,4 @@
-// `kite run`: validates the daemon's command line and hands it to runDaemon in src/daemon.ts.
+// `kite run`: validates the daemon's command line and hands it to runDaemon in cli/lifecycle.ts.
 // The daemon is imported lazily so `kite show` never loads the BGP speaker or the datastores.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -16,7 +16,7 @@ export type Dataplane = (typeof Dataplane)[keyof typeof Dataplane];
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const satisfies readonly LogFormat[];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
-/** What `kite run` passes to runDaemon (src/daemon.ts). */
+/** What `kite run` passes to runDaemon (cli/lifecycle.ts). */
 export const DatastoreKind = { File: 'file', Kubernetes: 'kubernetes', Etcd: 'etcdv3' } as const;
 export type DatastoreKind = (typeof DatastoreKind)[keyof typeof DatastoreKind];
 
@@ -181,10 +181,10 @@ export async function run(opts: RunDaemonOptions): Promise<void> {
 }
 
 async function loadDaemon(): Promise<DaemonModule> {
-  const url = new URL('../daemon.js', import.meta.url).href;
+  const url = new URL('./lifecycle.js', import.meta.url).href;
   try {
     // Typed import: the compiler checks RunDaemonOptions against runDaemon's parameter.
-    return await import('../daemon.js');
+    return await import('./lifecycle.js');
   } catch (err) {
     if (isModuleNotFound(err, url)) throw new RunError(`the daemon is not built (${url} is missing): run npm run build`);
     throw err;

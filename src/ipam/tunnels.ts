@@ -1,0 +1,72 @@
+// This node's tunnel addresses as one service: the IPIP tunnel address (tunl0) and the VXLAN VTEP
+// (vxlan.calico), each allocated once by Kite's IPAM when a pool needs it and the Node has none,
+// as calico-node does; a VTEP without a MAC gets the derived one written beside it. Grants go to
+// `onGrant` (the calc layer originates their blocks).
+import type { Logger } from 'pino';
+import type { NodeConfig } from '../config/types.js';
+import type { Datastore } from '../datastore/datastore.js';
+import type { IPPool } from '../datastore/resources.js';
+import { vxlanMac } from './names.js';
+import { TunnelAddress, type IpamGrant, type TunnelAddressOptions } from './tunnel.js';
+
+export interface TunnelAddressesOptions {
+  node: string;
+  datastore: Pick<Datastore, 'setTunnelAddress'>;
+  datastoreKind: TunnelAddressOptions['datastoreKind'];
+  kubeconfig?: string | undefined;
+  stateDir: string;
+  pools: () => readonly IPPool[];
+  log: Logger;
+  onGrant: (grant: IpamGrant) => void;
+}
+
+/** Which tunnels this node's pools use (the dataplane's own predicates decide; see dataplane/inputs.ts). */
+export interface TunnelNeeds { ipip: boolean; vxlan: boolean }
+
+export class TunnelAddresses {
+  private ipip: TunnelAddress | null = null;
+  private vtep: TunnelAddress | null = null;
+  private vtepMacWritten = false;
+
+  constructor(private readonly o: TunnelAddressesOptions) {}
+
+  /** Allocates (once each) what `cfg` lacks and `needs` asks for. Never rejects: failures are logged. */
+  async ensure(cfg: NodeConfig, needs: TunnelNeeds): Promise<void> {
+    await Promise.all([this.ensureIpip(cfg, needs.ipip), this.ensureVtep(cfg, needs.vxlan)]);
+  }
+
+  private service(vxlan?: { mac: string }): TunnelAddress {
+    const o = this.o;
+    return new TunnelAddress({ node: o.node, datastore: o.datastore, log: o.log, datastoreKind: o.datastoreKind,
+      kubeconfig: o.kubeconfig, stateDir: o.stateDir, pools: o.pools, ...(vxlan ? { vxlan } : {}) });
+  }
+
+  /** A pool uses IPIP and the Node has no ipv4IPIPTunnelAddr: allocate one; its block is originated with the others. */
+  private async ensureIpip(cfg: NodeConfig, needed: boolean): Promise<void> {
+    if (cfg.ipv4IPIPTunnelAddr || !needed || this.ipip?.settled) return;
+    this.ipip ??= this.service();
+    const grant = await this.ipip.ensure(cfg.labels, cfg.pools);
+    if (grant !== null) this.o.onGrant(grant);
+  }
+
+  /**
+   * A pool uses VXLAN and the Node has no ipv4VXLANTunnelAddr: allocate the VTEP and write it with
+   * the device MAC (the Node's, else derived from the node name).
+   */
+  private async ensureVtep(cfg: NodeConfig, needed: boolean): Promise<void> {
+    if (!needed) return;
+    if (cfg.ipv4VXLANTunnelAddr && !cfg.vxlanTunnelMACAddr && !this.vtepMacWritten) {
+      // A VTEP without a MAC (calico-node's allocateip writes only the address): the device gets
+      // the derived MAC, and the Node says so, so other nodes' FDB entries match it.
+      this.vtepMacWritten = true;
+      const mac = vxlanMac(this.o.node, 4);
+      await this.o.datastore.setTunnelAddress(cfg.ipv4VXLANTunnelAddr, { mac })
+        .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
+      return;
+    }
+    if (cfg.ipv4VXLANTunnelAddr || this.vtep?.settled) return;
+    this.vtep ??= this.service({ mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.o.node, 4) });
+    const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
+    if (grant !== null) this.o.onGrant(grant);
+  }
+}
