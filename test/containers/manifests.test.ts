@@ -104,8 +104,15 @@ describe('Kubernetes manifests', () => {
     });
 
     it('probes Kite\'s own health endpoints (liveness /livez, readiness /readyz), not `kite show summary`', () => {
-      expect(c['livenessProbe']!['httpGet']).toEqual({ host: 'localhost', path: '/livez', port: 9097 });
-      expect(c['readinessProbe']!['httpGet']).toEqual({ host: 'localhost', path: '/readyz', port: 9097 });
+      expect(c['livenessProbe']!['httpGet']).toEqual({ host: '127.0.0.1', path: '/livez', port: 9097 });
+      expect(c['readinessProbe']!['httpGet']).toEqual({ host: '127.0.0.1', path: '/readyz', port: 9097 });
+    });
+
+    it('serves /metrics on the node\'s addresses for Prometheus (the probes still ask 127.0.0.1)', () => {
+      const env = (c['env'] as unknown as Doc[]).find((e) => e['name'] === 'KITE_HTTP_ADDRESS');
+      expect(env?.['value']).toBe('0.0.0.0');
+      const ann = ((ds['spec'] as Doc)['template'] as Doc)['metadata'] as Doc;
+      expect(ann['annotations']).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9097' });
       expect(read('containers/Dockerfile')).toMatch(/HEALTHCHECK .*CMD \["kite", "health", "ready"\]/);
     });
 
