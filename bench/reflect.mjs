@@ -6,6 +6,9 @@
 //
 //   npm run bench:reflect -- [--only kite,bird] [--clients 100] [--routes 10000] [--originators 4]
 //                            [--timeout 300] [--json]
+//   npm run bench:reflect -- --sim --clients 1000 [--only kite,bird]
+//     (--sim: the clients are bench/rr-sim.mjs, one process with its own byte builder, up to
+//     4,000 of them, each originating one /26 and checking exactly what it holds)
 
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -323,7 +326,10 @@ async function runSim(name) {
     child.once('exit', () => { sim.exited = true; liveProcs.delete(sim); });
     liveProcs.add(sim);
     let last = {};
-    createInterface({ input: child.stdout }).on('line', (l) => { try { last = JSON.parse(l); lines.push(last); } catch {} });
+    let finalLine = null; // the first report with every client complete (later lines may follow at once)
+    createInterface({ input: child.stdout }).on('line', (l) => {
+      try { last = JSON.parse(l); lines.push(last); if (last.final && !finalLine) finalLine = last; } catch {}
+    });
     const deadline = Date.now() + TIMEOUT_S * 1000;
     while (!last.listening && !lines.some((x) => x.listening)) {
       if (sim.exited || Date.now() > deadline) throw new Error('simulator did not start');
@@ -345,7 +351,7 @@ async function runSim(name) {
     const seg0 = await tcpOutSegs(lab.rr);
     const mem0 = memKiB(rr.pid);
     child.stdin.write('go\n');
-    while (!last.final) {
+    while (!finalLine) {
       if (rr.exited) throw new Error(`${name} exited during the run`);
       if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(last)}`);
       await sleep(20);
@@ -354,7 +360,7 @@ async function runSim(name) {
     const split1 = cpuSplit(rr.pid);
     const w1 = syscw(rr.pid);
     const seg1 = await tcpOutSegs(lab.rr);
-    const fin = last;
+    const fin = finalLine;
     await sleep(1000);
     const mem1 = memKiB(rr.pid);
     child.stdin.write('report\n');

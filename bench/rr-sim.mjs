@@ -141,7 +141,7 @@ const server = net.createServer({ noDelay: true }, (sock) => {
   sock.on('error', gone);
 });
 server.listen({ port: 179, host: '0.0.0.0', backlog: 8192 }, () => out({ listening: true }));
-setInterval(() => { if (upCount < N || !announced) out({ up: upCount }); else report(false); }, 250).unref();
+setInterval(() => { if (upCount < N || !announced) out({ up: upCount }); else report(doneCount === N); }, 250).unref();
 setInterval(() => { for (const c of clients) if (c.up) c.sock.write(KEEPALIVE); }, 60_000).unref();
 
 createInterface({ input: process.stdin }).on('line', (l) => {

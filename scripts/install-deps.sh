@@ -14,6 +14,7 @@ TABLE='
 ip|/usr/sbin/ip|iproute2|everything: namespaces, veths, addresses, routes (tests, lab, benchmarks, guest)
 bridge|/usr/sbin/bridge|iproute2|test/dataplane-e2e (VXLAN): the kernel FDB entries
 ss|/usr/bin/ss|iproute2|test/interop/calico.test.ts: which addresses listen on port 179 (bindMode NodeIP)
+nstat|/usr/bin/nstat|iproute2|bench/reflect.mjs: TCP segments the reflector sends (TcpOutSegs)
 ping|/usr/bin/ping|iputils-ping|test/dataplane-e2e, test/kernel (inside the qemu guest): pod-to-pod pings
 sysctl|/usr/sbin/sysctl|procps|test/interop, the lab, test/kernel (guest): forwarding and DAD settings
 tcpdump|/usr/bin/tcpdump|tcpdump|test/kernel (inside the qemu guest): which path IPIP packets take

@@ -561,8 +561,8 @@ export class Session {
 
   /**
    * Move bulk data to the socket while it is not asking us to wait (write() → false → 'drain').
-   * Consecutive messages are concatenated into one write of at most COALESCE_BYTES (or one larger
-   * message), so a KEEPALIVE written meanwhile waits behind at most one chunk plus the socket's
+   * Consecutive messages go out in one corked write (one writev) of at most COALESCE_BYTES (or one
+   * larger message), so a KEEPALIVE written meanwhile waits behind at most one chunk plus the socket's
    * high-water mark, and a slow peer holds only its own queue (the others' sockets drain apart).
    * The producer (a table transfer) goes first and the queue after it: the queue holds the changes
    * made since the transfer began, in order, so the peer ends with the current table.
@@ -594,7 +594,16 @@ export class Session {
       }
       if (this.bulkHead === this.bulk.length) { this.bulk = []; this.bulkHead = 0; }
       if (first === null) return;
-      if (!s.write(parts === null ? first : Buffer.concat(parts, size))) return;
+      if (parts === null) {
+        if (!s.write(first)) return;
+        continue;
+      }
+      // Corked, the messages leave in one writev(): one system call, and no copy of the group's
+      // shared encodings per member (Buffer.concat would make one per peer).
+      s.cork();
+      for (const b of parts) s.write(b);
+      s.uncork();
+      if (s.writableNeedDrain) return;
     }
   }
 

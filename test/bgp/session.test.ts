@@ -528,9 +528,12 @@ describe('Session: export batches are coalesced (issue 16)', () => {
     const [sa, sb] = duplexPair();
     const { s } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
     const raw = new RawPeer(sb);
+    // Writes handed to the transport: an uncorked write() or an uncork() (one writev on a socket).
     let writes = 0;
     const write = sa.write.bind(sa) as (b: Buffer) => boolean;
-    (sa as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => { writes++; return write(b); };
+    const uncork = sa.uncork.bind(sa);
+    (sa as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => { if (sa.writableCorked === 0) writes++; return write(b); };
+    sa.uncork = () => { writes++; uncork(); };
     s.accept(sa);
     raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
     raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
