@@ -19,6 +19,8 @@ export interface LabCliOptions {
   routes: 'auto' | 'kite' | 'lab';
   ping: boolean;
   timeoutS: number;
+  /** Where the Kites read the lab's resources: the generated file, or an etcd the lab runs. */
+  datastore: 'file' | 'etcd';
 }
 
 /** Parses `kite lab ...` (after "lab"); null when help was asked for. */
@@ -38,6 +40,7 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
       routes: { type: 'string' },
       ping: { type: 'boolean' },
       timeout: { type: 'string' },
+      datastore: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }, 'lab');
@@ -54,7 +57,9 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
   };
   const routes = values.routes ?? 'auto';
   if (routes !== 'auto' && routes !== 'kite' && routes !== 'lab') throw new UsageError(`--routes must be auto, kite or lab, not '${routes}'`, 'lab');
-  const upOnly = ['nodes', 'pods', 'rr', 'tor', 'ipv6', 'dual-stack', 'vxlan', 'routes', 'timeout'] as const;
+  const datastore = values.datastore ?? 'file';
+  if (datastore !== 'file' && datastore !== 'etcd') throw new UsageError(`--datastore must be file or etcd, not '${datastore}'`, 'lab');
+  const upOnly = ['nodes', 'pods', 'rr', 'tor', 'ipv6', 'dual-stack', 'vxlan', 'routes', 'timeout', 'datastore'] as const;
   if (action !== 'up') for (const k of upOnly) if (values[k] !== undefined) throw new UsageError(`--${k} applies to 'lab up' only`, 'lab');
   if (action !== 'status' && values.ping) throw new UsageError(`--ping applies to 'lab status' only`, 'lab');
   if (values.rr && values.tor) throw new UsageError('--rr and --tor do not combine', 'lab');
@@ -76,6 +81,7 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
     routes,
     ping: values.ping ?? false,
     timeoutS: int('timeout', values.timeout, 60, 5, 600),
+    datastore,
   };
 }
 
@@ -88,7 +94,7 @@ export async function lab(opts: LabCliOptions, io: CliIo): Promise<number> {
     case 'up': {
       const report = await m.labUp({
         nodes: opts.nodes, podsPerNode: opts.pods, routeReflector: opts.rr, tor: opts.tor, family: opts.family, vxlan: opts.vxlan,
-        routes: opts.routes, convergeTimeoutMs: opts.timeoutS * 1000,
+        routes: opts.routes, convergeTimeoutMs: opts.timeoutS * 1000, datastore: opts.datastore,
       }, progress);
       io.out(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
       return report.ping?.allOk ? 0 : 1;

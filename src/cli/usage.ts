@@ -139,6 +139,8 @@ Options:
   --routes MODE      up: auto (Kite's linux dataplane when available, else the lab programs
                      routes from Kite's BGP table), kite or lab (default auto)
   --timeout S        up: seconds to wait for convergence (default 60)
+  --datastore KIND   up: file (default) or etcd: an etcd in node-1's namespace holds the lab's
+                     resources in Calico's etcdv3 layout and the Kites run --datastore etcdv3
   --ping             status: run the ping matrix again
   --json             print the report as JSON on stdout (progress stays on stderr)
   -h, --help         show this help

@@ -22,6 +22,8 @@ export interface UpOptions extends LabOptions {
   /** auto: Kite's dataplane when `kite run --dataplane linux` works, else the lab's routes. */
   routes: RouteChoice;
   convergeTimeoutMs: number;
+  /** Where the Kites read the lab's resources: the generated file (default) or an etcd in node-1's namespace. */
+  datastore?: 'file' | 'etcd';
 }
 
 export interface PingCell {
@@ -162,6 +164,14 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
     }
     writeFileSync(plan.configPath, labConfigYaml(plan));
     progress(`wrote the Calico resources to ${plan.configPath}`);
+    const etcdHost = plan.nodes[0];
+    if (opts.datastore === 'etcd' && etcdHost !== undefined) {
+      const { startLabEtcd } = await import('./etcd.js');
+      const { proc, url } = await startLabEtcd(etcdHost, STATE_DIR, labConfigYaml(plan), progress);
+      state.processes.push(proc);
+      state.etcd = url;
+      writeState(state);
+    }
 
     if (plan.torNs !== undefined) {
       progress(`starting the FRR ToR (zebra + bgpd, AS 65000) in ${plan.torNs}`);
@@ -242,22 +252,23 @@ function yes(b: boolean): string {
   return b ? 'yes' : 'no';
 }
 
-function startKite(plan: LabPlan, n: NodePlan, mode: RouteMode): LabProcess {
+function startKite(plan: LabPlan, n: NodePlan, mode: RouteMode, etcd?: string): LabProcess {
   const log = openSync(n.log, 'a');
   const family = plan.options.family ?? LabFamily.IPv4;
-  const argv = [process.execPath, KITE_BIN, 'run', '--config', plan.configPath, '--node', n.name, '--socket', n.socket,
+  const source = etcd !== undefined ? ['--datastore', 'etcdv3'] : ['--config', plan.configPath];
+  const argv = [process.execPath, KITE_BIN, 'run', ...source, '--node', n.name, '--socket', n.socket,
     '--dataplane', mode === RouteMode.Kite ? 'linux' : 'none', '--log-level', 'info'];
   // One listen address only for an IPv4 lab: a dual-stack node takes sessions on both addresses.
   if (family === LabFamily.IPv4) argv.push('--listen-address', n.ip);
   // calico-node's IP=none and CALICO_ROUTER_ID=hash: no IPv4 address, a router ID from the node name.
   if (family === LabFamily.IPv6) argv.push('--ip', 'none', '--router-id', 'hash');
-  const pid = spawnInNs(n.netns, argv, log);
+  const pid = spawnInNs(n.netns, argv, log, etcd !== undefined ? { ...process.env, ETCD_ENDPOINTS: etcd } : undefined);
   return { name: `kite ${n.name}`, pid, netns: n.netns, match: 'kite' };
 }
 
 async function startKites(plan: LabPlan, state: LabState, mode: RouteMode, clients: Map<string, ControlClient>): Promise<void> {
   for (const n of plan.nodes) {
-    const proc = startKite(plan, n, mode);
+    const proc = startKite(plan, n, mode, state.etcd);
     state.processes.push(proc);
     writeState(state);
     await waitControl(n, proc, clients.get(n.name));

@@ -39,6 +39,8 @@ export interface LabState {
   /** Why the route mode was chosen (e.g. "the linux dataplane is not available yet"). */
   routeModeReason?: string;
   processes: LabProcess[];
+  /** `--datastore etcd`: the lab etcd's client URL (the Kites read it instead of the file). */
+  etcd?: string;
   convergenceMs?: number;
   kiteStartMs?: number;
   error?: string;

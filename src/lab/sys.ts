@@ -99,8 +99,8 @@ export function sleep(ms: number): Promise<void> {
  * Starts a long-running process in a namespace, detached from this process (its own session,
  * stdio to a log file), so it outlives `kite lab up` and is found later by its namespace.
  */
-export function spawnInNs(ns: string, argv: readonly string[], logFd: number): number {
-  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { detached: true, stdio: ['ignore', logFd, logFd] });
+export function spawnInNs(ns: string, argv: readonly string[], logFd: number, env?: NodeJS.ProcessEnv): number {
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { detached: true, stdio: ['ignore', logFd, logFd], ...(env !== undefined ? { env } : {}) });
   child.unref();
   if (child.pid === undefined) throw new CommandError(`could not start ${argv.join(' ')} in ${ns}`);
   return child.pid;

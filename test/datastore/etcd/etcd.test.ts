@@ -15,6 +15,7 @@ import type { SyncStatus } from '../../../src/datastore/datastore.js';
 import { Allocator, IpamError } from '../../../src/ipam/index.js';
 import { EtcdStore } from '../../../src/ipam/etcd-store.js';
 import { auditStore, node, pool } from '../../ipam/helpers.js';
+import { etcdEntries } from '../../../src/lab/etcd.js';
 import { EtcdCluster, sleep, waitFor } from './cluster.js';
 
 const log = pino({ level: 'silent' });
@@ -33,6 +34,18 @@ describe('Calico etcdv3 keys (no etcd needed)', () => {
     expect(parseKey('/calico/resources/v3/projectcalico.org/workloadendpoints/ns/w')).toEqual({ type: 'resource', plural: 'workloadendpoints', namespace: 'ns', name: 'w' });
     expect(parseKey('/calico/felix/v2/no-region/host/n1/status')).toBeUndefined();
     expect(parseKey('/calico/resources/v3/projectcalico.org/bgppeers/a/b')).toBeUndefined();
+  });
+  it('kite lab --datastore etcd writes the lab file\'s documents under Calico\'s keys', () => {
+    const yaml = [
+      'apiVersion: projectcalico.org/v3\nkind: Node\nmetadata: {name: node-1}\nspec: {bgp: {ipv4Address: 198.18.0.1/24}}',
+      'apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: {name: node-1-10-244-1-0-26}\nspec: {node: node-1, cidr: 10.244.1.0/26, state: confirmed}',
+      'apiVersion: projectcalico.org/v3\nkind: WorkloadEndpoint\nmetadata: {name: w, namespace: default}\nspec: {node: node-1}',
+    ].join('\n---\n');
+    expect(etcdEntries(yaml)).toEqual([
+      ['/calico/resources/v3/projectcalico.org/nodes/node-1', JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata: { name: 'node-1' }, spec: { bgp: { ipv4Address: '198.18.0.1/24' } } })],
+      ['/calico/ipam/v2/host/node-1/ipv4/block/10.244.1.0-26', '{"state":"confirmed","deleted":false}'],
+      ['/calico/resources/v3/projectcalico.org/workloadendpoints/default/w', JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint', metadata: { name: 'w', namespace: 'default' }, spec: { node: 'node-1' } })],
+    ]);
   });
 });
 
