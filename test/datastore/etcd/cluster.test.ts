@@ -45,7 +45,7 @@ describe.skipIf(!hasEtcd || !isRoot)('Kite on a 3-member etcd cluster', () => {
     a = await world.start('a', '127.0.0.71', { datastore: 'etcdv3', etcd });
     b = await world.start('b', '127.0.0.72', { datastore: 'etcdv3', etcd });
     await waitFor('the mesh and both blocks', async () => (prefixes(a) === '10.244.1.0/26,10.244.2.0/26' && prefixes(b) === prefixes(a) ? true : undefined), { timeoutMs: 20_000, intervalMs: 100 });
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await world.close();

@@ -100,7 +100,7 @@ export class EtcdCluster {
       const r = await run('ip', ['netns', 'exec', m.node.ns, 'etcdctl', '--endpoints', m.url, 'endpoint', 'health'], { timeoutMs: 5000 });
       return r.code === 0 && `${r.stdout}${r.stderr}`.includes('is healthy') ? true : undefined;
     };
-    await waitFor(`etcd member ${m.name} healthy`, probe, { timeoutMs: 15_000, intervalMs: 200 });
+    await waitFor(`etcd member ${m.name} healthy`, probe, { timeoutMs: 45_000, intervalMs: 200 });
   }
 
   async leader(): Promise<Member> {

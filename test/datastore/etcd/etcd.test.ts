@@ -83,7 +83,7 @@ describe.skipIf(!hasEtcd || !isRoot)('etcd datastore against one etcd member', (
     await cluster.start();
     client = new Etcd3({ hosts: cluster.endpoints });
     for (const [k, v] of Object.entries(FIXTURES)) await client.put(k).value(JSON.stringify(v));
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     client?.close();
     await cluster.destroy();
