@@ -45,7 +45,8 @@ export function createEtcdClient(cfg: EtcdConfig): Etcd3 {
       'grpc.keepalive_permit_without_calls': 1,
     },
   };
-  if (https.length > 0) {
+  // TLS when the URLs say https, or certificates are given (unix:// endpoints carry no scheme).
+  if (https.length > 0 || cfg.caCertFile !== undefined || cfg.certFile !== undefined) {
     opts.credentials = {
       rootCertificate: cfg.caCertFile !== undefined ? readTls('CA certificate (ETCD_CA_CERT_FILE)', cfg.caCertFile) : Buffer.alloc(0),
       ...(cfg.keyFile !== undefined ? { privateKey: readTls('key (ETCD_KEY_FILE)', cfg.keyFile) } : {}),

@@ -33,9 +33,12 @@ export class EtcdCluster {
   readonly lab: Lab;
   readonly members: Member[] = [];
 
-  constructor(tag: string, subnet: number, private readonly size: number) {
+  /** With `tls`, members serve https and require client certificates signed by `ca`. */
+  constructor(tag: string, subnet: number, private readonly size: number, private readonly tls?: { cert: string; key: string; ca: string }) {
     this.lab = new Lab(tag, subnet);
   }
+
+  private get scheme(): string { return this.tls !== undefined ? 'https' : 'http'; }
 
   get endpoints(): string[] { return this.members.map((m) => m.socket); }
   get urls(): string[] { return this.members.map((m) => m.url); }
@@ -45,7 +48,7 @@ export class EtcdCluster {
     for (let i = 0; i < this.size; i++) {
       const name = `e${i}`;
       const node = await this.lab.addNode(name, 10 + i);
-      this.members.push({ name, node, url: `http://${node.ipv4}:2379`, socket: `unix://${join(this.lab.dir, `${name}.sock`)}` });
+      this.members.push({ name, node, url: `${this.scheme}://${node.ipv4}:2379`, socket: `unix://${join(this.lab.dir, `${name}.sock`)}` });
     }
     for (const m of this.members) this.startMember(m, 'new');
     for (const m of this.members) await this.waitHealthy(m);
@@ -62,6 +65,7 @@ export class EtcdCluster {
       '--heartbeat-interval', '50', '--election-timeout', '500',
       // Clients may ping every second (the tests' keepalive notices a cut member quickly).
       '--grpc-keepalive-min-time', '1s',
+      ...(this.tls !== undefined ? ['--cert-file', this.tls.cert, '--key-file', this.tls.key, '--client-cert-auth', '--trusted-ca-file', this.tls.ca] : []),
     ], { logName: `${m.name}-etcd` });
     if (m.forwarder === undefined) this.connect(m);
   }
@@ -75,6 +79,10 @@ export class EtcdCluster {
   async disconnect(m: Member): Promise<void> {
     await m.forwarder?.stop(1000);
     m.forwarder = undefined;
+  }
+
+  private tlsArgs(): string[] {
+    return this.tls === undefined ? [] : ['--cacert', this.tls.ca, '--cert', this.tls.cert, '--key', this.tls.key];
   }
 
   async kill(m: Member): Promise<void> {
@@ -91,13 +99,13 @@ export class EtcdCluster {
   /** etcdctl inside the member's namespace, against that member. */
   ctl(m: Member, args: string[], input?: string): Promise<string> {
     // etcdctl 3.4 speaks the v3 API by default.
-    return must('ip', ['netns', 'exec', m.node.ns, 'etcdctl', '--endpoints', m.url, ...args], input !== undefined ? { input } : {});
+    return must('ip', ['netns', 'exec', m.node.ns, 'etcdctl', '--endpoints', m.url, ...this.tlsArgs(), ...args], input !== undefined ? { input } : {});
   }
 
   async waitHealthy(m: Member): Promise<void> {
     // etcdctl prints the verdict on stderr.
     const probe = async (): Promise<true | undefined> => {
-      const r = await run('ip', ['netns', 'exec', m.node.ns, 'etcdctl', '--endpoints', m.url, 'endpoint', 'health'], { timeoutMs: 5000 });
+      const r = await run('ip', ['netns', 'exec', m.node.ns, 'etcdctl', '--endpoints', m.url, ...this.tlsArgs(), 'endpoint', 'health'], { timeoutMs: 5000 });
       return r.code === 0 && `${r.stdout}${r.stderr}`.includes('is healthy') ? true : undefined;
     };
     await waitFor(`etcd member ${m.name} healthy`, probe, { timeoutMs: 45_000, intervalMs: 200 });

@@ -223,15 +223,24 @@ describe.skipIf(!hasEtcd || !isRoot)('etcd datastore against one etcd member', (
   }, 60_000);
 
   it('a wrong password gives a clear error', async () => {
+    // Auth on, as an operator would set it up (etcd needs a root user first); off again after.
+    const m = cluster.members[0]!;
+    await cluster.ctl(m, ['user', 'add', 'root:right-password']);
+    await cluster.ctl(m, ['auth', 'enable']);
     const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints, username: 'root', password: 'wrong' }, nodeName: 'node-a', log, backoffMs: [200] });
     const errors: string[] = [];
     void ds.start({ onSnapshot: () => undefined, onStatus: () => undefined, onError: (e) => errors.push(e.message) }).catch(() => undefined);
     try {
       await waitFor('an error', async () => (errors.length > 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
-      // Auth is not enabled on this etcd: the server says so, and the message names the variables.
-      expect(errors[0]).toMatch(/etcd unix:.*(authentication|ETCD_USERNAME)/);
+      expect(errors[0]).toMatch(/^etcd unix:.*: authentication failed: check ETCD_USERNAME and ETCD_PASSWORD/);
+      // The right password syncs.
+      const ok = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints, username: 'root', password: 'right-password' }, nodeName: 'node-a', log });
+      await ok.start({ onSnapshot: () => undefined, onStatus: () => undefined, onError: () => undefined });
+      ok.stop();
     } finally {
       ds.stop();
+      await cluster.ctl(m, ['--user', 'root:right-password', 'auth', 'disable']);
+      await cluster.ctl(m, ['user', 'delete', 'root']);
     }
-  }, 20_000);
+  }, 30_000);
 });
