@@ -69,6 +69,16 @@ describe('parseRunArgs', () => {
     expect(() => parseRunArgs(args, {})).toThrow(message);
   });
 
+  it('takes the etcdv3 datastore from --datastore or calico-node\'s DATASTORE_TYPE, with its ETCD_* variables', () => {
+    const env = { ETCD_ENDPOINTS: 'https://10.0.0.1:2379, https://10.0.0.2:2379', ETCD_CA_CERT_FILE: '/ca', ETCD_CERT_FILE: '/c', ETCD_KEY_FILE: '/k', ETCD_USERNAME: 'u', ETCD_PASSWORD: 'p' };
+    const etcd = { endpoints: ['https://10.0.0.1:2379', 'https://10.0.0.2:2379'], caCertFile: '/ca', certFile: '/c', keyFile: '/k', username: 'u', password: 'p' };
+    expect(parseRunArgs(['--datastore', 'etcdv3', '--node', 'n'], env)).toMatchObject({ datastore: 'etcdv3', etcd });
+    expect(parseRunArgs(['--node', 'n'], { ...env, DATASTORE_TYPE: 'etcdv3' })).toMatchObject({ datastore: 'etcdv3', etcd });
+    // A file given on the command line wins over the variable.
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n'], { ...env, DATASTORE_TYPE: 'etcdv3' })?.datastore).toBeUndefined();
+    expect(() => parseRunArgs(['--datastore', 'etcdv3', '--node', 'n'], {})).toThrow(/ETCD_ENDPOINTS/);
+  });
+
   it('accepts the linux dataplane, the kubernetes datastore, and refuses unknown values', () => {
     expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--dataplane', 'linux'], {})?.dataplane).toBe('linux');
     expect(parseRunArgs(['--datastore', 'kubernetes', '--kubeconfig', '/k', '--node', 'n'], {})).toMatchObject({ datastore: 'kubernetes', kubeconfig: '/k' });

@@ -16,6 +16,8 @@ import { Allocator, IpamError } from '../../../src/ipam/index.js';
 import { EtcdStore } from '../../../src/ipam/etcd-store.js';
 import { auditStore, node, pool } from '../../ipam/helpers.js';
 import { etcdEntries } from '../../../src/lab/etcd.js';
+import { Daemon } from '../../../src/daemon.js';
+import { join } from 'node:path';
 import { EtcdCluster, sleep, waitFor } from './cluster.js';
 
 const log = pino({ level: 'silent' });
@@ -221,6 +223,26 @@ describe.skipIf(!hasEtcd || !isRoot)('etcd datastore against one etcd member', (
       c2.close();
     }
   }, 60_000);
+
+  it('a Kite daemon on etcd allocates its IPIP tunnel address through etcd IPAM and records it on its Node', async () => {
+    const d = new Daemon({ config: '', node: 'node-b', socket: join(cluster.lab.dir, 'node-b.sock'), dataplane: 'none', listenAddress: '127.0.0.93', listenPort: 0,
+      datastore: 'etcdv3', etcd: { endpoints: cluster.endpoints } }, log);
+    await d.start();
+    try {
+      // calico-node's allocateip: a pool with ipipMode Always, no spec.bgp.ipv4IPIPTunnelAddr yet.
+      const addr = await waitFor('node-b\'s tunnel address', async () => {
+        const v = JSON.parse(await client.get(`${R}/nodes/node-b`).string() ?? '{}') as { spec?: { bgp?: { ipv4IPIPTunnelAddr?: string } } };
+        return v.spec?.bgp?.ipv4IPIPTunnelAddr;
+      }, { timeoutMs: 15_000, intervalMs: 100 });
+      expect(addr).toMatch(/^10\.65\./);
+      const h = JSON.parse(await client.get('/calico/ipam/v2/handle/ipip-tunnel-addr-node-b').string() ?? '{}') as { block?: Record<string, number> };
+      expect(Object.values(h.block ?? {})).toEqual([1]);
+      expect(await client.getAll().prefix('/calico/ipam/v2/host/node-b/ipv4/block/10.65.').keys()).toHaveLength(1);
+    } finally {
+      await d.stop('test over');
+      await cluster.put(`${R}/nodes/node-b`, FIXTURES[`${R}/nodes/node-b`]);
+    }
+  }, 40_000);
 
   it('a wrong password gives a clear error', async () => {
     // Auth on, as an operator would set it up (etcd needs a root user first); off again after.
