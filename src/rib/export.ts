@@ -100,6 +100,8 @@ class Group {
    * whose new path it originated, so it is not sent the announcement that would have replaced it.
    */
   readonly ownWithdrawals = new Map<number, Map<FamilyKey, OutPrefix[]>>();
+  /** Withdrawals of routes the member with the key's router ID originated: every member but it. */
+  readonly originWithdrawals = new Map<number, Map<FamilyKey, OutPrefix[]>>();
 
   constructor(readonly key: string, readonly proto: ExportPeer) {
     this.writer = new UpdateWriter(proto.ctx);
@@ -312,6 +314,10 @@ export class Exporter {
     const only: (number | undefined)[] = [];
     for (const [family, list] of g.withdrawals) if (list.length) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(undefined); only.push(undefined); });
     g.withdrawals.clear();
+    for (const [rid, byFam] of g.originWithdrawals) {
+      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(rid); only.push(undefined); });
+    }
+    g.originWithdrawals.clear();
     for (const [rid, byFam] of g.ownWithdrawals) {
       for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(undefined); only.push(rid); });
     }
@@ -415,6 +421,7 @@ export class Exporter {
   }
 
   private clearAdj(g: Group, slot: number, withdraw: boolean): void {
+    const was = this.interner.get(g.adjOut[slot]! - 1).originatorId;
     this.uncountOriginator(g, g.adjOut[slot]! - 1);
     this.interner.unref(g.adjOut[slot]! - 1);
     g.adjOut[slot] = 0;
@@ -422,9 +429,19 @@ export class Exporter {
     const fam = this.rib.prefixes.family[slot]!;
     if (fam !== IPV4_UNICAST) g.count6--;
     if (!withdraw) return;
+    const p: OutPrefix = { bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: 1 };
+    if (was !== undefined && g.memberIds.has(was)) {
+      // The member that originated it was never sent it: its withdrawal skips that member too.
+      let byFam = g.originWithdrawals.get(was);
+      if (!byFam) g.originWithdrawals.set(was, (byFam = new Map()));
+      let own = byFam.get(fam);
+      if (!own) byFam.set(fam, (own = []));
+      own.push(p);
+      return;
+    }
     let list = g.withdrawals.get(fam);
     if (!list) g.withdrawals.set(fam, (list = []));
-    list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: 1 });
+    list.push(p);
   }
 
   /** A new group starts from the whole Loc-RIB. */

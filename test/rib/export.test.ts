@@ -224,6 +224,15 @@ describe('export: ORIGINATOR_ID and ordering under coalescing (issue 16)', () =>
     expect(t.exporter.advertised('198.18.0.5')).toBe(2);
     expect(t.exporter.advertisedByFamily('198.18.0.4')).toEqual({ ipv4: 1, ipv6: 0 });
     expect(t.exporter.adjRibOut('198.18.0.4').map((e) => e.attrs.originatorId)).toEqual([3]);
+    // Client 3 withdraws its route: the others are sent the withdrawal, client 3 nothing.
+    const before = c3.sink.messages;
+    const p = parsePrefix('10.244.3.0/26');
+    t.rib.withdraw(src[0]!, p.family, p.bytes, p.len, 0);
+    t.exporter.flush();
+    expect(c4.sink.table.has('10.244.3.0/26')).toBe(true);
+    expect(c4.sink.table.get('10.244.3.0/26')).toBeUndefined();
+    expect(c5.sink.table.get('10.244.3.0/26')).toBeUndefined();
+    expect(c3.sink.messages).toBe(before);
   });
 
   it('a client that held another path for a prefix it now originates best is sent a withdrawal instead', () => {
