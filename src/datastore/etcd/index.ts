@@ -113,6 +113,7 @@ export class EtcdDatastore implements Datastore {
     this.setStatus('waiting');
     const common = {
       client: this.client, log: this.opts.log,
+      ...(this.ownClient ? { watchClient: () => createEtcdClient(this.opts.etcd) } : {}),
       onChange: () => this.changed(),
       onSynced: (s: boolean) => this.synced(s),
       onError: (e: Error) => this.error(e),

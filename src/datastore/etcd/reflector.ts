@@ -8,6 +8,13 @@ import type { Converted } from '../kubernetes/reflector.js';
 
 export interface EtcdReflectorOptions<T> {
   client: Etcd3;
+  /**
+   * A fresh client for each watch, closed when that watch ends. The etcd3 client multiplexes its
+   * watches on one stream and, after a watch is cancelled at creation (a compacted revision), stops
+   * attaching further watches to that stream; a client per watch keeps one cancellation from
+   * stalling the next watch. Default: `client` for every watch.
+   */
+  watchClient?: () => Etcd3;
   prefix: string;
   convert(key: string, value: string): Converted<T>;
   onChange(): void;
@@ -118,7 +125,8 @@ export class EtcdReflector<T> {
   /** Resolves when the watch has to be replaced by a relist; the client reconnects it otherwise. */
   private watch(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const w = this.o.client.watch().prefix(this.o.prefix).startRevision(String(this.revision + 1)).watcher();
+      const own = this.o.watchClient?.();
+      const w = (own ?? this.o.client).watch().prefix(this.o.prefix).startRevision(String(this.revision + 1)).watcher();
       this.watcher = w;
       let done = false;
       const finish = (e?: Error): void => {
@@ -126,7 +134,9 @@ export class EtcdReflector<T> {
         done = true;
         w.removeAllListeners();
         w.on('error', () => undefined);
-        void w.cancel().catch(() => undefined);
+        // A cancel the stalled stream never answers must not keep the client open.
+        const cancelled = Promise.race([w.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+        void cancelled.then(() => own?.close());
         if (this.watcher === w) this.watcher = undefined;
         this.wake = undefined;
         if (e === undefined) resolve(); else reject(e);
