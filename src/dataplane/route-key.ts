@@ -2,7 +2,7 @@
 // what the kernel keys a route by in one table (family, destination, prefix length, metric;
 // fib_table_insert / fib6_add_1), and equality compares only what Kite sets on its routes.
 
-import type { IpAddr, Prefix } from '../net/index.js';
+import { mustParsePrefix, Prefix, type IpAddr } from '../net/index.js';
 import type { KNexthop, KRoute, RouteDelete } from './types.js';
 
 /**
@@ -25,6 +25,11 @@ export type RouteKey = number | string;
 /** The key of the default-metric route for prefix p (also the routes manager's key for p). */
 export function prefixKey(p: Prefix): RouteKey {
   return p.family === 4 ? p.v4 * 64 + p.len : p.toString();
+}
+
+/** The prefix a prefixKey stands for (the inverse of prefixKey). */
+export function keyPrefix(k: RouteKey): Prefix {
+  return typeof k === 'number' ? Prefix.v4(Math.floor(k / 64), k % 64) : mustParsePrefix(k);
 }
 
 export function routeKey(r: { family: 4 | 6; dst: IpAddr; dstLen: number; metric?: number }): RouteKey {
