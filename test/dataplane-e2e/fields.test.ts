@@ -2,30 +2,19 @@
 // Linux dataplane leaves an ignored workload interface alone (no route, no sysctl) while it
 // programs the other, and installs <peer>/32 via the reachableBy gateway as confd's static
 // route does; `kite show fib` says why.
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FibReport } from '../../src/api/types.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
-import { Kite, requireKiteBuilt, type KiteSpec } from '../interop/kite.js';
-import { Lab, must, run, waitFor, type LabNode } from '../interop/netns.js';
-import { REPO_ROOT, requireInteropPrereqs } from '../interop/prereqs.js';
+import { Kite, requireKiteBuilt } from '../interop/kite.js';
+import { Lab, must, waitFor, type LabNode } from '../interop/netns.js';
+import { requireInteropPrereqs } from '../interop/prereqs.js';
 
 const SUBNET = 78;
 const ip = (i: number): string => `198.18.${SUBNET}.${i}`;
 
-class FileKite extends Kite {
-  constructor(spec: KiteSpec, private readonly yaml: string) { super(spec); }
-  override writeConfig(): void { writeFileSync(this.configFile, this.yaml); }
-  async fib(): Promise<FibReport> {
-    const r = await run(process.execPath, [`${REPO_ROOT}/bin/kite`, 'show', 'fib', '--json', '--socket', this.socket], { timeoutMs: 15_000 });
-    return JSON.parse(r.stdout) as FibReport;
-  }
-}
-
 describe('ignoredInterfaces and reachableBy with the Linux dataplane', () => {
   const lab = new Lab('fld', SUBNET);
   let node: LabNode;
-  let kite: FileKite;
+  let kite: Kite;
 
   beforeAll(async () => {
     await requireInteropPrereqs();
@@ -36,13 +25,13 @@ describe('ignoredInterfaces and reachableBy with the Linux dataplane', () => {
       await must('ip', ['-n', node.ns, 'link', 'add', cali!, 'type', 'veth', 'peer', 'name', peer!]);
       for (const l of [cali!, peer!]) await must('ip', ['-n', node.ns, 'link', 'set', l, 'up']);
     }
-    kite = new FileKite({ lab, node, nodeName: 'k', asNumber: 64512, peers: [], blocks: [] }, clusterYaml({
+    kite = new Kite({ lab, node, nodeName: 'k', asNumber: 64512, peers: [], blocks: [], yaml: clusterYaml({
       bgp: { asNumber: 64512, nodeToNodeMeshEnabled: false, ignoredInterfaces: ['caliign*'] },
       nodes: [{ name: 'k', ipv4: `${ip(1)}/24`, blocks: ['10.244.1.0/26'] }],
       pools: [{ name: 'p', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false }],
       peers: [{ name: 'tor', peerIP: '203.0.113.5', asNumber: 65001, reachableBy: ip(254) }],
       workloads: [{ node: 'k', pod: 'kept', ip: '10.244.1.5', interfaceName: 'calikept0' }, { node: 'k', pod: 'ign', ip: '10.244.1.6', interfaceName: 'caliign0' }],
-    }));
+    }) });
     await kite.start();
   }, 90_000);
 

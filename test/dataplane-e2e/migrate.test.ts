@@ -6,15 +6,13 @@
 // on b. The BIRD nodes accept Kite as their mesh peer; Kite finds BIRD's routes in the kernel,
 // restarts gracefully, adopts them (replacing each with its own, never deleting first). Every
 // lost packet counts, and no route of protocol bird, conflict or duplicate is left on b.
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FibReport } from '../../src/api/types.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
 import { CalicoBird } from '../helpers/calico-bird.js';
 import { addPod, startPing, type Pod } from '../helpers/pods.js';
-import { Kite, requireKiteBuilt, type KiteSpec } from '../interop/kite.js';
+import { Kite, requireKiteBuilt } from '../interop/kite.js';
 import { Lab, must, run, sleep, waitFor, type LabNode } from '../interop/netns.js';
-import { REPO_ROOT, requireInteropPrereqs } from '../interop/prereqs.js';
+import { requireInteropPrereqs } from '../interop/prereqs.js';
 
 const SUBNET = 77;
 const AS = 64512;
@@ -25,21 +23,12 @@ const N = { a: { i: 1, block: '10.244.1.0/26', pod: '10.244.1.2' }, b: { i: 2, b
 type Name = keyof typeof N;
 const NAMES: Name[] = ['a', 'b', 'c'];
 
-class FileKite extends Kite {
-  constructor(spec: KiteSpec, private readonly yaml: string) { super(spec); }
-  override writeConfig(): void { writeFileSync(this.configFile, this.yaml); }
-  async fib(): Promise<FibReport> {
-    const r = await run(process.execPath, [`${REPO_ROOT}/bin/kite`, 'show', 'fib', '--json', '--socket', this.socket], { timeoutMs: 15_000 });
-    return JSON.parse(r.stdout) as FibReport;
-  }
-}
-
 describe('migrating node b from calico-node\'s BIRD to Kite while pods ping: 0 lost, no route left behind', () => {
   const lab = new Lab('mig', SUBNET);
   const nodes = new Map<Name, LabNode>();
   const pods = new Map<Name, Pod>();
   const birds = new Map<Name, CalicoBird>();
-  let kite: FileKite;
+  let kite: Kite;
   const n = (x: Name): LabNode => nodes.get(x)!;
   const routes = async (x: Name, ...args: string[]): Promise<string[]> =>
     (await lab.mustExec(n(x), 'ip', ['-4', 'route', 'show', ...args])).split('\n').map((l) => l.trim()).filter((l) => l !== '');
@@ -57,12 +46,12 @@ describe('migrating node b from calico-node\'s BIRD to Kite while pods ping: 0 l
       birds.set(x, new CalicoBird({ lab, node: n(x), asNumber: AS, blocks: [N[x].block], pools: [POOL], mesh: NAMES.map((y) => ip(N[y].i)) }));
       await birds.get(x)!.start();
     }
-    kite = new FileKite({ lab, node: n('b'), nodeName: 'b', asNumber: AS, peers: [], blocks: [], onStop: 'restart' }, clusterYaml({
+    kite = new Kite({ lab, node: n('b'), nodeName: 'b', asNumber: AS, peers: [], blocks: [], onStop: 'restart', yaml: clusterYaml({
       bgp: { asNumber: AS, nodeToNodeMeshEnabled: true },
       nodes: NAMES.map((x) => ({ name: x, ipv4: `${ip(N[x].i)}/24`, blocks: [N[x].block] })),
       pools: [{ name: 'default-ipv4-ippool', cidr: POOL, blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false }],
       workloads: [{ node: 'b', pod: 'pod-b', ip: N.b.pod, interfaceName: pods.get('b')!.cali }],
-    }));
+    }) });
   }, 120_000);
 
   afterAll(async () => { await lab.destroy(); }, 60_000);

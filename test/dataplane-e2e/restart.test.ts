@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterYaml } from '../helpers/cluster-config.js';
 import { CalicoBird } from '../helpers/calico-bird.js';
 import { addPod, startPing, type Pod } from '../helpers/pods.js';
-import { Kite, requireKiteBuilt, type KiteSpec } from '../interop/kite.js';
+import { Kite, requireKiteBuilt } from '../interop/kite.js';
 import { Lab, must, sleep, waitFor, type LabNode, type NsProcess } from '../interop/netns.js';
 import { requireInteropPrereqs } from '../interop/prereqs.js';
 
@@ -22,11 +22,6 @@ const ip = (i: number): string => `198.18.${SUBNET}.${i}`;
 // k: Kite restarted; m: Kite (mesh peer); b: BIRD; f: FRR.
 const N = { k: { i: 1, block: '10.244.1.0/26', pod: '10.244.1.2' }, m: { i: 2, block: '10.244.2.0/26', pod: '10.244.2.2' },
   b: { i: 3, block: '10.244.3.0/26', pod: '10.244.3.2' }, f: { i: 4, block: '10.244.4.0/26', pod: '10.244.4.2' } } as const;
-
-class FileKite extends Kite {
-  constructor(spec: KiteSpec, private readonly yaml: string) { super(spec); }
-  override writeConfig(): void { writeFileSync(this.configFile, this.yaml); }
-}
 
 /** FRR with zebra, so that what bgpd learns reaches the kernel (proto bgp), and helper-mode graceful restart (FRR's default). */
 const dirs: string[] = [];
@@ -62,8 +57,8 @@ describe('SIGTERM restart of Kite while pods ping across nodes: 0 lost with Kite
   const lab = new Lab('rst', SUBNET);
   const nodes = new Map<string, LabNode>();
   const pods = new Map<string, Pod>();
-  let k: FileKite;
-  let m: FileKite;
+  let k: Kite;
+  let m: Kite;
   let bird: CalicoBird;
   const n = (x: string): LabNode => nodes.get(x)!;
 
@@ -88,8 +83,8 @@ describe('SIGTERM restart of Kite while pods ping across nodes: 0 lost with Kite
       peers: [{ name: 'bird', peerIP: ip(N.b.i), asNumber: AS }, { name: 'frr', peerIP: ip(N.f.i), asNumber: AS }],
       workloads: [{ node: 'k', pod: 'pod-k', ip: N.k.pod, interfaceName: pods.get('k')!.cali }, { node: 'm', pod: 'pod-m', ip: N.m.pod, interfaceName: pods.get('m')!.cali }],
     });
-    k = new FileKite({ lab, node: n('k'), nodeName: 'k', asNumber: AS, peers: [], blocks: [], onStop: 'restart' }, file);
-    m = new FileKite({ lab, node: n('m'), nodeName: 'm', asNumber: AS, peers: [], blocks: [], onStop: 'restart' }, file);
+    k = new Kite({ lab, node: n('k'), nodeName: 'k', asNumber: AS, peers: [], blocks: [], onStop: 'restart', yaml: file });
+    m = new Kite({ lab, node: n('m'), nodeName: 'm', asNumber: AS, peers: [], blocks: [], onStop: 'restart', yaml: file });
     bird = new CalicoBird({ lab, node: n('b'), asNumber: AS, blocks: [N.b.block], pools: [POOL], mesh: [ip(N.k.i)] });
     await bird.start();
     await startFrr(lab, n('f'), [ip(N.k.i)], [N.f.block]);

@@ -5,17 +5,15 @@
 // stop; Kite's own routes survive SIGTERM and are adopted unchanged on restart) and that routes a
 // peer announces outside Kite's remit never reach the kernel. Needs root, netns, gobgpd, a build.
 
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FibReport } from '../../src/api/types.js';
 import { caliName } from '../../src/lab/topology.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
 import { scrapeText } from '../helpers/scrape.js';
-import { Kite, requireKiteBuilt, type KiteSpec } from '../interop/kite.js';
+import { Kite, requireKiteBuilt } from '../interop/kite.js';
 import { Lab, must, run, sleep, waitFor, type LabNode } from '../interop/netns.js';
 import { GobgpPeer, waitPeerState } from '../interop/peers.js';
-import { REPO_ROOT, requireInteropPrereqs } from '../interop/prereqs.js';
+import { requireInteropPrereqs } from '../interop/prereqs.js';
 
 const SUBNET = 75;
 const AS = 64512;
@@ -82,23 +80,6 @@ function configYaml(): string {
   });
 }
 
-/** Kite from test/interop/kite.ts, reading the shared three-node YAML instead of its own. */
-class NodeKite extends Kite {
-  constructor(spec: KiteSpec, private readonly yaml: string) {
-    super(spec);
-  }
-
-  override writeConfig(): void {
-    writeFileSync(this.configFile, this.yaml);
-  }
-
-  async fib(): Promise<FibReport> {
-    const r = await run(process.execPath, [join(REPO_ROOT, 'bin', 'kite'), 'show', 'fib', '--json', '--socket', this.socket], { timeoutMs: 15_000 });
-    if (r.code !== 0) throw new Error(`kite show fib failed (${r.code}): ${r.stderr}${r.stdout}`);
-    return JSON.parse(r.stdout) as FibReport;
-  }
-}
-
 interface IpRoute {
   type?: string;
   dst: string;
@@ -125,12 +106,12 @@ function routeText(r: IpRoute): string {
 describe('dataplane e2e: three nodes, real kernel', () => {
   const lab = new Lab('dpe', SUBNET);
   const yaml = configYaml();
-  const kites = new Map<string, NodeKite>();
+  const kites = new Map<string, Kite>();
   const nodes = new Map<string, LabNode>();
   const pods = new Map<string, LabNode>();
   let peer: GobgpPeer | undefined;
 
-  const kite = (name: string): NodeKite => kites.get(name)!;
+  const kite = (name: string): Kite => kites.get(name)!;
   const node = (name: string): LabNode => nodes.get(name)!;
 
   async function ipRoutes(n: LabNode, args: string[]): Promise<IpRoute[]> {
@@ -205,7 +186,8 @@ describe('dataplane e2e: three nodes, real kernel', () => {
     }
     for (const r of FOREIGN_ROUTES) await must('ip', ['-n', node('node-2').ns, 'route', 'add', ...r]);
     for (const n of NODES) {
-      const k = new NodeKite({ lab, node: node(n.name), nodeName: n.name, asNumber: AS, peers: [], blocks: [] }, yaml);
+      // Kite from test/interop/kite.ts, reading the shared three-node YAML instead of its own.
+      const k = new Kite({ lab, node: node(n.name), nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml });
       kites.set(n.name, k);
     }
   }, 180_000);

@@ -4,7 +4,7 @@
 
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerDetail, PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
+import type { FibReport, PeerDetail, PeerStatus, RouteStatus, Summary } from '../../src/api/types.js';
 import { type Lab, type LabNode, type NsProcess, type RunResult, FatalWaitError, run, waitFor } from './netns.js';
 import { REPO_ROOT, requireInteropPrereqs } from './prereqs.js';
 import { clusterYaml } from '../helpers/cluster-config.js';
@@ -176,6 +176,11 @@ export class Kite {
     const r = await run(process.execPath, [KITE_BIN, 'show', what, ...more, '--json', '--socket', this.socket], { timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`kite show ${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return JSON.parse(r.stdout) as T;
+  }
+
+  /** `kite show fib --json`: the kernel routes Kite wants or owns, with their states. */
+  fib(): Promise<FibReport> {
+    return this.show<FibReport>('fib');
   }
 
   summary(): Promise<Summary> {
