@@ -36,10 +36,11 @@ function mk(cfg: Partial<SessionConfig> & Pick<SessionConfig, 'localAs' | 'peerA
   return { s, rec };
 }
 
-/** Session A (AS 65001) connected to a raw peer (AS 65002, id 10.0.0.2). */
-async function withRawPeer(cfg: Partial<SessionConfig> = {}) {
+/** Session A (AS 65001) connected to a raw peer (AS 65002, id 10.0.0.2); `localAddress` as a net.Socket would report it. */
+async function withRawPeer(cfg: Partial<SessionConfig> = {}, socket: { localAddress?: string } = {}) {
   const clock = new FakeClock();
   const [sa, sb] = duplexPair();
+  if (socket.localAddress !== undefined) Object.assign(sa, { localAddress: socket.localAddress });
   const { s, rec } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, ...cfg }, clock);
   const raw = new RawPeer(sb);
   expect(s.accept(sa)).toBe(true);
@@ -47,8 +48,8 @@ async function withRawPeer(cfg: Partial<SessionConfig> = {}) {
   return { clock, s, rec, raw };
 }
 
-async function establishRaw(hold = 90, cfg: Partial<SessionConfig> = {}) {
-  const t = await withRawPeer(cfg);
+async function establishRaw(hold = 90, cfg: Partial<SessionConfig> = {}, socket: { localAddress?: string } = {}) {
+  const t = await withRawPeer(cfg, socket);
   t.raw.send(openMsg({ as: 65002, hold, id: B_ID }));
   t.raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
   await settle();
@@ -395,16 +396,7 @@ describe('Session: UPDATE handling', () => {
 
   it('RFC 4271 §6.3 (a): a NEXT_HOP that is our own address is ignored, no NOTIFICATION', async () => {
     // Issue 11 ("BIRD alone does it here"): the route is treated as withdrawn, the session stays.
-    const clock = new FakeClock();
-    const [sa, sb] = duplexPair();
-    Object.assign(sa, { localAddress: '192.0.2.2' });
-    const { s, rec } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
-    const raw = new RawPeer(sb);
-    expect(s.accept(sa)).toBe(true);
-    await settle();
-    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
-    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
-    await settle();
+    const { s, rec, raw } = await establishRaw(90, {}, { localAddress: '192.0.2.2' });
     raw.send(msg(2, updateHex)); // NEXT_HOP 192.0.2.2: ours
     await settle();
     expect(s.state).toBe('Established');
@@ -426,16 +418,7 @@ describe('Session: UPDATE handling', () => {
   });
 
   it('a loopback NEXT_HOP stands on a session that itself runs over loopback (peers on one host)', async () => {
-    const clock = new FakeClock();
-    const [sa, sb] = duplexPair();
-    Object.assign(sa, { localAddress: '127.0.0.1' });
-    const { s, rec } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID, remoteAddress: '127.0.0.2' }, clock);
-    const raw = new RawPeer(sb);
-    expect(s.accept(sa)).toBe(true);
-    await settle();
-    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
-    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
-    await settle();
+    const { rec, raw } = await establishRaw(90, { remoteAddress: '127.0.0.2' }, { localAddress: '127.0.0.1' });
     raw.send(msg(2, updateHex.replace('c0000202', '7f000002')));
     await settle();
     expect(rec.updates[0]!.attrs?.nextHop).toBe('127.0.0.2');
