@@ -47,10 +47,11 @@ function main(mode) {
     process.stderr.write('kite-stop: kite run is PID 1 here, which ignores SIGKILL: set shareProcessNamespace: true\n');
     return 1;
   }
-  for (const pid of pids) process.kill(pid, mode === 'restart' ? 'SIGKILL' : 'SIGUSR2');
+  // Said before the signal: with `restart`, the container may stop with Kite before we could say it.
   process.stderr.write(mode === 'restart'
-    ? `kite-stop: killed kite run (pid ${pids.join(', ')}) without a NOTIFICATION: peers keep its routes until it restarts\n`
-    : `kite-stop: asked kite run (pid ${pids.join(', ')}) to send every peer a Cease and exit\n`);
+    ? `kite-stop: killing kite run (pid ${pids.join(', ')}) without a NOTIFICATION: peers keep its routes until it restarts\n`
+    : `kite-stop: asking kite run (pid ${pids.join(', ')}) to send every peer a Cease and exit\n`);
+  for (const pid of pids) process.kill(pid, mode === 'restart' ? 'SIGKILL' : 'SIGUSR2');
   return 0;
 }
 
