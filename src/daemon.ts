@@ -235,6 +235,11 @@ export class Daemon implements StatusProvider {
   }
 
   /** What health.ts judges: read fresh at every probe. */
+  /** The server each datastore watch streams from, by resource (etcd: which member). */
+  watchMembers(): ReadonlyMap<string, string> {
+    return this.datastore?.watchMembers?.() ?? new Map();
+  }
+
   healthInputs(): HealthInputs {
     const peers = this.bgp === null ? [] : this.view.peers().map((p) => ({ address: p.address, state: p.state }));
     return {

@@ -35,6 +35,8 @@ export interface Datastore {
   stop(): void;
   /** Watches that ended and were started again, by resource (the metrics); absent when it has no watches. */
   watchRestarts?(): ReadonlyMap<string, number>;
+  /** The server each watch streams from, by resource (etcd: the member's address); absent when unknown. */
+  watchMembers?(): ReadonlyMap<string, string>;
   /**
    * Records the IPIP tunnel address Kite's IPAM allocated for this node where Calico keeps it
    * (Kubernetes: the Node's projectcalico.org/IPv4IPIPTunnelAddr annotation, as calico-node

@@ -228,6 +228,14 @@ export class Lab {
     return node;
   }
 
+  /**
+   * Takes the node's port on the lab bridge down (`up` false) or up again: its eth0 loses carrier,
+   * so it reaches no other node, while its own addresses still answer inside its namespace.
+   */
+  async setPort(node: LabNode, up: boolean): Promise<void> {
+    await must('ip', ['-n', this.bridgeNs, 'link', 'set', `p${node.index}`, up ? 'up' : 'down']);
+  }
+
   node(name: string): LabNode {
     const n = this.nodes.get(name);
     if (!n) throw new Error(`no lab node ${name}`);

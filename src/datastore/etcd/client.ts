@@ -2,6 +2,7 @@
 // username/password from its variables (ETCD_ENDPOINTS, ETCD_KEY_FILE, ETCD_CERT_FILE,
 // ETCD_CA_CERT_FILE, ETCD_USERNAME, ETCD_PASSWORD), and errors that say what to fix.
 import { readFileSync } from 'node:fs';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Etcd3, type IOptions } from 'etcd3';
 import type { EtcdConfig } from './env.js';
 
@@ -25,8 +26,37 @@ function cappedBackoff(delays: readonly number[] = [100, 250, 500, 1000, 2000], 
   return { duration: delays[Math.min(i, delays.length - 1)] ?? 2000, next: () => cappedBackoff(delays, i + 1) };
 }
 
+/**
+ * etcd's require-leader (clientv3.WithRequireLeader): the gRPC metadata `hasleader: true` on a
+ * stream makes the member refuse it while it has no leader, and cancel it ("etcdserver: no
+ * leader") once it has had none for three election timeouts (v3rpc's monitorLeader). Without
+ * it, a member cut off from the quorum keeps the watch open and silent: it is alive, answers
+ * keepalive pings, and never sees another write. With it, the client's watch reconnects to
+ * another member and resumes from the last revision it saw.
+ * `onPeer` hears the address of the member each stream was opened on.
+ */
+function requireLeader(onPeer?: (peer: string) => void): Interceptor {
+  return (options, nextCall) => {
+    const call = nextCall(options);
+    return new InterceptingCall(call, {
+      start(metadata, _listener, next) {
+        // The client passes its shared metadata (the auth token): mark a copy, this stream's own.
+        const md = metadata.clone();
+        md.set('hasleader', 'true');
+        // A partial listener: grpc-js passes everything else on to the caller's listener.
+        next(md, { onReceiveMetadata: (m, pass) => { onPeer?.(call.getPeer()); pass(m); } });
+      },
+    });
+  };
+}
+
+export interface EtcdClientHooks {
+  /** The member address a watch stream was opened on (the stream's first response headers). */
+  onStreamPeer?(peer: string): void;
+}
+
 /** Checks the configuration and builds the client (no connection is made yet). */
-export function createEtcdClient(cfg: EtcdConfig): Etcd3 {
+export function createEtcdClient(cfg: EtcdConfig, hooks: EtcdClientHooks = {}): Etcd3 {
   if (cfg.endpoints.length === 0) throw new Error('etcd: no endpoints (set ETCD_ENDPOINTS)');
   const https = cfg.endpoints.filter((e) => e.startsWith('https://'));
   if (https.length !== 0 && https.length !== cfg.endpoints.length) throw new Error('etcd: ETCD_ENDPOINTS mixes http:// and https://');
@@ -36,8 +66,9 @@ export function createEtcdClient(cfg: EtcdConfig): Etcd3 {
   const opts: IOptions = {
     hosts: cfg.endpoints,
     // Unary calls get a deadline, so a member we cannot reach fails over instead of hanging;
-    // streams (watches) rely on keepalive instead.
-    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    // streams (watches) rely on keepalive for a dead member, and on require-leader for a live
+    // member that lost the quorum.
+    defaultCallOptions: (ctx) => (ctx.isStream ? { interceptors: [requireLeader(hooks.onStreamPeer)] } : { deadline: Date.now() + timeout }),
     faultHandling: { watchBackoff: cappedBackoff() },
     grpcOptions: {
       'grpc.keepalive_time_ms': cfg.keepaliveMs ?? 10_000,

@@ -7,7 +7,7 @@ import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus } from '../
 import { addResource, emptyResources, type IPPool, type Resource, type Resources } from '../resources.js';
 import { convertCalico } from '../kubernetes/convert.js';
 import type { Converted, RawObject } from '../kubernetes/reflector.js';
-import { createEtcdClient, explainEtcdError } from './client.js';
+import { createEtcdClient, explainEtcdError, type EtcdClientHooks } from './client.js';
 import type { EtcdConfig } from './env.js';
 import { AFFINITIES_PREFIX, BLOCKS_PREFIX, kubeStyleName, parseKey, resourceKey, RESOURCES_PREFIX } from './keys.js';
 import { EtcdReflector } from './reflector.js';
@@ -113,7 +113,7 @@ export class EtcdDatastore implements Datastore {
     this.setStatus('waiting');
     const common = {
       client: this.client, log: this.opts.log,
-      ...(this.ownClient ? { watchClient: () => createEtcdClient(this.opts.etcd) } : {}),
+      ...(this.ownClient ? { watchClient: (hooks: EtcdClientHooks) => createEtcdClient(this.opts.etcd, hooks) } : {}),
       onChange: () => this.changed(),
       onSynced: (s: boolean) => this.synced(s),
       onError: (e: Error) => this.error(e),
@@ -144,6 +144,13 @@ export class EtcdDatastore implements Datastore {
   watchRestarts(): ReadonlyMap<string, number> {
     const out = new Map<string, number>();
     for (const r of this.reflectors) out.set(r.prefix, Math.max(0, r.stats.watches - 1) + Math.max(0, r.stats.lists - 1));
+    return out;
+  }
+
+  /** The member each watch streams from, by prefix (unknown until its stream has answered). */
+  watchMembers(): ReadonlyMap<string, string> {
+    const out = new Map<string, string>();
+    for (const r of this.reflectors) if (r.peer !== undefined) out.set(r.prefix, r.peer);
     return out;
   }
 

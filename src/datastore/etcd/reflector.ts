@@ -4,6 +4,7 @@
 // cache in one step, so readers never see it empty and nothing flaps.
 import type { Logger } from 'pino';
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { EtcdClientHooks } from './client.js';
 import type { Converted } from '../kubernetes/reflector.js';
 
 export interface EtcdReflectorOptions<T> {
@@ -12,9 +13,10 @@ export interface EtcdReflectorOptions<T> {
    * A fresh client for each watch, closed when that watch ends. The etcd3 client multiplexes its
    * watches on one stream and, after a watch is cancelled at creation (a compacted revision), stops
    * attaching further watches to that stream; a client per watch keeps one cancellation from
-   * stalling the next watch. Default: `client` for every watch.
+   * stalling the next watch. Default: `client` for every watch. The hooks tell the reflector which
+   * member its watch streams from.
    */
-  watchClient?: () => Etcd3;
+  watchClient?: (hooks: EtcdClientHooks) => Etcd3;
   prefix: string;
   convert(key: string, value: string): Converted<T>;
   onChange(): void;
@@ -48,6 +50,8 @@ export class EtcdReflector<T> {
   readonly stats = { lists: 0, watches: 0, compactions: 0 };
   /** The revision the cache reflects. */
   revision = 0;
+  /** The member the watch streams from (gRPC's peer address), when the watch has its own client. */
+  peer: string | undefined;
   private stopped = false;
   private watcher: Watcher | undefined;
   private wake: (() => void) | undefined;
@@ -125,7 +129,12 @@ export class EtcdReflector<T> {
   /** Resolves when the watch has to be replaced by a relist; the client reconnects it otherwise. */
   private watch(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const own = this.o.watchClient?.();
+      const own = this.o.watchClient?.({
+        onStreamPeer: (peer) => {
+          if (peer !== this.peer) this.o.log.info({ prefix: this.o.prefix, member: peer }, 'etcd watch streaming from this member');
+          this.peer = peer;
+        },
+      });
       const w = (own ?? this.o.client).watch().prefix(this.o.prefix).startRevision(String(this.revision + 1)).watcher();
       this.watcher = w;
       let done = false;
@@ -143,7 +152,9 @@ export class EtcdReflector<T> {
       };
       this.wake = () => finish();
       w.on('connected', () => { this.stats.watches++; });
-      w.on('disconnected', (e: Error) => { this.o.log.debug({ prefix: this.o.prefix, err: e.message }, 'etcd watch disconnected; the client reconnects it'); });
+      // A member down, a cut connection, or (require-leader) a member that lost the quorum: the
+      // client reconnects to a member, resuming after the last revision seen; no relist.
+      w.on('disconnected', (e: Error) => { this.o.log.info({ prefix: this.o.prefix, member: this.peer, err: e.message }, 'etcd watch disconnected; the client reconnects it'); });
       w.on('data', (res: { events: { type: string; kv: IKeyValue }[]; header: { revision: string } }) => {
         let changed = false;
         for (const ev of res.events) {

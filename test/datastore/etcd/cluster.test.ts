@@ -1,12 +1,14 @@
 // Kite daemons reading a 3-member etcd cluster (members in Lab namespaces, the daemons in this
 // process on loopback, reaching each member through its Unix-socket forwarder): resources
 // created, changed and deleted reach the peers' routes; killing the leader, cutting Kite off from
-// one member, and a compaction while Kite is away lose no route and leave nothing stale.
+// one member, cutting the member Kite watches off from the quorum, and a compaction while Kite is
+// away lose no route and leave nothing stale.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../../src/daemon.js';
 import { DaemonDir, testPort } from '../../helpers/daemons.js';
-import { EtcdCluster, sleep, waitFor } from './cluster.js';
+import { BLOCKS_PREFIX } from '../../../src/datastore/etcd/keys.js';
+import { EtcdCluster, sleep, waitFor, type Member } from './cluster.js';
 
 const hasEtcd = ((): boolean => { try { execFileSync('etcd', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 const isRoot = process.getuid?.() === 0;
@@ -101,6 +103,42 @@ describe.skipIf(!hasEtcd || !isRoot)('Kite on a 3-member etcd cluster', () => {
     await cluster.del(blockKey('10.244.5.0/26'));
     await waitFor('no stale block', async () => (prefixes(a) === base && prefixes(b) === base ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
   }, 60_000);
+
+  // etcd's require-leader (clientv3.WithRequireLeader; v3rpc's interceptor and monitorLeader): a
+  // member without a leader for three election timeouts cancels the streams that asked for one,
+  // so the watch moves to a member of the quorum. Without it the watch stays open and silent.
+  it('the member Kite watches, cut off from the other two (not from Kite), hands the watch to the quorum: the change arrives, no route is lost', async () => {
+    const peer = await waitFor('a\'s block watch streaming', async () => a.watchMembers().get(BLOCKS_PREFIX), { timeoutMs: 10_000, intervalMs: 50 });
+    const m = cluster.byPeer(peer);
+    expect(m, `a member for ${peer}`).toBeDefined();
+    const cut = m as Member;
+    const majority = cluster.members.filter((x) => x !== cut);
+    const base = '10.244.1.0/26,10.244.2.0/26';
+    let moved = '';
+    const seen = await watchRoutes(async () => {
+      await cluster.partition(cut);
+      try {
+        // Written through the majority (it may be electing a leader if the cut member led).
+        await waitFor('a write through the majority', async () => {
+          for (const via of majority) {
+            const ok = await cluster.put(blockKey('10.244.8.0/26'), block('10.244.8.0/26', 'a'), via).then(() => true, () => false);
+            if (ok) return true;
+          }
+          return undefined;
+        }, { timeoutMs: 15_000, intervalMs: 200 });
+        // a's block becomes a's own route (a local path) only through a's own watch, not from b.
+        await waitFor('a originates the block written during the partition', async () => (a.routes({ prefix: '10.244.8.0/26' })[0]?.paths.some((p) => p.peer === null) ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
+        moved = a.watchMembers().get(BLOCKS_PREFIX) ?? '';
+      } finally {
+        await cluster.heal(cut);
+      }
+    });
+    expect(cluster.byPeer(moved), `a's block watch now on ${moved}`).not.toBe(cut);
+    for (const v of seen) expect(v.slice(2), v).toMatch(new RegExp(`^${base.replaceAll('.', '\\.')}(,10\\.244\\.8\\.0/26)?$`));
+    await waitFor('the cut member healthy again', async () => { await cluster.waitHealthy(cut); return true; }, { timeoutMs: 30_000 });
+    await cluster.del(blockKey('10.244.8.0/26'));
+    await waitFor('no stale block', async () => (prefixes(a) === base && prefixes(b) === base ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
+  }, 90_000);
 
   it('a compaction while Kite is away forces a relist; no route flaps and nothing stale stays', async () => {
     const base = '10.244.1.0/26,10.244.2.0/26';

@@ -81,6 +81,18 @@ export class EtcdCluster {
     m.forwarder = undefined;
   }
 
+  /**
+   * Cuts the member off from the other members (its bridge port down), not from the test process:
+   * its forwarder dials the member's own address inside its namespace. `heal` undoes it.
+   */
+  async partition(m: Member): Promise<void> { await this.lab.setPort(m.node, false); }
+  async heal(m: Member): Promise<void> { await this.lab.setPort(m.node, true); }
+
+  /** The member a gRPC peer address (as the client reports it) belongs to. */
+  byPeer(peer: string): Member | undefined {
+    return this.members.find((m) => peer.endsWith(m.socket.slice('unix://'.length)) || peer.startsWith(`${m.node.ipv4}:`));
+  }
+
   private tlsArgs(): string[] {
     return this.tls === undefined ? [] : ['--cacert', this.tls.ca, '--cert', this.tls.cert, '--key', this.tls.key];
   }
@@ -132,8 +144,9 @@ export class EtcdCluster {
     return m;
   }
 
-  async put(key: string, value: unknown): Promise<void> {
-    await this.ctl(this.live(), ['put', key], typeof value === 'string' ? value : JSON.stringify(value));
+  /** Writes through `via` (default: any member that runs). */
+  async put(key: string, value: unknown, via: Member = this.live()): Promise<void> {
+    await this.ctl(via, ['put', key], typeof value === 'string' ? value : JSON.stringify(value));
   }
 
   async del(key: string): Promise<void> {
