@@ -272,9 +272,9 @@ export class Daemon implements StatusProvider {
     void this.ensureTunnels(this.config);
   }
 
-  /** IPAM's tunnel addresses for the pools' tunnels (src/ipam/tunnels.ts): IPIP and the VXLAN VTEP. */
+  /** IPAM's tunnel addresses for the pools' tunnels (src/ipam/tunnels.ts): IPIP and the VXLAN VTEPs. */
   private ensureTunnels(cfg: NodeConfig): Promise<void> {
-    return this.tunnels?.ensure(cfg, { ipip: ipipInUse(cfg.pools), vxlan: vxlanInUse(cfg.pools, 4) }) ?? Promise.resolve();
+    return this.tunnels?.ensure(cfg, { ipip: ipipInUse(cfg.pools), vxlan: vxlanInUse(cfg.pools, 4), vxlan6: vxlanInUse(cfg.pools, 6) }) ?? Promise.resolve();
   }
 
   /** At each first End-of-RIB: once every peer has sent one, the dataplane may prune and a graceful restart is over. */

@@ -22,12 +22,16 @@ let server3: FakeApiServer | undefined;
 let daemon3: Daemon | undefined;
 let server4: FakeApiServer | undefined;
 let daemon4: Daemon | undefined;
+let server5: FakeApiServer | undefined;
+let daemon5: Daemon | undefined;
 
 afterAll(async () => {
   await daemon?.stop('test over').catch(() => {});
   await daemon2?.stop('test over').catch(() => {});
   await daemon3?.stop('test over').catch(() => {});
   await daemon4?.stop('test over').catch(() => {});
+  await daemon5?.stop('test over').catch(() => {});
+  await server5?.close();
   await server4?.close();
   await server?.close();
   await server2?.close();
@@ -133,5 +137,38 @@ describe('daemon with --datastore kubernetes', () => {
     await eventually('the MAC annotation', () => annotations()['projectcalico.org/VXLANTunnelMACAddr'] === vxlanMac('node-5'));
     expect(annotations()['projectcalico.org/IPv4VXLANTunnelAddr']).toBe('10.247.0.0');
     expect(server4.writes.filter((w) => w.method === 'POST')).toEqual([]);
+  });
+
+  it('allocates the IPv6 VTEP from the IPv6 VXLAN pool with calico-node\'s handle and attributes, and writes it with the v6 MAC', async () => {
+    // calico-node's allocateip (node/pkg/allocateip): handle "vxlan-v6-tunnel-addr-<node>",
+    // attributes {node, type: vxlanV6TunnelAddress}; the Node's IPv6VXLANTunnelAddr and
+    // VXLANTunnelMACAddrV6 annotations (libcalico-go's kdd node conversion).
+    server5 = await FakeApiServer.start({ writable: true });
+    for (const o of [
+      calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false }),
+      calico('IPPool', 'vxlan-pool', { cidr: '10.248.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Always', natOutgoing: true, nodeSelector: 'all()' }),
+      calico('IPPool', 'vxlan-pool-v6', { cidr: 'fd00:248::/48', blockSize: 122, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false, nodeSelector: 'all()' }),
+      k8sNode('node-6', { 'projectcalico.org/IPv4Address': '10.0.0.12/24', 'projectcalico.org/IPv6Address': 'fd00:0:12::6/64' }),
+    ]) server5.put(o as Record<string, unknown>);
+    daemon5 = new Daemon({ config: '', datastore: 'kubernetes', kubeconfig: server5.kubeconfig(), node: 'node-6',
+      socket: join(dir, 'k5.sock'), dataplane: 'none', listenAddress: '127.0.0.65', listenPort: 0 }, pino({ level: 'silent' }));
+    await daemon5.start();
+    const annotations = () => (server5!.get('v1', 'Node', 'node-6')?.['metadata'] as { annotations?: Record<string, string> }).annotations ?? {};
+    await eventually('both VTEP annotations', () => annotations()['projectcalico.org/IPv6VXLANTunnelAddr'] !== undefined
+      && annotations()['projectcalico.org/IPv4VXLANTunnelAddr'] !== undefined);
+    const addr6 = annotations()['projectcalico.org/IPv6VXLANTunnelAddr']!;
+    expect(addr6).toMatch(/^fd00:248:/);
+    expect(annotations()['projectcalico.org/VXLANTunnelMACAddrV6']).toBe(vxlanMac('node-6', 6));
+    expect(annotations()['projectcalico.org/VXLANTunnelMACAddr']).toBe(vxlanMac('node-6', 4));
+    expect(vxlanMac('node-6', 6)).not.toBe(vxlanMac('node-6', 4));
+    const handles = server5.writes.filter((w) => w.method === 'POST' && w.path.startsWith('/apis/crd.projectcalico.org/v1/ipamhandles'));
+    expect(handles.some((w) => w.body.includes('"vxlan-v6-tunnel-addr-node-6"'))).toBe(true);
+    expect(handles.some((w) => w.body.includes('"vxlan-tunnel-addr-node-6"'))).toBe(true);
+    // The IPv6 block that holds it: its attribute says what the address is for.
+    const blocks = server5.writes.filter((w) => w.path.startsWith('/apis/crd.projectcalico.org/v1/ipamblocks') && w.body.includes('fd00:248:'));
+    expect(blocks.length).toBeGreaterThan(0);
+    const spec = (JSON.parse(blocks.at(-1)!.body) as { spec: { cidr: string; attributes: Array<{ handle_id: string; secondary: Record<string, string> }> } }).spec;
+    expect(spec.attributes).toContainEqual({ handle_id: 'vxlan-v6-tunnel-addr-node-6', secondary: { node: 'node-6', type: 'vxlanV6TunnelAddress' } });
+    await eventually('the claimed IPv6 block originated', () => daemon5!.routes({}).some((r) => r.prefix === spec.cidr));
   });
 });

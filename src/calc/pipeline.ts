@@ -64,11 +64,15 @@ export function withIpam(cfg: NodeConfig, grant: IpamGrant | null | readonly Ipa
   if (grant === null) return cfg;
   if (isGrantList(grant)) return grant.reduce<NodeConfig>((c, g) => withIpam(c, g), cfg);
   const vx = grant.kind === 'vxlan';
-  if (vx ? cfg.ipv4VXLANTunnelAddr : cfg.ipv4IPIPTunnelAddr) return cfg;
+  const v6 = vx && grant.family === 6;
+  if (v6 ? cfg.ipv6VXLANTunnelAddr : vx ? cfg.ipv4VXLANTunnelAddr : cfg.ipv4IPIPTunnelAddr) return cfg;
   const have = new Set(cfg.originate.map((o) => o.prefix));
   const out: NodeConfig = { ...cfg, originate: [...cfg.originate, ...grant.blocks.filter((b) => !have.has(b.prefix))] };
   if (!vx) out.ipv4IPIPTunnelAddr = grant.tunnelAddress;
-  else {
+  else if (v6) {
+    out.ipv6VXLANTunnelAddr = grant.tunnelAddress;
+    if (grant.mac !== undefined && cfg.vxlanTunnelMACAddrV6 === undefined) out.vxlanTunnelMACAddrV6 = grant.mac;
+  } else {
     out.ipv4VXLANTunnelAddr = grant.tunnelAddress;
     if (grant.mac !== undefined && cfg.vxlanTunnelMACAddr === undefined) out.vxlanTunnelMACAddr = grant.mac;
   }

@@ -42,9 +42,10 @@ export interface Datastore {
    * (Kubernetes: the Node's projectcalico.org/IPv4IPIPTunnelAddr annotation, as calico-node
    * writes it). The file datastore records nothing: the file is the operator's. Rejects with a
    * readable reason when the write fails. For VXLAN (`vxlan` given): the VTEP address and the
-   * device MAC (projectcalico.org/IPv4VXLANTunnelAddr and VXLANTunnelMACAddr).
+   * device MAC (projectcalico.org/IPv4VXLANTunnelAddr and VXLANTunnelMACAddr; with family 6,
+   * IPv6VXLANTunnelAddr and VXLANTunnelMACAddrV6).
    */
-  setTunnelAddress(address: string, vxlan?: { mac: string }): Promise<void>;
+  setTunnelAddress(address: string, vxlan?: VtepWrite): Promise<void>;
   /**
    * Records what start-up decided for this node where calico-node writes it (Kubernetes: the
    * Node's projectcalico.org/IPv4Address, IPv6Address and ASNumber annotations by merge patch;
@@ -56,6 +57,9 @@ export interface Datastore {
   /** The Kubernetes Node's InternalIP addresses (kubernetes-internal-ip); undefined without Kubernetes. */
   nodeInternalIPs(): Promise<string[] | undefined>;
 }
+
+/** A VTEP's MAC and family (4 when absent) beside its address. */
+export interface VtepWrite { mac: string; family?: 4 | 6 }
 
 /** Start-up's write to this node's Calico fields: a value sets, null removes. */
 export type NodeBGPWrite = Partial<Record<'ipv4Address' | 'ipv6Address' | 'asNumber', string | number | null>>;

@@ -71,6 +71,14 @@ export interface AssignRequest {
   pools?: readonly string[];
 }
 
+/** Which tunnel address: IPIP (tunl0), the VXLAN VTEP (vxlan.calico) or the IPv6 VTEP (vxlan-v6.calico). */
+export type TunnelKind = 'ipip' | 'vxlan' | 'vxlan-v6';
+
+/** libcalico-go's IPAM attribute types for tunnel addresses (ipam.AttributeTypeIPIP, …VXLAN, …VXLANV6). */
+const TUNNEL_ATTRIBUTE_TYPE: Readonly<Record<TunnelKind, string>> = {
+  ipip: 'ipipTunnelAddress', vxlan: 'vxlanTunnelAddress', 'vxlan-v6': 'vxlanV6TunnelAddress',
+};
+
 export interface TunnelResult {
   /** The tunnel address the node should carry (undefined when no IPIP pool selects it). */
   address: string | undefined;
@@ -452,14 +460,17 @@ export class Allocator {
    * handle "ipip-tunnel-addr-<node>" (a previous run that died before writing the Node) or
    * allocates one. Writing it to the Node (ipv4IPIPTunnelAddr) is the caller's job.
    */
-  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined }, kind: 'ipip' | 'vxlan' = 'ipip'): Promise<TunnelResult> {
+  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined }, kind: TunnelKind = 'ipip'): Promise<TunnelResult> {
     // The same for VXLAN (calico-node's allocateip: pools with vxlanMode Always or CrossSubnet,
-    // handle "vxlan-tunnel-addr-<node>"); the caller passes the Node's ipv4VXLANTunnelAddr.
-    const vx = kind === 'vxlan';
-    const K = vx ? 'VXLAN' : 'IPIP';
+    // handle "vxlan-tunnel-addr-<node>", attribute type vxlanTunnelAddress) and for the IPv6
+    // VTEP (an IPv6 pool with VXLAN, handle "vxlan-v6-tunnel-addr-<node>", type
+    // vxlanV6TunnelAddress); the caller passes the Node's current address of that kind.
+    const vx = kind !== 'ipip';
+    const family = kind === 'vxlan-v6' ? 6 : 4;
+    const K = kind === 'ipip' ? 'IPIP' : kind === 'vxlan' ? 'VXLAN' : 'IPv6 VXLAN';
     const f: PoolFilter = vx
-      ? { family: 4, use: IpamUse.Tunnel, extra: (p) => (p.spec.vxlanMode === 'Never' ? 'vxlanMode is Never' : undefined) }
-      : { family: 4, use: IpamUse.Tunnel, extra: (p) => (p.spec.ipipMode === 'Never' ? 'ipipMode is Never' : undefined) };
+      ? { family, use: IpamUse.Tunnel, extra: (p) => (p.spec.vxlanMode === 'Never' ? 'vxlanMode is Never' : undefined) }
+      : { family, use: IpamUse.Tunnel, extra: (p) => (p.spec.ipipMode === 'Never' ? 'ipipMode is Never' : undefined) };
     const all = await this.opts.pools();
     const pools = usablePools(all, node, f);
     const current = node.ipv4IPIPTunnelAddr;
@@ -467,7 +478,7 @@ export class Allocator {
       const why = judgePools(all, node, f).map((v) => `${v.pool.metadata.name}: ${v.reason}`).join('; ');
       return { address: current, allocated: false, reason: `no ${K} pool can give node ${node.name} a tunnel address${why !== '' ? ` (${why})` : ''}` };
     }
-    const handle = vx ? vxlanTunnelHandle(node.name) : ipipTunnelHandle(node.name);
+    const handle = kind === 'ipip' ? ipipTunnelHandle(node.name) : vxlanTunnelHandle(node.name, family);
     const held = (await this.addressesOf(handle)).filter((ip) => poolContaining(pools, ip) !== undefined);
     const currentValid = current !== undefined && current !== '' && poolContaining(pools, current) !== undefined;
     if (currentValid && (held.length === 0 || held.includes(current))) {
@@ -478,8 +489,8 @@ export class Allocator {
     // The current address is outside every such pool (or held by someone else): start afresh.
     await this.releaseByHandle(handle);
     const [ip] = await this.autoAssign({
-      node, handle, count: 1, family: 4, use: IpamUse.Tunnel, pools: pools.map((p) => p.metadata.name),
-      attrs: { node: node.name, type: vx ? 'vxlanTunnelAddress' : 'ipipTunnelAddress' },
+      node, handle, count: 1, family, use: IpamUse.Tunnel, pools: pools.map((p) => p.metadata.name),
+      attrs: { node: node.name, type: TUNNEL_ATTRIBUTE_TYPE[kind] },
     });
     return { address: ip, allocated: true, reason: `allocated ${ip ?? ''} from ${poolContaining(pools, ip ?? '')?.metadata.name ?? ''}` };
   }

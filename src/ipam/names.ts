@@ -39,9 +39,12 @@ export function ipipTunnelHandle(node: string): string {
   return `ipip-tunnel-addr-${node}`;
 }
 
-/** The handle calico-node uses for a node's VXLAN tunnel (VTEP) address. */
-export function vxlanTunnelHandle(node: string): string {
-  return `vxlan-tunnel-addr-${node}`;
+/**
+ * The handle calico-node uses for a node's VXLAN tunnel (VTEP) address; the IPv6 VTEP's has
+ * "-v6-" in the middle (node/pkg/allocateip: "vxlan-v6-tunnel-addr-<node>").
+ */
+export function vxlanTunnelHandle(node: string, family: 4 | 6 = 4): string {
+  return family === 6 ? `vxlan-v6-tunnel-addr-${node}` : `vxlan-tunnel-addr-${node}`;
 }
 
 /**

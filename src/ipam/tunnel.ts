@@ -1,5 +1,5 @@
 // The tunnel addresses as a service (calico-node's job, now Kite's): allocates the node's IPIP
-// tunnel address or VXLAN VTEP address with Kite's IPAM (claiming an affine block), records it
+// tunnel address or VXLAN VTEP address (IPv4 or IPv6) with Kite's IPAM (claiming an affine block), records it
 // through the datastore (Kubernetes: the Node annotations calico-node writes; for VXLAN with the
 // device MAC), and hands back what to originate.
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export interface IpamGrant {
   /** Which tunnel: IPIP (tunl0, the default) or VXLAN (vxlan.calico, with `mac`). */
   kind?: 'ipip' | 'vxlan';
   mac?: string;
+  /** VXLAN: the VTEP's family (4 when absent: vxlan.calico; 6: vxlan-v6.calico). */
+  family?: 4 | 6;
   blocks: readonly { prefix: string; pool: string }[];
 }
 
@@ -52,8 +54,8 @@ export interface TunnelAddressOptions {
   /** The current IPPools (read on every request). */
   pools: () => readonly IPPool[];
   log: Logger;
-  /** VXLAN: allocate the VTEP address and record it with this MAC. Default: IPIP. */
-  vxlan?: { mac: string };
+  /** VXLAN: allocate the VTEP address of this family (default 4) and record it with this MAC. Default: IPIP. */
+  vxlan?: { mac: string; family?: 4 | 6 };
 }
 
 export class TunnelAddress {
@@ -84,22 +86,24 @@ export class TunnelAddress {
       const store = await ipamStoreFor({ datastore: o.datastoreKind, kubeconfig: o.kubeconfig, group, stateDir: o.stateDir, etcd });
       const alloc = new Allocator({ store, pools: o.pools });
       const vx = o.vxlan;
-      const K = vx ? 'VXLAN' : 'IPIP';
-      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels }, vx ? 'vxlan' : 'ipip');
+      const family = vx?.family ?? 4;
+      const K = vx ? (family === 6 ? 'IPv6 VXLAN' : 'VXLAN') : 'IPIP';
+      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels }, vx ? (family === 6 ? 'vxlan-v6' : 'vxlan') : 'ipip');
       if (!r.address) { log.warn({ reason: r.reason }, `no ${K} tunnel address`); return null; }
       try {
-        if (vx) await this.o.datastore.setTunnelAddress(r.address, vx);
+        if (vx) await this.o.datastore.setTunnelAddress(r.address, family === 6 ? { mac: vx.mac, family } : { mac: vx.mac });
         else await this.o.datastore.setTunnelAddress(r.address);
       } catch (e) {
         log.error({ node: this.o.node, err: (e as Error).message }, `${K} tunnel address ${r.address} allocated, but recording it in the datastore failed; using it anyway`);
       }
-      const blocks = (await alloc.affineBlocks(this.o.node, 4)).map((prefix) => ({ prefix, pool: poolOf(pools, prefix) }));
-      this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== ''), ...(vx ? { kind: 'vxlan' as const, mac: vx.mac } : {}) };
+      const blocks = (await alloc.affineBlocks(this.o.node, family)).map((prefix) => ({ prefix, pool: poolOf(pools, prefix) }));
+      this.grantNow = { tunnelAddress: r.address, blocks: blocks.filter((b) => b.pool !== ''),
+        ...(vx ? { kind: 'vxlan' as const, mac: vx.mac, ...(family === 6 ? { family } : {}) } : {}) };
       log.info({ address: r.address, blocks: this.grantNow.blocks.map((b) => b.prefix), reason: r.reason, ...(vx ? { mac: vx.mac } : {}),
         ...(o.datastoreKind === 'file' ? { stateDir: o.stateDir } : { store: o.datastoreKind }) }, `${K} tunnel address allocated by Kite IPAM`);
       return this.grantNow;
     } catch (e) {
-      log.error({ err: (e as Error).message }, `${this.o.vxlan ? 'VXLAN' : 'IPIP'} tunnel address allocation failed`);
+      log.error({ err: (e as Error).message }, `${this.o.vxlan ? (this.o.vxlan.family === 6 ? 'IPv6 VXLAN' : 'VXLAN') : 'IPIP'} tunnel address allocation failed`);
       return null;
     } finally {
       this.busy = false;

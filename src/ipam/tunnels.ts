@@ -1,5 +1,5 @@
-// This node's tunnel addresses as one service: the IPIP tunnel address (tunl0) and the VXLAN VTEP
-// (vxlan.calico), each allocated once by Kite's IPAM when a pool needs it and the Node has none,
+// This node's tunnel addresses as one service: the IPIP tunnel address (tunl0) and the VXLAN VTEPs
+// (vxlan.calico, vxlan-v6.calico), each allocated once by Kite's IPAM when a pool needs it and the Node has none,
 // as calico-node does; a VTEP without a MAC gets the derived one written beside it. Grants go to
 // `onGrant` (the calc layer originates their blocks).
 import type { Logger } from 'pino';
@@ -21,21 +21,23 @@ export interface TunnelAddressesOptions {
 }
 
 /** Which tunnels this node's pools use (the dataplane's own predicates decide; see dataplane/inputs.ts). */
-export interface TunnelNeeds { ipip: boolean; vxlan: boolean }
+export interface TunnelNeeds { ipip: boolean; vxlan: boolean; vxlan6?: boolean }
 
 export class TunnelAddresses {
   private ipip: TunnelAddress | null = null;
   private vtep: TunnelAddress | null = null;
+  private vtep6: TunnelAddress | null = null;
   private vtepMacWritten = false;
+  private vtep6MacWritten = false;
 
   constructor(private readonly o: TunnelAddressesOptions) {}
 
   /** Allocates (once each) what `cfg` lacks and `needs` asks for. Never rejects: failures are logged. */
   async ensure(cfg: NodeConfig, needs: TunnelNeeds): Promise<void> {
-    await Promise.all([this.ensureIpip(cfg, needs.ipip), this.ensureVtep(cfg, needs.vxlan)]);
+    await Promise.all([this.ensureIpip(cfg, needs.ipip), this.ensureVtep(cfg, needs.vxlan), this.ensureVtep6(cfg, needs.vxlan6 ?? false)]);
   }
 
-  private service(vxlan?: { mac: string }): TunnelAddress {
+  private service(vxlan?: { mac: string; family?: 4 | 6 }): TunnelAddress {
     const o = this.o;
     return new TunnelAddress({ node: o.node, datastore: o.datastore, log: o.log, datastoreKind: o.datastoreKind,
       kubeconfig: o.kubeconfig, stateDir: o.stateDir, pools: o.pools, ...(vxlan ? { vxlan } : {}) });
@@ -67,6 +69,22 @@ export class TunnelAddresses {
     if (cfg.ipv4VXLANTunnelAddr || this.vtep?.settled) return;
     this.vtep ??= this.service({ mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.o.node, 4) });
     const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
+    if (grant !== null) this.o.onGrant(grant);
+  }
+
+  /** The same for an IPv6 pool with VXLAN: ipv6VXLANTunnelAddr and vxlanTunnelMACAddrV6 (calico-node's allocateip, Felix's vxlan-v6.calico). */
+  private async ensureVtep6(cfg: NodeConfig, needed: boolean): Promise<void> {
+    if (!needed) return;
+    if (cfg.ipv6VXLANTunnelAddr && !cfg.vxlanTunnelMACAddrV6 && !this.vtep6MacWritten) {
+      this.vtep6MacWritten = true;
+      const mac = vxlanMac(this.o.node, 6);
+      await this.o.datastore.setTunnelAddress(cfg.ipv6VXLANTunnelAddr, { mac, family: 6 })
+        .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the IPv6 VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
+      return;
+    }
+    if (cfg.ipv6VXLANTunnelAddr || this.vtep6?.settled) return;
+    this.vtep6 ??= this.service({ mac: cfg.vxlanTunnelMACAddrV6 ?? vxlanMac(this.o.node, 6), family: 6 });
+    const grant = await this.vtep6.ensure(cfg.labels, cfg.pools);
     if (grant !== null) this.o.onGrant(grant);
   }
 }

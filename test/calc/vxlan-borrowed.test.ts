@@ -81,6 +81,21 @@ describe('VXLAN inputs', () => {
     expect(withIpam(deriveNodeConfig(resources, 'a'), { tunnelAddress: '10.250.1.9', kind: 'vxlan', blocks: [] }).ipv4VXLANTunnelAddr).toBe('10.250.1.0');
   });
 
+  it('an IPv6 VXLAN grant fills the IPv6 VTEP and its MAC, leaving the IPv4 VTEP alone', () => {
+    const cfg = deriveNodeConfig(resources, 'c');
+    const out = withIpam(cfg, [
+      { tunnelAddress: '10.250.3.0', kind: 'vxlan', mac: vxlanMac('c'), blocks: [] },
+      { tunnelAddress: 'fd00:250::c0', kind: 'vxlan', family: 6, mac: vxlanMac('c', 6), blocks: [{ prefix: 'fd00:250::c0/122', pool: 'vx6' }] },
+    ]);
+    expect(out.ipv4VXLANTunnelAddr).toBe('10.250.3.0');
+    expect(out.vxlanTunnelMACAddr).toBe(vxlanMac('c'));
+    expect(out.ipv6VXLANTunnelAddr).toBe('fd00:250::c0');
+    expect(out.vxlanTunnelMACAddrV6).toBe(vxlanMac('c', 6));
+    expect(out.originate).toContainEqual({ prefix: 'fd00:250::c0/122', pool: 'vx6' });
+    // A second IPv6 grant does not replace the first.
+    expect(withIpam(out, { tunnelAddress: 'fd00:250::1', kind: 'vxlan', family: 6, blocks: [] }).ipv6VXLANTunnelAddr).toBe('fd00:250::c0');
+  });
+
   it('Kubernetes Nodes carry the VTEP in the kdd annotations', () => {
     const r = convertNode({ metadata: { name: 'k', annotations: {
       'projectcalico.org/IPv4Address': '198.18.0.9/24', 'projectcalico.org/IPv4VXLANTunnelAddr': '10.250.9.0',

@@ -10,7 +10,10 @@
 //      too becomes one IPv6 multipath route (ECMP).
 //   2. An IPv6-only cluster: two nodes with no IPv4 address that start with `--ip none
 //      --router-id hash` (calico-node's IP=none and CALICO_ROUTER_ID=hash, confd hashToIPv4),
-//      peer over IPv6 and carry IPv6 pod traffic.
+//      peer over IPv6 and carry IPv6 pod traffic; a pod on v6-node-2 with an address borrowed
+//      from v6-node-1's block is originated as a /128 by v6-node-2 (Calico's bird_ipam.cfg exports
+//      a workload /128 outside the node's own blocks), so longest match beats the /122 on
+//      v6-node-1 and it is reached from there.
 // Needs root, netns, FRR and a build. Every namespace is removed in afterAll.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caliName } from '../../src/lab/topology.js';
@@ -205,6 +208,8 @@ describe('IPv6-only cluster', () => {
   const PODS: PodSpec[] = [
     { name: 'pod-x', node: 'v6-node-1', v6: 'fd00:10:244:11::2' },
     { name: 'pod-y', node: 'v6-node-2', v6: 'fd00:10:244:12::2' },
+    // Borrowed: an address from v6-node-1's block, running on v6-node-2.
+    { name: 'pod-z', node: 'v6-node-2', v6: 'fd00:10:244:11::32' },
   ];
   const nodes = new Map<string, LabNode>();
   const pods = new Map<string, LabNode>();
@@ -247,5 +252,24 @@ describe('IPv6-only cluster', () => {
   it('pods ping each other over IPv6', async () => {
     await pingOk(lab, pods.get('pod-x')!, 'fd00:10:244:12::2');
     await pingOk(lab, pods.get('pod-y')!, 'fd00:10:244:11::2');
+  }, 60_000);
+
+  it('a borrowed IPv6 address is originated as a /128 by the node running it and reached across, past the owner\'s /122', async () => {
+    const [n1, n2] = [nodes.get('v6-node-1')!, nodes.get('v6-node-2')!];
+    const [k1, k2] = [kites[0]!, kites[1]!];
+    // v6-node-2 originates the /128 beside its own block; v6-node-1 keeps originating its /122.
+    const originated = async (k: Kite): Promise<string[]> => (await k.routes()).filter((r) => r.paths.some((p) => p.peer === null)).map((r) => r.prefix);
+    await waitFor('v6-node-2 originates the borrowed /128', async () => ((await originated(k2)).includes('fd00:10:244:11::32/128') ? true : undefined),
+      { timeoutMs: 20_000, describe: async () => JSON.stringify(await k2.routes()) });
+    expect(await originated(k1)).toContain('fd00:10:244:11::/122');
+    expect(await originated(k1)).not.toContain('fd00:10:244:11::32/128');
+    // The kernel of the block's owner: the /128 via v6-node-2, beside its own blackhole /122.
+    await waitFor('v6-node-1: the borrowed /128 via v6-node-2', async () => {
+      const got = await routes6(lab, n1);
+      return got.some((l) => l.startsWith(`fd00:10:244:11::32 via ${lab.v6(2)} dev eth0`)) && got.some((l) => l.startsWith('blackhole fd00:10:244:11::/122')) ? true : undefined;
+    }, { timeoutMs: 20_000, describe: async () => (await routes6(lab, n1)).join('\n') });
+    expect((await routes6(lab, n2)).some((l) => l.startsWith(`fd00:10:244:11::32 dev ${caliName('default', 'pod-z')}`))).toBe(true);
+    await pingOk(lab, pods.get('pod-x')!, 'fd00:10:244:11::32');
+    await pingOk(lab, pods.get('pod-z')!, 'fd00:10:244:11::2');
   }, 60_000);
 });

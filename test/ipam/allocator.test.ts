@@ -189,6 +189,32 @@ describe('IPIP tunnel address', () => {
   });
 });
 
+describe('VXLAN VTEP addresses', () => {
+  it('allocates the IPv6 VTEP from an IPv6 VXLAN pool with calico-node\'s handle and type, apart from the IPv4 VTEP', async () => {
+    // node/pkg/allocateip: handle "vxlan-v6-tunnel-addr-<node>" (the -v6- infix), attribute type vxlanV6TunnelAddress.
+    const { a, store } = mk([pool('vx4', '10.9.0.0/16', { vxlanMode: 'Always' }), pool('vx6', 'fd00:9::/48', { vxlanMode: 'CrossSubnet' }), pool('plain6', 'fd00:8::/48')]);
+    const r6 = await a.ensureTunnelAddress(node('node-1'), 'vxlan-v6');
+    expect(r6.allocated).toBe(true);
+    expect(r6.address).toMatch(/^fd00:9:/);
+    const r4 = await a.ensureTunnelAddress(node('node-1'), 'vxlan');
+    expect(r4.address).toMatch(/^10\.9\./);
+    const attrs = (await store.list('IPAMBlock')).flatMap((b) => b.spec.attributes).sort((x, y) => (x.handle_id ?? '').localeCompare(y.handle_id ?? ''));
+    expect(attrs).toEqual([
+      { handle_id: 'vxlan-tunnel-addr-node-1', secondary: { node: 'node-1', type: 'vxlanTunnelAddress' } },
+      { handle_id: 'vxlan-v6-tunnel-addr-node-1', secondary: { node: 'node-1', type: 'vxlanV6TunnelAddress' } },
+    ]);
+    expect(await a.ensureTunnelAddress(node('node-1'), 'vxlan-v6')).toMatchObject({ address: r6.address, allocated: true });
+  });
+
+  it('gives no IPv6 VTEP when no IPv6 pool uses VXLAN', async () => {
+    const { a, store } = mk([pool('vx4', '10.9.0.0/16', { vxlanMode: 'Always' }), pool('plain6', 'fd00:8::/48')]);
+    const r = await a.ensureTunnelAddress(node('n'), 'vxlan-v6');
+    expect(r).toMatchObject({ address: undefined, allocated: false });
+    expect(r.reason).toContain('vxlanMode is Never');
+    expect(await store.list('IPAMBlock')).toEqual([]);
+  });
+});
+
 describe('racing allocators (in-process, interleaved)', () => {
   it('never hand out one block or one address twice, across nodes and within a node', async () => {
     for (let round = 0; round < 5; round++) {

@@ -3,7 +3,7 @@
 // snapshots and the same sync status as the Kubernetes datastore (waiting → resyncing → in-sync).
 import type { Logger } from 'pino';
 import type { Etcd3 } from 'etcd3';
-import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus } from '../datastore.js';
+import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus, VtepWrite } from '../datastore.js';
 import { addResource, emptyResources, type IPPool, type Resource, type Resources } from '../resources.js';
 import { convertCalico } from '../kubernetes/convert.js';
 import type { Converted, RawObject } from '../kubernetes/reflector.js';
@@ -184,13 +184,15 @@ export class EtcdDatastore implements Datastore {
 
   /**
    * calico-node keeps the IPIP tunnel address in the Node's spec.bgp.ipv4IPIPTunnelAddr, and the
-   * VXLAN VTEP in spec.ipv4VXLANTunnelAddr with its MAC in spec.vxlanTunnelMACAddr (v3 NodeSpec).
+   * VXLAN VTEP in spec.ipv4VXLANTunnelAddr with its MAC in spec.vxlanTunnelMACAddr (v3 NodeSpec;
+   * the IPv6 VTEP in spec.ipv6VXLANTunnelAddr and spec.vxlanTunnelMACAddrV6).
    */
-  async setTunnelAddress(address: string, vxlan?: { mac: string }): Promise<void> {
+  async setTunnelAddress(address: string, vxlan?: VtepWrite): Promise<void> {
     await this.updateNode((spec) => {
       if (vxlan !== undefined) {
-        spec['ipv4VXLANTunnelAddr'] = address;
-        spec['vxlanTunnelMACAddr'] = vxlan.mac;
+        const v6 = vxlan.family === 6;
+        spec[v6 ? 'ipv6VXLANTunnelAddr' : 'ipv4VXLANTunnelAddr'] = address;
+        spec[v6 ? 'vxlanTunnelMACAddrV6' : 'vxlanTunnelMACAddr'] = vxlan.mac;
         return;
       }
       const bgp: RawObject = isObj(spec['bgp']) ? spec['bgp'] : {};

@@ -4,7 +4,7 @@
 // debounced whole-Resources snapshots and Calico's sync status (waiting → resyncing → in-sync).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus } from '../datastore.js';
+import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus, VtepWrite } from '../datastore.js';
 import { addResource, emptyResources, type IPPool, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
 import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation, NodeVxlanAnnotation } from './convert.js';
@@ -177,11 +177,13 @@ export class KubernetesDatastore implements Datastore {
   }
 
   /** A merge patch of the Node's annotation: the Node's other annotations stay as they are. */
-  async setTunnelAddress(address: string, vxlan?: { mac: string }): Promise<void> {
+  async setTunnelAddress(address: string, vxlan?: VtepWrite): Promise<void> {
     const client = this.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
-    const annotation = vxlan === undefined ? NodeAnnotation.ipv4IPIPTunnelAddr : NodeVxlanAnnotation.ipv4VXLANTunnelAddr;
+    const v6 = vxlan?.family === 6;
+    const annotation = vxlan === undefined ? NodeAnnotation.ipv4IPIPTunnelAddr
+      : v6 ? NodeVxlanAnnotation.ipv6VXLANTunnelAddr : NodeVxlanAnnotation.ipv4VXLANTunnelAddr;
     const annotations: Record<string, string> = { [annotation]: address };
-    if (vxlan !== undefined) annotations[NodeVxlanAnnotation.vxlanTunnelMACAddr] = vxlan.mac;
+    if (vxlan !== undefined) annotations[v6 ? NodeVxlanAnnotation.vxlanTunnelMACAddrV6 : NodeVxlanAnnotation.vxlanTunnelMACAddr] = vxlan.mac;
     const res = await client.mergePatch(`/api/v1/nodes/${encodeURIComponent(this.opts.nodeName)}`,
       { metadata: { annotations } });
     if (res.status >= 300) {
