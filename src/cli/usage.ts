@@ -41,13 +41,16 @@ Run 'kite <command> --help' for the options of a command.
 `,
   run: `Usage: kite run --config FILE [options]
        kite run --datastore kubernetes [--kubeconfig PATH] [options]
+       kite run --datastore etcdv3 [--kubeconfig PATH] [options]   (ETCD_ENDPOINTS, ETCD_*_FILE, ETCD_USERNAME/PASSWORD)
 
 Runs the daemon: reads Calico resources, peers over BGP and serves the control API.
 
 Options:
   --config FILE          Calico resources as YAML (required with the file datastore)
-  --datastore file|kubernetes  where Calico's resources come from (default: file)
-  --kubeconfig PATH      Kubernetes datastore: kubeconfig (default: $KUBECONFIG, in-cluster)
+  --datastore file|kubernetes|etcdv3  where Calico's resources come from (default: file;
+                         etcdv3 also when DATASTORE_TYPE=etcdv3 and no --config)
+  --kubeconfig PATH      Kubernetes datastore: kubeconfig (default: $KUBECONFIG, in-cluster);
+                         etcdv3: where BGP password Secrets are read, as calico-node does
   --node NAME            this node's name (default: $NODENAME, else $HOSTNAME, else the host name)
   --socket PATH          control API socket (default: /run/kite/kite.sock)
   --dataplane none|linux linux programs kernel routes (protocol 75), tunl0 and workload

@@ -24,7 +24,8 @@ export async function openDatastore(o: OpenDatastoreOptions): Promise<Datastore>
   }
   if (o.kind === 'etcdv3') {
     const { createEtcdDatastore } = await import('./etcd/index.js');
-    return createEtcdDatastore({ nodeName: o.nodeName, log: o.log, etcd: o.etcd ?? { endpoints: ['http://127.0.0.1:2379'] } });
+    // --kubeconfig: where the BGP password Secrets are read (calico-node reads them from the API too).
+    return createEtcdDatastore({ nodeName: o.nodeName, log: o.log, etcd: o.etcd ?? { endpoints: ['http://127.0.0.1:2379'] }, ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}) });
   }
   return createFileDatastore(o.file);
 }

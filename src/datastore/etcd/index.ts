@@ -11,6 +11,7 @@ import { createEtcdClient, explainEtcdError, type EtcdClientHooks } from './clie
 import type { EtcdConfig } from './env.js';
 import { AFFINITIES_PREFIX, BLOCKS_PREFIX, kubeStyleName, parseKey, resourceKey, RESOURCES_PREFIX } from './keys.js';
 import { EtcdReflector } from './reflector.js';
+import { EtcdSecrets, type SecretUse } from './secrets.js';
 
 export { etcdConfigFromEnv, type EtcdConfig } from './env.js';
 
@@ -23,6 +24,16 @@ export interface EtcdDatastoreOptions {
   backoffMs?: readonly number[];
   /** Use this client (tests, the IPAM store sharing one connection). */
   client?: Etcd3;
+  /**
+   * BGP password Secrets come from the Kubernetes API, as calico-node reads them in etcd mode:
+   * this kubeconfig, else $KUBECONFIG, else in-cluster; namespace $NAMESPACE, else kube-system.
+   */
+  kubeconfig?: string;
+  secretsNamespace?: string;
+  /** The variables to read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** How long a snapshot waits for the Secrets' first list. Default 3 s. */
+  secretsWaitMs?: number;
 }
 
 /** The v3 kinds Kite reads, by the plural their keys use. */
@@ -85,6 +96,20 @@ export function convertAffinityKV(key: string, value: string): Converted<Resourc
   return convertCalico({ apiVersion: 'projectcalico.org/v3', kind: 'BlockAffinity', metadata: { name: kubeStyleName(k.cidr, k.host) }, spec }, 'blockaffinities');
 }
 
+/** The password references in force: BGPPeers' and the mesh's (BGPConfiguration nodeMeshPassword). */
+function secretUses(rs: Resources): SecretUse[] {
+  const out: SecretUse[] = [];
+  for (const p of rs.bgpPeers) {
+    const ref = p.spec.password?.secretKeyRef;
+    if (ref !== undefined) out.push({ who: `BGPPeer "${p.metadata.name}"`, name: ref.name, key: ref.key });
+  }
+  for (const c of rs.bgpConfigurations) {
+    const ref = c.spec.nodeMeshPassword?.secretKeyRef;
+    if (ref !== undefined) out.push({ who: `BGPConfiguration "${c.metadata.name}" (nodeMeshPassword, every mesh peer)`, name: ref.name, key: ref.key });
+  }
+  return out;
+}
+
 const sortedValues = <T>(m: ReadonlyMap<string, T>): T[] => [...m.keys()].sort().map((k) => m.get(k) as T);
 
 export function createEtcdDatastore(opts: EtcdDatastoreOptions): EtcdDatastore {
@@ -101,10 +126,18 @@ export class EtcdDatastore implements Datastore {
   private lastSnapshot: string | undefined;
   private first: { resolve(): void; reject(e: Error): void } | undefined;
   private readonly ownClient: boolean;
+  private readonly secrets: EtcdSecrets;
 
   constructor(private readonly opts: EtcdDatastoreOptions) {
     this.ownClient = opts.client === undefined;
     this.client = opts.client ?? createEtcdClient(opts.etcd);
+    this.secrets = new EtcdSecrets({
+      log: opts.log, onChange: () => this.changed(), onError: (e) => { this.opts.log.error({ err: e.message }, 'etcd datastore'); this.h?.onError(e); },
+      ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.secretsNamespace !== undefined ? { namespace: opts.secretsNamespace } : {}),
+      ...(opts.env !== undefined ? { env: opts.env } : {}),
+      ...(opts.secretsWaitMs !== undefined ? { waitMs: opts.secretsWaitMs } : {}),
+    });
   }
 
   async start(h: DatastoreHandlers): Promise<void> {
@@ -135,6 +168,7 @@ export class EtcdDatastore implements Datastore {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     for (const r of this.reflectors) r.stop();
+    this.secrets.stop();
     this.first?.reject(new Error('etcd datastore stopped before it synced'));
     this.first = undefined;
     if (this.ownClient) this.client.close();
@@ -268,6 +302,13 @@ export class EtcdDatastore implements Datastore {
     }
     const rs: Resources = emptyResources();
     for (const r of this.reflectors) for (const res of sortedValues(r.items)) addResource(rs, res);
+    if (!this.secrets.reconcile(secretUses(rs))) {
+      // Hold the snapshot until the password Secrets are listed (or the wait is over).
+      if (this.status === 'in-sync') this.setStatus('resyncing');
+      return;
+    }
+    const secrets = this.secrets.data();
+    if (Object.keys(secrets).length > 0 || secretUses(rs).length > 0) rs.secrets = secrets;
     // Sorted and stripped of revisions: a relist that found nothing new gives equal text, no snapshot.
     const text = JSON.stringify(rs);
     if (text !== this.lastSnapshot) {

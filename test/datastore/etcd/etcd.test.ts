@@ -19,6 +19,8 @@ import { etcdEntries } from '../../../src/lab/etcd.js';
 import { Daemon } from '../../../src/daemon.js';
 import { join } from 'node:path';
 import { EtcdCluster, sleep, waitFor } from './cluster.js';
+import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
+import { secret } from '../kubernetes/fixtures.js';
 
 const log = pino({ level: 'silent' });
 
@@ -161,6 +163,58 @@ describe.skipIf(!hasEtcd || !isRoot)('etcd datastore against one etcd member', (
       await cluster.del(`${R}/bgppeers/after`);
     }
   }, 40_000);
+
+  // etcd holds no Secrets: calico-node's confd reads BGP passwords from the Kubernetes API in etcd
+  // mode too (confd/pkg/backends/calico/secret_watcher.go: $KUBECONFIG, else in-cluster; one
+  // watch per Secret by name in $NAMESPACE, default kube-system), and without an API it warns
+  // and peers without the password (client.go getPassword). Kite names the peer in an error.
+  it('BGP passwords: Secrets come from the Kubernetes API as calico-node reads them; without one, an error names the peer', async () => {
+    const api = await FakeApiServer.start();
+    const peer = { kind: 'BGPPeer', apiVersion: 'projectcalico.org/v3', metadata: { name: 'secure' }, spec: { peerIP: '198.18.5.250', asNumber: 64501, password: { secretKeyRef: { name: 'bgp-secrets', key: 'tor' } } } };
+    api.put(secret('kube-system', 'bgp-secrets', { tor: 's3cret' }));
+    api.put(secret('calico-system', 'bgp-secrets', { tor: 'other-namespace' }));
+    await cluster.put(`${R}/bgppeers/secure`, peer);
+    const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-a', log, debounceMs: 20, kubeconfig: api.kubeconfig(), env: {} });
+    const bare = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-a', log, debounceMs: 20, env: {} });
+    try {
+      const w = watchDatastore(ds);
+      await w.started;
+      // The first snapshot already carries the password: it waited for the Secret's list.
+      expect(w.snaps[0]?.secrets).toEqual({ 'bgp-secrets': { tor: 's3cret' } });
+      const req = api.requests.find((q) => q.path === '/api/v1/namespaces/kube-system/secrets');
+      expect(req?.query.get('fieldSelector')).toBe('metadata.name=bgp-secrets');
+      api.put(secret('kube-system', 'bgp-secrets', { tor: 'rotated' }));
+      await waitFor('the rotated password', async () => (w.snaps.at(-1)?.secrets?.['bgp-secrets']?.['tor'] === 'rotated' ? true : undefined), { timeoutMs: 5000, intervalMs: 50 });
+      expect(w.errors).toEqual([]);
+
+      // No kubeconfig, no in-cluster service account: the peer is named, and why.
+      const b = watchDatastore(bare);
+      await b.started;
+      expect(b.snaps.at(-1)?.secrets).toEqual({});
+      expect(b.errors).toEqual([expect.stringMatching(/^BGPPeer "secure": its password \(Secret "bgp-secrets", key "tor"\) cannot be read: .*Kubernetes API.*set KUBECONFIG.*runs without TCP MD5/)]);
+    } finally {
+      ds.stop();
+      bare.stop();
+      await api.close();
+      await cluster.del(`${R}/bgppeers/secure`);
+    }
+  }, 30_000);
+
+  it('NAMESPACE (calico-node\'s variable) says where the Secrets are', async () => {
+    const api = await FakeApiServer.start();
+    api.put(secret('calico-system', 'mesh', { pw: 'm3sh' }));
+    await cluster.put(`${R}/bgpconfigurations/default`, { ...FIXTURES[`${R}/bgpconfigurations/default`] as { spec: object }, spec: { ...(FIXTURES[`${R}/bgpconfigurations/default`] as { spec: object }).spec, nodeMeshPassword: { secretKeyRef: { name: 'mesh', key: 'pw' } } } });
+    const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-a', log, debounceMs: 20, env: { KUBECONFIG: api.kubeconfig(), NAMESPACE: 'calico-system' } });
+    try {
+      const w = watchDatastore(ds);
+      await w.started;
+      expect(w.snaps.at(-1)?.secrets).toEqual({ mesh: { pw: 'm3sh' } });
+    } finally {
+      ds.stop();
+      await api.close();
+      await cluster.put(`${R}/bgpconfigurations/default`, FIXTURES[`${R}/bgpconfigurations/default`]);
+    }
+  }, 30_000);
 
   it('writes this node\'s BGP fields into the Node resource as calico-node does, keeping the rest', async () => {
     const ds = createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-a', log });

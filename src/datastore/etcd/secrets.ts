@@ -1,0 +1,160 @@
+// BGP password Secrets for the etcd datastore. etcd holds no Secrets: calico-node's confd reads them
+// from the Kubernetes API in etcd mode too (its secret watcher: $KUBECONFIG, else the in-cluster
+// service account; Secrets in $NAMESPACE, default kube-system; one watch per Secret, by name), and
+// when it has no API it logs a warning and runs the peering without a password. Kite reads them
+// the same way, and where it cannot, reports which peer goes without its password and why.
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kubernetes/client.js';
+import type { Reflector } from '../kubernetes/reflector.js';
+
+/** One password reference: who uses it (for the message), and the Secret's name and key. */
+export interface SecretUse { who: string; name: string; key: string }
+
+export interface EtcdSecretsOptions {
+  /** Kubeconfig file (`kite run --kubeconfig`); default $KUBECONFIG, then in-cluster ($KUBERNETES_SERVICE_HOST). */
+  kubeconfig?: string;
+  /** Where the Secrets are; default $NAMESPACE (calico-node's variable), $POD_NAMESPACE, then kube-system. */
+  namespace?: string;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  /** The Secrets changed, were listed, or waiting for them is over: build a snapshot again. */
+  onChange(): void;
+  onError(e: Error): void;
+  /**
+   * How long a snapshot waits for the Secrets' first list (confd allows 0.5 s, then carries on
+   * and reconfigures when they come). Longer here: a session that started without its password
+   * is torn down and started again once it arrives. Default 3 s.
+   */
+  waitMs?: number;
+  /** Use this client (tests). */
+  client?: KubeClient;
+}
+
+type Access = { kind: 'none' } | { kind: 'kubeconfig'; file: string } | { kind: 'in-cluster' };
+
+const NO_API = 'with the etcdv3 datastore, BGP password Secrets are read from the Kubernetes API (as calico-node does), ' +
+  'and none is configured: set KUBECONFIG (or --kubeconfig) or run in a pod with a service account';
+
+export class EtcdSecrets {
+  private readonly access: Access;
+  private readonly namespace: string;
+  private client: KubeClient | undefined;
+  private loading = false;
+  /** Why the Kubernetes API cannot be used (no configuration, or it failed to load). */
+  private unusable: string | undefined;
+  private readonly reflectors = new Map<string, Reflector<Record<string, string>>>();
+  /** When the Secrets in use started waiting for their first list. */
+  private pendingSince: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Messages already reported, so each is said once while it holds. */
+  private reported = new Set<string>();
+  private stopped = false;
+
+  constructor(private readonly o: EtcdSecretsOptions) {
+    const env = o.env ?? process.env;
+    const file = o.kubeconfig ?? env['KUBECONFIG'];
+    if (o.client !== undefined) this.client = o.client;
+    this.access = file !== undefined && file !== '' ? { kind: 'kubeconfig', file }
+      : env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_HOST'] !== '' ? { kind: 'in-cluster' }
+      : { kind: 'none' };
+    if (this.access.kind === 'none' && this.client === undefined) this.unusable = NO_API;
+    this.namespace = o.namespace ?? (env['NAMESPACE'] || env['POD_NAMESPACE'] || 'kube-system');
+  }
+
+  /**
+   * Follows the Secrets `uses` name. True when a snapshot may go out: every Secret listed, none
+   * in use, no API to wait for, or the wait is over.
+   */
+  reconcile(uses: readonly SecretUse[]): boolean {
+    if (this.stopped) return true;
+    const names = new Set(uses.map((u) => u.name));
+    for (const [name, r] of this.reflectors) if (!names.has(name)) { r.stop(); this.reflectors.delete(name); }
+    this.reportUnresolvable(uses);
+    if (names.size === 0 || this.unusable !== undefined) { this.pendingSince = undefined; return true; }
+    if (this.client === undefined) {
+      void this.load();
+      return this.waitOver();
+    }
+    for (const name of names) {
+      if (this.reflectors.has(name)) continue;
+      void this.watch(name);
+    }
+    if ([...this.reflectors.values()].every((r) => r.synced) && this.reflectors.size === names.size) {
+      this.pendingSince = undefined;
+      return true;
+    }
+    return this.waitOver();
+  }
+
+  /** The listed Secrets' data, by name then key. */
+  data(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const name of [...this.reflectors.keys()].sort()) {
+      const d = this.reflectors.get(name)?.items.get(`${this.namespace}/${name}`);
+      if (d !== undefined) out[name] = d;
+    }
+    return out;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const r of this.reflectors.values()) r.stop();
+    this.reflectors.clear();
+  }
+
+  /** Every peer whose password cannot be read, once per message while it holds. */
+  private reportUnresolvable(uses: readonly SecretUse[]): void {
+    const now = new Set<string>();
+    if (this.unusable !== undefined) {
+      for (const u of uses) now.add(`${u.who}: its password (Secret "${u.name}", key "${u.key}") cannot be read: ${this.unusable}; the session runs without TCP MD5, and a peer that expects a password will not answer it`);
+    }
+    for (const m of now) if (!this.reported.has(m)) this.o.onError(new Error(m));
+    this.reported = now;
+  }
+
+  private waitOver(): boolean {
+    const wait = this.o.waitMs ?? 3000;
+    const now = Date.now();
+    this.pendingSince ??= now;
+    if (now - this.pendingSince >= wait) return true;
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => { this.timer = undefined; if (!this.stopped) this.o.onChange(); }, wait - (now - this.pendingSince) + 1);
+      this.timer.unref?.();
+    }
+    return false;
+  }
+
+  private async load(): Promise<void> {
+    if (this.loading || this.client !== undefined || this.unusable !== undefined) return;
+    this.loading = true;
+    try {
+      const { loadKubeConfig, createKubeClient } = await import('../kubernetes/client.js');
+      this.client = createKubeClient(loadKubeConfig(this.access.kind === 'kubeconfig' ? this.access.file : undefined));
+      this.o.log.info({ server: this.client.server, namespace: this.namespace }, 'BGP password Secrets read from the Kubernetes API');
+    } catch (e) {
+      this.unusable = `the Kubernetes API for BGP password Secrets: ${(e as Error).message}`;
+    } finally {
+      this.loading = false;
+    }
+    if (!this.stopped) this.o.onChange();
+  }
+
+  private async watch(name: string): Promise<void> {
+    const client = this.client;
+    if (client === undefined) return;
+    const [{ Reflector }, { convertSecret }] = await Promise.all([import('../kubernetes/reflector.js'), import('../kubernetes/convert.js')]);
+    if (this.stopped || this.reflectors.has(name)) return;
+    const r = new Reflector<Record<string, string>>({
+      client, log: this.o.log,
+      path: `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/secrets`,
+      query: { fieldSelector: `metadata.name=${name}` },
+      convert: convertSecret,
+      onChange: () => this.o.onChange(),
+      onSynced: () => this.o.onChange(),
+      onError: (e) => this.o.onError(new Error(`BGP password Secret ${this.namespace}/${name} (Kubernetes API ${client.server}): ${e.message}`)),
+    });
+    this.reflectors.set(name, r);
+    r.start();
+  }
+}
