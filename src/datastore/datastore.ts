@@ -54,7 +54,10 @@ export interface Datastore {
   setNodeBGP(fields: NodeBGPWrite): Promise<void>;
   /** Creates a default IP pool as calico-node does (Kubernetes: create; one that exists is fine). File: nothing. */
   createIPPool(pool: IPPool): Promise<void>;
-  /** The Kubernetes Node's InternalIP addresses (kubernetes-internal-ip); undefined without Kubernetes. */
+  /**
+   * The Kubernetes Node's InternalIP addresses (kubernetes-internal-ip); undefined without
+   * Kubernetes (etcdv3: rejects with what to configure when no Kubernetes API is configured).
+   */
   nodeInternalIPs(): Promise<string[] | undefined>;
 }
 

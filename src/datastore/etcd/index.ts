@@ -263,7 +263,26 @@ export class EtcdDatastore implements Datastore {
     }).catch((e: unknown) => { throw explainEtcdError(e, this.opts.etcd.endpoints); });
   }
 
-  async nodeInternalIPs(): Promise<string[] | undefined> { return undefined; }
+  /**
+   * kubernetes-internal-ip: the Kubernetes Node's InternalIPs, read from the Kubernetes API as
+   * calico-node reads them whatever its datastore ($CALICO_K8S_NODE_REF names the Node, else this
+   * node's name). Without an API calico-node fails ("Cannot use method 'kubernetes-internal-ip'
+   * when not running on a Kubernetes cluster"); so does Kite, saying what to configure.
+   */
+  async nodeInternalIPs(): Promise<string[] | undefined> {
+    if (!this.secrets.kube.configured) {
+      throw new Error("Cannot use method 'kubernetes-internal-ip' when not running on a Kubernetes cluster: with the etcdv3 datastore the " +
+        'Kubernetes Node\'s InternalIP is read from the Kubernetes API (as calico-node does), and none is configured: set KUBECONFIG ' +
+        '(or --kubeconfig) or run in a pod with a service account, or choose another IP_AUTODETECTION_METHOD');
+    }
+    const env = this.opts.env ?? process.env;
+    const name = env['CALICO_K8S_NODE_REF'] || this.opts.nodeName;
+    const api = await this.secrets.kube.client();
+    const res = await api.get(`/api/v1/nodes/${encodeURIComponent(name)}`);
+    if (res.status >= 300) throw new Error(`kubernetes-internal-ip: reading the Kubernetes Node ${name} from ${api.server} failed: HTTP ${res.status}`);
+    const addrs = (res.body as { status?: { addresses?: { type?: string; address?: string }[] } }).status?.addresses ?? [];
+    return addrs.filter((a) => a.type === 'InternalIP' && typeof a.address === 'string').map((a) => a.address as string);
+  }
 
   private setStatus(s: SyncStatus): void {
     if (this.status === s) return;

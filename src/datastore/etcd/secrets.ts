@@ -32,11 +32,42 @@ export interface EtcdSecretsOptions {
 
 type Access = { kind: 'none' } | { kind: 'kubeconfig'; file: string } | { kind: 'in-cluster' };
 
+/**
+ * The Kubernetes API beside an etcd datastore, found as calico-node finds it (startup and confd
+ * alike: clientcmd with $KUBECONFIG, which falls back to the in-cluster service account): the
+ * kubeconfig given, else $KUBECONFIG, else in-cluster when $KUBERNETES_SERVICE_HOST is set.
+ */
+export class KubeAccess {
+  private readonly access: Access;
+  private loaded: Promise<KubeClient> | undefined;
+
+  constructor(o: { kubeconfig?: string | undefined; env: NodeJS.ProcessEnv; client?: KubeClient | undefined }) {
+    const file = o.kubeconfig ?? o.env['KUBECONFIG'];
+    this.access = file !== undefined && file !== '' ? { kind: 'kubeconfig', file }
+      : o.env['KUBERNETES_SERVICE_HOST'] !== undefined && o.env['KUBERNETES_SERVICE_HOST'] !== '' ? { kind: 'in-cluster' }
+      : { kind: 'none' };
+    if (o.client !== undefined) this.loaded = Promise.resolve(o.client);
+  }
+
+  /** False when neither a kubeconfig nor an in-cluster service account is there. */
+  get configured(): boolean { return this.loaded !== undefined || this.access.kind !== 'none'; }
+
+  /** The client (loaded once); rejects when none is configured or the configuration does not load. */
+  client(): Promise<KubeClient> {
+    this.loaded ??= (async () => {
+      if (this.access.kind === 'none') throw new Error('no Kubernetes API configured: set KUBECONFIG (or --kubeconfig) or run in a pod with a service account');
+      const { loadKubeConfig, createKubeClient } = await import('../kubernetes/client.js');
+      return createKubeClient(loadKubeConfig(this.access.kind === 'kubeconfig' ? this.access.file : undefined));
+    })();
+    return this.loaded;
+  }
+}
+
 const NO_API = 'with the etcdv3 datastore, BGP password Secrets are read from the Kubernetes API (as calico-node does), ' +
   'and none is configured: set KUBECONFIG (or --kubeconfig) or run in a pod with a service account';
 
 export class EtcdSecrets {
-  private readonly access: Access;
+  readonly kube: KubeAccess;
   private readonly namespace: string;
   private client: KubeClient | undefined;
   private loading = false;
@@ -52,12 +83,8 @@ export class EtcdSecrets {
 
   constructor(private readonly o: EtcdSecretsOptions) {
     const env = o.env ?? process.env;
-    const file = o.kubeconfig ?? env['KUBECONFIG'];
-    if (o.client !== undefined) this.client = o.client;
-    this.access = file !== undefined && file !== '' ? { kind: 'kubeconfig', file }
-      : env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBERNETES_SERVICE_HOST'] !== '' ? { kind: 'in-cluster' }
-      : { kind: 'none' };
-    if (this.access.kind === 'none' && this.client === undefined) this.unusable = NO_API;
+    this.kube = new KubeAccess({ kubeconfig: o.kubeconfig, env, client: o.client });
+    if (!this.kube.configured) this.unusable = NO_API;
     this.namespace = o.namespace ?? (env['NAMESPACE'] || env['POD_NAMESPACE'] || 'kube-system');
   }
 
@@ -129,8 +156,7 @@ export class EtcdSecrets {
     if (this.loading || this.client !== undefined || this.unusable !== undefined) return;
     this.loading = true;
     try {
-      const { loadKubeConfig, createKubeClient } = await import('../kubernetes/client.js');
-      this.client = createKubeClient(loadKubeConfig(this.access.kind === 'kubeconfig' ? this.access.file : undefined));
+      this.client = await this.kube.client();
       this.o.log.info({ server: this.client.server, namespace: this.namespace }, 'BGP password Secrets read from the Kubernetes API');
     } catch (e) {
       this.unusable = `the Kubernetes API for BGP password Secrets: ${(e as Error).message}`;

@@ -20,7 +20,7 @@ import { Daemon } from '../../../src/daemon.js';
 import { join } from 'node:path';
 import { EtcdCluster, sleep, waitFor } from './cluster.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { secret } from '../kubernetes/fixtures.js';
+import { k8sNode, secret } from '../kubernetes/fixtures.js';
 
 const log = pino({ level: 'silent' });
 
@@ -213,6 +213,43 @@ describe.skipIf(!hasEtcd || !isRoot)('etcd datastore against one etcd member', (
       ds.stop();
       await api.close();
       await cluster.put(`${R}/bgpconfigurations/default`, FIXTURES[`${R}/bgpconfigurations/default`]);
+    }
+  }, 30_000);
+
+  // calico-node's startup reads the Kubernetes Node whatever its datastore (startup.go: clientcmd
+  // with $KUBECONFIG, falling back to in-cluster; the Node named by CALICO_K8S_NODE_REF, else the
+  // node name), and autodetection without one fails: "Cannot use method 'kubernetes-internal-ip'
+  // when not running on a Kubernetes cluster" (autodetection/autodetect.go).
+  it('kubernetes-internal-ip: the Kubernetes Node\'s InternalIP through the Kubernetes API; none configured is a clear error', async () => {
+    const api = await FakeApiServer.start();
+    api.put(k8sNode('node-k', {}));
+    const other = k8sNode('k8s-name', {}) as { status: { addresses: { type: string; address: string }[] } };
+    other.status.addresses = [{ type: 'InternalIP', address: '10.0.0.77' }, { type: 'InternalIP', address: 'fd00:77::1' }, { type: 'ExternalIP', address: '203.0.113.7' }];
+    api.put(other as unknown as Record<string, unknown>);
+    const mk = (o: { kubeconfig?: string; env: NodeJS.ProcessEnv }): EtcdDatastore => createEtcdDatastore({ etcd: { endpoints: cluster.endpoints }, nodeName: 'node-k', log, ...o });
+    const d = new Daemon({ config: '', node: 'node-k', socket: join(cluster.lab.dir, 'node-k.sock'), dataplane: 'none', listenAddress: '127.0.0.94', listenPort: 0,
+      datastore: 'etcdv3', etcd: { endpoints: cluster.endpoints }, kubeconfig: api.kubeconfig(), startup: { IP_AUTODETECTION_METHOD: 'kubernetes-internal-ip', NO_DEFAULT_POOLS: 'true' } }, log);
+    try {
+      expect(await mk({ kubeconfig: api.kubeconfig(), env: {} }).nodeInternalIPs()).toEqual(['10.0.0.5']);
+      expect(await mk({ env: { KUBECONFIG: api.kubeconfig(), CALICO_K8S_NODE_REF: 'k8s-name' } }).nodeInternalIPs()).toEqual(['10.0.0.77', 'fd00:77::1']);
+      await expect(mk({ env: {} }).nodeInternalIPs()).rejects.toThrow(/^Cannot use method 'kubernetes-internal-ip' when not running on a Kubernetes cluster: with the etcdv3 datastore .*set KUBECONFIG/);
+      await expect(mk({ kubeconfig: api.kubeconfig(), env: { CALICO_K8S_NODE_REF: 'missing' } }).nodeInternalIPs()).rejects.toThrow(/Kubernetes Node missing .*HTTP 404/);
+      // The daemon: detected through the API, written to the Node in etcd as calico-node writes it.
+      await d.start();
+      expect(d.summary()).toMatchObject({ node: 'node-k', routerId: '10.0.0.5' });
+      const v = JSON.parse(await client.get(`${R}/nodes/node-k`).string() ?? '{}') as { spec?: { bgp?: { ipv4Address?: string } } };
+      expect(v.spec?.bgp?.ipv4Address).toBe('10.0.0.5/32');
+    } finally {
+      await d.stop('test over').catch(() => undefined);
+      await api.close();
+      await cluster.del(`${R}/nodes/node-k`);
+      // The IPIP pool gave node-k a tunnel address: its block, affinity and handle go too.
+      for (const k of await client.getAll().prefix('/calico/ipam/v2/host/node-k/').keys()) {
+        const cidr = parseKey(k);
+        if (cidr?.type === 'affinity') await client.delete().key(blockKey(cidr.cidr));
+      }
+      await client.delete().prefix('/calico/ipam/v2/host/node-k/');
+      await client.delete().key('/calico/ipam/v2/handle/ipip-tunnel-addr-node-k');
     }
   }, 30_000);
 
