@@ -12,6 +12,7 @@ import type { EtcdConfig } from './env.js';
 import { AFFINITIES_PREFIX, BLOCKS_PREFIX, kubeStyleName, parseKey, resourceKey, RESOURCES_PREFIX } from './keys.js';
 import { EtcdReflector } from './reflector.js';
 import { EtcdSecrets, type SecretUse } from './secrets.js';
+import { FlushLimiter } from '../flush-limiter.js';
 
 export { etcdConfigFromEnv, type EtcdConfig } from './env.js';
 
@@ -122,7 +123,7 @@ export class EtcdDatastore implements Datastore {
   private h: DatastoreHandlers | undefined;
   private status: SyncStatus | undefined;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly limiter: FlushLimiter;
   private lastSnapshot: string | undefined;
   private first: { resolve(): void; reject(e: Error): void } | undefined;
   private readonly ownClient: boolean;
@@ -138,6 +139,7 @@ export class EtcdDatastore implements Datastore {
       ...(opts.env !== undefined ? { env: opts.env } : {}),
       ...(opts.secretsWaitMs !== undefined ? { waitMs: opts.secretsWaitMs } : {}),
     });
+    this.limiter = new FlushLimiter({ intervalMs: opts.debounceMs ?? 100, flush: () => this.flush() });
   }
 
   async start(h: DatastoreHandlers): Promise<void> {
@@ -166,7 +168,7 @@ export class EtcdDatastore implements Datastore {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.limiter.cancel();
     for (const r of this.reflectors) r.stop();
     this.secrets.stop();
     this.first?.reject(new Error('etcd datastore stopped before it synced'));
@@ -308,12 +310,12 @@ export class EtcdDatastore implements Datastore {
   }
 
   private changed(): void {
-    if (this.stopped || this.timer !== undefined) return;
-    this.timer = setTimeout(() => this.flush(), this.opts.debounceMs ?? 100);
+    if (this.stopped) return;
+    this.limiter.changed();
   }
 
   private flush(): void {
-    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    this.limiter.flushing();
     if (this.stopped || this.h === undefined) return;
     if (!this.reflectors.every((r) => r.synced)) {
       if (this.status === 'in-sync') this.setStatus('resyncing');

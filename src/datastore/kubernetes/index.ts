@@ -12,6 +12,7 @@ import { discoverCalico, type CalicoGroup } from './discovery.js';
 import { readEndpointSlice, readService } from '../services.js';
 import type { EndpointSlice, Service } from '../resources.js';
 import { DEFAULT_TIMING, Reflector, type ReflectorTiming } from './reflector.js';
+import { FlushLimiter } from '../flush-limiter.js';
 
 export { CalicoGroup } from './discovery.js';
 export { caliInterfaceName, workloadEndpointName, NodeAnnotation, NodeVxlanAnnotation } from './convert.js';
@@ -26,7 +27,10 @@ export interface KubernetesDatastoreOptions {
   log: Logger;
   /** Skip discovery and read this group (for clusters where the automatic choice is wrong). */
   apiGroup?: CalicoGroup;
-  /** Changes arriving within this window make one snapshot. Default 100 ms. */
+  /**
+   * Snapshots are taken at once while changes are rare, and at most one per this many ms on
+   * average while they keep coming (src/datastore/flush-limiter.ts). Default 100 ms.
+   */
   debounceMs?: number;
   timing?: Partial<ReflectorTiming>;
   /** Use this client instead of loading a kubeconfig (tests, embedding). */
@@ -67,7 +71,7 @@ export class KubernetesDatastore implements Datastore {
   private services: Reflector<Service> | undefined;
   private slices: Reflector<EndpointSlice> | undefined;
   private readonly secrets = new Map<string, Reflector<Record<string, string>>>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly limiter: FlushLimiter;
   private lastSnapshot: string | undefined;
   private first: { resolve(): void; reject(e: Error): void } | undefined;
   private wake: (() => void) | undefined;
@@ -78,6 +82,7 @@ export class KubernetesDatastore implements Datastore {
 
   constructor(private readonly opts: KubernetesDatastoreOptions) {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.limiter = new FlushLimiter({ intervalMs: opts.debounceMs ?? 100, flush: () => this.flush() });
   }
 
   /** Every reflector, for tests and diagnostics. */
@@ -169,7 +174,7 @@ export class KubernetesDatastore implements Datastore {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.limiter.cancel();
     this.wake?.();
     for (const r of this.reflectors) r.stop();
     this.first?.reject(new Error('Kubernetes datastore stopped before it synced'));
@@ -251,8 +256,8 @@ export class KubernetesDatastore implements Datastore {
   }
 
   private changed(): void {
-    if (this.stopped || this.timer !== undefined) return;
-    this.timer = setTimeout(() => this.flush(), this.opts.debounceMs ?? 100);
+    if (this.stopped) return;
+    this.limiter.changed();
   }
 
   /** Secret names that BGPPeer passwords and the mesh password refer to. */
@@ -297,7 +302,7 @@ export class KubernetesDatastore implements Datastore {
 
   /** Builds the snapshot from the caches; emits it when its content changed, then 'in-sync'. */
   private flush(): void {
-    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    this.limiter.flushing();
     if (this.stopped || this.h === undefined) return;
     if (!this.allSynced() || !this.reconcileSecrets()) {
       // Hold the snapshot: it goes out when the last list completes (synced() calls us).

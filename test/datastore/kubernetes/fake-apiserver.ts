@@ -43,6 +43,8 @@ export interface FakeApiServerOptions {
    * precondition (409), PATCH as a JSON merge patch (RFC 7386). Off: writes get 405.
    */
   writable?: boolean;
+  /** The IPv4 address to listen on (default 127.0.0.1; bench:e2e serves nodes in namespaces). */
+  host?: string;
 }
 
 interface Watcher {
@@ -117,13 +119,13 @@ function status(code: number, reason: string, message: string): Obj {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 
-/** A self-signed certificate for 127.0.0.1, made with openssl (present on the build machine). */
-function makeCert(dir: string): { key: string; cert: string } {
+/** A self-signed certificate for 127.0.0.1 (and `host`), made with openssl (present on the build machine). */
+function makeCert(dir: string, host: string): { key: string; cert: string } {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=fake-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-subj', '/CN=fake-apiserver', '-addext', `subjectAltName=IP:127.0.0.1,DNS:localhost${host === '127.0.0.1' ? '' : `,IP:${host}`}`,
     '-keyout', key, '-out', cert,
   ], { stdio: 'ignore' });
   return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
@@ -169,11 +171,12 @@ export class FakeApiServer {
   static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
     const s = new FakeApiServer(opts);
     s.dir = mkdtempSync(join(tmpdir(), 'kite-fake-apiserver-'));
-    const { key, cert } = makeCert(s.dir);
+    const host = opts.host ?? '127.0.0.1';
+    const { key, cert } = makeCert(s.dir, host);
     s.ca = cert;
     s.server = createServer({ key, cert }, (req, res) => s.handle(req, res));
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
-    s.url = `https://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => s.server.listen(0, host, resolve));
+    s.url = `https://${host}:${(s.server.address() as AddressInfo).port}`;
     return s;
   }
 
