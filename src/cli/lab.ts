@@ -63,11 +63,9 @@ export function parseLabArgs(args: string[]): LabCliOptions | null {
   if (action !== 'up') for (const k of upOnly) if (values[k] !== undefined) throw new UsageError(`--${k} applies to 'lab up' only`, 'lab');
   if (action !== 'status' && values.ping) throw new UsageError(`--ping applies to 'lab status' only`, 'lab');
   if (values.rr && values.tor) throw new UsageError('--rr and --tor do not combine', 'lab');
-  if (values.vxlan && values.tor) throw new UsageError('--vxlan and --tor do not combine (the ToR routes pod blocks natively)', 'lab');
-  if (values.vxlan && values.ipv6) throw new UsageError('--vxlan is IPv4-only in the lab so far: use it with --dual-stack, not --ipv6', 'lab');
   if (values.ipv6 && values['dual-stack']) throw new UsageError('--ipv6 and --dual-stack do not combine', 'lab');
-  if ((values.ipv6 || values['dual-stack']) && (values.rr || values.tor)) {
-    throw new UsageError(`--${values.ipv6 ? 'ipv6' : 'dual-stack'} builds a one-subnet mesh: --rr and --tor are IPv4-only in the lab so far`, 'lab');
+  if ((values.ipv6 || values['dual-stack']) && values.rr) {
+    throw new UsageError(`--${values.ipv6 ? 'ipv6' : 'dual-stack'} builds a mesh or a ToR: --rr is IPv4-only in the lab so far`, 'lab');
   }
   return {
     action: action as LabAction,

@@ -136,9 +136,11 @@ Options:
   --pods N           up: pods per node (default 2)
   --rr               up: node-1 is a route reflector instead of a full mesh
   --tor              up: an FRR top-of-rack router; each node on its own subnet, eBGP to it
+                     (one session per family with --ipv6 / --dual-stack)
   --ipv6             up: IPv6 only (nodes, /122 blocks, pods; Kites with --ip none --router-id hash)
   --dual-stack       up: IPv4 and IPv6 on every node and pod; the ping matrix covers both
-  --vxlan            up: the IPv4 pool uses VXLAN (vxlanMode Always) instead of IPIP: vxlan.calico on every node
+  --vxlan            up: the pools use VXLAN (vxlanMode Always): vxlan.calico (IPv4) and/or
+                     vxlan-v6.calico (IPv6) on every node; with --tor, across the routed subnets
   --routes MODE      up: auto (Kite's linux dataplane when available, else the lab programs
                      routes from Kite's BGP table), kite or lab (default auto)
   --timeout S        up: seconds to wait for convergence (default 60)

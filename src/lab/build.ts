@@ -15,7 +15,7 @@ export async function buildUnderlay(plan: LabPlan): Promise<void> {
   const hubCmds = ['link set lo up'];
   if (plan.underlay === Underlay.OneSubnet) hubCmds.push('link add br0 type bridge', 'link set br0 up');
   await ipBatch(hub, hubCmds);
-  if (plan.underlay === Underlay.TorRouted) await sysctls(hub, { 'net.ipv4.ip_forward': 1 });
+  if (plan.underlay === Underlay.TorRouted) await sysctls(hub, { 'net.ipv4.ip_forward': 1, 'net.ipv6.conf.all.forwarding': 1 });
 
   for (const n of plan.nodes) {
     await exec('ip', ['netns', 'add', n.netns]);
@@ -32,7 +32,11 @@ export async function buildUnderlay(plan: LabPlan): Promise<void> {
     ]);
     const hubSide = [`link set ${n.fabricIf} up`];
     if (plan.underlay === Underlay.OneSubnet) hubSide.unshift(`link set ${n.fabricIf} master br0`);
-    else hubSide.unshift(`addr add ${n.torIp}/${n.prefixLength} dev ${n.fabricIf}`);
+    else {
+      // The ToR's side of the node's link: its IPv4 and/or IPv6 gateway address.
+      if (n.torIp6 !== undefined) hubSide.unshift(addrAdd(n.torIp6, 64, n.fabricIf));
+      if (n.torIp !== undefined) hubSide.unshift(addrAdd(n.torIp, 24, n.fabricIf));
+    }
     await ipBatch(hub, hubSide);
     // A node routes for its pods. rp_filter off: the lab's pods answer from /32s that strict
     // reverse-path checks on a fresh namespace's defaults could drop while routes converge.

@@ -191,7 +191,8 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
       } catch (e) {
         // The probe said the linux dataplane exists, but a Kite with it did not come up (a
         // netlink or permission failure at start): with --routes auto, carry on without it.
-        if (routeMode !== RouteMode.Kite || opts.routes !== RouteChoice.Auto) throw e;
+        // VXLAN has no fallback: the lab's own routes cannot make vxlan devices.
+        if (routeMode !== RouteMode.Kite || opts.routes !== RouteChoice.Auto || plan.vxlanMode !== undefined) throw e;
         const kites = state.processes.filter((p) => p.match === 'kite');
         await terminate(kites.map((p) => p.pid));
         state.processes = state.processes.filter((p) => p.match !== 'kite');
@@ -289,7 +290,7 @@ async function waitControl(n: NodePlan, proc: LabProcess, c: ControlClient | und
 
 /** Peers each node must have Established: the mesh, the RR's clients, or the ToR. */
 function expectedPeers(plan: LabPlan, n: NodePlan): number {
-  if (plan.underlay === Underlay.TorRouted) return 1;
+  if (plan.underlay === Underlay.TorRouted) return plan.options.family === LabFamily.Dual ? 2 : 1;
   if (plan.options.routeReflector) return n.routeReflector ? plan.nodes.length - 1 : 1;
   // The mesh: one session per family to every other node.
   return (plan.nodes.length - 1) * (plan.options.family === LabFamily.Dual ? 2 : 1);
@@ -365,13 +366,17 @@ async function waitKernelRoutes(plan: LabPlan, timeoutMs: number): Promise<strin
   }
 }
 
-/** The ToR forwards pod traffic only once zebra has put every block into its kernel. */
+/** The ToR forwards pod traffic only once zebra has put every block (of both families) into its kernel. */
 async function waitTorRoutes(plan: LabPlan, ns: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const want = plan.nodes.flatMap(nodeBlocks);
   for (;;) {
-    const { stdout } = await exec('ip', ['-n', ns, '-4', 'route', 'show', 'root', '10.244.0.0/16']);
-    const have = new Set(stdout.split('\n').map((l) => l.split(' ')[0]));
-    const missing = plan.nodes.filter((n) => !have.has(n.block)).map((n) => n.block);
+    const have = new Set<string>();
+    for (const [fam, pool] of [['-4', POOL_CIDR], ['-6', POOL_CIDR_V6]] as const) {
+      const { stdout } = await exec('ip', ['-n', ns, fam, 'route', 'show', 'root', pool]);
+      for (const l of stdout.split('\n')) have.add(l.split(' ')[0] ?? '');
+    }
+    const missing = want.filter((b) => !have.has(b));
     if (missing.length === 0) return;
     if (Date.now() > deadline) throw new Error(`the ToR has no kernel route for ${missing.join(', ')} after ${timeoutMs / 1000} s (see ${STATE_DIR}/tor/frr.log)`);
     await sleep(200);

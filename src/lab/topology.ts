@@ -45,9 +45,9 @@ export interface LabOptions {
   podsPerNode: number;
   /** node-1 is a route reflector for the others instead of a full mesh. */
   routeReflector: boolean;
-  /** An FRR top-of-rack router peering eBGP with every node. */
+  /** An FRR top-of-rack router peering eBGP with every node (per family: IPv4, IPv6 or both). */
   tor: boolean;
-  /** The IPv4 pool uses VXLAN (vxlanMode Always) instead of IPIP. */
+  /** The pools use VXLAN (vxlanMode Always; IPv4: instead of IPIP). */
   vxlan?: boolean;
 }
 
@@ -86,14 +86,16 @@ export interface NodePlan {
   asNumber: number;
   /** The node's block: IPv4, or IPv6 in an IPv6-only lab. */
   block: string;
-  /** With --vxlan: the VTEP address (the block's first address, as calico-ipam gives it). */
+  /** With --vxlan: the VTEP address (the block's first address, as calico-ipam gives it); and the IPv6 VTEP (IPv6 and dual-stack labs). */
   vtep?: string;
+  vtep6?: string;
   /** A dual-stack node's IPv6 block. */
   block6?: string;
   /** Interface name of this node's uplink inside the fabric or ToR namespace. */
   fabricIf: string;
-  /** ToR-side address of this node's link (ToR-routed underlay only). */
+  /** ToR-side address of this node's link (ToR-routed underlay only): IPv4, and IPv6 for IPv6 and dual-stack labs. */
   torIp?: string;
+  torIp6?: string;
   pods: PodPlan[];
   socket: string;
   log: string;
@@ -104,7 +106,7 @@ export interface LabPlan {
   options: LabOptions;
   underlay: Underlay;
   encap: Encap;
-  /** The IPv4 pool's vxlanMode (Always with --vxlan; then encap, the ipipMode, is Never). */
+  /** The pools' vxlanMode (Always with --vxlan, IPv4 and IPv6 pools alike; then encap, the ipipMode, is Never). */
   vxlanMode?: Encap;
   /** Why this underlay and encapsulation were chosen, for the user. */
   reasons: string[];
@@ -133,14 +135,18 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   if (options.tor && options.routeReflector) throw new Error('--rr and --tor do not combine: with --tor the ToR carries the routes between nodes');
   if (!kernel.bridge && !options.tor) throw new Error('this kernel has no bridge device type; use --tor (routed underlay, veths only)');
   const family = options.family ?? LabFamily.IPv4;
-  if (family !== LabFamily.IPv4 && (options.tor || options.routeReflector)) {
-    throw new Error('--ipv6 and --dual-stack build a one-subnet mesh: --tor and --rr are IPv4-only in the lab so far');
+  if (family !== LabFamily.IPv4 && options.routeReflector) {
+    throw new Error('--ipv6 and --dual-stack build a mesh or a ToR: --rr is IPv4-only in the lab so far');
   }
 
   const reasons: string[] = [];
   const underlay = options.tor ? Underlay.TorRouted : Underlay.OneSubnet;
   if (underlay === Underlay.OneSubnet) {
     reasons.push('one subnet (198.18.0.0/24 on a bridge): nodes reach each other directly, so pod traffic needs no tunnel');
+  } else if (family === LabFamily.IPv6) {
+    reasons.push('ToR-routed subnets (fd00:198:18:<n>::/64 per node, the ToR ::fe on each): the FRR ToR peers eBGP over IPv6 with every node, learns every block and routes pod traffic natively');
+  } else if (family === LabFamily.Dual) {
+    reasons.push('ToR-routed subnets (198.18.<n>.0/24 and fd00:198:18:<n>::/64 per node): the FRR ToR peers eBGP with every node once per family (an IPv4 and an IPv6 session), learns every block of both families and routes pod traffic natively');
   } else {
     reasons.push('ToR-routed subnets (198.18.<n>.0/24 per node): the FRR ToR learns every block over eBGP and routes pod traffic natively');
   }
@@ -149,14 +155,22 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   // that works, and the underlay above was chosen so that it does.
   let encap: Encap = Encap.Never;
   let vxlanMode: Encap | undefined;
+  const v4Pool = family !== LabFamily.IPv6;
+  const v6Pool = family !== LabFamily.IPv4;
   if (options.vxlan === true) {
-    if (options.tor) throw new Error('--vxlan and --tor do not combine: with --tor the ToR routes pod blocks natively');
-    if (family === LabFamily.IPv6) throw new Error('--vxlan is IPv4-only in the lab so far (vxlan.calico; use --dual-stack for IPv4 VXLAN next to native IPv6)');
     if (!kernel.vxlan) throw new Error('--vxlan: this kernel has no vxlan device type (modprobe vxlan)');
     vxlanMode = Encap.Always;
-    reasons.push('--vxlan: IPv4 pool vxlanMode Always, ipipMode Never: every IPv4 pod packet between nodes goes through vxlan.calico (VNI 4096, UDP 4789, MTU 1450), each node\'s VTEP the first address of its block');
-  } else if (family === LabFamily.IPv6) {
-    reasons.push('IPv6 only: nodes fd00:198:18::<n>/64, pool fd00:10:244::/48 with /122 blocks (Calico\'s default), no IPv4 anywhere; each Kite starts with --ip none --router-id hash (calico-node\'s IP=none and CALICO_ROUTER_ID=hash); IPIP is IPv4-only, so pool ipipMode Never');
+    if (v4Pool) reasons.push('--vxlan: IPv4 pool vxlanMode Always, ipipMode Never: every IPv4 pod packet between nodes goes through vxlan.calico (VNI 4096, UDP 4789, MTU 1450), each node\'s VTEP the first address of its block');
+    if (v6Pool) reasons.push('--vxlan: IPv6 pool vxlanMode Always: every IPv6 pod packet between nodes goes through vxlan-v6.calico (VNI 4096, UDP 4789 over IPv6, MTU 1430), each node\'s IPv6 VTEP (ipv6VXLANTunnelAddr) the first address of its IPv6 block');
+    if (options.tor) {
+      reasons.push('--vxlan with --tor: the ToR passes each block on with its node as next hop (FRR attribute-unchanged next-hop), so nodes send pod traffic through the VXLAN device to that node\'s VTEP, encapsulated across the routed underlay; the ToR forwards UDP 4789 between the subnets');
+    }
+  }
+  if (family === LabFamily.IPv6) {
+    reasons.push('IPv6 only: nodes fd00:198:18:' + (underlay === Underlay.TorRouted ? '<n>::1' : ':<n>') + '/64, pool fd00:10:244::/48 with /122 blocks (Calico\'s default), no IPv4 anywhere; each Kite starts with --ip none --router-id hash (calico-node\'s IP=none and CALICO_ROUTER_ID=hash); IPIP is IPv4-only, so pool ipipMode Never');
+  } else if (vxlanMode !== undefined) {
+    // A pool is either IPIP or VXLAN: the IPv4 pool's ipipMode stays Never (said above).
+    encap = Encap.Never;
   } else if (kernel.ipip && underlay === Underlay.OneSubnet) {
     encap = Encap.CrossSubnet;
     reasons.push('ipip is available: pool ipipMode CrossSubnet (same subnet, so no encapsulation is used)');
@@ -167,7 +181,9 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   }
 
   if (family === LabFamily.Dual) {
-    reasons.push('dual-stack: each node also has fd00:198:18::<n>/64 and an IPv6 /122 block from fd00:10:244::/48, each pod an IPv6 /128; the mesh runs one session per family and the ping matrix covers both');
+    reasons.push(underlay === Underlay.TorRouted
+      ? 'dual-stack: each node also has fd00:198:18:<n>::1/64 and an IPv6 /122 block from fd00:10:244::/48, each pod an IPv6 /128; the ping matrix covers both families'
+      : 'dual-stack: each node also has fd00:198:18::<n>/64 and an IPv6 /122 block from fd00:10:244::/48, each pod an IPv6 /128; the mesh runs one session per family and the ping matrix covers both');
   }
   const v6only = family === LabFamily.IPv6;
   const nodes: NodePlan[] = [];
@@ -188,7 +204,9 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
       });
     }
     const tor = underlay === Underlay.TorRouted;
-    const ip6 = `fd00:198:18::${i.toString(16)}`;
+    // With the ToR each node has its own IPv6 /64 (fd00:198:18:<n>::1, the ToR ::fe), as for IPv4.
+    const ip6 = tor ? `fd00:198:18:${i.toString(16)}::1` : `fd00:198:18::${i.toString(16)}`;
+    const torIp6 = `fd00:198:18:${i.toString(16)}::fe`;
     const block6 = `fd00:10:244:${i.toString(16)}::/${BLOCK_SIZE_V6}`;
     const node: NodePlan = {
       name,
@@ -197,7 +215,9 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
       prefixLength: v6only ? 64 : 24,
       asNumber: tor ? TOR_AS + i : CLUSTER_AS,
       block: v6only ? block6 : `10.244.${i}.0/${BLOCK_SIZE}`,
-      ...(vxlanMode !== undefined ? { vtep: `10.244.${i}.0` } : {}),
+      ...(vxlanMode !== undefined && v4Pool ? { vtep: `10.244.${i}.0` } : {}),
+      // The IPv6 VTEP: the first address of the node's IPv6 block, as calico-ipam gives it.
+      ...(vxlanMode !== undefined && v6Pool ? { vtep6: `fd00:10:244:${i.toString(16)}::` } : {}),
       fabricIf: `kl-${name}`,
       pods,
       socket: `${STATE_DIR}/${name}.sock`,
@@ -207,9 +227,10 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
     // Every node gets a default gateway, as a real node has one. It matters beyond realism:
     // the pods' gateway 169.254.1.1 is answered by proxy ARP, and the kernel proxies only for
     // an address it has a route to through another interface (arp_process, IN_DEV_PROXY_ARP).
-    node.gateway = v6only ? 'fd00:198:18::fe' : tor ? `198.18.${i}.254` : '198.18.0.254';
-    if (tor) node.torIp = `198.18.${i}.254`;
-    if (family === LabFamily.Dual) Object.assign(node, { ip6, gateway6: 'fd00:198:18::fe', block6 });
+    node.gateway = v6only ? (tor ? torIp6 : 'fd00:198:18::fe') : tor ? `198.18.${i}.254` : '198.18.0.254';
+    if (tor && !v6only) node.torIp = `198.18.${i}.254`;
+    if (tor && family !== LabFamily.IPv4) node.torIp6 = torIp6;
+    if (family === LabFamily.Dual) Object.assign(node, { ip6, gateway6: tor ? torIp6 : 'fd00:198:18::fe', block6 });
     nodes.push(node);
   }
   if (options.routeReflector) reasons.push('node-1 is a route reflector (routeReflectorClusterID 224.0.0.1); the mesh is off');
@@ -258,7 +279,7 @@ metadata:
     kubernetes.io/hostname: ${n.name}${n.routeReflector ? '\n    route-reflector: "true"' : ''}
 spec:
   bgp:
-    ${n.ip.includes(':') ? 'ipv6Address' : 'ipv4Address'}: ${n.ip}/${n.prefixLength}${n.ip6 !== undefined ? `\n    ipv6Address: ${n.ip6}/64` : ''}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}${n.vtep !== undefined ? `\n  ipv4VXLANTunnelAddr: ${n.vtep}` : ''}`);
+    ${n.ip.includes(':') ? 'ipv6Address' : 'ipv4Address'}: ${n.ip}/${n.prefixLength}${n.ip6 !== undefined ? `\n    ipv6Address: ${n.ip6}/64` : ''}${plan.underlay === Underlay.TorRouted ? `\n    asNumber: ${n.asNumber}` : ''}${n.routeReflector ? '\n    routeReflectorClusterID: 224.0.0.1' : ''}${n.vtep !== undefined ? `\n  ipv4VXLANTunnelAddr: ${n.vtep}` : ''}${n.vtep6 !== undefined ? `\n  ipv6VXLANTunnelAddr: "${n.vtep6}"` : ''}`);
   }
   const family = plan.options.family ?? LabFamily.IPv4;
   if (family !== LabFamily.IPv6) {
@@ -282,7 +303,7 @@ spec:
   cidr: ${POOL_CIDR_V6}
   blockSize: ${BLOCK_SIZE_V6}
   ipipMode: Never
-  vxlanMode: Never
+  vxlanMode: ${plan.vxlanMode ?? 'Never'}
   natOutgoing: false`);
   }
   for (const n of plan.nodes) {
@@ -311,14 +332,18 @@ spec:
   }
   if (plan.underlay === Underlay.TorRouted) {
     for (const n of plan.nodes) {
-      docs.push(`apiVersion: projectcalico.org/v3
+      // One session per family: the IPv4 one keeps its old name.
+      for (const [suffix, ip] of [['tor', n.torIp], ['tor-v6', n.torIp6]] as const) {
+        if (ip === undefined) continue;
+        docs.push(`apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata:
-  name: ${n.name}-tor
+  name: ${n.name}-${suffix}
 spec:
   node: ${n.name}
-  peerIP: ${n.torIp}
+  peerIP: ${ip}
   asNumber: ${TOR_AS}`);
+      }
     }
   }
   for (const n of plan.nodes) {

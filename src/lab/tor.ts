@@ -1,6 +1,6 @@
 // The lab's optional top-of-rack router: FRR (zebra + bgpd) in the kitelab-tor namespace,
-// eBGP with every node (AS 65000 against one AS per node), installing what it learns into its
-// kernel so it forwards pod traffic between the nodes' subnets.
+// eBGP with every node (AS 65000 against one AS per node; one session per family the lab has),
+// installing what it learns into its kernel so it forwards pod traffic between the nodes' subnets.
 import { chmodSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec, isAlive, sleep, spawnInNs } from './sys.js';
@@ -21,7 +21,11 @@ export async function ensureFrr(repoRoot: string, progress: (s: string) => void)
 }
 
 export function torConfig(plan: LabPlan): string {
+  // The router ID is an IPv4-shaped number even when the ToR has no IPv4 address (IPv6-only lab).
   const first = plan.nodes[0]?.torIp ?? '198.18.1.254';
+  // Each node's session address per family: its IPv4 address, its IPv6 one (an IPv6-only node's ip).
+  const v4 = plan.nodes.filter((n) => n.torIp !== undefined).map((n) => ({ ip: n.ip, as: n.asNumber }));
+  const v6 = plan.nodes.filter((n) => n.torIp6 !== undefined).map((n) => ({ ip: n.ip6 ?? n.ip, as: n.asNumber }));
   const lines = [
     'frr defaults traditional',
     'hostname kitelab-tor',
@@ -31,13 +35,24 @@ export function torConfig(plan: LabPlan): string {
     ` bgp router-id ${first}`,
     // FRR 8+ refuses to exchange eBGP routes without a policy (RFC 8212); the lab is a closed box.
     ' no bgp ebgp-requires-policy',
+    // Each session carries its own family only (an IPv6 session would otherwise offer IPv4 too).
+    ' no bgp default ipv4-unicast',
     ' bgp bestpath as-path multipath-relax',
-    ...plan.nodes.map((n) => ` neighbor ${n.ip} remote-as ${n.asNumber}`),
-    ' address-family ipv4 unicast',
-    ...plan.nodes.map((n) => `  neighbor ${n.ip} activate`),
-    ' exit-address-family',
-    '!',
+    ...[...v4, ...v6].map((n) => ` neighbor ${n.ip} remote-as ${n.as}`),
   ];
+  if (v4.length > 0) {
+    lines.push(' address-family ipv4 unicast', ...v4.map((n) => `  neighbor ${n.ip} activate`));
+    // VXLAN over the routed underlay: each block keeps its node as next hop, which is how the
+    // other nodes know whose VTEP to send to (a next hop of the ToR says "route natively").
+    if (plan.vxlanMode !== undefined) lines.push(...v4.map((n) => `  neighbor ${n.ip} attribute-unchanged next-hop`));
+    lines.push(' exit-address-family');
+  }
+  if (v6.length > 0) {
+    lines.push(' address-family ipv6 unicast', ...v6.map((n) => `  neighbor ${n.ip} activate`));
+    if (plan.vxlanMode !== undefined) lines.push(...v6.map((n) => `  neighbor ${n.ip} attribute-unchanged next-hop`));
+    lines.push(' exit-address-family');
+  }
+  lines.push('!');
   return lines.join('\n') + '\n';
 }
 
@@ -70,7 +85,7 @@ export async function startTor(plan: LabPlan): Promise<LabProcess[]> {
 /** `show bgp summary` on the ToR, as text, or the reason it could not be read. */
 export async function torSummary(): Promise<string> {
   try {
-    const { stdout } = await exec(VTYSH, ['--vty_socket', TOR_DIR, '-d', 'bgpd', '-c', 'show bgp ipv4 unicast summary']);
+    const { stdout } = await exec(VTYSH, ['--vty_socket', TOR_DIR, '-d', 'bgpd', '-c', 'show bgp ipv4 unicast summary', '-c', 'show bgp ipv6 unicast summary']);
     return stdout;
   } catch (e) {
     return `(vtysh: ${e instanceof Error ? e.message : String(e)})`;

@@ -1,5 +1,6 @@
 // Smoke test of `kite lab`: the real command (bin/kite, built dist/) brings the default lab up,
-// reports status, and goes down; then the --dual-stack and --ipv6 labs, pinging in both families. Asserts every pod pings every pod and that nothing of the lab
+// reports status, and goes down; then the --dual-stack and --ipv6 labs, pinging in both families,
+// and the ToR and VXLAN combinations (--tor with --vxlan, --ipv6, --dual-stack; --vxlan --ipv6). Asserts every pod pings every pod and that nothing of the lab
 // (namespaces, processes, /run/kite-lab) is left afterwards. Needs root and netns; in CI
 // (CI=true) their absence is a failure, elsewhere the test is skipped with the reason.
 import { execFile } from 'node:child_process';
@@ -7,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseResources } from '../../src/datastore/file.js';
 import { caliName, labConfigYaml, planLab, DEFAULT_OPTIONS } from '../../src/lab/topology.js';
+import { torConfig } from '../../src/lab/tor.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KITE = join(ROOT, 'bin', 'kite');
@@ -78,7 +81,32 @@ describe('kite lab naming', () => {
     const vy = labConfigYaml(v6);
     expect(vy).not.toContain('ipv4Address');
     expect(vy).not.toContain('10.244.0.0/16');
-    expect(() => planLab({ ...DEFAULT_OPTIONS, family: 'ipv6', tor: true }, { ipip: false, vxlan: false, bridge: true })).toThrow(/IPv4-only/);
+    expect(() => planLab({ ...DEFAULT_OPTIONS, family: 'ipv6', routeReflector: true }, { ipip: false, vxlan: false, bridge: true })).toThrow(/IPv4-only/);
+  });
+  it('--tor with --ipv6 / --dual-stack: a /64 per node towards the ToR, a BGPPeer and an FRR session per family', () => {
+    const k = { ipip: false, vxlan: false, bridge: true };
+    const v6 = planLab({ ...DEFAULT_OPTIONS, family: 'ipv6', tor: true }, k);
+    expect(v6.nodes[1]).toMatchObject({ ip: 'fd00:198:18:2::1', prefixLength: 64, gateway: 'fd00:198:18:2::fe', torIp6: 'fd00:198:18:2::fe', asNumber: 65002 });
+    expect(v6.nodes[1]!.torIp).toBeUndefined();
+    expect(v6.reasons.join('\n')).toMatch(/the FRR ToR peers eBGP over IPv6 with every node/);
+    const v6rs = parseResources(labConfigYaml(v6), 'lab.yaml');
+    expect(v6rs.bgpPeers.map((p) => `${p.metadata.name} ${p.spec.node} ${p.spec.peerIP}`)).toEqual([
+      'node-1-tor-v6 node-1 fd00:198:18:1::fe', 'node-2-tor-v6 node-2 fd00:198:18:2::fe', 'node-3-tor-v6 node-3 fd00:198:18:3::fe']);
+    const v6conf = torConfig(v6);
+    expect(v6conf).toContain(' no bgp default ipv4-unicast\n');
+    expect(v6conf).toContain(' neighbor fd00:198:18:2::1 remote-as 65002\n');
+    expect(v6conf).toMatch(/ address-family ipv6 unicast\n {2}neighbor fd00:198:18:1::1 activate\n/);
+    expect(v6conf).not.toContain('address-family ipv4');
+
+    const dual = planLab({ ...DEFAULT_OPTIONS, family: 'dual', tor: true }, k);
+    expect(dual.nodes[2]).toMatchObject({ ip: '198.18.3.1', torIp: '198.18.3.254', ip6: 'fd00:198:18:3::1', torIp6: 'fd00:198:18:3::fe', gateway6: 'fd00:198:18:3::fe' });
+    const drs = parseResources(labConfigYaml(dual), 'lab.yaml');
+    expect(drs.bgpPeers.filter((p) => p.spec.node === 'node-3').map((p) => p.spec.peerIP)).toEqual(['198.18.3.254', 'fd00:198:18:3::fe']);
+    const dconf = torConfig(dual);
+    expect(dconf).toMatch(/ address-family ipv4 unicast\n {2}neighbor 198\.18\.1\.1 activate\n/);
+    expect(dconf).toMatch(/ address-family ipv6 unicast\n {2}neighbor fd00:198:18:1::1 activate\n/);
+    // An IPv6 neighbour is never activated for IPv4, nor the reverse.
+    expect(dconf).not.toMatch(/address-family ipv4 unicast\n(?: {2}.*\n)* {2}neighbor fd00/);
   });
   it('chooses CrossSubnet only when the kernel has ipip', () => {
     expect(planLab(DEFAULT_OPTIONS, { ipip: true, vxlan: true, bridge: true }).encap).toBe('CrossSubnet');
@@ -160,6 +188,42 @@ describe.skipIf(missing !== null)('kite lab up / status / down (smoke)', () => {
       expect(report.ping.total).toBe(30 * perPair);
       expect(report.ping.matrix.filter((c) => !c.ok).map((c) => `${c.from}->${c.toIp}`)).toEqual([]);
       expect(report.ping.matrix.filter((c) => c.toIp.includes(':'))).toHaveLength(30);
+      const down = await kite(['lab', 'down']);
+      expect(down.code, down.stderr).toBe(0);
+      expect(existsSync('/run/kite-lab')).toBe(false);
+    }, 60_000);
+  }
+
+  // The modes with the ToR (and IPv6 VXLAN): each builds, converges and passes the ping matrix,
+  // its kernel routes have the shape the mode implies, and the lab says what it chose.
+  const combos = [
+    { flags: ['--tor', '--vxlan'], chose: /--vxlan with --tor: the ToR passes each block on with its node as next hop/, sessions: 1, pings: 30,
+      routes: [/^10\.244\.\d+\.0\/26 via 10\.244\.\d+\.0 dev vxlan\.calico .*onlink/] },
+    { flags: ['--tor', '--ipv6'], chose: /the FRR ToR peers eBGP over IPv6 with every node/, sessions: 1, pings: 30,
+      routes: [/^fd00:10:244:\d+::\/122 via fd00:198:18:\d+::fe dev eth0/] },
+    { flags: ['--tor', '--dual-stack'], chose: /the FRR ToR peers eBGP with every node once per family/, sessions: 2, pings: 60,
+      routes: [/^10\.244\.\d+\.0\/26 via 198\.18\.\d+\.254 dev eth0/, /^fd00:10:244:\d+::\/122 via fd00:198:18:\d+::fe dev eth0/] },
+    { flags: ['--vxlan', '--ipv6'], chose: /IPv6 pool vxlanMode Always: every IPv6 pod packet between nodes goes through vxlan-v6\.calico/, sessions: 2, pings: 30,
+      routes: [/^fd00:10:244:\d+::\/122 via fd00:10:244:\d+:: dev vxlan-v6\.calico .*onlink/] },
+  ] as const;
+  for (const c of combos) {
+    it(`${c.flags.join(' ')}: builds, converges, every pod pings every pod, and down removes everything`, async () => {
+      await kite(['lab', 'down']);
+      const up = await kite(['lab', 'up', ...c.flags, '--json']);
+      expect(up.code, `kite lab up ${c.flags.join(' ')} failed:\n${up.stderr}`).toBe(0);
+      expect(up.stderr).toMatch(c.chose);
+      const report = JSON.parse(up.stdout) as {
+        routeModeText: string; nodes: { peers: { state: string }[]; kernelRoutes: string[] }[];
+        ping: { total: number; allOk: boolean; matrix: { from: string; toIp: string; ok: boolean }[] };
+      };
+      expect(report.routeModeText).toBe("routes programmed by Kite's dataplane");
+      for (const n of report.nodes) {
+        expect(n.peers.map((p) => p.state)).toEqual(Array(c.sessions).fill('Established'));
+        // Both other nodes' blocks, per family, in the shape of the mode.
+        for (const re of c.routes) expect(n.kernelRoutes.filter((l) => re.test(l)), n.kernelRoutes.join('\n')).toHaveLength(2);
+      }
+      expect(report.ping.total).toBe(c.pings);
+      expect(report.ping.matrix.filter((x) => !x.ok).map((x) => `${x.from}->${x.toIp}`)).toEqual([]);
       const down = await kite(['lab', 'down']);
       expect(down.code, down.stderr).toBe(0);
       expect(existsSync('/run/kite-lab')).toBe(false);
