@@ -1,5 +1,5 @@
 // Smoke test of `kite lab`: the real command (bin/kite, built dist/) brings the default lab up,
-// reports status, and goes down; then the --dual-stack and --ipv6 labs, pinging in both families,
+// reports status, and goes down; then the etcd-backed lab (--datastore etcd), the --dual-stack and --ipv6 labs, pinging in both families,
 // and the ToR and VXLAN combinations (--tor with --vxlan, --ipv6, --dual-stack; --vxlan --ipv6). Asserts every pod pings every pod and that nothing of the lab
 // (namespaces, processes, /run/kite-lab) is left afterwards. Needs root and netns; in CI
 // (CI=true) their absence is a failure, elsewhere the test is skipped with the reason.
@@ -169,6 +169,25 @@ describe.skipIf(missing !== null)('kite lab up / status / down (smoke)', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/nothing to remove/);
   }, 60_000);
+
+  it('--datastore etcd: the lab\'s resources in an etcd (Calico\'s etcdv3 keys), the Kites read them, every pod pings every pod, down removes etcd too', async () => {
+    await kite(['lab', 'down']);
+    const up = await kite(['lab', 'up', '--datastore', 'etcd', '--json']);
+    expect(up.code, `kite lab up --datastore etcd failed:\n${up.stderr}`).toBe(0);
+    expect(up.stderr).toMatch(/lab: etcd http:\/\/198\.18\.0\.\d+:2379 in kitelab-\S+: wrote \d+ keys under \/calico\//);
+    const report = JSON.parse(up.stdout) as { nodes: { peers: { state: string }[] }[]; ping: { total: number; allOk: boolean } };
+    for (const n of report.nodes) expect(n.peers.map((p) => p.state)).toEqual(['Established', 'Established']);
+    expect(report.ping.total).toBe(30);
+    expect(report.ping.allOk).toBe(true);
+    // The Kites run on etcd, not on the file.
+    const cmdlines = (await sh('sh', ['-c', 'for n in $(ip netns list | cut -d" " -f1 | grep ^kitelab-); do for p in $(ip netns pids $n); do tr "\\0" " " < /proc/$p/cmdline; echo; done; done'])).stdout;
+    expect(cmdlines.split('\n').filter((l) => / run /.test(l) && l.includes('--datastore etcdv3'))).toHaveLength(3);
+    expect(cmdlines).toMatch(/(^|\/)etcd --name lab /m);
+    const down = await kite(['lab', 'down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect((await sh('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith('kitelab-'))).toEqual([]);
+    expect(existsSync('/run/kite-lab')).toBe(false);
+  }, 90_000);
 
   for (const [flag, perPair, sessions] of [['--dual-stack', 2, 4], ['--ipv6', 1, 2]] as const) {
     it(`${flag}: every pod pings every pod over ${perPair === 2 ? 'IPv4 and IPv6' : 'IPv6'}, and down removes everything`, async () => {

@@ -3,15 +3,12 @@
 // created, changed and deleted reach the peers' routes; killing the leader, cutting Kite off from
 // one member, cutting the member Kite watches off from the quorum, and a compaction while Kite is
 // away lose no route and leave nothing stale.
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../../src/daemon.js';
 import { DaemonDir, testPort } from '../../helpers/daemons.js';
 import { BLOCKS_PREFIX } from '../../../src/datastore/etcd/keys.js';
-import { EtcdCluster, sleep, waitFor, type Member } from './cluster.js';
+import { EtcdCluster, sleep, waitFor, type Member, etcdPrerequisites } from './cluster.js';
 
-const hasEtcd = ((): boolean => { try { execFileSync('etcd', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-const isRoot = process.getuid?.() === 0;
 
 const R = '/calico/resources/v3/projectcalico.org';
 const port = testPort(18900, 400);
@@ -25,7 +22,9 @@ const block = (cidr: string, host: string): object => ({
 });
 const blockKey = (cidr: string): string => `/calico/ipam/v2/assignment/ipv4/block/${cidr.replace('/', '-')}`;
 
-describe.skipIf(!hasEtcd || !isRoot)('Kite on a 3-member etcd cluster', () => {
+const missing = etcdPrerequisites('the 3-member etcd tests');
+
+describe.skipIf(missing !== undefined)('Kite on a 3-member etcd cluster', () => {
   const cluster = new EtcdCluster('etcd3', 214, 3);
   const world = new DaemonDir('etcd');
   let a: Daemon;

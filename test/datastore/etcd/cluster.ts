@@ -3,8 +3,30 @@
 // namespace, so each member also gets a tiny TCP forwarder inside its namespace listening on a
 // Unix socket (sockets cross namespaces): the test's client dials unix://…, and stopping one
 // forwarder cuts the test off from that member alone (a partition) while the cluster stays whole.
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { describe, it } from 'vitest';
 import { Lab, must, run, sleep, waitFor, type LabNode, type NsProcess } from '../../interop/netns.js';
+
+/**
+ * Why the etcd tests cannot run here (they need root for namespaces, and the programs, installed
+ * by scripts/install-deps.sh), or undefined. Under CI=true a missing prerequisite is a failing
+ * test, not a skip (the lab smoke test's rule).
+ */
+export function etcdPrerequisites(suite: string, programs: readonly [string, string][] = [['etcd', '--version'], ['etcdctl', 'version']]): string | undefined {
+  let missing: string | undefined;
+  if (process.getuid?.() !== 0) missing = 'root (network namespaces)';
+  for (const [p, arg] of programs) {
+    if (missing !== undefined) break;
+    try { execFileSync(p, [arg], { stdio: 'ignore' }); } catch { missing = `${p} (scripts/install-deps.sh installs it)`; }
+  }
+  if (missing !== undefined && process.env['CI'] === 'true') {
+    describe(`${suite} (prerequisites)`, () => {
+      it('has them', () => { throw new Error(`CI must run ${suite}: missing ${missing}`); });
+    });
+  }
+  return missing;
+}
 
 const FORWARDER = `
 const net = require('node:net'); const fs = require('node:fs');

@@ -10,11 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createEtcdDatastore } from '../../../src/datastore/etcd/index.js';
 import type { EtcdConfig } from '../../../src/datastore/etcd/env.js';
-import { EtcdCluster, waitFor } from './cluster.js';
+import { EtcdCluster, waitFor, etcdPrerequisites } from './cluster.js';
 
 const log = pino({ level: 'silent' });
-const hasTools = ((): boolean => { try { execFileSync('etcd', ['--version'], { stdio: 'ignore' }); execFileSync('openssl', ['version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-const isRoot = process.getuid?.() === 0;
 const SUBNET = 215;
 
 /** A CA and a certificate it signs, good as server (member IP, and localhost for Unix-socket clients) and client. */
@@ -28,7 +26,9 @@ function makePki(dir: string, name: string): { ca: string; cert: string; key: st
   return { ca: f('ca.crt'), cert: f('cert.pem'), key: f('key.pem') };
 }
 
-describe.skipIf(!hasTools || !isRoot)('etcd datastore over TLS with client certificates', () => {
+const missing = etcdPrerequisites('the etcd TLS tests', [['etcd', '--version'], ['etcdctl', 'version'], ['openssl', 'version']]);
+
+describe.skipIf(missing !== undefined)('etcd datastore over TLS with client certificates', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kite-etcd-tls-'));
   const good = makePki(dir, 'good');
   const other = makePki(dir, 'other');
