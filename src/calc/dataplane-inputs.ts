@@ -21,6 +21,7 @@ export function dataplaneConfig(cfg: NodeConfig): DataplaneConfig {
   if (cfg.ipv6Address !== undefined) out.ipv6Address = { ...cfg.ipv6Address };
   if (cfg.ipv4IPIPTunnelAddr !== undefined) out.ipv4IPIPTunnelAddr = cfg.ipv4IPIPTunnelAddr;
   if (cfg.ignoredInterfaces.length > 0) out.ignoredInterfaces = [...cfg.ignoredInterfaces];
+  if (cfg.clusterRoutes !== undefined && (!cfg.clusterRoutes.ipip || !cfg.clusterRoutes.noEncap)) out.clusterRoutes = { ...cfg.clusterRoutes };
   const peerRoutes = cfg.peers.flatMap((p) => (p.reachableBy === undefined ? [] : [{ peer: p.address, gateway: p.reachableBy }]));
   if (peerRoutes.length > 0) out.peerRoutes = peerRoutes;
   // A VTEP without a MAC in the Node gets the one Kite derives from the node name (and writes

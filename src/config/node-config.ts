@@ -5,7 +5,7 @@
 // bgp_processor.go); each skipped or replaced item leaves a human-readable note explaining why.
 import { ConfigError } from '../datastore/errors.js';
 import { parseAddr, type Prefix } from '../net/index.js';
-import { DEFAULTS, type BGPConfiguration, type Resources } from '../datastore/resources.js';
+import { DEFAULTS, ProgramClusterRoutes, type BGPConfiguration, type Resources } from '../datastore/resources.js';
 import { borrowed, originate, pools } from './blocks.js';
 import { serviceRoutes } from './service-routes.js';
 import { nodeInfo, type Ctx, type NodeInfo } from './context.js';
@@ -80,6 +80,7 @@ export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOp
     services: services(ctx, nodeName),
     prefixAdvertisements: prefixAdvertisements(perNode.get(nodeName), global),
     ignoredInterfaces: global?.spec.ignoredInterfaces ?? [],
+    clusterRoutes: clusterRoutes(global?.spec.programClusterRoutes, notes),
     notes,
   };
   if (me.v4 !== undefined) cfg.ipv4Address = addressConfig(me.v4);
@@ -95,6 +96,24 @@ export function deriveNodeConfig(rs: Resources, nodeName: string, opts: DeriveOp
   }
   if (me.rrClusterID !== undefined) cfg.routeReflectorClusterID = me.rrClusterID;
   return cfg;
+}
+
+/**
+ * Which pools' cluster routes Kite programs, as confd's clusterRoutePolicyFromBGPConfig decides
+ * BIRD's kernel filter (bgp_processor.go processIPPool: a pool BIRD does not program gets
+ * `reject; # Cluster routes are handled by Felix.`). Unset means Enabled, Calico's setting before
+ * 3.33 and the one a node needs when Kite replaces Felix's route programming; Calico 3.33 changed
+ * its own default to EnabledNoEncapOnly, to go with Felix's EnabledIPIPOnly.
+ */
+function clusterRoutes(v: ProgramClusterRoutes | undefined, notes: string[]): NodeConfig['clusterRoutes'] {
+  const setting = v ?? ProgramClusterRoutes.Enabled;
+  const ipip = setting === ProgramClusterRoutes.Enabled || setting === ProgramClusterRoutes.EnabledIPIPOnly;
+  const noEncap = setting === ProgramClusterRoutes.Enabled || setting === ProgramClusterRoutes.EnabledNoEncapOnly;
+  if (!ipip || !noEncap) {
+    const left = [!ipip ? 'IPIP' : '', !noEncap ? 'unencapsulated' : ''].filter((x) => x !== '').join(' and ');
+    notes.push(`BGPConfiguration programClusterRoutes ${setting}: routes to other nodes' blocks in ${left} pools are left to Felix (FelixConfiguration programClusterRoutes must cover them)`);
+  }
+  return { ipip, noEncap, setting };
 }
 
 function addressConfig(c: Prefix): AddressConfig {

@@ -130,6 +130,12 @@ export interface NodeConfig {
   };
   prefixAdvertisements: ResolvedPrefixAdvertisement[];
   ignoredInterfaces: string[];
+  /**
+   * BGPConfiguration programClusterRoutes as it applies: whether Kite programs the routes to other
+   * nodes' blocks in IPIP pools and in unencapsulated pools (Felix does the rest). VXLAN pools stay
+   * Kite's, as it replaces Felix's VXLAN manager.
+   */
+  clusterRoutes?: { ipip: boolean; noEncap: boolean; setting: string };
   /** Why things were skipped, replaced or defaulted, in words. */
   notes: string[];
 }

@@ -48,7 +48,7 @@ export type UnprogrammedKind = (typeof Unprogrammed)[keyof typeof Unprogrammed];
 export const Refusal = {
   Duplicate: 'duplicate', Invalid: 'invalid', DefaultRoute: 'default-route', ServiceRange: 'service-range',
   HostSubnet: 'host-subnet', OutsidePool: 'outside-pool', OwnBlock: 'own-block', NoNextHop: 'no-next-hop',
-  IgnoredInterface: 'ignored-interface',
+  IgnoredInterface: 'ignored-interface', Felix: 'felix',
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];
 
@@ -221,6 +221,8 @@ export interface RemoteContext {
   readonly connected: { conn: Connected; net: Net }[];
   /** Route keys of this node's own blocks. */
   readonly ownBlocks: Set<RouteKey>;
+  /** BGPConfiguration programClusterRoutes: which pool classes' remote blocks Kite programs. */
+  readonly clusterRoutes: { ipip: boolean; noEncap: boolean; setting: string } | undefined;
   readonly nic4: Connected | undefined;
   readonly nic6: Connected | undefined;
   readonly subnet: Prefix | undefined;
@@ -261,7 +263,7 @@ export function remoteContext(cfg: DataplaneConfig, host: HostView, opt: Compute
   const vteps: Record<Family, Map<string, RemoteVtep>> = { 4: new Map(), 6: new Map() };
   for (const v of cfg.vteps ?? []) vteps[v.family].set(v.node, v);
   return {
-    opt, notes, pools, services, ownBlocks, nic4, nic6, subnet, subnet6, vteps,
+    opt, notes, pools, services, ownBlocks, clusterRoutes: cfg.clusterRoutes, nic4, nic6, subnet, subnet6, vteps,
     vxlan: { 4: host.link(VXLAN_DEVICE[4]), 6: host.link(VXLAN_DEVICE[6]) },
     connected: host.connected.map((conn) => ({ conn, net: netOf(conn.prefix) })),
     tunnel: host.link(opt.tunnelName),
@@ -301,6 +303,15 @@ export function remoteRoute(ctx: RemoteContext, prefix: Prefix, hops: readonly R
   if (pool === undefined) return refused(Refusal.OutsidePool, 'outside every IPPool: only pool routes are programmed from BGP');
   const key = prefixKey(prefix);
   if (ctx.ownBlocks.has(key)) return refused(Refusal.OwnBlock, 'this node\'s own block: the local blackhole route stands');
+  const cr = ctx.clusterRoutes;
+  if (cr !== undefined && pool.p.vxlanMode === 'Never') {
+    // confd bgp_processor.go processIPPool: a pool whose class BIRD does not program gets
+    // `reject; # Cluster routes are handled by Felix.` in BIRD's kernel filter.
+    const ipip = pool.p.ipipMode !== 'Never';
+    if (ipip ? !cr.ipip : !cr.noEncap) {
+      return refused(Refusal.Felix, `pool ${pool.p.name} is ${ipip ? 'an IPIP pool' : 'unencapsulated'}: BGPConfiguration programClusterRoutes ${cr.setting} leaves its cluster routes to Felix`);
+    }
+  }
 
   let first: HopShape | undefined;
   let multipath: KNexthop[] | undefined;

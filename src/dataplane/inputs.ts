@@ -52,6 +52,11 @@ export interface DataplaneConfig {
   serviceRanges: readonly string[];
   /** BGPConfiguration ignoredInterfaces (globs): links the dataplane never looks at nor touches. */
   ignoredInterfaces?: readonly string[];
+  /**
+   * Whether remote blocks in IPIP pools / unencapsulated pools are programmed here (BGPConfiguration
+   * programClusterRoutes); absent: both. `setting` names the value for the reason of a refusal.
+   */
+  clusterRoutes?: { ipip: boolean; noEncap: boolean; setting: string };
   /** BGPPeer reachableBy: a host route to each such peer through its gateway (confd's static route). */
   peerRoutes?: readonly { peer: string; gateway: string }[];
 }

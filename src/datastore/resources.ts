@@ -29,6 +29,15 @@ export const DEFAULTS = {
 
 export const BindMode = { None: 'None', NodeIP: 'NodeIP' } as const;
 export type BindMode = (typeof BindMode)[keyof typeof BindMode];
+/**
+ * BGPConfiguration programClusterRoutes (Calico 3.32+): which classes of IP pool the BGP side
+ * programs the cluster routes of (routes to other nodes' blocks); Felix programs the rest, and
+ * always the VXLAN pools' (confd bgp_processor.go clusterRoutePolicyFromBGPConfig).
+ */
+export const ProgramClusterRoutes = {
+  Enabled: 'Enabled', Disabled: 'Disabled', EnabledIPIPOnly: 'EnabledIPIPOnly', EnabledNoEncapOnly: 'EnabledNoEncapOnly',
+} as const;
+export type ProgramClusterRoutes = (typeof ProgramClusterRoutes)[keyof typeof ProgramClusterRoutes];
 export const EncapMode = { Never: 'Never', Always: 'Always', CrossSubnet: 'CrossSubnet' } as const;
 export type EncapMode = (typeof EncapMode)[keyof typeof EncapMode];
 export const SourceAddress = { UseNodeIP: 'UseNodeIP', None: 'None' } as const;
@@ -86,6 +95,7 @@ export interface BGPConfigurationSpec {
   prefixAdvertisements?: PrefixAdvertisement[];
   ignoredInterfaces?: string[];
   logSeverityScreen?: LogSeverity;
+  programClusterRoutes?: ProgramClusterRoutes;
 }
 /** Name is `default` (cluster-wide) or `node.<nodeName>` (per-node overrides). */
 export type BGPConfiguration = Base<'BGPConfiguration', BGPConfigurationSpec>;

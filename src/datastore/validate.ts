@@ -6,7 +6,7 @@ import { bgpFilter } from './bgpfilter.js';
 import { parseHostPort } from './host-port.js';
 import {
   AffinityState, AllowedUse, API_VERSIONS, BindMode, DEFAULTS, EncapMode, KINDS, LogSeverity,
-  NextHopMode, ReversePeering, SourceAddress,
+  NextHopMode, ProgramClusterRoutes, ReversePeering, SourceAddress,
   type AllocationAttribute, type BGPConfigurationSpec, type BGPPeerSpec, type BlockAffinitySpec,
   type Community, type IPAMBlockSpec, type IPPoolSpec, type Kind, type NodeSpec, type ObjectMeta,
   type Origin, type PrefixAdvertisement, type Resource, type SecretKeyRef, type ServiceIPBlock,
@@ -114,10 +114,9 @@ function communityValueOk(v: string): boolean {
 const BGPCONFIG_FIELDS = [
   'asNumber', 'nodeToNodeMeshEnabled', 'nodeMeshPassword', 'nodeMeshMaxRestartTime', 'listenPort', 'bindMode',
   'serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs', 'communities', 'prefixAdvertisements',
-  'ignoredInterfaces', 'logSeverityScreen',
+  'ignoredInterfaces', 'logSeverityScreen', 'programClusterRoutes',
   // Accepted, not used by Kite.
   'localWorkloadPeeringIPV4', 'localWorkloadPeeringIPV6', 'ipv4NormalRoutePriority', 'ipv6NormalRoutePriority',
-  'programClusterRoutes',
 ];
 /**
  * BGPConfiguration fields Kite accepts but does not act on: each draws a warning naming it, so a
@@ -128,7 +127,6 @@ const NOT_ACTED_ON: Readonly<Record<string, string>> = {
   localWorkloadPeeringIPV6: 'Kite peers with local workloads from the node address',
   ipv4NormalRoutePriority: 'Kite uses Calico\'s default priority 1024',
   ipv6NormalRoutePriority: 'Kite uses Calico\'s default priority 1024',
-  programClusterRoutes: 'Kite programs the routes it learns whatever this says',
 };
 /** The only fields a `node.<name>` BGPConfiguration may override (Calico reads nothing else from it). */
 const PER_NODE_FIELDS = ['listenPort', 'logSeverityScreen', 'prefixAdvertisements', 'communities'];
@@ -206,6 +204,13 @@ function bgpConfiguration(c: Checker, name: string, o: Obj): BGPConfigurationSpe
   if (ign !== undefined) s.ignoredInterfaces = ign;
   const sev = c.oneOf(o, 'logSeverityScreen', SPEC, LogSeverity);
   if (sev !== undefined) s.logSeverityScreen = sev;
+  const pcr = c.str(o, 'programClusterRoutes', SPEC);
+  if (pcr !== undefined) {
+    // confd reads an unrecognised value (a newer API's) as the default, with a warning; so does Kite.
+    const known = enumValues(ProgramClusterRoutes).find((v) => v === pcr);
+    if (known === undefined) c.warn([...SPEC, 'programClusterRoutes'], `"${pcr}" is not one of ${enumValues(ProgramClusterRoutes).join(', ')}; the default (Enabled) applies`);
+    else s.programClusterRoutes = known;
+  }
   return s;
 }
 

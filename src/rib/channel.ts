@@ -221,6 +221,7 @@ export class Channel {
   private speakerPeer(): SpeakerPeer {
     const p = this.intent.config;
     const restart = this.d.restart;
+    const family = p.family === 6 ? IPV6_UNICAST : IPV4_UNICAST;
     return {
       address: p.address,
       port: p.port,
@@ -233,12 +234,18 @@ export class Channel {
       // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
       ...(p.keepaliveTime !== undefined ? { holdTime: p.keepaliveTime * 3 } : {}),
       capabilities: {
+        // One address family per session, the peer address's: calico-node runs two BIRDs, `bird`
+        // rendered from bird.cfg with the IPv4 peers and `bird6` from bird6.cfg with the IPv6 ones
+        // (confd bgp_processor.go GetBirdBGPConfig(ipVersion): peer_v4 / peer_v6, ip_addr_v4 /
+        // ip_addr_v6), each announcing only its own family's Multiprotocol capability. A dual-stack
+        // pair of nodes has two sessions, and IPv6 routes never ride the IPv4 one.
+        families: [family],
         // Read when each OPEN is built (a function is not part of the peer's config identity).
         gracefulRestartTime: p.restartTime, restarting: () => restart.restarting,
         // ADD-PATH send/receive on every session, eBGP included: Calico's template bgp_template has
         // `add paths on;` for all peers, so a reflector carries every equal-cost path and ECMP
         // survives route reflection (RFC 7911).
-        addPath: [{ family: IPV4_UNICAST, mode: 3 }, { family: IPV6_UNICAST, mode: 3 }],
+        addPath: [{ family, mode: 3 }],
       },
     };
   }

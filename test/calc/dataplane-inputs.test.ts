@@ -54,6 +54,10 @@ describe('dataplane inputs from the node config', () => {
     expect(dc.ipv4Address).toEqual({ address: '198.18.0.1', prefixLength: 24, subnet: '198.18.0.0/24' });
     expect(dc.ipv6Address).toBeUndefined();
     expect(dc.ipv4IPIPTunnelAddr).toBe(cfg.ipv4IPIPTunnelAddr);
+    // programClusterRoutes unset (Enabled): nothing is left to Felix.
+    expect(dc.clusterRoutes).toBeUndefined();
+    expect(dataplaneConfig({ ...cfg, clusterRoutes: { ipip: false, noEncap: true, setting: 'EnabledNoEncapOnly' } }).clusterRoutes)
+      .toEqual({ ipip: false, noEncap: true, setting: 'EnabledNoEncapOnly' });
   });
 
   it('the feed: this node\'s workloads and every Calico node address', () => {

@@ -329,6 +329,19 @@ describe('defaults and node settings', () => {
     expect(derive([node('a', '198.18.0.1/24')], 'a')).toMatchObject({ asNumber: 64512, listenPort: 179, nodeToNodeMeshEnabled: true, bindMode: 'None', logSeverityScreen: 'Info' });
     expect(derive([bgpConfig('default', '{asNumber: 65001}'), node('a', '198.18.0.1/24', { as: 65002 })], 'a').asNumber).toBe(65002);
   });
+  // confd bgp_processor.go clusterRoutePolicyFromBGPConfig: which pool classes the BGP side
+  // programs. Unset is Enabled in Kite (Calico's setting before 3.33; Calico 3.33 made its own
+  // default EnabledNoEncapOnly, paired with Felix's EnabledIPIPOnly).
+  it('programClusterRoutes: the pool classes Kite programs, and a note for those left to Felix', () => {
+    const cr = (spec: string): NodeConfig => derive([bgpConfig('default', spec), node('a', '198.18.0.1/24')], 'a');
+    expect(cr('{}').clusterRoutes).toEqual({ ipip: true, noEncap: true, setting: 'Enabled' });
+    expect(cr('{}').notes.join('\n')).not.toMatch(/Felix/);
+    expect(cr('{programClusterRoutes: EnabledIPIPOnly}').clusterRoutes).toEqual({ ipip: true, noEncap: false, setting: 'EnabledIPIPOnly' });
+    expect(cr('{programClusterRoutes: EnabledNoEncapOnly}').clusterRoutes).toEqual({ ipip: false, noEncap: true, setting: 'EnabledNoEncapOnly' });
+    const off = cr('{programClusterRoutes: Disabled}');
+    expect(off.clusterRoutes).toEqual({ ipip: false, noEncap: false, setting: 'Disabled' });
+    expect(off.notes).toContain("BGPConfiguration programClusterRoutes Disabled: routes to other nodes' blocks in IPIP and unencapsulated pools are left to Felix (FelixConfiguration programClusterRoutes must cover them)");
+  });
   it('a node without an IPv4 address needs a router ID', () => {
     const docs = [node('a', null, { v6: 'fd00::1/64' })];
     expect(() => derive(docs, 'a')).toThrow(/node "a" has no spec.bgp.ipv4Address/);

@@ -213,6 +213,56 @@ describe('refusals, each with its reason', () => {
   });
 });
 
+// Calico 3.32+ splits cluster routes between the BGP side and Felix: confd bgp_processor.go
+// clusterRoutePolicyFromBGPConfig maps BGPConfiguration programClusterRoutes to the pool classes
+// BIRD programs (Enabled: IPIP and unencapsulated, EnabledIPIPOnly, EnabledNoEncapOnly, Disabled:
+// none), and processIPPool puts `reject; # Cluster routes are handled by Felix.` in BIRD's kernel
+// filter for the rest. VXLAN pools are outside the setting (Felix's in Calico; Kite does VXLAN).
+describe('BGPConfiguration programClusterRoutes: routes left to Felix', () => {
+  const pools = [
+    pool({ name: 'ipip', cidr: '10.244.0.0/16', ipipMode: 'Always' }),
+    pool({ name: 'cross', cidr: '10.245.0.0/16', ipipMode: 'CrossSubnet' }),
+    pool({ name: 'plain', cidr: '10.246.0.0/16' }),
+    pool({ name: 'v6', cidr: 'fd00:244::/56' }),
+  ];
+  const remote = {
+    '10.244.2.0/26': [node('198.18.0.2')], '10.245.2.0/26': [node('198.18.0.2')],
+    '10.246.2.0/26': [node('198.18.0.2')], 'fd00:244::40/122': [node('fd00:18::2')],
+  };
+  const programmed = async (setting: string | undefined): Promise<string[]> => {
+    const clusterRoutes = setting === undefined ? {} : {
+      clusterRoutes: {
+        ipip: setting === 'Enabled' || setting === 'EnabledIPIPOnly', noEncap: setting === 'Enabled' || setting === 'EnabledNoEncapOnly', setting,
+      },
+    };
+    const { requested } = await run(remote, { cfg: { pools, ...clusterRoutes } });
+    return requested.filter((d) => d.type === 'unicast').map((d) => `${d.dst.toString()}/${d.dstLen}`).sort();
+  };
+
+  it('each value programs its classes of pool and no other', async () => {
+    const all = ['10.244.2.0/26', '10.245.2.0/26', '10.246.2.0/26', 'fd00:244::40/122'];
+    expect(await programmed(undefined)).toEqual(all);
+    expect(await programmed('Enabled')).toEqual(all);
+    expect(await programmed('EnabledIPIPOnly')).toEqual(['10.244.2.0/26', '10.245.2.0/26']);
+    expect(await programmed('EnabledNoEncapOnly')).toEqual(['10.246.2.0/26', 'fd00:244::40/122']);
+    expect(await programmed('Disabled')).toEqual([]);
+  });
+
+  it('a route left to Felix is refused with the reason, and VXLAN pools are not affected', async () => {
+    const cfg = {
+      pools: [...pools, pool({ name: 'vx', cidr: '10.250.0.0/16', vxlanMode: 'Always' })],
+      clusterRoutes: { ipip: false, noEncap: false, setting: 'Disabled' },
+      vteps: [{ node: 'node-2', family: 4 as const, address: '10.250.2.0', mac: '66:00:00:00:00:02', nodeAddress: '198.18.0.2' }],
+    };
+    const { why, st } = await run({ ...remote, '10.250.2.0/26': [node('198.18.0.2')] }, { cfg });
+    expect(why('10.244.2.0/26')).toEqual(['refused: pool ipip is an IPIP pool: BGPConfiguration programClusterRoutes Disabled leaves its cluster routes to Felix']);
+    expect(why('10.246.2.0/26')).toEqual(['refused: pool plain is unencapsulated: BGPConfiguration programClusterRoutes Disabled leaves its cluster routes to Felix']);
+    expect(st.routes.find((u) => u.prefix === '10.244.2.0/26')?.code).toBe('felix');
+    // Still Kite's: it waits for vxlan.calico like any VXLAN route, it is not left to Felix.
+    expect(why('10.250.2.0/26')).toEqual(['waiting: vxlan.calico is missing (needed for node node-2: pool vx has vxlanMode Always)']);
+  });
+});
+
 describe('workloads', () => {
   it('/32 dev cali… scope link; missing or down interfaces wait; a local /32 beats a remote one', async () => {
     const k = standardKernel();
