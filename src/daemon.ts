@@ -35,6 +35,7 @@ import { StartupGate } from './startup/gate.js';
 import { liveness, readiness, type HealthInputs, type Verdict } from './health/health.js';
 import { serveHealth } from './health/serve.js';
 import { connectedInterfaceResolver } from './net/connected.js';
+import { kernelRouteInterfaceResolver } from './net/kernel-routes.js';
 
 export interface DaemonOptions {
   config: string;
@@ -171,10 +172,14 @@ export class Daemon implements StatusProvider {
       stateDir: process.env['KITE_STATE_DIR'] ?? '/var/lib/kite', pools: () => this.resources?.ipPools ?? [],
       onGrant: (g) => this.grants.next([...this.grants.value, g]) });
     await this.ensureTunnels(this.first);
+    const connected = connectedInterfaceResolver();
+    const viaRoutes = kernelRouteInterfaceResolver();
     const bgp = new BgpInstance({ rib, interner: this.interner, config: this.first, filters: this.resources?.bgpFilters ?? [],
       listenAddress: opts.listenAddress, listenPort: opts.listenPort, restart: this.restart, clock: realClock, log,
-      // BIRD's ifname for a learned route: its next hop's interface (BGPFilter `interface` rules).
-      nextHopInterface: connectedInterfaceResolver(),
+      // BIRD's ifname for a learned route: its next hop's interface (BGPFilter `interface` rules),
+      // on a connected subnet, else through the kernel route to it (Calico's `gateway recursive`).
+      nextHopInterface: (nh) => connected(nh) ?? viaRoutes(nh),
+      onConnectedSubnet: (nh) => connected(nh) !== undefined,
       meter: this.metrics.speakerMeter, onEndOfRib: () => this.checkConverged() });
     this.bgp = bgp;
     this.view = new InstanceStatus({ node: opts.node, rib, bgp, fib: () => this.dp?.status() ?? null, fibCounts: () => this.dp?.counts() ?? null, resources: () => this.resources,

@@ -56,6 +56,15 @@ export interface SessionConfig {
   /** For logs and status. */
   remoteAddress: string;
   remotePort?: number;
+  /**
+   * BIRD's `gateway direct`, its default for a single-hop session: whether a next hop lies on one
+   * of this host's connected subnets. When set, a route whose NEXT_HOP does not is ignored
+   * (treat-as-withdraw), as BIRD does (proto/bgp/packets.c bgp_apply_next_hop, GW_DIRECT:
+   * neigh_find on any interface, else "Invalid NEXT_HOP attribute" and withdraw) and RFC 4271
+   * §6.3 (b) asks of an eBGP peer sharing a subnet with us. Unset for multihop sessions: those
+   * resolve the next hop recursively (`gateway recursive`), as every Calico session does.
+   */
+  gatewayDirect?: (nextHop: string) => boolean;
 }
 
 /** A dial in progress; the session cancels it when the FSM drops the connection. */
@@ -701,6 +710,8 @@ export class Session {
    * - RFC 4271 §6.3: a loopback NEXT_HOP (127/8, ::1) is no valid host address to forward to from
    *   another host (RFC 1122 §3.2.1.3, RFC 4291 §2.5.3); treated the same way, unless the session
    *   itself runs over loopback (peers on one host, as Kite's own daemon tests run).
+   * - RFC 4271 §6.3 (b), on a single-hop session only (config.gatewayDirect): a NEXT_HOP on none
+   *   of this host's connected subnets; treated the same way, as BIRD's `gateway direct` does.
    */
   private sessionChecks(msg: UpdateMessage, ctx: Negotiated): UpdateMessage {
     const fams = ctx.families;
@@ -713,11 +724,13 @@ export class Session {
     const nh = m.attrs?.nextHop;
     if (nh && m.action < ErrorAction.TreatAsWithdraw) {
       const own = this.ownAddress();
-      const why = nh === own ? "this speaker's own address"
-        : isLoopback(nh) && !isLoopback(own ?? this.config.remoteAddress) ? 'a loopback address, on a session that is not' : null;
+      const direct = this.config.gatewayDirect;
+      const why = nh === own ? "is this speaker's own address (RFC 4271 §6.3 (a))"
+        : isLoopback(nh) && !isLoopback(own ?? this.config.remoteAddress) ? 'is a loopback address, on a session that is not (RFC 4271 §6.3)'
+          : direct !== undefined && !direct(nh) ? 'is on no connected subnet of this host, and the session is single-hop (RFC 4271 §6.3 (b))' : null;
       if (why !== null) {
         const e = new WireError(ErrCode.UpdateMessage, UpdateSub.InvalidNextHop, Buffer.alloc(0), ErrorAction.TreatAsWithdraw,
-          `NEXT_HOP ${nh} is ${why} (RFC 4271 §6.3): route ignored`);
+          `NEXT_HOP ${nh} ${why}: route ignored`);
         m = { ...m, attrs: null, action: ErrorAction.TreatAsWithdraw, errors: [...m.errors, e] };
       }
     }

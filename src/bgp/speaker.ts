@@ -49,6 +49,8 @@ export interface SpeakerPeer {
   holdTime?: number;
   connectRetryTime?: number;
   capabilities?: CapabilityOptions;
+  /** A single-hop session's next-hop check (SessionConfig.gatewayDirect); unset for multihop peers. */
+  gatewayDirect?: (nextHop: string) => boolean;
 }
 
 export interface SpeakerOptions {
@@ -399,6 +401,7 @@ class Peer implements PeerHandle {
       remoteAddress: this.address,
       remotePort: port,
       ...(c.capabilities ?? o.capabilities ? { capabilities: c.capabilities ?? o.capabilities } : {}),
+      ...(c.gatewayDirect !== undefined ? { gatewayDirect: c.gatewayDirect } : {}),
     };
     const m = this.core.opts.meter;
     const key = this.key;

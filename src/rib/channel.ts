@@ -71,6 +71,8 @@ export interface ChannelDeps {
   clock: Clock;
   log: Logger;
   events: ChannelEvents;
+  /** Whether a next hop is on one of the host's connected subnets (single-hop sessions' check). */
+  onConnectedSubnet?: (nextHop: string) => boolean;
 }
 
 export interface ChannelStatus extends ImportCounts {
@@ -231,6 +233,9 @@ export class Channel {
       ...(p.sourceAddress !== undefined ? { localAddress: p.sourceAddress } : {}),
       ...(this.intent.password !== undefined ? { password: this.intent.password } : {}),
       ...(p.ttlSecurity !== undefined ? { ttlSecurity: p.ttlSecurity } : {}),
+      // BIRD's default `gateway direct` for a single-hop session; Calico's are all `multihop` with
+      // `gateway recursive` (bird.cfg.template bgp_template), so Calico peers never get it.
+      ...(!p.multihop && this.d.onConnectedSubnet !== undefined ? { gatewayDirect: this.d.onConnectedSubnet } : {}),
       // Calico has no hold-time field; keepaliveTime implies hold = 3 × keepalive (RFC 4271 §10).
       ...(p.keepaliveTime !== undefined ? { holdTime: p.keepaliveTime * 3 } : {}),
       capabilities: {

@@ -24,6 +24,8 @@ export interface BgpInstanceOptions {
   listenAddress?: string | undefined;
   /** The host interface a next hop is reached on, for BGPFilter `interface` rules on learned routes (net/connected.ts). */
   nextHopInterface?: (nextHop: string) => string | undefined;
+  /** Whether a next hop is on a connected subnet of the host: single-hop sessions' check (net/connected.ts). */
+  onConnectedSubnet?: (nextHop: string) => boolean;
   /** Overrides the configuration's listen port (0: any, for tests). */
   listenPort?: number | undefined;
   restart: RestartView;
@@ -57,7 +59,8 @@ export class BgpInstance {
     this.speaker = new Speaker({ localAs: cfg.asNumber, routerId: cfg.routerId, logger: log, listenAddress: o.listenAddress ?? bindAddresses(cfg),
       listenPort: o.listenPort ?? cfg.listenPort, interner, clock: o.clock, ...(o.meter ? { meter: o.meter } : {}) });
     this.channels = new Channels({ rib, speaker: this.speaker, exporter: this.exporter, policy: this.policy, instance: this.current,
-      restart: o.restart, clock: o.clock, log, onEndOfRib: () => o.onEndOfRib() });
+      restart: o.restart, clock: o.clock, log, onEndOfRib: () => o.onEndOfRib(),
+      ...(o.onConnectedSubnet !== undefined ? { onConnectedSubnet: o.onConnectedSubnet } : {}) });
     this.speaker.setConsumer(this.channels);
   }
 

@@ -424,6 +424,35 @@ describe('Session: UPDATE handling', () => {
     expect(rec.updates[0]!.attrs?.nextHop).toBe('127.0.0.2');
   });
 
+  // RFC 4271 §6.3 (b): from an eBGP peer sharing a subnet with us, a NEXT_HOP outside it is
+  // semantically incorrect. BIRD checks it only in `gateway direct` mode, its default for a
+  // single-hop session (proto/bgp/packets.c bgp_apply_next_hop: neigh_find on any interface, else
+  // "Invalid NEXT_HOP attribute" and withdraw); FRR's connected check is for single-hop eBGP too.
+  // Calico's sessions are all `multihop; gateway recursive;` (bird.cfg.template bgp_template), so
+  // calico-node accepts such a route and resolves its next hop through the routing table: Kite
+  // checks only sessions configured single-hop (gatewayDirect), never a Calico peer.
+  it('RFC 4271 §6.3 (b): on a single-hop session a NEXT_HOP on no connected subnet is ignored', async () => {
+    const onLink = (nh: string): boolean => nh.startsWith('192.0.2.');
+    const { s, rec, raw } = await establishRaw(90, { gatewayDirect: onLink }, { localAddress: '192.0.2.1' });
+    raw.send(msg(2, updateHex)); // NEXT_HOP 192.0.2.2: on the shared subnet
+    await settle();
+    expect(rec.updates[0]!.attrs?.nextHop).toBe('192.0.2.2');
+    raw.send(msg(2, updateHex.replace('c0000202', 'cb007109'))); // 203.0.113.9: behind a gateway
+    await settle();
+    expect(s.state).toBe('Established');
+    expect(raw.notifications()).toHaveLength(0);
+    expect(rec.updates[1]!.attrs).toBeNull();
+    expect(rec.updates[1]!.withdrawn).not.toBeNull();
+    expect(rec.updates[1]!.errors.map((e) => e.message).join()).toMatch(/NEXT_HOP 203\.0\.113\.9 is on no connected subnet of this host, and the session is single-hop \(RFC 4271 §6\.3 \(b\)\): route ignored/);
+  });
+
+  it('a multihop session (every Calico peer) keeps a NEXT_HOP behind a gateway', async () => {
+    const { rec, raw } = await establishRaw(90, {}, { localAddress: '192.0.2.1' });
+    raw.send(msg(2, updateHex.replace('c0000202', 'cb007109')));
+    await settle();
+    expect(rec.updates[0]!.attrs?.nextHop).toBe('203.0.113.9');
+  });
+
   it('RFC 7606 attribute discard: a malformed ATOMIC_AGGREGATE is dropped, the route delivered', async () => {
     const { s, raw, rec } = await establishRaw(90);
     // ... plus ATOMIC_AGGREGATE with length 1 (must be 0): flags T, type 6, len 1, value 00

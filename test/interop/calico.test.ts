@@ -22,7 +22,8 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   const nodes = new Map<string, LabNode>();
   const kites: Kite[] = [];
   const birds: BirdPeer[] = [];
-  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k7', 'b7', 'c7', 'k8', 'b8', 'k9', 'b9', 'k10', 'b10'] as const;
+  const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k7', 'b7', 'c7', 'k8', 'b8', 'k9', 'b9', 'k10', 'b10',
+    'k11', 'b11', 'k12', 'b12', 'c12', 'd12', 'k13', 'b13'] as const;
   const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
 
   beforeAll(async () => {
@@ -261,9 +262,10 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     expect(await waitPeerRoute(bird, '10.244.9.0/26')).toMatchObject({ asPath: [CLUSTER_AS] });
     const out = await bird.birdc('show', 'protocols', 'all', BirdPeer.protoName(0));
     expect(/Session:\s+(.*)/.exec(out)?.[1], out).toMatch(/external/);
-    // What BIRD received in Kite's OPEN: ADD-PATH receive and send for both families.
+    // What BIRD received in Kite's OPEN: ADD-PATH receive and send, for the session's one family
+    // (an IPv4 peer is in bird.cfg, which has only IPv4: see "one address family per session").
     const caps = out.split('Neighbor capabilities')[1]?.split('Session:')[0] ?? '';
-    expect(caps, out).toMatch(/ADD-PATH\s+RX: ipv4 ipv6\s+TX: ipv4 ipv6/);
+    expect(caps, out).toMatch(/ADD-PATH\s+RX: ipv4\s+TX: ipv4\n/);
   });
 
   // Item 10. A BGPPeer with localWorkloadSelector peers with workloads on the node (a virtual
@@ -292,5 +294,89 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     expect(peers.map((p) => [p.address, p.name, p.state])).toEqual([[b.ipv4, 'vrouters-kite-k8s-vrouter--0-eth0', 'Established']]);
     const detail = await kite.peerDetail(b.ipv4);
     expect(detail.session.passive).toBe(true);
+  });
+  // Conformance issue 11, remaining item 5. calico-node runs two BIRDs: `bird` from bird.cfg with
+  // the IPv4 peers (peer_v4, ip_addr_v4) and `bird6` from bird6.cfg with the IPv6 ones, confd
+  // rendering each per IP version (bgp_processor.go GetBirdBGPConfig(ipVersion); projectcalico/bird
+  // builds each for one family). So a session to an IPv4 address announces and carries IPv4
+  // unicast only, one to an IPv6 address IPv6 only, and a dual-stack pair has two sessions.
+  it('one address family per session: IPv4 on the IPv4 session, IPv6 on the IPv6 one', async () => {
+    const k = n('k11'), b = n('b11');
+    await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.11.0/26', 'fd00:10:244:11::/122'])],
+      pools: POOLS,
+      peers: [{ name: 'bird4', peerIP: b.ipv4, asNumber: 65100 }, { name: 'bird6', peerIP: b.ipv6, asNumber: 65100 }],
+    }), 'none');
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100,
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }, { address: k.ipv6, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(bird, k.ipv4);
+    await waitPeerState(bird, k.ipv6);
+    expect(await waitPeerRoute(bird, '10.244.11.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [CLUSTER_AS] });
+    expect(await waitPeerRoute(bird, 'fd00:10:244:11::/122')).toMatchObject({ nextHop: k.ipv6, asPath: [CLUSTER_AS] });
+    // What Kite's OPEN announced on each session (BIRD's "Neighbor capabilities").
+    const announced = async (i: number): Promise<string> => {
+      const out = await bird.birdc('show', 'protocols', 'all', BirdPeer.protoName(i));
+      const caps = out.split('Neighbor capabilities')[1]?.split('Session:')[0] ?? '';
+      return /AF announced:\s*(.*)/.exec(caps)?.[1]?.trim() ?? out;
+    };
+    expect(await announced(0)).toBe('ipv4');
+    expect(await announced(1)).toBe('ipv6');
+  });
+
+  // Conformance issue 11, remaining item 2. Every session in Calico's BIRD config derives from
+  // bgp_template, which says `multihop;` and `gateway recursive;` (confd bird.cfg.template; the mesh
+  // in bgp_processor.go too: "Mesh peers always use ttl security off with multihop"). BIRD keeps a
+  // third-party next hop toward an eBGP peer only "when forwarded between single-hop BGPs on the
+  // same iface" (proto/bgp/attrs.c bgp_use_next_hop: both sessions need a neighbour entry, which
+  // multihop sessions do not have): so calico-node sends its own address to a ToR on the shared
+  // subnet even for another node's block on that subnet, unless the BGPPeer says nextHopMode Keep
+  // (confd: `next hop keep;`) or keepOriginalNextHop on eBGP. Here c12 is another node (iBGP, same
+  // subnet) announcing its block; b12 is a ToR with the default, d12 one with nextHopMode Keep.
+  it('eBGP next hop: self toward a ToR on the shared subnet, the original with nextHopMode Keep', async () => {
+    const k = n('k12'), b = n('b12'), c = n('c12'), d = n('d12');
+    await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.12.0/26'])],
+      pools: POOLS,
+      peers: [
+        { name: 'node-c', peerIP: c.ipv4, asNumber: CLUSTER_AS },
+        { name: 'tor', peerIP: b.ipv4, asNumber: 65100 },
+        { name: 'tor-keep', peerIP: d.ipv4, asNumber: 65100, nextHopMode: 'Keep' },
+      ],
+    }), 'none');
+    const other = await startBird(new BirdPeer({ lab, node: c, asNumber: CLUSTER_AS, announce: ['10.244.112.0/26'], neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    const tor = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    const torKeep = await startBird(new BirdPeer({ lab, node: d, asNumber: 65100, instance: 'keep', neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(other, k.ipv4);
+    expect(await waitPeerRoute(tor, '10.244.112.0/26')).toMatchObject({ nextHop: k.ipv4, asPath: [CLUSTER_AS] });
+    expect(await waitPeerRoute(tor, '10.244.12.0/26')).toMatchObject({ nextHop: k.ipv4 });
+    expect(await waitPeerRoute(torKeep, '10.244.112.0/26')).toMatchObject({ nextHop: c.ipv4, asPath: [CLUSTER_AS] });
+  });
+  // Conformance issue 11, remaining items 1 and 3: a next hop behind a gateway. The BIRD peer is
+  // one hop away (eBGP, shared subnet) but sets NEXT_HOP 198.19.70.5, reached through a kernel
+  // route `198.19.70.0/24 via <peer>` on Kite's host.
+  // 1. Calico's sessions are `multihop; gateway recursive;` (bird.cfg.template bgp_template), so
+  //    BIRD does not apply its single-hop check (proto/bgp/packets.c bgp_apply_next_hop checks
+  //    only in `gateway direct`): the route is accepted, its next hop resolved through the table.
+  // 2. Such a route's `ifname` is the interface of the route to its next hop (BIRD's table has the
+  //    kernel's routes: `protocol kernel { learn; import all; }`), here eth0, so the BGPFilter
+  //    rule `interface: eth0` matches it; before, Kite gave such a route no interface.
+  it('a next hop behind a gateway: accepted, and its interface is the kernel route\'s (BGPFilter interface)', async () => {
+    const k = n('k13'), b = n('b13');
+    await lab.mustExec(k, 'ip', ['route', 'add', '198.19.70.0/24', 'via', b.ipv4]);
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false },
+      nodes: [kiteNode(k, ['10.244.13.0/26'])],
+      pools: POOLS,
+      filters: [{ name: 'by-interface', importV4: [{ action: 'Reject', interface: 'eth0', cidr: '10.244.113.0/26', matchOperator: 'Equal' }] }],
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100, filters: ['by-interface'] }],
+    }), 'none');
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, announce: ['10.244.113.0/26', '10.244.114.0/26'],
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS, nextHopSelf: false, exportStatements: 'bgp_next_hop = 198.19.70.5;' }] }));
+    await waitPeerState(bird, k.ipv4);
+    expect((await kite.waitRoute('10.244.114.0/26')).paths[0]?.nextHop).toBe('198.19.70.5');
+    await kite.waitPeer(b.ipv4, 'two received, one accepted', (p) => p.prefixesReceived === 2 && p.prefixesAccepted === 1);
+    expect((await kite.routes()).map((r) => r.prefix)).not.toContain('10.244.113.0/26');
   });
 });

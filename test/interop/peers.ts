@@ -42,6 +42,8 @@ export interface NeighborSpec {
   addPaths?: boolean;
   /** BIRD only: statements run on each exported route before `accept` (e.g. `bgp_local_pref = 7;`). */
   exportStatements?: string;
+  /** BIRD only: `next hop self` (default true); false lets exportStatements set bgp_next_hop. */
+  nextHopSelf?: boolean;
 }
 
 export interface PeerSpec {
@@ -237,7 +239,7 @@ export class BirdPeer extends BasePeer {
         ...(n.ttlSecurity !== undefined ? ['  ttl security on;'] : []),
         `  hold time ${hold}; keepalive time ${n.keepalive ?? Math.max(1, Math.floor(hold / 3))};`,
         '  connect retry time 1; connect delay time 1; error wait time 1, 2;',
-        `  ${fam} { import all; export filter { if source != RTS_STATIC then reject; ${n.exportStatements ?? ''} accept; }; next hop self;${n.addPaths ? ' add paths on;' : ''} };`,
+        `  ${fam} { import all; export filter { if source != RTS_STATIC then reject; ${n.exportStatements ?? ''} accept; };${n.nextHopSelf === false ? '' : ' next hop self;'}${n.addPaths ? ' add paths on;' : ''} };`,
         '}',
       );
     });

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EstablishedInfo } from '../../src/bgp/session.js';
 import type { PeerHandle, SpeakerPeer } from '../../src/bgp/speaker.js';
 import { decodeUpdate } from '../../src/bgp/wire/update.js';
-import { IPV4_UNICAST, type CodecContext, type OpenMessage } from '../../src/bgp/wire/types.js';
+import { IPV4_UNICAST, IPV6_UNICAST, type CodecContext, type OpenMessage } from '../../src/bgp/wire/types.js';
 import type { Negotiated } from '../../src/bgp/wire/validate.js';
 import type { NodeConfig, PeerConfig, PeerIntent } from '../../src/config/types.js';
 import { Channel, ChannelState, type ChannelDeps, type ExportBinder, type SessionBinder } from '../../src/rib/channel.js';
@@ -80,7 +80,7 @@ function info(restartTime?: number): EstablishedInfo {
   return { negotiated, holdTime: 90, remoteOpen: open, localOpen: open, outgoing: true };
 }
 
-function setup(intent: PeerIntent = { config: peerConfig(), password: undefined }) {
+function setup(intent: PeerIntent = { config: peerConfig(), password: undefined }, more: Partial<ChannelDeps> = {}) {
   const interner = new Interner();
   const rib = new Rib(interner);
   const clock = new FakeClock();
@@ -93,6 +93,7 @@ function setup(intent: PeerIntent = { config: peerConfig(), password: undefined 
     rib, speaker, exporter, clock, log, restart,
     policy: { importFilter: () => undefined, importAttrs: (a) => a }, instance: { config: node },
     events: { endOfRib: () => { endOfRibs++; }, state: (_ch, _from, to) => { states.push(to); } },
+    ...more,
   };
   const ch = new Channel('198.18.0.2', intent, deps);
   const announce = (...nlri: string[]) => ch.update(decodeUpdate(hex(updateBody('', ATTRS, nlri.join(''))), ctx, interner));
@@ -119,6 +120,22 @@ describe('Channel: session binding', () => {
     expect(typeof restarting === 'function' && restarting()).toBe(false);
     t.restart.restarting = true;
     expect(typeof restarting === 'function' && restarting()).toBe(true);
+  });
+
+  // calico-node runs one BIRD per family, each session in its peer's family (bird.cfg / bird6.cfg).
+  it('offers only the peer address\'s family, with ADD-PATH for it', () => {
+    const v4 = setup().speaker.handle!.config.capabilities;
+    expect([v4?.families, v4?.addPath]).toEqual([[IPV4_UNICAST], [{ family: IPV4_UNICAST, mode: 3 }]]);
+    const v6 = setup({ config: peerConfig({ address: 'fd00::2', family: 6 }), password: undefined }).speaker.handle!.config.capabilities;
+    expect([v6?.families, v6?.addPath]).toEqual([[IPV6_UNICAST], [{ family: IPV6_UNICAST, mode: 3 }]]);
+  });
+
+  // BIRD's `gateway direct` is for single-hop sessions; Calico's are all multihop (session.test.ts).
+  it('only a single-hop peer gets the connected-subnet next-hop check', () => {
+    const onConnectedSubnet = (): boolean => true;
+    expect(setup(undefined, { onConnectedSubnet }).speaker.handle!.config.gatewayDirect).toBeUndefined();
+    const direct = setup({ config: peerConfig({ multihop: false }), password: undefined }, { onConnectedSubnet });
+    expect(direct.speaker.handle!.config.gatewayDirect).toBe(onConnectedSubnet);
   });
 
   it('joins the update groups when Established and leaves them when the session goes', () => {
