@@ -12,7 +12,7 @@ import {
   type PeerActionResult, type PeerDetail, type PeerState, type PeerStatus, type PeerType, type RouteStatus, type Sourced, type Summary,
 } from './types.js';
 
-export const DEFAULT_SOCKET = '/run/kite/kite.sock';
+export { DEFAULT_SOCKET } from './socket.js';
 
 /** The decoded-message shapes proto-loader produces with LOADER_OPTIONS (camelCase, enum names). */
 export interface ProtoPeerStatus {

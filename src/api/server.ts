@@ -2,17 +2,15 @@
 // Unix socket. Reads daemon state and takes the operator's peer actions; the socket's file
 // permissions (root) are its authentication. It refuses to steal the socket from another live daemon.
 import { lstat, mkdir, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import {
-  adjDirectionFromProto, adjRoutesToProto, configToProto, fibToProto, kiteService, peerActionFromProto, peerDetailToProto, peerToProto,
-  routeToProto, summaryToProto,
-  type ProtoAdjRibRequest, type ProtoPeerActionRequest, type ProtoPeersReply, type ProtoRoutesReply, type ProtoRoutesRequest, type ProtoSummary,
+import type * as grpc from '@grpc/grpc-js';
+import type {
+  ProtoAdjRibRequest, ProtoPeerActionRequest, ProtoPeersReply, ProtoRoutesReply, ProtoRoutesRequest, ProtoSummary,
 } from './proto.js';
 import type { StatusProvider } from './types.js';
 
-export { DEFAULT_SOCKET } from './proto.js';
+export { DEFAULT_SOCKET } from './socket.js';
 
 /** The subset of a pino logger the server uses. */
 export interface ControlServerLog {
@@ -42,58 +40,91 @@ export async function startControlServer(
   await mkdir(dirname(path), { recursive: true });
   await clearStaleSocket(path, log);
 
-  const server = new grpc.Server();
-  server.addService(kiteService(), {
-    Summary: (_call: grpc.ServerUnaryCall<object, ProtoSummary>, cb: grpc.sendUnaryData<ProtoSummary>) =>
-      answer(cb, () => summaryToProto(provider.summary())),
-    Peers: (_call: grpc.ServerUnaryCall<object, ProtoPeersReply>, cb: grpc.sendUnaryData<ProtoPeersReply>) =>
-      answer(cb, () => ({ peers: provider.peers().map(peerToProto) })),
-    Routes: (call: grpc.ServerUnaryCall<ProtoRoutesRequest, ProtoRoutesReply>, cb: grpc.sendUnaryData<ProtoRoutesReply>) =>
-      answer(cb, () => {
-        const prefix = call.request.prefix;
-        // An empty prefix means "no filter": the CLI never sends one, but grpcurl users might.
-        const filter = prefix === undefined || prefix === '' ? {} : { prefix };
-        return { routes: provider.routes(filter).map(routeToProto) };
-      }),
-    Fib: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
-      answer(cb, () => fibToProto(provider.fib?.())),
-    Peer: (call: grpc.ServerUnaryCall<{ address: string }, object>, cb: grpc.sendUnaryData<object>) =>
-      answer(cb, () => {
-        const d = supported(provider.peer, 'Peer').call(provider, call.request.address);
-        if (d === null) throw new NotFound(`${call.request.address} is not a configured peer (see kite show peers)`);
-        return peerDetailToProto(d);
-      }),
-    AdjRib: (call: grpc.ServerUnaryCall<ProtoAdjRibRequest, object>, cb: grpc.sendUnaryData<object>) =>
-      answer(cb, () => {
-        const dir = adjDirectionFromProto(call.request.direction);
-        if (dir === undefined) throw new InvalidArgument('direction must be received or advertised');
-        return adjRoutesToProto(supported(provider.adjRib, 'AdjRib').call(provider, call.request.peer, dir));
-      }),
-    Config: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
-      answer(cb, () => configToProto(supported(provider.configReport, 'Config').call(provider))),
-    PeerAction: (call: grpc.ServerUnaryCall<ProtoPeerActionRequest, object>, cb: grpc.sendUnaryData<object>) =>
-      answer(cb, () => {
-        const action = peerActionFromProto(call.request.action);
-        if (action === undefined) throw new InvalidArgument('action must be reset, disable, enable or refresh');
-        const reason = call.request.reason || `kite peer ${action}`;
-        return supported(provider.peerAction, 'PeerAction').call(provider, call.request.address, action, reason);
-      }),
-  });
-
-  await new Promise<void>((ok, fail) => {
-    server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => {
-      if (err) fail(new Error(`cannot listen on ${path}: ${err.message}`));
-      else ok();
+  // The socket is a plain listener; gRPC (grpc-js, proto-loader, protobufjs: ~11 MiB of RSS) is
+  // loaded at the first connection, which is then handed to it with grpc-js's connection
+  // injector (issue 16: an idle daemon that nobody queries does not carry it). Bytes the client
+  // sends meanwhile wait in the socket, unread.
+  let grpcServer: Promise<{ server: GrpcServer; inject: (c: Socket) => void }> | undefined;
+  const loadGrpc = async (): Promise<{ server: GrpcServer; inject: (c: Socket) => void }> => {
+    const [grpc, proto] = await Promise.all([import('@grpc/grpc-js'), import('./proto.js')]);
+    const server = new grpc.Server();
+    server.addService(proto.kiteService(), services(grpc, proto, provider));
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    return { server, inject: (c) => injector.injectConnection(c) };
+  };
+  const sockets = new Set<Socket>();
+  const listener = createServer((sock) => {
+    sockets.add(sock);
+    sock.once('close', () => sockets.delete(sock));
+    grpcServer ??= loadGrpc();
+    grpcServer.then(({ inject }) => { if (!sock.destroyed) inject(sock); }, (err: unknown) => {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'control API: cannot load gRPC');
+      sock.destroy();
     });
+  });
+  await new Promise<void>((ok, fail) => {
+    listener.once('error', (err) => fail(new Error(`cannot listen on ${path}: ${err.message}`)));
+    listener.listen(path, () => ok());
   });
   log.info({ socket: path }, 'control API listening');
 
   let closed: Promise<void> | undefined;
   return {
     close: () => {
-      closed ??= shutdown(server).then(() => removeSocket(path));
+      closed ??= (async () => {
+        await new Promise<void>((ok) => { listener.close(() => ok()); });
+        const g = await grpcServer?.catch(() => undefined);
+        if (g !== undefined) await shutdown(g.server);
+        for (const s of sockets) s.destroy();
+        await removeSocket(path);
+      })();
       return closed;
     },
+  };
+}
+
+type Grpc = typeof import('@grpc/grpc-js');
+type Proto = typeof import('./proto.js');
+type GrpcServer = InstanceType<Grpc['Server']>;
+
+/** The kite.v1.Kite service's handlers over the provider. */
+function services(grpc: Grpc, proto: Proto, provider: StatusProvider): grpc.UntypedServiceImplementation {
+  const answer = <T>(cb: grpc.sendUnaryData<T>, fn: () => T): void => answerWith(grpc, cb, fn);
+  return {
+    Summary: (_call: grpc.ServerUnaryCall<object, ProtoSummary>, cb: grpc.sendUnaryData<ProtoSummary>) =>
+      answer(cb, () => proto.summaryToProto(provider.summary())),
+    Peers: (_call: grpc.ServerUnaryCall<object, ProtoPeersReply>, cb: grpc.sendUnaryData<ProtoPeersReply>) =>
+      answer(cb, () => ({ peers: provider.peers().map(proto.peerToProto) })),
+    Routes: (call: grpc.ServerUnaryCall<ProtoRoutesRequest, ProtoRoutesReply>, cb: grpc.sendUnaryData<ProtoRoutesReply>) =>
+      answer(cb, () => {
+        const prefix = call.request.prefix;
+        // An empty prefix means "no filter": the CLI never sends one, but grpcurl users might.
+        const filter = prefix === undefined || prefix === '' ? {} : { prefix };
+        return { routes: provider.routes(filter).map(proto.routeToProto) };
+      }),
+    Fib: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => proto.fibToProto(provider.fib?.())),
+    Peer: (call: grpc.ServerUnaryCall<{ address: string }, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => {
+        const d = supported(provider.peer, 'Peer').call(provider, call.request.address);
+        if (d === null) throw new NotFound(`${call.request.address} is not a configured peer (see kite show peers)`);
+        return proto.peerDetailToProto(d);
+      }),
+    AdjRib: (call: grpc.ServerUnaryCall<ProtoAdjRibRequest, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => {
+        const dir = proto.adjDirectionFromProto(call.request.direction);
+        if (dir === undefined) throw new InvalidArgument('direction must be received or advertised');
+        return proto.adjRoutesToProto(supported(provider.adjRib, 'AdjRib').call(provider, call.request.peer, dir));
+      }),
+    Config: (_call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => proto.configToProto(supported(provider.configReport, 'Config').call(provider))),
+    PeerAction: (call: grpc.ServerUnaryCall<ProtoPeerActionRequest, object>, cb: grpc.sendUnaryData<object>) =>
+      answer(cb, () => {
+        const action = proto.peerActionFromProto(call.request.action);
+        if (action === undefined) throw new InvalidArgument('action must be reset, disable, enable or refresh');
+        const reason = call.request.reason || `kite peer ${action}`;
+        return supported(provider.peerAction, 'PeerAction').call(provider, call.request.address, action, reason);
+      }),
   };
 }
 
@@ -110,7 +141,7 @@ function supported<F>(f: F | undefined, rpc: string): F {
 class Unimplemented extends Error {}
 
 /** Runs a provider call; a throw becomes a gRPC error carrying its message, not a crash. */
-function answer<T>(cb: grpc.sendUnaryData<T>, fn: () => T): void {
+function answerWith<T>(grpc: Grpc, cb: grpc.sendUnaryData<T>, fn: () => T): void {
   let reply: T;
   try {
     reply = fn();
@@ -125,7 +156,7 @@ function answer<T>(cb: grpc.sendUnaryData<T>, fn: () => T): void {
   cb(null, reply);
 }
 
-function shutdown(server: grpc.Server): Promise<void> {
+function shutdown(server: GrpcServer): Promise<void> {
   return new Promise((ok) => {
     // A CLI call is one short unary request; do not let a stuck client hold up daemon exit.
     const timer = setTimeout(() => { server.forceShutdown(); ok(); }, 1000);

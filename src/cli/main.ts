@@ -6,8 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { health, parseHealthArgs } from './health.js';
 import { lab, parseLabArgs } from './lab.js';
 import { parseRunArgs, run } from './run.js';
-import { parseShowArgs, show } from './show.js';
-import { parsePeerArgs, peer } from './peer.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, HELP, isHelpTopic, usageLine, UsageError, type CliIo } from './usage.js';
 
 const processIo: CliIo = {
@@ -58,13 +56,16 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
       await run(opts);
       return EXIT_OK;
     }
+    // show and peer load the gRPC client; `kite run` must not (issue 16: idle footprint).
     case 'show': {
+      const { parseShowArgs, show } = await import('./show.js');
       const opts = parseShowArgs(rest);
       if (!opts) { io.out(HELP.show); return EXIT_OK; }
       io.out(await show(opts));
       return EXIT_OK;
     }
     case 'peer': {
+      const { parsePeerArgs, peer } = await import('./peer.js');
       const opts = parsePeerArgs(rest);
       if (!opts) { io.out(HELP.peer); return EXIT_OK; }
       const r = await peer(opts);

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { DEFAULT_SOCKET } from '../api/client.js';
+import { DEFAULT_SOCKET } from '../api/socket.js';
 import type { LogFormat } from '../logger.js';
 import { STARTUP_VARIABLES } from '../startup/variables.js';
 import { etcdConfigFromEnv, type EtcdConfig } from '../datastore/etcd/env.js';

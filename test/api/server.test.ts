@@ -177,6 +177,20 @@ describe('control API', () => {
     }
   });
 
+  it('serves clients that connect at once while gRPC is still being loaded (it is loaded at the first client, issue 16), and on close lets go of them', async () => {
+    const path = await serve('first.sock');
+    const clients = [0, 1, 2].map(() => createControlClient(path));
+    try {
+      const answers = await Promise.all(clients.map((c) => c.summary()));
+      for (const a of answers) expect(a).toEqual(SUMMARY);
+      expect(await clients[0]!.peers()).toEqual(PEERS); // the same connection, again
+    } finally {
+      for (const c of clients) c.close();
+    }
+    await servers.splice(0).map((s) => s.close())[0];
+    expect(existsSync(path)).toBe(false);
+  });
+
   it('passes the prefix filter through, and no filter when none is given', async () => {
     const provider = new FakeProvider();
     const client = createControlClient(await serve('filter.sock', provider));
