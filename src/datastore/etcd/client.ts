@@ -2,6 +2,7 @@
 // username/password from its variables (ETCD_ENDPOINTS, ETCD_KEY_FILE, ETCD_CERT_FILE,
 // ETCD_CA_CERT_FILE, ETCD_USERNAME, ETCD_PASSWORD), and errors that say what to fix.
 import { readFileSync } from 'node:fs';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Etcd3, type IOptions } from 'etcd3';
 import type { EtcdConfig } from './env.js';
@@ -104,4 +105,60 @@ export function explainEtcdError(e: unknown, endpoints: readonly string[]): Erro
     return new Error(`etcd ${where}: TLS failed: check ETCD_CA_CERT_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE (${msg})`);
   }
   return new Error(`etcd ${where}: ${msg}`);
+}
+
+/** Whether the client would use TLS with this configuration (https endpoints, or certificate files). */
+export const usesTls = (cfg: EtcdConfig): boolean =>
+  cfg.endpoints.some((e) => e.startsWith('https://')) || cfg.caCertFile !== undefined || cfg.certFile !== undefined;
+
+/** gRPC's words for a connection it could not make, whatever the cause (it hides TLS alerts). */
+export const isConnectFailure = (msg: string): boolean => /No connection established|Failed to connect/i.test(msg);
+
+/**
+ * Why a TLS connection to `endpoint` fails, by a handshake of our own with the same files:
+ * gRPC reports a member that rejects our client certificate (TLS 1.3 sends that alert after the
+ * handshake) only as "Failed to connect". Resolves undefined when TLS is not the problem (the
+ * handshake holds for `settleMs`, or the endpoint cannot be reached at all).
+ */
+export function probeTls(cfg: EtcdConfig, endpoint: string, settleMs = 1000): Promise<string | undefined> {
+  let target: ConnectionOptions;
+  try {
+    if (endpoint.startsWith('unix://')) {
+      // grpc-js names a Unix-socket target "localhost" for TLS.
+      target = { path: endpoint.slice('unix://'.length), servername: 'localhost' };
+    } else {
+      const u = new URL(endpoint.includes('://') ? endpoint : `https://${endpoint}`);
+      target = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || '2379') };
+    }
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  const read = (f: string | undefined): Buffer | undefined => {
+    if (f === undefined) return undefined;
+    try { return readFileSync(f); } catch { return undefined; }
+  };
+  const ca = read(cfg.caCertFile), cert = read(cfg.certFile), key = read(cfg.keyFile);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (why: string | undefined): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(why);
+    };
+    const sock = tlsConnect({ ...target, ALPNProtocols: ['h2'], ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) });
+    const timer = setTimeout(() => finish(undefined), 5000);
+    timer.unref();
+    let secured = false;
+    sock.on('secureConnect', () => { secured = true; setTimeout(() => finish(undefined), settleMs).unref(); });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      // Not reachable at all: not a TLS matter.
+      const network = ['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EPIPE'].includes(e.code ?? '');
+      if (network && !secured) finish(undefined);
+      else if (network) finish(`the member closed the connection right after the TLS handshake (${e.message}): does it trust the client certificate?`);
+      else finish(e.message);
+    });
+    sock.on('close', () => finish(secured ? 'the member closed the connection right after the TLS handshake: does it trust the client certificate?' : undefined));
+  });
 }

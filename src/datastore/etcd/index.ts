@@ -7,7 +7,7 @@ import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus, VtepWrite 
 import { addResource, emptyResources, type IPPool, type Resource, type Resources } from '../resources.js';
 import { convertCalico } from '../kubernetes/convert.js';
 import type { Converted, RawObject } from '../kubernetes/reflector.js';
-import { createEtcdClient, explainEtcdError, type EtcdClientHooks } from './client.js';
+import { createEtcdClient, explainEtcdError, isConnectFailure, probeTls, usesTls, type EtcdClientHooks } from './client.js';
 import type { EtcdConfig } from './env.js';
 import { AFFINITIES_PREFIX, BLOCKS_PREFIX, kubeStyleName, parseKey, resourceKey, RESOURCES_PREFIX } from './keys.js';
 import { EtcdReflector } from './reflector.js';
@@ -295,8 +295,39 @@ export class EtcdDatastore implements Datastore {
 
   private error(e: Error): void {
     const err = explainEtcdError(e, this.opts.etcd.endpoints);
+    if (usesTls(this.opts.etcd) && isConnectFailure(err.message) && !/TLS failed/.test(err.message)) {
+      void this.explainConnectFailure(err);
+      return;
+    }
+    this.report(err);
+  }
+
+  private report(err: Error): void {
+    if (this.stopped) return;
     this.opts.log.error({ err: err.message }, 'etcd datastore');
     this.h?.onError(err);
+  }
+
+  /** The last TLS probe (shared by the failures that arrive together), so retries do not probe every time. */
+  private tlsProbe: { at: number; result: Promise<{ why: string; endpoint: string } | undefined> } | undefined;
+
+  /**
+   * gRPC says only "Failed to connect" when a member rejects our client certificate: a handshake
+   * of our own says whether TLS is why, and the error then names the TLS variables.
+   */
+  private async explainConnectFailure(err: Error): Promise<void> {
+    if (this.tlsProbe === undefined || Date.now() - this.tlsProbe.at > 10_000) {
+      this.tlsProbe = { at: Date.now(), result: (async () => {
+        for (const endpoint of this.opts.etcd.endpoints) {
+          const why = await probeTls(this.opts.etcd, endpoint);
+          if (why !== undefined) return { why, endpoint };
+        }
+        return undefined;
+      })() };
+    }
+    const p = await this.tlsProbe.result;
+    this.report(p === undefined ? err
+      : new Error(`etcd ${p.endpoint}: TLS failed: check ETCD_CA_CERT_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE (${p.why}; the client said: ${err.message})`));
   }
 
   private synced(s: boolean): void {
