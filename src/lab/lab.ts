@@ -131,7 +131,7 @@ export async function labUp(opts: UpOptions, progress: Progress): Promise<LabRep
   progress('checking what this kernel offers (ipip, vxlan, bridge)');
   const kernel = await detectKernel();
   progress(`kernel: ipip ${yes(kernel.ipip)}, vxlan ${yes(kernel.vxlan)}, bridge ${yes(kernel.bridge)}`);
-  const plan = planLab(opts, kernel);
+  const plan = planLab({ ...opts, ...(opts.vxlan === true && opts.datastore === 'etcd' ? { vtepsFromIpam: true } : {}) }, kernel);
   for (const r of plan.reasons) progress(`chose: ${r}`);
 
   let routeMode: RouteMode = RouteMode.Lab;

@@ -49,6 +49,11 @@ export interface LabOptions {
   tor: boolean;
   /** The pools use VXLAN (vxlanMode Always; IPv4: instead of IPIP). */
   vxlan?: boolean;
+  /**
+   * With --vxlan: leave the Nodes without VTEPs, so each Kite allocates its own from Kite's IPAM
+   * and writes it to its Node (a datastore the Kites write to and watch: etcd).
+   */
+  vtepsFromIpam?: boolean;
 }
 
 export interface KernelFeatures {
@@ -160,8 +165,12 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
   if (options.vxlan === true) {
     if (!kernel.vxlan) throw new Error('--vxlan: this kernel has no vxlan device type (modprobe vxlan)');
     vxlanMode = Encap.Always;
-    if (v4Pool) reasons.push('--vxlan: IPv4 pool vxlanMode Always, ipipMode Never: every IPv4 pod packet between nodes goes through vxlan.calico (VNI 4096, UDP 4789, MTU 1450), each node\'s VTEP the first address of its block');
-    if (v6Pool) reasons.push('--vxlan: IPv6 pool vxlanMode Always: every IPv6 pod packet between nodes goes through vxlan-v6.calico (VNI 4096, UDP 4789 over IPv6, MTU 1430), each node\'s IPv6 VTEP (ipv6VXLANTunnelAddr) the first address of its IPv6 block');
+    const given = options.vtepsFromIpam !== true;
+    if (v4Pool) reasons.push(`--vxlan: IPv4 pool vxlanMode Always, ipipMode Never: every IPv4 pod packet between nodes goes through vxlan.calico (VNI 4096, UDP 4789, MTU 1450)${given ? ', each node\'s VTEP the first address of its block' : ''}`);
+    if (v6Pool) reasons.push(`--vxlan: IPv6 pool vxlanMode Always: every IPv6 pod packet between nodes goes through vxlan-v6.calico (VNI 4096, UDP 4789 over IPv6, MTU 1430)${given ? ', each node\'s IPv6 VTEP (ipv6VXLANTunnelAddr) the first address of its IPv6 block' : ''}`);
+    if (!given) {
+      reasons.push('--vxlan with --datastore etcd: the Nodes start without VTEPs; each Kite allocates its own from the VXLAN pool with Kite\'s IPAM in Calico\'s etcd keys (handles vxlan-tunnel-addr-<node>, vxlan-v6-tunnel-addr-<node>, as calico-node\'s allocateip; the lab writes affinities but no IPAM blocks, so each Kite claims a block of its own for it and advertises it) and writes it with its MAC to its Node, where the other Kites read it');
+    }
     if (options.tor) {
       reasons.push('--vxlan with --tor: the ToR passes each block on with its node as next hop (FRR attribute-unchanged next-hop), so nodes send pod traffic through the VXLAN device to that node\'s VTEP, encapsulated across the routed underlay; the ToR forwards UDP 4789 between the subnets');
     }
@@ -215,9 +224,9 @@ export function planLab(options: LabOptions, kernel: KernelFeatures): LabPlan {
       prefixLength: v6only ? 64 : 24,
       asNumber: tor ? TOR_AS + i : CLUSTER_AS,
       block: v6only ? block6 : `10.244.${i}.0/${BLOCK_SIZE}`,
-      ...(vxlanMode !== undefined && v4Pool ? { vtep: `10.244.${i}.0` } : {}),
+      ...(vxlanMode !== undefined && v4Pool && options.vtepsFromIpam !== true ? { vtep: `10.244.${i}.0` } : {}),
       // The IPv6 VTEP: the first address of the node's IPv6 block, as calico-ipam gives it.
-      ...(vxlanMode !== undefined && v6Pool ? { vtep6: `fd00:10:244:${i.toString(16)}::` } : {}),
+      ...(vxlanMode !== undefined && v6Pool && options.vtepsFromIpam !== true ? { vtep6: `fd00:10:244:${i.toString(16)}::` } : {}),
       fabricIf: `kl-${name}`,
       pods,
       socket: `${STATE_DIR}/${name}.sock`,

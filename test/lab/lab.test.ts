@@ -222,6 +222,10 @@ describe.skipIf(missing !== null)('kite lab up / status / down (smoke)', () => {
       routes: [/^fd00:10:244:\d+::\/122 via fd00:198:18:\d+::fe dev eth0/] },
     { flags: ['--tor', '--dual-stack'], chose: /the FRR ToR peers eBGP with every node once per family/, sessions: 2, pings: 60,
       routes: [/^10\.244\.\d+\.0\/26 via 198\.18\.\d+\.254 dev eth0/, /^fd00:10:244:\d+::\/122 via fd00:198:18:\d+::fe dev eth0/] },
+    // The VTEPs from Kite's IPAM (none in the Nodes): each Kite allocates and writes its own to its
+    // Node in etcd, the others read them; routes via those VTEPs prove the round trip.
+    { flags: ['--vxlan', '--dual-stack', '--datastore', 'etcd'], chose: /--vxlan with --datastore etcd: the Nodes start without VTEPs/, sessions: 4, pings: 60,
+      routes: [/^10\.244\.[1-3]\.0\/26 via 10\.244\.\d+\.\d+ dev vxlan\.calico .*onlink/, /^fd00:10:244:[1-3]::\/122 via fd00:10:244:\S+ dev vxlan-v6\.calico .*onlink/] },
     { flags: ['--vxlan', '--ipv6'], chose: /IPv6 pool vxlanMode Always: every IPv6 pod packet between nodes goes through vxlan-v6\.calico/, sessions: 2, pings: 30,
       routes: [/^fd00:10:244:\d+::\/122 via fd00:10:244:\d+:: dev vxlan-v6\.calico .*onlink/] },
   ] as const;

@@ -46,6 +46,15 @@ describe('kite lab --vxlan', () => {
     expect(rs.nodes[1]!.spec).toMatchObject({ ipv4VXLANTunnelAddr: '10.244.2.0', ipv6VXLANTunnelAddr: 'fd00:10:244:2::' });
   });
 
+  it('--vxlan with VTEPs from IPAM (the lab on etcd): no VTEP in any Node, and it says who allocates them', () => {
+    const plan = planLab({ ...DEFAULT_OPTIONS, vxlan: true, family: 'dual', vtepsFromIpam: true }, kernel);
+    expect(plan.reasons.join('\n')).toMatch(/the Nodes start without VTEPs; each Kite allocates its own .*vxlan-v6-tunnel-addr-<node>/);
+    expect(plan.reasons.join('\n')).not.toMatch(/first address of its block/);
+    const rs = parseResources(labConfigYaml(plan), 'lab.yaml');
+    expect(rs.nodes.map((n) => [n.spec.ipv4VXLANTunnelAddr, n.spec.ipv6VXLANTunnelAddr])).toEqual([[undefined, undefined], [undefined, undefined], [undefined, undefined]]);
+    expect(rs.ipPools.map((p) => p.spec.vxlanMode)).toEqual(['Always', 'Always']);
+  });
+
   it('--vxlan --tor: the ToR keeps each block\'s node as next hop (attribute-unchanged), so the nodes encapsulate to its VTEP; it says so', () => {
     const plan = planLab({ ...DEFAULT_OPTIONS, vxlan: true, tor: true }, kernel);
     expect(plan.underlay).toBe('tor-routed');
