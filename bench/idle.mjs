@@ -95,7 +95,7 @@ async function kubeconfig() {
 
 async function measure(mode, run) {
   const out = join(tmp, `${mode}-${run}.json`);
-  const common = ['run', '--node', 'idle', '--socket', join(tmp, `${mode}-${run}.sock`), '--http-port', 'off', '--log-level', 'warn', '--listen-port', '0'];
+  const common = ['run', '--node', 'idle', '--socket', join(tmp, `${mode}-${run}.sock`), '--http-port', '0', '--log-level', 'warn', '--listen-port', '0'];
   let cmd = [process.execPath, '--import', join(ROOT, 'bench/idle-probe.mjs'), join(ROOT, 'bin/kite')];
   let args;
   if (mode === 'file-none' || mode === 'kubernetes') {

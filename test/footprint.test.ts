@@ -1,8 +1,9 @@
 // What `kite run` loads before it is used (issue 16, idle footprint): the static import closure of
 // the CLI entry and of the daemon must not reach the packages a mode may never use. They are
 // loaded with import() where they are needed: gRPC at the control socket's first client
-// (src/api/server.ts), the Kubernetes client and etcd3 by their datastores, pino-pretty for
-// pretty logs. Measured with `npm run bench:idle` (BENCHMARKS.md); this pins the import graph.
+// (src/api/server.ts), prom-client at the first scrape (src/metrics/metrics.ts), the Kubernetes
+// client and etcd3 by their datastores, pino-pretty for pretty logs. Measured with
+// `npm run bench:idle` (BENCHMARKS.md); this pins the import graph.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +58,7 @@ describe('kite run loads only what it uses', () => {
     expect(packages.has('rxjs')).toBe(true);
   });
 
-  it.each(['@grpc/grpc-js', '@grpc/proto-loader', '@kubernetes/client-node', 'etcd3', 'pino-pretty'])('%s is not imported statically', (pkg) => {
+  it.each(['@grpc/grpc-js', '@grpc/proto-loader', '@kubernetes/client-node', 'etcd3', 'pino-pretty', 'prom-client'])('%s is not imported statically', (pkg) => {
     const via = [...files].filter((f) => staticImports(f).some((s) => s === pkg || s.startsWith(`${pkg}/`)));
     expect(via.map((f) => f.slice(ROOT.length + 1))).toEqual([]);
   });

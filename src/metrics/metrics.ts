@@ -1,7 +1,10 @@
 // Kite's Prometheus metrics (prom-client): per-peer session and prefix metrics labelled by peer
 // address, peer type and AS (never per prefix), and node-wide RIB, dataplane and datastore metrics.
 // Events are counted in plain maps as they happen; everything is turned into samples at scrape time.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// prom-client itself (~10 MiB of RSS) is loaded at the first scrape, not at start (issue 16: a
+// daemon nobody scrapes does not carry it); dataplane apply times observed before then are kept
+// and replayed into the histogram, so nothing is lost.
+import type { Histogram, Registry } from 'prom-client';
 import type { FamilyPrefixes, PeerState, PeerStatus } from '../api/types.js';
 import type { StateName } from '../bgp/fsm/fsm.js';
 import type { SpeakerMeter } from '../bgp/speaker.js';
@@ -52,8 +55,13 @@ export interface KiteMetricsOptions {
   defaultMetrics?: boolean;
 }
 
+/** Observations kept before prom-client is loaded; past this many it is loaded to take them. */
+const PENDING_LIMIT = 4096;
+
 export class KiteMetrics {
-  readonly registry = new Registry();
+  private built: Promise<Registry> | undefined;
+  private ctype = 'text/plain; version=0.0.4; charset=utf-8';
+  private readonly defaultMetrics: boolean;
   private source: MetricsSource | null = null;
   /** The source read once per scrape (every family's collect reads it): null between scrapes. */
   private current: { peers: MetricPeer[]; node: NodeSnapshot } | null = null;
@@ -61,8 +69,10 @@ export class KiteMetrics {
   private readonly notifications = { in: new PeerCounts(), out: new PeerCounts() };
   private readonly transitions = new PeerCounts();
   private resyncCount = 0;
-  private readonly applyHistogram: Histogram;
-  private readonly netlinkErrors: Counter<'op' | 'code'>;
+  private applyHistogram: Histogram<'result'> | undefined;
+  private pendingApplies: [result: string, seconds: number][] = [];
+  /** Failed netlink requests by "op code". */
+  private readonly netlinkErrorCounts = new Map<string, number>();
 
   /** The speaker's events (messages, NOTIFICATIONs, state changes), counted per peer address. */
   readonly speakerMeter: SpeakerMeter = {
@@ -75,8 +85,21 @@ export class KiteMetrics {
   };
 
   constructor(o: KiteMetricsOptions = {}) {
-    const r = [this.registry];
-    if (o.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.defaultMetrics = o.defaultMetrics ?? true;
+  }
+
+  /** The prom-client registry with every family; prom-client is loaded at the first call. */
+  registry(): Promise<Registry> {
+    this.built ??= this.build();
+    return this.built;
+  }
+
+  private async build(): Promise<Registry> {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client');
+    const registry = new Registry();
+    this.ctype = registry.contentType;
+    const r = [registry];
+    if (this.defaultMetrics) collectDefaultMetrics({ register: registry });
     const self = this;
     const peers = (): MetricPeer[] => self.current?.peers ?? self.source?.peers() ?? [];
     // The key, not the address: two BGPPeers to one address on different ports are two peers.
@@ -163,37 +186,58 @@ export class KiteMetrics {
     new Gauge({ name: 'kite_dataplane_routes_refused', help: 'Routes refused by the dataplane, by reason (a fixed set: src/dataplane/desired.ts Refusal).',
       labelNames: ['reason'], registers: r,
       collect() { const d = node()?.dataplane; this.reset(); if (d) for (const [reason, n] of d.refused) this.set({ reason }, n); } });
-    this.applyHistogram = new Histogram({ name: 'kite_dataplane_apply_duration_seconds', help: 'Time to apply one round of dataplane changes to the kernel.',
+    const hist = new Histogram({ name: 'kite_dataplane_apply_duration_seconds', help: 'Time to apply one round of dataplane changes to the kernel.',
       labelNames: ['result'], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: r });
-    this.netlinkErrors = new Counter({ name: 'kite_netlink_errors_total', help: 'Failed netlink requests, by operation and errno name.', labelNames: ['op', 'code'], registers: r });
+    for (const [result, seconds] of this.pendingApplies) hist.observe({ result }, seconds);
+    this.pendingApplies = [];
+    this.applyHistogram = hist;
+    new Counter({ name: 'kite_netlink_errors_total', help: 'Failed netlink requests, by operation and errno name.', labelNames: ['op', 'code'], registers: r,
+      collect() {
+        this.reset();
+        for (const [key, n] of self.netlinkErrorCounts) {
+          const [op = '', code = ''] = key.split(' ');
+          this.inc({ op, code }, n);
+        }
+      } });
     new Gauge({ name: 'kite_datastore_sync_state', help: 'The datastore sync status (waiting, resyncing, in-sync): 1 for the current one.', labelNames: ['state'], registers: r,
       collect() { const n = node(); this.reset(); for (const s of SYNC_STATES) this.set({ state: s }, n?.datastore.status === s ? 1 : 0); } });
     new Counter({ name: 'kite_datastore_resyncs_total', help: 'Times the datastore started a resync (a new full listing).', registers: r,
       collect() { this.reset(); this.inc(self.resyncCount); } });
     new Counter({ name: 'kite_datastore_watch_restarts_total', help: 'Times a datastore watch ended and was started again, by resource.', labelNames: ['resource'], registers: r,
       collect() { const d = node()?.datastore; this.reset(); if (d) for (const [resource, n] of d.watchRestarts) this.inc({ resource }, n); } });
+    return registry;
   }
 
   /** Where the scrape-time numbers come from (the daemon, once its BGP instance exists). */
   setSource(s: MetricsSource): void { this.source = s; }
 
   /** A dataplane apply finished (src/dataplane/scheduler.ts). */
-  dataplaneApplied(seconds: number, ok: boolean): void { this.applyHistogram.observe({ result: ok ? 'ok' : 'failed' }, seconds); }
+  dataplaneApplied(seconds: number, ok: boolean): void {
+    const result = ok ? 'ok' : 'failed';
+    if (this.applyHistogram !== undefined) { this.applyHistogram.observe({ result }, seconds); return; }
+    this.pendingApplies.push([result, seconds]);
+    if (this.pendingApplies.length >= PENDING_LIMIT) void this.registry();
+  }
 
-  netlinkError(op: string, code: string): void { this.netlinkErrors.inc({ op, code }); }
+  netlinkError(op: string, code: string): void {
+    const key = `${op} ${code}`;
+    this.netlinkErrorCounts.set(key, (this.netlinkErrorCounts.get(key) ?? 0) + 1);
+  }
 
   /** The datastore's sync status changed; entering `resyncing` counts one resync. */
   datastoreStatus(s: SyncStatus): void { if (s === 'resyncing') this.resyncCount++; }
 
   /** The exposition text (Prometheus text format 0.0.4); the daemon's views are read once for it. */
   async expose(): Promise<string> {
+    const registry = await this.registry();
     const s = this.source;
     this.current = s === null ? null : { peers: s.peers(), node: s.node() };
     try {
-      return await this.registry.metrics();
+      return await registry.metrics();
     } finally {
       this.current = null;
     }
   }
-  get contentType(): string { return this.registry.contentType; }
+  /** The exposition's content type (prom-client's, once loaded). */
+  get contentType(): string { return this.ctype; }
 }
