@@ -223,9 +223,11 @@ export class Daemon implements StatusProvider {
   }
 
   /**
-   * Stops. By default a decommission: Cease to every peer, and the next start is a fresh one.
-   * With `restart`: connections are dropped without NOTIFICATION and the restart marker stays,
-   * so peers keep our routes as stale and the next start announces Restart State (RFC 4724).
+   * Stops. By default a decommission: Cease to every peer (as Hard Reset where both sides set the
+   * RFC 8538 N bit), and the next start is a fresh one. With `restart`: Cease/Administrative Reset
+   * to peers with the N bit, connections dropped without NOTIFICATION to the others, and the
+   * restart marker stays, so peers keep our routes as stale and the next start announces Restart
+   * State (RFC 4724, RFC 8538 §4).
    * Either way the kernel keeps its routes (a decommission's peers stop sending traffic here).
    */
   async stop(reason: string, how: { restart?: boolean } = {}): Promise<void> {

@@ -1,8 +1,10 @@
 // A stop for a restart versus a decommission, between two in-process Kite daemons on loopback.
-// Restart (what SIGTERM does by default): no Cease, the restart marker stays, the peer keeps
+// Restart (what SIGTERM does by default): Cease/Administrative Reset, which with the N bit both
+// Kites set is a graceful restart (RFC 8538 §4), the restart marker stays, the peer keeps
 // our routes as stale (RFC 4724 §4.2), and the Kite that comes back announces Restart State
 // until every peer's End-of-RIB, even though its datastore was in sync before any peer existed
-// (the bug this pins: the restart ended at that first in-sync). Decommission: Cease, routes gone.
+// (the bug this pins: the restart ended at that first in-sync). Decommission: Cease inside Hard
+// Reset (RFC 8538 §3), routes gone.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,7 +36,7 @@ describe('stopping for a restart and for good', () => {
 
     await b.stop('restarting', { restart: true });
     await eventually('a notices', () => a.peers()[0]!.state !== 'Established');
-    expect(a.peers()[0]!.lastError).not.toMatch(/Cease|Administrative/i); // dropped without a word
+    expect(a.peers()[0]!.lastError).toBe('received NOTIFICATION Cease/Administrative Reset: "restarting"'); // not a Hard Reset
     expect(rib()).toBe('10.244.1.0/26 10.244.2.0/26'); // kept as stale
     expect(existsSync(marker)).toBe(true);
 
@@ -51,7 +53,7 @@ describe('stopping for a restart and for good', () => {
     // A decommission: Cease, a withdraws b's block at once, and the next start is a fresh one.
     await b.stop('node retired');
     await eventually('a drops b\'s routes', () => rib() === '10.244.1.0/26');
-    expect(a.peers()[0]!.lastError).toMatch(/node retired/);
+    expect(a.peers()[0]!.lastError).toBe('received NOTIFICATION Cease/Hard Reset (Cease/Administrative Shutdown: "node retired")');
     expect(existsSync(marker)).toBe(false);
   });
 });

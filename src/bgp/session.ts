@@ -4,7 +4,7 @@
 import type { Duplex } from 'node:stream';
 import {
   Framer, decodeOpen, encodeOpen, validateOpen, negotiate, decodeUpdate, decodeNotification,
-  decodeRouteRefresh, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE,
+  decodeRouteRefresh, encodeHardReset, encodeNotification, encodeRouteRefresh, shutdownData, KEEPALIVE,
   type AttrInterner, type Negotiated,
 } from './wire/index.js';
 import { CeaseSub, ErrCode, HeaderSub, OpenSub, UpdateSub, WireError } from './wire/errors.js';
@@ -17,6 +17,7 @@ import {
   DEFAULT_FSM_CONFIG, IDLE, step, negotiateHoldTime,
   type Action, type FsmConfig, type FsmEvent, type NotifyData, type State, type StateName, type TimerName,
 } from './fsm/fsm.js';
+import { keepsRoutes, sentAsHardReset } from './fsm/graceful-notification.js';
 import { describeNotification } from './fsm/notification-text.js';
 import { Timer, jitter, realClock, type Clock } from './timers.js';
 
@@ -32,6 +33,11 @@ export interface CapabilityOptions {
   addPath?: { family: FamilyKey; mode: 1 | 2 | 3 }[];
   /** RFC 4724 restart time in seconds (default 120); false: do not announce graceful restart. */
   gracefulRestartTime?: number | false;
+  /**
+   * RFC 8538 §2: set the N bit in the graceful restart capability (default true). When the peer
+   * sets it too, NOTIFICATIONs other than Cease/Hard Reset leave routes to graceful restart.
+   */
+  gracefulNotification?: boolean;
   /** RFC 8654 (default true). */
   extendedMessage?: boolean;
   /**
@@ -96,8 +102,16 @@ export interface SessionListener {
   onDown?(reason: string, how?: DownInfo): void;
 }
 
-/** How a session went down: RFC 4724 §4.2 keeps a peer's routes only when no NOTIFICATION was exchanged. */
-export interface DownInfo { notification: boolean }
+/** How a session went down (fsm/graceful-notification.ts decides `graceful`). */
+export interface DownInfo {
+  /** A NOTIFICATION was sent or received as the session ended. */
+  notification: boolean;
+  /**
+   * The peer's routes may be kept as stale: no NOTIFICATION (RFC 4724 §4.2) or, with the N bit on
+   * both sides, one other than Cease/Hard Reset (RFC 8538 §4).
+   */
+  graceful: boolean;
+}
 
 /** Pull-style producer of bulk messages (the table transfer); null means "nothing now". */
 export interface MessageProducer { pull(): Buffer | null }
@@ -159,7 +173,7 @@ export function buildCapabilities(localAs: number, opts: CapabilityOptions = {})
     // RFC 4724 §3: restart state and forwarding bits clear on a fresh start.
     const restarting = typeof opts.restarting === 'function' ? opts.restarting() : opts.restarting ?? false;
     caps.gracefulRestart = {
-      restartState: restarting, notification: false, restartTime: gr,
+      restartState: restarting, notification: opts.gracefulNotification ?? true, restartTime: gr,
       families: families.map((family) => ({ family, forwardingPreserved: restarting })),
     };
   }
@@ -171,6 +185,13 @@ const notifyFromError = (e: WireError): NotifyData => ({ code: e.code, subcode: 
 export class Session {
   /** NOTIFICATIONs exchanged before the current Established period (see DownInfo). */
   private notificationsAtUp = 0;
+  /** A Cease/Hard Reset (RFC 8538) was sent or received since the session last came up. */
+  private hardReset = false;
+  /**
+   * The last Established period ended with a NOTIFICATION under RFC 8538 while this process kept
+   * forwarding: the next OPEN sets Forwarding State so the peer keeps our routes (RFC 8538 §4).
+   */
+  private forwardingKept = false;
   readonly config: Readonly<SessionConfig>;
   readonly counters: SessionCounters = {
     messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0, notificationsIn: 0, notificationsOut: 0,
@@ -267,14 +288,19 @@ export class Session {
   get holdTimeNow(): number { return this.st.name === 'OpenConfirm' || this.st.name === 'Established' ? this.st.holdTime : this.holdTime; }
   get capabilities(): Readonly<Capabilities> { return this.localCaps; }
 
-  /** What this OPEN announces: the Restart State and forwarding bits follow a live restart flag. */
+  /**
+   * What this OPEN announces: the Restart State and forwarding bits follow a live restart flag;
+   * after a session reset by NOTIFICATION under RFC 8538 (this process forwarding all along) the
+   * Forwarding State bits are set too, as RFC 8538 §4 asks.
+   */
   private openCapabilities(): Capabilities {
     const r = this.config.capabilities?.restarting;
     const gr = this.localCaps.gracefulRestart;
-    if (typeof r !== 'function' || gr === undefined) return this.localCaps;
-    const now = r();
-    if (now === gr.restartState) return this.localCaps;
-    return { ...this.localCaps, gracefulRestart: { ...gr, restartState: now, families: gr.families.map((f) => ({ ...f, forwardingPreserved: now })) } };
+    if (gr === undefined) return this.localCaps;
+    const restarting = typeof r === 'function' ? r() : gr.restartState;
+    const forwarding = restarting || this.forwardingKept;
+    if (restarting === gr.restartState && gr.families.every((f) => f.forwardingPreserved === forwarding)) return this.localCaps;
+    return { ...this.localCaps, gracefulRestart: { ...gr, restartState: restarting, families: gr.families.map((f) => ({ ...f, forwardingPreserved: forwarding })) } };
   }
 
   /** ManualStart (or passive start for passive peers). */
@@ -307,6 +333,24 @@ export class Session {
     } else {
       this.dispatch({ type: 'AutomaticStop', subcode, text: reason });
     }
+  }
+
+  /**
+   * Stop for a restart of this process: the peer should keep our routes. With the N bit on both
+   * sides, Cease/Administrative Reset (6/4, not wrapped in Hard Reset) with `reason` as the RFC 9003
+   * communication, which RFC 8538 §4 makes a graceful restart; otherwise the connection is dropped
+   * without a NOTIFICATION (RFC 4724 §4.2). Either way no automatic restart follows.
+   */
+  stopForRestart(reason: string): void {
+    const st = this.st.name;
+    if (this.negotiatedCtx?.gracefulNotification && (st === 'OpenConfirm' || st === 'Established')) {
+      this.halted = true;
+      this.autoRestart = false;
+      this.idleHoldTimer.stop();
+      this.dispatch({ type: 'AutomaticStop', subcode: CeaseSub.AdministrativeReset, data: shutdownData(reason), text: `stopped for a restart: ${reason}` });
+      return;
+    }
+    this.dispose(reason, null);
   }
 
   setAutoRestart(on: boolean): void { this.autoRestart = on; }
@@ -416,8 +460,12 @@ export class Session {
       case 'sendKeepalive': return this.writeUrgent(KEEPALIVE);
       case 'sendNotification': {
         this.counters.notificationsOut++;
-        this.opts.meter?.notification('out', a.code, a.subcode);
-        return this.writeUrgent(encodeNotification(a.code, a.subcode, a.data));
+        // RFC 8538 §5.1: once both sides set the N bit, a Cease that means "forget my routes"
+        // travels as Hard Reset carrying it; the peer must not send one otherwise (§3).
+        const wrap = this.negotiatedCtx?.gracefulNotification === true && sentAsHardReset(a.code, a.subcode) && a.subcode !== CeaseSub.HardReset;
+        if (wrap || (a.code === ErrCode.Cease && a.subcode === CeaseSub.HardReset)) this.hardReset = true;
+        this.opts.meter?.notification('out', a.code, wrap ? CeaseSub.HardReset : a.subcode);
+        return this.writeUrgent(wrap ? encodeHardReset(a.code, a.subcode, a.data) : encodeNotification(a.code, a.subcode, a.data));
       }
       case 'startTimer': {
         const ms = a.seconds * 1000;
@@ -447,7 +495,12 @@ export class Session {
       case 'sessionDown': {
         this.producer = null;
         const c = this.counters;
-        this.listener.onDown?.(this.currentReason, { notification: c.notificationsIn + c.notificationsOut > this.notificationsAtUp });
+        const notification = c.notificationsIn + c.notificationsOut > this.notificationsAtUp;
+        const nBit = this.negotiatedCtx?.gracefulNotification === true;
+        const graceful = keepsRoutes({ notification, nBit, hardReset: this.hardReset });
+        // This process keeps forwarding: say so in the next OPEN when the peer keeps our routes.
+        this.forwardingKept = notification && graceful;
+        this.listener.onDown?.(this.currentReason, { notification, graceful });
         return;
       }
     }
@@ -458,6 +511,8 @@ export class Session {
     if (!remoteOpen || !negotiated || !localOpen || this.st.name !== 'Established') return;
     this.counters.establishedTransitions++;
     this.notificationsAtUp = this.counters.notificationsIn + this.counters.notificationsOut;
+    this.hardReset = false;
+    this.forwardingKept = false;
     this.establishedAt = this.clock.now();
     this.idleHold = this.opts.idleHoldTime ?? this.fsmCfg.connectRetryTime;
     const sock = this.socket as (Duplex & { localAddress?: string; remoteAddress?: string }) | null;
@@ -764,10 +819,12 @@ export class Session {
     try {
       const n = decodeNotification(body);
       this.opts.meter?.notification('in', n.code, n.subcode);
+      if (n.code === ErrCode.Cease && n.subcode === CeaseSub.HardReset) this.hardReset = true;
       text = describeNotification('received', n.code, n.subcode, n.data, n.shutdownMessage);
       verErr = n.code === ErrCode.OpenMessage && n.subcode === OpenSub.UnsupportedVersion;
     } catch {
       this.opts.meter?.notification('in', body[0] ?? 0, body[1] ?? 0);
+      if (body[0] === ErrCode.Cease && body[1] === CeaseSub.HardReset) this.hardReset = true;
       text = 'received malformed NOTIFICATION';
     }
     this.dispatch(verErr ? { type: 'NotifMsgVerErr', text } : { type: 'NotifMsg', text });

@@ -317,14 +317,15 @@ class Peer implements PeerHandle {
   }
 
   /**
-   * Stop for a restart: drop the connection without a NOTIFICATION, so a peer that negotiated
-   * graceful restart keeps our routes as stale until we are back (RFC 4724 §4.2).
+   * Stop for a restart, so that a peer that negotiated graceful restart keeps our routes as stale
+   * until we are back: Cease/Administrative Reset when both sides set the RFC 8538 N bit (RFC 8538
+   * §4), else the connection dropped without a NOTIFICATION (RFC 4724 §4.2).
    */
   halt(reason: string): void {
     this.removed = true;
     this.cancelHoldDown();
-    this.secondary?.dispose(reason, null);
-    this.primary.dispose(reason, null);
+    this.secondary?.stopForRestart(reason);
+    this.primary.stopForRestart(reason);
   }
 
   remove(reason: string, subcode: number): void {
@@ -417,7 +418,7 @@ class Peer implements PeerHandle {
       onDown: (reason, how) => {
         if (this.info === null) return;
         this.info = null;
-        this.core.consumer?.onDown(this, reason, how ?? { notification: true });
+        this.core.consumer?.onDown(this, reason, how ?? { notification: true, graceful: false });
       },
     }, {
       clock: this.core.clock,
@@ -723,8 +724,9 @@ export class Speaker {
 
   /**
    * Shut down: Cease/Administrative Shutdown (6/2) with the RFC 8203 `reason` to every peer
-   * with a connection up (with `restart`, the connections are dropped silently instead, RFC 4724
-   * §4.2), then close the listener. Resolves when the listener is closed
+   * with a connection up, as Hard Reset where both sides set the RFC 8538 N bit (with `restart`,
+   * Cease/Administrative Reset to those peers and silently dropped connections to the others, so
+   * they keep our routes: RFC 4724 §4.2, RFC 8538 §4; halt()), then close the listener. Resolves when the listener is closed
    * (or after a few seconds if a peer does not close its side).
    */
   async stop(reason = 'shutdown', how: { restart?: boolean } = {}): Promise<void> {

@@ -17,8 +17,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<void> {
     const stop = (sig: string, restart: boolean) => {
       if (stopping) return;
       stopping = true;
-      if (restart) log.info({ signal: sig }, 'stopping for a restart: kernel routes stay, peers keep our routes through graceful restart (no Cease)');
-      else log.info({ signal: sig }, 'decommissioning: sending Cease/Administrative Shutdown to every peer');
+      if (restart) log.info({ signal: sig }, 'stopping for a restart: kernel routes stay, peers keep our routes through graceful restart (Cease/Administrative Reset to peers with the RFC 8538 N bit, no NOTIFICATION to the others)');
+      else log.info({ signal: sig }, 'decommissioning: sending Cease/Administrative Shutdown to every peer (inside Cease/Hard Reset to peers with the RFC 8538 N bit)');
       void daemon.stop(`kite on ${opts.node} ${restart ? 'restarting' : 'shutting down'} (${sig})`, { restart }).finally(resolve);
     };
     const onStopRestarts = (opts.onStop ?? 'restart') === 'restart';

@@ -37,7 +37,7 @@ export interface RunDaemonOptions {
   /** The HTTP server (/livez, /readyz, /metrics); unset: runDaemon's defaults (localhost:9097). */
   httpAddress?: string;
   httpPort?: number | 'off';
-  /** What SIGTERM/SIGINT mean (default restart: no Cease, peers keep our routes). */
+  /** What SIGTERM/SIGINT mean (default restart: peers keep our routes; Cease/Administrative Reset only to peers with the RFC 8538 N bit). */
   onStop?: 'restart' | 'decommission';
   /** calico-node's start-up variables set in the environment, flags laid over them (runDaemon runs start-up either way). */
   startup?: Record<string, string>;

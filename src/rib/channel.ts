@@ -17,7 +17,8 @@ import type { Rib } from './rib.js';
 
 /**
  * down → start: configured (the speaker has the peer). start → up: Established.
- * up → stale: lost without NOTIFICATION from a peer with a restart time; its routes stay, marked
+ * up → stale: lost without NOTIFICATION (or, with the RFC 8538 N bit, with one other than Hard Reset)
+ * from a peer with a restart time; its routes stay, marked
  * stale, for that time. stale → stale: back with graceful restart; stale paths wait for End-of-RIB.
  * stale → up: End-of-RIB swept the last stale path, or the timer swept them while Established.
  * up/stale → flushing → start: lost otherwise, back without graceful restart, or the timer ran
@@ -171,11 +172,14 @@ export class Channel {
 
   down(reason: string, how: DownInfo): void {
     this.d.exporter.leave(this.key);
-    if (!how.notification && this.peerRestartTime > 0) {
-      // RFC 4724 §4.2 helper: the peer may be restarting; keep its routes, marked stale.
+    if (how.graceful && this.peerRestartTime > 0) {
+      // RFC 4724 §4.2 helper: the peer may be restarting; keep its routes, marked stale. With the
+      // RFC 8538 N bit on both sides this holds after a NOTIFICATION other than Hard Reset too.
       const n = this.adj.retain();
       this.d.log.info({ peer: this.key, reason, staleRoutes: n, restartTime: this.peerRestartTime },
-        'peer session lost without NOTIFICATION: keeping its routes as stale for its restart time (graceful restart)');
+        how.notification
+          ? 'peer session reset by a NOTIFICATION other than Hard Reset, N bit on both sides: keeping its routes as stale for its restart time (RFC 8538 graceful restart)'
+          : 'peer session lost without NOTIFICATION: keeping its routes as stale for its restart time (graceful restart)');
       this.startStaleTimer(this.peerRestartTime);
       this.setState(this.adj.retained ? ChannelState.Stale : ChannelState.Start);
       return;

@@ -2,7 +2,7 @@
 // negotiation, OPEN errors on the wire (bytes checked by a hand-written parser), hold timer,
 // keepalive cadence, administrative shutdown, and keepalives not starved by a bulk transfer.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Session, type SessionConfig, type SessionListener, type EstablishedInfo } from '../../src/bgp/session.js';
+import { Session, type DownInfo, type SessionConfig, type SessionListener, type EstablishedInfo } from '../../src/bgp/session.js';
 import type { StateName } from '../../src/bgp/fsm/fsm.js';
 import type { UpdateMessage } from '../../src/bgp/wire/types.js';
 import { FakeClock, RawPeer, duplexPair, ip, msg, openMsg, settle, KEEPALIVE_HEX } from './helpers/net-fakes.js';
@@ -15,14 +15,15 @@ interface Recorder extends SessionListener {
   established: EstablishedInfo[];
   updates: UpdateMessage[];
   downs: string[];
+  downInfo: DownInfo[];
 }
 const recorder = (): Recorder => {
   const r: Recorder = {
-    states: [], established: [], updates: [], downs: [],
+    states: [], established: [], updates: [], downs: [], downInfo: [],
     onStateChange: (f, t, why) => { r.states.push([f, t, why]); },
     onEstablished: (i) => { r.established.push(i); },
     onUpdate: (m) => { r.updates.push(m); },
-    onDown: (why) => { r.downs.push(why); },
+    onDown: (why, how) => { r.downs.push(why); if (how) r.downInfo.push(how); },
   };
   return r;
 };
@@ -48,9 +49,9 @@ async function withRawPeer(cfg: Partial<SessionConfig> = {}, socket: { localAddr
   return { clock, s, rec, raw };
 }
 
-async function establishRaw(hold = 90, cfg: Partial<SessionConfig> = {}, socket: { localAddress?: string } = {}) {
+async function establishRaw(hold = 90, cfg: Partial<SessionConfig> = {}, socket: { localAddress?: string } = {}, caps: string[] = []) {
   const t = await withRawPeer(cfg, socket);
-  t.raw.send(openMsg({ as: 65002, hold, id: B_ID }));
+  t.raw.send(openMsg({ as: 65002, hold, id: B_ID, caps }));
   t.raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
   await settle();
   expect(t.s.state).toBe('Established');
@@ -132,7 +133,7 @@ describe('Session: OPEN exchange between two sessions', () => {
     expect(caps).toContain('4600');                   // enhanced route refresh (70)
     expect(caps).toContain('0600');                   // extended message
     expect(caps).toContain('4104' + '0000fde9');      // 4-octet AS 65001
-    expect(caps).toContain('400a' + '0078' + '00010100' + '00020100'); // GR: time 120, v4 + v6, F=0
+    expect(caps).toContain('400a' + '4078' + '00010100' + '00020100'); // GR: N bit (RFC 8538), time 120, v4 + v6, F=0
     expect(caps).not.toContain('45');                 // no ADD-PATH unless configured... (code 69 = 0x45)
   });
 });
@@ -317,7 +318,8 @@ describe('Session: shutdown and NOTIFICATIONs', () => {
     const clock = new FakeClock();
     const [sa, sb] = duplexPair();
     const a = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
-    const b = mk({ localAs: 65002, peerAs: 65001, localBgpId: B_ID }, clock);
+    // b does not set the RFC 8538 N bit, so a sends the plain Cease (RFC 8538 §3: no Hard Reset to it).
+    const b = mk({ localAs: 65002, peerAs: 65001, localBgpId: B_ID, capabilities: { gracefulNotification: false } }, clock);
     const tap: Buffer[] = [];
     sb.on('data', (c: Buffer) => tap.push(c));
     a.s.accept(sa);
@@ -341,6 +343,113 @@ describe('Session: shutdown and NOTIFICATIONs', () => {
     await settle();
     expect(s.state).toBe('Idle');
     expect(s.lastError).toBe('received NOTIFICATION Cease/Administrative Reset');
+  });
+});
+
+describe('Session: NOTIFICATIONs and graceful restart (RFC 8538)', () => {
+  /** The raw peer's graceful restart capability (code 64, length 6): flags+time, then IPv4 unicast with F set. */
+  const grCap = (nBit: boolean) => '40' + '06' + (nBit ? '4078' : '0078') + '0001' + '01' + '80';
+  const withN = () => establishRaw(90, {}, {}, [grCap(true)]);
+  const withoutN = () => establishRaw(90, {}, {}, [grCap(false)]);
+  /** The NOTIFICATION messages the raw peer received, as hex bodies. */
+  const notes = (raw: RawPeer) => raw.ofType(3).map((m) => m.body.toString('hex'));
+  const text = (t: string) => Buffer.from(t).toString('hex');
+
+  it('§2: the N bit is negotiated only when both OPENs carry it', async () => {
+    expect((await withN()).rec.established[0]!.negotiated.gracefulNotification).toBe(true);
+    expect((await withoutN()).rec.established[0]!.negotiated.gracefulNotification).toBe(false);
+  });
+
+  it('§3, §5.1: with the N bit, stop() sends Cease/Hard Reset carrying Cease/Administrative Shutdown; the routes go', async () => {
+    const { s, raw, rec } = await withN();
+    s.stop('bye');
+    await settle();
+    expect(notes(raw)).toEqual(['06' + '09' + '06' + '02' + '03' + text('bye')]);
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: false }]);
+  });
+
+  it('§3: without the N bit from the peer, stop() sends the plain Cease/Administrative Shutdown', async () => {
+    const { s, raw, rec } = await withoutN();
+    s.stop('bye');
+    await settle();
+    expect(notes(raw)).toEqual(['06' + '02' + '03' + text('bye')]);
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: false }]);
+  });
+
+  it('§4: with the N bit, a received NOTIFICATION other than Hard Reset leaves the routes to graceful restart', async () => {
+    const { s, raw, rec } = await withN();
+    raw.send(msg(3, '06' + '04')); // Cease/Administrative Reset
+    await settle();
+    expect(s.state).toBe('Idle');
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: true }]);
+  });
+
+  it('§4: without the N bit, the same NOTIFICATION flushes (RFC 4724 §4.2)', async () => {
+    const { raw, rec } = await withoutN();
+    raw.send(msg(3, '06' + '04'));
+    await settle();
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: false }]);
+  });
+
+  it('§4: with the N bit, a received Cease/Hard Reset flushes at once and reads as the NOTIFICATION it carries', async () => {
+    const { s, raw, rec } = await withN();
+    raw.send(msg(3, '06' + '09' + '06' + '03')); // Hard Reset (Peer De-configured)
+    await settle();
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: false }]);
+    expect(s.lastError).toBe('received NOTIFICATION Cease/Hard Reset (Cease/Peer De-configured)');
+  });
+
+  it('§3: a Hard Reset with no inner NOTIFICATION flushes too', async () => {
+    const { raw, rec } = await withN();
+    raw.send(msg(3, '06' + '09'));
+    await settle();
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: false }]);
+  });
+
+  it('§4: with the N bit, hold-timer expiry sends 4/0 (never a Hard Reset) and keeps the routes', async () => {
+    const { raw, rec, clock } = await withN();
+    clock.advance(90_000);
+    await settle();
+    expect(notes(raw)).toEqual(['0400']);
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: true }]);
+  });
+
+  it('§4: with the N bit, a NOTIFICATION we send for a malformed UPDATE keeps the routes too', async () => {
+    const { raw, rec } = await withN();
+    raw.send(msg(2, 'ffff' + '0000')); // withdrawn routes length past the message: 3/1, a session reset (RFC 7606 §5.3)
+    await settle();
+    expect(notes(raw).map((n) => n.slice(0, 4))).toEqual(['0301']);
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: true }]);
+  });
+
+  it('stopForRestart: with the N bit, Cease/Administrative Reset with the RFC 9003 reason, not wrapped; graceful on both sides', async () => {
+    const { s, raw, rec } = await withN();
+    s.stopForRestart('upgrade');
+    await settle();
+    expect(notes(raw)).toEqual(['06' + '04' + '07' + text('upgrade')]);
+    expect(rec.downInfo).toEqual([{ notification: true, graceful: true }]);
+    expect(s.state).toBe('Idle');
+  });
+
+  it('stopForRestart: without the N bit, the connection closes with no NOTIFICATION (RFC 4724 §4.2)', async () => {
+    const { s, raw, rec } = await withoutN();
+    s.stopForRestart('upgrade');
+    await settle();
+    expect(notes(raw)).toEqual([]);
+    expect(rec.downInfo).toEqual([{ notification: false, graceful: true }]);
+    expect(s.state).toBe('Idle');
+  });
+
+  it('§4: after a graceful NOTIFICATION the next OPEN sets Forwarding State (the process kept forwarding)', async () => {
+    const { s, raw } = await withN();
+    raw.send(msg(3, '06' + '04'));
+    await settle();
+    const [sa2, sb2] = duplexPair();
+    const raw2 = new RawPeer(sb2);
+    expect(s.accept(sa2)).toBe(true);
+    await settle();
+    const caps = raw2.ofType(1)[0]!.body.subarray(10).toString('hex');
+    expect(caps).toContain('400a' + '4078' + '00010180' + '00020180'); // R=0, N, 120 s; F=1 for v4 and v6
   });
 });
 

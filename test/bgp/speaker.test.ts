@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { Speaker, canonicalAddress, type RouteConsumer, type PeerHandle } from '../../src/bgp/speaker.js';
-import type { EstablishedInfo } from '../../src/bgp/session.js';
+import type { DownInfo, EstablishedInfo } from '../../src/bgp/session.js';
 import { KEEPALIVE_HEX, ip, openMsg, parseStream } from './helpers/net-fakes.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -23,14 +23,14 @@ function logger() {
   return { log: pino({ level: 'debug' }, sink), lines };
 }
 
-interface Events { up: { peer: string; info: EstablishedInfo }[]; down: { peer: string; reason: string }[] }
+interface Events { up: { peer: string; info: EstablishedInfo }[]; down: { peer: string; reason: string; how: DownInfo }[] }
 function consumer(): RouteConsumer & Events {
   const ev: Events = { up: [], down: [] };
   return {
     ...ev,
     onEstablished: (p: PeerHandle, info: EstablishedInfo) => { ev.up.push({ peer: p.address, info }); },
     onUpdate: () => {},
-    onDown: (p: PeerHandle, reason: string) => { ev.down.push({ peer: p.address, reason }); },
+    onDown: (p: PeerHandle, reason: string, how: DownInfo) => { ev.down.push({ peer: p.address, reason, how }); },
     get up() { return ev.up; },
     get down() { return ev.down; },
   };
@@ -101,16 +101,29 @@ describe('Speaker over loopback', () => {
     expect(resolved.length).toBeGreaterThan(0);
   });
 
-  it('stop() sends Cease/Administrative Shutdown with the message; the peer records it', async () => {
+  // Two Kite speakers both set the RFC 8538 N bit, so what means "forget my routes" goes as Hard Reset (§5.1).
+  it('stop() sends Cease/Administrative Shutdown with the message, inside Cease/Hard Reset (RFC 8538); the peer records it and flushes', async () => {
     const { a, b, ca, cb } = await pair();
     b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
     a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
     await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     await a.stop('node draining');
     await eventually('B to see its session go down', () => cb.down.length === 1, 5000);
-    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Administrative Shutdown: "node draining"');
-    expect(b.status()[0]!.lastError).toBe('received NOTIFICATION Cease/Administrative Shutdown: "node draining"');
+    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Hard Reset (Cease/Administrative Shutdown: "node draining")');
+    expect(cb.down[0]!.how).toEqual({ notification: true, graceful: false });
+    expect(b.status()[0]!.lastError).toBe('received NOTIFICATION Cease/Hard Reset (Cease/Administrative Shutdown: "node draining")');
     expect(b.status()[0]!.state).not.toBe('Established');
+  });
+
+  it('stop() for a restart sends Cease/Administrative Reset with the message (RFC 8538 §4); the peer keeps our routes', async () => {
+    const { a, b, ca, cb } = await pair();
+    b.addPeer({ address: '127.0.0.1', port: a.port!, peerAs: 64512, passive: true });
+    a.addPeer({ address: '127.0.0.2', port: b.port!, peerAs: 64512, localAddress: '127.0.0.1' });
+    await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
+    await a.stop('upgrading', { restart: true });
+    await eventually('B to see its session go down', () => cb.down.length === 1, 5000);
+    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Administrative Reset: "upgrading"');
+    expect(cb.down[0]!.how).toEqual({ notification: true, graceful: true });
   });
 
   it('removing a peer sends Cease/Peer De-configured', async () => {
@@ -120,7 +133,8 @@ describe('Speaker over loopback', () => {
     await eventually('both speakers Established', () => ca.up.length === 1 && cb.up.length === 1, 5000);
     expect(a.removePeer('127.0.0.2')).toBe(true);
     await eventually('B to see its session go down', () => cb.down.length === 1, 5000);
-    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Peer De-configured');
+    expect(cb.down[0]!.reason).toBe('received NOTIFICATION Cease/Hard Reset (Cease/Peer De-configured)');
+    expect(cb.down[0]!.how).toEqual({ notification: true, graceful: false });
     expect(ca.down).toHaveLength(1);
     expect(a.status()).toEqual([]);
   });

@@ -73,7 +73,7 @@ class FakeExporter implements ExportBinder {
 
 /** A negotiated session; `restartTime`: the peer's graceful-restart capability, absent when undefined. */
 function info(restartTime?: number): EstablishedInfo {
-  const negotiated: Negotiated = { ...ctx, families: [IPV4_UNICAST], routeRefresh: true, enhancedRouteRefresh: false, gracefulRestart: restartTime !== undefined,
+  const negotiated: Negotiated = { ...ctx, families: [IPV4_UNICAST], routeRefresh: true, enhancedRouteRefresh: false, gracefulRestart: restartTime !== undefined, gracefulNotification: false,
     ...(restartTime !== undefined ? { remoteGracefulRestart: { restartState: false, notification: false, restartTime, families: [] } } : {}) };
   const open: OpenMessage = { type: 1, version: 4, myAs: 64512, holdTime: 90, bgpId: 0xc6120002,
     capabilities: { multiprotocol: [], routeRefresh: true, enhancedRouteRefresh: false, extendedMessage: false, fourOctetAs: 64512, addPath: [], unknown: [] } };
@@ -103,7 +103,7 @@ function setup(intent: PeerIntent = { config: peerConfig(), password: undefined 
     h.established = info(restartTime);
     ch.established(h, h.established);
   };
-  const lose = (notification: boolean) => { speaker.handle!.established = null; ch.down('lost', { notification }); };
+  const lose = (notification: boolean) => { speaker.handle!.established = null; ch.down('lost', { notification, graceful: !notification }); };
   const accepted = () => ch.status().prefixesAccepted;
   return { ch, rib, clock, speaker, exporter, states, restart, announce, endOfRib, up, lose, accepted, endOfRibs: () => endOfRibs };
 }

@@ -39,7 +39,7 @@ export type FsmEvent =
   | { readonly type: 'AutomaticStart' }                                // 3
   | { readonly type: 'ManualStart_with_PassiveTcpEstablishment' }      // 4
   | { readonly type: 'AutomaticStart_with_PassiveTcpEstablishment' }   // 5
-  | { readonly type: 'AutomaticStop'; readonly subcode: number; readonly text: string } // 8 (Cease subcode)
+  | { readonly type: 'AutomaticStop'; readonly subcode: number; readonly text: string; readonly data?: Buffer } // 8 (Cease subcode; data: RFC 9003 message)
   | { readonly type: 'ConnectRetryTimer_Expires' }                     // 9
   | { readonly type: 'HoldTimer_Expires' }                             // 10
   | { readonly type: 'KeepaliveTimer_Expires' }                        // 11
@@ -225,7 +225,7 @@ function openSent(s: State, ev: FsmEvent, cfg: FsmConfig): Transition {
     case 'ManualStop':
       return toIdle(s, ev.text ?? 'stopped', { notification: { code: ErrCode.Cease, subcode: CeaseSub.AdministrativeShutdown, ...ceaseData(ev) } });
     case 'AutomaticStop':
-      return toIdle(s, ev.text, { notification: { code: ErrCode.Cease, subcode: ev.subcode }, count: true });
+      return toIdle(s, ev.text, { notification: { code: ErrCode.Cease, subcode: ev.subcode, ...ceaseData(ev) }, count: true });
     case 'HoldTimer_Expires':
       return toIdle(s, 'hold timer expired', { notification: { code: ErrCode.HoldTimerExpired, subcode: 0 }, count: true });
     case 'TcpConnectionFails':
@@ -265,7 +265,7 @@ function openConfirm(s: Extract<State, { name: 'OpenConfirm' }>, ev: FsmEvent): 
     case 'ManualStop':
       return toIdle(s, ev.text ?? 'stopped', { notification: { code: ErrCode.Cease, subcode: CeaseSub.AdministrativeShutdown, ...ceaseData(ev) } });
     case 'AutomaticStop':
-      return toIdle(s, ev.text, { notification: { code: ErrCode.Cease, subcode: ev.subcode }, count: true });
+      return toIdle(s, ev.text, { notification: { code: ErrCode.Cease, subcode: ev.subcode, ...ceaseData(ev) }, count: true });
     case 'HoldTimer_Expires':
       return toIdle(s, 'hold timer expired', { notification: { code: ErrCode.HoldTimerExpired, subcode: 0 }, count: true });
     case 'KeepaliveTimer_Expires':
@@ -303,7 +303,7 @@ function established(s: Extract<State, { name: 'Established' }>, ev: FsmEvent): 
     case 'ManualStop':
       return toIdle(s, ev.text ?? 'stopped', { notification: { code: ErrCode.Cease, subcode: CeaseSub.AdministrativeShutdown, ...ceaseData(ev) } });
     case 'AutomaticStop':
-      return toIdle(s, ev.text, { notification: { code: ErrCode.Cease, subcode: ev.subcode }, count: true });
+      return toIdle(s, ev.text, { notification: { code: ErrCode.Cease, subcode: ev.subcode, ...ceaseData(ev) }, count: true });
     case 'HoldTimer_Expires':
       return toIdle(s, 'hold timer expired', { notification: { code: ErrCode.HoldTimerExpired, subcode: 0 }, count: true });
     case 'KeepaliveTimer_Expires':

@@ -1,5 +1,5 @@
 // Human-readable NOTIFICATION codes for logs, lastError and the CLI (RFC 4271 §4.5, §6;
-// RFC 4486 Cease subcodes; RFC 8203/9003 shutdown communication). The encoders live in the
+// RFC 4486 Cease subcodes; RFC 8203/9003 shutdown communication; RFC 8538 Hard Reset). The encoders live in the
 // wire codec; this file only turns codes into text.
 
 const CODES: Record<number, string> = {
@@ -46,6 +46,11 @@ export function parseShutdownData(data: Buffer): string | null {
 
 /** The lastError text of a received NOTIFICATION, e.g. `received NOTIFICATION Cease/Administrative Shutdown: "maintenance"`. */
 export function describeNotification(dir: 'received' | 'sent', code: number, subcode: number, data: Buffer, shutdownMessage?: string): string {
+  if (code === 6 && subcode === 9 && data.length >= 2) {
+    // RFC 8538 §3: say the NOTIFICATION the Hard Reset stands for, e.g. "Cease/Hard Reset (Cease/Administrative Shutdown: "bye")".
+    const inner = describeNotification(dir, data[0]!, data[1]!, data.subarray(2), shutdownMessage).slice(`${dir} NOTIFICATION `.length);
+    return `${dir} NOTIFICATION Cease/Hard Reset (${inner})`;
+  }
   let text = `${dir} NOTIFICATION ${notificationName(code, subcode)}`;
   const msg = shutdownMessage ?? (code === 6 && (subcode === 2 || subcode === 4) ? parseShutdownData(data) : null);
   if (msg) text += `: ${JSON.stringify(msg)}`;

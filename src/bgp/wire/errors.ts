@@ -34,11 +34,11 @@ export const UpdateSub = {
   AttributeLengthError: 5, InvalidOrigin: 6, InvalidNextHop: 8, OptionalAttributeError: 9,
   InvalidNetworkField: 10, MalformedAsPath: 11,
 } as const;
-/** RFC 4486 / RFC 8203 */
+/** RFC 4486 / RFC 8203; Hard Reset RFC 8538; BFD Down RFC 9384 */
 export const CeaseSub = {
   MaxPrefixes: 1, AdministrativeShutdown: 2, PeerDeconfigured: 3, AdministrativeReset: 4,
   ConnectionRejected: 5, OtherConfigurationChange: 6, ConnectionCollision: 7, OutOfResources: 8,
-  HardReset: 9,
+  HardReset: 9, BfdDown: 10,
 } as const;
 /** RFC 6608 FSM error subcodes */
 export const FsmSub = { Unspecified: 0, UnexpectedInOpenSent: 1, UnexpectedInOpenConfirm: 2, UnexpectedInEstablished: 3 } as const;

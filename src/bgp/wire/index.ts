@@ -15,7 +15,7 @@ export type { AttrInterner, PathAttrsInput, RawEntry } from './interning.js';
 export { forEachPrefix, forEachIPv4, countPrefixes, checkNlri } from './nlri.js';
 export { parsePrefix, formatPrefix, ipv4ToUint, type Prefix } from './prefix.js';
 export {
-  KEEPALIVE, encodeNotification, encodeShutdownNotification, shutdownData, decodeNotification, encodeRouteRefresh, decodeRouteRefresh,
+  KEEPALIVE, encodeNotification, encodeHardReset, encodeShutdownNotification, shutdownData, decodeNotification, encodeRouteRefresh, decodeRouteRefresh,
 } from './notification.js';
 export { decodeMessage } from './message.js';
 export { ATTRIBUTES, encodeAttrs, formatAttrs } from './attributes/table.js';

@@ -1,5 +1,5 @@
-// NOTIFICATION (RFC 4271 §4.5) with the RFC 8203/9003 shutdown communication, KEEPALIVE (§4.4, one
-// prebuilt buffer) and ROUTE-REFRESH (RFC 2918 §3, RFC 7313 subtypes).
+// NOTIFICATION (RFC 4271 §4.5) with the RFC 8203/9003 shutdown communication and the RFC 8538 Hard
+// Reset wrapping, KEEPALIVE (§4.4, one prebuilt buffer) and ROUTE-REFRESH (RFC 2918 §3, RFC 7313 subtypes).
 import { CeaseSub, ErrCode, sessionReset } from './errors.js';
 import { MsgType, type NotificationMessage, type RouteRefreshMessage } from './types.js';
 import { BufWriter } from './writer.js';
@@ -30,14 +30,33 @@ export function encodeShutdownNotification(subcode: number, text: string): Buffe
   return encodeNotification(ErrCode.Cease, subcode, shutdownData(text));
 }
 
+/**
+ * RFC 8538 §3: Cease/Hard Reset (6/9) whose data is the NOTIFICATION it stands for: that
+ * message's error code, subcode and data, in that order.
+ */
+export function encodeHardReset(code: number, subcode: number, data: Buffer = Buffer.alloc(0)): Buffer {
+  return encodeNotification(ErrCode.Cease, CeaseSub.HardReset, Buffer.concat([Buffer.of(code, subcode), data]));
+}
+
+/** RFC 9003 §2: a length octet then UTF-8; a length past the data means no (valid) communication. */
+function shutdownText(code: number, subcode: number, data: Buffer): string | undefined {
+  if (code !== ErrCode.Cease || (subcode !== CeaseSub.AdministrativeShutdown && subcode !== CeaseSub.AdministrativeReset) || data.length < 1) return undefined;
+  const len = data[0]!;
+  return len > 0 && 1 + len <= data.length ? data.toString('utf8', 1, 1 + len) : undefined;
+}
+
 export function decodeNotification(body: Buffer): NotificationMessage {
   if (body.length < 2) throw sessionReset(ErrCode.MessageHeader, 2, 'NOTIFICATION too short', Buffer.of(0, body.length + 19));
   const m: NotificationMessage = { type: MsgType.NOTIFICATION, code: body[0]!, subcode: body[1]!, data: Buffer.from(body.subarray(2)) };
-  // RFC 9003 §2: a length octet then UTF-8; a length past the data means no (valid) communication.
-  if (m.code === ErrCode.Cease && (m.subcode === CeaseSub.AdministrativeShutdown || m.subcode === CeaseSub.AdministrativeReset) && m.data.length >= 1) {
-    const len = m.data[0]!;
-    if (len > 0 && 1 + len <= m.data.length) m.shutdownMessage = m.data.toString('utf8', 1, 1 + len);
+  let said = shutdownText(m.code, m.subcode, m.data);
+  // RFC 8538 §3: a Hard Reset with fewer than two data octets carries no inner NOTIFICATION; it
+  // is still a Hard Reset.
+  if (m.code === ErrCode.Cease && m.subcode === CeaseSub.HardReset && m.data.length >= 2) {
+    const inner = { code: m.data[0]!, subcode: m.data[1]!, data: m.data.subarray(2) };
+    m.hardReset = inner;
+    said = shutdownText(inner.code, inner.subcode, inner.data);
   }
+  if (said !== undefined) m.shutdownMessage = said;
   return m;
 }
 

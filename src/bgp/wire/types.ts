@@ -60,8 +60,10 @@ export interface NotificationMessage {
   code: number;
   subcode: number;
   data: Buffer;
-  /** RFC 8203/9003 shutdown communication, when code 6 subcode 2 or 4 carries one. */
+  /** RFC 8203/9003 shutdown communication, when code 6 subcode 2 or 4 carries one (inside a Hard Reset too). */
   shutdownMessage?: string;
+  /** RFC 8538 §3: a Cease/Hard Reset (6/9) carries the NOTIFICATION it stands for in its data. */
+  hardReset?: { code: number; subcode: number; data: Buffer };
 }
 
 export interface KeepaliveMessage { type: 4 }

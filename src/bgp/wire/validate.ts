@@ -43,6 +43,11 @@ export interface Negotiated extends CodecContext {
   remoteGracefulRestart?: NonNullable<Capabilities['gracefulRestart']>;
   /** Both sides announced graceful restart. */
   gracefulRestart: boolean;
+  /**
+   * RFC 8538 §2: both sides set the N bit in their graceful restart capability, so a NOTIFICATION
+   * other than Cease/Hard Reset (and hold-timer expiry) is followed by graceful restart too.
+   */
+  gracefulNotification: boolean;
 }
 
 const familiesOf = (c: Capabilities): FamilyKey[] => (c.multiprotocol.length ? c.multiprotocol : [IPV4_UNICAST]);
@@ -67,6 +72,7 @@ export function negotiate(local: Capabilities, remote: Capabilities, ibgp: boole
     routeRefresh: local.routeRefresh && remote.routeRefresh,
     enhancedRouteRefresh: local.enhancedRouteRefresh && remote.enhancedRouteRefresh,
     gracefulRestart: local.gracefulRestart !== undefined && remote.gracefulRestart !== undefined,
+    gracefulNotification: local.gracefulRestart?.notification === true && remote.gracefulRestart?.notification === true,
   };
   if (remote.gracefulRestart) out.remoteGracefulRestart = remote.gracefulRestart;
   return out;

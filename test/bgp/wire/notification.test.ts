@@ -1,8 +1,11 @@
-// NOTIFICATION, shutdown communication (RFC 8203/9003), KEEPALIVE and ROUTE-REFRESH: parse / encode / mirror.
+// NOTIFICATION, shutdown communication (RFC 8203/9003), Hard Reset (RFC 8538 §3), KEEPALIVE and
+// ROUTE-REFRESH: parse / encode / mirror.
 import { describe, expect, it } from 'vitest';
 import {
-  KEEPALIVE, decodeNotification, decodeRouteRefresh, encodeNotification, encodeRouteRefresh, encodeShutdownNotification,
+  KEEPALIVE, decodeNotification, decodeRouteRefresh, encodeHardReset, encodeNotification, encodeRouteRefresh, encodeShutdownNotification,
+  shutdownData,
 } from '../../../src/bgp/wire/notification.js';
+import { describeNotification } from '../../../src/bgp/fsm/notification-text.js';
 import { decodeMessage } from '../../../src/bgp/wire/message.js';
 import { Interner } from '../../../src/rib/intern.js';
 import { WireError } from '../../../src/bgp/wire/errors.js';
@@ -39,6 +42,30 @@ describe('NOTIFICATION', () => {
   });
   it('ignores a shutdown length past the data', () => {
     expect(decodeNotification(hex('0602', '09', '41')).shutdownMessage).toBeUndefined();
+  });
+});
+
+describe('Cease/Hard Reset (RFC 8538 §3)', () => {
+  // Cease (6) / Hard Reset (9), data: the inner NOTIFICATION's code 6, subcode 2, then its data
+  // (RFC 9003: length 3, "bye").
+  const bytes = msg(3, u8(6), u8(9), u8(6), u8(2), u8(3), Buffer.from('bye').toString('hex'));
+  it('encodes the inner code, subcode and data as the data', () => {
+    expect(encodeHardReset(6, 2, shutdownData('bye'))).toEqual(bytes);
+  });
+  it('parses the inner NOTIFICATION and its shutdown communication', () => {
+    const m = decodeNotification(bytes.subarray(19));
+    expect(m).toMatchObject({ code: 6, subcode: 9, shutdownMessage: 'bye' });
+    expect(m.hardReset).toEqual({ code: 6, subcode: 2, data: hex('03', Buffer.from('bye').toString('hex')) });
+  });
+  it('a Hard Reset without an inner NOTIFICATION is still one (no inner decoded)', () => {
+    const m = decodeNotification(hex('0609'));
+    expect([m.code, m.subcode, m.hardReset]).toEqual([6, 9, undefined]);
+  });
+  it('reads as the NOTIFICATION it stands for', () => {
+    const m = decodeNotification(bytes.subarray(19));
+    expect(describeNotification('received', m.code, m.subcode, m.data, m.shutdownMessage))
+      .toBe('received NOTIFICATION Cease/Hard Reset (Cease/Administrative Shutdown: "bye")');
+    expect(describeNotification('sent', 6, 9, hex('0301'), undefined)).toBe('sent NOTIFICATION Cease/Hard Reset (UPDATE Message Error/Malformed Attribute List)');
   });
 });
 
