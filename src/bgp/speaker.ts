@@ -177,6 +177,7 @@ function capabilityNames(info: EstablishedInfo | null): string[] {
   if (n.enhancedRouteRefresh) out.push('enhanced route refresh');
   if (n.extendedMessage) out.push('extended message');
   if (n.gracefulRestart) out.push('graceful restart');
+  if (n.gracefulNotification) out.push('graceful notification (RFC 8538)');
   const fam = (f: FamilyKey): string => familyName(f);
   if (n.addPathRx.size) out.push(`ADD-PATH receive (${[...n.addPathRx].map(fam).join(', ')})`);
   if (n.addPathTx.size) out.push(`ADD-PATH send (${[...n.addPathTx].map(fam).join(', ')})`);
