@@ -46,6 +46,12 @@ export interface DaemonOptions {
   node: string;
   socket: string;
   dataplane: 'none' | 'linux';
+  /**
+   * With the linux dataplane, who programs workload routes, their neighbour entries and the
+   * cali* sysctls: Kite (default), or Felix on a node that keeps it (docs/migrate.md); borrowed
+   * /32s are originated from the datastore either way.
+   */
+  workloadRoutes?: 'kite' | 'felix';
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
@@ -197,6 +203,7 @@ export class Daemon implements StatusProvider {
     try {
       if (opts.dataplane === 'linux') {
         this.dp = await startDataplane({ rib, log, inSyncTimeoutMs: this.inSyncTimeoutMs, inputs: () => ({ config: this.config, resources: this.resources }),
+          workloadRoutes: opts.workloadRoutes ?? 'kite',
           meter: { applied: (sec, ok) => this.metrics.dataplaneApplied(sec, ok), netlinkError: (op, code) => this.metrics.netlinkError(op, code) } });
       }
       // The control socket first: a second Kite on the same socket stops here, before it

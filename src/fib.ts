@@ -31,6 +31,8 @@ export interface DataplaneLinkOptions {
   inputs(): { config: NodeConfig; resources: Resources | null };
   /** How long to wait for convergence before pruning anyway (ms). */
   inSyncTimeoutMs: number;
+  /** Who programs workload routes, neighbours and cali* sysctls (dataplane.ts WorkloadRoutes). */
+  workloadRoutes: 'kite' | 'felix';
   /** The metrics' hooks: each apply's duration, each failed netlink request. */
   meter?: { applied(seconds: number, ok: boolean): void; netlinkError(op: string, code: string): void };
 }
@@ -41,7 +43,7 @@ export async function startDataplane(o: DataplaneLinkOptions): Promise<Dataplane
   const kernel = d.openKernel();
   const m = o.meter;
   const ops = m === undefined ? kernel.ops : d.meteredOps(kernel.ops, (op, code) => m.netlinkError(op, code));
-  const dp = d.createDataplane({ ops, sysctl: d.procSysctl(), clock: d.systemClock(), log, ...(m ? { onApplied: (s: number, ok: boolean) => m.applied(s, ok) } : {}) });
+  const dp = d.createDataplane({ ops, sysctl: d.procSysctl(), clock: d.systemClock(), log, workloadRoutes: o.workloadRoutes, ...(m ? { onApplied: (s: number, ok: boolean) => m.applied(s, ok) } : {}) });
   const current = () => { const i = o.inputs(); return dataplaneFeed(i.config, i.resources); };
   let feed = current();
   // First among the RIB's listeners, so a burst of changes reaches the kernel (on the netlink
@@ -75,5 +77,6 @@ export async function startDataplane(o: DataplaneLinkOptions): Promise<Dataplane
   timer.unref();
   handle.feed();
   log.info({ protocol: dp.status().protocol }, 'linux dataplane started (routes tagged with this protocol number)');
+  if (o.workloadRoutes === 'felix') log.info('workload routes, their neighbour entries and cali* sysctls are left to Felix (--workload-routes felix): Kite never touches them');
   return handle;
 }

@@ -12,6 +12,9 @@ import { parseOrUsage, UsageError } from './usage.js';
 export const Dataplane = { None: 'none', Linux: 'linux' } as const;
 export type Dataplane = (typeof Dataplane)[keyof typeof Dataplane];
 
+/** Who programs workload routes (dataplane.ts WorkloadRoutes, repeated so `kite show` loads no dataplane). */
+export const WORKLOAD_ROUTES = ['kite', 'felix'] as const;
+
 /** logger.ts's formats, listed here so `kite show` does not load pino to parse `kite run`'s flags. */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const satisfies readonly LogFormat[];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -30,6 +33,8 @@ export interface RunDaemonOptions {
   node: string;
   socket: string;
   dataplane: Dataplane;
+  /** Who programs workload routes, neighbours and cali* sysctls: Kite (default) or a kept Felix. */
+  workloadRoutes?: (typeof WORKLOAD_ROUTES)[number];
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
@@ -73,6 +78,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
       node: { type: 'string' },
       socket: { type: 'string' },
       dataplane: { type: 'string' },
+      'workload-routes': { type: 'string' },
       'listen-address': { type: 'string' },
       'listen-port': { type: 'string' },
       'log-level': { type: 'string' },
@@ -113,6 +119,14 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
   }
 
   const opts: RunDaemonOptions = { config: values.config ?? '', node, socket: values.socket ?? DEFAULT_SOCKET, dataplane };
+  // A flag overrides its variable, as calico-node's do.
+  const workloadRoutes = values['workload-routes'] ?? env['KITE_WORKLOAD_ROUTES'];
+  if (workloadRoutes !== undefined) {
+    if (!(WORKLOAD_ROUTES as readonly string[]).includes(workloadRoutes)) {
+      throw new UsageError(`--workload-routes must be kite or felix, not '${workloadRoutes}'`, 'run');
+    }
+    opts.workloadRoutes = workloadRoutes as (typeof WORKLOAD_ROUTES)[number];
+  }
   if (datastore === DatastoreKind.Kubernetes) {
     opts.datastore = datastore;
     if (values.kubeconfig !== undefined) opts.kubeconfig = values.kubeconfig;

@@ -55,6 +55,9 @@ Options:
   --socket PATH          control API socket (default: /run/kite/kite.sock)
   --dataplane none|linux linux programs kernel routes (protocol 75), tunl0 and workload
                          routes; none keeps routes in the RIB only (default: linux on Linux)
+  --workload-routes kite|felix  who programs the pods' /32 and /128 routes, their neighbour
+                         entries and the cali* sysctls (default: $KITE_WORKLOAD_ROUTES, else
+                         kite); felix on a node that keeps Felix: Kite never touches them
   --listen-address ADDR  address to accept BGP connections on (default: all)
   --listen-port N        BGP port (default: from BGPConfiguration, else 179)
   --log-level LEVEL      trace, debug, info, warn, error, fatal or silent (default: the
@@ -67,9 +70,11 @@ Options:
   --http-port N|off      their port; 0 picks a free one, off serves none
                          (default: $KITE_HTTP_PORT, else 9097; Felix keeps 9099)
   --on-stop MODE         what SIGTERM/SIGINT do (default: $KITE_ON_STOP, else restart):
-                         restart keeps kernel routes and drops sessions without a word, so
-                         peers keep this node's routes (graceful restart) until Kite is back;
-                         decommission sends Cease, and peers withdraw the routes at once
+                         restart keeps kernel routes and peers keep this node's routes
+                         (graceful restart) until Kite is back: Cease/Administrative Reset
+                         to peers with the RFC 8538 N bit, a silent close to the others;
+                         decommission sends Cease (as Hard Reset to peers with the N bit),
+                         and peers withdraw the routes at once
   -h, --help             show this help
 
 Start-up, as calico-node (each flag overrides its variable; see docs/startup.md):

@@ -20,6 +20,12 @@
 // (RouteProtocol / the VXLAN manager): Felix may keep running next to Kite for policy, and two
 // owners of one protocol number would delete each other's routes. Ownership: routes with that
 // protocol, plus unicast routes on workload (cali*) interfaces; nothing else is ever changed.
+//
+// Workload routes: with `workloadRoutes: 'felix'` (a node that keeps Felix, docs/migrate.md) Kite
+// leaves the workload interfaces to Felix altogether: no /32 or /128 route on them, no neighbour
+// entry, no per-interface sysctl, and no route on them is ever Kite's, whatever its protocol
+// (Felix writes them with its DeviceRouteProtocol, RTPROT_BOOT by default). Two owners of one
+// route would replace each other's at every resync.
 
 import type { Prefix } from '../net/index.js';
 import { HostView } from './host.js';
@@ -37,6 +43,10 @@ import { WorkloadsManager } from './workloads-manager.js';
 export type { FibRouteStatus, FibState, FibStatus, RouteCounts } from './status.js';
 
 export const DEFAULT_ROUTE_PROTOCOL = 75;
+
+/** Who programs the workload interfaces' routes, neighbour entries and sysctls. */
+export const WorkloadRoutes = { Kite: 'kite', Felix: 'felix' } as const;
+export type WorkloadRoutes = (typeof WorkloadRoutes)[keyof typeof WorkloadRoutes];
 export const DEFAULT_RESYNC_INTERVAL_MS = 90_000;
 export const DEFAULT_WORKLOAD_GRACE_MS = 10_000;
 /** Remote prefixes computed per slice of a large change (see RoutesManager.apply). */
@@ -60,6 +70,8 @@ export interface DataplaneOptions {
   vxlanMtu?: Partial<Record<4 | 6, number>>;
   /** Interface name prefixes of workloads; default ["cali"]. */
   workloadInterfacePrefixes?: string[];
+  /** Who programs workload routes, neighbours and interface sysctls: Kite (default) or Felix. */
+  workloadRoutes?: WorkloadRoutes;
   /** First retry delay after a failed operation (doubles up to 30 s); default 1 s. */
   retryMs?: number;
   /** Remote prefixes computed per slice of a large change; default 8192. */
@@ -129,10 +141,11 @@ class LinuxDataplane implements Dataplane {
       protocol: this.protocol, table: this.table, tunnelName: this.tunnelName, tunnelMtu: o.tunnelMtu,
       workloadGraceMs: o.workloadGraceMs ?? DEFAULT_WORKLOAD_GRACE_MS,
       routeSlice: o.routeSlice ?? DEFAULT_ROUTE_SLICE,
+      leaveWorkloads: o.workloadRoutes === WorkloadRoutes.Felix,
     });
     this.tunnel = new TunnelManager({ ops: o.ops, log: o.log, name: this.tunnelName, mtu: o.tunnelMtu, host, refreshHost: () => this.refreshHost() });
     this.vxlan = new VxlanManager({ ops: o.ops, log: o.log, host, refreshHost: () => this.refreshHost(), ...(o.vxlanMtu ? { mtu: o.vxlanMtu } : {}) });
-    this.workloads = new WorkloadsManager({ ops: o.ops, sysctl: o.sysctl, log: o.log, host });
+    this.workloads = new WorkloadsManager({ ops: o.ops, sysctl: o.sysctl, log: o.log, host, leaveWorkloads: o.workloadRoutes === WorkloadRoutes.Felix });
     // Apply order: tunl0 and the VXLAN devices before the routes through them; workload
     // neighbours after their routes.
     this.managers = [this.tunnel, this.vxlan, this.routes, this.workloads];

@@ -34,6 +34,11 @@ export interface RouteTableOptions {
    * in. Routes of these protocols that Kite does not want are never touched. Default [12].
    */
   adoptProtocols?: readonly number[];
+  /**
+   * Felix programs the workload routes (--workload-routes felix): a route on a workload interface
+   * is never Kite's, whatever its protocol, so it is never replaced or deleted.
+   */
+  leaveWorkloadInterfaces?: boolean;
 }
 
 export const RouteState = {
@@ -140,11 +145,16 @@ export class RouteTable {
 
   /** True when a kernel route may be changed or deleted by Kite. */
   owned(k: KRoute): boolean {
+    if (this.o.leaveWorkloadInterfaces === true && this.onWorkloadInterface(k)) return false;
     if (k.protocol === this.o.protocol) return true;
     // Workload routes on cali* interfaces are Calico's by interface, whatever their protocol
     // (the CNI plugin installs them with proto boot) — except the kernel's own (proto kernel):
     // the fe80::/64 every IPv6 interface gets, and prefix routes of addresses on the link.
     if (k.type !== 'unicast' || k.protocol === RTPROT_KERNEL) return false;
+    return this.onWorkloadInterface(k);
+  }
+
+  private onWorkloadInterface(k: KRoute): boolean {
     if (k.multipath !== undefined && k.multipath.length > 0) return k.multipath.every((n) => this.o.isWorkloadIndex(n.oif));
     return this.o.isWorkloadIndex(k.oif);
   }

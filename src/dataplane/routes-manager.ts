@@ -31,6 +31,8 @@ export interface RoutesManagerOptions {
   /** Remote prefixes computed per slice. */
   routeSlice: number;
   host: HostView;
+  /** Felix programs the workload routes: none is desired here, and none on a workload interface is ours. */
+  leaveWorkloads?: boolean;
 }
 
 export class RoutesManager implements Manager {
@@ -68,6 +70,7 @@ export class RoutesManager implements Manager {
       workloadGraceMs: o.workloadGraceMs,
       isWorkloadIndex: (i) => this.host.isWorkloadIndex(i),
       ifName: (i) => this.host.nameOf(i),
+      ...(o.leaveWorkloads === true ? { leaveWorkloadInterfaces: true } : {}),
     });
   }
 
@@ -150,7 +153,7 @@ export class RoutesManager implements Manager {
       this.full = false;
       const opt = { protocol: this.o.protocol, table: this.o.table, tunnelName: this.o.tunnelName, tunnelMtu: tunnelMtu(this.o.tunnelMtu, this.host, cfg) };
       const oldLocal = this.local;
-      this.local = computeLocal(cfg, this.workloads, this.host, opt);
+      this.local = computeLocal(cfg, this.o.leaveWorkloads === true ? [] : this.workloads, this.host, opt);
       this.ctx = remoteContext(cfg, this.host, opt);
       for (const [k, d] of oldLocal.routes) if (!this.local.routes.has(k)) this.table.clearDesiredRoute(k, d);
       for (const [k, d] of this.local.routes) this.table.setDesiredRoute(k, d);

@@ -2,7 +2,8 @@
 // permanent neighbour entries and per-interface sysctls, as planned by workloads.ts. It keeps the
 // kernel's neighbour table as last dumped plus its own successful changes, and which interface
 // instances (name and ifindex) are configured, so a recreated interface is configured again.
-// (The workloads' routes are the routes manager's.)
+// (The workloads' routes are the routes manager's.) With `leaveWorkloads` (Felix programs the
+// workload interfaces) only host-wide forwarding is written; Felix sets it too, to the same value.
 
 import type { HostView } from './host.js';
 import type { DataplaneConfig, LocalWorkload } from './inputs.js';
@@ -19,6 +20,8 @@ export interface WorkloadsManagerOptions {
   sysctl: Sysctl;
   log: DpLog;
   host: HostView;
+  /** Felix owns the workload interfaces: no neighbour entry and no per-interface sysctl here. */
+  leaveWorkloads?: boolean;
 }
 
 export class WorkloadsManager implements Manager {
@@ -83,7 +86,7 @@ export class WorkloadsManager implements Manager {
   }
 
   async apply(): Promise<ApplyOutcome> {
-    if (this.config === undefined) return { ok: true };
+    if (this.config === undefined || this.o.leaveWorkloads === true) return { ok: true };
     if (this.dumpNeeded) {
       this.dumpNeeded = false;
       this.neighbours = await this.o.ops.dumpNeighbours();

@@ -47,6 +47,11 @@ describe('parseRunArgs', () => {
     expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--http-port', '9100', '--http-address', '0.0.0.0'], { KITE_HTTP_PORT: '1' }))
       .toMatchObject({ httpPort: 9100, httpAddress: '0.0.0.0' });
     expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--on-stop', 'later'], {})).toThrow(/--on-stop must be restart or decommission/);
+    // Who programs workload routes: the flag over $KITE_WORKLOAD_ROUTES, unset by default (Kite).
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n'], {})?.workloadRoutes).toBeUndefined();
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n'], { KITE_WORKLOAD_ROUTES: 'felix' })?.workloadRoutes).toBe('felix');
+    expect(parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--workload-routes', 'kite'], { KITE_WORKLOAD_ROUTES: 'felix' })?.workloadRoutes).toBe('kite');
+    expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--workload-routes', 'bird'], {})).toThrow(/--workload-routes must be kite or felix, not 'bird'/);
     expect(() => parseRunArgs(['--config', 'k.yaml', '--node', 'n', '--http-port', 'x'], {})).toThrow(/--http-port 'x' is not a port number/);
   });
 
