@@ -187,7 +187,7 @@ async function inner() {
     const starts = [];
     if (ds === 'kubernetes') {
       const dir = join(tmp, 'fa');
-      execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['--ignoreConfig', '--outDir', dir, '--rootDir', join(ROOT, 'test'),
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--outDir', dir, '--rootDir', join(ROOT, 'test'),
         '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node',
         join(ROOT, 'test/datastore/kubernetes/fake-apiserver.ts'), join(ROOT, 'test/datastore/kubernetes/fixtures.ts')], { stdio: 'inherit' });
       const { FakeApiServer } = await import(pathToFileURL(join(dir, 'datastore/kubernetes/fake-apiserver.js')).href);

@@ -1,7 +1,7 @@
 // A pool's or block's address range as numbers, for IPAM's ordinal arithmetic (address i of a
-// block, block i of a pool). The arithmetic is ip-cidr's, at this edge only; src/net checks the
-// text first, so both libraries agree on what a CIDR is.
-import IPCIDR from 'ip-cidr';
+// block, block i of a pool), from src/net's prefix: the network address and 2^(bits - len)
+// addresses. test/net/properties.test.ts checks it against ip-cidr, which the daemon no longer
+// loads (issue 16: ip-cidr and ip-address cost an idle daemon ~7 MiB).
 import { parsePrefix, type Family } from '../net/index.js';
 
 export interface Range {
@@ -14,8 +14,7 @@ export interface Range {
   readonly size: bigint;
 }
 
-// ip-cidr takes ~45 µs per CIDR, and releasing an address probes every block: remember the
-// ranges (block CIDRs repeat; a cluster has thousands at most, and the cache forgets past that).
+// Releasing an address probes every block: remember the ranges (block CIDRs repeat; a cluster has thousands at most, and the cache forgets past that).
 const cache = new Map<string, Range>();
 const CACHE_MAX = 8192;
 
@@ -33,7 +32,6 @@ export function blockRange(cidr: string): Range {
 function compute(cidr: string): Range {
   const p = parsePrefix(cidr);
   if (p === null) throw new Error(`"${cidr}" is not a CIDR`);
-  const r = new IPCIDR(p.network().toString());
-  // ip-cidr types its BigInts as the wrapper object; the values are primitive bigints.
-  return { family: p.family, len: p.len, start: BigInt(r.start<bigint>({ type: 'bigInteger' })), size: BigInt(r.size.toString()) };
+  const bits = p.family === 4 ? 32 : 128;
+  return { family: p.family, len: p.len, start: p.network().addr.toBigInt(), size: 1n << BigInt(bits - p.len) };
 }

@@ -3,6 +3,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import fc from 'fast-check';
 import IPCIDR from 'ip-cidr';
+import { blockRange } from '../../src/ipam/range.js';
 import { describe, expect, it } from 'vitest';
 import { formatIpv4, IpAddr, parseAddr, parseIpv4, parsePrefix, Prefix } from '../../src/net/index.js';
 
@@ -71,6 +72,14 @@ describe('prefixes against ip-cidr', () => {
       expect(parsePrefix(p.toString())!.equals(p)).toBe(true);
       expect(parsePrefix(p.toString(), { hostBits: 'clear' })!.equals(p.network())).toBe(true);
       expect(parsePrefix(p.toString(), { hostBits: 'reject' }) !== null).toBe(p.isAligned());
+    }), { numRuns: 300 });
+  });
+  it('IPAM\'s blockRange() (start and size, issue 16: no ip-cidr in the daemon) agrees with ip-cidr', () => {
+    fc.assert(fc.property(pfx, (p) => {
+      const r = blockRange(p.toString());
+      expect(r.start).toBe(oracle(p).start({ type: 'bigInteger' }));
+      expect(r.size).toBe(BigInt(oracle(p).size.toString()));
+      expect([r.family, r.len]).toEqual([p.family, p.len]);
     }), { numRuns: 300 });
   });
   it('has() agrees with ip-cidr contains()', () => {
