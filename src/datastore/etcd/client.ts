@@ -28,8 +28,8 @@ function cappedBackoff(delays: readonly number[] = [100, 250, 500, 1000, 2000], 
 }
 
 /**
- * etcd's require-leader (clientv3.WithRequireLeader): the gRPC metadata `hasleader: true` on a
- * stream makes the member refuse it while it has no leader, and cancel it ("etcdserver: no
+ * etcd's require-leader (clientv3.WithRequireLeader): the gRPC metadata `hasleader: true` makes
+ * a member refuse a call or stream while it has no leader, and cancel a stream ("etcdserver: no
  * leader") once it has had none for three election timeouts (v3rpc's monitorLeader). Without
  * it, a member cut off from the quorum keeps the watch open and silent: it is alive, answers
  * keepalive pings, and never sees another write. With it, the client's watch reconnects to
@@ -67,9 +67,12 @@ export function createEtcdClient(cfg: EtcdConfig, hooks: EtcdClientHooks = {}): 
   const opts: IOptions = {
     hosts: cfg.endpoints,
     // Unary calls get a deadline, so a member we cannot reach fails over instead of hanging;
-    // streams (watches) rely on keepalive for a dead member, and on require-leader for a live
-    // member that lost the quorum.
-    defaultCallOptions: (ctx) => (ctx.isStream ? { interceptors: [requireLeader(hooks.onStreamPeer)] } : { deadline: Date.now() + timeout }),
+    // streams (watches) rely on keepalive for a dead member. Both require a leader: a live member
+    // that lost the quorum refuses a call at once (no read waiting out its deadline there) and
+    // ends a watch, and the client goes to another member.
+    defaultCallOptions: (ctx) => (ctx.isStream
+      ? { interceptors: [requireLeader(hooks.onStreamPeer)] }
+      : { deadline: Date.now() + timeout, interceptors: [requireLeader()] }),
     faultHandling: { watchBackoff: cappedBackoff() },
     grpcOptions: {
       'grpc.keepalive_time_ms': cfg.keepaliveMs ?? 10_000,

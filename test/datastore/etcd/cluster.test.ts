@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Daemon } from '../../../src/daemon.js';
 import { DaemonDir, testPort } from '../../helpers/daemons.js';
 import { BLOCKS_PREFIX } from '../../../src/datastore/etcd/keys.js';
+import { createEtcdClient } from '../../../src/datastore/etcd/client.js';
 import { EtcdCluster, sleep, waitFor, type Member, etcdPrerequisites } from './cluster.js';
 
 
@@ -114,7 +115,10 @@ describe.skipIf(missing !== undefined)('Kite on a 3-member etcd cluster', () => 
     const majority = cluster.members.filter((x) => x !== cut);
     const base = '10.244.1.0/26,10.244.2.0/26';
     let moved = '';
+    // The watch moves and resumes from its revision: no relist, so the status never leaves in-sync.
+    const statuses = new Set<string>();
     const seen = await watchRoutes(async () => {
+      const sampler = setInterval(() => statuses.add(a.syncStatus), 20);
       await cluster.partition(cut);
       try {
         // Written through the majority (it may be electing a leader if the cut member led).
@@ -128,11 +132,21 @@ describe.skipIf(missing !== undefined)('Kite on a 3-member etcd cluster', () => 
         // a's block becomes a's own route (a local path) only through a's own watch, not from b.
         await waitFor('a originates the block written during the partition', async () => (a.routes({ prefix: '10.244.8.0/26' })[0]?.paths.some((p) => p.peer === null) ? true : undefined), { timeoutMs: 20_000, intervalMs: 50 });
         moved = a.watchMembers().get(BLOCKS_PREFIX) ?? '';
+        // A read on the cut member is refused at once ("no leader"), not left to run out its
+        // deadline there (etcd's unary interceptor honours the same metadata).
+        const only = createEtcdClient({ endpoints: [cut.socket], callTimeoutMs: 60_000 });
+        try {
+          await expect(only.get('/calico/x').string()).rejects.toThrow(/no leader/);
+        } finally {
+          only.close();
+        }
       } finally {
+        clearInterval(sampler);
         await cluster.heal(cut);
       }
     });
     expect(cluster.byPeer(moved), `a's block watch now on ${moved}`).not.toBe(cut);
+    expect([...statuses]).toEqual(['in-sync']);
     for (const v of seen) expect(v.slice(2), v).toMatch(new RegExp(`^${base.replaceAll('.', '\\.')}(,10\\.244\\.8\\.0/26)?$`));
     await waitFor('the cut member healthy again', async () => { await cluster.waitHealthy(cut); return true; }, { timeoutMs: 30_000 });
     await cluster.del(blockKey('10.244.8.0/26'));
