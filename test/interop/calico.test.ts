@@ -327,9 +327,10 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   // Conformance issue 11, remaining item 2. Every session in Calico's BIRD config derives from
   // bgp_template, which says `multihop;` and `gateway recursive;` (confd bird.cfg.template; the mesh
   // in bgp_processor.go too: "Mesh peers always use ttl security off with multihop"). BIRD keeps a
-  // third-party next hop toward an eBGP peer only "when forwarded between single-hop BGPs on the
-  // same iface" (proto/bgp/attrs.c bgp_use_next_hop: both sessions need a neighbour entry, which
-  // multihop sessions do not have): so calico-node sends its own address to a ToR on the shared
+  // third-party next hop toward an eBGP peer only on a single-hop session whose interface the next
+  // hop is on (Calico's BIRD 1.6 fork, projectcalico/bird proto/bgp/attrs.c: "eBGP multi-hop -> use
+  // source_addr"; BIRD 2 attrs.c bgp_use_next_hop alike), and a multihop session has no neighbour
+  // entry (bgp.c bgp_start_locked): so calico-node sends its own address to a ToR on the shared
   // subnet even for another node's block on that subnet, unless the BGPPeer says nextHopMode Keep
   // (confd: `next hop keep;`) or keepOriginalNextHop on eBGP. Here c12 is another node (iBGP, same
   // subnet) announcing its block; b12 is a ToR with the default, d12 one with nextHopMode Keep.
