@@ -23,7 +23,7 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
   const kites: Kite[] = [];
   const birds: BirdPeer[] = [];
   const NAMES = ['k1', 'b1', 'k2', 'b2', 'k3', 'b3', 'k4', 'b4', 'k5', 'b5', 'k6', 'b6', 'k7', 'b7', 'c7', 'k8', 'b8', 'k9', 'b9', 'k10', 'b10',
-    'k11', 'b11', 'k12', 'b12', 'c12', 'd12', 'k13', 'b13'] as const;
+    'k11', 'b11', 'k12', 'b12', 'c12', 'd12', 'k13', 'b13', 'k14', 'b14'] as const;
   const n = (name: (typeof NAMES)[number]): LabNode => nodes.get(name)!;
 
   beforeAll(async () => {
@@ -379,5 +379,32 @@ describe('Calico conformance: what a BIRD peer receives from Kite given Calico r
     expect((await kite.waitRoute('10.244.114.0/26')).paths[0]?.nextHop).toBe('198.19.70.5');
     await kite.waitPeer(b.ipv4, 'two received, one accepted', (p) => p.prefixesReceived === 2 && p.prefixesAccepted === 1);
     expect((await kite.routes()).map((r) => r.prefix)).not.toContain('10.244.113.0/26');
+  });
+  // Conformance issue 11, remaining item 4. BGPConfiguration programClusterRoutes (Calico 3.32+)
+  // says which pools' cluster routes the BGP side programs: confd's clusterRoutePolicyFromBGPConfig
+  // and processIPPool give BIRD's kernel filter `reject; # Cluster routes are handled by Felix.`
+  // for the others (EnabledNoEncapOnly: IPIP pools are Felix's). The routes are still learned.
+  it('programClusterRoutes EnabledNoEncapOnly: the IPIP pool\'s routes are left to Felix', async () => {
+    const k = n('k14'), b = n('b14');
+    const kite = await startKite(k, clusterYaml({
+      bgp: { asNumber: CLUSTER_AS, nodeToNodeMeshEnabled: false, programClusterRoutes: 'EnabledNoEncapOnly' },
+      nodes: [kiteNode(k, ['10.244.14.0/26'], { ipv4IPIPTunnelAddr: '10.245.14.1' })],
+      pools: [...POOLS, { name: 'ipip', cidr: '10.245.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never' }],
+      peers: [{ name: 'bird', peerIP: b.ipv4, asNumber: 65100 }],
+    }));
+    const bird = await startBird(new BirdPeer({ lab, node: b, asNumber: 65100, announce: ['10.244.114.0/26', '10.245.114.0/26'],
+      neighbors: [{ address: k.ipv4, asNumber: CLUSTER_AS }] }));
+    await waitPeerState(bird, k.ipv4);
+    await kite.waitRoute('10.245.114.0/26');
+    const fib = await waitFor('both routes judged', async () => {
+      const f = await kite.fib();
+      const st = (p: string): string | undefined => f.routes.find((r) => r.prefix === p)?.state;
+      return st('10.244.114.0/26') === 'programmed' && st('10.245.114.0/26') === 'refused' ? f : undefined;
+    });
+    expect(fib.routes.find((r) => r.prefix === '10.245.114.0/26')?.reason)
+      .toBe('pool ipip is an IPIP pool: BGPConfiguration programClusterRoutes EnabledNoEncapOnly leaves its cluster routes to Felix');
+    const kernel = await lab.mustExec(k, 'ip', ['route', 'show', 'proto', '75']);
+    expect(kernel).toMatch(/^10\.244\.114\.0\/26 via /m);
+    expect(kernel).not.toMatch(/10\.245\.114\.0/);
   });
 });
