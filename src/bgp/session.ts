@@ -464,7 +464,8 @@ export class Session {
         // travels as Hard Reset carrying it; the peer must not send one otherwise (§3).
         const wrap = this.negotiatedCtx?.gracefulNotification === true && sentAsHardReset(a.code, a.subcode) && a.subcode !== CeaseSub.HardReset;
         if (wrap || (a.code === ErrCode.Cease && a.subcode === CeaseSub.HardReset)) this.hardReset = true;
-        this.opts.meter?.notification('out', a.code, wrap ? CeaseSub.HardReset : a.subcode);
+        // Counted by what it says (the inner NOTIFICATION of a Hard Reset), as FRR records it.
+        this.opts.meter?.notification('out', a.code, a.subcode);
         return this.writeUrgent(wrap ? encodeHardReset(a.code, a.subcode, a.data) : encodeNotification(a.code, a.subcode, a.data));
       }
       case 'startTimer': {
@@ -818,7 +819,7 @@ export class Session {
     let verErr = false;
     try {
       const n = decodeNotification(body);
-      this.opts.meter?.notification('in', n.code, n.subcode);
+      this.opts.meter?.notification('in', n.hardReset?.code ?? n.code, n.hardReset?.subcode ?? n.subcode);
       if (n.code === ErrCode.Cease && n.subcode === CeaseSub.HardReset) this.hardReset = true;
       text = describeNotification('received', n.code, n.subcode, n.data, n.shutdownMessage);
       verErr = n.code === ErrCode.OpenMessage && n.subcode === OpenSub.UnsupportedVersion;
