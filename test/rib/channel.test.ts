@@ -211,6 +211,22 @@ describe('Channel: graceful restart, receiving speaker (RFC 4724 §4.2)', () => 
     expect(t.states).toEqual(['start', 'up', 'stale', 'flushing', 'start']);
   });
 
+  // RFC 8538 §4: the session decides (fsm/graceful-notification.ts); a NOTIFICATION that leaves the routes to graceful restart keeps them here.
+  it('a session reset by a NOTIFICATION under RFC 8538 keeps the routes stale like a drop; one that flushes does not', () => {
+    const t = setup();
+    t.up(120);
+    t.announce(NET1);
+    t.speaker.handle!.established = null;
+    t.ch.down('received NOTIFICATION Cease/Administrative Reset', { notification: true, graceful: true });
+    expect(t.ch.state).toBe(ChannelState.Stale);
+    expect(t.rib.countIPv4).toBe(1);
+    t.up(120);
+    t.speaker.handle!.established = null;
+    t.ch.down('received NOTIFICATION Cease/Hard Reset (Cease/Administrative Shutdown)', { notification: true, graceful: false });
+    expect(t.ch.state).toBe(ChannelState.Start);
+    expect(t.rib.countIPv4).toBe(0);
+  });
+
   it('back with graceful restart: stale paths wait for End-of-RIB, which sweeps what was not resent', () => {
     const t = setup();
     t.up(120);

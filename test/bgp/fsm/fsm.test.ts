@@ -119,6 +119,8 @@ const rows: Row[] = [
   ['Established KeepaliveTimer, hold 0: nothing', Est0, { type: 'KeepaliveTimer_Expires' }, Est0, []],
   ['Established HoldTimer → 4/0, down', Est90, { type: 'HoldTimer_Expires' }, Idle, toIdle({ notify: [4, 0], count: true, down: true })],
   ['Established ManualStop → 6/2 with message, down', Est90, { type: 'ManualStop', data: shutdownMsg }, Idle, toIdle({ notify: [6, 2], data: shutdownMsg, down: true })],
+  // A restart stop with the RFC 8538 N bit: Cease/Administrative Reset carrying the RFC 9003 message.
+  ['Established AutomaticStop 6/4 with message, down', Est90, { type: 'AutomaticStop', subcode: 4, text: 'restart', data: shutdownMsg }, Idle, toIdle({ notify: [6, 4], data: shutdownMsg, count: true, down: true })],
   ['Established UpdateMsgErr → 3/x, down', Est90, { type: 'UpdateMsgErr', error: err(3, 1) }, Idle, toIdle({ notify: [3, 1], count: true, down: true })],
   ['Established NotifMsg → Idle, down', Est90, { type: 'NotifMsg', text: 'x' }, Idle, toIdle({ count: true, down: true })],
   ['Established TcpConnectionFails → Idle, down', Est90, { type: 'TcpConnectionFails', text: 'x' }, Idle, toIdle({ count: true, down: true })],
