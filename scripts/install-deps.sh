@@ -20,11 +20,11 @@ sysctl|/usr/sbin/sysctl|procps|test/interop, the lab, test/kernel (guest): forwa
 tcpdump|/usr/bin/tcpdump|tcpdump|test/kernel (inside the qemu guest): which path IPIP packets take
 openssl|/usr/bin/openssl|openssl|test/datastore/kubernetes, test/ipam: the local API server'"'"'s TLS certificate
 flock|/usr/bin/flock|util-linux|these install scripts: one apt-get at a time
-bird|/usr/sbin/bird|bird2|test/interop, test/interop-rr, bench:ingest, bench:reflect, bench:fib
-birdc|/usr/sbin/birdc|bird2|test/interop, test/interop-rr: BIRD state
-bgpd|/usr/lib/frr/bgpd|frr|test/interop, test/interop-rr, the lab (--tor), bench:ingest
+bird|/usr/sbin/bird|bird2|test/interop, test/interop-rr, bench:ingest, bench:reflect, bench:fib, check:differential
+birdc|/usr/sbin/birdc|bird2|test/interop, test/interop-rr, check:differential: BIRD state
+bgpd|/usr/lib/frr/bgpd|frr|test/interop, test/interop-rr, the lab (--tor), bench:ingest, check:differential
 zebra|/usr/lib/frr/zebra|frr|the lab (--tor): the ToR'"'"'s kernel routes
-vtysh|/usr/bin/vtysh|frr|test/interop, the lab (--tor): FRR state
+vtysh|/usr/bin/vtysh|frr|test/interop, the lab (--tor), check:differential: FRR state
 gobgpd|/usr/bin/gobgpd|gobgpd|test/interop, test/dataplane-e2e, bench:ingest
 gobgp|/usr/bin/gobgp|gobgpd|test/interop, test/dataplane-e2e: GoBGP state and route injection
 tshark|/usr/bin/tshark|tshark|test/interop: an independent decode of Kite'"'"'s BGP messages
