@@ -777,8 +777,13 @@ export class Session {
     if (m.mpUnreach && !fams.includes(m.mpUnreach.family)) m = { ...m, mpUnreach: null };
     if (m.endOfRib !== undefined && !fams.includes(m.endOfRib)) { m = { ...m }; delete m.endOfRib; }
     if (m !== msg && !m.nlri && !m.mpReach && m.attrs) m = { ...m, attrs: null };
-    const nh = m.attrs?.nextHop;
-    if (nh && m.action < ErrorAction.TreatAsWithdraw) {
+    // Classic NLRI and MP_REACH_NLRI together (RFC 4760 §3): what is left of them keeps its own next hop.
+    if (m.classicAttrs && !(m.nlri && m.mpReach)) {
+      const { classicAttrs, ...rest } = m;
+      m = m.nlri ? { ...rest, attrs: classicAttrs } : rest;
+    }
+    for (const nh of [m.attrs?.nextHop, m.classicAttrs?.nextHop]) {
+      if (!nh || m.action >= ErrorAction.TreatAsWithdraw) continue;
       const own = this.ownAddress();
       const direct = this.config.gatewayDirect;
       const why = nh === own ? "is this speaker's own address (RFC 4271 §6.3 (a))"
@@ -787,7 +792,8 @@ export class Session {
       if (why !== null) {
         const e = new WireError(ErrCode.UpdateMessage, UpdateSub.InvalidNextHop, Buffer.alloc(0), ErrorAction.TreatAsWithdraw,
           `NEXT_HOP ${nh} ${why}: route ignored`);
-        m = { ...m, attrs: null, action: ErrorAction.TreatAsWithdraw, errors: [...m.errors, e] };
+        const { classicAttrs: _c, ...rest } = m;
+        m = { ...rest, attrs: null, action: ErrorAction.TreatAsWithdraw, errors: [...m.errors, e] };
       }
     }
     return m;
@@ -802,6 +808,15 @@ export class Session {
   private deliverUpdate(msg: UpdateMessage): void {
     const l = this.listener.onUpdate;
     if (!l) return;
+    if (msg.action !== ErrorAction.TreatAsWithdraw && msg.classicAttrs) {
+      // RFC 4760 §3: the classic NLRI with NEXT_HOP's set (and the withdrawals), then MP_REACH_NLRI's.
+      const { classicAttrs, ...rest } = msg;
+      l.call(this.listener, { ...rest, mpReach: null, attrs: classicAttrs });
+      const mp: UpdateMessage = { ...rest, withdrawn: null, mpUnreach: null, nlri: null };
+      delete mp.endOfRib;
+      l.call(this.listener, mp);
+      return;
+    }
     if (msg.action !== ErrorAction.TreatAsWithdraw) { l.call(this.listener, msg); return; }
     // RFC 7606 §2 treat-as-withdraw: the UPDATE's withdrawals stay withdrawals, and its
     // announcements are handed on as withdrawals too, without attributes.

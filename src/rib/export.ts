@@ -566,6 +566,10 @@ export class Exporter {
       if (this.opts.clusterId === undefined) return null;
       if (!src.rrClient && !peer.rrClient) return null;
     }
+    // RFC 1997 well-known communities on a received route (BIRD checks them before its export
+    // filter, so Calico's own prefixAdvertisement communities do not count): NO_ADVERTISE goes to
+    // no peer; NO_EXPORT and NO_EXPORT_SUBCONFED to no eBGP peer (Kite is in no confederation).
+    if (!local && !wellKnownAllows(this.rib.pathAttrs(best).communities, peer.ibgp)) return null;
     let mods: ExportMods | null = null;
     if (this.opts.policy) {
       const verdict = this.opts.policy(slot, best, peer);
@@ -623,6 +627,18 @@ export class Exporter {
     if (!out.nextHop) return { ...out, nextHop: self };
     return out;
   }
+}
+
+const NO_EXPORT = 0xffffff01, NO_ADVERTISE = 0xffffff02, NO_EXPORT_SUBCONFED = 0xffffff03;
+
+/** False when a route's RFC 1997 well-known communities forbid sending it to this kind of peer. */
+export function wellKnownAllows(communities: readonly number[] | undefined, ibgp: boolean): boolean {
+  if (!communities) return true;
+  for (const c of communities) {
+    if (c === NO_ADVERTISE) return false;
+    if (!ibgp && (c === NO_EXPORT || c === NO_EXPORT_SUBCONFED)) return false;
+  }
+  return true;
 }
 
 /** Adds policy communities (no duplicates) and AS-path prepends (leftmost first) to exported attributes. */

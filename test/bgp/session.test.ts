@@ -526,6 +526,38 @@ describe('Session: UPDATE handling', () => {
     expect(rec.updates[2]!.errors.map((e) => e.message).join()).toMatch(/NEXT_HOP 127\.0\.0\.1 is a loopback address/);
   });
 
+  // Issue 11, the differential check (npm run check:differential): an UPDATE with classic NLRI and
+  // NEXT_HOP plus MP_REACH_NLRI for IPv6 crashed Kite (the IPv4 routes took the IPv6 next hop and
+  // shared one attribute set with the IPv6 routes; the export packed an IPv6 prefix as IPv4 and threw).
+  // RFC 4760 §3: NEXT_HOP belongs to the NLRI field, the MP_REACH_NLRI next hop to its own NLRI.
+  // BIRD 2.0.12 and FRR 8.4.4 take both sets of routes, each with its own next hop.
+  it('RFC 4760 §3: classic NLRI keep NEXT_HOP beside an IPv6 MP_REACH_NLRI; each set is delivered with its own next hop', async () => {
+    const t = await withRawPeer();
+    t.raw.send(openMsg({ as: 65002, hold: 90, id: B_ID, afis: [1, 2] }));
+    t.raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    const mp =
+      '80' + '0e' + '1c' +                       // MP_REACH_NLRI: flags O, type 14, len 28
+      '0002' + '01' + '10' +                     // AFI IPv6, SAFI unicast, next hop length 16
+      '20010db8000000000000000000000003' +       // next hop 2001:db8::3
+      '00' +                                     // reserved
+      '30' + '20010db80001';                     // 2001:db8:1::/48
+    const body = '0000' + (20 + 31).toString(16).padStart(4, '0') + updateHex.slice(8, 8 + 40) + mp + updateHex.slice(48);
+    t.raw.send(msg(2, body));
+    await settle();
+    expect(t.s.state).toBe('Established');
+    expect(t.raw.notifications()).toHaveLength(0);
+    expect(t.rec.updates).toHaveLength(2);
+    const [classic, v6] = t.rec.updates;
+    expect(classic!.nlri).not.toBeNull();
+    expect(classic!.mpReach).toBeNull();
+    expect(classic!.attrs?.nextHop).toBe('192.0.2.2');
+    expect(v6!.nlri).toBeNull();
+    expect(v6!.mpReach?.family).toBe(0x201);
+    expect(v6!.attrs?.nextHop).toBe('2001:db8::3');
+    expect(classic!.attrs!.asPath).toEqual(v6!.attrs!.asPath);
+  });
+
   it('a loopback NEXT_HOP stands on a session that itself runs over loopback (peers on one host)', async () => {
     const { rec, raw } = await establishRaw(90, { remoteAddress: '127.0.0.2' }, { localAddress: '127.0.0.1' });
     raw.send(msg(2, updateHex.replace('c0000202', '7f000002')));

@@ -99,6 +99,31 @@ describe('export', () => {
     expect(i.sink.table.has('192.0.2.0/24')).toBe(true);
   });
 
+  // Issue 11, the differential check (npm run check:differential): Kite re-advertised routes carrying
+  // NO_EXPORT, NO_ADVERTISE and NO_EXPORT_SUBCONFED to an eBGP peer; BIRD 2.0.12 and FRR 8.4.4 did not.
+  // RFC 1997: NO_EXPORT is not advertised outside the AS (confederation), NO_ADVERTISE to no peer,
+  // NO_EXPORT_SUBCONFED to no external peer. Communities Kite adds itself (prefixAdvertisements)
+  // are not checked, as BIRD checks them before its export filter adds Calico's.
+  it('RFC 1997 well-known communities of received routes: NO_ADVERTISE to nobody, NO_EXPORT and NO_EXPORT_SUBCONFED not to eBGP', () => {
+    const t = setup();
+    const src = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: false });
+    const i = t.peer('198.18.0.2', { ibgp: true });
+    const e = t.peer('198.18.0.253', { ibgp: false });
+    t.exporter.join(i); t.exporter.join(e);
+    const path = [{ type: SegType.AS_SEQUENCE, asns: [65000] }];
+    t.announce(src, '192.0.2.0/24', t.attrs({ asPath: path, communities: [0xfde80001, 0xffffff01] }));  // NO_EXPORT
+    t.announce(src, '192.0.3.0/24', t.attrs({ asPath: path, communities: [0xffffff02] }));              // NO_ADVERTISE
+    t.announce(src, '192.0.4.0/24', t.attrs({ asPath: path, communities: [0xffffff03] }));              // NO_EXPORT_SUBCONFED
+    t.announce(src, '192.0.5.0/24', t.attrs({ asPath: path, communities: [0xfde80001, 0xffffff04] }));  // NOPEER: no effect here
+    t.exporter.flush();
+    expect([...i.sink.table.keys()].sort()).toEqual(['192.0.2.0/24', '192.0.4.0/24', '192.0.5.0/24']);
+    expect([...e.sink.table.keys()]).toEqual(['192.0.5.0/24']);
+    // A local route with NO_EXPORT among its own communities still goes out (Calico's prefixAdvertisements).
+    t.announce(LOCAL_PEER, '10.244.1.0/26', t.attrs({ nextHop: '0.0.0.0', communities: [0xffffff01] }));
+    t.exporter.flush();
+    expect(e.sink.table.has('10.244.1.0/26')).toBe(true);
+  });
+
   it('route reflection: client routes to everyone, non-client routes to clients only, ORIGINATOR_ID and CLUSTER_LIST set', () => {
     const cluster = 0xf8000001;
     const t = setup(cluster);

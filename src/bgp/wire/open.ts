@@ -26,8 +26,11 @@ export function decodeOpen(body: Buffer): OpenMessage {
     p = 13;
   }
   const end = p + optLen;
-  if (end !== body.length) {
-    throw sessionReset(ErrCode.OpenMessage, OpenSub.Unspecific, `optional parameters length ${optLen} does not match the message`);
+  // Octets after the optional parameters are ignored, as BIRD 2.0.12 and FRR 8.4.4 do (issue 11,
+  // the differential check; RFC 4271 §6.2 names no error for them). Parameters that run past the
+  // message are an error.
+  if (end > body.length) {
+    throw sessionReset(ErrCode.OpenMessage, OpenSub.Unspecific, `optional parameters length ${optLen} runs past the message`);
   }
   const capabilities = emptyCapabilities();
   const hdr = extended ? 3 : 2;

@@ -128,6 +128,12 @@ export interface UpdateMessage {
   mpUnreach: NlriView | null;
   /** null when the UPDATE carries no path attributes (pure withdraw or End-of-RIB). */
   attrs: PathAttrs | null;
+  /**
+   * The attributes of the classic NLRI when the UPDATE also carries MP_REACH_NLRI: the same set
+   * with the NEXT_HOP attribute's address (RFC 4760 §3: NEXT_HOP goes with the NLRI field, the
+   * MP_REACH_NLRI next hop with its own NLRI), where attrs has MP_REACH_NLRI's. Absent otherwise.
+   */
+  classicAttrs?: PathAttrs;
   /** RFC 4724 End-of-RIB marker for this family, when the UPDATE is one. */
   endOfRib?: FamilyKey;
   /** RFC 7606: strongest action required by the errors found (None when clean). */

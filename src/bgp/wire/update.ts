@@ -1,7 +1,7 @@
 // UPDATE decoding (RFC 4271 §4.3) with RFC 7606 revised error handling: attribute problems never throw,
 // they are collected as WireErrors and `action` is the strongest one. Framing-level problems (withdrawn
 // or attribute lengths past the message, unparsable NLRI, duplicate MP_*) come back with SessionReset.
-import { AttrCode, AttrFlag, newBuilder, type AttrBuilder, type DecodeCtx } from './attributes/common.js';
+import { AttrCode, AttrFlag, ipv4At, newBuilder, type AttrBuilder, type DecodeCtx } from './attributes/common.js';
 import { AS_TRANS, mergeAs4Path } from './attributes/as-path.js';
 import { MP_FLAGS, parseMpReach, parseMpUnreach, type MpReach } from './attributes/mp.js';
 import { ATTRIBUTES } from './attributes/table.js';
@@ -55,7 +55,7 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: AttrInte
   let errors: WireError[] | null = null;
   let action: ErrorAction = ErrorAction.None;
   const add = (e: WireError) => { (errors ??= []).push(e); if (e.action > action) action = e.action; };
-  let reachAt = -1, reachVs = 0, reachEnd = 0, unreachAt = -1, unreachVs = 0, unreachEnd = 0;
+  let reachAt = -1, reachVs = 0, reachEnd = 0, unreachAt = -1, unreachVs = 0, unreachEnd = 0, nextHopAt = -1;
   let stop = aEnd; // where a length overrun cut the section (RFC 7606 §4)
   for (let p = aStart; p < aEnd;) {
     const flags = body[p]!;
@@ -64,6 +64,7 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: AttrInte
     const len = hl === 4 ? body.readUInt16BE(p + 2) : body[p + 2]!;
     const code = body[p + 1]!;
     if (p + hl + len > aEnd) { stop = p; break; }
+    if (code === AttrCode.NEXT_HOP && len === 4 && nextHopAt < 0) nextHopAt = p + hl;
     if (code === AttrCode.MP_REACH_NLRI || code === AttrCode.MP_UNREACH_NLRI) {
       // RFC 7606 §3(g): a repeated MP_REACH or MP_UNREACH is a Malformed Attribute List, reset.
       if ((code === AttrCode.MP_REACH_NLRI ? reachAt : unreachAt) >= 0) {
@@ -138,6 +139,14 @@ export function decodeUpdate(body: Buffer, ctx: CodecContext, interner: AttrInte
     attrs: announces && action < ErrorAction.TreatAsWithdraw ? raw.attrs : null,
     action, errors: errors ?? NO_ERRORS,
   };
+  // RFC 4760 §3: an UPDATE may announce classic NLRI (with NEXT_HOP) and MP_REACH_NLRI together;
+  // each set of NLRI has its own next hop, so the classic ones get the set with NEXT_HOP's address.
+  // (Before, they took the MP next hop: an IPv4 route with an IPv6 next hop, sharing its attribute
+  // set with the IPv6 routes, which crashed the export when both went out in one group.)
+  if (m.attrs && nlri && mpReach && nextHopAt >= 0) {
+    const { id: _id, nextHopLinkLocal: _ll, ...rest } = m.attrs;
+    m.classicAttrs = interner.internAttrs({ ...rest, nextHop: ipv4At(body, nextHopAt) });
+  }
   // RFC 4724 §2: End-of-RIB for other families is an UPDATE holding only an empty MP_UNREACH_NLRI.
   if (mpUnreach && !withdrawn && !nlri && unreachAt === aStart && unreachEnd === aEnd && mpUnreach.end === mpUnreach.start) {
     m.endOfRib = mpUnreach.family;

@@ -74,6 +74,18 @@ describe('OPEN codec', () => {
     expect(decodeOpen(bytes.subarray(19))).toEqual(o);
   });
 
+  // Issue 11, the differential check (npm run check:differential): Kite refused an OPEN with octets
+  // after its optional parameters (2/0); BIRD 2.0.12 and FRR 8.4.4 bring the session up. RFC 4271
+  // §6.2 names no error for them (only parameters that are malformed or unsupported), so they are ignored.
+  it('ignores octets after the optional parameters; parameters shorter than their length are still an error', () => {
+    const o = decodeOpen(hex(u8(4), u16(65000), u16(90), ip4('1.1.1.1'), u8(4), u8(2), u8(2), cap(2), '010203'));
+    expect(o.capabilities.routeRefresh).toBe(true);
+    expect(o.holdTime).toBe(90);
+    // Optional parameters length one short: the capability parameter runs past it (2/0), as BIRD says.
+    const e = wireErr(() => decodeOpen(hex(u8(4), u16(65000), u16(90), ip4('1.1.1.1'), u8(3), u8(2), u8(2), cap(2))));
+    expect([e.code, e.subcode]).toEqual([2, 0]);
+  });
+
   it('rejects an unsupported optional parameter (2/4)', () => {
     const e = wireErr(() => decodeOpen(hex(u8(4), u16(1), u16(90), ip4('1.1.1.1'), u8(4), u8(1), u8(2), '0000')));
     expect([e.code, e.subcode]).toEqual([2, 4]);
