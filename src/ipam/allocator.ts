@@ -11,7 +11,7 @@ import {
 } from './block.js';
 import { affinityName, blockName, handleName, hostAffinity, ipipTunnelHandle, vxlanTunnelHandle } from './names.js';
 import type { AffinitySpec, BlockSpec, HandleSpec } from './objects.js';
-import { blockCandidates, IpamUse, judgePools, poolContaining, usablePools, type NodeInfo, type PoolFilter } from './pools.js';
+import { blockCandidates, IpamUse, isBlockOf, judgePools, poolContaining, usablePools, type NodeInfo, type PoolFilter } from './pools.js';
 import { isStoreError, type IpamStore, type Stored } from './store.js';
 
 export const IpamErrorCode = {
@@ -131,6 +131,63 @@ export class Allocator {
   }
 
   /**
+   * CIDRs of every affinity the node holds that allocation may use: confirmed, pending (a claim
+   * that may not have finished) or no state (old Calico: confirmed), as libcalico-go's
+   * getAffineBlocks lists them. An affinity marked pendingDeletion is a release under way and
+   * is left to the releaser (Calico would take it back; Kite does not fight a release).
+   */
+  private async affineCidrs(nodeName: string, family: 4 | 6): Promise<string[]> {
+    const affs = await this.store.list('BlockAffinity');
+    return affs
+      .filter((a) => a.spec.node === nodeName && a.spec.state !== AffinityState.PendingDeletion && !a.spec.deleted)
+      .map((a) => a.spec.cidr)
+      .filter((c) => (c.includes(':') ? 6 : 4) === family);
+  }
+
+  /**
+   * Makes the node's affinity for `cidr` usable, as libcalico-go's getBlockFromAffinity does,
+   * and says whether it is (the block exists, is the node's, and the affinity is confirmed):
+   * - no IPAMBlock: the affinity is written pending (compare-and-swap on the revision read, so
+   *   a release that marked it meanwhile wins), then exactly this CIDR is claimed: the block is
+   *   created affine to the node and the affinity confirmed (claimAffineBlock). A block another
+   *   node created first makes the affinity stale: it is withdrawn.
+   * - the block is another node's (or no one's): the affinity is stale. The block is left alone;
+   *   the affinity is deleted, as Calico does (errStaleAffinity), so the node stops claiming it.
+   * - the block is the node's and the affinity pending: pending is written again, the block
+   *   rewritten unchanged (a new revision, so anyone holding the old one re-reads) and the
+   *   affinity confirmed.
+   * A lost race re-reads both objects and tries again.
+   */
+  private async blockFromAffinity(nodeName: string, cidr: string): Promise<boolean> {
+    const name = affinityName(nodeName, cidr);
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const aff = await this.store.get('BlockAffinity', name);
+      if (aff === undefined || aff.spec.deleted || aff.spec.state === AffinityState.PendingDeletion) return false;
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      try {
+        if (b === undefined) {
+          const pending = await this.store.update('BlockAffinity', name, { ...aff.spec, state: AffinityState.Pending }, aff.revision);
+          return await this.claimWith(nodeName, cidr, pending);
+        }
+        if (b.spec.affinity !== hostAffinity(nodeName)) {
+          await this.store.delete('BlockAffinity', name, aff.revision);
+          return false;
+        }
+        if (aff.spec.state !== AffinityState.Confirmed) {
+          const pending = await this.store.update('BlockAffinity', name, { ...aff.spec, state: AffinityState.Pending }, aff.revision);
+          await this.store.update('IPAMBlock', b.name, b.spec, b.revision);
+          await this.confirmAffinity(pending);
+        }
+        return true;
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`using block ${cidr} of node ${nodeName}`);
+  }
+
+  /**
    * Claims a free block for the node from its usable pools and returns the block CIDR.
    * Steps as calico-ipam: a pending BlockAffinity, then the IPAMBlock (creation decides who
    * wins), then the affinity confirmed. A block lost to another node is given up and the next
@@ -179,7 +236,15 @@ export class Allocator {
 
   /** One claim attempt on one block; false when another node got it first. */
   private async claim(nodeName: string, cidr: string): Promise<boolean> {
-    const aff = await this.pendingAffinity(nodeName, cidr);
+    return this.claimWith(nodeName, cidr, await this.pendingAffinity(nodeName, cidr));
+  }
+
+  /**
+   * Creates the IPAMBlock for `cidr` affine to the node, holding the pending affinity `aff`
+   * (libcalico-go claimAffineBlock): the create decides who owns the block. Confirms the
+   * affinity when the block is the node's; withdraws it and returns false when it is not.
+   */
+  private async claimWith(nodeName: string, cidr: string, aff: Stored<'BlockAffinity'>): Promise<boolean> {
     const affinity = hostAffinity(nodeName);
     try {
       await this.store.create('IPAMBlock', blockName(cidr), newBlock(cidr, affinity, this.now(), BigInt(this.now().getTime()) * 1_000_000n));
@@ -294,9 +359,12 @@ export class Allocator {
     const take = async (cidr: string, affinity: string | undefined): Promise<void> => {
       out.push(...await this.assignInBlock(cidr, count - out.length, req.handle, req.attrs, affinity));
     };
-    for (const cidr of await this.affineBlocks(req.node.name, f.family)) {
+    // The node's affine CIDRs first, each made usable as Calico does (findOrClaimBlock tries
+    // every affinity through getBlockFromAffinity before it looks for a new block).
+    for (const cidr of await this.affineCidrs(req.node.name, f.family)) {
       if (out.length >= count) return out;
-      if (poolContaining(pools, cidr) !== undefined) await take(cidr, mine);
+      const p = poolContaining(pools, cidr);
+      if (p !== undefined && isBlockOf(p, cidr) && await this.blockFromAffinity(req.node.name, cidr)) await take(cidr, mine);
     }
     for (let rounds = 0; out.length < count && rounds < this.maxRetries; rounds++) {
       let cidr: string;

@@ -103,3 +103,13 @@ export function poolContaining(pools: readonly IPPool[], cidr: string): IPPool |
   if (inner === null) return undefined;
   return pools.find((p) => parsePrefix(p.spec.cidr)?.contains(inner) === true);
 }
+
+/**
+ * Whether `cidr` is one of the pool's blocks: its prefix length is the pool's blockSize and it
+ * starts on a block boundary. An affinity for anything else was not written by an allocator
+ * (a pool's blockSize cannot change), so none is claimed for it.
+ */
+export function isBlockOf(pool: IPPool, cidr: string): boolean {
+  const p = parsePrefix(cidr);
+  return p !== null && p.len === pool.spec.blockSize && p.isAligned();
+}

@@ -66,6 +66,16 @@ describe('FileStore', () => {
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 
+  it('an affinity in the state file without its block: that CIDR is claimed, not a new one (libcalico-go getBlockFromAffinity)', async () => {
+    const dir = freshDir();
+    const s = new FileStore(dir);
+    await s.create('BlockAffinity', 'n1-10-7-0-64-26', { node: 'n1', cidr: '10.7.0.64/26', state: 'confirmed', deleted: false });
+    const a = new Allocator({ store: new FileStore(dir), pools: () => [pool('p', '10.7.0.0/24')] });
+    expect(await a.autoAssign({ node: node('n1'), handle: 'h' })).toEqual(['10.7.0.64']);
+    expect((await s.list('IPAMBlock')).map((b) => [b.spec.cidr, b.spec.affinity])).toEqual([['10.7.0.64/26', 'host:n1']]);
+    expect((await s.list('BlockAffinity')).map((x) => [x.name, x.spec.state])).toEqual([['n1-10-7-0-64-26', 'confirmed']]);
+  });
+
   it('refuses a state file that is not one', async () => {
     const dir = freshDir();
     execFileSync('mkdir', ['-p', dir]);

@@ -97,6 +97,22 @@ describe('KubeStore', () => {
     expect(owners.size).toBe(3);
   });
 
+  it('a pending BlockAffinity Calico left without its IPAMBlock: that CIDR is claimed through the API and confirmed (libcalico-go getBlockFromAffinity)', async () => {
+    // As calico-ipam writes it in crd.projectcalico.org/v1 (deleted as text), with no block.
+    const text = '{"apiVersion":"crd.projectcalico.org/v1","kind":"BlockAffinity","metadata":{"name":"node-1-10-244-0-64-26","resourceVersion":"3"},"spec":{"state":"pending","node":"node-1","type":"host","cidr":"10.244.0.64/26","deleted":"false"}}';
+    api.objects.set('blockaffinities/node-1-10-244-0-64-26', { text, rv: 3 });
+    const a = new Allocator({ store, pools: () => [pool('p', '10.244.0.0/24', { blockSize: 26 })] });
+    expect(await a.autoAssign({ node: node('node-1'), handle: 'k8s-pod-network.c1' })).toEqual(['10.244.0.64']);
+    expect((JSON.parse(api.raw('blockaffinities', 'node-1-10-244-0-64-26')!) as { spec: unknown }).spec).toEqual({ state: 'confirmed', node: 'node-1', type: 'host', cidr: '10.244.0.64/26', deleted: 'false' });
+    expect(api.raw('ipamblocks', '10-244-0-64-26')).toContain('"affinity":"host:node-1"');
+    expect((await store.list('IPAMBlock')).map((b) => b.name)).toEqual(['10-244-0-64-26']);
+    // The pending write named the resourceVersion read (compare-and-swap), before the block's POST.
+    const i = api.log.findIndex((l) => l.method === 'PUT' && l.path.endsWith('/blockaffinities/node-1-10-244-0-64-26') && l.body.includes('"resourceVersion":"3"'));
+    const j = api.log.findIndex((l) => l.method === 'POST' && l.path.endsWith('/ipamblocks'));
+    expect(i).toBeGreaterThanOrEqual(0);
+    expect(j).toBeGreaterThan(i);
+  });
+
   it('pages through long lists', async () => {
     const a = new Allocator({ store, pools: () => [pool('p', '10.2.0.0/24', { blockSize: 29 })] });
     api.pageSize = 2;

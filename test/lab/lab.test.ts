@@ -225,7 +225,10 @@ describe.skipIf(missing !== null)('kite lab up / status / down (smoke)', () => {
     // The VTEPs from Kite's IPAM (none in the Nodes): each Kite allocates and writes its own to its
     // Node in etcd, the others read them; routes via those VTEPs prove the round trip.
     { flags: ['--vxlan', '--dual-stack', '--datastore', 'etcd'], chose: /--vxlan with --datastore etcd: the Nodes start without VTEPs/, sessions: 4, pings: 60,
-      routes: [/^10\.244\.[1-3]\.0\/26 via 10\.244\.\d+\.\d+ dev vxlan\.calico .*onlink/, /^fd00:10:244:[1-3]::\/122 via fd00:10:244:\S+ dev vxlan-v6\.calico .*onlink/] },
+      // Each VTEP is the first address of the node's affine block (Kite claims the affinity's
+      // CIDR, libcalico-go getBlockFromAffinity), and no other block reaches any node.
+      routes: [/^10\.244\.([1-3])\.0\/26 via 10\.244\.\1\.0 dev vxlan\.calico .*onlink/, /^fd00:10:244:([1-3])::\/122 via fd00:10:244:\1:: dev vxlan-v6\.calico .*onlink/],
+      only: [/^10\.244\.[\d.]+\/\d+ /, /^fd00:10:244:[\da-f:]*\/\d+ /] },
     { flags: ['--vxlan', '--ipv6'], chose: /IPv6 pool vxlanMode Always: every IPv6 pod packet between nodes goes through vxlan-v6\.calico/, sessions: 2, pings: 30,
       routes: [/^fd00:10:244:\d+::\/122 via fd00:10:244:\d+:: dev vxlan-v6\.calico .*onlink/] },
   ] as const;
@@ -244,6 +247,9 @@ describe.skipIf(missing !== null)('kite lab up / status / down (smoke)', () => {
         expect(n.peers.map((p) => p.state)).toEqual(Array(c.sessions).fill('Established'));
         // Both other nodes' blocks, per family, in the shape of the mode.
         for (const re of c.routes) expect(n.kernelRoutes.filter((l) => re.test(l)), n.kernelRoutes.join('\n')).toHaveLength(2);
+        // Where the mode says so: the only block routes of each family (a prefix, not a pod's
+        // address, not the node's own blackhole) are those two.
+        for (const re of 'only' in c ? c.only : []) expect(n.kernelRoutes.filter((l) => re.test(l) && !l.startsWith('blackhole')), n.kernelRoutes.join('\n')).toHaveLength(2);
       }
       expect(report.ping.total).toBe(c.pings);
       expect(report.ping.matrix.filter((x) => !x.ok).map((x) => `${x.from}->${x.toIp}`)).toEqual([]);

@@ -49,7 +49,9 @@ describe('kite lab --vxlan', () => {
   it('--vxlan with VTEPs from IPAM (the lab on etcd): no VTEP in any Node, and it says who allocates them', () => {
     const plan = planLab({ ...DEFAULT_OPTIONS, vxlan: true, family: 'dual', vtepsFromIpam: true }, kernel);
     expect(plan.reasons.join('\n')).toMatch(/the Nodes start without VTEPs; each Kite allocates its own .*vxlan-v6-tunnel-addr-<node>/);
-    expect(plan.reasons.join('\n')).not.toMatch(/first address of its block/);
+    // The Kites claim the affinities' CIDRs (libcalico-go getBlockFromAffinity), not extra blocks.
+    expect(plan.reasons.join('\n')).toMatch(/each Kite claims the CIDR of its own affinity as calico-ipam does, creating the block, and takes the VTEP from it: the first address of its block, IPv6 too, no extra block/);
+    expect(plan.reasons.join('\n')).not.toMatch(/each node's VTEP the first address of its block|claims a block of its own/);
     const rs = parseResources(labConfigYaml(plan), 'lab.yaml');
     expect(rs.nodes.map((n) => [n.spec.ipv4VXLANTunnelAddr, n.spec.ipv6VXLANTunnelAddr])).toEqual([[undefined, undefined], [undefined, undefined], [undefined, undefined]]);
     expect(rs.ipPools.map((p) => p.spec.vxlanMode)).toEqual(['Always', 'Always']);

@@ -349,6 +349,25 @@ describe.skipIf(missing !== undefined)('etcd datastore against one etcd member',
     }
   }, 60_000);
 
+  it('IPAM: an affinity without a block, as kite lab writes it, is claimed as that CIDR in etcd and gives the VTEP its first address (libcalico-go getBlockFromAffinity)', async () => {
+    const yaml = 'apiVersion: projectcalico.org/v3\nkind: BlockAffinity\nmetadata: {name: lab-n-10-67-2-0-26}\nspec: {node: lab-n, cidr: 10.67.2.0/26, state: confirmed}';
+    for (const [k, v] of etcdEntries(yaml)) await client.put(k).value(v);
+    const c = new Etcd3({ hosts: cluster.endpoints });
+    try {
+      const a = new Allocator({ store: new EtcdStore(c), pools: () => [pool('vx', '10.67.0.0/16', { vxlanMode: 'Always' })] });
+      expect(await a.ensureTunnelAddress(node('lab-n'), 'vxlan')).toMatchObject({ address: '10.67.2.0', allocated: true });
+      // Calico's keys: the block under the affinity's CIDR, affine to the node; no other block or affinity.
+      expect(await client.getAll().prefix('/calico/ipam/v2/host/lab-n/').keys()).toEqual(['/calico/ipam/v2/host/lab-n/ipv4/block/10.67.2.0-26']);
+      expect(JSON.parse(await client.get('/calico/ipam/v2/host/lab-n/ipv4/block/10.67.2.0-26').string() ?? '{}')).toEqual({ state: 'confirmed', deleted: false });
+      expect((await client.getAll().prefix('/calico/ipam/v2/assignment/ipv4/block/10.67.').keys())).toEqual(['/calico/ipam/v2/assignment/ipv4/block/10.67.2.0-26']);
+      const b = JSON.parse(await client.get('/calico/ipam/v2/assignment/ipv4/block/10.67.2.0-26').string() ?? '{}') as { affinity?: string; attributes?: { handle_id?: string }[] };
+      expect(b.affinity).toBe('host:lab-n');
+      expect(b.attributes?.map((x) => x.handle_id)).toEqual(['vxlan-tunnel-addr-lab-n']);
+    } finally {
+      c.close();
+    }
+  }, 30_000);
+
   it('a Kite daemon on etcd allocates its IPIP tunnel address through etcd IPAM and records it on its Node', async () => {
     const d = new Daemon({ config: '', node: 'node-b', socket: join(cluster.lab.dir, 'node-b.sock'), dataplane: 'none', listenAddress: '127.0.0.93', listenPort: 0,
       datastore: 'etcdv3', etcd: { endpoints: cluster.endpoints } }, log);
