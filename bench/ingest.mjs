@@ -185,7 +185,8 @@ const receivers = {
     );
     const kite = ['bin/kite'];
     return {
-      start: () => spawnIn(ns, process.execPath, [...kite, 'run', '--config', conf, '--node', 'bench', '--socket', sock, '--dataplane', KITE_DATAPLANE], join(dir, 'kite.log')),
+      // INGEST_KITE_NODE_ARGS: Node flags for the Kite receiver (--cpu-prof, V8 heap flags).
+      start: () => spawnIn(ns, process.execPath, [...(process.env.INGEST_KITE_NODE_ARGS ?? '').split(' ').filter(Boolean), ...kite, 'run', '--config', conf, '--node', 'bench', '--socket', sock, '--dataplane', KITE_DATAPLANE], join(dir, 'kite.log')),
       ready: async () => (await sh(process.execPath, [...kite, 'show', 'summary', '--json', '--socket', sock])).code === 0,
       count: async () => {
         const r = await sh(process.execPath, [...kite, 'show', 'summary', '--json', '--socket', sock]);
