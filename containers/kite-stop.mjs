@@ -8,8 +8,9 @@
 //                       .running marker in /run/kite) and sends End-of-RIB. The pod must share its
 //                       process namespace: a PID 1 ignores SIGKILL sent from inside its namespace.
 //   kite-stop cease     SIGUSR2s it instead, Kite's decommission signal: it sends every peer a
-//                       Cease/Administrative Shutdown, so they drop its routes at once (a node
-//                       leaving for good). (SIGTERM is a graceful restart too since issue 12.)
+//                       Cease/Administrative Shutdown (inside Cease/Hard Reset to a peer with the
+//                       RFC 8538 N bit), so they drop its routes at once (a node leaving for good).
+//                       (SIGTERM is a graceful restart too since issue 12.)
 //
 // Exit 0 once signalled; 1 with the reason when there is nothing it may signal.
 import { readdirSync, readFileSync } from 'node:fs';
