@@ -461,7 +461,7 @@ export class Session {
       case 'sendNotification': {
         this.counters.notificationsOut++;
         // RFC 8538 §5.1: once both sides set the N bit, a Cease that means "forget my routes"
-        // travels as Hard Reset carrying it; the peer must not send one otherwise (§3).
+        // travels as Hard Reset carrying it; to a peer without the N bit a Hard Reset is never sent (§3).
         const wrap = this.negotiatedCtx?.gracefulNotification === true && sentAsHardReset(a.code, a.subcode) && a.subcode !== CeaseSub.HardReset;
         if (wrap || (a.code === ErrCode.Cease && a.subcode === CeaseSub.HardReset)) this.hardReset = true;
         // Counted by what it says (the inner NOTIFICATION of a Hard Reset), as FRR records it.

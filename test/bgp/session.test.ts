@@ -1,6 +1,7 @@
 // Session tests over an in-memory duplex pair with a manual clock: OPEN exchange, hold time
 // negotiation, OPEN errors on the wire (bytes checked by a hand-written parser), hold timer,
-// keepalive cadence, administrative shutdown, and keepalives not starved by a bulk transfer.
+// keepalive cadence, administrative shutdown, RFC 8538 (the N bit, Hard Reset, which NOTIFICATIONs
+// leave routes to graceful restart), and keepalives not starved by a bulk transfer.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Session, type DownInfo, type SessionConfig, type SessionListener, type EstablishedInfo } from '../../src/bgp/session.js';
 import type { StateName } from '../../src/bgp/fsm/fsm.js';
