@@ -7,7 +7,7 @@
 // object as gone and finish its deletion.
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConnection } from '../datastore/kubernetes/kubeconfig.js';
 import { parseJson, stringifyJson } from './json.js';
 import { fromRawSpec, PLURAL, toRawSpec, type IpamKind, type SpecOf } from './objects.js';
 import { StoreError, type IpamStore, type Stored } from './store.js';
@@ -20,7 +20,7 @@ export interface KubeRequester {
 }
 
 /** Requests with the cluster's credentials (TLS material, rotated bearer tokens) from a kubeconfig. */
-export function createKubeRequester(kc: KubeConfig, timeoutMs = 30_000): KubeRequester {
+export function createKubeRequester(kc: KubeConnection, timeoutMs = 30_000): KubeRequester {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new Error('no Kubernetes cluster configured');
   const base = new URL(cluster.server);

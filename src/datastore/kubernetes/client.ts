@@ -1,9 +1,13 @@
 // The HTTP side of the Kubernetes datastore: loads a kubeconfig (in-cluster service account or
-// a file) with @kubernetes/client-node, which also supplies TLS material and bearer tokens, and
-// makes the two kinds of request Kite needs: a JSON GET and a streamed watch (one JSON event a line).
+// a file; kubeconfig.ts, which hands the uncommon forms to @kubernetes/client-node), which also
+// supplies TLS material and bearer tokens, and makes the two kinds of request Kite needs: a JSON
+// GET and a streamed watch (one JSON event a line).
+import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { defaultKubeconfigPath, fileConnection, inClusterConnection, type KubeConnection } from './kubeconfig.js';
+
+export type { KubeConnection } from './kubeconfig.js';
 
 export interface KubeResponse {
   status: number;
@@ -48,20 +52,19 @@ export interface KubeClient {
  * Loads the cluster connection: `path` (from --kubeconfig), else $KUBECONFIG, else the pod's
  * service account (in-cluster), else ~/.kube/config. Throws with a readable message.
  */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
+export function loadKubeConfig(path?: string): KubeConnection {
   const file = path ?? process.env['KUBECONFIG'];
+  const fallback = defaultKubeconfigPath();
   try {
-    if (file !== undefined && file !== '') kc.loadFromFile(file);
-    else if (process.env['KUBERNETES_SERVICE_HOST'] !== undefined) kc.loadFromCluster();
-    else kc.loadFromDefault();
+    if (file !== undefined && file !== '') return fileConnection(file);
+    if (process.env['KUBERNETES_SERVICE_HOST'] !== undefined) return inClusterConnection();
+    if (existsSync(fallback)) return fileConnection(fallback);
   } catch (e) {
-    throw new Error(`cannot load Kubernetes configuration${file ? ` from ${file}` : ''}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    if (m.startsWith('no Kubernetes cluster configured')) throw e;
+    throw new Error(`cannot load Kubernetes configuration${file ? ` from ${file}` : ''}: ${m}`);
   }
-  if (kc.getCurrentCluster() === null) {
-    throw new Error(`no Kubernetes cluster configured${file ? ` in ${file}` : ''} (current-context "${kc.getCurrentContext()}")`);
-  }
-  return kc;
+  throw new Error(`no Kubernetes cluster configured (no --kubeconfig, $KUBECONFIG, in-cluster service account or ${fallback})`);
 }
 
 function statusReason(body: unknown): string {
@@ -69,7 +72,7 @@ function statusReason(body: unknown): string {
   return typeof body === 'string' ? body.slice(0, 200) : '';
 }
 
-export function createKubeClient(kc: KubeConfig): KubeClient {
+export function createKubeClient(kc: KubeConnection): KubeClient {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new Error('no Kubernetes cluster configured');
   const base = new URL(cluster.server);
@@ -77,7 +80,7 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
   const prefix = base.pathname.replace(/\/$/, '');
 
   // Options are rebuilt for every request: in-cluster tokens are rotated on disk (bound
-  // service account tokens expire after an hour) and client-node re-reads them here.
+  // service account tokens expire after an hour) and are re-read here.
   const options = async (path: string): Promise<RequestOptions> => {
     const opts: RequestOptions = {
       method: 'GET',
