@@ -315,7 +315,9 @@ async function benchKite(run) {
   const lines = kiteLog(kite.log);
   const applied = lines.filter((l) => l.msg === 'dataplane routes applied');
   const added = applied.reduce((s, l) => s + (l.added ?? 0), 0);
-  const eor = lines.find((l) => /End-of-RIB received from every peer/.test(l.why ?? ''))?.time;
+  // pino's time: an ISO-8601 string (src/logger.ts), epoch ms in older builds.
+  const eorTime = lines.find((l) => /End-of-RIB received from every peer/.test(l.why ?? ''))?.time;
+  const eor = typeof eorTime === 'string' ? Date.parse(eorTime) : eorTime;
   dropNamespaces();
   const after = eor === undefined ? 'End-of-RIB not logged' : `BGP Established -> End-of-RIB processed ${(eor - tEst).toFixed(0)} ms, End-of-RIB -> all in kernel ${(res.t - eor).toFixed(0)} ms`;
   return {
