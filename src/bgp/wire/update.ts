@@ -196,6 +196,16 @@ function decodeAttrs(body: Buffer, s: number, e: number, ctx: DecodeCtx, mp: MpR
       continue;
     }
     seen[code] = 1;
+    if (code === AttrCode.OTC) {
+      // RFC 9234 §5: Only to Customer, optional transitive, 4 octets; otherwise malformed and
+      // treat-as-withdraw (BIRD 2.0.12 and FRR 8.4.4 do so; issue 11's differential check). Kite has
+      // no BGP Roles, so a good one is passed on unchanged: recognized, hence no Partial bit.
+      if (len !== 4 || (flags & 0xc0) !== (AttrFlag.Optional | AttrFlag.Transitive)) {
+        add(new WireError(ErrCode.UpdateMessage, len !== 4 ? UpdateSub.AttributeLengthError : UpdateSub.AttributeFlagsError, attrBytes(),
+          ErrorAction.TreatAsWithdraw, `OTC length ${len} flags 0x${flags.toString(16)}`));
+      } else b.unknown.push({ flags: flags & 0xe0, code, value: Buffer.from(body.subarray(vs, ve)) });
+      continue;
+    }
     const codec = ATTRIBUTES.get(code);
     if (!codec) {
       if (!(flags & AttrFlag.Optional)) {

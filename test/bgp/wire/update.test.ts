@@ -129,6 +129,21 @@ describe('attributes: parse / encode / mirror', () => {
     encodeAttrs(m.attrs!, w, { fourOctetAs: true, ibgp: true, nextHop: true });
     expect(w.buf.subarray(0, w.pos).toString('hex')).toBe(BASE + attr(0xe0, 200, 'cafe')); // RFC 4271 §5: Partial set
   });
+  // Issue 11, the differential check (npm run check:differential): Kite passed a 3-octet OTC on and
+  // set the Partial bit on a good one; BIRD 2.0.12 and FRR 8.4.4 treat the first as withdraw and pass
+  // the second as a recognized attribute. RFC 9234 §5: OTC (35) of a length other than 4 is malformed,
+  // treat-as-withdraw (RFC 7606). Kite has no BGP Roles, so a good OTC passes unchanged.
+  it('RFC 9234 §5: OTC of 4 octets is passed on without the Partial bit; another length is treat-as-withdraw', () => {
+    const ok = dec(BASE + attr(0xc0, 35, u32(65001)));                          // OTC 65001
+    expect(ok.action).toBe(ErrorAction.None);
+    const w = new BufWriter(4096);
+    encodeAttrs(ok.attrs!, w, { fourOctetAs: true, ibgp: false, nextHop: true });
+    expect(w.buf.subarray(0, w.pos).toString('hex')).toBe(BASE + attr(0xc0, 35, u32(65001)));
+    const short = dec(BASE + attr(0xc0, 35, '00fde9'));                        // 3 octets
+    expect(short.action).toBe(ErrorAction.TreatAsWithdraw);
+    expect(short.attrs).toBeNull();
+    expect(dec(BASE + attr(0x40, 35, u32(65001))).action).toBe(ErrorAction.TreatAsWithdraw); // well-known flags
+  });
   it('formats attributes for logs', () => {
     const m = dec(BASE + attr(0xc0, 8, u32(0xfde80064)) + attr(0x40, 5, u32(100)) + attr(0xc0, 32, u32(1), u32(2), u32(3)));
     expect(formatAttrs(m.attrs!)).toEqual({

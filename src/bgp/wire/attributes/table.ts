@@ -5,7 +5,7 @@ import type { BufWriter } from '../writer.js';
 import { AGGREGATOR, AS4_AGGREGATOR } from './aggregator.js';
 import { AS4_PATH, AS_PATH } from './as-path.js';
 import { CLUSTER_LIST } from './cluster-list.js';
-import { AttrFlag, writeAttrHeader, type AttrCodec, type EncodeCtx } from './common.js';
+import { AttrCode, AttrFlag, writeAttrHeader, type AttrCodec, type EncodeCtx } from './common.js';
 import { COMMUNITIES, EXT_COMMUNITIES, LARGE_COMMUNITY } from './communities.js';
 import { NEXT_HOP } from './next-hop.js';
 import { ATOMIC_AGGREGATE, LOCAL_PREF, MED, ORIGINATOR_ID } from './numeric.js';
@@ -25,7 +25,8 @@ export const ATTRIBUTES: ReadonlyMap<number, AttrCodec> = new Map(ROWS.map((r) =
 export function encodeAttrs(a: PathAttrs, w: BufWriter, ctx: EncodeCtx): void {
   for (const row of ROWS) row.encode(a, w, ctx);
   for (const u of a.unknown) {
-    writeAttrHeader(w, u.flags | AttrFlag.Partial, u.code, u.value.length);
+    // OTC (RFC 9234) is kept with the unknown ones but recognized (checked in update.ts): no Partial bit.
+    writeAttrHeader(w, u.code === AttrCode.OTC ? u.flags : u.flags | AttrFlag.Partial, u.code, u.value.length);
     w.bytes(u.value);
   }
 }
