@@ -13,7 +13,7 @@ export function probeState(route, probe) {
   const last = route.path.at(-1)?.asns.at(-1);
   if (route.origin === 2 && last === 64999) return 'base';
   if (!probe) return 'new';
-  if (probe === 'path') return `new path=${route.path.map((s) => `${s.type}:${s.asns.join(',')}`).join(' ')}`;
+  if (probe === 'path') return `new path=${route.path.map((s) => `${s.type}:${s.asns.join(',')}`).join(';')}`;
   if (probe.startsWith('unk')) {
     const u = route.unknown.find((x) => x.code === Number(probe.slice(3)));
     return u ? `new +attr${u.code}(flags 0x${u.flags.toString(16)})` : `new -attr${probe.slice(3)}`;
@@ -25,7 +25,7 @@ export function probeState(route, probe) {
 /** Reaction string → its kind: reset, close, crash, stalled, or the probe states without details. */
 export function kindOf(reaction) {
   if (reaction.startsWith('reset')) return 'reset';
-  return reaction.replace(/ (path=\S+( \S+)*|[+-]\w+(\(flags 0x[0-9a-f]+\))?)/g, '');
+  return reaction.replace(/ (path=\S+|[+-]\w+(\(flags 0x[0-9a-f]+\))?)/g, '');
 }
 
 /**
