@@ -38,7 +38,12 @@ export const baseUpdate6 = (c) => B.update({ attrs: B.cat(B.origin(2), B.asPath(
 /** The sentinel: valid, ORIGIN IGP, path ending 64997. When the observer has it, the case was processed. */
 export const sentinel = (c) => B.update({ attrs: B.cat(B.origin(0), B.asPath(peerSeg(c, 64997), c.as4), B.nextHop(c.local), ...(c.ibgp ? [B.localPref(100)] : [])), nlri: B.nlri(c.S) });
 export const sentinel6 = (c) => B.update({ attrs: B.cat(B.origin(0), B.asPath(peerSeg(c, 64997), c.as4), ...(c.ibgp ? [B.localPref(100)] : []), B.mpReach({ nh: B.ip6(c.local6), nlri: B.nlri(c.S6) })) });
-export const cleanup = (c, extra = []) => B.update({ withdrawn: B.nlri(c.P, c.S, ...extra.filter((p) => !p.includes(':'))), attrs: B.mpUnreach({ nlri: B.nlri(c.P6, c.S6, ...extra.filter((p) => p.includes(':'))) }) });
+/** Withdraws what a case announced: IPv4 in the classic field, IPv6 in MP_UNREACH_NLRI, or both. */
+export function cleanup(c, extra = [], family = 'both') {
+  const v4 = family !== 'v6' ? B.nlri(c.P, c.S, ...extra.filter((p) => !p.includes(':'))) : Buffer.alloc(0);
+  const v6 = family !== 'v4' ? B.mpUnreach({ nlri: B.nlri(c.P6, c.S6, ...extra.filter((p) => p.includes(':'))) }) : Buffer.alloc(0);
+  return B.update({ withdrawn: v4, attrs: v6 });
+}
 
 /**
  * The "new" attributes, in type order, with one attribute replaced (a Buffer), removed (null) or

@@ -120,24 +120,29 @@ function kiteYaml(k) {
     // Calico exports what lies inside an IPPool (a disabled pool still exports): these cover everything.
     ...[['low4', '0.0.0.0/1', 26], ['high4', '128.0.0.0/1', 26], ['low6', '::/1', 122], ['high6', '8000::/1', 122]].map(([n, cidr, bs]) =>
       `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${n}\nspec:\n  cidr: ${cidr}\n  blockSize: ${bs}\n  disabled: true`),
-    ...[...EBGP.map((h) => [h, EBGP_AS]), ...IBGP.map((h) => [h, DUT_AS]), [OBS, OBSERVER_AS]].map(([h, as]) =>
-      `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: p${h}\nspec:\n  peerIP: ${net4(k)}${h}\n  asNumber: ${as}`),
+    // Each of our addresses twice, over IPv4 and over IPv6: a Calico session carries one family.
+    ...[...EBGP.map((h) => [h, EBGP_AS]), ...IBGP.map((h) => [h, DUT_AS]), [OBS, OBSERVER_AS]].flatMap(([h, as]) => [
+      `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: p${h}\nspec:\n  peerIP: ${net4(k)}${h}\n  asNumber: ${as}`,
+      `apiVersion: projectcalico.org/v3\nkind: BGPPeer\nmetadata:\n  name: p${h}-v6\nspec:\n  peerIP: ${net6(k)}${h}\n  asNumber: ${as}`]),
   ];
   return docs.join('\n---\n') + '\n';
 }
 
+// Every session carries one family, as Calico's BIRD configuration has it (bird.cfg / bird6.cfg).
 function birdConf(k, dir) {
   const l = [
     `log "${join(dir, 'bird.log')}" { warning, error, fatal };`,
     `router id ${net4(k)}1;`,
     'protocol device { scan time 10; }',
-    `template bgp T { local ${net4(k)}1 as ${DUT_AS}; passive on; direct; hold time 180; error wait time 1, 2; error forget time 1;`,
-    '  ipv4 { import all; export all; }; ipv6 { import all; export all; }; }',
+    `template bgp T { local as ${DUT_AS}; passive on; direct; hold time 180; error wait time 1, 2; error forget time 1; }`,
   ];
-  const quiet = '  ipv4 { import all; export none; gateway direct; }; ipv6 { import all; export none; gateway direct; };';
-  for (const h of EBGP) l.push(`protocol bgp e${h} from T { neighbor ${net4(k)}${h} as ${EBGP_AS};`, quiet, '}');
-  for (const h of IBGP) l.push(`protocol bgp i${h} from T { neighbor ${net4(k)}${h} as ${DUT_AS};`, quiet, '}');
-  l.push(`protocol bgp obs from T { neighbor ${net4(k)}${OBS} as ${OBSERVER_AS}; }`);
+  for (const [fam, net] of [['ipv4', net4(k)], ['ipv6', net6(k)]]) {
+    const tag = fam === 'ipv6' ? '6' : '';
+    const quiet = `  local ${net}1; ${fam} { import all; export none; gateway direct; };`;
+    for (const h of EBGP) l.push(`protocol bgp e${tag}${h} from T { neighbor ${net}${h} as ${EBGP_AS};`, quiet, '}');
+    for (const h of IBGP) l.push(`protocol bgp i${tag}${h} from T { neighbor ${net}${h} as ${DUT_AS};`, quiet, '}');
+    l.push(`protocol bgp obs${tag} from T { local ${net}1; neighbor ${net}${OBS} as ${OBSERVER_AS}; ${fam} { import all; export all; }; }`);
+  }
   return l.join('\n') + '\n';
 }
 
@@ -146,17 +151,20 @@ function frrConf(k, dir) {
     'frr defaults traditional', 'hostname dut', `log file ${join(dir, 'bgpd.log')} warnings`, '!', `router bgp ${DUT_AS}`,
     ` bgp router-id ${net4(k)}1`, ' no bgp ebgp-requires-policy', ' no bgp default ipv4-unicast', ' no bgp network import-check',
   ];
-  for (const [g, as] of [['E', EBGP_AS], ['I', DUT_AS], ['O', OBSERVER_AS]]) {
+  for (const [g, as] of [['E', EBGP_AS], ['I', DUT_AS], ['O', OBSERVER_AS], ['E6', EBGP_AS], ['I6', DUT_AS], ['O6', OBSERVER_AS]]) {
     l.push(` neighbor ${g} peer-group`, ` neighbor ${g} remote-as ${as}`, ` neighbor ${g} passive`, ` neighbor ${g} timers 60 180`,
       ` neighbor ${g} disable-connected-check`, ` neighbor ${g} advertisement-interval 0`);
   }
-  for (const h of EBGP) l.push(` neighbor ${net4(k)}${h} peer-group E`);
-  for (const h of IBGP) l.push(` neighbor ${net4(k)}${h} peer-group I`);
-  l.push(` neighbor ${net4(k)}${OBS} peer-group O`);
-  for (const fam of ['ipv4', 'ipv6']) {
+  for (const [tag, net] of [['', net4(k)], ['6', net6(k)]]) {
+    for (const h of EBGP) l.push(` neighbor ${net}${h} peer-group E${tag}`);
+    for (const h of IBGP) l.push(` neighbor ${net}${h} peer-group I${tag}`);
+    l.push(` neighbor ${net}${OBS} peer-group O${tag}`);
+  }
+  // One family per session, as Calico's: the IPv4 groups in IPv4 unicast, the IPv6 ones in IPv6 unicast.
+  for (const [fam, tag] of [['ipv4', ''], ['ipv6', '6']]) {
     l.push(` address-family ${fam} unicast`);
-    for (const g of ['E', 'I', 'O']) l.push(`  neighbor ${g} activate`);
-    l.push('  neighbor E route-map NONE out', '  neighbor I route-map NONE out', ' exit-address-family');
+    for (const g of ['E', 'I', 'O']) l.push(`  neighbor ${g}${tag} activate`);
+    l.push(`  neighbor E${tag} route-map NONE out`, `  neighbor I${tag} route-map NONE out`, ' exit-address-family');
   }
   l.push('!', 'route-map NONE deny 10', '!', 'line vty', '!');
   return l.join('\n') + '\n';
@@ -219,7 +227,7 @@ async function runDaemon(name, k, t, dir, ids) {
     const cfgFile = join(ddir, `worker-${crashes}.json`);
     writeFileSync(cfgFile, JSON.stringify({
       seed: SEED, random: RANDOM, ids: todo, lanes: LANES, settleMs: 60, caseTimeoutMs: 4000, pids: d.pids,
-      dut: { name, dut: `${net4(k)}1`, dut6: `${net6(k)}1`, port: 179, observer: `${net4(k)}${OBS}`, other: `${net4(k)}200`, v6prefix: net6(k), ebgp: EBGP.map((h) => `${net4(k)}${h}`), ibgp: IBGP.map((h) => `${net4(k)}${h}`) },
+      dut: { name, dut: `${net4(k)}1`, dut6: `${net6(k)}1`, port: 179, observer: `${net4(k)}${OBS}`, observer6: `${net6(k)}${OBS}`, other: `${net4(k)}200`, v6prefix: net6(k), ebgp: EBGP.map((h) => `${net4(k)}${h}`), ibgp: IBGP.map((h) => `${net4(k)}${h}`) },
     }));
     const w = spawnIn(t, process.execPath, [join(ROOT, 'bench', 'differential', 'worker.mjs'), cfgFile], join(ddir, 'worker.err'), { pipe: true });
     let buf = '';

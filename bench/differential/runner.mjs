@@ -51,11 +51,26 @@ export class Runner {
     return B.open({ as, hold: 180, id: local, params: B.paramCaps(...B.defaultCaps(as, as4)) });
   }
 
+  /** The observer sessions: over IPv4 and, when the daemon has `observer6`, over IPv6 (Calico's sessions carry one family each). */
   async startObserver() {
-    const o = new Peer({ local: this.dut.observer, remote: this.dut.dut, port: this.dut.port, open: B.open({ as: OBSERVER_AS, hold: 180, id: this.dut.observer, params: B.paramCaps(...B.defaultCaps(OBSERVER_AS)) }), observe: true }).start();
-    const r = await o.waitUp(20_000);
-    if (r !== 'up') throw new Error(`observer session to ${this.dut.dut} did not come up (${r}; ${o.notification ? `NOTIFICATION ${o.notification.code}/${o.notification.sub}` : o.error})`);
-    this.observer = o;
+    const start = async (local, remote) => {
+      const o = new Peer({ local, remote, port: this.dut.port, open: B.open({ as: OBSERVER_AS, hold: 180, id: this.dut.observer, params: B.paramCaps(...B.defaultCaps(OBSERVER_AS)) }), observe: true }).start();
+      const r = await o.waitUp(20_000);
+      if (r !== 'up') throw new Error(`observer session to ${remote} did not come up (${r}; ${o.notification ? `NOTIFICATION ${o.notification.code}/${o.notification.sub}` : o.error})`);
+      return o;
+    };
+    this.observer = await start(this.dut.observer, this.dut.dut);
+    this.observer6 = this.dut.observer6 ? await start(this.dut.observer6, this.dut.dut6) : this.observer;
+  }
+
+  /** The observer's route for a prefix (IPv6 ones from the IPv6 observer). */
+  seenRoute(prefix) {
+    return (prefix.includes(':') ? this.observer6 : this.observer).rib.get(norm(prefix));
+  }
+
+  /** Cases whose routes are IPv6 run over IPv6 sessions, where the daemon has them. */
+  overV6(kase) {
+    return kase.base === 'P6' && kase.kind === 'update' && this.dut.observer6 !== undefined;
   }
 
   /** A free address of the pool, waiting while all are cooling down after a reset. */
@@ -80,10 +95,11 @@ export class Runner {
   }
 
   /** A connection with `open`; retried on other addresses while the daemon refuses before answering. */
-  async connect(ibgp, openOf) {
+  async connect(ibgp, openOf, v6 = false) {
     for (let attempt = 0; attempt < 12; attempt++) {
       const local = await this.address(ibgp);
-      const p = new Peer({ local, remote: this.dut.dut, port: this.dut.port, open: openOf(local) }).start();
+      const p = new Peer({ local: v6 ? this.dut.v6(local) : local, remote: v6 ? this.dut.dut6 : this.dut.dut, port: this.dut.port, open: openOf(local) }).start();
+      p.local4 = local;
       const r = await p.waitUp(6000);
       if (r === 'up' || p.dutOpen || p.notification) {
         p.release = (cool) => this.release(local, cool);
@@ -109,14 +125,14 @@ export class Runner {
 
   /** Wait for the sentinel, then read the probes: the reaction of a case whose session stayed up. */
   async observe(kase, c, p) {
-    const o = this.observer;
-    const seen = () => o.rib.has(norm(c.S)) || o.rib.has(norm(c.S6));
-    const ok = await Promise.race([o.waitFor(seen, this.caseTimeoutMs), p.done.then(() => 'closed')]);
+    const o = this.observer, o6 = this.observer6;
+    const seen = () => o.rib.has(norm(c.S)) || o6.rib.has(norm(c.S6));
+    const ok = await Promise.race([o.waitFor(seen, this.caseTimeoutMs), ...(o6 !== o ? [o6.waitFor(seen, this.caseTimeoutMs)] : []), p.done.then(() => 'closed')]);
     if (ok === 'closed' || p.state === 'closed') return null;
     if (!ok) return this.dut.alive() ? 'stalled' : 'crash';
     await sleep(this.settleMs);
     if (p.state === 'closed') return null;
-    return `kept ${this.probeList(kase, c).map((x) => `${x.includes(':') ? 'P6' : x === c.P ? 'P' : x}=${probeState(o.rib.get(norm(x)), kase.probe)}`).join(' ')}`;
+    return `kept ${this.probeList(kase, c).map((x) => `${x.includes(':') ? 'P6' : x === c.P ? 'P' : x}=${probeState(this.seenRoute(x), kase.probe)}`).join(' ')}`;
   }
 
   ended(p) {
@@ -127,16 +143,17 @@ export class Runner {
   /** One case on `lane` (which keeps an Established session between cases that leave it up). */
   async run(kase, lane, quietMs = this.quietMs) {
     if (!this.dut.alive()) return { reaction: 'crash', hex: '' };
-    if (this.observer.state === 'closed') await this.startObserver();
+    if (this.observer.state === 'closed' || this.observer6.state === 'closed') { await this.observer.close(); await this.observer6.close(); await this.startObserver(); }
     if (kase.kind === 'open') return this.runOpen(kase, lane);
-    if (lane.p && (lane.p.state !== 'up' || lane.ibgp !== kase.ibgp || lane.as4 !== kase.as4)) { await lane.p.close(); lane.p.release(0); lane.p = null; }
+    const v6 = this.overV6(kase);
+    if (lane.p && (lane.p.state !== 'up' || lane.ibgp !== kase.ibgp || lane.as4 !== kase.as4 || lane.v6 !== v6)) { await lane.p.close(); lane.p.release(0); lane.p = null; }
     if (!lane.p) {
-      const { p, r } = await this.connect(kase.ibgp, (local) => this.openFor(local, kase.ibgp, kase.as4));
+      const { p, r } = await this.connect(kase.ibgp, (local) => this.openFor(local, kase.ibgp, kase.as4), v6);
       if (r !== 'up') { p.release(3000); return { reaction: `setup failed: ${this.ended(p)}`, hex: '' }; }
-      Object.assign(lane, { p, ibgp: kase.ibgp, as4: kase.as4 });
+      Object.assign(lane, { p, ibgp: kase.ibgp, as4: kase.as4, v6 });
     }
     const p = lane.p;
-    const c = this.ctxFor(kase, p.local);
+    const c = this.ctxFor(kase, p.local4);
     const msgs = kase.build(c);
     if (kase.base === 'P') p.write(baseUpdate(c));
     if (kase.base === 'P6') p.write(baseUpdate6(c));
@@ -146,8 +163,7 @@ export class Runner {
     await Promise.race([p.done, sleep(quietMs)]);
     let reaction = null;
     if (p.state !== 'closed') {
-      p.write(sentinel(c));
-      p.write(sentinel6(c));
+      p.write(v6 ? sentinel6(c) : sentinel(c));
       reaction = await this.observe(kase, c, p);
     }
     if (reaction === null || reaction === 'crash' || reaction === 'stalled') {
@@ -156,7 +172,7 @@ export class Runner {
       p.release(2500);
       lane.p = null;
     } else {
-      p.write(cleanup(c, this.probeList(kase, c)));
+      p.write(cleanup(c, this.probeList(kase, c), v6 ? 'v6' : 'v4'));
     }
     return { reaction, cls: c.cls ?? kase.cls, hex: msgs.map((m) => m.toString('hex')).join(' ') };
   }
@@ -165,7 +181,7 @@ export class Runner {
     if (lane.p) { await lane.p.close(); lane.p.release(0); lane.p = null; }
     let msgs = [];
     const { p, r } = await this.connect(kase.ibgp, (local) => { msgs = kase.build(this.ctxFor(kase, local)); return msgs[0]; });
-    const c = this.ctxFor(kase, p.local);
+    const c = this.ctxFor(kase, p.local4);
     let reaction;
     if (r === 'up') {
       const upd = B.update({ attrs: B.cat(B.origin(0), B.asPath(c.ibgp ? [B.seq(64998)] : [B.seq(c.peerAs, 64998)], c.as4), B.nextHop(c.local), ...(c.ibgp ? [B.localPref(100)] : [])), nlri: B.nlri(c.P) });
@@ -175,7 +191,7 @@ export class Runner {
       reaction = await this.observe({ ...kase, probes: ['P'] }, c, p);
       if (reaction === 'stalled') reaction = 'up, takes no routes';
       else if (reaction?.startsWith('kept')) reaction = reaction.replace('kept', 'up');
-      if (reaction !== null && p.state !== 'closed') p.write(cleanup(c));
+      if (reaction !== null && p.state !== 'closed') p.write(cleanup(c, [], 'v4'));
     } else if (r === 'timeout') {
       reaction = this.dut.alive() ? 'hang' : 'crash';
     }
@@ -188,7 +204,7 @@ export class Runner {
   /** Every case over `lanes` parallel sessions; results in case order. */
   async runAll(cases, lanes = 3, onResult = () => {}) {
     await this.startObserver();
-    const order = [...cases].sort((a, b) => (a.kind === 'open') - (b.kind === 'open') || a.ibgp - b.ibgp || a.as4 - b.as4 || a.id - b.id);
+    const order = [...cases].sort((a, b) => (a.kind === 'open') - (b.kind === 'open') || this.overV6(a) - this.overV6(b) || a.ibgp - b.ibgp || a.as4 - b.as4 || a.id - b.id);
     const results = new Map();
     let next = 0;
     const work = async () => {
@@ -218,6 +234,7 @@ export class Runner {
     };
     await Promise.all(Array.from({ length: lanes }, work));
     await this.observer.close().catch(() => {});
+    await this.observer6.close().catch(() => {});
     return cases.map((k) => results.get(k.id)).filter(Boolean);
   }
 }

@@ -158,4 +158,9 @@ export interface CodecContext {
   extendedMessage: boolean;
   /** The session is iBGP (affects LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST handling, RFC 7606 §7). */
   ibgp: boolean;
+  /**
+   * The families both sides announced, when known: MP_REACH/MP_UNREACH_NLRI of any other family
+   * are ignored unread, as for a family Kite does not speak (RFC 4760 §8 with RFC 5492).
+   */
+  families?: readonly FamilyKey[];
 }

@@ -217,8 +217,11 @@ function decodeAttrs(body: Buffer, s: number, e: number, ctx: DecodeCtx, mp: MpR
       continue;
     }
     if ((flags & 0xc0) !== codec.flags) {
-      // RFC 7606 §3(c): O/T bits in conflict → malformed, handled with the attribute's own action.
-      add(new WireError(ErrCode.UpdateMessage, UpdateSub.AttributeFlagsError, attrBytes(), codec.malformed, `${codec.name} flags 0x${flags.toString(16)}`));
+      // RFC 7606 §3(c): O/T bits in conflict → malformed and treat-as-withdraw, unless the attribute's
+      // own action is stronger: the attribute discard of §7.6, §7.7 and RFC 6793 §6 is for bad
+      // lengths and values, not flags (as BIRD 2.0.12 does; issue 11's differential check).
+      const act = codec.malformed > ErrorAction.TreatAsWithdraw ? codec.malformed : ErrorAction.TreatAsWithdraw;
+      add(new WireError(ErrCode.UpdateMessage, UpdateSub.AttributeFlagsError, attrBytes(), act, `${codec.name} flags 0x${flags.toString(16)}`));
       continue;
     }
     const bad = codec.decode(body, vs, ve, b, ctx);

@@ -212,6 +212,13 @@ const ERROR_CASES: { name: string; attrs: string; nlri?: string; withdrawn?: str
   { name: '§7.3 NEXT_HOP 240.0.0.1 (class E)', attrs: ORIGIN_IGP + AS_PATH_1 + attr(0x40, 3, ip4('240.0.0.1')), action: TAW, sub: 8 },
   { name: '§7.4 MED bad length', attrs: BASE + attr(0x80, 4, '000001'), action: TAW, sub: 5 },
   { name: '§3(c) MED flags (transitive)', attrs: BASE + attr(0xc0, 4, u32(1)), action: TAW, sub: 4 },
+  // Issue 11, the differential check: Kite discarded these (their §7 action is for lengths); BIRD
+  // treats them as withdraw, and BIRD and FRR both reset when such an UPDATE only withdraws (§5.2).
+  { name: '§3(c) ATOMIC_AGGREGATE flags (optional bit) → treat-as-withdraw', attrs: BASE + attr(0xc0, 6), action: TAW, sub: 4 },
+  { name: '§3(c) AGGREGATOR flags (well-known) → treat-as-withdraw', attrs: BASE + attr(0x40, 7, u32(65001), ip4('192.0.2.1')), action: TAW, sub: 4 },
+  { name: '§3(c) AS4_PATH flags (non-transitive) → treat-as-withdraw', attrs: BASE + attr(0x80, 17, '02', '01', u32(65001)), action: TAW, sub: 4 },
+  { name: '§3(c) AS4_AGGREGATOR flags (well-known) → treat-as-withdraw', attrs: BASE + attr(0x40, 18, u32(65001), ip4('192.0.2.1')), action: TAW, sub: 4 },
+  { name: '§7.6 ATOMIC_AGGREGATE bad length stays attribute discard', attrs: BASE + attr(0x40, 6, '00'), action: DISCARD, sub: 5 },
   { name: '§7.5 LOCAL_PREF bad length (iBGP)', attrs: BASE + attr(0x40, 5, '0001'), action: TAW, sub: 5 },
   { name: '§7.5 LOCAL_PREF from eBGP is discarded silently', attrs: BASE + attr(0x40, 5, '0001'), c: { ibgp: false }, action: ErrorAction.None, sub: null },
   { name: '§7.6 ATOMIC_AGGREGATE bad length', attrs: BASE + attr(0x40, 6, '00'), action: DISCARD, sub: 5 },
@@ -276,6 +283,24 @@ describe('RFC 7606 error handling, case by case', () => {
       if (tc.action >= TAW) expect(m.attrs).toBeNull();
     });
   }
+
+  // Issue 11, the differential check: on an IPv4-only session (Calico's sessions carry one family)
+  // Kite reset the session (3/9) over an IPv6 MP_REACH_NLRI with a prefix length of 200; BIRD 2.0.12
+  // and FRR 8.4.4 ignore the attribute and take the UPDATE's IPv4 routes. RFC 4760 §8 with RFC 5492:
+  // a family not negotiated is not exchanged, so its MP attributes are not read.
+  it('MP_REACH/MP_UNREACH_NLRI of a family the session did not negotiate are ignored unread', () => {
+    const badV6 = attr(0x80, 14, u16(2), '01', '10', '0'.repeat(32), '00', 'c8' + '20010db8'); // IPv6 NLRI /200
+    const badUnreach = attr(0x80, 15, u16(2), '01', 'c8' + '20010db8');
+    const v4only = ctx({ families: [IPV4_UNICAST] });
+    const m = dec(BASE + badV6, v4only);
+    expect(m.action).toBe(ErrorAction.None);
+    expect(m.mpReach).toBeNull();
+    expect(v4(m.nlri)).toEqual(['10.0.1.0/24']);
+    expect(dec(BASE + badUnreach, v4only).action).toBe(ErrorAction.None);
+    // Negotiated (or not known, as in the codec's own tests): the error stands.
+    expect(dec(BASE + badV6, ctx({ families: [IPV4_UNICAST, IPV6_UNICAST] })).action).toBe(ErrorAction.AfiSafiDisable);
+    expect(dec(BASE + badV6).action).toBe(ErrorAction.AfiSafiDisable);
+  });
 
   it('session-reset framing errors are returned, not thrown', () => {
     const cases: [string, number][] = [

@@ -32,6 +32,8 @@ function badIpv6NextHop(buf: Uint8Array, at: number): string | null {
 }
 
 const SUPPORTED = new Set<FamilyKey>([IPV4_UNICAST, IPV6_UNICAST]);
+const speaks = (family: FamilyKey, ctx: CodecContext): boolean =>
+  SUPPORTED.has(family) && (ctx.families === undefined || ctx.families.includes(family));
 
 function mpError(family: FamilyKey | null, attr: Buffer, reason: string): WireError {
   return new WireError(ErrCode.UpdateMessage, UpdateSub.OptionalAttributeError, Buffer.from(attr),
@@ -45,7 +47,9 @@ function mpError(family: FamilyKey | null, attr: Buffer, reason: string): WireEr
 export function parseMpReach(buf: Buffer, s: number, e: number, attr: Buffer, ctx: CodecContext): MpReach | WireError | null {
   if (e - s < 5) return mpError(e - s >= 3 ? familyKey(buf.readUInt16BE(s), buf[s + 2]!) : null, attr, 'MP_REACH_NLRI too short');
   const family = familyKey(buf.readUInt16BE(s), buf[s + 2]!);
-  if (!SUPPORTED.has(family)) return null;
+  // Not ours, or not negotiated: ignored unread. BIRD 2.0.12 and FRR 8.4.4 do not reset over a
+  // malformed MP_REACH_NLRI of a family the session does not carry (issue 11, differential check).
+  if (!speaks(family, ctx)) return null;
   const nhLen = buf[s + 3]!;
   const nh = s + 4;
   if (nh + nhLen + 1 > e) return mpError(family, attr, `MP_REACH_NLRI next hop length ${nhLen} runs past the attribute`);
@@ -74,7 +78,7 @@ export function parseMpReach(buf: Buffer, s: number, e: number, attr: Buffer, ct
 export function parseMpUnreach(buf: Buffer, s: number, e: number, attr: Buffer, ctx: CodecContext): NlriView | WireError | null {
   if (e - s < 3) return mpError(null, attr, 'MP_UNREACH_NLRI too short');
   const family = familyKey(buf.readUInt16BE(s), buf[s + 2]!);
-  if (!SUPPORTED.has(family)) return null;
+  if (!speaks(family, ctx)) return null;
   const addPath = ctx.addPathRx.has(family);
   const why = checkNlri(buf, s + 3, e, maxBitsForFamily(family), addPath);
   if (why) return mpError(family, attr, `MP_UNREACH_NLRI: ${why}`);
