@@ -5,6 +5,7 @@
 //
 //   npm run check:differential -- [--only kite,bird,frr] [--seed 11] [--random 1600] [--lanes 3]
 //                                 [--limit N] [--match REGEX-on-class] [--ids 1,2] [--out file.md] [--json file]
+//                                 [--kite DIR: another built Kite tree, e.g. an older commit's]
 
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ const MATCH = opt('match', '');
 const IDS = opt('ids', '');
 const OUT = opt('out', '');
 const JSON_OUT = opt('json', '');
+// Another built Kite tree to test (a checkout of an older commit, to compare before and after).
+const KITE_ROOT = opt('kite', ROOT);
 const PREFIX = `kt${process.pid}-df`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -118,7 +121,7 @@ function kiteYaml(k) {
     `apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n  asNumber: ${DUT_AS}\n  nodeToNodeMeshEnabled: false\n  logSeverityScreen: Warning`,
     `apiVersion: projectcalico.org/v3\nkind: Node\nmetadata:\n  name: dut\nspec:\n  bgp:\n    ipv4Address: ${net4(k)}1/24\n    ipv6Address: ${net6(k)}1/64\n    asNumber: ${DUT_AS}`,
     // Calico exports what lies inside an IPPool (a disabled pool still exports): these cover everything.
-    ...[['low4', '0.0.0.0/1', 26], ['high4', '128.0.0.0/1', 26], ['low6', '::/1', 122], ['high6', '8000::/1', 122]].map(([n, cidr, bs]) =>
+    ...[['all4', '0.0.0.0/0', 26], ['all6', '::/0', 122]].map(([n, cidr, bs]) =>
       `apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata:\n  name: ${n}\nspec:\n  cidr: ${cidr}\n  blockSize: ${bs}\n  disabled: true`),
     // Each of our addresses twice, over IPv4 and over IPv6: a Calico session carries one family.
     ...[...EBGP.map((h) => [h, EBGP_AS]), ...IBGP.map((h) => [h, DUT_AS]), [OBS, OBSERVER_AS]].flatMap(([h, as]) => [
@@ -176,10 +179,10 @@ const daemons = {
       const conf = join(dir, 'kite.yaml');
       writeFileSync(conf, kiteYaml(k));
       const sock = join(dir, 'kite.sock');
-      const p = spawnIn(ns, process.execPath, [join(ROOT, 'bin', 'kite'), 'run', '--config', conf, '--node', 'dut', '--socket', sock, '--dataplane', 'none'], join(dir, 'kite.log'));
+      const p = spawnIn(ns, process.execPath, [join(KITE_ROOT, 'bin', 'kite'), 'run', '--config', conf, '--node', 'dut', '--socket', sock, '--dataplane', 'none'], join(dir, 'kite.log'));
       for (let i = 0; i < 100; i++) {
         if (p.exited) throw new Error(`kite exited:\n${readFileSync(join(dir, 'kite.log'), 'utf8')}`);
-        if ((await sh(process.execPath, [join(ROOT, 'bin', 'kite'), 'show', 'summary', '--json', '--socket', sock])).code === 0) return { proc: p, pids: [p.pid] };
+        if ((await sh(process.execPath, [join(KITE_ROOT, 'bin', 'kite'), 'show', 'summary', '--json', '--socket', sock])).code === 0) return { proc: p, pids: [p.pid] };
         await sleep(200);
       }
       throw new Error('kite did not start');
@@ -254,7 +257,7 @@ async function runDaemon(name, k, t, dir, ids) {
 
 async function main() {
   if (process.getuid?.() !== 0) throw new Error('the differential check needs root (network namespaces)');
-  if (!existsSync(join(ROOT, 'dist', 'daemon.js'))) throw new Error('Kite is not built: npm run build');
+  if (!existsSync(join(KITE_ROOT, 'dist', 'daemon.js'))) throw new Error(`Kite is not built in ${KITE_ROOT}: npm run build`);
   await cleanupStale();
   const dir = mkdtempSync(join(tmpdir(), `${PREFIX}-`));
   const started = Date.now();

@@ -76,7 +76,7 @@ describe('differential check: a handful of cases against Kite', () => {
       doc('BGPConfiguration', 'default', `  asNumber: ${DUT_AS}\n  nodeToNodeMeshEnabled: false\n  listenPort: ${port}`),
       doc('Node', 'dut', `  bgp:\n    ipv4Address: ${net}1/8\n    asNumber: ${DUT_AS}`),
       // Kite exports what lies inside an IPPool (a disabled pool still does): these cover everything.
-      ...[['low4', '0.0.0.0/1', 26], ['high4', '128.0.0.0/1', 26], ['low6', '::/1', 122], ['high6', '8000::/1', 122]].map(([n, c, b]) =>
+      ...[['all4', '0.0.0.0/0', 26], ['all6', '::/0', 122]].map(([n, c, b]) =>
         doc('IPPool', String(n), `  cidr: ${c}\n  blockSize: ${b}\n  disabled: true`)),
       ...[...ebgp.map((a) => [a, EBGP_AS] as const), ...ibgp.map((a) => [a, DUT_AS] as const), [`${net}250`, OBSERVER_AS] as const].map(([a, as], i) =>
         doc('BGPPeer', `p${i}`, `  peerIP: ${a}\n  asNumber: ${as}`)),
