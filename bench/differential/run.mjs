@@ -14,7 +14,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DUT_AS, EBGP_AS, classOf, generate, prefixesOf } from './cases.mjs';
 import { OBSERVER_AS } from './runner.mjs';
-import { summarize } from './summary.mjs';
+import { unexplained } from './judged.mjs';
+import { family, kiteOnly, summarize } from './summary.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ALL = ['kite', 'bird', 'frr'];
@@ -283,6 +284,18 @@ async function main() {
     const text = summarize(cases, per, { seed: SEED, seconds, versions: await versions() });
     process.stdout.write(text);
     if (OUT) writeFileSync(OUT, text);
+    // A check, not statistics: Kite crashing or hanging, or a Kite-only divergence nobody has judged, fails it.
+    const problems = [];
+    if (per.kite) {
+      const bad = [...per.kite.values()].filter((r) => /^(crash|hang|stalled|harness error|setup failed)/.test(r.reaction));
+      if (bad.length) problems.push(`Kite: ${bad.length} cases crashed, hung or could not run (#${bad.slice(0, 5).map((r) => r.id).join(', #')})`);
+      if (per.bird && per.frr) {
+        const left = unexplained(kiteOnly(cases, per), family);
+        if (left.length) problems.push(`${left.length} Kite-only divergences not judged in bench/differential/judged.mjs (#${left.slice(0, 5).map((d) => d.id).join(', #')})`);
+      }
+    }
+    if (problems.length) { process.stderr.write(`differential: FAILED: ${problems.join('; ')}\n`); process.exitCode = 1; }
+    else process.stderr.write('differential: passed (no Kite crash or hang; every Kite-only divergence is judged right in judged.mjs)\n');
   } finally {
     for (const p of [...liveProcs]) await stopProc(p);
     for (const ns of [...liveNs]) { await sh('ip', ['netns', 'del', ns]); liveNs.delete(ns); }

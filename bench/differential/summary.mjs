@@ -5,7 +5,7 @@ import { kindOf } from './runner.mjs';
 
 const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(1)}%` : '-');
 /** A class without its session tag: "NEXT_HOP 127.0.0.1 (eBGP)" → "NEXT_HOP 127.0.0.1". */
-const family = (cls) => cls.replace(/ \((eBGP|iBGP)[^)]*\)$/, '');
+export const family = (cls) => cls.replace(/ \((eBGP|iBGP)[^)]*\)$/, '');
 const session = (cls) => /\(((?:eBGP|iBGP)[^)]*)\)$/.exec(cls)?.[1] ?? '';
 
 /** Kite-only divergences: [{ cls, kite, others }] for cases where Kite differs from BIRD and FRR, who agree. */
@@ -50,21 +50,30 @@ export function summarize(cases, per, { seed, seconds, versions = {} }) {
       const exact = kiteOnly(both, per);
       const kinds = kiteOnly(both, per, kindOf);
       L.push('', `**Kite-only divergences: ${exact.length}** (${pct(exact.length, both.length)}; by reaction kind: ${kinds.length}).`, '');
-      const groups = new Map();
-      for (const d of exact) {
-        const key = `${family(d.cls)}\u0000${d.kite}\u0000${d.others}`;
-        const g = groups.get(key) ?? { cls: family(d.cls), kite: d.kite, others: d.others, sessions: new Set(), n: 0, hex: d.hex, id: d.id };
-        g.n++;
-        g.sessions.add(session(d.cls));
-        groups.set(key, g);
-      }
-      if (groups.size) {
-        L.push('| class | sessions | cases | Kite | BIRD and FRR | example case (hex, first message) |', '|---|---|---|---|---|---|');
-        for (const g of [...groups.values()].sort((a, b) => a.cls.localeCompare(b.cls))) {
-          L.push(`| ${g.cls} | ${[...g.sessions].join(', ')} | ${g.n} | ${g.kite} | ${g.others} | #${g.id} \`${g.hex.split(' ')[0].slice(38, 38 + 160)}\` |`);
-        }
-      }
+      L.push(...table(exact, 'Exact reactions'));
+      // Kind-level: BIRD and FRR agree on the kind (e.g. both reset, with different subcodes) and Kite's differs.
+      const exactIds = new Set(exact.map((d) => d.id));
+      L.push(...table(kinds.filter((d) => !exactIds.has(d.id)), 'By reaction kind only (BIRD and FRR agree on the kind, not the details)'));
     }
   }
   return L.join('\n') + '\n';
+}
+
+/** One markdown table of divergences grouped by class (session tag aside), Kite's and the others' reaction. */
+function table(divergences, title) {
+  if (!divergences.length) return [];
+  const groups = new Map();
+  for (const d of divergences) {
+    const key = `${family(d.cls)}\u0000${d.kite}\u0000${d.others}`;
+    const g = groups.get(key) ?? { cls: family(d.cls), kite: d.kite, others: d.others === d.frr ? d.others : `${d.others} / ${d.frr}`, sessions: new Set(), n: 0, hex: d.hex, id: d.id };
+    g.n++;
+    g.sessions.add(session(d.cls));
+    groups.set(key, g);
+  }
+  const L = [`${title}:`, '', '| class | sessions | cases | Kite | BIRD and FRR | example case (hex, first message) |', '|---|---|---|---|---|---|'];
+  for (const g of [...groups.values()].sort((a, b) => a.cls.localeCompare(b.cls))) {
+    L.push(`| ${g.cls} | ${[...g.sessions].join(', ')} | ${g.n} | ${g.kite} | ${g.others} | #${g.id} \`${g.hex.split(' ')[0].slice(38, 38 + 160)}\` |`);
+  }
+  L.push('');
+  return L;
 }
