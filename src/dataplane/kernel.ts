@@ -8,7 +8,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { mustParseAddr } from '../net/index.js';
-import { Netlink, NetlinkMonitor, type NetlinkOptions, type Route } from './netlink/index.js';
+import { Netlink, NetlinkMonitor, type MonitorEvent, type NetlinkOptions, type Route } from './netlink/index.js';
 import type { Dataplane } from './dataplane.js';
 import type { Clock, DpLog, KernelOps, KFdb, KLink, KNexthop, KRoute, OpResult, Sysctl, TimerHandle } from './types.js';
 
@@ -121,9 +121,24 @@ export function systemClock(): Clock {
 }
 
 /**
- * Resync the dataplane on link and address events (an interface appearing, going up, being
- * renamed, an address change on the host NIC) and when the monitor overflowed (events lost).
- * Returns a function that stops watching.
+ * Whether a link or address event may have taken kernel routes with it, so the dataplane must
+ * dump the routes again: a link removed, going down or up (routes through it are flushed, or can
+ * now be added back), losing or regaining carrier, an address removed (routes using it as their
+ * source go). A link that appeared, was renamed or changed MTU or flags, and an address added,
+ * take no route away: re-reading links and addresses is enough (issue 16: during bench:fib an
+ * interface's RUNNING flag and its IPv6 link-local address each cost a dump of 100,000 routes).
+ */
+export function routesMayHaveGone(ev: MonitorEvent): boolean {
+  if (ev.kind === 'address') return ev.action === 'del';
+  if (ev.kind === 'link') return ev.action === 'del' || ev.changes.some((c) => c !== 'added' && c !== 'renamed' && c !== 'mtu');
+  return true;
+}
+
+/**
+ * Keeps the dataplane's view of the host current on link and address events (an interface
+ * appearing, going up, being renamed, an address change on the host NIC): a resync from a dump
+ * when routes may have gone (routesMayHaveGone) or the monitor overflowed (events lost), else a
+ * re-read of links and addresses. Returns a function that stops watching.
  */
 export async function watchLinks(dp: Dataplane, log: DpLog, netns?: string): Promise<() => void> {
   const mon = await NetlinkMonitor.open({ groups: ['link', 'ipv4-addr', 'ipv6-addr'], ref: false, ...(netns !== undefined ? { netns } : {}) });
@@ -132,7 +147,8 @@ export async function watchLinks(dp: Dataplane, log: DpLog, netns?: string): Pro
       log.warn({ err: ev.message }, 'netlink monitor lost events; resyncing the dataplane');
       dp.linkChanged();
     } else if (ev.kind === 'link' || ev.kind === 'address') {
-      dp.linkChanged();
+      if (routesMayHaveGone(ev)) dp.linkChanged();
+      else dp.hostChanged();
     }
   });
   return () => {

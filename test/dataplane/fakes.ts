@@ -47,6 +47,8 @@ export class FakeKernel implements KernelOps {
   /** Every mutation asked of the kernel, in order, as text. */
   ops: string[] = [];
   dumps = 0;
+  /** Route dumps alone (a resync), apart from link and address dumps. */
+  routeDumps = 0;
   private nextIndex = 100;
   /** Errno to answer for the next route op on this "dst/len" (then cleared). */
   failNext = new Map<string, [number, string]>();
@@ -106,6 +108,7 @@ export class FakeKernel implements KernelOps {
 
   async dumpRoutes(filter: { table: number }): Promise<KRoute[]> {
     this.dumps++;
+    this.routeDumps++;
     return [...this.routes.values()].filter((r) => r.table === filter.table).map((r) => ({ ...r }));
   }
 
