@@ -242,16 +242,22 @@ spec: {cidr: 10.0.0.0/16, disabled: true}
   });
 });
 
+/** HEAD written to `name` in the temporary folder and watched: the AS number of each update and each error's message, in order. */
+async function watched(name: string, debounceMs: number) {
+  const path = join(dir, name);
+  await writeFile(path, HEAD);
+  const updates: number[] = [];
+  const errors: string[] = [];
+  const w = await watchFile(path, {
+    onUpdate: (rs) => updates.push(rs.bgpConfigurations[0]?.spec.asNumber ?? 0),
+    onError: (e) => errors.push(e.message),
+  }, debounceMs);
+  return { path, updates, errors, w };
+}
+
 describe('watchFile', () => {
   it('delivers valid edits and keeps the last good config on invalid ones', async () => {
-    const path = join(dir, 'watched.yaml');
-    await writeFile(path, HEAD);
-    const updates: number[] = [];
-    const errors: string[] = [];
-    const w = await watchFile(path, {
-      onUpdate: (rs) => updates.push(rs.bgpConfigurations[0]?.spec.asNumber ?? 0),
-      onError: (e) => errors.push(e.message),
-    }, 20);
+    const { path, updates, errors, w } = await watched('watched.yaml', 20);
     try {
       await writeFile(path, HEAD.replace('64512', '65001'));
       await eventually('the valid edit', () => updates.length === 2, 2000);
@@ -267,20 +273,9 @@ describe('watchFile', () => {
 });
 
 describe('watchFile: adaptive debounce (issue 16)', () => {
-  const setup = async (name: string, debounceMs: number) => {
-    const path = join(dir, name);
-    await writeFile(path, HEAD);
-    const updates: number[] = [];
-    const errors: string[] = [];
-    const w = await watchFile(path, {
-      onUpdate: (rs) => updates.push(rs.bgpConfigurations[0]?.spec.asNumber ?? 0),
-      onError: (e) => errors.push(e.message),
-    }, debounceMs);
-    return { path, updates, errors, w };
-  };
 
   it('a single edit after a quiet period lands at once, not after the debounce', async () => {
-    const t = await setup('quick.yaml', 60_000);
+    const t = await watched('quick.yaml', 60_000);
     try {
       await writeFile(t.path, HEAD.replace('64512', '65001'));
       await eventually('the edit', () => t.updates.length === 2, 10_000); // a sixth of the debounce
@@ -291,7 +286,7 @@ describe('watchFile: adaptive debounce (issue 16)', () => {
   });
 
   it('edits that follow a reload are coalesced: the consumer sees the last, once', async () => {
-    const t = await setup('burst.yaml', 3000);
+    const t = await watched('burst.yaml', 3000);
     try {
       await writeFile(t.path, HEAD.replace('64512', '65001'));
       await eventually('the first edit', () => t.updates.length === 2, 10_000);
@@ -305,7 +300,7 @@ describe('watchFile: adaptive debounce (issue 16)', () => {
   });
 
   it('a file caught empty (a writer between truncate and data) is not acted on at once', async () => {
-    const t = await setup('truncated.yaml', 1500);
+    const t = await watched('truncated.yaml', 1500);
     try {
       await writeFile(t.path, '');
       await new Promise((r) => setTimeout(r, 300));
