@@ -409,3 +409,24 @@ export class SlowKernel extends FakeKernel {
   override dumpRoutes(f: { table: number }) { return this.later(() => super.dumpRoutes(f)); }
 }
 
+
+/** The KernelOps methods that change the kernel (all but the dumps). */
+export type KernelMutation = Exclude<keyof KernelOps, `dump${string}`>;
+
+/**
+ * A real kernel's ops (netlinkOps) with each of `names` noting "name <first argument as JSON>"
+ * in `mutations` before passing the call on, so a test against a namespace can assert what the
+ * dataplane changed (nothing, on a restart that finds the kernel as desired).
+ */
+export function recordMutations(ops: KernelOps, names: readonly KernelMutation[]): { ops: KernelOps; mutations: string[] } {
+  const mutations: string[] = [];
+  const out: KernelOps = { ...ops };
+  for (const name of names) {
+    const f = ops[name] as (...a: unknown[]) => Promise<OpResult[]>;
+    (out as Record<KernelMutation, (...a: unknown[]) => Promise<OpResult[]>>)[name] = (...a) => {
+      mutations.push(`${name} ${JSON.stringify(a[0])}`);
+      return f(...a);
+    };
+  }
+  return { ops: out, mutations };
+}

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataplane, type Dataplane } from '../../src/dataplane/dataplane.js';
 import { netlinkOps, systemClock } from '../../src/dataplane/kernel.js';
 import { Netlink } from '../../src/dataplane/netlink/index.js';
-import type { KernelOps } from '../../src/dataplane/types.js';
-import { FakeLog, FakeSysctl } from './fakes.js';
+import { FakeLog, FakeSysctl, recordMutations } from './fakes.js';
 import { ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
 import { config, node, pfx, pool, remote as remoteOf } from './world.js';
 
@@ -34,30 +33,6 @@ interface IpRoute {
   protocol?: string | number;
   flags?: string[];
   nexthops?: { gateway: string; dev: string }[];
-}
-
-/** KernelOps that counts the mutations it passes on. */
-function counting(ops: KernelOps): { ops: KernelOps; mutations: string[] } {
-  const mutations: string[] = [];
-  const wrap = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => (...a: A): Promise<R> => {
-    mutations.push(`${name} ${JSON.stringify(a[0])}`);
-    return f(...a);
-  };
-  return {
-    mutations,
-    ops: {
-      ...ops,
-      addRoutes: wrap('addRoutes', ops.addRoutes),
-      replaceRoutes: wrap('replaceRoutes', ops.replaceRoutes),
-      deleteRoutes: wrap('deleteRoutes', ops.deleteRoutes),
-      createLinks: wrap('createLinks', ops.createLinks),
-      setLinks: wrap('setLinks', ops.setLinks),
-      addAddresses: wrap('addAddresses', ops.addAddresses),
-      deleteAddresses: wrap('deleteAddresses', ops.deleteAddresses),
-      setNeighbours: wrap('setNeighbours', ops.setNeighbours),
-      deleteNeighbours: wrap('deleteNeighbours', ops.deleteNeighbours),
-    },
-  };
 }
 
 const routes = (): string[] =>
@@ -87,7 +62,9 @@ describe.skipIf(missing !== undefined)(`dataplane in namespace ${NS}`, () => {
   function start(): { dp: Dataplane; mutations: string[]; log: FakeLog } {
     const nl = Netlink.open({ netns: NS });
     opened.push(nl);
-    const c = counting(netlinkOps(nl));
+    const c = recordMutations(netlinkOps(nl), [
+      'addRoutes', 'replaceRoutes', 'deleteRoutes', 'createLinks', 'setLinks', 'addAddresses', 'deleteAddresses', 'setNeighbours', 'deleteNeighbours',
+    ]);
     const log = new FakeLog();
     const dp = createDataplane({ ops: c.ops, sysctl: new FakeSysctl(), clock: systemClock(), log, protocol: 75 });
     dps.push(dp);

@@ -12,8 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDataplane, type Dataplane, type WorkloadRoutes } from '../../src/dataplane/dataplane.js';
 import { netlinkOps, systemClock } from '../../src/dataplane/kernel.js';
 import { Netlink } from '../../src/dataplane/netlink/index.js';
-import type { KernelOps } from '../../src/dataplane/types.js';
-import { FakeLog, FakeSysctl } from './fakes.js';
+import { FakeLog, FakeSysctl, recordMutations } from './fakes.js';
 import { ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
 import { config, pool } from './world.js';
 
@@ -35,26 +34,6 @@ const FELIX_PROTO = 'boot';
 
 interface IpRoute { dst: string; dev?: string; protocol?: string; scope?: string }
 
-/** KernelOps recording every mutation it passes on, as "op <first argument>". */
-function recording(ops: KernelOps): { ops: KernelOps; mutations: string[] } {
-  const mutations: string[] = [];
-  const wrap = <A extends unknown[], R>(name: string, f: (...a: A) => Promise<R>) => (...a: A): Promise<R> => {
-    mutations.push(`${name} ${JSON.stringify(a[0])}`);
-    return f(...a);
-  };
-  return {
-    mutations,
-    ops: {
-      ...ops,
-      addRoutes: wrap('addRoutes', ops.addRoutes),
-      replaceRoutes: wrap('replaceRoutes', ops.replaceRoutes),
-      deleteRoutes: wrap('deleteRoutes', ops.deleteRoutes),
-      setNeighbours: wrap('setNeighbours', ops.setNeighbours),
-      deleteNeighbours: wrap('deleteNeighbours', ops.deleteNeighbours),
-    },
-  };
-}
-
 /** The pod's route as the kernel has it (-d: iproute2 names protocol boot only in detail). */
 const podRoute = (): IpRoute[] => ipJson<IpRoute[]>(NS, ['-d', 'route', 'show', `${POD_IP}/32`]);
 /** What Felix does at each of its resyncs: its route and neighbour entry, written again. */
@@ -72,7 +51,7 @@ describe.skipIf(missing !== undefined)(`workload routes and Felix, in namespace 
   function start(mode: WorkloadRoutes): { dp: Dataplane; mutations: string[]; sysctl: FakeSysctl } {
     const nl = Netlink.open({ netns: NS });
     opened.push(nl);
-    const r = recording(netlinkOps(nl));
+    const r = recordMutations(netlinkOps(nl), ['addRoutes', 'replaceRoutes', 'deleteRoutes', 'setNeighbours', 'deleteNeighbours']);
     const sysctl = new FakeSysctl();
     // No grace period: a route Kite owned and no longer wanted would go at the first apply.
     const dp = createDataplane({ ops: r.ops, sysctl, clock: systemClock(), log: new FakeLog(), protocol: 75, workloadGraceMs: 0, workloadRoutes: mode });
