@@ -3,6 +3,10 @@
 // /calico/ipam/v2/handle/), so Kite and calico-ipam share them. Compare-and-swap is an etcd
 // transaction comparing the key's mod_revision (create: create_revision 0), the etcd form of
 // resourceVersion; deletion is a conditional delete in one transaction, no marking needed.
+// No labels here: Calico 3.30+'s BlockAffinity labels belong to its Kubernetes backend; the
+// etcdv3 backend stores model.BlockAffinity ({state, deleted}) under a key that already names
+// the affinity type, the host and the IP version (/calico/ipam/v2/host/<node>/ipv4/block/...),
+// and lists a host's affinities by that key prefix.
 import type { Etcd3, IKeyValue } from 'etcd3';
 import { affinityKey, AFFINITIES_PREFIX, BLOCKS_PREFIX, blockKey, handleKey, HANDLES_PREFIX, parseKey } from '../datastore/etcd/keys.js';
 import { prefixEnd } from '../datastore/etcd/reflector.js';

@@ -8,7 +8,8 @@ import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, stringifyJson } from './json.js';
-import { fromRawSpec, IpamKind, toRawSpec, type SpecOf } from './objects.js';
+import { affinityLabels } from './names.js';
+import { fromRawSpec, IpamKind, toRawSpec, type AffinitySpec, type SpecOf } from './objects.js';
 import { tableOps, type IpamStore, type Stored, type StoreTable } from './store.js';
 
 export const STATE_FILE = 'ipam-state.json';
@@ -112,7 +113,7 @@ export class FileLock {
 interface StateDoc {
   kind: string;
   revision: number;
-  objects: { apiVersion: string; kind: IpamKind; metadata: { name: string; resourceVersion: string }; spec: unknown }[];
+  objects: { apiVersion: string; kind: IpamKind; metadata: { name: string; resourceVersion: string; labels?: Record<string, string> }; spec: unknown }[];
 }
 
 export class FileStore implements IpamStore {
@@ -152,7 +153,9 @@ export class FileStore implements IpamStore {
       objects: [...t.objects.values()]
         .sort((a, b) => (a.kind + a.name < b.kind + b.name ? -1 : 1))
         .map((o) => ({
-          apiVersion: API_VERSION, kind: o.kind, metadata: { name: o.name, resourceVersion: o.revision },
+          // BlockAffinities carry Calico 3.30+'s labels, so the objects are what Calico would write.
+          apiVersion: API_VERSION, kind: o.kind, metadata: { name: o.name, resourceVersion: o.revision,
+            ...(o.kind === 'BlockAffinity' ? { labels: affinityLabels((o.spec as AffinitySpec).node, (o.spec as AffinitySpec).cidr) } : {}) },
           spec: toRawSpec(o.kind, o.spec as SpecOf[typeof o.kind]),
         })),
     };

@@ -9,7 +9,8 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { KubeConnection } from '../datastore/kubernetes/kubeconfig.js';
 import { parseJson, stringifyJson } from './json.js';
-import { fromRawSpec, PLURAL, toRawSpec, type IpamKind, type SpecOf } from './objects.js';
+import { affinityLabels } from './names.js';
+import { fromRawSpec, PLURAL, toRawSpec, type AffinitySpec, type IpamKind, type SpecOf } from './objects.js';
 import { StoreError, type IpamStore, type Stored } from './store.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
@@ -117,6 +118,13 @@ export class KubeStore implements IpamStore {
         if (seen.labels !== undefined) metadata['labels'] = seen.labels;
         if (seen.annotations !== undefined) metadata['annotations'] = seen.annotations;
       }
+    }
+    if (kind === 'BlockAffinity') {
+      // Calico 3.30+ lists a node's affinities by these labels: set them on every create and
+      // rewrite, keeping any other label (EnsureBlockAffinityLabels overwrites only its own).
+      const a = spec as AffinitySpec;
+      const others = isObj(metadata['labels']) ? metadata['labels'] : {};
+      metadata['labels'] = { ...others, ...affinityLabels(a.node, a.cidr) };
     }
     return { apiVersion: this.apiVersion, kind, metadata, spec: toRawSpec(kind, spec, this.apiVersion === 'crd.projectcalico.org/v1') };
   }

@@ -63,3 +63,50 @@ export function vxlanMac(node: string, family: 4 | 6 = 4): string {
 export function hostAffinity(node: string): string {
   return `host:${node}`;
 }
+
+/**
+ * The labels Calico 3.30+ puts on every BlockAffinity it writes to the Kubernetes API, and lists
+ * affinities by (libcalico-go model/block_affinity.go EnsureBlockAffinityLabels and
+ * CalculateBlockAffinityLabelSelector; keys in api/pkg/apis/projectcalico/v3/constants.go).
+ */
+export const AffinityLabel = {
+  HostnameHash: 'projectcalico.org/hostname-hash',
+  AffinityType: 'projectcalico.org/affinity-type',
+  IPVersion: 'projectcalico.org/ip-version',
+} as const;
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 (standard alphabet), without "=" padding. */
+function base32NoPad(bytes: Uint8Array): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = ((acc << 8) | b) & 0xfff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += BASE32[(acc >> bits) & 31];
+    }
+  }
+  if (bits > 0) out += BASE32[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/**
+ * The hostname-hash label value: SHA3-256 of the node name, base32 without padding (52
+ * characters; a label value may have at most 63, and host names may be longer).
+ */
+export function hostnameHash(node: string): string {
+  return base32NoPad(createHash('sha3-256').update(node, 'utf8').digest());
+}
+
+/** The labels of a host BlockAffinity for `node` and block `cidr`, as Calico writes them. */
+export function affinityLabels(node: string, cidr: string): Record<string, string> {
+  return {
+    [AffinityLabel.HostnameHash]: hostnameHash(node),
+    [AffinityLabel.AffinityType]: 'host',
+    [AffinityLabel.IPVersion]: cidr.includes(':') ? '6' : '4',
+  };
+}
