@@ -5,11 +5,11 @@
 //   npm run bench:ingest -- [--only kite,bird,frr,gobgp] [--count 1000000] [--timeout 300] [--json]
 //                           [--kite-dataplane linux|none]
 
-import { spawn, execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addNs, cleanupStale, deleteNs, must, sh, sleep, spawnIn, stopProc } from './netns.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['kite', 'bird', 'frr', 'gobgp'];
@@ -40,125 +40,16 @@ function die(msg) {
   process.exit(1);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function sh(cmd, args, timeoutMs = 30_000) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function must(cmd, args) {
-  const r = await sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-// --- namespaces --------------------------------------------------------------------------------
-
-const liveNs = new Set();
-const liveProcs = new Set();
-
-function cleanupSync() {
-  for (const p of liveProcs) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {}
-  }
-  for (const ns of liveNs) {
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {}
-  }
-}
-process.once('exit', cleanupSync);
-for (const s of ['SIGINT', 'SIGTERM']) process.once(s, () => process.exit(130));
-
-/** Remove `kt<pid>-*` namespaces of earlier runs whose process is gone (never anyone else's). */
-async function cleanupStale() {
-  const out = await sh('ip', ['netns', 'list']);
-  for (const line of out.stdout.split('\n')) {
-    const name = line.split(' ')[0];
-    const m = /^kt(\d+)-[A-Za-z0-9-]+$/.exec(name ?? '');
-    if (!m || existsSync(`/proc/${m[1]}`)) continue;
-    const pids = await sh('ip', ['netns', 'pids', name]);
-    for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {}
-    }
-    await sh('ip', ['netns', 'del', name]);
-  }
-}
-
 async function makePair(tag) {
   const recv = `${PREFIX}${tag}-r`;
   const send = `${PREFIX}${tag}-s`;
-  for (const ns of [recv, send]) {
-    await must('ip', ['netns', 'add', ns]);
-    liveNs.add(ns);
-    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  }
+  for (const ns of [recv, send]) await addNs(ns);
   await must('ip', ['-n', recv, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', send]);
   await must('ip', ['-n', recv, 'addr', 'add', `${RECV_IP}/24`, 'dev', 'eth0']);
   await must('ip', ['-n', send, 'addr', 'add', `${SEND_IP}/24`, 'dev', 'eth0']);
   await must('ip', ['-n', recv, 'link', 'set', 'eth0', 'up']);
   await must('ip', ['-n', send, 'link', 'set', 'eth0', 'up']);
   return { recv, send };
-}
-
-async function deleteNs(ns) {
-  const pids = await sh('ip', ['netns', 'pids', ns]);
-  for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {}
-  }
-  await sh('ip', ['netns', 'del', ns]);
-  liveNs.delete(ns);
-}
-
-function spawnIn(ns, cmd, args, logFile, onLine) {
-  const fd = openSync(logFile, 'a');
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
-    detached: true,
-    stdio: ['ignore', onLine ? 'pipe' : fd, fd],
-    cwd: ROOT,
-  });
-  closeSync(fd);
-  const p = { pid: child.pid, child, exited: false };
-  child.once('exit', () => {
-    p.exited = true;
-    liveProcs.delete(p);
-  });
-  liveProcs.add(p);
-  if (onLine) {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    });
-  }
-  return p;
-}
-
-async function stopProc(p, graceMs = 5000) {
-  if (!p || p.exited) return;
-  try {
-    process.kill(-p.pid, 'SIGTERM');
-  } catch {}
-  const deadline = Date.now() + graceMs;
-  while (!p.exited && Date.now() < deadline) await sleep(50);
-  try {
-    process.kill(-p.pid, 'SIGKILL');
-  } catch {}
-  while (!p.exited) await sleep(20);
 }
 
 function rssKiB(pid) {
@@ -289,13 +180,13 @@ async function benchOne(name) {
 
     let established;
     let senderError;
-    sender = spawnIn(send, process.execPath, [join(ROOT, 'bench', 'sender.mjs'), '--peer', RECV_IP, '--local', SEND_IP, '--as', String(SEND_AS), '--count', String(COUNT)], join(dir, 'sender.log'), (line) => {
+    sender = spawnIn(send, process.execPath, [join(ROOT, 'bench', 'sender.mjs'), '--peer', RECV_IP, '--local', SEND_IP, '--as', String(SEND_AS), '--count', String(COUNT)], join(dir, 'sender.log'), { onLine: (line) => {
       try {
         const ev = JSON.parse(line);
         if (ev.event === 'established') established = ev.t;
         if (ev.event === 'error') senderError = ev.message;
       } catch {}
-    });
+    } });
     await waitUntil('session Established', async () => {
       if (senderError) throw new Error(`sender: ${senderError}`);
       if (sender.exited && !established) throw new Error(`sender exited before Established; see ${join(dir, 'sender.log')}`);

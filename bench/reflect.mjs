@@ -11,12 +11,13 @@
 //     4,000 of them, each originating one /26 and checking exactly what it holds)
 //   REFLECT_KITE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the Kite reflector.
 
-import { spawn, execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { addNs, cleanupStale, deleteNs, liveProcs, must, sh, sleep, spawnIn, stopProc } from './netns.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['kite', 'bird'];
@@ -55,73 +56,11 @@ function die(msg) {
   process.exit(1);
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function sh(cmd, args, timeoutMs = 30_000) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function must(cmd, args) {
-  const r = await sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-// --- namespaces and processes (same conventions as bench/ingest.mjs: kt<pid>- names) ----------
-
-const liveNs = new Set();
-const liveProcs = new Set();
-
-function cleanupSync() {
-  for (const p of liveProcs) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {}
-  }
-  for (const ns of liveNs) {
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {}
-  }
-}
-process.once('exit', cleanupSync);
-for (const s of ['SIGINT', 'SIGTERM']) process.once(s, () => process.exit(130));
-
-/** Remove `kt<pid>-*` namespaces of earlier runs whose process is gone (never anyone else's). */
-async function cleanupStale() {
-  const out = await sh('ip', ['netns', 'list']);
-  for (const line of out.stdout.split('\n')) {
-    const name = line.split(' ')[0];
-    const m = /^kt(\d+)-[A-Za-z0-9-]+$/.exec(name ?? '');
-    if (!m || existsSync(`/proc/${m[1]}`)) continue;
-    await deleteNs(name);
-  }
-}
-
-async function deleteNs(ns) {
-  const pids = await sh('ip', ['netns', 'pids', ns]);
-  for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {}
-  }
-  await sh('ip', ['netns', 'del', ns]);
-  liveNs.delete(ns);
-}
-
 /** Reflector namespace and client namespace joined by one veth pair; 100 addresses on the client side. */
 async function makeLab(tag) {
   const rr = `${PREFIX}${tag}-rr`;
   const cl = `${PREFIX}${tag}-cl`;
-  for (const ns of [rr, cl]) {
-    await must('ip', ['netns', 'add', ns]);
-    liveNs.add(ns);
-    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  }
+  for (const ns of [rr, cl]) await addNs(ns);
   await must('ip', ['-n', rr, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', cl]);
   await must('ip', ['-n', rr, 'addr', 'add', `${RR_IP}/${PLEN}`, 'dev', 'eth0']);
   const batch = [];
@@ -146,32 +85,6 @@ function writeTmp(text) {
   const f = join(tmpDir, `batch-${Math.random().toString(36).slice(2)}`);
   writeFileSync(f, text);
   return f;
-}
-
-function spawnIn(ns, cmd, args, logFile) {
-  const fd = openSync(logFile, 'a');
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { detached: true, stdio: ['ignore', fd, fd], cwd: ROOT });
-  closeSync(fd);
-  const p = { pid: child.pid, child, exited: false };
-  child.once('exit', () => {
-    p.exited = true;
-    liveProcs.delete(p);
-  });
-  liveProcs.add(p);
-  return p;
-}
-
-async function stopProc(p, graceMs = 5000) {
-  if (!p || p.exited) return;
-  try {
-    process.kill(-p.pid, 'SIGTERM');
-  } catch {}
-  const deadline = Date.now() + graceMs;
-  while (!p.exited && Date.now() < deadline) await sleep(50);
-  try {
-    process.kill(-p.pid, 'SIGKILL');
-  } catch {}
-  while (!p.exited) await sleep(20);
 }
 
 /** CPU seconds (user + system) the process has used so far. */

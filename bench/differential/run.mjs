@@ -7,8 +7,7 @@
 //                                 [--limit N] [--match REGEX-on-class] [--ids 1,2] [--out file.md] [--json file]
 //                                 [--kite DIR: another built Kite tree, e.g. an older commit's]
 
-import { spawn, execFile, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,8 @@ import { DUT_AS, EBGP_AS, classOf, generate, prefixesOf } from './cases.mjs';
 import { OBSERVER_AS } from './runner.mjs';
 import { unexplained } from './judged.mjs';
 import { family, kiteOnly, summarize } from './summary.mjs';
+// Process and namespace plumbing only: nothing of Kite's (the check shares no code with src/).
+import { addNs, cleanupStale, liveNs, liveProcs, must, sh, sleep, spawnIn } from '../netns.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ALL = ['kite', 'bird', 'frr'];
@@ -33,52 +34,8 @@ const JSON_OUT = opt('json', '');
 // Another built Kite tree to test (a checkout of an older commit, to compare before and after).
 const KITE_ROOT = opt('kite', ROOT);
 const PREFIX = `kt${process.pid}-df`;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function sh(cmd, args, timeoutMs = 30_000) {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-async function must(cmd, args) {
-  const r = await sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-// --- namespaces and processes, removed on every exit ------------------------------------------------
-const liveNs = new Set();
-const liveProcs = new Set();
-function cleanupSync() {
-  for (const p of liveProcs) { try { process.kill(-p.pid, 'SIGKILL'); } catch {} }
-  for (const ns of liveNs) { try { execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); } catch {} }
-}
-process.once('exit', cleanupSync);
-for (const s of ['SIGINT', 'SIGTERM']) process.once(s, () => process.exit(130));
-
-async function cleanupStale() {
-  const out = await sh('ip', ['netns', 'list']);
-  for (const line of out.stdout.split('\n')) {
-    const name = line.split(' ')[0];
-    const m = /^kt(\d+)-[A-Za-z0-9-]+$/.exec(name ?? '');
-    if (!m || existsSync(`/proc/${m[1]}`)) continue;
-    const pids = await sh('ip', ['netns', 'pids', name]);
-    for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) { try { process.kill(Number(pid), 'SIGKILL'); } catch {} }
-    await sh('ip', ['netns', 'del', name]);
-  }
-}
-
-function spawnIn(ns, cmd, args, logFile, opts = {}) {
-  const fd = openSync(logFile, 'a');
-  const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { detached: true, stdio: ['ignore', opts.pipe ? 'pipe' : fd, fd], cwd: ROOT });
-  closeSync(fd);
-  const p = { pid: child.pid, child, exited: false };
-  child.once('exit', () => { p.exited = true; liveProcs.delete(p); });
-  liveProcs.add(p);
-  return p;
-}
+// Its own stop: 3 s of grace and no wait after SIGKILL (bench/netns.mjs's stopProc waits for the exit).
 async function stopProc(p) {
   if (!p || p.exited) return;
   try { process.kill(-p.pid, 'SIGTERM'); } catch {}
@@ -95,15 +52,11 @@ const OBS = 250;
 
 async function makeLab(dir) {
   const t = `${PREFIX}-t`;
-  await must('ip', ['netns', 'add', t]);
-  liveNs.add(t);
-  await must('ip', ['-n', t, 'link', 'set', 'lo', 'up']);
+  await addNs(t);
   for (const [k, name] of ALL.entries()) {
     if (!ONLY.includes(name)) continue;
     const ns = `${PREFIX}-${name}`;
-    await must('ip', ['netns', 'add', ns]);
-    liveNs.add(ns);
-    await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    await addNs(ns);
     await must('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `d${k}`, 'netns', t]);
     await must('ip', ['-n', ns, 'addr', 'add', `${net4(k)}1/24`, 'dev', 'eth0']);
     await must('ip', ['-n', ns, 'addr', 'add', `${net6(k)}1/64`, 'dev', 'eth0', 'nodad']);
