@@ -126,6 +126,26 @@ function memKiB(pid) {
   return { rss: Number(/VmRSS:\s+(\d+) kB/.exec(s)?.[1] ?? NaN), hwm: Number(/VmHWM:\s+(\d+) kB/.exec(s)?.[1] ?? NaN) };
 }
 
+/** The reflector's counters at one moment: CPU seconds (total, user and system), write syscalls, and its namespace's TCP segments out. */
+async function counters(pid, ns) {
+  return { cpu: cpuSeconds(pid), split: cpuSplit(pid), writes: syscw(pid), segs: await tcpOutSegs(ns) };
+}
+
+/** A result's CPU, write, segment and memory columns, from counters and memKiB read before and after the run. */
+function usage(c0, c1, mem0, mem1) {
+  return {
+    cpuSeconds: round(c1.cpu - c0.cpu, 2),
+    cpuTotalSeconds: round(c1.cpu, 2),
+    cpuUserSeconds: round(c1.split.user - c0.split.user, 2),
+    cpuSystemSeconds: round(c1.split.sys - c0.split.sys, 2),
+    writeSyscalls: c1.writes - c0.writes,
+    tcpSegmentsOut: c1.segs - c0.segs,
+    rssBeforeMiB: round(mem0.rss / 1024, 1),
+    rssAfterMiB: round(mem1.rss / 1024, 1),
+    peakRssMiB: round(mem1.hwm / 1024, 1),
+  };
+}
+
 // --- routes ---------------------------------------------------------------------------------------
 
 /** Route k: a /26 in 10.16.0.0/12 (inside the 10.0.0.0/8 pool). */
@@ -268,10 +288,7 @@ async function runSim(name) {
     }
     const sessionsS = (Date.now() - started) / 1000;
     await sleep(2000); // let the reflector settle (End-of-RIBs of the empty initial tables)
-    const cpu0 = cpuSeconds(rr.pid);
-    const split0 = cpuSplit(rr.pid);
-    const w0 = syscw(rr.pid);
-    const seg0 = await tcpOutSegs(lab.rr);
+    const c0 = await counters(rr.pid, lab.rr);
     const mem0 = memKiB(rr.pid);
     child.stdin.write('go\n');
     while (!finalLine) {
@@ -279,10 +296,7 @@ async function runSim(name) {
       if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(last)}`);
       await sleep(20);
     }
-    const cpu1 = cpuSeconds(rr.pid);
-    const split1 = cpuSplit(rr.pid);
-    const w1 = syscw(rr.pid);
-    const seg1 = await tcpOutSegs(lab.rr);
+    const c1 = await counters(rr.pid, lab.rr);
     const fin = finalLine;
     await sleep(1000);
     const mem1 = memKiB(rr.pid);
@@ -297,15 +311,7 @@ async function runSim(name) {
       sessionsUpSeconds: round(sessionsS, 2),
       seconds: round(fin.ms / 1000, 2),
       secondsLowerBound: round(fin.ms / 1000, 2),
-      cpuSeconds: round(cpu1 - cpu0, 2),
-      cpuTotalSeconds: round(cpu1, 2),
-      cpuUserSeconds: round(split1.user - split0.user, 2),
-      cpuSystemSeconds: round(split1.sys - split0.sys, 2),
-      writeSyscalls: w1 - w0,
-      tcpSegmentsOut: seg1 - seg0,
-      rssBeforeMiB: round(mem0.rss / 1024, 1),
-      rssAfterMiB: round(mem1.rss / 1024, 1),
-      peakRssMiB: round(mem1.hwm / 1024, 1),
+      ...usage(c0, c1, mem0, mem1),
       sessionDrops: after.drops,
       notifications: after.notifications,
       ownRoutesSentBack: after.ownReceived,
@@ -360,10 +366,7 @@ async function runOne(name) {
     }
     const sessionsS = (Date.now() - started) / 1000;
     await sleep(1000); // let the reflector settle (End-of-RIBs of the empty initial tables)
-    const cpu0 = cpuSeconds(rr.pid);
-    const split0 = cpuSplit(rr.pid);
-    const w0 = syscw(rr.pid);
-    const seg0 = await tcpOutSegs(lab.rr);
+    const c0 = await counters(rr.pid, lab.rr);
     const mem0 = memKiB(rr.pid);
     const t0 = performance.now();
     await Promise.all(ids.slice(0, ORIGINATORS).map((i) => birdc(i, 'enable', 'st')));
@@ -400,10 +403,7 @@ async function runOne(name) {
       }
       await sleep(50);
     }
-    const cpu1 = cpuSeconds(rr.pid);
-    const split1 = cpuSplit(rr.pid);
-    const w1 = syscw(rr.pid);
-    const seg1 = await tcpOutSegs(lab.rr);
+    const c1 = await counters(rr.pid, lab.rr);
     await sleep(1000);
     const mem1 = memKiB(rr.pid);
     return {
@@ -415,15 +415,7 @@ async function runOne(name) {
       seconds: round(upper / 1000, 2),
       secondsLowerBound: round(lower / 1000, 2),
       pollRounds: rounds,
-      cpuSeconds: round(cpu1 - cpu0, 2),
-      cpuTotalSeconds: round(cpu1, 2),
-      cpuUserSeconds: round(split1.user - split0.user, 2),
-      cpuSystemSeconds: round(split1.sys - split0.sys, 2),
-      writeSyscalls: w1 - w0,
-      tcpSegmentsOut: seg1 - seg0,
-      rssBeforeMiB: round(mem0.rss / 1024, 1),
-      rssAfterMiB: round(mem1.rss / 1024, 1),
-      peakRssMiB: round(mem1.hwm / 1024, 1),
+      ...usage(c0, c1, mem0, mem1),
     };
   } finally {
     await stopProc(rr);
