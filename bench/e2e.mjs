@@ -26,6 +26,7 @@ import { mkdtempSync, rmSync, writeFileSync, renameSync, openSync, closeSync } f
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadFakeApiServer } from './fake-apiserver.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -187,11 +188,7 @@ async function inner() {
     const starts = [];
     if (ds === 'kubernetes') {
       const dir = join(tmp, 'fa');
-      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--outDir', dir, '--rootDir', join(ROOT, 'test'),
-        '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node',
-        join(ROOT, 'test/datastore/kubernetes/fake-apiserver.ts'), join(ROOT, 'test/datastore/kubernetes/fixtures.ts')], { stdio: 'inherit' });
-      const { FakeApiServer } = await import(pathToFileURL(join(dir, 'datastore/kubernetes/fake-apiserver.js')).href);
-      const { calico, k8sNode } = await import(pathToFileURL(join(dir, 'datastore/kubernetes/fixtures.js')).href);
+      const { FakeApiServer, calico, k8sNode } = await loadFakeApiServer(dir);
       server = await FakeApiServer.start({ writable: true, host: HUB_IP });
       server.put(calico('BGPConfiguration', 'default', bgpSpec));
       server.put(calico('IPPool', 'default-ipv4-ippool', poolSpec));

@@ -15,7 +15,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { loadFakeApiServer } from './fake-apiserver.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -80,11 +81,7 @@ let server;
 async function kubeconfig() {
   if (server) return server.kubeconfig();
   const dir = join(tmp, 'fa');
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '--ignoreConfig', '--outDir', dir, '--rootDir', join(ROOT, 'test'),
-    '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node',
-    join(ROOT, 'test/datastore/kubernetes/fake-apiserver.ts'), join(ROOT, 'test/datastore/kubernetes/fixtures.ts')], { stdio: 'inherit' });
-  const { FakeApiServer } = await import(pathToFileURL(join(dir, 'datastore/kubernetes/fake-apiserver.js')).href);
-  const { calico, k8sNode } = await import(pathToFileURL(join(dir, 'datastore/kubernetes/fixtures.js')).href);
+  const { FakeApiServer, calico, k8sNode } = await loadFakeApiServer(dir);
   server = await FakeApiServer.start({ writable: true });
   server.put(calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false, logSeverityScreen: 'Warning' }));
   server.put(calico('IPPool', 'default-ipv4-ippool', { cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: true, nodeSelector: 'all()' }));
