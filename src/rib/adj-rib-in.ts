@@ -69,6 +69,8 @@ export class AdjRibIn {
   constructor(private readonly rib: Rib, private readonly opts: AdjRibInOptions) {}
 
   get isUp(): boolean { return this.peerIndex >= 0; }
+  /** The peer's index in the Loc-RIB (its paths' source), -1 while down. */
+  get ribIndex(): number { return this.peerIndex; }
 
   /** The accepted paths (RIB path indexes) of this peer, for `kite show routes received`. */
   paths(): number[] { return this.peerIndex >= 0 ? this.rib.peerPaths(this.peerIndex) : []; }

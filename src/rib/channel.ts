@@ -154,7 +154,7 @@ export class Channel {
       nextHop4: p.sourceAddress && !p.sourceAddress.includes(':') ? p.sourceAddress : cfg.ipv4Address?.address ?? cfg.routerId,
       nextHop6: cfg.ipv6Address?.address,
       ctx: info.negotiated, families: info.negotiated.families, filters: p.filters,
-      routerId: info.remoteOpen.bgpId,
+      routerId: info.remoteOpen.bgpId, ribPeer: this.adj.ribIndex,
     });
   }
 

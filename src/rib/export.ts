@@ -3,7 +3,9 @@
 // Adj-RIB-Out and one encoding, so a route reflector encodes each change once for all clients.
 // Rules: RFC 4271 §9.1.3 and §5.1 (eBGP: own AS prepended, LOCAL_PREF and foreign MED
 // stripped, next hop self), iBGP split horizon, RFC 4456 §8 reflection (ORIGINATOR_ID,
-// CLUSTER_LIST), Calico's nextHopMode/keepOriginalNextHop.
+// CLUSTER_LIST), Calico's nextHopMode/keepOriginalNextHop. A route is never sent back to the
+// peer it came from, nor evaluated for it when it is its group's only member (as BIRD's
+// bgp_preexport, proto/bgp/attrs.c, rejects a route whose source is the same BGP protocol).
 import type { Logger } from 'pino';
 import type { PathAttrsInput } from '../bgp/wire/interning.js';
 import type { Interner } from './intern.js';
@@ -53,6 +55,13 @@ export interface ExportPeer {
    * key: the group encodes once and each member skips the messages that carry its own ID.
    */
   readonly routerId?: number;
+  /**
+   * The peer's index in the Loc-RIB (Rib.addPeer): the routes it sent us are not sent back to it,
+   * and not even evaluated while it is its group's only member (BIRD: bgp_preexport rejects a
+   * route whose source is the same protocol). Not part of the group key: the group still
+   * exports them for its other members.
+   */
+  readonly ribPeer?: number;
 }
 
 /** What the export policy may add to a route it accepts (Calico communities, BGPFilter operations). */
@@ -102,6 +111,23 @@ class Group {
   readonly ownWithdrawals = new Map<number, Map<FamilyKey, OutPrefix[]>>();
   /** Withdrawals of routes the member with the key's router ID originated: every member but it. */
   readonly originWithdrawals = new Map<number, Map<FamilyKey, OutPrefix[]>>();
+  /** RIB indexes of the members (with how many members have each). */
+  readonly memberPeers = new Map<number, number>();
+  /** The RIB index of the group's only member, else -1: the routes it sent us are not evaluated. */
+  solo = -1;
+  /** Routes of the only member were left out of the Adj-RIB-Out: evaluated when a second member joins. */
+  soloSkipped = false;
+  /** Withdrawals only for the member with the key's RIB index: it held another path for a prefix whose best path it sent us. */
+  readonly srcWithdrawals = new Map<number, Map<FamilyKey, OutPrefix[]>>();
+  /** Announcements of paths a member sent us, for every member but it: RIB index → attributes → prefixes. */
+  readonly srcAnn = new Map<number, Map<PathAttrs, OutPrefix[]>>();
+  /** Withdrawals of paths a member sent us, for every member but it (it was never sent them). */
+  readonly srcGone = new Map<number, Map<FamilyKey, OutPrefix[]>>();
+  /**
+   * Per prefix slot: the RIB index of the member whose path the single-path Adj-RIB-Out entry
+   * is (0: none). Made when the first such entry is; a group of one member never needs it.
+   */
+  adjSrc: Uint16Array | null = null;
 
   constructor(readonly key: string, readonly proto: ExportPeer) {
     this.writer = new UpdateWriter(proto.ctx);
@@ -136,13 +162,16 @@ export class Exporter {
     this.flush(); // everyone already in the group is up to date before the newcomer's snapshot
     const key = Exporter.keyOf(peer);
     let g = this.groups.get(key);
+    const fresh = !g;
     if (!g) {
       g = new Group(key, peer);
       this.groups.set(key, g);
-      this.fill(g);
-    }
+    } else if (g.soloSkipped) this.unskip(g);
     g.members.add(peer);
     if (peer.routerId !== undefined) g.memberIds.set(peer.routerId, (g.memberIds.get(peer.routerId) ?? 0) + 1);
+    if (peer.ribPeer !== undefined) g.memberPeers.set(peer.ribPeer, (g.memberPeers.get(peer.ribPeer) ?? 0) + 1);
+    Exporter.setSolo(g);
+    if (fresh) this.fill(g);
     this.memberOf.set(peer.id, g);
     this.sendTable(g, peer);
   }
@@ -154,16 +183,82 @@ export class Exporter {
     for (const m of g.members) {
       if (m.id !== id) continue;
       g.members.delete(m);
+      if (m.ribPeer !== undefined) {
+        const k = (g.memberPeers.get(m.ribPeer) ?? 0) - 1;
+        if (k > 0) g.memberPeers.set(m.ribPeer, k); else g.memberPeers.delete(m.ribPeer);
+      }
       if (m.routerId === undefined) continue;
       const n = (g.memberIds.get(m.routerId) ?? 0) - 1;
       if (n > 0) g.memberIds.set(m.routerId, n); else g.memberIds.delete(m.routerId);
     }
+    Exporter.setSolo(g);
     if (g.members.size === 0) {
       this.groups.delete(g.key);
       for (let s = 0; s < g.adjOut.length; s++) if (g.adjOut[s]! > 0) this.interner.unref(g.adjOut[s]! - 1);
       for (const m of g.multi.values()) for (const a of m.values()) this.interner.unref(a);
       for (const a of g.cache.values()) this.interner.unref(a);
     }
+  }
+
+  private static setSolo(g: Group): void {
+    let solo = -1;
+    if (g.members.size === 1) for (const m of g.members) solo = m.ribPeer ?? -1;
+    g.solo = solo;
+  }
+
+  /**
+   * A second member joins a group whose only member's routes were not evaluated: evaluate them
+   * now (the newcomer's table includes them; the first member is still not sent them).
+   */
+  private unskip(g: Group): void {
+    const solo = g.solo;
+    g.solo = -1;
+    g.soloSkipped = false;
+    this.rib.prefixes.forEach((slot) => {
+      if (g.addPath.has(this.rib.prefixes.family[slot]!)) {
+        const have = g.multi.get(slot) ?? new Map<number, PathAttrs>();
+        this.syncMulti(g, slot, have, this.exportAll(g, slot), null);
+        return;
+      }
+      const best = this.rib.best(slot);
+      if (best < 0 || this.rib.pathPeer(best) !== solo || (g.adjOut[slot] ?? 0) > 0) return;
+      const out = this.exportPath(g, slot, best);
+      if (out) { this.setAdj(g, slot, out); this.setSrc(g, slot, solo); }
+    });
+  }
+
+  /**
+   * The member that sent us a path, when the group has other members to send it to (-1: none).
+   * A route reflector's client is already skipped by its ORIGINATOR_ID (see emit), so a path
+   * whose exported ORIGINATOR_ID is its source member's router ID needs nothing more.
+   */
+  private sourceMember(g: Group, path: number, out: PathAttrs): number {
+    if (g.members.size < 2) return -1;
+    const src = this.rib.pathPeer(path);
+    if (!g.memberPeers.has(src)) return -1;
+    const o = out.originatorId;
+    if (o !== undefined && g.memberIds.has(o) && o === this.rib.peer(src)?.bgpId) return -1;
+    return src;
+  }
+
+  private static srcOf(g: Group, slot: number): number { return g.adjSrc !== null && slot < g.adjSrc.length ? g.adjSrc[slot]! : 0; }
+
+  private setSrc(g: Group, slot: number, src: number): void {
+    if (g.adjSrc === null || slot >= g.adjSrc.length) {
+      if (src === 0) return;
+      const a = new Uint16Array(Math.max(1024, this.rib.prefixes.capacity, slot + 1));
+      if (g.adjSrc) a.set(g.adjSrc);
+      g.adjSrc = a;
+    }
+    g.adjSrc[slot] = src;
+  }
+
+  private srcAnnounce(g: Group, src: number, a: PathAttrs, p: OutPrefix): void {
+    let byAttrs = g.srcAnn.get(src);
+    if (!byAttrs) g.srcAnn.set(src, (byAttrs = new Map()));
+    let list = byAttrs.get(a);
+    if (!list) byAttrs.set(a, (list = []));
+    list.push(p);
   }
 
   /** ROUTE-REFRESH (RFC 2918): resend the Adj-RIB-Out to one peer. */
@@ -226,12 +321,20 @@ export class Exporter {
     if (!g) return [];
     const out: { slot: number; pathId: number; attrs: PathAttrs }[] = [];
     const rid = this.routerIdOf(g, id);
+    let src = -1;
+    for (const m of g.members) if (m.id === id) src = m.ribPeer ?? -1;
     for (let s = 0; s < g.adjOut.length; s++) {
       if (g.adjOut[s]! <= 0) continue;
       const attrs = this.interner.get(g.adjOut[s]! - 1);
+      if (src >= 0 && this.rib.best(s) >= 0 && this.rib.pathPeer(this.rib.best(s)) === src) continue;
       if (rid === undefined || attrs.originatorId !== rid) out.push({ slot: s, pathId: 1, attrs });
     }
-    for (const [slot, m] of g.multi) for (const [pathId, attrs] of m) if (rid === undefined || attrs.originatorId !== rid) out.push({ slot, pathId, attrs });
+    for (const [slot, m] of g.multi) {
+      for (const [pathId, attrs] of m) {
+        if (src >= 0 && this.rib.pathPeer(pathId - 1) === src) continue;
+        if (rid === undefined || attrs.originatorId !== rid) out.push({ slot, pathId, attrs });
+      }
+    }
     return out;
   }
 
@@ -287,12 +390,22 @@ export class Exporter {
         const out = this.exportOf(g, slot);
         const cur = (g.adjOut[slot] ?? 0) - 1;
         if (out === null) {
-          if (cur >= 0) this.clearAdj(g, slot, true);
+          // The only member's own path, left from when the group had others: it was never sent it.
+          if (cur >= 0) this.clearAdj(g, slot, g.solo < 0 || Exporter.srcOf(g, slot) !== g.solo);
           continue;
         }
         if (cur === out.id) continue;
         if (out.originatorId !== undefined && g.memberIds.has(out.originatorId)
           && cur >= 0 && this.interner.get(cur).originatorId !== out.originatorId) this.ownWithdraw(g, out.originatorId, slot, 1);
+        const from = this.sourceMember(g, this.rib.best(slot), out);
+        if (from >= 0) {
+          // Not sent back to the member it came from; what that member held from us is withdrawn.
+          if (cur >= 0 && Exporter.srcOf(g, slot) !== from) this.srcWithdraw(g, from, slot, 1);
+          this.setAdj(g, slot, out);
+          this.setSrc(g, slot, from);
+          this.srcAnnounce(g, from, out, this.outPrefix(g, slot));
+          continue;
+        }
         this.setAdj(g, slot, out);
         let list = ann.get(out);
         if (!list) ann.set(out, (list = []));
@@ -312,30 +425,64 @@ export class Exporter {
     /** Parallel to msgs: the ORIGINATOR_ID whose member skips it, or the only member it is for. */
     const skip: (number | undefined)[] = [];
     const only: (number | undefined)[] = [];
-    for (const [family, list] of g.withdrawals) if (list.length) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(undefined); only.push(undefined); });
+    /** Parallel to msgs: the RIB index of the member that sent us the paths (skips it), or of the only member it is for; -1 none. */
+    const skipPeer: number[] = [];
+    const onlyPeer: number[] = [];
+    const push = (m: Buffer, sk: number | undefined, on: number | undefined, skp: number, onp: number): void => {
+      msgs.push(m); skip.push(sk); only.push(on); skipPeer.push(skp); onlyPeer.push(onp);
+    };
+    for (const [family, list] of g.withdrawals) if (list.length) g.writer.withdraw(family, list, (m) => push(m, undefined, undefined, -1, -1));
     g.withdrawals.clear();
     for (const [rid, byFam] of g.originWithdrawals) {
-      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(rid); only.push(undefined); });
+      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => push(m, rid, undefined, -1, -1));
     }
     g.originWithdrawals.clear();
+    for (const [src, byFam] of g.srcGone) {
+      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => push(m, undefined, undefined, src, -1));
+    }
+    g.srcGone.clear();
     for (const [rid, byFam] of g.ownWithdrawals) {
-      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => { msgs.push(m); skip.push(undefined); only.push(rid); });
+      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => push(m, undefined, rid, -1, -1));
     }
     g.ownWithdrawals.clear();
+    for (const [src, byFam] of g.srcWithdrawals) {
+      for (const [family, list] of byFam) g.writer.withdraw(family, list, (m) => push(m, undefined, undefined, -1, src));
+    }
+    g.srcWithdrawals.clear();
     for (const [attrs, list] of ann) {
       const o = attrs.originatorId !== undefined && g.memberIds.has(attrs.originatorId) ? attrs.originatorId : undefined;
-      g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, attrs, list, (m) => { msgs.push(m); skip.push(o); only.push(undefined); });
+      g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, attrs, list, (m) => push(m, o, undefined, -1, -1));
     }
+    for (const [src, byAttrs] of g.srcAnn) {
+      for (const [attrs, list] of byAttrs) {
+        const o = attrs.originatorId !== undefined && g.memberIds.has(attrs.originatorId) ? attrs.originatorId : undefined;
+        g.writer.announce(this.rib.prefixes.family[this.slotOf(list)]!, attrs, list, (m) => push(m, o, undefined, src, -1));
+      }
+    }
+    g.srcAnn.clear();
     if (msgs.length === 0) return;
     for (const m of g.members) {
       const rid = m.routerId;
+      const rp = m.ribPeer ?? -1;
       for (let k = 0; k < msgs.length; k++) {
         if (rid !== undefined && skip[k] === rid) continue;
         const to = only[k];
         if (to !== undefined && to !== rid) continue;
+        if (skipPeer[k] !== -1 && skipPeer[k] === rp) continue;
+        if (onlyPeer[k] !== -1 && onlyPeer[k] !== rp) continue;
         m.sink.send(msgs[k]!);
       }
     }
+  }
+
+  /** The member with RIB index `src` loses its copy of a prefix whose new path it sent us. */
+  private srcWithdraw(g: Group, src: number, slot: number, pathId: number): void {
+    const fam = this.rib.prefixes.family[slot]!;
+    let byFam = g.srcWithdrawals.get(src);
+    if (!byFam) g.srcWithdrawals.set(src, (byFam = new Map()));
+    let list = byFam.get(fam);
+    if (!list) byFam.set(fam, (list = []));
+    list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId });
   }
 
   /** The member with router ID `rid` loses its copy of a prefix (see Group.ownWithdrawals). */
@@ -388,6 +535,8 @@ export class Exporter {
       if (old) this.interner.unref(old);
       if (old === a || !ann) continue;
       if (old && a.originatorId !== undefined && old.originatorId !== a.originatorId && g.memberIds.has(a.originatorId)) this.ownWithdraw(g, a.originatorId, slot, id);
+      const from = this.sourceMember(g, id - 1, a);
+      if (from >= 0) { this.srcAnnounce(g, from, a, this.outPrefix(g, slot, id)); continue; }
       let list = ann.get(a);
       if (!list) ann.set(a, (list = []));
       list.push(this.outPrefix(g, slot, id));
@@ -408,6 +557,7 @@ export class Exporter {
       g.count++;
       if (this.rib.prefixes.family[slot] !== IPV4_UNICAST) g.count6++;
     }
+    if (g.adjSrc !== null && slot < g.adjSrc.length) g.adjSrc[slot] = 0;
     this.interner.ref(a.id);
     if (a.originatorId !== undefined) g.byOriginator.set(a.originatorId, (g.byOriginator.get(a.originatorId) ?? 0) + 1);
     g.adjOut[slot] = a.id + 1;
@@ -422,6 +572,8 @@ export class Exporter {
 
   private clearAdj(g: Group, slot: number, withdraw: boolean): void {
     const was = this.interner.get(g.adjOut[slot]! - 1).originatorId;
+    const src = Exporter.srcOf(g, slot);
+    if (src !== 0) g.adjSrc![slot] = 0;
     this.uncountOriginator(g, g.adjOut[slot]! - 1);
     this.interner.unref(g.adjOut[slot]! - 1);
     g.adjOut[slot] = 0;
@@ -430,6 +582,15 @@ export class Exporter {
     if (fam !== IPV4_UNICAST) g.count6--;
     if (!withdraw) return;
     const p: OutPrefix = { bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: 1 };
+    if (src !== 0 && g.memberPeers.has(src)) {
+      // A member's own path: that member was never sent it, so neither is its withdrawal.
+      let byFam = g.srcGone.get(src);
+      if (!byFam) g.srcGone.set(src, (byFam = new Map()));
+      let list = byFam.get(fam);
+      if (!list) byFam.set(fam, (list = []));
+      list.push(p);
+      return;
+    }
     if (was !== undefined && g.memberIds.has(was)) {
       // The member that originated it was never sent it: its withdrawal skips that member too.
       let byFam = g.originWithdrawals.get(was);
@@ -466,11 +627,19 @@ export class Exporter {
    */
   private sendTable(g: Group, peer: ExportPeer): void {
     const own = peer.routerId;
+    // The routes the newcomer itself sent us (a session that came back while its paths were kept).
+    const src = peer.ribPeer !== undefined && this.rib.peerPrefixCount(peer.ribPeer) > 0 ? peer.ribPeer : -1;
+    const mine = (s: number): boolean => {
+      if (src < 0) return false;
+      const b = this.rib.best(s);
+      return b >= 0 && this.rib.pathPeer(b) === src;
+    };
     const queue: Buffer[] = [];
     const multi = new Map<PathAttrs, OutPrefix[]>();
     for (const [slot, m] of g.multi) {
       for (const [pid, a] of m) {
         if (own !== undefined && a.originatorId === own) continue;
+        if (src >= 0 && this.rib.pathPeer(pid - 1) === src) continue;
         let list = multi.get(a);
         if (!list) multi.set(a, (list = []));
         list.push(this.outPrefix(g, slot, pid));
@@ -483,7 +652,7 @@ export class Exporter {
     const adj = g.adjOut;
     for (let s = 0; s < adj.length; s++) {
       const v = adj[s]!;
-      if (v === 0) continue;
+      if (v === 0 || mine(s)) continue;
       const c = counts.get(v - 1);
       if (c !== undefined) { counts.set(v - 1, c + 1); continue; }
       if (skipped.has(v - 1)) continue;
@@ -499,7 +668,7 @@ export class Exporter {
     const slots = new Int32Array(total);
     for (let s = 0; s < adj.length; s++) {
       const v = adj[s]!;
-      if (v === 0) continue;
+      if (v === 0 || mine(s)) continue;
       const k = at.get(v - 1);
       if (k !== undefined) slots[next[k]!++] = s;
     }
@@ -558,6 +727,8 @@ export class Exporter {
     if (!g.families.has(fam)) return null;
     const peer = g.proto;
     const srcIdx = this.rib.pathPeer(best);
+    // Its only member sent us this path: nothing to evaluate (BIRD's bgp_preexport: "src == p").
+    if (srcIdx === g.solo) { g.soloSkipped = true; return null; }
     const src = this.rib.peer(srcIdx);
     if (!src) return null;
     const local = srcIdx === LOCAL_PEER;

@@ -309,3 +309,100 @@ describe('export: ORIGINATOR_ID and ordering under coalescing (issue 16)', () =>
     expect(e.sink.table.get('10.244.1.0/26')).toBeDefined();
   });
 });
+
+// BIRD never exports a route to the BGP protocol it came from: bgp_preexport (proto/bgp/attrs.c,
+// BIRD 2) returns -1 ("Reject our routes") when the route's source protocol is the one exporting,
+// before any export filter runs. RFC 4456 §8 and RFC 7911 change nothing here (a reflector's
+// client is also skipped by its ORIGINATOR_ID). Kite: a path is not sent back to the peer that
+// sent it, and while that peer is its update group's only member the path is not even put
+// through the export policy; a group with other members still exports it for them.
+describe('a route is not exported to the peer it came from (BIRD bgp_preexport)', () => {
+  function withPolicy() {
+    const interner = new Interner();
+    const rib = new Rib(interner);
+    const checked: string[] = [];
+    const exporter = new Exporter(rib, interner, {
+      routerId: 0xc6120001, log: pino({ level: 'silent' }),
+      policy: (_slot, best, peer) => { checked.push(`${rib.peer(rib.pathPeer(best))!.address}->${peer.id}`); return { accept: true }; },
+    });
+    const ebgp = (id: string, ribPeer: number): ExportPeer & { sink: ReturnType<typeof sink> } => ({
+      id, sink: sink(false), ibgp: false, rrClient: false, localAs: 64512, nextHopMode: 'Auto', nextHop4: '198.18.0.1',
+      ctx: ctx(false), families: [IPV4_UNICAST], routerId: ribPeer, ribPeer,
+    });
+    const attrs = (asns: number[]) => interner.internAttrs({ origin: 0, asPath: [{ type: SegType.AS_SEQUENCE, asns }], nextHop: '198.18.0.9', atomicAggregate: false, unknown: [] });
+    const announce = (from: number, prefix: string, a: PathAttrs) => { const p = parsePrefix(prefix); rib.announce(from, p.family, p.bytes, p.len, 0, a.id); };
+    const withdraw = (from: number, prefix: string) => { const p = parsePrefix(prefix); rib.withdraw(from, p.family, p.bytes, p.len, 0); };
+    return { rib, exporter, checked, ebgp, attrs, announce, withdraw };
+  }
+
+  it('its only group member: not evaluated, not sent; another peer\'s better path is, and withdrawn when it goes', () => {
+    const t = withPolicy();
+    const a = t.rib.addPeer({ address: 'A', bgpId: 1, ibgp: false });
+    const c = t.rib.addPeer({ address: 'C', bgpId: 3, ibgp: false });
+    const pa = t.ebgp('198.18.0.10', a);
+    t.exporter.join(pa);
+    t.announce(a, '192.0.2.0/24', t.attrs([65001, 65009]));
+    t.exporter.flush();
+    expect(t.checked).toEqual([]);
+    expect(pa.sink.table.size).toBe(0);
+    // C's shorter path wins: A is sent it (the policy is asked once, for C's path).
+    t.announce(c, '192.0.2.0/24', t.attrs([65003]));
+    t.exporter.flush();
+    expect(t.checked).toEqual(['C->198.18.0.10']);
+    expect(pa.sink.table.get('192.0.2.0/24')!.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [64512, 65003] }]);
+    // C's path gone: A's own is best again, so A's copy of C's is withdrawn, and A's not sent.
+    t.withdraw(c, '192.0.2.0/24');
+    t.exporter.flush();
+    expect(pa.sink.table.has('192.0.2.0/24')).toBe(true);
+    expect(pa.sink.table.get('192.0.2.0/24')).toBeUndefined();
+    expect(t.checked).toEqual(['C->198.18.0.10']);
+  });
+
+  it('a group with other members: they are sent it, the peer it came from is not, also after a rejoin', () => {
+    const t = withPolicy();
+    const a = t.rib.addPeer({ address: 'A', bgpId: 1, ibgp: false });
+    const b = t.rib.addPeer({ address: 'B', bgpId: 2, ibgp: false });
+    const pa = t.ebgp('198.18.0.10', a);
+    t.exporter.join(pa);
+    t.announce(a, '192.0.2.0/24', t.attrs([65001]));
+    t.exporter.flush();
+    // B joins the same update group: A's route, skipped while A was alone, is in B's table.
+    const pb = t.ebgp('198.18.0.11', b);
+    t.exporter.join(pb);
+    expect(t.exporter.groupCount).toBe(1);
+    expect(pb.sink.table.get('192.0.2.0/24')!.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [64512, 65001] }]);
+    expect(pa.sink.table.size).toBe(0);
+    // A changes its route and sends another: B gets both, A neither.
+    t.announce(a, '192.0.2.0/24', t.attrs([65001, 65001]));
+    t.announce(a, '198.51.100.0/24', t.attrs([65001]));
+    t.exporter.flush();
+    expect(pb.sink.table.get('192.0.2.0/24')!.asPath).toEqual([{ type: SegType.AS_SEQUENCE, asns: [64512, 65001, 65001] }]);
+    expect(pb.sink.table.get('198.51.100.0/24')).toBeDefined();
+    expect(pa.sink.table.size).toBe(0);
+    // B's own route goes to A and not back to B.
+    t.announce(b, '203.0.113.0/24', t.attrs([65002]));
+    t.exporter.flush();
+    expect(pa.sink.table.get('203.0.113.0/24')).toBeDefined();
+    expect(pb.sink.table.has('203.0.113.0/24')).toBe(false);
+    expect(t.exporter.adjRibOut('198.18.0.10').map((r) => r.slot)).toHaveLength(1);
+    // A's session comes back while its paths are kept (graceful restart): its table leaves them out.
+    t.exporter.leave('198.18.0.10');
+    const pa2 = t.ebgp('198.18.0.10', a);
+    t.exporter.join(pa2);
+    expect([...pa2.sink.table.keys()]).toEqual(['203.0.113.0/24']);
+    expect(pa2.sink.eor).toBe(1);
+    // A withdraws one of its routes: B is sent the withdrawal, A nothing (it never had it from us).
+    const before = pa2.sink.messages;
+    t.withdraw(a, '198.51.100.0/24');
+    t.exporter.flush();
+    expect(pb.sink.table.has('198.51.100.0/24')).toBe(true);
+    expect(pb.sink.table.get('198.51.100.0/24')).toBeUndefined();
+    expect(pa2.sink.messages).toBe(before);
+    // B leaves: A is alone again; a change to A's route left in the group's table sends A nothing.
+    t.exporter.leave('198.18.0.11');
+    t.announce(a, '192.0.2.0/24', t.attrs([65001, 65001, 65001]));
+    t.exporter.flush();
+    expect(pa2.sink.messages).toBe(before);
+    expect(pa2.sink.table.has('192.0.2.0/24')).toBe(false);
+  });
+});
