@@ -4,10 +4,10 @@
 // swap on a stored object; a lost race is re-read and retried, never overwritten:
 // - a block belongs to whoever creates its IPAMBlock first (the BlockAffinity is only a claim);
 // - an address belongs to whoever writes the IPAMBlock revision that marks it allocated.
-import { parseAddr } from '../net/index.js';
+import { parseAddr, parsePrefix } from '../net/index.js';
 import { AffinityState, type IPPool } from '../datastore/resources.js';
 import {
-  assignFromBlock, blockAddressCount, freeCount, handleOrdinals, ipToOrdinal, isEmpty, newBlock, ordinalToIP, releaseOrdinals,
+  assignFromBlock, assignOrdinal, blockAddressCount, freeCount, handleOrdinals, ipToOrdinal, isEmpty, newBlock, ordinalToIP, releaseOrdinals,
 } from './block.js';
 import { affinityName, blockName, handleName, hostAffinity, ipipTunnelHandle, vxlanTunnelHandle } from './names.js';
 import type { AffinitySpec, BlockSpec, HandleSpec } from './objects.js';
@@ -519,20 +519,78 @@ export class Allocator {
     throw this.contention(`releasing addresses in block ${cidr}`);
   }
 
-  // ---- the node's IPIP tunnel address ----------------------------------------------------
+  /**
+   * Who holds `ip` (libcalico-go GetAssignmentAttributes): its handle and secondary attributes,
+   * or undefined when no block holds it allocated.
+   */
+  async assignmentOf(ip: string): Promise<{ handle: string | undefined; attrs: Record<string, string> } | undefined> {
+    for (const b of await this.store.list('IPAMBlock')) {
+      const o = ipToOrdinal(b.spec.cidr, ip);
+      if (o === undefined) continue;
+      const i = b.spec.allocations[o];
+      if (i === null || i === undefined) return undefined;
+      const attr = b.spec.attributes[i];
+      return { handle: attr?.handle_id, attrs: { ...(attr?.secondary ?? {}) } };
+    }
+    return undefined;
+  }
 
   /**
-   * What calico-node does at start for IPIP: when an enabled IPv4 pool with ipipMode Always or
-   * CrossSubnet selects the node (allowing Tunnel use), the node needs a tunnel address from
-   * such a pool. Keeps a valid existing one; otherwise returns the one already held by the
-   * handle "ipip-tunnel-addr-<node>" (a previous run that died before writing the Node) or
-   * allocates one. Writing it to the Node (ipv4IPIPTunnelAddr) is the caller's job.
+   * Assigns exactly `ip` to `handle` (libcalico-go AssignIP): the block of the enabled pool
+   * holding it is claimed for the node when it does not exist yet; the handle is counted before
+   * the block is written. False when the address is already allocated; IpamError 'noPool' when
+   * no enabled pool holds it.
    */
-  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined }, kind: TunnelKind = 'ipip'): Promise<TunnelResult> {
-    // The same for VXLAN (calico-node's allocateip: pools with vxlanMode Always or CrossSubnet,
-    // handle "vxlan-tunnel-addr-<node>", attribute type vxlanTunnelAddress) and for the IPv6
-    // VTEP (an IPv6 pool with VXLAN, handle "vxlan-v6-tunnel-addr-<node>", type
-    // vxlanV6TunnelAddress); the caller passes the Node's current address of that kind.
+  async assignIP(req: { ip: string; handle: string; attrs?: Record<string, string>; node: string }): Promise<boolean> {
+    const addr = parseAddr(req.ip);
+    if (addr === null) throw new Error(`"${req.ip}" is not an IP address`);
+    const p = poolContaining((await this.opts.pools()).filter((x) => !x.spec.disabled), addr.toString());
+    if (p === undefined) throw new IpamError('noPool', `no enabled IP pool holds ${req.ip}`);
+    const cidr = parsePrefix(`${addr.toString()}/${p.spec.blockSize}`, { hostBits: 'clear' })?.toString() ?? '';
+    if (await this.store.get('IPAMBlock', blockName(cidr)) === undefined) await this.claim(req.node, cidr);
+    const ordinal = ipToOrdinal(cidr, req.ip) ?? 0;
+    for (let attempt = 0; attempt < this.maxRetries; attempt++) {
+      const b = await this.store.get('IPAMBlock', blockName(cidr));
+      if (b === undefined) throw new IpamError('contention', `block ${cidr} vanished while assigning ${req.ip}`);
+      const spec = structuredClone(b.spec);
+      if (!assignOrdinal(spec, ordinal, req.handle, req.attrs)) return false;
+      await this.adjustHandle(req.handle, cidr, 1);
+      spec.sequenceNumber += 1n;
+      try {
+        await this.store.update('IPAMBlock', b.name, spec, b.revision);
+        return true;
+      } catch (e) {
+        await this.adjustHandle(req.handle, cidr, -1);
+        if (!isStoreError(e)) throw e;
+      }
+      await backoff(attempt);
+    }
+    throw this.contention(`assigning ${req.ip}`);
+  }
+
+  // ---- the node's tunnel addresses -------------------------------------------------------
+
+  /**
+   * What calico-node's allocateip does for one tunnel (IPIP; VXLAN: pools with vxlanMode Always
+   * or CrossSubnet, handle "vxlan-tunnel-addr-<node>", type vxlanTunnelAddress; the IPv6 VTEP:
+   * an IPv6 VXLAN pool, "vxlan-v6-tunnel-addr-<node>", vxlanV6TunnelAddress). The usable pools:
+   * enabled, of the family, with that encapsulation, selecting the node, allowing Tunnel use.
+   * `node.tunnelAddress` (or ipv4IPIPTunnelAddr) is the address the Node carries for that tunnel.
+   * The current address is judged by who holds it in IPAM (ensureHostTunnelAddress):
+   * - held with this node's attributes of this tunnel type: kept when inside a usable pool;
+   *   otherwise the handle is released and a new address assigned;
+   * - held without attributes and without a handle (written before Calico used either): released
+   *   and assigned again, exactly, to the handle with the attributes (correctAllocationWithHandle);
+   *   if someone takes it meanwhile (or no pool holds it) a new address is assigned;
+   * - held without attributes but with a handle (a workload's), or with someone else's
+   *   attributes: a new address is assigned; the holder keeps its address;
+   * - not allocated at all: the handle is released and a new address assigned.
+   * With no current address Kite first reuses an address the handle already holds in a usable
+   * pool (a run that died before writing the Node, or the file datastore, whose Nodes Kite never
+   * rewrites); calico-node would release it and assign another. Writing a new address to the
+   * Node (`allocated: true`) is the caller's job.
+   */
+  async ensureTunnelAddress(node: NodeInfo & { ipv4IPIPTunnelAddr?: string | undefined; tunnelAddress?: string | undefined }, kind: TunnelKind = 'ipip'): Promise<TunnelResult> {
     const vx = kind !== 'ipip';
     const family = kind === 'vxlan-v6' ? 6 : 4;
     const K = kind === 'ipip' ? 'IPIP' : kind === 'vxlan' ? 'VXLAN' : 'IPv6 VXLAN';
@@ -541,25 +599,48 @@ export class Allocator {
       : { family, use: IpamUse.Tunnel, extra: (p) => (p.spec.ipipMode === 'Never' ? 'ipipMode is Never' : undefined) };
     const all = await this.opts.pools();
     const pools = usablePools(all, node, f);
-    const current = node.ipv4IPIPTunnelAddr;
+    const current = node.tunnelAddress ?? node.ipv4IPIPTunnelAddr;
     if (pools.length === 0) {
       const why = judgePools(all, node, f).map((v) => `${v.pool.metadata.name}: ${v.reason}`).join('; ');
       return { address: current, allocated: false, reason: `no ${K} pool can give node ${node.name} a tunnel address${why !== '' ? ` (${why})` : ''}` };
     }
     const handle = kind === 'ipip' ? ipipTunnelHandle(node.name) : vxlanTunnelHandle(node.name, family);
-    const held = (await this.addressesOf(handle)).filter((ip) => poolContaining(pools, ip) !== undefined);
-    const currentValid = current !== undefined && current !== '' && poolContaining(pools, current) !== undefined;
-    if (currentValid && (held.length === 0 || held.includes(current))) {
-      return { address: current, allocated: false, reason: `keeps ${current}, inside an ${K} pool` };
+    const attrs = { node: node.name, type: TUNNEL_ATTRIBUTE_TYPE[kind] };
+    const inPool = (ip: string): boolean => poolContaining(pools, ip) !== undefined;
+    const assignNew = async (release: boolean, why: string): Promise<TunnelResult> => {
+      if (release) await this.releaseByHandle(handle);
+      const [ip] = await this.autoAssign({
+        node, handle, count: 1, family, use: IpamUse.Tunnel, pools: pools.map((p) => p.metadata.name), attrs,
+      });
+      return { address: ip, allocated: true, reason: `${why}: allocated ${ip ?? ''} from ${poolContaining(pools, ip ?? '')?.metadata.name ?? ''}` };
+    };
+    if (current === undefined || current === '') {
+      const held = (await this.addressesOf(handle)).filter(inPool)[0];
+      if (held !== undefined) return { address: held, allocated: true, reason: `${held} is already allocated to ${handle}` };
+      return assignNew(true, `node ${node.name} has no ${K} tunnel address`);
     }
-    const first = held[0];
-    if (first !== undefined) return { address: first, allocated: true, reason: `${first} is already allocated to ${handle}` };
-    // The current address is outside every such pool (or held by someone else): start afresh.
-    await this.releaseByHandle(handle);
-    const [ip] = await this.autoAssign({
-      node, handle, count: 1, family, use: IpamUse.Tunnel, pools: pools.map((p) => p.metadata.name),
-      attrs: { node: node.name, type: TUNNEL_ATTRIBUTE_TYPE[kind] },
-    });
-    return { address: ip, allocated: true, reason: `allocated ${ip ?? ''} from ${poolContaining(pools, ip ?? '')?.metadata.name ?? ''}` };
+    const ca = parseAddr(current);
+    if (ca === null || ca.family !== family) {
+      return { address: undefined, allocated: false, reason: `the Node's ${K} tunnel address ${JSON.stringify(current)} is not an IPv${family} address` };
+    }
+    const owner = await this.assignmentOf(current);
+    if (owner === undefined) return assignNew(true, `${current} is not allocated in IPAM`);
+    if (owner.attrs['type'] === attrs.type && owner.attrs['node'] === node.name) {
+      if (inPool(current)) return { address: current, allocated: false, reason: `keeps ${current}, inside an ${K} pool` };
+      return assignNew(true, `${current} is not inside an ${K} pool`);
+    }
+    if (Object.keys(owner.attrs).length === 0 && owner.handle === undefined) {
+      // An address from before handles and attributes: take it back under the handle.
+      await this.releaseIPs([current]);
+      try {
+        if (await this.assignIP({ ip: current, handle, attrs, node: node.name })) {
+          return { address: current, allocated: false, reason: `re-registered ${current} in IPAM under ${handle}` };
+        }
+      } catch (e) {
+        if (!(e instanceof IpamError && e.code === 'noPool')) throw e;
+      }
+      return assignNew(false, `${current} could not be re-registered (taken meanwhile, or in no enabled pool)`);
+    }
+    return assignNew(false, `${current} is held by ${owner.handle ?? 'an allocation without a handle'}${Object.keys(owner.attrs).length > 0 ? ` (${Object.entries(owner.attrs).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`);
   }
 }
