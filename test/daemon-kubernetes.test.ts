@@ -25,7 +25,23 @@ let daemon4: Daemon | undefined;
 let server5: FakeApiServer | undefined;
 let daemon5: Daemon | undefined;
 
+const extra: { s: FakeApiServer; d: Daemon }[] = [];
+
+/** The IPAM objects of a node's block whose first address is allocated to `handle` with calico-node's tunnel attributes (none when undefined). */
+function tunnelIpam(node: string, cidr: string, handle: string | undefined, type: string | undefined): Record<string, unknown>[] {
+  const n = 2 ** (32 - Number(cidr.split('/')[1]));
+  const attr = handle === undefined ? {} : { handle_id: handle, secondary: { node, type } };
+  const name = cidr.replace(/[./]/g, '-');
+  return [
+    calico('BlockAffinity', `${node}-${name}`, { state: 'confirmed', node, type: 'host', cidr, deleted: 'false' }),
+    calico('IPAMBlock', name, { cidr, affinity: `host:${node}`, strictAffinity: false, allocations: [0, ...Array<null>(n - 1).fill(null)],
+      unallocated: Array.from({ length: n - 1 }, (_v, i) => i + 1), attributes: [attr], sequenceNumber: 1, sequenceNumberForAllocation: { 0: 1 }, deleted: false }),
+    ...(handle === undefined ? [] : [calico('IPAMHandle', handle, { handleID: handle, block: { [cidr]: 1 }, deleted: false })]),
+  ];
+}
+
 afterAll(async () => {
+  for (const { s, d } of extra) { await d.stop('test over').catch(() => {}); await s.close(); }
   await daemon?.stop('test over').catch(() => {});
   await daemon2?.stop('test over').catch(() => {});
   await daemon3?.stop('test over').catch(() => {});
@@ -129,14 +145,53 @@ describe('daemon with --datastore kubernetes', () => {
       calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false }),
       calico('IPPool', 'vxlan-pool', { cidr: '10.247.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: true, nodeSelector: 'all()' }),
       k8sNode('node-5', { 'projectcalico.org/IPv4Address': '10.0.0.11/24', 'projectcalico.org/IPv4VXLANTunnelAddr': '10.247.0.0' }),
+      // calico-node's allocateip left the VTEP allocated in IPAM under its handle and attributes.
+      ...tunnelIpam('node-5', '10.247.0.0/26', 'vxlan-tunnel-addr-node-5', 'vxlanTunnelAddress'),
     ]) server4.put(o as Record<string, unknown>);
     daemon4 = new Daemon({ config: '', datastore: 'kubernetes', kubeconfig: server4.kubeconfig(), node: 'node-5',
       socket: join(dir, 'k4.sock'), dataplane: 'none', listenAddress: '127.0.0.64', listenPort: 0 }, pino({ level: 'silent' }));
     await daemon4.start();
     const annotations = () => (server4!.get('v1', 'Node', 'node-5')?.['metadata'] as { annotations?: Record<string, string> }).annotations ?? {};
     await eventually('the MAC annotation', () => annotations()['projectcalico.org/VXLANTunnelMACAddr'] === vxlanMac('node-5'));
+    // Once the Node carries the MAC, its VTEP is checked in IPAM (listing the blocks): the
+    // allocation is this node's VTEP's, so it is kept; nothing is created or replaced.
+    await eventually('the VTEP checked in IPAM', () => server4!.requests.some((q) => !q.watch && q.path === '/apis/crd.projectcalico.org/v1/ipamblocks'));
+    await new Promise((r) => setTimeout(r, 100));
     expect(annotations()['projectcalico.org/IPv4VXLANTunnelAddr']).toBe('10.247.0.0');
     expect(server4.writes.filter((w) => w.method === 'POST')).toEqual([]);
+    expect(server4.writes.filter((w) => w.method === 'PATCH')).toHaveLength(1);
+  });
+
+  it('re-registers a Node\'s IPIP address allocated without handle, and replaces one IPAM does not hold (calico-node allocateip)', async () => {
+    // node/pkg/allocateip ensureHostTunnelAddress: an allocation without handle and attributes is
+    // released and assigned again exactly under "ipip-tunnel-addr-<node>" (the Node unchanged);
+    // an address not allocated at all is replaced by a new one, written to the Node.
+    const legacy = tunnelIpam('node-7', '10.249.0.0/26', undefined, undefined);
+    const start = async (node: string, addr: string, objs: Record<string, unknown>[], host: string): Promise<{ s: FakeApiServer; d: Daemon }> => {
+      const s = await FakeApiServer.start({ writable: true });
+      for (const o of [
+        calico('BGPConfiguration', 'default', { asNumber: 64512, nodeToNodeMeshEnabled: false }),
+        calico('IPPool', 'ipip-pool', { cidr: '10.249.0.0/16', blockSize: 26, ipipMode: 'Always', vxlanMode: 'Never', natOutgoing: true, nodeSelector: 'all()' }),
+        k8sNode(node, { 'projectcalico.org/IPv4Address': '10.0.0.13/24', 'projectcalico.org/IPv4IPIPTunnelAddr': addr }),
+        ...objs,
+      ]) s.put(o);
+      const d = new Daemon({ config: '', datastore: 'kubernetes', kubeconfig: s.kubeconfig(), node,
+        socket: join(dir, `${node}.sock`), dataplane: 'none', listenAddress: host, listenPort: 0 }, pino({ level: 'silent' }));
+      extra.push({ s, d });
+      await d.start();
+      return { s, d };
+    };
+    const a = await start('node-7', '10.249.0.0', legacy, '127.0.0.66');
+    await eventually('the address re-registered under the handle', () => a.s.writes.some((w) => w.method === 'PUT' && w.path.endsWith('/ipamblocks/10-249-0-0-26')
+      && w.body.includes('"attributes":[{"handle_id":"ipip-tunnel-addr-node-7","secondary":{"node":"node-7","type":"ipipTunnelAddress"}}]')));
+    expect(a.s.writes.some((w) => w.method === 'POST' && w.path.endsWith('/ipamhandles') && w.body.includes('"ipip-tunnel-addr-node-7"'))).toBe(true);
+    expect(a.s.writes.filter((w) => w.method === 'PATCH')).toEqual([]);
+
+    const b = await start('node-8', '10.249.9.9', [], '127.0.0.67');
+    const annotation = () => (b.s.get('v1', 'Node', 'node-8')?.['metadata'] as { annotations?: Record<string, string> }).annotations?.['projectcalico.org/IPv4IPIPTunnelAddr'];
+    await eventually('a new IPIP address written to the Node', () => annotation() !== '10.249.9.9');
+    expect(annotation()).toMatch(/^10\.249\./);
+    expect(b.s.writes.some((w) => w.method === 'POST' && w.path.endsWith('/ipamhandles') && w.body.includes('"ipip-tunnel-addr-node-8"'))).toBe(true);
   });
 
   it('allocates the IPv6 VTEP from the IPv6 VXLAN pool with calico-node\'s handle and attributes, and writes it with the v6 MAC', async () => {

@@ -61,6 +61,8 @@ export interface TunnelAddressOptions {
 export class TunnelAddress {
   private grantNow: IpamGrant | null = null;
   private busy = false;
+  /** Addresses the Node carried that were already judged in IPAM (each is checked once). */
+  private readonly judged = new Set<string>();
 
   constructor(private readonly o: TunnelAddressOptions) {}
 
@@ -73,8 +75,11 @@ export class TunnelAddress {
    * uses IPIP and the Node has no ipv4IPIPTunnelAddr; the caller decides). Returns the grant, or
    * null when none could be had (logged; a later configuration may try again).
    */
-  async ensure(labels: Labels, pools: readonly { name: string; cidr: string }[]): Promise<IpamGrant | null> {
-    if (this.settled) return null;
+  async ensure(labels: Labels, pools: readonly { name: string; cidr: string }[], current?: string): Promise<IpamGrant | null> {
+    // `current`: the address the Node carries, checked once in IPAM as calico-node does (kept,
+    // re-registered under the handle, or replaced by a new one that is then written to the Node).
+    if (current === undefined ? this.settled : this.busy || this.judged.has(current)) return null;
+    if (current !== undefined) this.judged.add(current);
     this.busy = true;
     const log = this.o.log;
     try {
@@ -88,8 +93,12 @@ export class TunnelAddress {
       const vx = o.vxlan;
       const family = vx?.family ?? 4;
       const K = vx ? (family === 6 ? 'IPv6 VXLAN' : 'VXLAN') : 'IPIP';
-      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels }, vx ? (family === 6 ? 'vxlan-v6' : 'vxlan') : 'ipip');
+      const r = await alloc.ensureTunnelAddress({ name: this.o.node, labels, ...(current !== undefined ? { tunnelAddress: current } : {}) }, vx ? (family === 6 ? 'vxlan-v6' : 'vxlan') : 'ipip');
       if (!r.address) { log.warn({ reason: r.reason }, `no ${K} tunnel address`); return null; }
+      if (!r.allocated) {
+        log.info({ address: r.address, reason: r.reason }, `${K} tunnel address ${r.address} checked in IPAM`);
+        return null;
+      }
       try {
         if (vx) await this.o.datastore.setTunnelAddress(r.address, family === 6 ? { mac: vx.mac, family } : { mac: vx.mac });
         else await this.o.datastore.setTunnelAddress(r.address);

@@ -1,6 +1,8 @@
 // This node's tunnel addresses as one service: the IPIP tunnel address (tunl0) and the VXLAN VTEPs
 // (vxlan.calico, vxlan-v6.calico), each allocated once by Kite's IPAM when a pool needs it and the Node has none,
-// as calico-node does; a VTEP without a MAC gets the derived one written beside it. Grants go to
+// as calico-node does; an address the Node already carries is checked once in IPAM (Kubernetes and
+// etcd datastores) and re-registered or replaced as calico-node's allocateip does; a VTEP without a
+// MAC gets the derived one written beside it. Grants go to
 // `onGrant` (the calc layer originates their blocks).
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/types.js';
@@ -43,10 +45,24 @@ export class TunnelAddresses {
       kubeconfig: o.kubeconfig, stateDir: o.stateDir, pools: o.pools, ...(vxlan ? { vxlan } : {}) });
   }
 
+  /**
+   * The Node carries a tunnel address: check it once in IPAM as calico-node's allocateip does
+   * (kept, re-registered under the handle, or replaced and the new one written). Not with the file
+   * datastore: its Nodes are the user's file, which Kite never rewrites, and an address given
+   * there is used as written.
+   */
+  private async judge(svc: TunnelAddress, cfg: NodeConfig, current: string): Promise<void> {
+    if (this.o.datastoreKind === 'file') return;
+    const grant = await svc.ensure(cfg.labels, cfg.pools, current);
+    if (grant !== null) this.o.onGrant(grant);
+  }
+
   /** A pool uses IPIP and the Node has no ipv4IPIPTunnelAddr: allocate one; its block is originated with the others. */
   private async ensureIpip(cfg: NodeConfig, needed: boolean): Promise<void> {
-    if (cfg.ipv4IPIPTunnelAddr || !needed || this.ipip?.settled) return;
+    if (!needed) return;
     this.ipip ??= this.service();
+    if (cfg.ipv4IPIPTunnelAddr) return this.judge(this.ipip, cfg, cfg.ipv4IPIPTunnelAddr);
+    if (this.ipip.settled) return;
     const grant = await this.ipip.ensure(cfg.labels, cfg.pools);
     if (grant !== null) this.o.onGrant(grant);
   }
@@ -66,8 +82,9 @@ export class TunnelAddresses {
         .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
       return;
     }
-    if (cfg.ipv4VXLANTunnelAddr || this.vtep?.settled) return;
     this.vtep ??= this.service({ mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.o.node, 4) });
+    if (cfg.ipv4VXLANTunnelAddr) return this.judge(this.vtep, cfg, cfg.ipv4VXLANTunnelAddr);
+    if (this.vtep.settled) return;
     const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
     if (grant !== null) this.o.onGrant(grant);
   }
@@ -82,8 +99,9 @@ export class TunnelAddresses {
         .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the IPv6 VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
       return;
     }
-    if (cfg.ipv6VXLANTunnelAddr || this.vtep6?.settled) return;
     this.vtep6 ??= this.service({ mac: cfg.vxlanTunnelMACAddrV6 ?? vxlanMac(this.o.node, 6), family: 6 });
+    if (cfg.ipv6VXLANTunnelAddr) return this.judge(this.vtep6, cfg, cfg.ipv6VXLANTunnelAddr);
+    if (this.vtep6.settled) return;
     const grant = await this.vtep6.ensure(cfg.labels, cfg.pools);
     if (grant !== null) this.o.onGrant(grant);
   }
