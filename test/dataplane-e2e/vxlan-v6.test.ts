@@ -12,11 +12,11 @@
 // Needs root, netns, the vxlan module and a build. Every namespace is removed in afterAll.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { caliName } from '../../src/lab/topology.js';
 import { vxlanMac } from '../../src/ipam/names.js';
-import { clusterResources } from '../helpers/cluster-config.js';
+import { clusterYaml } from '../helpers/cluster-config.js';
 import { addPod } from '../helpers/pods.js';
+import { addSubnetNode, routeSubnets, subnetV4 as v4, subnetV6 as v6, txPackets as txPacketsOf } from '../helpers/routed-subnets.js';
 import { Kite, requireKiteBuilt } from '../interop/kite.js';
 import { Lab, must, run, waitFor, type LabNode } from '../interop/netns.js';
 import { requireInteropPrereqs } from '../interop/prereqs.js';
@@ -24,8 +24,6 @@ import { requireInteropPrereqs } from '../interop/prereqs.js';
 const AS = 64512;
 const SUB_A = 80;
 const SUB_B = 81;
-const v4 = (sub: number, i: number): string => `198.18.${sub}.${i}`;
-const v6 = (sub: number, i: number): string => `fd00:198:18:${sub}::${i}`;
 const NODES = [
   // The VTEPs as calico-ipam gives them: the first address of the node's block.
   { name: 'node-1', i: 1, sub: SUB_A, blocks: ['10.244.1.0/26', 'fd00:10:244:1::/122'], vtep4: '10.244.1.0', vtep6: 'fd00:10:244:1::', mac6: '66:00:00:00:06:01' },
@@ -44,25 +42,19 @@ type N = (typeof NODES)[number];
 const mac6Of = (n: N): string => n.mac6 ?? vxlanMac(n.name, 6);
 
 function yaml(): string {
-  const docs = clusterResources({
+  return clusterYaml({
     bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
-    nodes: NODES.map((n) => ({ name: n.name, ipv4: `${v4(n.sub, n.i)}/24`, ipv6: `${v6(n.sub, n.i)}/64`, blocks: [...n.blocks] })),
+    // The VTEP fields calico-node writes to each Node (the IPv4 MACs all derived by Kite).
+    nodes: NODES.map((n) => ({
+      name: n.name, ipv4: `${v4(n.sub, n.i)}/24`, ipv6: `${v6(n.sub, n.i)}/64`, blocks: [...n.blocks],
+      spec: { ipv4VXLANTunnelAddr: n.vtep4, ipv6VXLANTunnelAddr: n.vtep6, vxlanTunnelMACAddrV6: n.mac6 },
+    })),
     pools: [
       { name: 'vxlan-v4', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false },
       { name: 'vxlan-v6', cidr: 'fd00:10:244::/48', blockSize: 122, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false },
     ],
     workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.ip, ipv6: p.ip6, interfaceName: caliName('default', p.name) })),
   });
-  // The VTEP fields calico-node writes to each Node (the IPv4 MACs all derived by Kite).
-  for (const d of docs) {
-    const n = NODES.find((x) => d['kind'] === 'Node' && (d['metadata'] as { name: string }).name === x.name);
-    if (n === undefined) continue;
-    const spec = d['spec'] as Record<string, unknown>;
-    spec['ipv4VXLANTunnelAddr'] = n.vtep4;
-    spec['ipv6VXLANTunnelAddr'] = n.vtep6;
-    if (n.mac6 !== undefined) spec['vxlanTunnelMACAddrV6'] = n.mac6;
-  }
-  return docs.map((d) => stringify(d)).join('---\n');
 }
 
 describe('dataplane e2e: IPv6 (and IPv4) VXLAN CrossSubnet across two subnets and a router', () => {
@@ -74,10 +66,7 @@ describe('dataplane e2e: IPv6 (and IPv4) VXLAN CrossSubnet across two subnets an
 
   const ns = (name: string): string => (nodes.get(name) ?? pods.get(name))!.ns;
 
-  async function txPackets(name: string, dev: string): Promise<number> {
-    const j = JSON.parse(await must('ip', ['-n', ns(name), '-s', '-j', 'link', 'show', dev])) as Array<{ stats64: { tx: { packets: number } } }>;
-    return j[0]!.stats64.tx.packets;
-  }
+  const txPackets = (name: string, dev: string): Promise<number> => txPacketsOf(ns(name), dev);
 
   async function ping(from: string, to: string, count = 3): Promise<void> {
     // The first packets may wait for neighbour discovery on a fresh path: retry once.
@@ -91,32 +80,9 @@ describe('dataplane e2e: IPv6 (and IPv4) VXLAN CrossSubnet across two subnets an
     requireKiteBuilt();
     await lab.create();
     // The lab's bridge namespace is the router between br0 (subnet A) and br1 (subnet B), both families.
-    router = `${lab.name}-br`;
-    await must('ip', ['-n', router, 'link', 'add', 'br1', 'type', 'bridge']);
-    await must('ip', ['-n', router, 'link', 'set', 'br1', 'up']);
-    for (const [br, sub] of [['br0', SUB_A], ['br1', SUB_B]] as const) {
-      await must('ip', ['netns', 'exec', router, 'sysctl', '-q', '-w', `net.ipv6.conf.${br}.accept_dad=0`]);
-      await must('ip', ['-n', router, 'addr', 'add', `${v4(sub, 254)}/24`, 'dev', br]);
-      await must('ip', ['-n', router, 'addr', 'add', `${v6(sub, 254)}/64`, 'dev', br, 'nodad']);
-    }
-    await must('ip', ['netns', 'exec', router, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-    for (const n of NODES) {
-      const name = `${lab.name}-${n.name}`;
-      await must('ip', ['netns', 'add', name]);
-      const ln: LabNode = { name: n.name, ns: name, index: n.i, ipv4: v4(n.sub, n.i), ipv6: v6(n.sub, n.i), ifname: 'eth0' };
-      lab.nodes.set(n.name, ln);
-      nodes.set(n.name, ln);
-      await must('ip', ['-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p${n.i}`, 'netns', router]);
-      await must('ip', ['-n', router, 'link', 'set', `p${n.i}`, 'master', n.sub === SUB_A ? 'br0' : 'br1']);
-      await must('ip', ['-n', router, 'link', 'set', `p${n.i}`, 'up']);
-      await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-      await must('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', 'net.ipv6.conf.eth0.accept_dad=0']);
-      await must('ip', ['-n', name, 'addr', 'add', `${v4(n.sub, n.i)}/24`, 'dev', 'eth0']);
-      await must('ip', ['-n', name, 'addr', 'add', `${v6(n.sub, n.i)}/64`, 'dev', 'eth0', 'nodad']);
-      await must('ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
-      await must('ip', ['-n', name, 'route', 'add', 'default', 'via', v4(n.sub, 254)]);
-      await must('ip', ['-n', name, '-6', 'route', 'add', 'default', 'via', v6(n.sub, 254), 'dev', 'eth0']);
-    }
+    const net = await routeSubnets(lab, SUB_A, SUB_B, { ipv6: true });
+    router = net.router;
+    for (const n of NODES) nodes.set(n.name, await addSubnetNode(lab, net, n.name, n.i, n.sub));
     for (const p of PODS) pods.set(p.name, (await addPod(lab, nodes.get(p.node)!, p.name, p.ip, { ipv6: p.ip6 })).ns);
     const y = yaml();
     for (const n of NODES) kites.push(new Kite({ lab, node: nodes.get(n.name)!, nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml: y }));

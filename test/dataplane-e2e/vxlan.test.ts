@@ -9,11 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caliName } from '../../src/lab/topology.js';
 import { vxlanMac } from '../../src/ipam/names.js';
-import { clusterResources } from '../helpers/cluster-config.js';
+import { clusterYaml } from '../helpers/cluster-config.js';
+import { addPod } from '../helpers/pods.js';
+import { addSubnetNode, routeSubnets, txPackets as txPacketsOf } from '../helpers/routed-subnets.js';
 import { Kite, requireKiteBuilt } from '../interop/kite.js';
 import { Lab, must, run, waitFor, type LabNode } from '../interop/netns.js';
 import { requireInteropPrereqs } from '../interop/prereqs.js';
-import { stringify } from 'yaml';
 
 const AS = 64512;
 const SUB_A = 76;
@@ -33,21 +34,13 @@ const PODS = [
 const macOf = (n: (typeof NODES)[number]): string => n.mac ?? vxlanMac(n.name);
 
 function yaml(): string {
-  const docs = clusterResources({
+  return clusterYaml({
     bgp: { asNumber: AS, nodeToNodeMeshEnabled: true, logSeverityScreen: 'Info' },
-    nodes: NODES.map((n) => ({ name: n.name, ipv4: `${n.ip}/24`, blocks: [n.block] })),
+    // The VTEP fields calico-node writes to each Node (node-2's MAC left to Kite's derivation).
+    nodes: NODES.map((n) => ({ name: n.name, ipv4: `${n.ip}/24`, blocks: [n.block], spec: { ipv4VXLANTunnelAddr: n.vtep, vxlanTunnelMACAddr: n.mac } })),
     pools: [{ name: 'vxlan-pool', cidr: '10.244.0.0/16', blockSize: 26, ipipMode: 'Never', vxlanMode: 'CrossSubnet', natOutgoing: false }],
     workloads: PODS.map((p) => ({ node: p.node, pod: p.name, ip: p.ip, interfaceName: caliName('default', p.name) })),
   });
-  // The VTEP fields calico-node writes to each Node (node-2's MAC left to Kite's derivation).
-  for (const d of docs) {
-    const n = NODES.find((x) => d['kind'] === 'Node' && (d['metadata'] as { name: string }).name === x.name);
-    if (n === undefined) continue;
-    const spec = d['spec'] as Record<string, unknown>;
-    spec['ipv4VXLANTunnelAddr'] = n.vtep;
-    if (n.mac !== undefined) spec['vxlanTunnelMACAddr'] = n.mac;
-  }
-  return docs.map((d) => stringify(d)).join('---\n');
 }
 
 describe('dataplane e2e: VXLAN CrossSubnet across two subnets and a router', () => {
@@ -60,10 +53,7 @@ describe('dataplane e2e: VXLAN CrossSubnet across two subnets and a router', () 
   const node = (name: string): LabNode => nodes.get(name)!;
   const ns = (name: string): string => (nodes.get(name) ?? pods.get(name))!.ns;
 
-  async function txPackets(name: string): Promise<number> {
-    const j = JSON.parse(await must('ip', ['-n', ns(name), '-s', '-j', 'link', 'show', 'vxlan.calico'])) as Array<{ stats64: { tx: { packets: number } } }>;
-    return j[0]!.stats64.tx.packets;
-  }
+  const txPackets = (name: string): Promise<number> => txPacketsOf(ns(name), 'vxlan.calico');
 
   async function ping(from: string, to: string, count = 3): Promise<void> {
     const r = await run('ip', ['netns', 'exec', ns(from), 'ping', '-c', String(count), '-i', '0.2', '-W', '2', to], { timeoutMs: 15_000 });
@@ -75,43 +65,11 @@ describe('dataplane e2e: VXLAN CrossSubnet across two subnets and a router', () 
     requireKiteBuilt();
     await lab.create();
     // The lab's bridge namespace is the router: br0 (198.18.76.254/24) and br1 (198.18.77.254/24).
-    router = `${lab.name}-br`;
-    await must('ip', ['-n', router, 'link', 'add', 'br1', 'type', 'bridge']);
-    await must('ip', ['-n', router, 'link', 'set', 'br1', 'up']);
-    await must('ip', ['-n', router, 'addr', 'add', `198.18.${SUB_A}.254/24`, 'dev', 'br0']);
-    await must('ip', ['-n', router, 'addr', 'add', `198.18.${SUB_B}.254/24`, 'dev', 'br1']);
-    await must('ip', ['netns', 'exec', router, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
-    for (const [i, n] of NODES.entries()) {
-      const name = `${lab.name}-${n.name}`;
-      await must('ip', ['netns', 'add', name]);
-      const ln: LabNode = { name: n.name, ns: name, index: i + 1, ipv4: n.ip, ipv6: '', ifname: 'eth0' };
-      lab.nodes.set(n.name, ln);
-      nodes.set(n.name, ln);
-      await must('ip', ['-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `p${i + 1}`, 'netns', router]);
-      await must('ip', ['-n', router, 'link', 'set', `p${i + 1}`, 'master', n.sub === SUB_A ? 'br0' : 'br1']);
-      await must('ip', ['-n', router, 'link', 'set', `p${i + 1}`, 'up']);
-      await must('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-      await must('ip', ['-n', name, 'addr', 'add', `${n.ip}/24`, 'dev', 'eth0']);
-      await must('ip', ['-n', name, 'link', 'set', 'eth0', 'up']);
-      await must('ip', ['-n', name, 'route', 'add', 'default', 'via', `198.18.${n.sub}.254`]);
-    }
+    const net = await routeSubnets(lab, SUB_A, SUB_B);
+    router = net.router;
+    for (const [i, n] of NODES.entries()) nodes.set(n.name, await addSubnetNode(lab, net, n.name, i + 1, n.sub));
     // Pods as Calico's CNI leaves them (see three-nodes.test.ts).
-    for (const p of PODS) {
-      const pns = `${lab.name}-${p.name}`;
-      await must('ip', ['netns', 'add', pns]);
-      const pn: LabNode = { name: p.name, ns: pns, index: 0, ipv4: p.ip, ipv6: '', ifname: 'eth0' };
-      lab.nodes.set(p.name, pn);
-      pods.set(p.name, pn);
-      const host = node(p.node).ns;
-      const cali = caliName('default', p.name);
-      await must('ip', ['-n', host, 'link', 'add', cali, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pns]);
-      await must('ip', ['-n', host, 'link', 'set', cali, 'address', 'ee:ee:ee:ee:ee:ee']);
-      await must('ip', ['-n', host, 'link', 'set', cali, 'up']);
-      await must('ip', ['-n', pns, 'link', 'set', 'lo', 'up']);
-      await must('ip', ['-n', pns, 'addr', 'add', `${p.ip}/32`, 'dev', 'eth0']);
-      await must('ip', ['-n', pns, 'link', 'set', 'eth0', 'up']);
-      await must('ip', ['-n', pns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0', 'onlink']);
-    }
+    for (const p of PODS) pods.set(p.name, (await addPod(lab, node(p.node), p.name, p.ip)).ns);
     const y = yaml();
     for (const n of NODES) {
       const k = new Kite({ lab, node: node(n.name), nodeName: n.name, asNumber: AS, peers: [], blocks: [], yaml: y });

@@ -19,6 +19,8 @@ export interface ClusterNodeConfig {
   ipv4IPIPTunnelAddr?: string;
   /** Confirmed affine blocks (one BlockAffinity each). */
   blocks?: readonly string[];
+  /** Node spec fields beside bgp, as calico-node writes them (the VXLAN tunnel addresses and MACs); undefined ones left out. */
+  spec?: Fields;
 }
 
 /** A pod's WorkloadEndpoint as Calico's CNI writes it (orchestrator k8s, endpoint eth0, profile kns.<namespace>). */
@@ -72,7 +74,7 @@ export function clusterResources(c: ClusterConfig): Fields[] {
     if (n.ipv4IPIPTunnelAddr !== undefined) bgp['ipv4IPIPTunnelAddr'] = n.ipv4IPIPTunnelAddr;
     const metadata: Fields = { name: n.name };
     if (n.labels !== undefined && Object.keys(n.labels).length > 0) metadata['labels'] = n.labels;
-    docs.push({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata, spec: { bgp } });
+    docs.push({ apiVersion: 'projectcalico.org/v3', kind: 'Node', metadata, spec: { bgp, ...defined(n.spec ?? {}) } });
   }
   for (const p of c.pools) docs.push(resource('IPPool', p));
   for (const f of c.filters ?? []) docs.push(resource('BGPFilter', f));
