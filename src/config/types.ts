@@ -2,7 +2,7 @@
 // BGP sessions, originated blocks, pools, services. Types (and PeerKind) only, so the derivation's parts
 // (peers.ts, blocks.ts) and its users share them without importing each other in a circle.
 import type { Family } from '../net/index.js';
-import type { AllowedUse, BindMode, EncapMode, LogSeverity, NextHopMode, SecretKeyRef, BGPPeerSpec } from '../datastore/resources.js';
+import type { AllowedUse, BindMode, IPPoolSpec, LogSeverity, NextHopMode, SecretKeyRef, BGPPeerSpec } from '../datastore/resources.js';
 import type { Labels } from '../datastore/selector.js';
 
 export interface AddressConfig {
@@ -74,19 +74,15 @@ export interface OriginatedBlock {
   pool?: string;
 }
 
-export interface PoolConfig {
+/** An IPPool as this node uses it: its spec with Calico's defaults filled in, and whether it selects this node. */
+export interface PoolConfig extends Omit<IPPoolSpec, 'nodeSelector' | 'allowedUses'> {
   name: string;
-  cidr: string;
   family: Family;
-  blockSize: number;
-  ipipMode: EncapMode;
-  vxlanMode: EncapMode;
-  natOutgoing: boolean;
-  disabled: boolean;
-  disableBGPExport: boolean;
+  /** The pool's nodeSelector, "all()" when unset. */
   nodeSelector: string;
   /** nodeSelector selects this node (IPAM may allocate here). */
   selectsThisNode: boolean;
+  /** The pool's allowedUses, Calico's default [Workload, Tunnel] when unset. */
   allowedUses: AllowedUse[];
 }
 
