@@ -2,8 +2,8 @@
 // it. BIRD gives a BGP route the interface of its resolved next hop (`ifname`), which Calico's
 // BGPFilter `interface` rules match; this answers the same for next hops on a connected subnet.
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { parseAddr } from './addr.js';
 import { parsePrefix, type Prefix } from './prefix.js';
+import { tableResolver } from './table-resolver.js';
 
 export type InterfaceList = () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 
@@ -22,16 +22,11 @@ export interface ConnectedResolverOptions {
  */
 export function connectedInterfaceResolver(o: ConnectedResolverOptions = {}): (nextHop: string) => string | undefined {
   const list = o.list ?? networkInterfaces;
-  const ttl = o.ttlMs ?? 5000;
-  const now = o.now ?? Date.now;
-  let readAt = -Infinity;
-  let subnets: { name: string; net: Prefix }[] = [];
-  const memo = new Map<string, string | undefined>();
-  return (nextHop) => {
-    if (now() - readAt > ttl) {
-      readAt = now();
-      memo.clear();
-      subnets = [];
+  return tableResolver({
+    ttlMs: o.ttlMs ?? 5000,
+    now: o.now ?? Date.now,
+    read: () => {
+      const subnets: { name: string; net: Prefix }[] = [];
       for (const [name, infos] of Object.entries(list())) {
         for (const i of infos ?? []) {
           if (i.cidr === null || i.internal) continue;
@@ -39,13 +34,7 @@ export function connectedInterfaceResolver(o: ConnectedResolverOptions = {}): (n
           if (net !== null) subnets.push({ name, net });
         }
       }
-      subnets.sort((a, b) => b.net.len - a.net.len);
-    }
-    if (memo.has(nextHop)) return memo.get(nextHop);
-    const a = parseAddr(nextHop);
-    const name = a === null ? undefined : subnets.find((s) => s.net.has(a))?.name;
-    if (memo.size > 10_000) memo.clear();
-    memo.set(nextHop, name);
-    return name;
-  };
+      return subnets.sort((a, b) => b.net.len - a.net.len);
+    },
+  });
 }

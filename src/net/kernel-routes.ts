@@ -5,8 +5,8 @@
 // `ifname`, which BGPFilter `interface` rules match, is then that route's interface.
 import { endianness } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { parseAddr } from './addr.js';
 import { parsePrefix, type Prefix } from './prefix.js';
+import { tableResolver } from './table-resolver.js';
 
 export interface KernelRouteResolverOptions {
   /** /proc/net/route's text (IPv4, the main table); default: read it. */
@@ -78,24 +78,12 @@ export function parseProcIpv6Route(text: string): Entry[] {
 export function kernelRouteInterfaceResolver(o: KernelRouteResolverOptions = {}): (nextHop: string) => string | undefined {
   const readV4 = o.readV4 ?? read('/proc/net/route');
   const readV6 = o.readV6 ?? read('/proc/net/ipv6_route');
-  const ttl = o.ttlMs ?? 5000;
-  const now = o.now ?? Date.now;
   const endian = o.endian ?? endianness();
-  let readAt = -Infinity;
-  let routes: Entry[] = [];
-  const memo = new Map<string, string | undefined>();
-  return (nextHop) => {
-    if (now() - readAt > ttl) {
-      readAt = now();
-      memo.clear();
-      routes = [...parseProcRoute(readV4(), endian), ...parseProcIpv6Route(readV6())]
-        .sort((a, b) => b.net.len - a.net.len || a.metric - b.metric);
-    }
-    if (memo.has(nextHop)) return memo.get(nextHop);
-    const a = parseAddr(nextHop);
-    const name = a === null ? undefined : routes.find((r) => r.net.has(a))?.iface;
-    if (memo.size > 10_000) memo.clear();
-    memo.set(nextHop, name);
-    return name;
-  };
+  return tableResolver({
+    ttlMs: o.ttlMs ?? 5000,
+    now: o.now ?? Date.now,
+    read: () => [...parseProcRoute(readV4(), endian), ...parseProcIpv6Route(readV6())]
+      .sort((a, b) => b.net.len - a.net.len || a.metric - b.metric)
+      .map((r) => ({ net: r.net, name: r.iface })),
+  });
 }
