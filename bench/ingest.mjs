@@ -21,6 +21,8 @@ const opt = (name, dflt) => {
 };
 const ONLY = opt('only', ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const COUNT = Number(opt('count', '1000000'));
+// --attr-sets N: the feed carries N attribute sets (MED 0..N-1), each on a contiguous block of prefixes.
+const ATTR_SETS = Number(opt('attr-sets', '1'));
 const TIMEOUT_S = Number(opt('timeout', '300'));
 const JSON_OUT = argv.includes('--json');
 // Kite's default on Linux programs every route into the kernel (as BIRD's kernel protocol would
@@ -180,7 +182,7 @@ async function benchOne(name) {
 
     let established;
     let senderError;
-    sender = spawnIn(send, process.execPath, [join(ROOT, 'bench', 'sender.mjs'), '--peer', RECV_IP, '--local', SEND_IP, '--as', String(SEND_AS), '--count', String(COUNT)], join(dir, 'sender.log'), { onLine: (line) => {
+    sender = spawnIn(send, process.execPath, [join(ROOT, 'bench', 'sender.mjs'), '--peer', RECV_IP, '--local', SEND_IP, '--as', String(SEND_AS), '--count', String(COUNT), '--attr-sets', String(ATTR_SETS)], join(dir, 'sender.log'), { onLine: (line) => {
       try {
         const ev = JSON.parse(line);
         if (ev.event === 'established') established = ev.t;
@@ -249,7 +251,7 @@ async function main() {
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));
     const fmt = (row) => '| ' + row.map((v, c) => String(v).padEnd(widths[c])).join(' | ') + ' |';
-    process.stdout.write(`${COUNT} IPv4 /24s, one eBGP session, ${new Date().toISOString().slice(0, 10)}\n`);
+    process.stdout.write(`${COUNT} IPv4 /24s in ${ATTR_SETS} attribute set(s), one eBGP session, ${new Date().toISOString().slice(0, 10)}\n`);
     process.stdout.write(fmt(rows[0]) + '\n' + '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |\n');
     for (const row of rows.slice(1)) process.stdout.write(fmt(row) + '\n');
   }

@@ -1,8 +1,9 @@
 // Benchmark BGP sender, independent of Kite's code: opens one eBGP session to a receiver, then
 // writes a pre-encoded stream of UPDATEs carrying N IPv4 /24s (1.0.0.0/24 upward) with one shared
-// attribute set, then End-of-RIB, and keeps the session alive. Prints JSON event lines on stdout.
+// attribute set (or --attr-sets N: N sets differing in MED, each on a contiguous block of prefixes),
+// then End-of-RIB, and keeps the session alive. Prints JSON event lines on stdout.
 //
-//   node bench/sender.mjs --peer 198.18.200.1 --local 198.18.200.2 [--as 65001] [--count 1000000]
+//   node bench/sender.mjs --peer 198.18.200.1 --local 198.18.200.2 [--as 65001] [--count 1000000] [--attr-sets 1]
 
 import net from 'node:net';
 
@@ -14,6 +15,7 @@ const LOCAL = args.local;
 const MY_AS = Number(args.as ?? 65001);
 const COUNT = Number(args.count ?? 1_000_000);
 const PORT = Number(args.port ?? 179);
+const SETS = Math.max(1, Number(args['attr-sets'] ?? 1));
 const HOLD = 90;
 if (!PEER || !LOCAL) {
   process.stderr.write('usage: sender.mjs --peer IP --local IP [--as N] [--count N] [--port N]\n');
@@ -50,25 +52,30 @@ function openMessage() {
 const KEEPALIVE = message(TYPE.KEEPALIVE, Buffer.alloc(0));
 const END_OF_RIB = message(TYPE.UPDATE, Buffer.from([0, 0, 0, 0])); // RFC 4724 §2: empty UPDATE
 
-/** Shared path attributes: ORIGIN IGP, AS_PATH [MY_AS] with 4-octet ASNs, NEXT_HOP LOCAL. */
-function attributes() {
+/** Path attributes: ORIGIN IGP, AS_PATH [MY_AS] with 4-octet ASNs, NEXT_HOP LOCAL; MED `set` when there are several sets. */
+function attributes(set) {
   return Buffer.from([
     0x40, 1, 1, 0, // ORIGIN: well-known transitive, IGP
     0x40, 2, 6, 2, 1, (MY_AS >>> 24) & 0xff, (MY_AS >>> 16) & 0xff, (MY_AS >>> 8) & 0xff, MY_AS & 0xff, // AS_SEQUENCE of 1
     0x40, 3, 4, ...ipBytes(LOCAL), // NEXT_HOP
+    ...(SETS > 1 ? [0x80, 4, 4, (set >>> 24) & 0xff, (set >>> 16) & 0xff, (set >>> 8) & 0xff, set & 0xff] : []), // MULTI_EXIT_DISC
   ]);
 }
 
 /** All UPDATEs, each at most 4096 bytes (RFC 4271 §4.1), as one pre-encoded buffer. */
 function encodeUpdates(count) {
-  const attrs = attributes();
-  const perMsg = Math.floor((4096 - 19 - 2 - 2 - attrs.length) / 4); // /24 NLRI: 1 length byte + 3
-  const msgs = Math.ceil(count / perMsg);
-  const out = Buffer.alloc(msgs * (19 + 4 + attrs.length) + count * 4);
+  const perMsg = Math.floor((4096 - 19 - 2 - 2 - attributes(0).length) / 4); // /24 NLRI: 1 length byte + 3
+  const msgs = Math.ceil(count / perMsg) + SETS;
+  const out = Buffer.alloc(msgs * (19 + 4 + attributes(0).length) + count * 4);
   let off = 0;
   let i = 0;
+  let sent = 0;
   while (i < count) {
-    const n = Math.min(perMsg, count - i);
+    const set = Math.floor((i * SETS) / count); // prefixes [count*set/SETS, count*(set+1)/SETS) carry set `set`
+    const attrs = attributes(set);
+    const end = Math.ceil(((set + 1) * count) / SETS);
+    const n = Math.min(perMsg, end - i);
+    sent++;
     const len = 19 + 4 + attrs.length + n * 4;
     MARKER.copy(out, off);
     out.writeUInt16BE(len, off + 16);
@@ -87,7 +94,7 @@ function encodeUpdates(count) {
     }
     off += len;
   }
-  return { buf: out.subarray(0, off), msgs };
+  return { buf: out.subarray(0, off), msgs: sent };
 }
 
 if (COUNT > 0xdf_ffff - (1 << 16)) throw new Error('count too large for the 1.0.0.0-223.255.255.0 /24 range');

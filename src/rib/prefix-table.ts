@@ -52,11 +52,12 @@ export class PrefixTable {
   get4(addr: number, len: number): number {
     const found = this.find4(addr, len);
     if (found >= 0) return found;
+    // Before the new slot is filled in: rehash reads the slot arrays, and the slot goes in below.
+    if ((this.used4 + 1) * 2 > this.hash.length) this.rehash(this.hash.length * 2);
     const s = this.alloc();
     this.family[s] = IPV4_UNICAST;
     this.addr4[s] = addr;
     this.plen[s] = len;
-    if ((this.used4 + 1) * 2 > this.hash.length) this.rehash(this.hash.length * 2);
     this.insertHash(s);
     this.used4++;
     this.count4++;
@@ -192,11 +193,22 @@ export class PrefixTable {
     hash[i] = s;
   }
 
+  /**
+   * Rebuilds the hash at `size` from the slot arrays, read in slot order (sequential memory; the
+   * old hash's order would read addr4 and plen at random), the probe loop inline.
+   */
   private rehash(size: number): void {
-    const old = this.hash;
-    this.hash = new Int32Array(size).fill(EMPTY);
-    this.mask = size - 1;
-    for (let i = 0; i < old.length; i++) if (old[i] !== EMPTY) this.insertHash(old[i]!);
+    const hash = new Int32Array(size).fill(EMPTY);
+    const mask = size - 1;
+    const { family, addr4, plen } = this;
+    for (let s = 0; s < this.nextSlot; s++) {
+      if (family[s] !== IPV4_UNICAST) continue;
+      let i = PrefixTable.h(addr4[s]!, plen[s]!) & mask;
+      while (hash[i] !== EMPTY) i = (i + 1) & mask;
+      hash[i] = s;
+    }
+    this.hash = hash;
+    this.mask = mask;
   }
 
   /** Linear-probing deletion with backward shift (no tombstones). */
