@@ -2,15 +2,13 @@
 // MTU, only the tunnel address — and has the host re-read after a change, so the routes manager
 // computes IPIP routes against the tunnel as it now is (a created link needs its index first).
 
+import { applyDevicePlan, logFailures } from './device-plan.js';
 import type { HostView } from './host.js';
 import { ipipInUse, type DataplaneConfig } from './inputs.js';
 import type { DataplaneUpdate, Manager } from './manager.js';
 import type { ApplyOutcome } from './scheduler.js';
 import { planTunnel, tunnelMtu } from './tunnel.js';
-import type { DpLog, KernelOps, OpResult } from './types.js';
-
-/** EEXIST: the link appeared meanwhile (another agent, or the ipip module's fallback tunl0). */
-const EEXIST = 17;
+import type { DpLog, KernelOps } from './types.js';
 
 export interface TunnelManagerOptions {
   ops: KernelOps;
@@ -63,18 +61,9 @@ export class TunnelManager implements Manager {
         ...(cfg.ipv4IPIPTunnelAddr !== undefined ? { address: cfg.ipv4IPIPTunnelAddr } : {}),
       });
       this.planNotes.push(...plan.notes.filter((n) => !this.planNotes.includes(n)));
-      const results: OpResult[] = [];
-      if (plan.create) results.push(...(await this.o.ops.createLinks([plan.create])).map((r): OpResult => (r.ok || r.errno === EEXIST ? { ok: true } : r)));
-      if (plan.set) results.push(...(await this.o.ops.setLinks([plan.set])));
-      if (plan.deleteAddresses.length > 0) results.push(...(await this.o.ops.deleteAddresses(plan.deleteAddresses)));
-      if (plan.addAddresses.length > 0) results.push(...(await this.o.ops.addAddresses(plan.addAddresses)));
+      const results = await applyDevicePlan(this.o.ops, plan);
       if (results.length === 0) break;
-      for (const r of results) {
-        if (!r.ok) {
-          ok = false;
-          this.o.log.error({ err: r.message }, `${this.o.name} change failed`);
-        }
-      }
+      if (!logFailures(this.o.log, results, `${this.o.name} change`)) ok = false;
       await this.o.refreshHost();
       if (!plan.create) break;
     }

@@ -3,15 +3,13 @@
 // neighbour and FDB entry per remote node — and has the host re-read after a device change, so
 // the routes manager computes VXLAN routes against the device as it now is.
 
+import { applyDevicePlan, logFailures } from './device-plan.js';
 import type { HostView } from './host.js';
 import { vxlanInUse, type DataplaneConfig } from './inputs.js';
 import type { DataplaneUpdate, Manager } from './manager.js';
 import type { ApplyOutcome } from './scheduler.js';
 import type { DpLog, Family, KernelOps, OpResult } from './types.js';
 import { planVxlanDevice, planVxlanEntries, VXLAN_DEVICE, vxlanMtu } from './vxlan.js';
-
-/** EEXIST: the device appeared meanwhile. */
-const EEXIST = 17;
 
 export interface VxlanManagerOptions {
   ops: KernelOps;
@@ -69,17 +67,6 @@ export class VxlanManager implements Manager {
     return { ok };
   }
 
-  private report(results: readonly OpResult[], what: string): boolean {
-    let ok = true;
-    for (const r of results) {
-      if (!r.ok) {
-        ok = false;
-        this.o.log.error({ err: r.message }, `${what} failed`);
-      }
-    }
-    return ok;
-  }
-
   private async applyDevice(cfg: DataplaneConfig, family: Family): Promise<boolean> {
     const name = VXLAN_DEVICE[family];
     const addr = family === 4 ? cfg.ipv4Address : cfg.ipv6Address;
@@ -100,14 +87,9 @@ export class VxlanManager implements Manager {
         ...(link !== undefined ? { link } : {}),
       });
       for (const n of plan.notes) if (!this.planNotes.includes(n)) this.planNotes.push(n);
-      const results: OpResult[] = [];
-      if (plan.remove) results.push(...(await this.o.ops.deleteLinks([plan.remove])));
-      if (plan.create) results.push(...(await this.o.ops.createLinks([plan.create])).map((r): OpResult => (r.ok || r.errno === EEXIST ? { ok: true } : r)));
-      if (plan.set) results.push(...(await this.o.ops.setLinks([plan.set])));
-      if (plan.deleteAddresses.length > 0) results.push(...(await this.o.ops.deleteAddresses(plan.deleteAddresses)));
-      if (plan.addAddresses.length > 0) results.push(...(await this.o.ops.addAddresses(plan.addAddresses)));
+      const results = await applyDevicePlan(this.o.ops, plan);
       if (results.length === 0) break;
-      if (!this.report(results, `${name} change`)) ok = false;
+      if (!logFailures(this.o.log, results, `${name} change`)) ok = false;
       await this.o.refreshHost();
       if (plan.create || plan.remove) this.entriesDirty = true;
       if (!plan.create && !plan.remove) break;
@@ -132,6 +114,6 @@ export class VxlanManager implements Manager {
       this.o.log.info({ device: link.name, neighbours: plan.setNeighbours.length, fdb: plan.setFdb.length,
         deletedNeighbours: plan.deleteNeighbours.length, deletedFdb: plan.deleteFdb.length }, 'VXLAN entries applied');
     }
-    return this.report(results, `${link.name} neighbour/FDB change`);
+    return logFailures(this.o.log, results, `${link.name} neighbour/FDB change`);
   }
 }
