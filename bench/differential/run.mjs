@@ -43,6 +43,16 @@ async function stopProc(p) {
   try { process.kill(-p.pid, 'SIGKILL'); } catch {}
 }
 
+/** The daemon once `ready()` says so (polled every 200 ms, 20 s at most); its log in the error when it exits first. */
+async function started(p, name, logFile, ready) {
+  for (let i = 0; i < 100; i++) {
+    if (p.exited) throw new Error(`${name} exited:\n${readFileSync(logFile, 'utf8')}`);
+    if (await ready()) return { proc: p, pids: [p.pid] };
+    await sleep(200);
+  }
+  throw new Error(`${name} did not start`);
+}
+
 // --- addressing: daemon k on 198.18.(110+k).0/24, the daemon .1, eBGP peers .10-.49, iBGP .50-.89, observer .250
 const net4 = (k) => `198.18.${110 + k}.`;
 const net6 = (k) => `fd00:198:18:${110 + k}::`;
@@ -134,12 +144,8 @@ const daemons = {
       writeFileSync(conf, kiteYaml(k));
       const sock = join(dir, 'kite.sock');
       const p = spawnIn(ns, process.execPath, [join(KITE_ROOT, 'bin', 'kite'), 'run', '--config', conf, '--node', 'dut', '--socket', sock, '--dataplane', 'none'], join(dir, 'kite.log'));
-      for (let i = 0; i < 100; i++) {
-        if (p.exited) throw new Error(`kite exited:\n${readFileSync(join(dir, 'kite.log'), 'utf8')}`);
-        if ((await sh(process.execPath, [join(KITE_ROOT, 'bin', 'kite'), 'show', 'summary', '--json', '--socket', sock])).code === 0) return { proc: p, pids: [p.pid] };
-        await sleep(200);
-      }
-      throw new Error('kite did not start');
+      return started(p, 'kite', join(dir, 'kite.log'),
+        async () => (await sh(process.execPath, [join(KITE_ROOT, 'bin', 'kite'), 'show', 'summary', '--json', '--socket', sock])).code === 0);
     },
   },
   bird: {
@@ -148,12 +154,8 @@ const daemons = {
       writeFileSync(conf, birdConf(k, dir));
       const ctl = join(dir, 'bird.ctl');
       const p = spawnIn(ns, 'bird', ['-f', '-c', conf, '-s', ctl, '-P', join(dir, 'bird.pid')], join(dir, 'bird.out'));
-      for (let i = 0; i < 100; i++) {
-        if (p.exited) throw new Error(`bird exited:\n${readFileSync(join(dir, 'bird.out'), 'utf8')}`);
-        if (/Daemon is up/.test((await sh('ip', ['netns', 'exec', ns, 'birdc', '-s', ctl, 'show', 'status'])).stdout)) return { proc: p, pids: [p.pid] };
-        await sleep(200);
-      }
-      throw new Error('bird did not start');
+      return started(p, 'bird', join(dir, 'bird.out'),
+        async () => /Daemon is up/.test((await sh('ip', ['netns', 'exec', ns, 'birdc', '-s', ctl, 'show', 'status'])).stdout));
     },
   },
   frr: {
@@ -161,12 +163,8 @@ const daemons = {
       const conf = join(dir, 'bgpd.conf');
       writeFileSync(conf, frrConf(k, dir));
       const p = spawnIn(ns, '/usr/lib/frr/bgpd', ['-Z', '-S', '-n', '-f', conf, '-i', join(dir, 'bgpd.pid'), '--vty_socket', dir, '-z', join(dir, 'zserv.api'), '-A', '127.0.0.1', '-P', '0'], join(dir, 'bgpd.out'));
-      for (let i = 0; i < 100; i++) {
-        if (p.exited) throw new Error(`bgpd exited:\n${readFileSync(join(dir, 'bgpd.out'), 'utf8')}`);
-        if ((await sh('ip', ['netns', 'exec', ns, 'vtysh', '--vty_socket', dir, '-d', 'bgpd', '-c', 'show bgp summary json'])).stdout.includes('{')) return { proc: p, pids: [p.pid] };
-        await sleep(200);
-      }
-      throw new Error('bgpd did not start');
+      return started(p, 'bgpd', join(dir, 'bgpd.out'),
+        async () => (await sh('ip', ['netns', 'exec', ns, 'vtysh', '--vty_socket', dir, '-d', 'bgpd', '-c', 'show bgp summary json'])).stdout.includes('{'));
     },
   },
 };
