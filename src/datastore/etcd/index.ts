@@ -3,7 +3,7 @@
 // snapshots and the same sync status as the Kubernetes datastore (waiting → resyncing → in-sync).
 import type { Logger } from 'pino';
 import type { Etcd3 } from 'etcd3';
-import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus, VtepWrite } from '../datastore.js';
+import type { Datastore, DatastoreHandlers, NodeBGPWrite, VtepWrite } from '../datastore.js';
 import { addResource, emptyResources, type IPPool, type Resource, type Resources } from '../resources.js';
 import { convertCalico } from '../kubernetes/convert.js';
 import type { Converted, RawObject } from '../kubernetes/reflector.js';
@@ -13,6 +13,7 @@ import { AFFINITIES_PREFIX, BLOCKS_PREFIX, kubeStyleName, parseKey, resourceKey,
 import { EtcdReflector } from './reflector.js';
 import { EtcdSecrets, type SecretUse } from './secrets.js';
 import { FlushLimiter } from '../flush-limiter.js';
+import { SyncState } from '../sync-state.js';
 
 export { etcdConfigFromEnv, type EtcdConfig } from './env.js';
 
@@ -121,15 +122,14 @@ export class EtcdDatastore implements Datastore {
   readonly client: Etcd3;
   readonly reflectors: EtcdReflector<Resource>[] = [];
   private h: DatastoreHandlers | undefined;
-  private status: SyncStatus | undefined;
   private stopped = false;
   private readonly limiter: FlushLimiter;
-  private lastSnapshot: string | undefined;
-  private first: { resolve(): void; reject(e: Error): void } | undefined;
+  private readonly sync: SyncState;
   private readonly ownClient: boolean;
   private readonly secrets: EtcdSecrets;
 
   constructor(private readonly opts: EtcdDatastoreOptions) {
+    this.sync = new SyncState({ what: 'etcd datastore', log: opts.log, handlers: () => this.h });
     this.ownClient = opts.client === undefined;
     this.client = opts.client ?? createEtcdClient(opts.etcd);
     this.secrets = new EtcdSecrets({
@@ -145,7 +145,7 @@ export class EtcdDatastore implements Datastore {
   async start(h: DatastoreHandlers): Promise<void> {
     if (this.h !== undefined) throw new Error('etcd datastore already started');
     this.h = h;
-    this.setStatus('waiting');
+    this.sync.set('waiting');
     const common = {
       client: this.client, log: this.opts.log,
       ...(this.ownClient ? { watchClient: (hooks: EtcdClientHooks) => createEtcdClient(this.opts.etcd, hooks) } : {}),
@@ -160,7 +160,7 @@ export class EtcdDatastore implements Datastore {
       new EtcdReflector<Resource>({ ...common, prefix: BLOCKS_PREFIX, convert: convertBlockKV }),
       new EtcdReflector<Resource>({ ...common, prefix: AFFINITIES_PREFIX, convert: convertAffinityKV }),
     );
-    const done = new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });
+    const done = this.sync.firstSync();
     for (const r of this.reflectors) r.start();
     return done;
   }
@@ -171,8 +171,7 @@ export class EtcdDatastore implements Datastore {
     this.limiter.cancel();
     for (const r of this.reflectors) r.stop();
     this.secrets.stop();
-    this.first?.reject(new Error('etcd datastore stopped before it synced'));
-    this.first = undefined;
+    this.sync.stopped();
     if (this.ownClient) this.client.close();
   }
 
@@ -286,13 +285,6 @@ export class EtcdDatastore implements Datastore {
     return addrs.filter((a) => a.type === 'InternalIP' && typeof a.address === 'string').map((a) => a.address as string);
   }
 
-  private setStatus(s: SyncStatus): void {
-    if (this.status === s) return;
-    this.status = s;
-    this.opts.log.info({ status: s }, 'etcd datastore sync status');
-    this.h?.onStatus(s);
-  }
-
   private error(e: Error): void {
     const err = explainEtcdError(e, this.opts.etcd.endpoints);
     if (usesTls(this.opts.etcd) && isConnectFailure(err.message) && !/TLS failed/.test(err.message)) {
@@ -333,10 +325,10 @@ export class EtcdDatastore implements Datastore {
   private synced(s: boolean): void {
     if (this.stopped) return;
     if (!s) {
-      if (this.status === 'in-sync') this.setStatus('resyncing');
+      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
       return;
     }
-    if (this.status === 'waiting') this.setStatus('resyncing');
+    if (this.sync.status === 'waiting') this.sync.set('resyncing');
     if (this.reflectors.every((r) => r.synced)) this.flush();
   }
 
@@ -349,30 +341,19 @@ export class EtcdDatastore implements Datastore {
     this.limiter.flushing();
     if (this.stopped || this.h === undefined) return;
     if (!this.reflectors.every((r) => r.synced)) {
-      if (this.status === 'in-sync') this.setStatus('resyncing');
+      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
       return;
     }
     const rs: Resources = emptyResources();
     for (const r of this.reflectors) for (const res of sortedValues(r.items)) addResource(rs, res);
     if (!this.secrets.reconcile(secretUses(rs))) {
       // Hold the snapshot until the password Secrets are listed (or the wait is over).
-      if (this.status === 'in-sync') this.setStatus('resyncing');
+      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
       return;
     }
     const secrets = this.secrets.data();
     if (Object.keys(secrets).length > 0 || secretUses(rs).length > 0) rs.secrets = secrets;
     // Sorted and stripped of revisions: a relist that found nothing new gives equal text, no snapshot.
-    const text = JSON.stringify(rs);
-    if (text !== this.lastSnapshot) {
-      this.lastSnapshot = text;
-      try {
-        this.h.onSnapshot(rs);
-      } catch (e) {
-        this.error(new Error(`snapshot rejected: ${(e as Error).message}`));
-      }
-    }
-    this.setStatus('in-sync');
-    this.first?.resolve();
-    this.first = undefined;
+    this.sync.publish(rs, (e) => this.error(e));
   }
 }

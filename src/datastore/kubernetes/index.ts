@@ -4,7 +4,7 @@
 // debounced whole-Resources snapshots and Calico's sync status (waiting → resyncing → in-sync).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Datastore, DatastoreHandlers, NodeBGPWrite, SyncStatus, VtepWrite } from '../datastore.js';
+import type { Datastore, DatastoreHandlers, NodeBGPWrite, VtepWrite } from '../datastore.js';
 import { addResource, emptyResources, type IPPool, type Node, type Resource, type Resources, type WorkloadEndpoint } from '../resources.js';
 import { createKubeClient, loadKubeConfig, type KubeClient } from './client.js';
 import { convertCalico, convertNode, convertPod, convertSecret, NodeAnnotation, NodeVxlanAnnotation } from './convert.js';
@@ -13,6 +13,7 @@ import { readEndpointSlice, readService } from '../services.js';
 import type { EndpointSlice, Service } from '../resources.js';
 import { DEFAULT_TIMING, Reflector, type ReflectorTiming } from './reflector.js';
 import { FlushLimiter } from '../flush-limiter.js';
+import { SyncState } from '../sync-state.js';
 
 export { CalicoGroup } from './discovery.js';
 export { caliInterfaceName, workloadEndpointName, NodeAnnotation, NodeVxlanAnnotation } from './convert.js';
@@ -63,7 +64,6 @@ export function createKubernetesDatastore(opts: KubernetesDatastoreOptions): Dat
 export class KubernetesDatastore implements Datastore {
   private h: DatastoreHandlers | undefined;
   private client: KubeClient | undefined;
-  private status: SyncStatus | undefined;
   private stopped = false;
   private readonly calico: Reflector<Resource>[] = [];
   private nodes: Reflector<Node> | undefined;
@@ -72,8 +72,7 @@ export class KubernetesDatastore implements Datastore {
   private slices: Reflector<EndpointSlice> | undefined;
   private readonly secrets = new Map<string, Reflector<Record<string, string>>>();
   private readonly limiter: FlushLimiter;
-  private lastSnapshot: string | undefined;
-  private first: { resolve(): void; reject(e: Error): void } | undefined;
+  private readonly sync: SyncState;
   private wake: (() => void) | undefined;
   private namespace = '';
   private readonly timing: ReflectorTiming;
@@ -82,6 +81,7 @@ export class KubernetesDatastore implements Datastore {
 
   constructor(private readonly opts: KubernetesDatastoreOptions) {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.sync = new SyncState({ what: 'Kubernetes datastore', log: opts.log, handlers: () => this.h });
     this.limiter = new FlushLimiter({ intervalMs: opts.debounceMs ?? 100, flush: () => this.flush() });
   }
 
@@ -99,7 +99,7 @@ export class KubernetesDatastore implements Datastore {
   async start(h: DatastoreHandlers): Promise<void> {
     if (this.h !== undefined) throw new Error('Kubernetes datastore already started');
     this.h = h;
-    this.setStatus('waiting');
+    this.sync.set('waiting');
     this.client = this.opts.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
     this.namespace = this.opts.namespace ?? defaultNamespace();
     const log = this.opts.log;
@@ -122,7 +122,7 @@ export class KubernetesDatastore implements Datastore {
     if (this.stopped || found === undefined) throw new Error('Kubernetes datastore stopped before it synced');
     this.group = found.apiVersion;
     log.info({ apiVersion: found.apiVersion, reason: found.reason, server: this.client.server }, 'Calico resources found');
-    this.setStatus('resyncing');
+    this.sync.set('resyncing');
 
     const common = {
       client: this.client, log, timing: this.timing,
@@ -154,7 +154,7 @@ export class KubernetesDatastore implements Datastore {
       ...common, optional: true, path: '/apis/discovery.k8s.io/v1/endpointslices',
       convert: (raw) => readEndpointSlice(raw, this.opts.nodeName), onSynced: (s) => this.synced(s),
     });
-    const done = new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });
+    const done = this.sync.firstSync();
     for (const r of this.reflectors) r.start();
     return done;
   }
@@ -177,8 +177,7 @@ export class KubernetesDatastore implements Datastore {
     this.limiter.cancel();
     this.wake?.();
     for (const r of this.reflectors) r.stop();
-    this.first?.reject(new Error('Kubernetes datastore stopped before it synced'));
-    this.first = undefined;
+    this.sync.stopped();
   }
 
   /** A merge patch of the Node's annotation: the Node's other annotations stay as they are. */
@@ -229,13 +228,6 @@ export class KubernetesDatastore implements Datastore {
     return this.client ?? createKubeClient(loadKubeConfig(this.opts.kubeconfig));
   }
 
-  private setStatus(s: SyncStatus): void {
-    if (this.status === s) return;
-    this.status = s;
-    this.opts.log.info({ status: s }, 'Kubernetes datastore sync status');
-    this.h?.onStatus(s);
-  }
-
   private error(e: Error): void {
     this.opts.log.error({ err: e.message }, 'Kubernetes datastore');
     this.h?.onError(e);
@@ -249,7 +241,7 @@ export class KubernetesDatastore implements Datastore {
     if (this.stopped) return;
     if (!s) {
       // A relist: the caches still hold the previous view, but the daemon must not prune on it.
-      if (this.status === 'in-sync') this.setStatus('resyncing');
+      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
       return;
     }
     if (this.allSynced()) this.flush();
@@ -306,24 +298,13 @@ export class KubernetesDatastore implements Datastore {
     if (this.stopped || this.h === undefined) return;
     if (!this.allSynced() || !this.reconcileSecrets()) {
       // Hold the snapshot: it goes out when the last list completes (synced() calls us).
-      if (this.status === 'in-sync') this.setStatus('resyncing');
+      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
       return;
     }
     const snap = this.build();
     // Objects are converted to Kite's types (no resourceVersion, no status) and sorted, so
     // a relist that found nothing new, or a Node heartbeat, gives equal text and no snapshot.
-    const text = JSON.stringify(snap);
-    if (text !== this.lastSnapshot) {
-      this.lastSnapshot = text;
-      try {
-        this.h.onSnapshot(snap);
-      } catch (e) {
-        this.error(new Error(`snapshot rejected: ${(e as Error).message}`));
-      }
-    }
-    this.setStatus('in-sync');
-    this.first?.resolve();
-    this.first = undefined;
+    this.sync.publish(snap, (e) => this.error(e));
   }
 
   private build(): Resources {
