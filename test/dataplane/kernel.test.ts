@@ -10,7 +10,7 @@ import { createDataplane, type Dataplane } from '../../src/dataplane/dataplane.j
 import { netlinkOps, systemClock } from '../../src/dataplane/kernel.js';
 import { Netlink } from '../../src/dataplane/netlink/index.js';
 import { FakeLog, FakeSysctl, recordMutations } from './fakes.js';
-import { ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
+import { createNodeLab, ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
 import { config, node, pfx, pool, remote as remoteOf } from './world.js';
 
 const missing = missingPrerequisite();
@@ -72,15 +72,7 @@ describe.skipIf(missing !== undefined)(`dataplane in namespace ${NS}`, () => {
   }
 
   beforeAll(() => {
-    removeLab(NS);
-    sh(['ip', 'netns', 'add', NS]);
-    const ip = (...a: string[]) => sh(['ip', '-n', NS, ...a]);
-    ip('link', 'set', 'lo', 'up');
-    ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
-    ip('link', 'add', POD_IF, 'type', 'veth', 'peer', 'name', 'podp');
-    for (const l of ['eth0', 'eth0p', POD_IF, 'podp']) ip('link', 'set', l, 'up');
-    ip('addr', 'add', '198.18.0.1/24', 'dev', 'eth0');
-    ip('-6', 'addr', 'add', 'fd00:18::1/64', 'dev', 'eth0', 'nodad');
+    createNodeLab(NS, POD_IF, { ipv6: true });
   });
 
   afterAll(() => {

@@ -13,7 +13,7 @@ import { createDataplane, type Dataplane, type WorkloadRoutes } from '../../src/
 import { netlinkOps, systemClock } from '../../src/dataplane/kernel.js';
 import { Netlink } from '../../src/dataplane/netlink/index.js';
 import { FakeLog, FakeSysctl, recordMutations } from './fakes.js';
-import { ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
+import { createNodeLab, ipJson, isCI, missingPrerequisite, removeLab, sh } from './netlink/lab.js';
 import { config, pool } from './world.js';
 
 const missing = missingPrerequisite();
@@ -60,14 +60,7 @@ describe.skipIf(missing !== undefined)(`workload routes and Felix, in namespace 
   }
 
   beforeAll(() => {
-    removeLab(NS);
-    sh(['ip', 'netns', 'add', NS]);
-    const ip = (...a: string[]) => sh(['ip', '-n', NS, ...a]);
-    ip('link', 'set', 'lo', 'up');
-    ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
-    ip('link', 'add', POD_IF, 'type', 'veth', 'peer', 'name', 'podp');
-    for (const l of ['eth0', 'eth0p', POD_IF, 'podp']) ip('link', 'set', l, 'up');
-    ip('addr', 'add', '198.18.0.1/24', 'dev', 'eth0');
+    createNodeLab(NS, POD_IF);
   });
 
   afterAll(() => {

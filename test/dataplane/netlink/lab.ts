@@ -43,6 +43,22 @@ export function createLab(name: string): void {
   sh(['ip', '-n', name, 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb']);
 }
 
+/**
+ * Namespace `name` as a node with one pod: lo, eth0 (198.18.0.1/24; with `ipv6` also fd00:18::1/64,
+ * no DAD) and the pod's host side `podIf`, each a veth whose peer (eth0p, podp) stays inside, all up.
+ */
+export function createNodeLab(name: string, podIf: string, o: { ipv6?: boolean } = {}): void {
+  removeLab(name);
+  sh(['ip', 'netns', 'add', name]);
+  const ip = (...a: string[]) => sh(['ip', '-n', name, ...a]);
+  ip('link', 'set', 'lo', 'up');
+  ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
+  ip('link', 'add', podIf, 'type', 'veth', 'peer', 'name', 'podp');
+  for (const l of ['eth0', 'eth0p', podIf, 'podp']) ip('link', 'set', l, 'up');
+  ip('addr', 'add', '198.18.0.1/24', 'dev', 'eth0');
+  if (o.ipv6) ip('-6', 'addr', 'add', 'fd00:18::1/64', 'dev', 'eth0', 'nodad');
+}
+
 export function removeLab(name: string): void {
   try {
     sh(['ip', 'netns', 'del', name]);
