@@ -57,14 +57,19 @@ export class TunnelAddresses {
     if (grant !== null) this.o.onGrant(grant);
   }
 
+  /** The Node's tunnel address `current` judged in IPAM, or, when it has none, one allocated (until the service has settled). */
+  private async judgeOrAllocate(svc: TunnelAddress, cfg: NodeConfig, current: string | undefined): Promise<void> {
+    if (current) return this.judge(svc, cfg, current);
+    if (svc.settled) return;
+    const grant = await svc.ensure(cfg.labels, cfg.pools);
+    if (grant !== null) this.o.onGrant(grant);
+  }
+
   /** A pool uses IPIP and the Node has no ipv4IPIPTunnelAddr: allocate one; its block is originated with the others. */
   private async ensureIpip(cfg: NodeConfig, needed: boolean): Promise<void> {
     if (!needed) return;
     this.ipip ??= this.service();
-    if (cfg.ipv4IPIPTunnelAddr) return this.judge(this.ipip, cfg, cfg.ipv4IPIPTunnelAddr);
-    if (this.ipip.settled) return;
-    const grant = await this.ipip.ensure(cfg.labels, cfg.pools);
-    if (grant !== null) this.o.onGrant(grant);
+    return this.judgeOrAllocate(this.ipip, cfg, cfg.ipv4IPIPTunnelAddr);
   }
 
   /**
@@ -83,10 +88,7 @@ export class TunnelAddresses {
       return;
     }
     this.vtep ??= this.service({ mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.o.node, 4) });
-    if (cfg.ipv4VXLANTunnelAddr) return this.judge(this.vtep, cfg, cfg.ipv4VXLANTunnelAddr);
-    if (this.vtep.settled) return;
-    const grant = await this.vtep.ensure(cfg.labels, cfg.pools);
-    if (grant !== null) this.o.onGrant(grant);
+    return this.judgeOrAllocate(this.vtep, cfg, cfg.ipv4VXLANTunnelAddr);
   }
 
   /** The same for an IPv6 pool with VXLAN: ipv6VXLANTunnelAddr and vxlanTunnelMACAddrV6 (calico-node's allocateip, Felix's vxlan-v6.calico). */
@@ -100,9 +102,6 @@ export class TunnelAddresses {
       return;
     }
     this.vtep6 ??= this.service({ mac: cfg.vxlanTunnelMACAddrV6 ?? vxlanMac(this.o.node, 6), family: 6 });
-    if (cfg.ipv6VXLANTunnelAddr) return this.judge(this.vtep6, cfg, cfg.ipv6VXLANTunnelAddr);
-    if (this.vtep6.settled) return;
-    const grant = await this.vtep6.ensure(cfg.labels, cfg.pools);
-    if (grant !== null) this.o.onGrant(grant);
+    return this.judgeOrAllocate(this.vtep6, cfg, cfg.ipv6VXLANTunnelAddr);
   }
 }
