@@ -227,11 +227,14 @@ export class Session {
 
   /** Bulk messages waiting for the socket; `bulkHead` is the next to write (no O(n) shift). */
   private bulk: Buffer[] = [];
+  /** Parallel to bulk: how many UPDATEs each entry holds (a run of a group's batch holds several). */
+  private bulkCount: number[] = [];
   private bulkHead = 0;
   /** A pump is queued for the end of the current JavaScript task (send() coalesces until then). */
   private pumpQueued = false;
   /** A message taken from the queues that did not fit the last write: it opens the next one. */
   private carry: Buffer | null = null;
+  private carryCount = 1;
   private producer: MessageProducer | null = null;
 
   private localOpenMsg: OpenMessage | null = null;
@@ -380,10 +383,12 @@ export class Session {
    * Established). Bulk data waits behind socket backpressure; KEEPALIVE/NOTIFICATION do not.
    * Messages queued in one JavaScript task (an export batch) leave together at its end, packed
    * into writes of up to COALESCE_BYTES: one write() per peer per batch instead of one per UPDATE.
+   * `buf` may hold several whole UPDATEs (`messages`): an export group's batch, sliced per member.
    */
-  send(buf: Buffer): boolean {
+  send(buf: Buffer, messages = 1): boolean {
     if (this.st.name !== 'Established' || !this.socket) return false;
     this.bulk.push(buf);
+    this.bulkCount.push(messages);
     if (!this.pumpQueued) {
       this.pumpQueued = true;
       queueMicrotask(() => { this.pumpQueued = false; this.pump(); });
@@ -596,6 +601,7 @@ export class Session {
     this.socket = null;
     this.framer = null;
     this.bulk = [];
+    this.bulkCount = [];
     this.bulkHead = 0;
     this.carry = null;
     this.producer = null;
@@ -642,22 +648,24 @@ export class Session {
       let size = 0;
       while (size < COALESCE_BYTES) {
         let b = this.carry;
+        let n = this.carryCount;
         this.carry = null;
-        if (!b && this.producer) b = this.producer.pull();
+        if (!b && this.producer) { b = this.producer.pull(); n = 1; }
         if (!b && this.bulkHead < this.bulk.length) {
           b = this.bulk[this.bulkHead]!;
+          n = this.bulkCount[this.bulkHead]!;
           this.bulk[this.bulkHead++] = EMPTY;
         }
         if (!b) break;
-        if (size > 0 && size + b.length > COALESCE_BYTES) { this.carry = b; break; } // the next write's first
-        this.counters.messagesOut++;
-        this.counters.updatesOut++;
-        meter?.message('out', MsgType.UPDATE);
+        if (size > 0 && size + b.length > COALESCE_BYTES) { this.carry = b; this.carryCount = n; break; } // the next write's first
+        this.counters.messagesOut += n;
+        this.counters.updatesOut += n;
+        if (meter) for (let k = 0; k < n; k++) meter.message('out', MsgType.UPDATE);
         if (first === null) first = b;
         else (parts ??= [first]).push(b);
         size += b.length;
       }
-      if (this.bulkHead === this.bulk.length) { this.bulk = []; this.bulkHead = 0; }
+      if (this.bulkHead === this.bulk.length) { this.bulk = []; this.bulkCount = []; this.bulkHead = 0; }
       if (first === null) return;
       if (parts === null) {
         if (!s.write(first)) return;

@@ -129,8 +129,8 @@ export interface PeerHandle {
   readonly config: Readonly<SpeakerPeer>;
   /** The established session's negotiated info, null when not established. */
   readonly established: EstablishedInfo | null;
-  /** Queue one bulk message (UPDATE) on the established session; false when not established. */
-  send(buf: Buffer): boolean;
+  /** Queue bulk data on the established session: `messages` whole UPDATEs (default 1); false when not established. */
+  send(buf: Buffer, messages?: number): boolean;
   /** Install the table-transfer producer on the established session (pulled under backpressure). */
   setProducer(p: MessageProducer | null): void;
   wake(): void;
@@ -212,7 +212,7 @@ class Peer implements PeerHandle {
     return this.secondary?.state === 'Established' ? this.secondary : null;
   }
 
-  send(buf: Buffer): boolean { return this.live?.send(buf) ?? false; }
+  send(buf: Buffer, messages = 1): boolean { return this.live?.send(buf, messages) ?? false; }
   setProducer(p: MessageProducer | null): void { this.live?.setProducer(p); }
   wake(): void { this.live?.wake(); }
   requestRouteRefresh(family: FamilyKey): boolean { return this.live?.requestRouteRefresh(family) ?? false; }

@@ -21,13 +21,16 @@ import type { NextHopMode } from '../datastore/resources.js';
  * (pulled under backpressure, ahead of the queue). Without setProducer the table is sent at once.
  */
 export interface ExportSink {
-  send(buf: Buffer): boolean;
+  /** `buf` holds `messages` whole BGP messages (default 1), to be written as they are. */
+  send(buf: Buffer, messages?: number): boolean;
   setProducer?(p: { pull(): Buffer | null } | null): void;
 }
 
 /** Prefixes encoded per pull of a table transfer (a few UPDATEs of 4096 octets). */
 const TABLE_BATCH = 2048;
 const EMPTY = Buffer.alloc(0);
+/** Largest slice of a batch handed to a session at once (its writes are 32 KiB: a KEEPALIVE waits behind little). */
+const RUN_BYTES = 32 * 1024;
 
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -461,17 +464,30 @@ export class Exporter {
     }
     g.srcAnn.clear();
     if (msgs.length === 0) return;
+    // The batch in one buffer; each member is sent slices of it (the runs of messages it gets,
+    // each at most RUN_BYTES), so a member costs a few queue entries and iovecs, not one per UPDATE.
+    const all = msgs.length === 1 ? msgs[0]! : Buffer.concat(msgs);
+    const ends: number[] = [];
+    let at = 0;
+    for (const b of msgs) ends.push((at += b.length));
     for (const m of g.members) {
       const rid = m.routerId;
       const rp = m.ribPeer ?? -1;
+      let start = 0, n = 0;
       for (let k = 0; k < msgs.length; k++) {
-        if (rid !== undefined && skip[k] === rid) continue;
+        const from = k === 0 ? 0 : ends[k - 1]!;
+        let gets = true;
+        if (rid !== undefined && skip[k] === rid) gets = false;
         const to = only[k];
-        if (to !== undefined && to !== rid) continue;
-        if (skipPeer[k] !== -1 && skipPeer[k] === rp) continue;
-        if (onlyPeer[k] !== -1 && onlyPeer[k] !== rp) continue;
-        m.sink.send(msgs[k]!);
+        if (to !== undefined && to !== rid) gets = false;
+        if (skipPeer[k] !== -1 && skipPeer[k] === rp) gets = false;
+        if (onlyPeer[k] !== -1 && onlyPeer[k] !== rp) gets = false;
+        if (n > 0 && (!gets || ends[k]! - start > RUN_BYTES)) { m.sink.send(slice(all, start, from), n); n = 0; }
+        if (!gets) continue;
+        if (n === 0) start = from;
+        n++;
       }
+      if (n > 0) m.sink.send(slice(all, start, at), n);
     }
   }
 
@@ -801,6 +817,11 @@ export class Exporter {
 }
 
 const NO_EXPORT = 0xffffff01, NO_ADVERTISE = 0xffffff02, NO_EXPORT_SUBCONFED = 0xffffff03;
+
+/** The bytes [start, end) of a batch: the batch itself when whole (members share the one buffer). */
+function slice(all: Buffer, start: number, end: number): Buffer {
+  return start === 0 && end === all.length ? all : all.subarray(start, end);
+}
 
 /** False when a route's RFC 1997 well-known communities forbid sending it to this kind of peer. */
 export function wellKnownAllows(communities: readonly number[] | undefined, ibgp: boolean): boolean {

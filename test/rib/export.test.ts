@@ -406,3 +406,45 @@ describe('a route is not exported to the peer it came from (BIRD bgp_preexport)'
     expect(pa2.sink.table.has('192.0.2.0/24')).toBe(false);
   });
 });
+
+// Issue 16: a group's batch is one buffer, and each member is sent slices of it (the runs of
+// messages it gets) instead of one queue entry per UPDATE. Each slice says how many whole UPDATEs
+// it holds and stays within 32 KiB (plus one message), so a KEEPALIVE never waits behind a whole
+// huge batch in the session's queue; a member that skips a message gets the runs around it.
+describe('a batch is sent to each member as slices of one buffer', () => {
+  it('whole messages per slice, counted; slices bounded; a skipped message splits the run', () => {
+    const t = setup(0x01010101);
+    const c1 = t.rib.addPeer({ address: '198.18.0.3', bgpId: 3, ibgp: true, rrClient: true });
+    const a = t.peer('198.18.1.1', { ibgp: true, rrClient: true, routerId: 3 });
+    const b = t.peer('198.18.1.2', { ibgp: true, rrClient: true, routerId: 4 });
+    t.exporter.join(a); t.exporter.join(b);
+    const sends: { peer: string; bytes: number; messages: number; framed: number }[] = [];
+    for (const p of [a, b]) {
+      const s = p.sink.send.bind(p.sink);
+      p.sink.send = (buf: Buffer, messages: number = 1) => {
+        const before = p.sink.messages;
+        const r = s(buf);
+        sends.push({ peer: p.id, bytes: buf.length, messages, framed: p.sink.messages - before });
+        return r;
+      };
+    }
+    // 3,000 prefixes in 3,000 attribute sets (3,000 UPDATEs); one of them originated by a (router ID 3).
+    const c2 = t.rib.addPeer({ address: '198.18.0.9', bgpId: 9, ibgp: true, rrClient: true });
+    for (let k = 0; k < 3000; k++) {
+      const from = k === 1500 ? c1 : c2;
+      t.announce(from, `10.${k >> 8}.${k & 255}.0/24`, t.attrs({ localPref: 100, med: k, nextHop: '198.18.0.3' }));
+    }
+    t.exporter.flush();
+    expect(b.sink.table.size).toBe(3000);
+    expect(a.sink.table.size).toBe(2999);
+    expect(a.sink.table.has('10.5.220.0/24')).toBe(false);
+    for (const s of sends) {
+      expect(s.framed).toBe(s.messages);
+      expect(s.bytes).toBeLessThanOrEqual(32 * 1024 + 4096);
+    }
+    const count = (id: string) => sends.filter((s) => s.peer === id).reduce((n, s) => n + s.messages, 0);
+    expect(count('198.18.1.2')).toBe(3000);
+    expect(count('198.18.1.1')).toBe(2999);
+    expect(sends.filter((s) => s.peer === '198.18.1.2').length).toBeLessThan(3000 / 50);
+  });
+});
