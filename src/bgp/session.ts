@@ -128,11 +128,12 @@ export interface SessionCounters {
 }
 
 /**
- * Counts what crosses the wire, for the metrics (src/metrics): called once per message with its
- * BGP type code (RFC 4271 §4.1), and once per NOTIFICATION with its code and subcode.
+ * Counts what crosses the wire, for the metrics (src/metrics): called per message with its BGP
+ * type code (RFC 4271 §4.1) (`count` messages of that type at once: a slice of an export batch),
+ * and once per NOTIFICATION with its code and subcode.
  */
 export interface SessionMeter {
-  message(direction: 'in' | 'out', type: number): void;
+  message(direction: 'in' | 'out', type: number, count?: number): void;
   notification(direction: 'in' | 'out', code: number, subcode: number): void;
 }
 
@@ -660,7 +661,7 @@ export class Session {
         if (size > 0 && size + b.length > COALESCE_BYTES) { this.carry = b; this.carryCount = n; break; } // the next write's first
         this.counters.messagesOut += n;
         this.counters.updatesOut += n;
-        if (meter) for (let k = 0; k < n; k++) meter.message('out', MsgType.UPDATE);
+        meter?.message('out', MsgType.UPDATE, n);
         if (first === null) first = b;
         else (parts ??= [first]).push(b);
         size += b.length;

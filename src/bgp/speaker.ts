@@ -79,7 +79,7 @@ export interface SpeakerOptions {
 
 /** The per-peer events the metrics count: SessionMeter's, with the peer's key (address.ts peerKey), and state changes. */
 export interface SpeakerMeter {
-  message(peer: string, direction: 'in' | 'out', type: number): void;
+  message(peer: string, direction: 'in' | 'out', type: number, count?: number): void;
   notification(peer: string, direction: 'in' | 'out', code: number, subcode: number): void;
   stateChange(peer: string, from: StateName, to: StateName): void;
 }
@@ -408,7 +408,7 @@ class Peer implements PeerHandle {
     const m = this.core.opts.meter;
     const key = this.key;
     const meter = m === undefined ? undefined : {
-      message: (dir: 'in' | 'out', type: number) => m.message(key, dir, type),
+      message: (dir: 'in' | 'out', type: number, count?: number) => m.message(key, dir, type, count),
       notification: (dir: 'in' | 'out', code: number, subcode: number) => m.notification(key, dir, code, subcode),
     };
     const session: Session = new Session(sessionConfig, {

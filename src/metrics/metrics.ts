@@ -42,10 +42,10 @@ const LABELS = ['peer', 'peer_type', 'peer_as'] as const;
 /** Counts per peer (its key), then per key (a message type, "code/subcode"). */
 class PeerCounts {
   private readonly by = new Map<string, Map<string, number>>();
-  add(peer: string, key: string): void {
+  add(peer: string, key: string, n = 1): void {
     let m = this.by.get(peer);
     if (m === undefined) this.by.set(peer, (m = new Map()));
-    m.set(key, (m.get(key) ?? 0) + 1);
+    m.set(key, (m.get(key) ?? 0) + n);
   }
   of(peer: string): ReadonlyMap<string, number> { return this.by.get(peer) ?? new Map(); }
 }
@@ -76,7 +76,7 @@ export class KiteMetrics {
 
   /** The speaker's events (messages, NOTIFICATIONs, state changes), counted per peer address. */
   readonly speakerMeter: SpeakerMeter = {
-    message: (peer, dir, type) => this.messages[dir].add(peer, MESSAGE_TYPES[type] ?? String(type)),
+    message: (peer, dir, type, count = 1) => this.messages[dir].add(peer, MESSAGE_TYPES[type] ?? String(type), count),
     notification: (peer, dir, code, subcode) => this.notifications[dir].add(peer, `${code}/${subcode}`),
     stateChange: (peer, from: StateName, to: StateName) => {
       if (to === 'Established') this.transitions.add(peer, 'established');

@@ -710,6 +710,28 @@ describe('Session: export batches are coalesced (issue 16)', () => {
     expect(s.counters.updatesOut - before.out).toBe(total);
     expect(writes - before.writes).toBeLessThanOrEqual(Math.ceil(bytes / (32 * 1024)) + 1);
   });
+
+  // An export group hands each member slices of its batch (src/rib/export.ts emit): one buffer
+  // holding several whole UPDATEs, with their number, so the counters still count UPDATEs.
+  it('a buffer of several UPDATEs is written as it is and counted as that many', async () => {
+    const clock = new FakeClock();
+    const [sa, sb] = duplexPair();
+    const { s } = mk({ localAs: 65001, peerAs: 65002, localBgpId: A_ID }, clock);
+    const raw = new RawPeer(sb);
+    s.accept(sa);
+    raw.send(openMsg({ as: 65002, hold: 90, id: B_ID }));
+    raw.send(Buffer.from(KEEPALIVE_HEX, 'hex'));
+    await settle();
+    const before = { out: s.counters.updatesOut, messages: raw.messages().length };
+    const one = (k: number) => msg(2, '0000' + '0000' + '1a0a' + (k >> 8).toString(16).padStart(2, '0') + (k & 255).toString(16).padStart(2, '0') + '00');
+    expect(s.send(Buffer.concat([one(0), one(1), one(2)]), 3)).toBe(true);
+    expect(s.send(one(3))).toBe(true);
+    expect(s.send(Buffer.concat([one(4), one(5)]), 2)).toBe(true);
+    await settle(50);
+    const got = raw.messages().slice(before.messages).filter((m) => m.type === 2);
+    expect(got.map((m) => m.body.readUInt16BE(6))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(s.counters.updatesOut - before.out).toBe(6);
+  });
 });
 
 describe('Session: dialling and automatic restart', () => {
