@@ -312,8 +312,9 @@ describe('export: ORIGINATOR_ID and ordering under coalescing (issue 16)', () =>
 
 // BIRD never exports a route to the BGP protocol it came from: bgp_preexport (proto/bgp/attrs.c,
 // BIRD 2) returns -1 ("Reject our routes") when the route's source protocol is the one exporting,
-// before any export filter runs. RFC 4456 §8 and RFC 7911 change nothing here (a reflector's
-// client is also skipped by its ORIGINATOR_ID). Kite: a path is not sent back to the peer that
+// before any export filter runs; FRR agrees (bgpd/bgp_route.c subgroup_announce_check: "Do not
+// send back route to sender", also with ADD-PATH). RFC 4456 §8 and RFC 7911 do not ask for it
+// either (a reflector's client also drops it by its ORIGINATOR_ID). Kite: a path is not sent back to the peer that
 // sent it, and while that peer is its update group's only member the path is not even put
 // through the export policy; a group with other members still exports it for them.
 describe('a route is not exported to the peer it came from (BIRD bgp_preexport)', () => {
