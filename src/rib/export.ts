@@ -284,20 +284,33 @@ export class Exporter {
   }
 
   advertised(id: string): number {
-    const g = this.memberOf.get(id);
-    return g ? g.count + g.multiCount - this.ownCount(g, id) : 0;
+    const a = this.advertisedByFamily(id);
+    return a.ipv4 + a.ipv6;
   }
 
-  /** advertised() split by address family. */
+  /** advertised() split by address family: the group's entries less those the member is not sent. */
   advertisedByFamily(id: string): { ipv4: number; ipv6: number } {
     const g = this.memberOf.get(id);
     if (!g) return { ipv4: 0, ipv6: 0 };
     let own4 = 0, own6 = 0;
     const rid = this.routerIdOf(g, id);
-    if (rid !== undefined && g.byOriginator.has(rid)) {
+    let rp = -1;
+    for (const m of g.members) if (m.id === id) rp = m.ribPeer ?? -1;
+    const bySrc = rp >= 0 && g.adjSrc !== null;
+    if ((rid !== undefined && g.byOriginator.has(rid)) || bySrc) {
       for (let s = 0; s < g.adjOut.length; s++) {
-        if (g.adjOut[s]! > 0 && this.interner.get(g.adjOut[s]! - 1).originatorId === rid) {
+        const v = g.adjOut[s]!;
+        if (v <= 0) continue;
+        if ((bySrc && Exporter.srcOf(g, s) === rp) || (rid !== undefined && this.interner.get(v - 1).originatorId === rid)) {
           if (this.rib.prefixes.family[s] === IPV4_UNICAST) own4++; else own6++;
+        }
+      }
+    }
+    if (rp >= 0) {
+      for (const [slot, m] of g.multi) {
+        for (const pid of m.keys()) {
+          if (this.rib.pathPeer(pid - 1) !== rp) continue;
+          if (this.rib.prefixes.family[slot] === IPV4_UNICAST) own4++; else own6++;
         }
       }
     }
@@ -309,11 +322,6 @@ export class Exporter {
     return undefined;
   }
 
-  /** Single-path entries of the group the member is not sent (it originated them). */
-  private ownCount(g: Group, id: string): number {
-    const rid = this.routerIdOf(g, id);
-    return rid === undefined ? 0 : g.byOriginator.get(rid) ?? 0;
-  }
 
   /**
    * The peer's Adj-RIB-Out: every prefix slot with the path ID and the attributes it was sent

@@ -386,6 +386,10 @@ describe('a route is not exported to the peer it came from (BIRD bgp_preexport)'
     expect(pa.sink.table.get('203.0.113.0/24')).toBeDefined();
     expect(pb.sink.table.has('203.0.113.0/24')).toBe(false);
     expect(t.exporter.adjRibOut('198.18.0.10').map((r) => r.slot)).toHaveLength(1);
+    // What each is counted as advertised is what it was sent.
+    expect(t.exporter.advertised('198.18.0.10')).toBe(1);
+    expect(t.exporter.advertised('198.18.0.11')).toBe(2);
+    expect(t.exporter.adjRibOut('198.18.0.11')).toHaveLength(2);
     // A's session comes back while its paths are kept (graceful restart): its table leaves them out.
     t.exporter.leave('198.18.0.10');
     const pa2 = t.ebgp('198.18.0.10', a);
