@@ -293,9 +293,9 @@ export class Exporter {
     const g = this.memberOf.get(id);
     if (!g) return { ipv4: 0, ipv6: 0 };
     let own4 = 0, own6 = 0;
-    const rid = this.routerIdOf(g, id);
-    let rp = -1;
-    for (const m of g.members) if (m.id === id) rp = m.ribPeer ?? -1;
+    const member = Exporter.memberById(g, id);
+    const rid = member?.routerId;
+    const rp = member?.ribPeer ?? -1;
     const bySrc = rp >= 0 && g.adjSrc !== null;
     if ((rid !== undefined && g.byOriginator.has(rid)) || bySrc) {
       for (let s = 0; s < g.adjOut.length; s++) {
@@ -317,11 +317,10 @@ export class Exporter {
     return { ipv4: g.count + g.multiCount - g.count6 - own4, ipv6: g.count6 - own6 };
   }
 
-  private routerIdOf(g: Group, id: string): number | undefined {
-    for (const m of g.members) if (m.id === id) return m.routerId;
+  private static memberById(g: Group, id: string): ExportPeer | undefined {
+    for (const m of g.members) if (m.id === id) return m;
     return undefined;
   }
-
 
   /**
    * The peer's Adj-RIB-Out: every prefix slot with the path ID and the attributes it was sent
@@ -331,9 +330,9 @@ export class Exporter {
     const g = this.memberOf.get(id);
     if (!g) return [];
     const out: { slot: number; pathId: number; attrs: PathAttrs }[] = [];
-    const rid = this.routerIdOf(g, id);
-    let src = -1;
-    for (const m of g.members) if (m.id === id) src = m.ribPeer ?? -1;
+    const member = Exporter.memberById(g, id);
+    const rid = member?.routerId;
+    const src = member?.ribPeer ?? -1;
     for (let s = 0; s < g.adjOut.length; s++) {
       if (g.adjOut[s]! <= 0) continue;
       const attrs = this.interner.get(g.adjOut[s]! - 1);
@@ -501,22 +500,17 @@ export class Exporter {
 
   /** The member with RIB index `src` loses its copy of a prefix whose new path it sent us. */
   private srcWithdraw(g: Group, src: number, slot: number, pathId: number): void {
-    const fam = this.rib.prefixes.family[slot]!;
-    let byFam = g.srcWithdrawals.get(src);
-    if (!byFam) g.srcWithdrawals.set(src, (byFam = new Map()));
-    let list = byFam.get(fam);
-    if (!list) byFam.set(fam, (list = []));
-    list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId });
+    queueKeyed(g.srcWithdrawals, src, this.rib.prefixes.family[slot]!, this.withdrawn(slot, pathId));
   }
 
   /** The member with router ID `rid` loses its copy of a prefix (see Group.ownWithdrawals). */
   private ownWithdraw(g: Group, rid: number, slot: number, pathId: number): void {
-    const fam = this.rib.prefixes.family[slot]!;
-    let byFam = g.ownWithdrawals.get(rid);
-    if (!byFam) g.ownWithdrawals.set(rid, (byFam = new Map()));
-    let list = byFam.get(fam);
-    if (!list) byFam.set(fam, (list = []));
-    list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId });
+    queueKeyed(g.ownWithdrawals, rid, this.rib.prefixes.family[slot]!, this.withdrawn(slot, pathId));
+  }
+
+  /** A withdrawal of the prefix in `slot`, its bytes copied: the slot may be freed before the flush. */
+  private withdrawn(slot: number, pathId: number): OutPrefix {
+    return { bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId };
   }
 
   // Remembers each OutPrefix's slot for family lookup without an extra field on the wire type.
@@ -551,7 +545,7 @@ export class Exporter {
       this.interner.unref(a);
       let list = g.withdrawals.get(fam);
       if (!list) g.withdrawals.set(fam, (list = []));
-      list.push({ bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: id });
+      list.push(this.withdrawn(slot, id));
     }
     for (const [id, a] of want) {
       const old = have.get(id);
@@ -605,23 +599,15 @@ export class Exporter {
     const fam = this.rib.prefixes.family[slot]!;
     if (fam !== IPV4_UNICAST) g.count6--;
     if (!withdraw) return;
-    const p: OutPrefix = { bytes: Uint8Array.from(this.rib.prefixes.bytes(slot)), len: this.rib.prefixes.plen[slot]!, pathId: 1 };
+    const p = this.withdrawn(slot, 1);
     if (src !== 0 && g.memberPeers.has(src)) {
       // A member's own path: that member was never sent it, so neither is its withdrawal.
-      let byFam = g.srcGone.get(src);
-      if (!byFam) g.srcGone.set(src, (byFam = new Map()));
-      let list = byFam.get(fam);
-      if (!list) byFam.set(fam, (list = []));
-      list.push(p);
+      queueKeyed(g.srcGone, src, fam, p);
       return;
     }
     if (was !== undefined && g.memberIds.has(was)) {
       // The member that originated it was never sent it: its withdrawal skips that member too.
-      let byFam = g.originWithdrawals.get(was);
-      if (!byFam) g.originWithdrawals.set(was, (byFam = new Map()));
-      let own = byFam.get(fam);
-      if (!own) byFam.set(fam, (own = []));
-      own.push(p);
+      queueKeyed(g.originWithdrawals, was, fam, p);
       return;
     }
     let list = g.withdrawals.get(fam);
@@ -825,6 +811,15 @@ export class Exporter {
 }
 
 const NO_EXPORT = 0xffffff01, NO_ADVERTISE = 0xffffff02, NO_EXPORT_SUBCONFED = 0xffffff03;
+
+/** Queues `p` under `key` and its family (the member-keyed withdrawal queues of a Group). */
+function queueKeyed(queues: Map<number, Map<FamilyKey, OutPrefix[]>>, key: number, fam: FamilyKey, p: OutPrefix): void {
+  let byFam = queues.get(key);
+  if (!byFam) queues.set(key, (byFam = new Map()));
+  let list = byFam.get(fam);
+  if (!list) byFam.set(fam, (list = []));
+  list.push(p);
+}
 
 /** The bytes [start, end) of a batch: the batch itself when whole (members share the one buffer). */
 function slice(all: Buffer, start: number, end: number): Buffer {
