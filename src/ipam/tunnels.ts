@@ -27,16 +27,15 @@ export interface TunnelNeeds { ipip: boolean; vxlan: boolean; vxlan6?: boolean }
 
 export class TunnelAddresses {
   private ipip: TunnelAddress | null = null;
-  private vtep: TunnelAddress | null = null;
-  private vtep6: TunnelAddress | null = null;
-  private vtepMacWritten = false;
-  private vtep6MacWritten = false;
+  /** The VXLAN VTEP services and whether a derived MAC was written, by address family. */
+  private readonly vtep: { 4?: TunnelAddress; 6?: TunnelAddress } = {};
+  private readonly vtepMacWritten = { 4: false, 6: false };
 
   constructor(private readonly o: TunnelAddressesOptions) {}
 
   /** Allocates (once each) what `cfg` lacks and `needs` asks for. Never rejects: failures are logged. */
   async ensure(cfg: NodeConfig, needs: TunnelNeeds): Promise<void> {
-    await Promise.all([this.ensureIpip(cfg, needs.ipip), this.ensureVtep(cfg, needs.vxlan), this.ensureVtep6(cfg, needs.vxlan6 ?? false)]);
+    await Promise.all([this.ensureIpip(cfg, needs.ipip), this.ensureVtep(cfg, needs.vxlan, 4), this.ensureVtep(cfg, needs.vxlan6 ?? false, 6)]);
   }
 
   private service(vxlan?: { mac: string; family?: 4 | 6 }): TunnelAddress {
@@ -73,35 +72,26 @@ export class TunnelAddresses {
   }
 
   /**
-   * A pool uses VXLAN and the Node has no ipv4VXLANTunnelAddr: allocate the VTEP and write it with
-   * the device MAC (the Node's, else derived from the node name).
+   * A pool of `family` uses VXLAN and the Node has no VTEP of that family (ipv4VXLANTunnelAddr,
+   * ipv6VXLANTunnelAddr): allocate it and write it with the device MAC (the Node's,
+   * vxlanTunnelMACAddr / vxlanTunnelMACAddrV6, else derived from the node name). IPv6 is
+   * calico-node's allocateip for Felix's vxlan-v6.calico.
    */
-  private async ensureVtep(cfg: NodeConfig, needed: boolean): Promise<void> {
+  private async ensureVtep(cfg: NodeConfig, needed: boolean, family: 4 | 6): Promise<void> {
     if (!needed) return;
-    if (cfg.ipv4VXLANTunnelAddr && !cfg.vxlanTunnelMACAddr && !this.vtepMacWritten) {
+    const v6 = family === 6;
+    const address = v6 ? cfg.ipv6VXLANTunnelAddr : cfg.ipv4VXLANTunnelAddr;
+    const nodeMac = v6 ? cfg.vxlanTunnelMACAddrV6 : cfg.vxlanTunnelMACAddr;
+    if (address && !nodeMac && !this.vtepMacWritten[family]) {
       // A VTEP without a MAC (calico-node's allocateip writes only the address): the device gets
       // the derived MAC, and the Node says so, so other nodes' FDB entries match it.
-      this.vtepMacWritten = true;
-      const mac = vxlanMac(this.o.node, 4);
-      await this.o.datastore.setTunnelAddress(cfg.ipv4VXLANTunnelAddr, { mac })
-        .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
+      this.vtepMacWritten[family] = true;
+      const mac = vxlanMac(this.o.node, family);
+      await this.o.datastore.setTunnelAddress(address, v6 ? { mac, family } : { mac })
+        .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the ${v6 ? 'IPv6 ' : ''}VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
       return;
     }
-    this.vtep ??= this.service({ mac: cfg.vxlanTunnelMACAddr ?? vxlanMac(this.o.node, 4) });
-    return this.judgeOrAllocate(this.vtep, cfg, cfg.ipv4VXLANTunnelAddr);
-  }
-
-  /** The same for an IPv6 pool with VXLAN: ipv6VXLANTunnelAddr and vxlanTunnelMACAddrV6 (calico-node's allocateip, Felix's vxlan-v6.calico). */
-  private async ensureVtep6(cfg: NodeConfig, needed: boolean): Promise<void> {
-    if (!needed) return;
-    if (cfg.ipv6VXLANTunnelAddr && !cfg.vxlanTunnelMACAddrV6 && !this.vtep6MacWritten) {
-      this.vtep6MacWritten = true;
-      const mac = vxlanMac(this.o.node, 6);
-      await this.o.datastore.setTunnelAddress(cfg.ipv6VXLANTunnelAddr, { mac, family: 6 })
-        .catch((e: unknown) => this.o.log.error({ err: (e as Error).message }, `writing the IPv6 VXLAN MAC ${mac} to the Node failed; the device uses it anyway`));
-      return;
-    }
-    this.vtep6 ??= this.service({ mac: cfg.vxlanTunnelMACAddrV6 ?? vxlanMac(this.o.node, 6), family: 6 });
-    return this.judgeOrAllocate(this.vtep6, cfg, cfg.ipv6VXLANTunnelAddr);
+    const svc = this.vtep[family] ??= this.service({ mac: nodeMac ?? vxlanMac(this.o.node, family), ...(v6 ? { family } : {}) });
+    return this.judgeOrAllocate(svc, cfg, address);
   }
 }
