@@ -346,13 +346,14 @@ export class EtcdDatastore implements Datastore {
     }
     const rs: Resources = emptyResources();
     for (const r of this.reflectors) for (const res of sortedValues(r.items)) addResource(rs, res);
-    if (!this.secrets.reconcile(secretUses(rs))) {
+    const uses = secretUses(rs);
+    if (!this.secrets.reconcile(uses)) {
       // Hold the snapshot until the password Secrets are listed (or the wait is over).
       if (this.sync.status === 'in-sync') this.sync.set('resyncing');
       return;
     }
     const secrets = this.secrets.data();
-    if (Object.keys(secrets).length > 0 || secretUses(rs).length > 0) rs.secrets = secrets;
+    if (Object.keys(secrets).length > 0 || uses.length > 0) rs.secrets = secrets;
     // Sorted and stripped of revisions: a relist that found nothing new gives equal text, no snapshot.
     this.sync.publish(rs, (e) => this.error(e));
   }
