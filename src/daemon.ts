@@ -248,12 +248,12 @@ export class Daemon implements StatusProvider {
     await this.http.close();
   }
 
-  /** What health.ts judges: read fresh at every probe. */
   /** The server each datastore watch streams from, by resource (etcd: which member). */
   watchMembers(): ReadonlyMap<string, string> {
     return this.datastore?.watchMembers?.() ?? new Map();
   }
 
+  /** What health.ts judges: read fresh at every probe. */
   healthInputs(): HealthInputs {
     const peers = this.bgp === null ? [] : this.view.peers().map((p) => ({ address: p.address, state: p.state }));
     return {
