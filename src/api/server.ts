@@ -72,10 +72,14 @@ export async function startControlServer(
   return {
     close: () => {
       closed ??= (async () => {
-        await new Promise<void>((ok) => { listener.close(() => ok()); });
+        // No new connections; the listener's callback waits for the open ones, which the gRPC
+        // shutdown (forced after a second) and the destroy below end: a client that stays
+        // connected does not hold up daemon exit.
+        const listenerClosed = new Promise<void>((ok) => { listener.close(() => ok()); });
         const g = await grpcServer?.catch(() => undefined);
         if (g !== undefined) await shutdown(g.server);
         for (const s of sockets) s.destroy();
+        await listenerClosed;
         await removeSocket(path);
       })();
       return closed;

@@ -191,6 +191,23 @@ describe('control API', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('closes while a client is still connected: an open client connection does not hold up daemon exit', async () => {
+    // net.Server.close() waits for the open connections; close() must end them (gRPC shutdown,
+    // then destroy), not wait for the client. Before that fix this close() never settled and the
+    // test ran into vitest's timeout.
+    const path = join(dir, 'open-client.sock');
+    const server = await startControlServer(new FakeProvider(), path, silent);
+    const client = createControlClient(path);
+    try {
+      expect(await client.summary()).toEqual(SUMMARY);
+      await server.close();
+      expect(existsSync(path)).toBe(false);
+      await expect(client.summary()).rejects.toBeInstanceOf(ControlApiError);
+    } finally {
+      client.close();
+    }
+  });
+
   it('passes the prefix filter through, and no filter when none is given', async () => {
     const provider = new FakeProvider();
     const client = createControlClient(await serve('filter.sock', provider));
