@@ -326,8 +326,9 @@ export class Session {
   /**
    * Stop for good without Administrative Shutdown semantics: Cease with `subcode` when OPEN has
    * been sent (e.g. 6/3 peer de-configured), or silently drop (`subcode` null, RFC 4724 §4.2).
+   * `data`: the Cease's data (an RFC 9003 communication).
    */
-  dispose(reason: string, subcode: number | null): void {
+  dispose(reason: string, subcode: number | null, data?: Buffer): void {
     this.halted = true;
     this.autoRestart = false;
     this.idleHoldTimer.stop();
@@ -335,7 +336,7 @@ export class Session {
       if (this.st.name !== 'Idle') this.dispatch({ type: 'TcpConnectionFails', text: reason });
       if (this.st.name !== 'Idle') this.dispatch({ type: 'ManualStop', text: reason });
     } else {
-      this.dispatch({ type: 'AutomaticStop', subcode, text: reason });
+      this.dispatch({ type: 'AutomaticStop', subcode, text: reason, ...(data !== undefined ? { data } : {}) });
     }
   }
 
@@ -348,10 +349,7 @@ export class Session {
   stopForRestart(reason: string): void {
     const st = this.st.name;
     if (this.negotiatedCtx?.gracefulNotification && (st === 'OpenConfirm' || st === 'Established')) {
-      this.halted = true;
-      this.autoRestart = false;
-      this.idleHoldTimer.stop();
-      this.dispatch({ type: 'AutomaticStop', subcode: CeaseSub.AdministrativeReset, data: shutdownData(reason), text: `stopped for a restart: ${reason}` });
+      this.dispose(`stopped for a restart: ${reason}`, CeaseSub.AdministrativeReset, shutdownData(reason));
       return;
     }
     this.dispose(reason, null);
