@@ -29,6 +29,7 @@ import type { LocalRoutes } from './rib/local.js';
 import { LocalRestart } from './rib/restart.js';
 import { Rib } from './rib/rib.js';
 import { startDataplane, type DataplaneHandle } from './fib.js';
+import type { WorkloadRoutes } from './dataplane/dataplane.js';
 import { InstanceStatus } from './status.js';
 import type { StartupEnv } from './startup/index.js';
 import { StartupGate } from './startup/gate.js';
@@ -51,7 +52,7 @@ export interface DaemonOptions {
    * cali* sysctls: Kite (default), or Felix on a node that keeps it (docs/migrate.md); borrowed
    * /32s are originated from the datastore either way.
    */
-  workloadRoutes?: 'kite' | 'felix';
+  workloadRoutes?: WorkloadRoutes;
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { dataplaneFeed } from './calc/dataplane-inputs.js';
 import type { NodeConfig } from './config/types.js';
 import type { FibStatus, RouteCounts } from './dataplane/index.js';
+import type { WorkloadRoutes } from './dataplane/dataplane.js';
 import type { Resources } from './datastore/resources.js';
 import type { Rib } from './rib/rib.js';
 
@@ -31,8 +32,8 @@ export interface DataplaneLinkOptions {
   inputs(): { config: NodeConfig; resources: Resources | null };
   /** How long to wait for convergence before pruning anyway (ms). */
   inSyncTimeoutMs: number;
-  /** Who programs workload routes, neighbours and cali* sysctls (dataplane.ts WorkloadRoutes). */
-  workloadRoutes: 'kite' | 'felix';
+  /** Who programs workload routes, neighbours and cali* sysctls. */
+  workloadRoutes: WorkloadRoutes;
   /** The metrics' hooks: each apply's duration, each failed netlink request. */
   meter?: { applied(seconds: number, ok: boolean): void; netlinkError(op: string, code: string): void };
 }

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { DEFAULT_SOCKET } from '../api/socket.js';
 import type { LogFormat } from '../logger.js';
+import type { WorkloadRoutes } from '../dataplane/dataplane.js';
 import { STARTUP_VARIABLES } from '../startup/variables.js';
 import { etcdConfigFromEnv, type EtcdConfig } from '../datastore/etcd/env.js';
 import { parseOrUsage, UsageError } from './usage.js';
@@ -13,7 +14,7 @@ export const Dataplane = { None: 'none', Linux: 'linux' } as const;
 export type Dataplane = (typeof Dataplane)[keyof typeof Dataplane];
 
 /** Who programs workload routes (dataplane.ts WorkloadRoutes, repeated so `kite show` loads no dataplane). */
-export const WORKLOAD_ROUTES = ['kite', 'felix'] as const;
+export const WORKLOAD_ROUTES = ['kite', 'felix'] as const satisfies readonly WorkloadRoutes[];
 
 /** logger.ts's formats, listed here so `kite show` does not load pino to parse `kite run`'s flags. */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const satisfies readonly LogFormat[];
@@ -34,7 +35,7 @@ export interface RunDaemonOptions {
   socket: string;
   dataplane: Dataplane;
   /** Who programs workload routes, neighbours and cali* sysctls: Kite (default) or a kept Felix. */
-  workloadRoutes?: (typeof WORKLOAD_ROUTES)[number];
+  workloadRoutes?: WorkloadRoutes;
   listenAddress?: string;
   listenPort?: number;
   logLevel?: string;
@@ -125,7 +126,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = process.en
     if (!(WORKLOAD_ROUTES as readonly string[]).includes(workloadRoutes)) {
       throw new UsageError(`--workload-routes must be kite or felix, not '${workloadRoutes}'`, 'run');
     }
-    opts.workloadRoutes = workloadRoutes as (typeof WORKLOAD_ROUTES)[number];
+    opts.workloadRoutes = workloadRoutes as WorkloadRoutes;
   }
   if (datastore === DatastoreKind.Kubernetes) {
     opts.datastore = datastore;
