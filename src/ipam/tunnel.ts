@@ -112,6 +112,8 @@ export class TunnelAddress {
         ...(o.datastoreKind === 'file' ? { stateDir: o.stateDir } : { store: o.datastoreKind }) }, `${K} tunnel address allocated by Kite IPAM`);
       return this.grantNow;
     } catch (e) {
+      // Not judged after all: the next configuration checks `current` again.
+      if (current !== undefined) this.judged.delete(current);
       log.error({ err: (e as Error).message }, `${this.o.vxlan ? (this.o.vxlan.family === 6 ? 'IPv6 VXLAN' : 'VXLAN') : 'IPIP'} tunnel address allocation failed`);
       return null;
     } finally {

@@ -1,7 +1,7 @@
 // The IPIP tunnel-address service: allocates from the IPIP pool through the file store, records
 // the address through the datastore (a failed write is logged, the address still used), returns
 // the affine block with its pool, and allocates once.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -36,6 +36,22 @@ describe('TunnelAddress', () => {
     expect(s.t.settled).toBe(true);
     expect(await s.t.ensure({}, s.pools)).toBeNull(); // nothing claimed twice
     expect(s.written).toHaveLength(1);
+  });
+
+  it('checks the Node\'s address again after a check that failed (the IPAM store could not be read), not only once', async () => {
+    // The state directory is a plain file: opening the file store fails, the check is logged as failed.
+    const stateDir = join(dir, 'c');
+    writeFileSync(stateDir, 'not a directory');
+    const s = service(stateDir, async () => {});
+    expect(await s.t.ensure({}, s.pools, '10.250.0.5')).toBeNull();
+    expect(s.errors.join('\n')).toMatch(/tunnel address allocation failed/);
+    // The store is usable again: the same address is judged now (not allocated in IPAM: replaced).
+    rmSync(stateDir);
+    const grant = await s.t.ensure({}, s.pools, '10.250.0.5');
+    expect(grant?.tunnelAddress).toMatch(/^10\.250\.\d+\.\d+$/);
+    expect(s.written).toEqual([grant!.tunnelAddress]);
+    // Judged once it succeeded: not again.
+    expect(await s.t.ensure({}, s.pools, '10.250.0.5')).toBeNull();
   });
 
   it('keeps the address when the datastore cannot record it, and says so', async () => {
