@@ -77,12 +77,18 @@ class DelegatedConnection implements KubeConnection {
   getCurrentCluster(): { server: string } { return { server: this.server }; }
   getCurrentContext(): string { return this.context; }
   async applyToHTTPSOptions(opts: RequestOptions): Promise<void> {
-    this.kc ??= import('@kubernetes/client-node').then(({ KubeConfig }) => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(this.file);
-      return kc;
-    });
-    await (await this.kc).applyToHTTPSOptions(opts);
+    let loading = this.kc;
+    if (loading === undefined) {
+      const p = import('@kubernetes/client-node').then(({ KubeConfig }) => {
+        const kc = new KubeConfig();
+        kc.loadFromFile(this.file);
+        return kc;
+      });
+      // A load that failed (the file unreadable for a moment) is not kept: the next request loads again.
+      p.catch(() => { if (this.kc === p) this.kc = undefined; });
+      this.kc = loading = p;
+    }
+    await (await loading).applyToHTTPSOptions(opts);
   }
   /** For tests: this file goes through client-node. */
   readonly delegated = true;

@@ -3,7 +3,7 @@
 // (CA, client certificate and key, skip-verify, TLS server name, bearer token) equal the ones
 // client-node's KubeConfig.applyToHTTPSOptions builds from the same file, and forms Kite does not
 // read itself (an exec plugin) are handed to client-node.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,20 @@ describe('kubeconfig: Kite reads what client-node reads', () => {
     expect('delegated' in c).toBe(true);
     expect(await applied(c)).toEqual(await applied(oracle(path)));
     expect((await applied(c))['authorization']).toBe('Bearer from-a-file');
+  });
+
+  it('loads a handed-over kubeconfig again after a load that failed (the file was being replaced), not never', async () => {
+    const path = kubeconfig('reload', ['server: https://127.0.0.1:6443'], [`token-file: ${join(dir, 'tf2.txt')}`]);
+    writeFileSync(join(dir, 'tf2.txt'), 'second-file');
+    const c = fileConnection(path);
+    expect('delegated' in c).toBe(true);
+    const text = readFileSync(path, 'utf8');
+    rmSync(path); // gone for a moment, as while a kubeconfig is rewritten
+    await expect(c.applyToHTTPSOptions({})).rejects.toThrow(/ENOENT/);
+    writeFileSync(path, text);
+    const o: RequestOptions = {};
+    await c.applyToHTTPSOptions(o);
+    expect((o.headers as Record<string, string> | undefined)?.['Authorization']).toBe('Bearer second-file');
   });
 
   it('hands an exec plugin to client-node, which runs it for the token', async () => {
