@@ -31,6 +31,14 @@ export class SyncState {
     this.o.handlers()?.onStatus(s);
   }
 
+  /**
+   * The view that was complete is not any more (a relist began, a snapshot is held back): an
+   * 'in-sync' datastore reports 'resyncing'; 'waiting' and 'resyncing' stay as they are.
+   */
+  resyncing(): void {
+    if (this.current === 'in-sync') this.set('resyncing');
+  }
+
   /** Resolves at the first 'in-sync' publish() reaches; rejects when stopped() comes first. */
   firstSync(): Promise<void> {
     return new Promise<void>((resolve, reject) => { this.first = { resolve, reject }; });

@@ -62,6 +62,20 @@ describe('SyncState status', () => {
     expect(sync.status).toBe('waiting');
     expect(logged).toHaveLength(1);
   });
+
+  it('resyncing(): an in-sync view that is no longer complete becomes resyncing; waiting (never synced) and resyncing stay', () => {
+    const { sync, events } = harness();
+    sync.resyncing();
+    expect(sync.status).toBeUndefined();
+    sync.set('waiting');
+    sync.resyncing();
+    expect(sync.status).toBe('waiting');
+    sync.publish(snap('a'), () => undefined);
+    sync.resyncing();
+    sync.resyncing();
+    expect(sync.status).toBe('resyncing');
+    expect(events).toEqual(['status waiting', 'snapshot a', 'status in-sync', 'status resyncing']);
+  });
 });
 
 describe('SyncState publish', () => {

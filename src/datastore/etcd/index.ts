@@ -325,7 +325,7 @@ export class EtcdDatastore implements Datastore {
   private synced(s: boolean): void {
     if (this.stopped) return;
     if (!s) {
-      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
+      this.sync.resyncing();
       return;
     }
     if (this.sync.status === 'waiting') this.sync.set('resyncing');
@@ -341,7 +341,7 @@ export class EtcdDatastore implements Datastore {
     this.limiter.flushing();
     if (this.stopped || this.h === undefined) return;
     if (!this.reflectors.every((r) => r.synced)) {
-      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
+      this.sync.resyncing();
       return;
     }
     const rs: Resources = emptyResources();
@@ -349,7 +349,7 @@ export class EtcdDatastore implements Datastore {
     const uses = secretUses(rs);
     if (!this.secrets.reconcile(uses)) {
       // Hold the snapshot until the password Secrets are listed (or the wait is over).
-      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
+      this.sync.resyncing();
       return;
     }
     const secrets = this.secrets.data();

@@ -241,7 +241,7 @@ export class KubernetesDatastore implements Datastore {
     if (this.stopped) return;
     if (!s) {
       // A relist: the caches still hold the previous view, but the daemon must not prune on it.
-      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
+      this.sync.resyncing();
       return;
     }
     if (this.allSynced()) this.flush();
@@ -298,7 +298,7 @@ export class KubernetesDatastore implements Datastore {
     if (this.stopped || this.h === undefined) return;
     if (!this.allSynced() || !this.reconcileSecrets()) {
       // Hold the snapshot: it goes out when the last list completes (synced() calls us).
-      if (this.sync.status === 'in-sync') this.sync.set('resyncing');
+      this.sync.resyncing();
       return;
     }
     const snap = this.build();
