@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type {
   ProtoAdjRibRequest, ProtoPeerActionRequest, ProtoPeersReply, ProtoRoutesReply, ProtoRoutesRequest, ProtoSummary,
 } from './proto.js';
+import { Lazy } from '../lazy.js';
 import type { StatusProvider } from './types.js';
 
 export { DEFAULT_SOCKET } from './socket.js';
@@ -31,10 +32,24 @@ export class SocketInUseError extends Error {
   }
 }
 
+/** gRPC and the service definition, loaded at the first connection. */
+export type GrpcModules = { grpc: Grpc; proto: Proto };
+
+export interface ControlServerOptions {
+  /** For tests: how gRPC is loaded (a load that fails, then one that works). */
+  loadGrpc?: () => Promise<GrpcModules>;
+}
+
+const importGrpc = async (): Promise<GrpcModules> => {
+  const [grpc, proto] = await Promise.all([import('@grpc/grpc-js'), import('./proto.js')]);
+  return { grpc, proto };
+};
+
 export async function startControlServer(
   provider: StatusProvider,
   socketPath: string,
   log: ControlServerLog,
+  o: ControlServerOptions = {},
 ): Promise<ControlServer> {
   const path = resolve(socketPath);
   await mkdir(dirname(path), { recursive: true });
@@ -43,21 +58,21 @@ export async function startControlServer(
   // The socket is a plain listener; gRPC (grpc-js, proto-loader, protobufjs: ~11 MiB of RSS) is
   // loaded at the first connection, which is then handed to it with grpc-js's connection
   // injector (issue 16: an idle daemon that nobody queries does not carry it). Bytes the client
-  // sends meanwhile wait in the socket, unread.
-  let grpcServer: Promise<{ server: GrpcServer; inject: (c: Socket) => void }> | undefined;
-  const loadGrpc = async (): Promise<{ server: GrpcServer; inject: (c: Socket) => void }> => {
-    const [grpc, proto] = await Promise.all([import('@grpc/grpc-js'), import('./proto.js')]);
+  // sends meanwhile wait in the socket, unread. A load that failed closes the connections that
+  // waited for it and is not kept: the next connection loads again.
+  const loadGrpc = o.loadGrpc ?? importGrpc;
+  const grpcServer = new Lazy(async (): Promise<{ server: GrpcServer; inject: (c: Socket) => void }> => {
+    const { grpc, proto } = await loadGrpc();
     const server = new grpc.Server();
     server.addService(proto.kiteService(), services(grpc, proto, provider));
     const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     return { server, inject: (c) => injector.injectConnection(c) };
-  };
+  });
   const sockets = new Set<Socket>();
   const listener = createServer((sock) => {
     sockets.add(sock);
     sock.once('close', () => sockets.delete(sock));
-    grpcServer ??= loadGrpc();
-    grpcServer.then(({ inject }) => { if (!sock.destroyed) inject(sock); }, (err: unknown) => {
+    grpcServer.get().then(({ inject }) => { if (!sock.destroyed) inject(sock); }, (err: unknown) => {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'control API: cannot load gRPC');
       sock.destroy();
     });
@@ -76,7 +91,7 @@ export async function startControlServer(
         // shutdown (forced after a second) and the destroy below end: a client that stays
         // connected does not hold up daemon exit.
         const listenerClosed = new Promise<void>((ok) => { listener.close(() => ok()); });
-        const g = await grpcServer?.catch(() => undefined);
+        const g = await grpcServer.current?.catch(() => undefined);
         if (g !== undefined) await shutdown(g.server);
         for (const s of sockets) s.destroy();
         await listenerClosed;

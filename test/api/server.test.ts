@@ -191,6 +191,34 @@ describe('control API', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('a connection after one whose gRPC load failed loads gRPC again and is served, not closed like the first', async () => {
+    const path = join(dir, 'reload.sock');
+    const warned: string[] = [];
+    let loads = 0;
+    const server = await startControlServer(new FakeProvider(), path, { info: () => {}, warn: (_o, m) => warned.push(m) }, {
+      loadGrpc: async () => {
+        if (++loads === 1) throw new Error('cannot load @grpc/grpc-js');
+        const [grpc, proto] = await Promise.all([import('@grpc/grpc-js'), import('../../src/api/proto.js')]);
+        return { grpc, proto };
+      },
+    });
+    servers.push(server);
+    const first = createControlClient(path);
+    try {
+      await expect(first.summary()).rejects.toBeInstanceOf(ControlApiError);
+    } finally {
+      first.close();
+    }
+    expect(warned).toEqual(['control API: cannot load gRPC']);
+    const second = createControlClient(path);
+    try {
+      expect(await second.summary()).toEqual(SUMMARY);
+    } finally {
+      second.close();
+    }
+    expect(loads).toBe(2);
+  });
+
   it('closes while a client is still connected: an open client connection does not hold up daemon exit', async () => {
     // net.Server.close() waits for the open connections; close() must end them (gRPC shutdown,
     // then destroy), not wait for the client. Before that fix this close() never settled and the
