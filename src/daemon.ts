@@ -112,7 +112,7 @@ export class Daemon implements StatusProvider {
 
   constructor(private readonly opts: DaemonOptions, private readonly log: Logger) {
     // Process metrics only when served: in-process daemons in tests share one process.
-    this.metrics = new KiteMetrics({ defaultMetrics: opts.httpPort !== undefined && opts.httpPort !== 'off' });
+    this.metrics = new KiteMetrics({ defaultMetrics: opts.httpPort !== undefined && opts.httpPort !== 'off', log });
   }
 
   private get config(): NodeConfig { return this.bgp?.config ?? this.first!; }

@@ -9,6 +9,7 @@ import type { FamilyPrefixes, PeerState, PeerStatus } from '../api/types.js';
 import type { StateName } from '../bgp/fsm/fsm.js';
 import type { SpeakerMeter } from '../bgp/speaker.js';
 import type { SyncStatus } from '../datastore/datastore.js';
+import { Lazy } from '../lazy.js';
 
 /** The FSM states, in RFC 4271 §8.2.2 order: every peer has one series per state (a state set). */
 export const PEER_STATES: readonly PeerState[] = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
@@ -53,15 +54,24 @@ class PeerCounts {
 export interface KiteMetricsOptions {
   /** Node.js and process metrics (process_*, nodejs_*); off in unit tests that count series. */
   defaultMetrics?: boolean;
+  /** Where a failed load of prom-client is reported (it is tried again at the next scrape). */
+  log?: { warn(obj: object, msg: string): void };
+  /** For tests: how prom-client is loaded (a load that fails, then one that works). */
+  loadPromClient?: () => Promise<PromClient>;
 }
+
+type PromClient = typeof import('prom-client');
 
 /** Observations kept before prom-client is loaded; past this many it is loaded to take them. */
 const PENDING_LIMIT = 4096;
 
 export class KiteMetrics {
-  private built: Promise<Registry> | undefined;
+  /** A load that failed is not kept: the next scrape, or the next full replay buffer, loads again. */
+  private readonly built = new Lazy(() => this.build());
   private ctype = 'text/plain; version=0.0.4; charset=utf-8';
   private readonly defaultMetrics: boolean;
+  private readonly log: KiteMetricsOptions['log'];
+  private readonly loadPromClient: () => Promise<PromClient>;
   private source: MetricsSource | null = null;
   /** The source read once per scrape (every family's collect reads it): null between scrapes. */
   private current: { peers: MetricPeer[]; node: NodeSnapshot } | null = null;
@@ -86,16 +96,17 @@ export class KiteMetrics {
 
   constructor(o: KiteMetricsOptions = {}) {
     this.defaultMetrics = o.defaultMetrics ?? true;
+    this.log = o.log;
+    this.loadPromClient = o.loadPromClient ?? (() => import('prom-client'));
   }
 
   /** The prom-client registry with every family; prom-client is loaded at the first call. */
   registry(): Promise<Registry> {
-    this.built ??= this.build();
-    return this.built;
+    return this.built.get();
   }
 
   private async build(): Promise<Registry> {
-    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client');
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await this.loadPromClient();
     const registry = new Registry();
     this.ctype = registry.contentType;
     const r = [registry];
@@ -216,7 +227,13 @@ export class KiteMetrics {
     const result = ok ? 'ok' : 'failed';
     if (this.applyHistogram !== undefined) { this.applyHistogram.observe({ result }, seconds); return; }
     this.pendingApplies.push([result, seconds]);
-    if (this.pendingApplies.length >= PENDING_LIMIT) void this.registry();
+    // Once per PENDING_LIMIT observations, so a prom-client that does not load is tried (and
+    // logged) again now and then, not at every apply; the buffer is kept for the next try.
+    if (this.pendingApplies.length % PENDING_LIMIT === 0) {
+      this.registry().catch((err: unknown) => {
+        this.log?.warn({ err: err instanceof Error ? err.message : String(err), pending: this.pendingApplies.length }, 'metrics: cannot load prom-client');
+      });
+    }
   }
 
   netlinkError(op: string, code: string): void {
