@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kubernetes/client.js';
 import type { Reflector } from '../kubernetes/reflector.js';
+import { Lazy } from '../../lazy.js';
 
 /** One password reference: who uses it (for the message), and the Secret's name and key. */
 export interface SecretUse { who: string; name: string; key: string }
@@ -39,27 +40,34 @@ type Access = { kind: 'none' } | { kind: 'kubeconfig'; file: string } | { kind: 
  */
 export class KubeAccess {
   private readonly access: Access;
-  private loaded: Promise<KubeClient> | undefined;
+  /** Loaded at the first client(); a load that failed (a kubeconfig not there yet) is tried again at the next. */
+  private readonly loaded: Lazy<KubeClient>;
+  private readonly given: boolean;
 
   constructor(o: { kubeconfig?: string | undefined; env: NodeJS.ProcessEnv; client?: KubeClient | undefined }) {
     const file = o.kubeconfig ?? o.env['KUBECONFIG'];
     this.access = file !== undefined && file !== '' ? { kind: 'kubeconfig', file }
       : o.env['KUBERNETES_SERVICE_HOST'] !== undefined && o.env['KUBERNETES_SERVICE_HOST'] !== '' ? { kind: 'in-cluster' }
       : { kind: 'none' };
-    if (o.client !== undefined) this.loaded = Promise.resolve(o.client);
-  }
-
-  /** False when neither a kubeconfig nor an in-cluster service account is there. */
-  get configured(): boolean { return this.loaded !== undefined || this.access.kind !== 'none'; }
-
-  /** The client (loaded once); rejects when none is configured or the configuration does not load. */
-  client(): Promise<KubeClient> {
-    this.loaded ??= (async () => {
+    const client = o.client;
+    this.given = client !== undefined;
+    this.loaded = new Lazy(async () => {
+      if (client !== undefined) return client;
       if (this.access.kind === 'none') throw new Error('no Kubernetes API configured: set KUBECONFIG (or --kubeconfig) or run in a pod with a service account');
       const { loadKubeConfig, createKubeClient } = await import('../kubernetes/client.js');
       return createKubeClient(loadKubeConfig(this.access.kind === 'kubeconfig' ? this.access.file : undefined));
-    })();
-    return this.loaded;
+    });
+  }
+
+  /** False when neither a kubeconfig nor an in-cluster service account is there. */
+  get configured(): boolean { return this.given || this.access.kind !== 'none'; }
+
+  /**
+   * The client (loaded once); rejects when none is configured or the configuration does not load,
+   * and then loads again at the next call.
+   */
+  client(): Promise<KubeClient> {
+    return this.loaded.get();
   }
 }
 
