@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { RequestOptions } from 'node:https';
 import { parse } from 'yaml';
+import { Lazy } from '../../lazy.js';
 
 /** What the Kubernetes client needs from a loaded configuration (a KubeConfig satisfies it too). */
 export interface KubeConnection {
@@ -72,23 +73,18 @@ function material(m: { file?: string; data?: string } | undefined): Buffer | und
 
 /** A kubeconfig that needs client-node: loaded on the first request, then asked each time. */
 class DelegatedConnection implements KubeConnection {
-  private kc: Promise<KubeConnection> | undefined;
+  /** A load that failed (the file unreadable for a moment) is not kept: the next request loads again. */
+  private readonly kc = new Lazy(async (): Promise<KubeConnection> => {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kc = new KubeConfig();
+    kc.loadFromFile(this.file);
+    return kc;
+  });
   constructor(private readonly file: string, private readonly server: string, private readonly context: string) {}
   getCurrentCluster(): { server: string } { return { server: this.server }; }
   getCurrentContext(): string { return this.context; }
   async applyToHTTPSOptions(opts: RequestOptions): Promise<void> {
-    let loading = this.kc;
-    if (loading === undefined) {
-      const p = import('@kubernetes/client-node').then(({ KubeConfig }) => {
-        const kc = new KubeConfig();
-        kc.loadFromFile(this.file);
-        return kc;
-      });
-      // A load that failed (the file unreadable for a moment) is not kept: the next request loads again.
-      p.catch(() => { if (this.kc === p) this.kc = undefined; });
-      this.kc = loading = p;
-    }
-    await (await loading).applyToHTTPSOptions(opts);
+    await (await this.kc.get()).applyToHTTPSOptions(opts);
   }
   /** For tests: this file goes through client-node. */
   readonly delegated = true;
