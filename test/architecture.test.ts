@@ -15,7 +15,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * `bgp/wire` is its own unit so the codec stays pure (bytes ⇄ messages, nothing but net below it).
  */
 const FLOORS: Record<string, number> = {
-  net: 0, native: 0, clock: 0, logger: 0, // clock.ts: the one Clock and the process clock; logger.ts: pino set-up, pino-pretty, logSeverityScreen's levels
+  net: 0, native: 0, clock: 0, logger: 0, lazy: 0, // clock.ts: the one Clock and the process clock; logger.ts: pino set-up, pino-pretty, logSeverityScreen's levels; lazy.ts: load once, forget a failure
   'bgp/wire': 1, datastore: 1,
   bgp: 2, config: 2,
   policy: 3,
